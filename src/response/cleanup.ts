@@ -5,8 +5,9 @@
  * credentials, access keys, attached and inline policies) goes first. A permissions boundary does
  * not block deletion and stays in the backup.
  */
+
+import { notOrphanedReason } from './classify-state';
 import type { PlanStep } from './plan';
-import { phantomServices } from './revoke';
 import type { UserState } from './user-state';
 
 type Step = Omit<PlanStep, 'n'>;
@@ -23,7 +24,8 @@ export interface CleanupFilters {
  */
 export function cleanupBlocker(user: UserState, filters: CleanupFilters): string | undefined {
   if (filters.exclude?.includes(user.userName)) return 'excluded (--exclude)';
-  if (phantomServices(user).length === 0) return 'not a phantom API-key user';
+  const verdict = notOrphanedReason(user, filters.now);
+  if (verdict) return verdict;
   const activeCred = user.credentials.find((c) => c.status === 'Active');
   if (activeCred) return `credential ${activeCred.id} (${activeCred.serviceName}) is Active`;
   const activeKey = user.accessKeys.find((k) => k.status === 'Active');

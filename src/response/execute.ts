@@ -15,7 +15,7 @@ export interface ExecuteHooks {
    * Called once before the first step of each group; a returned string aborts the group with that
    * reason (cleanup re-reads the user here and aborts when anything changed).
    */
-  beforeGroup?: (group: string) => Promise<string | undefined>;
+  beforeGroup?: (group: string, writer: RecordWriter) => Promise<string | undefined>;
   onStep?: (step: PlanStep, status: StepStatus, error?: string) => void;
 }
 
@@ -58,7 +58,7 @@ export async function executePlan(
       if (step.group && hooks.beforeGroup) {
         let reason: string | undefined;
         try {
-          reason = await hooks.beforeGroup(group);
+          reason = await hooks.beforeGroup(group, writer);
         } catch (err) {
           reason = `could not re-read before acting: ${describeError(err)}`;
         }

@@ -23,12 +23,17 @@ const orphan = (over: Partial<UserState> = {}) =>
 describe('cleanupBlocker', () => {
   const cases: [string, UserState, object, RegExp | undefined][] = [
     ['orphaned phantom: may go', orphan(), {}, undefined],
-    ['active credential: kept', userState('BedrockAPIKey-a'), {}, /ACCA0000000000000001.*Active/],
     [
-      'active access key: kept',
+      'active credential: kept (the inventory says ACTIVE)',
+      userState('BedrockAPIKey-a', { accessKeys: [] }),
+      {},
+      /bedrock: ACTIVE/,
+    ],
+    [
+      'active access key: kept (the inventory says AT_RISK)',
       orphan({ accessKeys: [{ id: 'AKIAEXAMPLE000000009', status: 'Active' }] }),
       {},
-      /access key.*Active/,
+      /bedrock: AT_RISK/,
     ],
     [
       'active credential of another service: kept',
@@ -49,6 +54,22 @@ describe('cleanupBlocker', () => {
       /not older than 30/,
     ],
     ['older than --older-than', orphan(), { olderThanDays: 30 }, undefined],
+    ['console password: kept (AT_RISK)', orphan({ loginProfile: true }), {}, /AT_RISK/],
+    [
+      'Active status but past its expiry: orphaned',
+      orphan({
+        credentials: [
+          {
+            id: 'ACCA0000000000000001',
+            serviceName: 'bedrock.amazonaws.com',
+            status: 'Active',
+            expiresAt: '2026-02-01T00:00:00Z',
+          },
+        ],
+      }),
+      {},
+      /ACCA0000000000000001.*Active/,
+    ],
   ];
   for (const [name, user, filters, expected] of cases) {
     it(name, () => {
