@@ -1,10 +1,12 @@
 /** Every `bks` command, in the order `bks --help` lists them. One import per command file. */
 import type { Command } from 'commander';
+import { register as cleanup } from './cleanup';
 import { register as decodeKey } from './decode-key';
 import { register as findKeys } from './find-keys';
 import type { RunAction } from './main';
+import { register as restore } from './restore';
 import { register as revokeKey } from './revoke-key';
 
 export type RegisterCommand = (program: Command, run: RunAction) => void;
 
-export const commands: RegisterCommand[] = [decodeKey, findKeys, revokeKey];
+export const commands: RegisterCommand[] = [decodeKey, findKeys, revokeKey, restore, cleanup];

@@ -6,7 +6,7 @@
 import { UsageError } from '../errors';
 import { type ExecuteHooks, executePlan, type StepRunner } from './execute';
 import type { Plan, PlanNote, PlanStep } from './plan';
-import { type RecordSubject, RecordWriter, type StepStatus } from './record';
+import { type RecordedStep, type RecordSubject, RecordWriter, type StepStatus } from './record';
 
 export interface PlanGate {
   /** Shows the plan (the CLI prints it on stderr before asking). */
@@ -32,6 +32,8 @@ export interface ActResult {
   /** Path of the record, when one was written (something was to be changed and the user agreed). */
   record?: string;
   actions: Action[];
+  /** The executed steps with their final status (absent when nothing ran). */
+  steps?: RecordedStep[];
 }
 
 export function actionsOf(
@@ -87,5 +89,6 @@ export async function actOnPlan(
     outcome: outcome.failed > 0 || outcome.notRun > 0 ? 'failed' : 'completed',
     record: writer.path,
     actions: actionsOf(writer.current.steps, plan.notes),
+    steps: writer.current.steps,
   };
 }
