@@ -105,12 +105,20 @@ export interface ServiceModule {
   eventSource: string;
   actions: Record<string, ActionHandler>;
   /** REST: the operation and path parameters of a method + path, or undefined. */
-  route?: (method: string, path: string) => { action: string; pathParams: Record<string, string> } | undefined;
+  route?: (
+    method: string,
+    path: string,
+  ) => { action: string; pathParams: Record<string, string> } | undefined;
   /**
    * Whether AWS logs the action as a management event, and whether it is read-only. Undefined:
    * not recorded.
    */
   management?: (action: string) => { readOnly: boolean } | undefined;
+  /**
+   * Extra control-API routes the module serves, keyed `"<METHOD> /_sim/<path>"`; the handler gets
+   * the parsed JSON body and returns the JSON answer (throw `SimError` for a 400).
+   */
+  control?: Record<string, (ctx: SimContext, input: Record<string, unknown>) => unknown>;
 }
 
 /** A served call, handed to every recorder after the answer is computed. */
@@ -176,7 +184,13 @@ export interface SimIndex {
 }
 
 /** `arn:<partition>:…` */
-export function arn(ctx: SimContext, service: string, region: string, account: string, resource: string): string {
+export function arn(
+  ctx: SimContext,
+  service: string,
+  region: string,
+  account: string,
+  resource: string,
+): string {
   return `arn:${ctx.state.partition}:${service}:${region}:${account}:${resource}`;
 }
 

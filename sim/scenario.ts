@@ -597,6 +597,10 @@ export function loadScenario(input: unknown): SimState {
   const now = root.now === undefined ? new Date().toISOString() : time(root.now, 'now');
   const latencyMs = root.latencyMs === undefined ? 0 : num(root.latencyMs, 'latencyMs', 0, 60_000);
   const rateLimits = root.rateLimits === undefined ? {} : validateRateLimits(root.rateLimits, 'rateLimits');
+  // AWS: LookupEvents serves 2 requests per second per account per region.
+  if (rateLimits['cloudtrail:LookupEvents'] === undefined && rateLimits['cloudtrail:*'] === undefined) {
+    rateLimits['cloudtrail:LookupEvents'] = 2;
+  }
   const faults = root.faults === undefined ? [] : validateFaults(root.faults, 'faults');
   const seed = root.seed === undefined ? null : num(root.seed, 'seed', 0, 2 ** 32 - 1, true);
   const ids = new IdMaker(String(seed ?? 0));
