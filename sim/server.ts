@@ -421,7 +421,12 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     } else if (module.protocol === 'json') {
       const target = String(httpReq.headers['x-amz-target'] ?? '');
       const dot = target.lastIndexOf('.');
-      if (dot > 0 && target.slice(0, dot) === module.targetPrefix) action = target.slice(dot + 1);
+      const prefix = target.slice(0, dot);
+      // AWS accepts the short prefix too: botocore sends `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`,
+      // the JS SDK v3 `CloudTrail_20131101` (sim-services).
+      if (dot > 0 && (prefix === module.targetPrefix || module.targetPrefix?.endsWith(`.${prefix}`))) {
+        action = target.slice(dot + 1);
+      }
       try {
         params = body ? (JSON.parse(body) as Record<string, unknown>) : {};
       } catch {
