@@ -555,7 +555,7 @@ export const cloudTrailRecorder: CallRecorder = (ctx, call) => {
     responseElements: error
       ? null
       : trail?.responseElements !== undefined
-        ? trail.responseElements
+        ? trail.responseElements && (ctDates(trail.responseElements) as Record<string, unknown>)
         : responseElementsOf(output),
     readOnly: management.readOnly,
     additionalEventData: trail?.additionalEventData,

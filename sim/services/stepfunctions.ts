@@ -100,4 +100,14 @@ export const states: ServiceModule = {
   },
   // CloudTrail logs the SendTask* calls as data events: nothing for LookupEvents.
   management: () => undefined,
+  control: {
+    'POST /_sim/task-tokens': (ctx, input) => {
+      const tokens = input.tokens;
+      if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== 'string' || !TOKEN_RE.test(t))) {
+        throw new SimError('ValidationException', 'tokens: must be an array of task tokens', 400);
+      }
+      registerTaskTokens(ctx, tokens as string[]);
+      return { ok: true, registered: tokens.length };
+    },
+  },
 };
