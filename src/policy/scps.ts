@@ -16,6 +16,19 @@ import {
   type RequestContext,
 } from './evaluate';
 
+/**
+ * The deployable controls by name, for typed props (CDK) and flags. A test keeps this list equal
+ * to the files in `scps/`.
+ */
+export const SCP_CONTROLS = [
+  'api-key-max-age',
+  'deny-api-keys',
+  'deny-long-term-api-keys',
+  'deny-phantom-escalation',
+  'deny-phantom-users',
+] as const;
+export type ScpControl = (typeof SCP_CONTROLS)[number];
+
 /** The SCP size limit, counted on the policy without whitespace outside strings. */
 export const SCP_MAX_CHARS = 5120;
 

@@ -9,6 +9,7 @@ import {
   proveScp,
   renderScp,
   resolveParams,
+  SCP_CONTROLS,
   SCP_MAX_CHARS,
   type ScpEntry,
   scpDirectory,
@@ -35,7 +36,8 @@ function parameterSets(entry: ScpEntry): Record<string, number>[] {
 
 describe('the SCP catalog', () => {
   it('holds the five controls and the documented negative example', () => {
-    expect(deployable.map((e) => e.name)).toEqual([
+    expect(deployable.map((e) => e.name)).toEqual([...SCP_CONTROLS]);
+    expect(SCP_CONTROLS).toEqual([
       'api-key-max-age',
       'deny-api-keys',
       'deny-long-term-api-keys',
