@@ -3,7 +3,12 @@ import type { Command } from 'commander';
 import { register as decodeKey } from './decode-key';
 import { register as findKeys } from './find-keys';
 import type { RunAction } from './main';
+import { register as scp } from './scp';
 
 export type RegisterCommand = (program: Command, run: RunAction) => void;
 
-export const commands: RegisterCommand[] = [decodeKey, findKeys];
+export const commands: RegisterCommand[] = [
+  decodeKey,
+  findKeys,
+  scp,
+];
