@@ -6,7 +6,10 @@ import { register as findKeys } from './find-keys';
 import type { RunAction } from './main';
 import { register as restore } from './restore';
 import { register as revokeKey } from './revoke-key';
+import { register as scan } from './scan';
+import { register as scp } from './scp';
 
 export type RegisterCommand = (program: Command, run: RunAction) => void;
 
-export const commands: RegisterCommand[] = [decodeKey, findKeys, revokeKey, restore, cleanup];
+// One command per line, so that parallel branches adding commands merge without conflicts.
+export const commands: RegisterCommand[] = [scan, decodeKey, findKeys, scp, revokeKey, restore, cleanup];

@@ -8,4 +8,12 @@ export {
   parseCsv,
   type ReportRow,
 } from './credential-report';
+export {
+  DEFAULT_ORG_ROLE,
+  type ScanOptions,
+  type ScanResult,
+  type ScanSummary,
+  scanInventory,
+  summarize,
+} from './scan';
 export * from './types';

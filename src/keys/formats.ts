@@ -80,6 +80,12 @@ function shortTermFormat(s: KeyBearingService): KeyFormat {
   const fromUrl = (url: string) => s.shortTermPrefix + b64(url);
   const good = buildShortTermKey(s, base);
   const url = Buffer.from(good.slice(s.shortTermPrefix.length), 'base64').toString('latin1');
+  // Each negative sample changes exactly one thing; a change that does not apply is a broken sample.
+  const mutate = (from: string | RegExp, to: string) => {
+    const changed = url.replace(from, to);
+    if (changed === url) throw new Error(`sample mutation ${String(from)} does not apply to ${s.id}`);
+    return fromUrl(changed);
+  };
   return {
     id: `${s.id}-short-term`,
     service: s.id,
@@ -98,14 +104,14 @@ function shortTermFormat(s: KeyBearingService): KeyFormat {
       fromUrl(`https://${url}`),
     ],
     noMatch: [
-      fromUrl(url.replace(s.shortTermHost, 'example.com')),
-      fromUrl(url.replace(`/${s.signingService}/aws4_request`, '/s3/aws4_request')),
-      fromUrl(url.replace(/X-Amz-Credential=[^&]*&/, '')),
-      fromUrl(url.replace('X-Amz-Expires=43200', 'X-Amz-Expires=86400')),
-      fromUrl(url.replace(/X-Amz-Security-Token=[^&]*&/, '')),
-      fromUrl(url.replace(/X-Amz-Date=\d{8}/, 'X-Amz-Date=20261341')),
-      fromUrl(url.replace('Action=CallWithBearerToken', 'Action=GetObject')),
-      fromUrl(url.replace(/X-Amz-Signature=[0-9a-f]+/, 'X-Amz-Signature=zz')),
+      mutate(s.shortTermHost, 'example.com'),
+      mutate(`%2F${s.signingService}%2Faws4_request`, '%2Fs3%2Faws4_request'),
+      mutate(/X-Amz-Credential=[^&]*&/, ''),
+      mutate('X-Amz-Expires=43200', 'X-Amz-Expires=86400'),
+      mutate(/X-Amz-Security-Token=[^&]*&/, ''),
+      mutate(/X-Amz-Date=\d{8}/, 'X-Amz-Date=20261341'),
+      mutate('Action=CallWithBearerToken', 'Action=GetObject'),
+      mutate(/X-Amz-Signature=[0-9a-f]+/, 'X-Amz-Signature=zz'),
       good.slice(0, s.shortTermPrefix.length + 40),
       s.shortTermPrefix + b64('not a presigned url at all'),
     ],
