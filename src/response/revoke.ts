@@ -370,17 +370,20 @@ export function planRevokeShortTerm(input: {
     plan.notes = r.notes;
     return plan;
   }
-  const cutoff = sessionCutoff(input.existingSessionPolicy);
+  const existingCutoff = sessionCutoff(input.existingSessionPolicy);
   const policyTarget = `${signer.kind}/${signer.name} inline policy ${SESSION_POLICY_NAME}`;
-  if (cutoff && Date.parse(cutoff) >= Date.parse(target.issuedAt)) {
+  if (existingCutoff && Date.parse(existingCutoff) > Date.parse(target.issuedAt)) {
     plan.notes.push({
       target: policyTarget,
       status: 'unchanged',
-      message: `already denies sessions issued before ${cutoff} (the key was signed at ${target.issuedAt})`,
+      message: `already denies sessions issued before ${existingCutoff} (the key was signed at ${target.issuedAt})`,
     });
     return plan;
   }
-  const document = denySessionsBeforePolicy(now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  // The cut-off is the next whole second: aws:TokenIssueTime has second precision, and a session
+  // issued in the current second must be denied too (DateLessThan is strict).
+  const cutoff = new Date(Math.floor(now.getTime() / 1000) * 1000 + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const document = denySessionsBeforePolicy(cutoff);
   const nameParam: StepParams =
     signer.kind === 'role' ? { RoleName: signer.name } : { UserName: signer.name };
   const put = signer.kind === 'role' ? 'PutRolePolicy' : 'PutUserPolicy';

@@ -420,7 +420,7 @@ describe('planRevokeShortTerm', () => {
     expect(doc.Statement[0]).toMatchObject({
       Effect: 'Deny',
       Action: '*',
-      Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-20T12:00:00Z' } },
+      Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-20T12:00:01Z' } },
     });
     expect(plan.steps[0]?.undo?.params.PolicyDocument).toBe(previous);
   });
