@@ -8,8 +8,19 @@ import { register as restore } from './restore';
 import { register as revokeKey } from './revoke-key';
 import { register as scan } from './scan';
 import { register as scp } from './scp';
+import { register as timeline } from './timeline';
 
 export type RegisterCommand = (program: Command, run: RunAction) => void;
 
 // One command per line, so that parallel branches adding commands merge without conflicts.
-export const commands: RegisterCommand[] = [scan, decodeKey, findKeys, scp, revokeKey, restore, cleanup];
+// biome-ignore format: keep one command per line
+export const commands: RegisterCommand[] = [
+  scan,
+  decodeKey,
+  findKeys,
+  scp,
+  revokeKey,
+  restore,
+  cleanup,
+  timeline,
+];

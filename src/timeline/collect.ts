@@ -4,8 +4,10 @@
  * short-term keys) under its own 2 requests/s budget (the lookup function given here is already
  * rate limited per region). A throttled page is asked again — same NextToken — until it answers,
  * so no event is lost to throttling; a region that still fails is reported as failed, never as
- * "no events". Events are merged and de-duplicated by eventId.
+ * "no events". Events are merged and de-duplicated by eventId, and tagged by src/detect's
+ * `tagEvent` (the same tables the detection rules are built from).
  */
+import { type CloudTrailRecord, isBearerTokenCall, tagEvent } from '../detect/knowledge';
 import { describeError } from '../errors';
 
 export type LookupAttributeKey = 'Username' | 'AccessKeyId';
@@ -92,20 +94,15 @@ function isTransient(err: unknown): boolean {
   );
 }
 
-const flag = (v: unknown) => v === true || v === 'true';
-
 /** A CloudTrail record (as LookupEvents returns it, JSON text) as a timeline event. */
 export function toTimelineEvent(
   record: Record<string, unknown>,
   region: string,
   fallbackId: string | undefined,
-  tag: (record: Record<string, unknown>) => string[],
 ): TimelineEvent | undefined {
   const id = (record.eventID as string | undefined) ?? fallbackId;
   if (!id) return undefined;
   const ui = (record.userIdentity ?? {}) as { arn?: string; type?: string; accessKeyId?: string };
-  const extra = (record.additionalEventData ?? {}) as Record<string, unknown>;
-  const params = (record.requestParameters ?? {}) as Record<string, unknown>;
   return {
     eventId: id,
     time: String(record.eventTime ?? ''),
@@ -115,8 +112,8 @@ export function toTimelineEvent(
     sourceIp: record.sourceIPAddress as string | undefined,
     userAgent: record.userAgent as string | undefined,
     errorCode: record.errorCode as string | undefined,
-    bearerToken: flag(extra.callWithBearerToken) || flag(params?.callWithBearerToken),
-    tags: tag(record),
+    bearerToken: isBearerTokenCall(record as CloudTrailRecord),
+    tags: tagEvent(record as CloudTrailRecord),
     actor: ui.arn ?? ui.type,
     accessKeyId: ui.accessKeyId,
   };
@@ -165,7 +162,6 @@ export async function collectTimeline(input: {
   startTime: Date;
   endTime: Date;
   lookup: LookupPage;
-  tag: (record: Record<string, unknown>) => string[];
   options?: CollectOptions;
 }): Promise<Collected> {
   const opts: Required<CollectOptions> = {
@@ -193,7 +189,7 @@ export async function collectTimeline(input: {
                 } catch {
                   record = {};
                 }
-                const ev = toTimelineEvent(record, region, raw.EventId, input.tag);
+                const ev = toTimelineEvent(record, region, raw.EventId);
                 if (!ev || seen.has(ev.eventId)) return;
                 seen.add(ev.eventId);
                 if (!byId.has(ev.eventId)) byId.set(ev.eventId, ev);

@@ -62,7 +62,6 @@ describe('collectTimeline', () => {
       startTime: new Date(0),
       endTime: new Date(),
       lookup,
-      tag: (r) => ((r.eventName as string) === 'InvokeModel' ? ['invoke'] : []),
     });
     expect(result.events.map((e) => e.eventId)).toEqual([
       'e0',
@@ -81,7 +80,11 @@ describe('collectTimeline', () => {
     const throttled = result.regions.reduce((s, r) => s + r.throttled, 0);
     expect(throttled).toBeGreaterThan(0);
     expect(result.regions.reduce((s, r) => s + r.calls, 0)).toBe(calls.length);
-    expect(result.events[0]).toMatchObject({ bearerToken: true, tags: ['invoke'], sourceIp: '198.51.100.7' });
+    expect(result.events[0]).toMatchObject({
+      bearerToken: true,
+      tags: ['invoke', 'bearer-token'],
+      sourceIp: '198.51.100.7',
+    });
     expect(result.events.find((e) => e.eventId === 'w1')?.bearerToken).toBe(false);
   });
 
@@ -98,7 +101,6 @@ describe('collectTimeline', () => {
       startTime: new Date(0),
       endTime: new Date(),
       lookup: failing,
-      tag: () => [],
     });
     expect(result.regions).toMatchObject([
       { region: 'us-east-1', status: 'ok', events: 1 },
@@ -115,7 +117,6 @@ describe('collectTimeline', () => {
       startTime: new Date(0),
       endTime: new Date(),
       lookup,
-      tag: () => [],
       options: { maxThrottleRetries: 3 },
     });
     expect(result.regions[0]).toMatchObject({ status: 'error', calls: 4, throttled: 4 });
