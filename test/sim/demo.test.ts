@@ -19,6 +19,15 @@ const demo = JSON.parse(readFileSync(FILE, 'utf8')) as Scenario;
 const PROD = '222222222222';
 const BEDROCK_POLICY = 'arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess';
 
+interface Rec {
+  eventName: string;
+  eventTime: string;
+  eventSource: string;
+  awsRegion: string;
+  requestParameters?: Record<string, unknown> | null;
+  additionalEventData?: Record<string, unknown>;
+}
+
 let sim: SimHandle;
 let state: SimState;
 const secops = () => demo.principals![0]!.accessKeyId;
@@ -101,7 +110,7 @@ describe('demo.json', () => {
   });
 
   it('tells the LLMjacking story in prod', () => {
-    const events = state.accounts.find((a) => a.id === PROD)!.events as Record<string, any>[];
+    const events = state.accounts.find((a) => a.id === PROD)!.events as unknown as Rec[];
     const names = events.map((e) => e.eventName);
     const phantomCreation = events
       .filter((e) => e.requestParameters?.userName === 'BedrockAPIKey-q7xk')
@@ -127,8 +136,8 @@ describe('demo.json', () => {
     expect(
       mantle.every(
         (e) =>
-          e.requestParameters.callWithBearerToken === true &&
-          e.requestParameters.bearerTokenType === 'LONG_TERM',
+          e.requestParameters?.callWithBearerToken === true &&
+          e.requestParameters?.bearerTokenType === 'LONG_TERM',
       ),
     ).toBe(true);
     // Time order: creation → escalation → recon → bursts → evasion → cost bomb.

@@ -21,7 +21,7 @@ describe('generateScenario', () => {
     expect(s.accounts[1]!.users).toHaveLength(116);
     expect(s.organization?.accounts).toHaveLength(4);
     for (const a of s.accounts.slice(1)) expect(a.roles?.[0]?.name).toBe('OrganizationAccountAccessRole');
-    const phantoms = s.accounts[1]!.users.filter((u) => /^(BedrockAPIKey|AeaApiKey)-/.test(u.name));
+    const phantoms = (s.accounts[1]!.users ?? []).filter((u) => /^(BedrockAPIKey|AeaApiKey)-/.test(u.name));
     expect(phantoms).toHaveLength(16);
     expect(phantoms.some((u) => u.accessKeys?.length)).toBe(true);
     expect(phantoms.some((u) => !u.serviceCredentials)).toBe(true);
