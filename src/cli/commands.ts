@@ -8,7 +8,7 @@ import { register as scp } from './scp';
 
 export type RegisterCommand = (program: Command, run: RunAction) => void;
 
-// One command per line, so that parallel branches adding commands merge without conflicts.
+// biome-ignore format: one command per line, so that parallel branches adding commands merge cleanly
 export const commands: RegisterCommand[] = [
   scan,
   decodeKey,
