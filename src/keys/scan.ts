@@ -186,6 +186,8 @@ const VALUE_BYTE = (() => {
   return t;
 })();
 const MIN_BEARER_VALUE_LENGTH = 8;
+/** Documentation placeholders (`your-key-here`, `xxxxxxxx`, `<redacted>`): not credentials. */
+const PLACEHOLDER = /your|here|example|placeholder|changeme|redacted|dummy|xxxx|\.\.\./i;
 
 const bearerMatcher: Matcher = (buf, pos, end, opts) => {
   if (opts.bearerAssignments === false) return undefined;
@@ -212,6 +214,7 @@ const bearerMatcher: Matcher = (buf, pos, end, opts) => {
   if (next === 40 || next === 36 || next === 123 || next === 91) return undefined;
   const value = buf.subarray(start, i);
   const text = value.toString('latin1');
+  if (PLACEHOLDER.test(text)) return undefined;
   // A value that is a key is reported as that key by its own prefix.
   for (const s of SERVICES) {
     if (text.startsWith(s.longTermPrefix) || text.startsWith(s.shortTermPrefix)) {
