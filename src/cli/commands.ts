@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { register as cleanup } from './cleanup';
 import { register as decodeKey } from './decode-key';
+import { register as detections } from './detections';
 import { register as findKeys } from './find-keys';
+import { register as hunt } from './hunt';
 import type { RunAction } from './main';
 import { register as restore } from './restore';
 import { register as revokeKey } from './revoke-key';
@@ -12,12 +14,13 @@ import { register as timeline } from './timeline';
 
 export type RegisterCommand = (program: Command, run: RunAction) => void;
 
-// One command per line, so that parallel branches adding commands merge without conflicts.
-// biome-ignore format: keep one command per line
+// biome-ignore format: one command per line, so that parallel branches adding commands merge cleanly
 export const commands: RegisterCommand[] = [
   scan,
   decodeKey,
   findKeys,
+  hunt,
+  detections,
   scp,
   revokeKey,
   restore,
