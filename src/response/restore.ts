@@ -183,6 +183,14 @@ export function planRestoreBackup(backup: UserBackup, current: UserState | null)
   const steps: Step[] = [];
   const notes: PlanNote[] = [];
   if (current && current.userId !== b.userId) {
+    if (holdsEverything(current, b)) {
+      notes.push({
+        target: u,
+        status: 'unchanged',
+        message: `already restored: ${UserName} exists (id ${current.userId}) with the backup's path, tags, boundary, policies and groups`,
+      });
+      return { ...plan, notes };
+    }
     return {
       ...plan,
       refused: `cannot restore safely: a different user named ${UserName} exists now (id ${current.userId}, the backup's was ${b.userId})`,
@@ -278,4 +286,18 @@ export function planRestoreBackup(backup: UserBackup, current: UserState | null)
   plan.steps = numberSteps(steps);
   plan.notes = notes;
   return plan;
+}
+
+/** True when `current` carries every restorable part of the backed-up user. */
+function holdsEverything(current: UserState, b: UserState): boolean {
+  return (
+    current.path === b.path &&
+    (current.permissionsBoundary ?? '') === (b.permissionsBoundary ?? '') &&
+    b.tags.every((t) => current.tags.some((x) => x.Key === t.Key && x.Value === t.Value)) &&
+    b.attachedPolicies.every((p) => current.attachedPolicies.some((x) => x.arn === p.arn)) &&
+    b.inlinePolicies.every((p) =>
+      current.inlinePolicies.some((x) => x.name === p.name && x.document === p.document),
+    ) &&
+    b.groups.every((g) => current.groups.includes(g))
+  );
 }

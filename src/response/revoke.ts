@@ -382,7 +382,9 @@ export function planRevokeShortTerm(input: {
   }
   // The cut-off is the next whole second: aws:TokenIssueTime has second precision, and a session
   // issued in the current second must be denied too (DateLessThan is strict).
-  const cutoff = new Date(Math.floor(now.getTime() / 1000) * 1000 + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const cutoff = new Date(Math.floor(now.getTime() / 1000) * 1000 + 1000)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
   const document = denySessionsBeforePolicy(cutoff);
   const nameParam: StepParams =
     signer.kind === 'role' ? { RoleName: signer.name } : { UserName: signer.name };

@@ -280,7 +280,18 @@ describe('planRestoreBackup', () => {
     expect(planRestoreBackup(backup, backedUp).steps).toEqual([]);
   });
 
-  it('refuses when another user of that name exists', () => {
-    expect(planRestoreBackup(backup, { ...backedUp, userId: 'AIDAOTHER' }).refused).toMatch(/different user/);
+  it('refuses when another user of that name exists; a user already restored (new id, same contents) is left alone', () => {
+    expect(planRestoreBackup(backup, { ...backedUp, userId: 'AIDAOTHER', groups: [] }).refused).toMatch(
+      /different user/,
+    );
+    const again = planRestoreBackup(backup, {
+      ...backedUp,
+      userId: 'AIDAOTHER',
+      credentials: [],
+      accessKeys: [],
+    });
+    expect(again.refused).toBeUndefined();
+    expect(again.steps).toEqual([]);
+    expect(again.notes[0]?.message).toMatch(/already restored/);
   });
 });
