@@ -192,7 +192,8 @@ const PLACEHOLDER = /your|here|example|placeholder|changeme|redacted|dummy|xxxx|
 const bearerMatcher: Matcher = (buf, pos, end, opts) => {
   if (opts.bearerAssignments === false) return undefined;
   let i = pos + BEARER_ENV_PREFIX.length;
-  while (i < end && NAME_BYTE[buf[i]!] === 1) i++;
+  const nameLimit = Math.min(end, i + 128);
+  while (i < nameLimit && NAME_BYTE[buf[i]!] === 1) i++;
   const envVar = buf.toString('latin1', pos, i);
   if (i === pos + BEARER_ENV_PREFIX.length) return undefined;
   // `NAME=`, `NAME: `, `"NAME": `, `["NAME"] = `, `NAME := `
