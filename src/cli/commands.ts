@@ -6,6 +6,7 @@ import { register as detections } from './detections';
 import { register as findKeys } from './find-keys';
 import { register as hunt } from './hunt';
 import type { RunAction } from './main';
+import { register as report } from './report';
 import { register as restore } from './restore';
 import { register as revokeKey } from './revoke-key';
 import { register as scan } from './scan';
@@ -26,4 +27,5 @@ export const commands: RegisterCommand[] = [
   restore,
   cleanup,
   timeline,
+  report,
 ];

@@ -30,6 +30,8 @@ export interface TimelineTarget {
   label: string;
   userName?: string;
   accessKeyIds: string[];
+  /** A short-term key's own region (where its calls, and so its signer, are logged). */
+  region?: string;
   notes: string[];
 }
 
@@ -54,7 +56,13 @@ export async function resolveTimelineTarget(aws: AwsContext, text: string): Prom
   if (looksLikeKey(t)) {
     const key = decodeKey(t);
     if (key.kind === 'short-term') {
-      return { kind: 'short-term-key', label: key.accessKeyId, accessKeyIds: [key.accessKeyId], notes: [] };
+      return {
+        kind: 'short-term-key',
+        label: key.accessKeyId,
+        accessKeyIds: [key.accessKeyId],
+        region: key.region,
+        notes: [],
+      };
     }
     const target = await userTarget(aws, key.userName);
     return {
