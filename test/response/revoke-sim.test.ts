@@ -54,6 +54,13 @@ function scenario() {
             ],
           },
           {
+            name: 'AeaApiKey-k9x2',
+            managedPolicies: ['arn:aws:iam::aws:policy/AnthropicLimitedAccess'],
+            serviceCredentials: [
+              { service: 'aws-external-anthropic.amazonaws.com', secret: secret('claude'), status: 'Active' },
+            ],
+          },
+          {
             name: 'alice',
             managedPolicies: [LIMITED.replace('AmazonBedrockLimitedAccess', 'AdministratorAccess')],
             serviceCredentials: [
@@ -139,6 +146,30 @@ describe('revoke-key with a long-term key (bks-sim)', () => {
     expect(json(r4).outcome).toBe('nothing-to-do');
 
     expectNoSecret(allText(r1, r2, r3, r4, JSON.stringify(rec)));
+  });
+
+  it('a Claude Platform key (AEAA…): its credential, and --all-keys denies aws-external-anthropic:* (from the service table)', async () => {
+    const claude = Buffer.concat([
+      Buffer.from([0, 0x40, 0]),
+      Buffer.from(`AeaApiKey-k9x2-at-${ACCT}:${secret('claude')}`),
+    ]).toString('base64');
+    expect(claude.startsWith('AEAA')).toBe(true);
+    const r = await env.run([
+      'revoke-key',
+      claude,
+      '--all-keys',
+      '-y',
+      '-o',
+      'json',
+      '--record-dir',
+      env.dir,
+    ]);
+    expect(r.code).toBe(0);
+    const u = userOf(await env.state(), 'AeaApiKey-k9x2');
+    expect(u?.serviceCredentials?.map((c) => c.status)).toEqual(['Inactive']);
+    expect(JSON.stringify(u?.inlinePolicies?.['bks-revoke-deny'])).toContain('aws-external-anthropic:*');
+    expect(JSON.stringify(u?.inlinePolicies?.['bks-revoke-deny'])).not.toContain('bedrock');
+    expect(allText(r)).not.toContain(secret('claude'));
   });
 
   it('the +1 key: only the second credential goes', async () => {
