@@ -175,6 +175,17 @@ export interface SimIndex {
   user(account: string, name: string): import('./scenario').SimUser | undefined;
   /** Position of a user in its account's `users` array. */
   userPosition(account: string, name: string): number;
+  /** Incremental updates (cheaper than `invalidate()` on large states). */
+  userAdded(account: string, user: import('./scenario').SimUser): void;
+  userRemoved(account: string, user: import('./scenario').SimUser): void;
+  keyAdded(
+    account: SimAccount,
+    user: import('./scenario').SimUser,
+    key: import('./scenario').SimAccessKey,
+  ): void;
+  keyRemoved(id: string): void;
+  /** True for an access key id that belonged to an IAM user and was deleted (it must stop working). */
+  retiredKey(id: string): boolean;
   /** The owner of an IAM access key id, anywhere. */
   accessKey(
     id: string,

@@ -88,11 +88,17 @@ export function readScenarioFile(file: string): SimState {
 class Index implements SimIndex {
   version = 0;
   private users = new Map<string, Map<string, SimUser>>();
-  private positions = new Map<string, Map<string, number>>();
+  /** Per account; null when a removal shifted positions (rebuilt on next use, that account only). */
+  private positions = new Map<string, Map<string, number> | null>();
   private keys = new Map<string, { account: SimAccount; user: SimUser; key: SimAccessKey }>();
+  private retired = new Set<string>();
   private built = -1;
 
   constructor(private readonly state: SimState) {}
+
+  retiredKey(id: string): boolean {
+    return this.retired.has(id);
+  }
 
   invalidate(): void {
     this.version++;
@@ -105,16 +111,50 @@ class Index implements SimIndex {
     this.keys.clear();
     for (const account of this.state.accounts) {
       const byName = new Map<string, SimUser>();
-      const pos = new Map<string, number>();
-      account.users.forEach((u, i) => {
+      for (const u of account.users) {
         byName.set(u.name.toLowerCase(), u);
-        pos.set(u.name.toLowerCase(), i);
         for (const key of u.accessKeys) this.keys.set(key.id, { account, user: u, key });
-      });
+      }
       this.users.set(account.id, byName);
-      this.positions.set(account.id, pos);
+      this.positions.set(account.id, null);
     }
     this.built = this.version;
+  }
+
+  userAdded(account: string, user: SimUser): void {
+    this.build();
+    const acct = this.state.accounts.find((a) => a.id === account);
+    let byName = this.users.get(account);
+    if (!byName) {
+      byName = new Map();
+      this.users.set(account, byName);
+    }
+    byName.set(user.name.toLowerCase(), user);
+    const pos = this.positions.get(account);
+    if (pos && acct) pos.set(user.name.toLowerCase(), acct.users.indexOf(user));
+    else this.positions.set(account, null);
+    if (acct) for (const key of user.accessKeys) this.keys.set(key.id, { account: acct, user, key });
+  }
+
+  userRemoved(account: string, user: SimUser): void {
+    this.build();
+    this.users.get(account)?.delete(user.name.toLowerCase());
+    this.positions.set(account, null);
+    for (const key of user.accessKeys) {
+      this.keys.delete(key.id);
+      this.retired.add(key.id);
+    }
+  }
+
+  keyAdded(account: SimAccount, user: SimUser, key: SimAccessKey): void {
+    this.build();
+    this.keys.set(key.id, { account, user, key });
+  }
+
+  keyRemoved(id: string): void {
+    this.build();
+    this.keys.delete(id);
+    this.retired.add(id);
   }
 
   user(account: string, name: string): SimUser | undefined {
@@ -124,7 +164,14 @@ class Index implements SimIndex {
 
   userPosition(account: string, name: string): number {
     this.build();
-    return this.positions.get(account)?.get(name.toLowerCase()) ?? -1;
+    let pos = this.positions.get(account);
+    if (!pos) {
+      pos = new Map();
+      const acct = this.state.accounts.find((a) => a.id === account);
+      acct?.users.forEach((u, i) => pos!.set(u.name.toLowerCase(), i));
+      this.positions.set(account, pos);
+    }
+    return pos.get(name.toLowerCase()) ?? -1;
   }
 
   accessKey(id: string) {
@@ -264,7 +311,8 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
         userName: owned.user.name,
       };
     }
-    if (state.principals.length === 0) return { ...admin(), accessKeyId };
+    if (state.principals.length === 0 && !ctx.index.retiredKey(accessKeyId))
+      return { ...admin(), accessKeyId };
     throw new SimError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
   }
 
@@ -597,7 +645,6 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
             }
           });
           ctx.account(account).events.push(...events);
-          ctx.index.invalidate();
           return json(200, { ok: true, appended: events.length });
         }
         case 'PUT /_sim/faults': {

@@ -563,7 +563,7 @@ const ops: Record<string, ActionHandler> = {
       serviceCredentials: [],
     };
     a.users.push(u);
-    ctx.index.invalidate();
+    ctx.index.userAdded(a.id, u);
     return { User: userShape(ctx, a.id, u, true) };
   },
 
@@ -590,8 +590,9 @@ const ops: Record<string, ActionHandler> = {
                       ? 'must delete policies first'
                       : undefined;
     if (blocker) throw new SimError('DeleteConflict', `Cannot delete entity, ${blocker}.`, 409);
-    a.users.splice(a.users.indexOf(u), 1);
-    ctx.index.invalidate();
+    const at = ctx.index.userPosition(a.id, u.name);
+    a.users.splice(a.users[at] === u ? at : a.users.indexOf(u), 1);
+    ctx.index.userRemoved(a.id, u);
     return undefined;
   },
 
@@ -804,7 +805,7 @@ const ops: Record<string, ActionHandler> = {
       lastUsedRegion: null,
     };
     u.accessKeys.push(key);
-    ctx.index.invalidate();
+    ctx.index.keyAdded(a, u, key);
     req.trail = {
       responseElements: {
         accessKey: { userName: u.name, accessKeyId: key.id, status: key.status, createDate: key.createdAt },
@@ -846,7 +847,7 @@ const ops: Record<string, ActionHandler> = {
     const i = u.accessKeys.findIndex((x) => x.id === id);
     if (i < 0) throw new SimError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`, 404);
     u.accessKeys.splice(i, 1);
-    ctx.index.invalidate();
+    ctx.index.keyRemoved(id);
     return undefined;
   },
 

@@ -337,6 +337,11 @@ describe('access keys', () => {
       await iam.send(
         new DeleteAccessKeyCommand({ UserName: 'BedrockAPIKey-ab12', AccessKeyId: k1.AccessKeyId }),
       );
+      // a deleted key stops working (it does not fall back to the default identity)
+      expect(await failure(asUser.send(new GetCallerIdentityCommand({})))).toMatchObject({
+        name: 'InvalidClientTokenId',
+        status: 403,
+      });
       expect(
         await failure(
           iam.send(
