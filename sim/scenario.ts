@@ -481,11 +481,15 @@ export class IdMaker {
     return (h ^ (h >>> 16)) >>> 0;
   }
 
+  /**
+   * A secret that looks fake on purpose (it starts `simEXAMPLE`), so that no scanner and no
+   * person mistakes a simulator secret for a real one.
+   */
   secret(length = 40): string {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     this.n++;
     let h = fnv(`${this.salt}:secret:${this.n}`);
-    let out = '';
+    let out = 'simEXAMPLE';
     while (out.length < length) {
       h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0;
       h = Math.imul(h ^ (h >>> 13), 3266489909) >>> 0;

@@ -165,3 +165,21 @@ describe('access key ids', () => {
     );
   });
 });
+
+describe('generated secrets', () => {
+  it('look fake on purpose', () => {
+    const s = loadScenario({
+      accounts: [
+        {
+          id: '111111111111',
+          users: [
+            { name: 'a', accessKeys: [{}], serviceCredentials: [{ service: 'bedrock.amazonaws.com' }] },
+          ],
+        },
+      ],
+    });
+    const u = s.accounts[0]!.users[0]!;
+    expect(u.accessKeys[0]!.secret).toMatch(/^simEXAMPLE[A-Za-z0-9+/]{30}$/);
+    expect(u.serviceCredentials[0]!.secret).toMatch(/^simEXAMPLE/);
+  });
+});
