@@ -101,6 +101,11 @@ export interface ServiceModule {
   targetPrefix?: string;
   /** Error code answered when calls exceed a rate limit (`Throttling`, `ThrottlingException`). */
   throttlingCode: string;
+  /**
+   * A global service (IAM, Organizations): one endpoint per partition, so rate limits and faults
+   * count it in the partition's home region whatever region the client signed for.
+   */
+  global?: boolean;
   /** CloudTrail `eventSource` (`iam.amazonaws.com`). */
   eventSource: string;
   actions: Record<string, ActionHandler>;
@@ -203,6 +208,11 @@ export function arn(
   resource: string,
 ): string {
   return `arn:${ctx.state.partition}:${service}:${region}:${account}:${resource}`;
+}
+
+/** Home region of a partition (where IAM and other global services live). */
+export function homeRegion(partition: string): string {
+  return partition === 'aws-us-gov' ? 'us-gov-west-1' : partition === 'aws-cn' ? 'cn-north-1' : 'us-east-1';
 }
 
 /** IAM timestamps: ISO 8601 with seconds (`2026-01-02T03:04:05Z`). */

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import {
   type Caller,
+  homeRegion,
   RawResponse,
   type ServiceModule,
   type SimContext,
@@ -168,7 +169,7 @@ class Index implements SimIndex {
     if (!pos) {
       pos = new Map();
       const acct = this.state.accounts.find((a) => a.id === account);
-      acct?.users.forEach((u, i) => pos!.set(u.name.toLowerCase(), i));
+      if (acct) for (let i = 0; i < acct.users.length; i++) pos.set(acct.users[i]!.name.toLowerCase(), i);
       this.positions.set(account, pos);
     }
     return pos.get(name.toLowerCase()) ?? -1;
@@ -371,13 +372,13 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     return false;
   }
 
-  function injectedFault(req: SimRequest, account: string): SimError | undefined {
+  function injectedFault(req: SimRequest, account: string, region: string): SimError | undefined {
     const full = `${req.service}:${req.action}`;
     for (let i = 0; i < state.faults.length; i++) {
       const f = state.faults[i]!;
       if (f.action !== '*' && f.action !== full && f.action !== `${req.service}:*`) continue;
       if (f.account !== undefined && f.account !== account) continue;
-      if (f.region !== undefined && f.region !== req.region) continue;
+      if (f.region !== undefined && f.region !== region) continue;
       if (f.where) {
         let ok = true;
         for (const [k, v] of Object.entries(f.where)) {
@@ -544,12 +545,13 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
 
     if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));
 
-    if (rateLimited(service, req.action, req.caller.account, region)) {
+    const budgetRegion = module.global ? homeRegion(state.partition) : req.region;
+    if (rateLimited(service, req.action, req.caller.account, budgetRegion)) {
       count(stats.throttled, key);
       return render(module, req, undefined, new SimError(module.throttlingCode, 'Rate exceeded', 400));
     }
     let output: unknown;
-    let error: SimError | undefined = injectedFault(req, req.caller.account);
+    let error: SimError | undefined = injectedFault(req, req.caller.account, budgetRegion);
     if (error) count(stats.faulted, key);
     else {
       try {

@@ -1611,6 +1611,7 @@ export const iam: ServiceModule = {
   protocol: 'query',
   xmlNamespace: NS,
   throttlingCode: 'Throttling',
+  global: true,
   eventSource: 'iam.amazonaws.com',
   actions: ops,
   management: (action) => (READ_PREFIXES.some((p) => action.startsWith(p)) ? undefined : { readOnly: false }),

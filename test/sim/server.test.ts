@@ -143,12 +143,17 @@ describe('rate limits', () => {
       const r = await raw(sim, { auth: SIGV4('AKIDA', 'iam'), body: 'Action=ListUsers&Version=2010-05-08' });
       expect(r.status).toBe(400);
       expect(r.text).toContain('<Code>Throttling</Code>');
-      // another account, and the same account in another region, have budgets of their own
+      // another account has a budget of its own
       await new IAMClient(clientConfig(sim, 'AKIDB', { maxAttempts: 1 })).send(new ListUsersCommand({}));
-      await new IAMClient(clientConfig(sim, 'AKIDA', { maxAttempts: 1, region: 'eu-west-1' })).send(
-        new ListUsersCommand({}),
-      );
-      expect(sim.stats().throttled).toEqual({ 'iam:ListUsers': 1 });
+      // IAM is global: signing for another region does not give another budget
+      expect(
+        await failure(
+          new IAMClient(clientConfig(sim, 'AKIDA', { maxAttempts: 1, region: 'eu-west-1' })).send(
+            new ListUsersCommand({}),
+          ),
+        ),
+      ).toMatchObject({ name: 'Throttling', status: 400 });
+      expect(sim.stats().throttled).toEqual({ 'iam:ListUsers': 2 });
     });
   });
 
