@@ -1072,7 +1072,7 @@ function validateUser(
       alias,
       serviceUserName:
         optStr(c.serviceUserName, `${p}.serviceUserName`) ??
-        (SERVICE_USER_NAME_SERVICES.includes(service) ? `${name}-at-${account}` : null),
+        (SERVICE_USER_NAME_SERVICES.includes(service) ? alias : null),
     };
     return cred;
   });

@@ -753,9 +753,8 @@ const ops: Record<string, ActionHandler> = {
           ? null
           : new Date(nowMs + days * 86400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       alias,
-      serviceUserName: userNameStyle
-        ? `${u.name}-at-${a.id}${mine.length > 0 ? `-${mine.length}` : ''}`
-        : null,
+      // CodeCommit / Keyspaces name the credential's user the way API keys name their alias.
+      serviceUserName: userNameStyle ? alias : null,
     };
     u.serviceCredentials.push(c);
     req.trail = {

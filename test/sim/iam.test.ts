@@ -291,6 +291,30 @@ describe('service-specific credential lifecycle', () => {
   });
 });
 
+describe('CodeCommit-style credentials', () => {
+  it('carry a ServiceUserName and a password instead of an alias and a secret', async () => {
+    await withSim(baseScenario([{ name: 'dev' }]), async (sim) => {
+      const iam = new IAMClient(clientConfig(sim));
+      const make = () =>
+        iam.send(
+          new CreateServiceSpecificCredentialCommand({
+            UserName: 'dev',
+            ServiceName: 'codecommit.amazonaws.com',
+          }),
+        );
+      const first = (await make()).ServiceSpecificCredential!;
+      const second = (await make()).ServiceSpecificCredential!;
+      expect([first.ServiceUserName, second.ServiceUserName]).toEqual([
+        `dev-at-${ACCOUNT_A}`,
+        `dev+1-at-${ACCOUNT_A}`,
+      ]);
+      expect(first.ServicePassword).toBeTruthy();
+      expect(first.ServiceCredentialAlias).toBeUndefined();
+      expect(first.ServiceCredentialSecret).toBeUndefined();
+    });
+  });
+});
+
 describe('access keys', () => {
   it('create (account decodes from the id), limit 2, list, update, last used, delete, sign calls', async () => {
     await withSim(baseScenario([{ name: 'BedrockAPIKey-ab12' }]), async (sim) => {
