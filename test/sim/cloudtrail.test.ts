@@ -279,7 +279,25 @@ describe('record builder and index (units)', () => {
       after: page.next,
     });
     expect(next.events[0]!.EventId).toBe('e49007');
-    // Appending keeps the index current.
+    // Recording a newer event is an append: the posting lists follow without a rebuild.
+    events.push(
+      buildRecord({
+        userIdentity: { type: 'IAMUser', userName: 'u7' },
+        eventSource: 's',
+        eventName: 'Newest',
+        region: 'us-west-2',
+        recipientAccountId: ACCT,
+        time: new Date(base + 200_000_000),
+        eventId: 'newest',
+      }),
+    );
+    store.sync(state);
+    const fresh = store.lookup(ACCT, 'us-west-2', {
+      attribute: { key: 'Username', value: 'u7' },
+      maxResults: 2,
+    });
+    expect(fresh.events.map((e) => e.EventId)).toEqual(['newest', 'e99007']);
+    // An older (back-dated) event is placed by time too.
     events.push(
       buildRecord({
         ...{ userIdentity: { type: 'IAMUser', userName: 'u7' } },
