@@ -389,7 +389,7 @@ function str(v: unknown, path: string, re?: RegExp, what?: string): string {
 }
 
 function optStr(v: unknown, path: string, re?: RegExp, what?: string): string | undefined {
-  return v === undefined ? undefined : str(v, path, re, what);
+  return v === undefined || v === null ? undefined : str(v, path, re, what);
 }
 
 function num(v: unknown, path: string, min: number, max: number, integer = false): number {
@@ -606,7 +606,8 @@ export function loadScenario(input: unknown): SimState {
     rateLimits['cloudtrail:LookupEvents'] = 2;
   }
   const faults = root.faults === undefined ? [] : validateFaults(root.faults, 'faults');
-  const seed = root.seed === undefined ? null : num(root.seed, 'seed', 0, 2 ** 32 - 1, true);
+  const seed =
+    root.seed === undefined || root.seed === null ? null : num(root.seed, 'seed', 0, 2 ** 32 - 1, true);
   const ids = new IdMaker(String(seed ?? 0));
   const rnd = () => ids.int();
 
