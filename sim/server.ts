@@ -239,6 +239,8 @@ interface Bucket {
 }
 
 const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
+/** SigV4a scopes carry no region (`KEY/DATE/SERVICE/aws4_request`); the region set is a header. */
+const SCOPE_4A_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/aws4_request/;
 
 /** Starts the simulator in-process. */
 export async function startSim(opts: StartOptions): Promise<SimHandle> {
@@ -431,8 +433,8 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     auth: string,
     requestId: string,
   ): Promise<WireResponse> {
-    let service: string;
-    let region: string;
+    let service = '';
+    let region = '';
     let accessKeyId = '';
     let bearer: string | undefined;
     if (/^Bearer\s/i.test(auth)) {
@@ -442,17 +444,24 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     } else {
       const m =
         SCOPE_RE.exec(auth) ?? SCOPE_RE.exec(`Credential=${url.searchParams.get('X-Amz-Credential') ?? ''}`);
-      if (!m) {
+      const m4a = m ? undefined : SCOPE_4A_RE.exec(auth);
+      if (m4a) {
+        const set = String(httpReq.headers['x-amz-region-set'] ?? '');
+        accessKeyId = m4a[1]!;
+        service = m4a[3]!;
+        region = set && set !== '*' ? set.split(',')[0]!.trim() : homeRegion(state.partition);
+      } else if (!m) {
         return plainError(
           403,
           'MissingAuthenticationToken',
           'Request is missing Authentication Token',
           requestId,
         );
+      } else {
+        accessKeyId = m[1]!;
+        region = m[3]!;
+        service = m[4]!;
       }
-      accessKeyId = m[1]!;
-      region = m[3]!;
-      service = m[4]!;
     }
     const module = modules.get(service);
     if (!module) return plainError(400, 'UnknownService', `bks-sim does not simulate ${service}`, requestId);
@@ -461,10 +470,12 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     let action: string | undefined;
     let params: Record<string, unknown> = {};
     let pathParams: Record<string, string> = {};
+    let version = '';
     if (module.protocol === 'query') {
       params = parseForm(url.search.slice(1));
       if ((httpReq.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) parseForm(body, params);
       action = typeof params.Action === 'string' ? params.Action : undefined;
+      version = typeof params.Version === 'string' ? params.Version : '';
       delete params.Action;
       delete params.Version;
     } else if (module.protocol === 'json') {
@@ -519,7 +530,11 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     if (!handler) {
       const err =
         module.protocol === 'query'
-          ? new SimError('InvalidAction', `Could not find operation ${action ?? ''} for version`, 400)
+          ? new SimError(
+              'InvalidAction',
+              `Could not find operation ${action ?? ''} for version ${version}`.trim(),
+              400,
+            )
           : module.protocol === 'json'
             ? new SimError('UnknownOperationException', `Unknown operation ${action ?? ''}`, 400)
             : new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404);
