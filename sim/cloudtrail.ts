@@ -539,6 +539,16 @@ export function appendRecord(ctx: SimContext, accountId: string, record: CloudTr
   ctx.account(accountId).events.push(record);
 }
 
+/**
+ * The `errorCode` CloudTrail shows for a refused call: IAM (query protocol) codes carry the
+ * `Exception` suffix there (`NoSuchEntity` → `NoSuchEntityException`), except `AccessDenied`;
+ * JSON and REST services log their `__type` as is.
+ */
+export function cloudTrailErrorCode(protocol: string, code: string): string {
+  if (protocol !== 'query' || code === 'AccessDenied' || code.endsWith('Exception')) return code;
+  return `${code}Exception`;
+}
+
 /** The CallRecorder the server runs after each call: see NOTES-sim.md. */
 export const cloudTrailRecorder: CallRecorder = (ctx, call) => {
   const { module, req, output, error } = call;
@@ -569,7 +579,7 @@ export const cloudTrailRecorder: CallRecorder = (ctx, call) => {
     userAgent: req.userAgent,
     requestId: req.requestId,
     time: req.time,
-    errorCode: error?.code,
+    errorCode: error ? cloudTrailErrorCode(module.protocol, error.code) : undefined,
     errorMessage: error?.message,
   });
   appendRecord(ctx, recipient, record);

@@ -11,11 +11,18 @@ import {
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
+  DeleteUserCommand,
   IAMClient,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRecord, cloudTrailDate, EventStore, scrubSecrets } from '../../sim/cloudtrail';
+import {
+  buildRecord,
+  cloudTrailDate,
+  cloudTrailErrorCode,
+  EventStore,
+  scrubSecrets,
+} from '../../sim/cloudtrail';
 import type { SimHandle } from '../../sim/server';
 import { startSim } from '../../sim/server';
 import { ACCT, ADMIN_KEY, scenario } from './fixtures';
@@ -221,6 +228,23 @@ describe('the sim records its own management events', () => {
       ResourceType: 'AWS::IAM::AccessKey',
       ResourceName: key.AccessKey!.AccessKeyId,
     });
+  });
+});
+
+describe('failed calls are recorded as CloudTrail does', () => {
+  it('logs a refused DeleteUser with errorCode DeleteConflictException', async () => {
+    const iam = new IAMClient(clientConfig(sim, ADMIN_KEY, { maxAttempts: 1 }));
+    await failure(iam.send(new DeleteUserCommand({ UserName: 'ml-user' })));
+    const out = await east.send(
+      new LookupEventsCommand({
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'DeleteUser' }],
+      }),
+    );
+    const record = JSON.parse(out.Events![0]!.CloudTrailEvent!);
+    expect(record).toMatchObject({ errorCode: 'DeleteConflictException', responseElements: null });
+    expect(record.errorMessage).toBeTruthy();
+    expect(cloudTrailErrorCode('query', 'AccessDenied')).toBe('AccessDenied');
+    expect(cloudTrailErrorCode('rest-json', 'AccessDeniedException')).toBe('AccessDeniedException');
   });
 });
 
