@@ -810,3 +810,55 @@ describe('partitions', () => {
     });
   });
 });
+
+describe('callers that are not the target user', () => {
+  it('an assumed role must name the user; an IAM user defaults to itself; keys of other accounts are denied', async () => {
+    const s: Scenario = {
+      now: '2026-11-20T12:00:00Z',
+      principals: [
+        {
+          accessKeyId: 'AKIDROLE',
+          account: ACCOUNT_A,
+          arn: `arn:aws:sts::${ACCOUNT_A}:assumed-role/Audit/s1`,
+        },
+        { accessKeyId: 'AKIDOTHER', account: '222222222222', arn: 'arn:aws:iam::222222222222:user/x' },
+      ],
+      accounts: [
+        {
+          id: ACCOUNT_A,
+          roles: [{ name: 'Audit' }],
+          users: [
+            {
+              name: 'ml-dev',
+              accessKeys: [{ id: 'AKIAEXAMPLEMLDEV0001' }],
+              serviceCredentials: [{ service: BEDROCK }],
+            },
+          ],
+        },
+        { id: '222222222222' },
+      ],
+    };
+    await withSim(s, async (sim) => {
+      const role = new IAMClient(clientConfig(sim, 'AKIDROLE'));
+      expect(await failure(role.send(new ListServiceSpecificCredentialsCommand({})))).toMatchObject({
+        name: 'ValidationError',
+        status: 400,
+        message: 'Must specify userName when calling with non-User credentials',
+      });
+      expect(
+        (await role.send(new ListServiceSpecificCredentialsCommand({ AllUsers: true })))
+          .ServiceSpecificCredentials,
+      ).toHaveLength(1);
+      const self = new IAMClient(clientConfig(sim, 'AKIAEXAMPLEMLDEV0001'));
+      expect(
+        (await self.send(new ListServiceSpecificCredentialsCommand({}))).ServiceSpecificCredentials![0]!
+          .UserName,
+      ).toBe('ml-dev');
+      expect((await self.send(new GetUserCommand({}))).User!.UserName).toBe('ml-dev');
+      const other = new IAMClient(clientConfig(sim, 'AKIDOTHER'));
+      expect(
+        await failure(other.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: 'AKIAEXAMPLEMLDEV0001' }))),
+      ).toMatchObject({ name: 'AccessDenied', status: 403 });
+    });
+  });
+});
