@@ -499,7 +499,9 @@ function buildCredentialReport(ctx: SimContext, account: SimAccount): string {
         userArn(ctx, account.id, u),
         csvDate(u.createdAt),
         String(pw),
-        pw ? (u.passwordLastUsed ? csvDate(u.passwordLastUsed) : 'N/A') : 'N/A',
+        // a date once used (even if the password was removed since), `no_information` for a
+        // password never used, N/A for no password
+        u.passwordLastUsed ? csvDate(u.passwordLastUsed) : pw ? 'no_information' : 'N/A',
         pw ? csvDate(u.loginProfile!.createdAt) : 'N/A',
         'N/A',
         String(u.mfaDevices.length > 0),

@@ -709,6 +709,7 @@ describe('credential report', () => {
         ],
       },
       { name: 'BedrockAPIKey-h42z', signingCertificates: 1 },
+      { name: 'carol', loginProfile: true },
     ];
     await withSim(baseScenario(users), async (sim) => {
       const iam = new IAMClient(clientConfig(sim));
@@ -740,7 +741,11 @@ describe('credential report', () => {
         '<root_account>',
         'alice',
         'BedrockAPIKey-h42z',
+        'carol',
       ]);
+      // a password never used reads no_information; no password reads N/A
+      expect(csv[4]!.split(',').slice(3, 5)).toEqual(['true', 'no_information']);
+      expect(csv[3]!.split(',').slice(3, 5)).toEqual(['false', 'N/A']);
       expect(csv[2]!.split(',')).toEqual([
         'alice',
         `arn:aws:iam::${ACCOUNT_A}:user/alice`,
