@@ -126,3 +126,16 @@ describe('loadRules', () => {
     );
   });
 });
+
+describe('bundledRules', () => {
+  it('gives the pipeline the same rules without file I/O (samples left out)', async () => {
+    const { bundledRules } = await import('../../src/detect/ruleset');
+    const bundled = bundledRules();
+    expect(bundled.map((r) => r.id)).toEqual(rules.map((r) => r.id));
+    for (const [i, r] of bundled.entries()) {
+      expect(r.pattern).toEqual(rules[i]?.pattern);
+      expect(r.samples).toEqual({ match: [], noMatch: [] });
+    }
+    expect(compileRules(bundled).stateful.map((c) => c.rule.id)).toEqual(['BKS-017', 'BKS-018']);
+  });
+});
