@@ -179,3 +179,14 @@ describe('bks detections', () => {
     }
   });
 });
+
+describe('listLogFiles', () => {
+  it('survives a symlink loop and a directory given twice', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'bks-loop-'));
+    mkdirSync(join(dir, 'a'));
+    writeFileSync(join(dir, 'a', 'x.json'), '{}');
+    symlinkSync(dir, join(dir, 'a', 'back'));
+    expect(listLogFiles([dir, dir])).toEqual([join(dir, 'a', 'x.json')]);
+  });
+});
