@@ -139,3 +139,14 @@ describe('bundledRules', () => {
     expect(compileRules(bundled).stateful.map((c) => c.rule.id)).toEqual(['BKS-017', 'BKS-018']);
   });
 });
+
+describe('evaluate', () => {
+  it('takes the rules themselves as well as a compiled set, and EventBridge envelopes as well as records', () => {
+    const envelope = JSON.parse(
+      readFileSync(join(defaultRulesDir(), 'samples/eventbridge-envelope-example.json'), 'utf8'),
+    );
+    expect(evaluate(rules, envelope).map((r) => r.id)).toEqual(['BKS-001-BEDROCK']);
+    expect(evaluate(rules, envelope.detail).map((r) => r.id)).toEqual(['BKS-001-BEDROCK']);
+    expect(evaluate(set, envelope).map((r) => r.id)).toEqual(['BKS-001-BEDROCK']);
+  });
+});
