@@ -143,6 +143,9 @@ describe('bks hunt', () => {
     expect(err4.text()).toMatch(/--fail-on must be one of critical, high, medium, low, informational/);
     const err5 = capture();
     expect(await main(['hunt', dir, '--volume-threshold', 'x'], err5.stream)).toBe(2);
+    const err6 = capture();
+    expect(await main(['hunt', dir, '--rules', dir], err6.stream)).toBe(2);
+    expect(err6.text()).toMatch(/^bks: --rules: bad\.json: /);
   });
 });
 
