@@ -274,6 +274,7 @@ function runPhase(phase: string, dir: string) {
   };
 }
 
+const ruleCount = (await import('../src/detect/rules')).loadRules().length;
 const mb = Number(flag('--mb', '1024'));
 const fileMb = Number(flag('--file-mb', '128'));
 const base = flag('--dir');
@@ -317,7 +318,7 @@ try {
   const rows = [
     row('JSON.parse, whole files', parse),
     row('stream + split + JSON.parse/record', split),
-    row('bks hunt (the above + 29 rules)', h),
+    row(`bks hunt (the above + ${ruleCount} rules)`, h),
   ];
   const widths = headers.map((hd, i) => Math.max(hd.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
