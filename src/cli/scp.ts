@@ -3,10 +3,9 @@
  * and where in an organization each control is in force. Flags and rendering only: the catalog
  * lives in src/policy/scps.ts, the organization walk and its verdicts in src/policy/check.ts.
  */
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { fromIni } from '@aws-sdk/credential-providers';
 import { Command } from 'commander';
-import { AwsFailure, describeError, UsageError } from '../errors';
+import { createAws, describeAwsError, resolveRegion } from '../aws';
+import { AwsFailure, UsageError } from '../errors';
 import {
   type AccountVerdict,
   type CollectResult,
@@ -202,19 +201,6 @@ type CheckResult = ScpCheckReport & {
   errors: CollectResult['errors'];
 };
 
-/**
- * Organizations client for `scp check`. A minimal local factory: the shared client layer
- * (src/aws) is being built on another branch; switch to it when it lands on main.
- */
-function organizationsClient(aws: CommandContext['aws']): OrganizationsClient {
-  return new OrganizationsClient({
-    region: aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    maxAttempts: 5,
-    ...(aws.endpointUrl ? { endpoint: aws.endpointUrl } : {}),
-    ...(aws.profile ? { credentials: fromIni({ profile: aws.profile }) } : {}),
-  });
-}
-
 function checkCommand(run: RunAction): Command {
   const cmd = addCommonOptions(
     new Command('check')
@@ -253,13 +239,15 @@ function checkCommand(run: RunAction): Command {
       ctx.log('reading the organization…');
       let collected: CollectResult;
       try {
-        collected = await collectOrganization(organizationsClient(ctx.aws));
+        const region = await resolveRegion({ region: ctx.aws.region, profile: ctx.aws.profile });
+        const aws = createAws({ profile: ctx.aws.profile, region, endpointUrl: ctx.aws.endpointUrl });
+        collected = await collectOrganization(aws.organizations());
       } catch (err) {
         const name = (err as { name?: string }).name;
         if (name === 'AWSOrganizationsNotInUseException') {
           throw new AwsFailure('this account is not a member of an organization: no SCP can apply to it');
         }
-        throw new AwsFailure(`cannot read the organization: ${describeError(err)}`);
+        throw new AwsFailure(`cannot read the organization: ${describeAwsError(err)}`);
       }
       const report = checkOrganization(collected.snapshot, controls, { maxAgeDays });
       const result: CheckResult = {
