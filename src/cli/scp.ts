@@ -249,7 +249,7 @@ function checkCommand(run: RunAction): Command {
         }
         throw new AwsFailure(`cannot read the organization: ${describeAwsError(err)}`);
       }
-      const report = checkOrganization(collected.snapshot, controls, { maxAgeDays });
+      const report = checkOrganization(collected.snapshot, controls, { maxAgeDays }, catalog);
       const result: CheckResult = {
         generatedAt: new Date().toISOString(),
         ...report,
@@ -294,7 +294,7 @@ function pathOf(a: AccountVerdict): string {
     .join('/');
 }
 
-/** One line per control that is not in force, or that blocks legitimate requests. */
+/** One line per control that is partial, unknown or missing for a reason, and per collateral block. */
 function details(r: CheckResult): string[] {
   const lines: string[] = [];
   for (const a of r.accounts) {
@@ -307,16 +307,16 @@ function details(r: CheckResult): string[] {
     for (const v of a.controls) {
       if (v.status === 'partial') {
         lines.push(`${a.accountId} ${v.control}: PARTIAL, lets through: ${v.notDenied.join('; ')}`);
-      } else if (v.status === 'missing') {
-        lines.push(`${a.accountId} ${v.control}: MISSING${v.reason ? ` (${v.reason})` : ''}`);
+      } else if (v.status === 'missing' && v.reason) {
+        lines.push(`${a.accountId} ${v.control}: MISSING (${v.reason})`);
       } else if (v.status === 'unknown') {
         lines.push(`${a.accountId} ${v.control}: UNKNOWN: ${v.reason ?? 'not evaluated'}`);
+      } else if (v.status === 'in-force' && v.implicitOnly) {
+        lines.push(`${a.accountId} ${v.control}: in force only because ${v.deniedBy.join(', ')}`);
       }
-      if (v.blocksLegitimate.length > 0) {
-        lines.push(
-          `${a.accountId} ${v.control}: also blocks ${v.blocksLegitimate.map((b) => `${b.request} (${b.by})`).join('; ')}`,
-        );
-      }
+    }
+    for (const b of a.blocksLegitimate) {
+      lines.push(`${a.accountId} also blocks legitimate use: ${b.request} (${b.by})`);
     }
   }
   return lines;
