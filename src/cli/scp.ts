@@ -193,6 +193,7 @@ interface CheckOptions extends CommonOptions {
   controls?: string;
   maxAgeDays?: string;
   failOn?: string;
+  concurrency?: string;
 }
 
 type CheckResult = ScpCheckReport & {
@@ -235,13 +236,14 @@ function checkCommand(run: RunAction): Command {
             ].map((n) => scpByName(catalog, n));
       if (controls.length === 0) throw new UsageError('--controls names no control');
       const maxAgeDays = parseIntFlag('--max-age-days', opts.maxAgeDays, 1, 36600);
+      const concurrency = parseIntFlag('--concurrency', opts.concurrency, 1, 16) ?? 4;
 
       ctx.log('reading the organization…');
       let collected: CollectResult;
       try {
         const region = await resolveRegion({ region: ctx.aws.region, profile: ctx.aws.profile });
         const aws = createAws({ profile: ctx.aws.profile, region, endpointUrl: ctx.aws.endpointUrl });
-        collected = await collectOrganization(aws.organizations());
+        collected = await collectOrganization(aws.organizations(), { concurrency });
       } catch (err) {
         const name = (err as { name?: string }).name;
         if (name === 'AWSOrganizationsNotInUseException') {
