@@ -86,7 +86,11 @@ function scenario(extra: Partial<NonNullable<Scenario['organization']>> = {}): S
 const client = (sim: SimHandle, key = ADMIN) =>
   new OrganizationsClient(clientConfig(sim, key, { maxAttempts: 1 }));
 
-async function bks(sim: SimHandle, ...argv: string[]) {
+function bks(sim: SimHandle, ...argv: string[]) {
+  return bksAs(sim, ADMIN, ...argv);
+}
+
+async function bksAs(sim: SimHandle, accessKeyId: string, ...argv: string[]) {
   const chunks: string[] = [];
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
     chunks.push(typeof c === 'string' ? c : Buffer.from(c).toString('utf8'));
@@ -94,7 +98,7 @@ async function bks(sim: SimHandle, ...argv: string[]) {
   });
   const saved = { ...process.env };
   Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: ADMIN,
+    AWS_ACCESS_KEY_ID: accessKeyId,
     AWS_SECRET_ACCESS_KEY: 'not-a-secret',
     AWS_REGION: 'us-east-1',
   });
@@ -458,6 +462,16 @@ describe('bks scp check against bks-sim', () => {
         status: 'missing',
         reason: 'the SERVICE_CONTROL_POLICY type is not enabled on the root',
       });
+    });
+  });
+
+  it('exits 3 with one line when a member account runs it', async () => {
+    await withSim(scenario(), async (sim) => {
+      const { code, out, err } = await bksAs(sim, MEMBER);
+      expect(code).toBe(3);
+      expect(out).toBe('');
+      expect(err.trim().split('\n')).toHaveLength(1);
+      expect(err).toMatch(/^bks: cannot read the organization: .*AccessDenied/);
     });
   });
 
