@@ -10,6 +10,7 @@ import { generateScenario } from '../../sim/generate';
 import { type SimHandle, startSim } from '../../sim/server';
 import { createAws } from '../../src/aws';
 import { main } from '../../src/cli/main';
+import { scanCommand } from '../../src/cli/scan';
 import { type AccountScan, collectAccount, type ScanUser } from '../../src/inventory';
 import { SERVICES, selectServices } from '../../src/services';
 
@@ -406,6 +407,34 @@ describe('bks scan (CLI) against bks-sim', () => {
     const only = await run([...flags, '--org', '-o', 'json', '--accounts', ids[1] ?? '']);
     expect(only.code).toBe(0);
     expect(JSON.parse(only.out).accounts.map((a: AccountScan) => a.accountId)).toEqual([ids[1]]);
+  });
+
+  it('--verbose logs one line per account on a non-TTY stderr; without it, nothing', async () => {
+    const scenario = generateScenario({ accounts: 3, users: 1, phantoms: 1, seed: 4 });
+    const s = await sim(scenario);
+    env(s, scenario.principals?.[0]?.accessKeyId ?? '');
+    const sink = () => {
+      const parts: string[] = [];
+      return {
+        parts,
+        stream: { write: (c: string) => parts.push(String(c)) } as unknown as NodeJS.WritableStream,
+      };
+    };
+    const out = sink();
+    const verbose = sink();
+    expect(
+      await scanCommand(
+        { org: true, endpointUrl: s.url, verbose: true, output: 'json' },
+        { stdout: out.stream, stderr: verbose.stream },
+      ),
+    ).toBe(0);
+    expect(verbose.parts.join('').match(/^\[\d\/3\] account \d{12}: \d+ users$/gm)?.length).toBe(3);
+    const quiet = sink();
+    await scanCommand(
+      { org: true, endpointUrl: s.url, output: 'json' },
+      { stdout: out.stream, stderr: quiet.stream },
+    );
+    expect(quiet.parts.join('')).toBe('');
   });
 
   it('renders table, csv (formula-safe), markdown and asff without any secret', async () => {
