@@ -119,10 +119,10 @@ export async function decodeKeyCommand(
       json: (r) => renderJson(DECODE_KEY_SCHEMA, r),
       table: (r, c) =>
         renderTable(
-          ['#', 'service', 'kind', 'account', 'user / key id', 'expiry', 'secret sha256'],
+          ['#', 'service', 'kind', 'account', 'user / key id', 'expiry', 'secret sha256 / error'],
           r.keys.map((e) =>
             'error' in e
-              ? [String(e.input), c.style.red('error'), '', '', e.error, '', '']
+              ? [String(e.input), '', c.style.red('error'), '', '', '', e.error]
               : [
                   String(e.input),
                   e.service,

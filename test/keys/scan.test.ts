@@ -45,6 +45,8 @@ describe('findKeys', () => {
       'token = os.getenv("AWS_BEARER_TOKEN_BEDROCK")',
       'if AWS_BEARER_TOKEN_BEDROCK == "something-long":',
       'AWS_BEARER_TOKEN_BEDROCK=',
+      'export AWS_BEARER_TOKEN_BEDROCK=your-api-key-here',
+      'AWS_BEARER_TOKEN_BEDROCK=xxxxxxxxxxxx',
     ].join('\n');
     const found = findKeys(text);
     expect(
