@@ -11,7 +11,7 @@ import { type SimHandle, startSim } from '../../sim/server';
 import { createAws } from '../../src/aws';
 import { main } from '../../src/cli/main';
 import { scanCommand } from '../../src/cli/scan';
-import { type AccountScan, collectAccount, type ScanUser } from '../../src/inventory';
+import { type AccountScan, collectAccount, type ScanUser, scanInventory } from '../../src/inventory';
 import { SERVICES, selectServices } from '../../src/services';
 
 const DAY = 86_400_000;
@@ -331,6 +331,26 @@ describe('scan against bks-sim', () => {
     const big = await count(800);
     expect(big.users).toBeGreaterThan(small.users * 1.5);
     expect(big.calls).toBeLessThanOrEqual(small.calls + 2);
+  });
+
+  it('org: one AssumeRole per member account (credentials reused even when the server clock is skewed), the management account with its own', async () => {
+    // The generator's clock (2026-11-20) is days behind the scanner's: the credentials' server-side
+    // Expiration looks past, yet must not trigger an AssumeRole per request.
+    const scenario = generateScenario({ accounts: 4, users: 20, seed: 9 });
+    const s = await sim(scenario);
+    const ctx = createAws({
+      region: 'us-east-1',
+      endpointUrl: s.url,
+      credentials: { accessKeyId: scenario.principals?.[0]?.accessKeyId ?? '', secretAccessKey: 'x' },
+    });
+    const r = await scanInventory(ctx, { services: SERVICES, org: true, accountConcurrency: 4 });
+    ctx.destroy();
+    expect(r.summary.accountsFailed).toBe(0);
+    expect(ctx.calls.get('sts:AssumeRole')).toBe(3);
+    expect(ctx.calls.get('iam:GetAccountAuthorizationDetails')).toBe(4);
+    expect(ctx.calls.get('iam:ListServiceSpecificCredentials')).toBe(8);
+    expect(ctx.calls.get('iam:GetCredentialReport')).toBe(4);
+    expect(ctx.calls.get('iam:ListAccessKeys')).toBe(0);
   });
 
   it('GovCloud: ARNs and managed policies in aws-us-gov, IAM signed for us-gov-west-1', async () => {
