@@ -506,6 +506,21 @@ describe('bks scan (CLI) against bks-sim', () => {
     expect(asff[0].Resources[0].Id).toMatch(/^arn:aws-us-gov:iam::/);
   });
 
+  it('org mode where the organization cannot be listed: exit 3 with one line naming the error', async () => {
+    const scenario = generateScenario({ accounts: 2, users: 1, phantoms: 1, seed: 3 });
+    const s = await sim({
+      ...scenario,
+      faults: [{ action: 'organizations:ListAccounts', error: 'AccessDeniedException' }],
+    });
+    const flags = env(s, scenario.principals?.[0]?.accessKeyId ?? '');
+    const errs: string[] = [];
+    const code = await main(['scan', ...flags, '--org', '-o', 'json'], {
+      write: (c: string) => errs.push(c),
+    } as unknown as NodeJS.WritableStream);
+    expect(code).toBe(3);
+    expect(errs.join('')).toMatch(/^bks: scan failed: AccessDeniedException.*\n$/);
+  });
+
   it('rejects bad flags with exit 2 and one line', async () => {
     for (const args of [
       ['--service', 'nope'],
