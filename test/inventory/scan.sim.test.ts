@@ -5,12 +5,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatchImportFindingsCommand } from '@aws-sdk/client-securityhub';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateScenario } from '../../sim/generate';
 import { type SimHandle, startSim } from '../../sim/server';
 import { createAws } from '../../src/aws';
 import { main } from '../../src/cli/main';
 import { scanCommand } from '../../src/cli/scan';
+import { batchFindings, scanUserFinding } from '../../src/findings';
 import { type AccountScan, collectAccount, type ScanUser, scanInventory } from '../../src/inventory';
 import { SERVICES, selectServices } from '../../src/services';
 
@@ -351,6 +353,34 @@ describe('scan against bks-sim', () => {
     expect(ctx.calls.get('iam:ListServiceSpecificCredentials')).toBe(8);
     expect(ctx.calls.get('iam:GetCredentialReport')).toBe(4);
     expect(ctx.calls.get('iam:ListAccessKeys')).toBe(0);
+  });
+
+  it('its ASFF findings import into Security Hub without failures, and a re-import upserts', async () => {
+    const s = await sim(accountScenario());
+    const { result } = await scan(s);
+    const ctx = aws(s);
+    const findings = result.users.map((u) =>
+      scanUserFinding(u, {
+        account: ACCOUNT,
+        region: 'us-east-1',
+        partition: 'aws',
+        generatedAt: new Date().toISOString(),
+      }),
+    );
+    for (let round = 0; round < 2; round++) {
+      for (const batch of batchFindings(findings)) {
+        const out = await ctx
+          .securityhub()
+          .send(new BatchImportFindingsCommand({ Findings: batch as never }));
+        expect(out.FailedFindings ?? []).toEqual([]);
+        expect(out.SuccessCount).toBe(batch.length);
+      }
+    }
+    ctx.destroy();
+    const stored = (await (await fetch(`${s.url}/_sim/findings`)).json()) as
+      | unknown[]
+      | { findings: unknown[] };
+    expect(Array.isArray(stored) ? stored.length : stored.findings.length).toBe(findings.length);
   });
 
   it('GovCloud: ARNs and managed policies in aws-us-gov, IAM signed for us-gov-west-1', async () => {
