@@ -98,7 +98,21 @@ describe('revoke-key with a long-term key (bks-sim)', () => {
     expect(await env.invoke(KEY_A())).toBe(200);
     expect(await env.invoke(KEY_B())).toBe(200);
 
+    await env.control('POST', '/_sim/stats/reset');
     const r1 = await env.run(['revoke-key', KEY_A(), '-y', '-o', 'json', '--record-dir', env.dir]);
+    // Cost: who am I, one full read of the user (GetUser + 10 lists, no inline policy to get), two changes.
+    const cost = (await env.control('GET', '/_sim/stats')) as { calls: Record<string, number> };
+    expect(cost.calls['sts:GetCallerIdentity']).toBe(1);
+    expect(cost.calls['iam:GetUser']).toBe(1);
+    expect(
+      Object.entries(cost.calls)
+        .filter(([k]) => /:(Update|Delete|Put|Create)/.test(k))
+        .sort(),
+    ).toEqual([
+      ['iam:UpdateAccessKey', 1],
+      ['iam:UpdateServiceSpecificCredential', 1],
+    ]);
+    expect(Object.values(cost.calls).reduce((a, b) => a + b, 0)).toBe(14);
     expect(r1.stderr).toMatch(/Plan \(revoke-key, account 111111111111\): 2 call/);
     expect(r1.code).toBe(0);
     const out1 = json(r1);
