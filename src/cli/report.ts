@@ -14,6 +14,7 @@ import {
   makeContext,
   renderJson,
 } from './common';
+import { resolveKeyArg } from './key-arg';
 import type { RunAction } from './main';
 
 const SPEC = { formats: ['markdown', 'html', 'json'], aws: true } as const;
@@ -23,7 +24,12 @@ interface ReportFlags extends CommonOptions {
   regions?: string;
 }
 
-export async function reportCommand(arg: string, flags: ReportFlags, ctx: CommandContext): Promise<number> {
+export async function reportCommand(
+  rawArg: string,
+  flags: ReportFlags,
+  ctx: CommandContext,
+): Promise<number> {
+  const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   const days = parseDays(flags.days ?? '30');
   const aws = createAws({
     profile: ctx.aws.profile,
@@ -64,7 +70,10 @@ export function register(program: Command, run: RunAction): void {
     .description(
       'incident report for a user or key: identity, keys, creators, access keys, policies, timeline with a chart, risk, commands',
     )
-    .argument('<USER|KEY>', 'an IAM user name, an API key, or an AKIA…/ASIA… access key id')
+    .argument(
+      '<USER|KEY>',
+      'an IAM user name, an API key ("-" reads it from stdin), or an AKIA…/ASIA… access key id',
+    )
     .option('--days <n>', 'timeline window, 1 to 90', '30')
     .option('--regions <list>', '"all" (default-enabled regions), a comma list, or both', 'all');
   addCommonOptions(cmd, SPEC);

@@ -20,6 +20,7 @@ import {
   renderJson,
   renderTable,
 } from './common';
+import { resolveKeyArg } from './key-arg';
 import type { RunAction } from './main';
 import { type ChangeOptions, planGate } from './plan-gate';
 
@@ -64,10 +65,11 @@ function renderTableResult(r: RevokeRunResult, ctx: CommandContext): string {
 }
 
 export async function revokeKeyCommand(
-  arg: string,
+  rawArg: string,
   flags: RevokeFlags,
   ctx: CommandContext,
 ): Promise<number> {
+  const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   if (flags.dryRun && flags.yes) throw new UsageError('--dry-run and --yes contradict each other');
   const target = parseRevokeTarget(arg);
   let services: ReturnType<typeof selectServices> | undefined;
@@ -127,7 +129,7 @@ export function register(program: Command, run: RunAction): void {
     )
     .argument(
       '<USER|KEY>',
-      'an API key (long- or short-term; read it from a file with "$(cat f)") or an IAM user name (= every key of that user, as with --all-keys)',
+      'an API key (long- or short-term; "-" reads it from stdin, out of the process list and shell history) or an IAM user name (= every key of that user, as with --all-keys)',
     )
     .option(
       '--all-keys',

@@ -13,6 +13,7 @@ import {
   renderJson,
   renderTable,
 } from './common';
+import { resolveKeyArg } from './key-arg';
 import type { RunAction } from './main';
 
 const SPEC = { formats: ['table', 'json'], aws: true } as const;
@@ -114,10 +115,11 @@ function renderTimelineTable(r: TimelineResult, ctx: CommandContext): string {
 }
 
 export async function timelineCommand(
-  arg: string,
+  rawArg: string,
   flags: TimelineFlags,
   ctx: CommandContext,
 ): Promise<number> {
+  const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   const days = parseDays(flags.days);
   const aws = createAws({
     profile: ctx.aws.profile,
@@ -152,7 +154,10 @@ export function register(program: Command, run: RunAction): void {
     .description(
       'what a user, an API key or an access key did, from CloudTrail in every region (2 requests/s per region, throttled pages retried)',
     )
-    .argument('<USER|KEY|ACCESS_KEY_ID>', 'an IAM user name, an API key, or an AKIA…/ASIA… access key id')
+    .argument(
+      '<USER|KEY|ACCESS_KEY_ID>',
+      'an IAM user name, an API key ("-" reads it from stdin), or an AKIA…/ASIA… access key id',
+    )
     .option('--days <n>', 'how far back, 1 to 90 (CloudTrail event history)', '7')
     .option(
       '--regions <list>',

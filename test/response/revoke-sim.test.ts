@@ -399,3 +399,51 @@ describe('revoke-key with a short-term key (bks-sim)', () => {
     expect(await env.invoke(KEY_A())).toBe(200);
   });
 });
+
+describe('revoke-key - (the key on stdin, never in the process list)', () => {
+  it('reads the key from stdin in a real process and revokes it', async () => {
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const bin = fileURLToPath(new URL('../../bin/bks.mjs', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'revoke-key',
+        '-',
+        '-y',
+        '-o',
+        'json',
+        '--record-dir',
+        env.dir,
+        '--endpoint-url',
+        env.sim.url,
+        '--region',
+        'us-east-1',
+      ],
+      {
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: ADMIN_KEY,
+          AWS_SECRET_ACCESS_KEY: ADMIN_SECRET,
+          NO_COLOR: '1',
+        },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    child.stdin.end(`\n  ${KEY_A()}  \n`);
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).target).toBe(`${PHANTOM}-at-${ACCT}`);
+    expect(await env.invoke(KEY_A())).toBe(403);
+    expect(await env.invoke(KEY_B())).toBe(200);
+    expectNoSecret(`${stdout}\n${stderr}`);
+  }, 60_000);
+});
