@@ -369,6 +369,29 @@ describe('revoke-key with a short-term key (bks-sim)', () => {
     expect(allText(r1, r2, r3)).not.toContain(key.slice(20, 60));
   });
 
+  it('timeline and report of a short-term key: its calls by access key id, its signer from the key region', async () => {
+    const asia = await assume('ml-app');
+    const key = shortTermKey(asia, 'eu-west-1', new Date());
+    expect(await env.invoke(key)).toBe(200);
+    expect(await env.invoke(key)).toBe(200);
+    const t = await env.run(['timeline', key, '--regions', 'us-east-1,eu-west-1', '-o', 'json']);
+    expect(t.code).toBe(0);
+    const tl = JSON.parse(t.stdout);
+    expect(tl.lookups).toEqual([{ attributeKey: 'AccessKeyId', attributeValue: asia }]);
+    expect(
+      tl.events.map(
+        (e: { eventName: string; region: string; bearerToken: boolean }) =>
+          `${e.eventName}@${e.region}:${e.bearerToken}`,
+      ),
+    ).toEqual(['InvokeModel@eu-west-1:true', 'InvokeModel@eu-west-1:true']);
+    const r = await env.run(['report', key, '--regions', 'us-east-1,eu-west-1', '-o', 'json']);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.signer).toMatchObject({ kind: 'role', arn: `arn:aws:iam::${ACCT}:role/ml-app` });
+    expect(rep.commands[0].command).toBe('bks revoke-key "$LEAKED_KEY"');
+    expect(allText(t, r)).not.toContain(key.slice(20, 60));
+  });
+
   it('refuses an IAM Identity Center role and says what to do instead', async () => {
     const asia = await assume('AWSReservedSSO_Admin_0123abcd', '/aws-reserved/sso.amazonaws.com/');
     const key = shortTermKey(asia, 'eu-west-1', new Date());
