@@ -266,11 +266,34 @@ describe('revoke-key with a long-term key (bks-sim)', () => {
   });
 
   it('--delete deletes (irreversible, says so) and restore says it cannot bring it back', async () => {
-    const r1 = await env.run(['revoke-key', KEY_A(), '--delete', '-y', '--record-dir', env.dir]);
+    const r1 = await env.run([
+      'revoke-key',
+      KEY_A(),
+      '--delete',
+      '-y',
+      '-o',
+      'json',
+      '--record-dir',
+      env.dir,
+    ]);
     expect(r1.code).toBe(0);
     expect(r1.stderr).toMatch(/IRREVERSIBLE/);
     expect(userOf(await env.state(), PHANTOM)?.serviceCredentials).toHaveLength(1);
+    expect(await env.invoke(KEY_A())).toBe(403);
     expect(await env.invoke(KEY_B())).toBe(200);
+    const r2 = await env.run([
+      'restore',
+      json(r1).record as string,
+      '-y',
+      '-o',
+      'json',
+      '--record-dir',
+      env.dir,
+    ]);
+    expect(r2.code).toBe(0);
+    expect(json(r2).outcome).toBe('nothing-to-do');
+    expect(json(r2).actions.map((a) => a.status)).toEqual(['refused', 'refused']);
+    expect(JSON.stringify(json(r2).actions)).toMatch(/cannot be undone \(deleted\)/);
   });
 
   it('refuses a non-phantom user and a key of another account without --force (exit 2, nothing changed)', async () => {
