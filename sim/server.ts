@@ -240,6 +240,16 @@ interface Bucket {
   last: number;
 }
 
+/** A cheap pre-check: does a policy document hold any Deny statement at all? */
+function hasDeny(doc: Record<string, unknown>): boolean {
+  const st = doc.Statement;
+  if (Array.isArray(st))
+    return st.some(
+      (x) => typeof x === 'object' && x !== null && (x as { Effect?: unknown }).Effect === 'Deny',
+    );
+  return typeof st === 'object' && st !== null && (st as { Effect?: unknown }).Effect === 'Deny';
+}
+
 /** Calls AWS answers whatever the caller's policies say. */
 const NEVER_DENIED = new Set(['sts:GetCallerIdentity']);
 
@@ -420,7 +430,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     const action = `${req.service}:${req.action}`;
     if (NEVER_DENIED.has(action)) return undefined;
     const docs = callerPolicyDocuments(ctx, req.caller);
-    if (docs.length === 0) return undefined;
+    if (!docs.some(hasDeny)) return undefined;
     const context: Record<string, string | Date> = {
       'aws:CurrentTime': req.time,
       'aws:PrincipalArn': req.caller.arn,
