@@ -9,6 +9,8 @@
  * normalised state every service module works on.
  */
 
+import { ORG_TREE_FIELDS, type SimOrgPolicy, type SimOrgUnit, validateOrgTree } from './orgtree';
+
 // ---------------------------------------------------------------------------------------------
 // Scenario file form (input)
 // ---------------------------------------------------------------------------------------------
@@ -60,6 +62,12 @@ export interface ScenarioOrganization {
   featureSet?: 'ALL' | 'CONSOLIDATED_BILLING';
   /** Member accounts; default every scenario account. The management account is always listed. */
   accounts?: ScenarioOrgAccount[];
+  /** The tree and its SCPs (see sim/orgtree.ts): root id, OUs, policies, FullAWSAccess targets. */
+  rootId?: string;
+  scpEnabled?: boolean;
+  ous?: { id?: string; name: string; parent?: string; accounts?: string[] }[];
+  policies?: { id?: string; name: string; description?: string; content: unknown; targets?: string[] }[];
+  fullAWSAccess?: string[];
 }
 
 export interface ScenarioAccessKey {
@@ -317,6 +325,11 @@ export interface SimOrganization {
   featureSet: 'ALL' | 'CONSOLIDATED_BILLING';
   /** Every account of the organization, the management account first. */
   accounts: SimOrgAccount[];
+  rootId: string;
+  scpEnabled: boolean;
+  ous: SimOrgUnit[];
+  policies: SimOrgPolicy[];
+  fullAWSAccess: string[];
 }
 
 export interface SimFault extends ScenarioFault {
@@ -732,7 +745,14 @@ function validateOrganization(
   now: string,
 ): SimOrganization {
   const o = obj(v, path);
-  noUnknown(o, path, ['id', 'managementAccount', 'managementAccountEmail', 'featureSet', 'accounts']);
+  noUnknown(o, path, [
+    'id',
+    'managementAccount',
+    'managementAccountEmail',
+    'featureSet',
+    'accounts',
+    ...ORG_TREE_FIELDS,
+  ]);
   const management = str(
     o.managementAccount,
     `${path}.managementAccount`,
@@ -795,7 +815,15 @@ function validateOrganization(
     const [m] = members.splice(i, 1);
     members.unshift(m!);
   }
-  return { id, managementAccount: management, managementAccountEmail: email, featureSet, accounts: members };
+  const tree = validateOrgTree(o, path, { orgId: id, featureSet, members: members.map((m) => m.id), ids });
+  return {
+    id,
+    managementAccount: management,
+    managementAccountEmail: email,
+    featureSet,
+    accounts: members,
+    ...tree,
+  };
 }
 
 function countOrList<T>(v: unknown, path: string, make: (item: Obj, p: string, i: number) => T): T[] {

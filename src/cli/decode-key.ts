@@ -104,7 +104,10 @@ export async function decodeKeyCommand(
     );
     return EXIT.OK;
   }
-  const lines = await readLines(opts.stdin ?? process.stdin);
+  const stdin = opts.stdin ?? process.stdin;
+  if ((stdin as { isTTY?: boolean }).isTTY)
+    ctx.log('reading keys from stdin, one per line (end with Ctrl-D)');
+  const lines = await readLines(stdin);
   const keys: BatchEntry[] = lines.map((line, input) => {
     try {
       return { input, ...decodeKey(line, decodeOpts) };

@@ -73,7 +73,34 @@ type Matcher = (
 
 interface Needle {
   bytes: Buffer;
+  /** The part of `bytes` that is searched for (from `anchorOffset` on); the bytes before it are compared. */
+  anchor: Buffer;
+  anchorOffset: number;
   matcher: Matcher;
+}
+
+/**
+ * How often a byte starts a stop of the native substring search in source text and base64:
+ * `A` is base64's zero digit (runs of it fill encoded binary), lowercase letters and digits are
+ * everywhere; other uppercase letters and punctuation are rarer. The search looks for each prefix
+ * from its first rare byte on (`ABSK` → `BSK`, `bedrock-api-key-` → `-api-key-`), so a file full of
+ * `AAAA…` does not stop the search at every byte.
+ */
+function commonness(byte: number): number {
+  if (byte === 0x41) return 3;
+  if (/[etaoinsr]/.test(String.fromCharCode(byte))) return 2;
+  if (/[a-z0-9 ]/.test(String.fromCharCode(byte))) return 1;
+  return 0;
+}
+
+const MIN_ANCHOR_LENGTH = 3;
+
+function anchorOffsetOf(prefix: Buffer): number {
+  let best = 0;
+  for (let j = 1; j <= prefix.length - MIN_ANCHOR_LENGTH; j++) {
+    if (commonness(prefix[j]!) < commonness(prefix[best]!)) best = j;
+  }
+  return best;
 }
 
 function base64RunEnd(buf: Buffer, from: number, end: number, max = MAX_CANDIDATE_LENGTH): number {
@@ -192,7 +219,8 @@ const PLACEHOLDER = /your|here|example|placeholder|changeme|redacted|dummy|xxxx|
 const bearerMatcher: Matcher = (buf, pos, end, opts) => {
   if (opts.bearerAssignments === false) return undefined;
   let i = pos + BEARER_ENV_PREFIX.length;
-  while (i < end && NAME_BYTE[buf[i]!] === 1) i++;
+  const nameLimit = Math.min(end, i + 128);
+  while (i < nameLimit && NAME_BYTE[buf[i]!] === 1) i++;
   const envVar = buf.toString('latin1', pos, i);
   if (i === pos + BEARER_ENV_PREFIX.length) return undefined;
   // `NAME=`, `NAME: `, `"NAME": `, `["NAME"] = `, `NAME := `
@@ -240,7 +268,9 @@ function buildNeedles(): Needle[] {
   const add = (prefix: string, matcher: Matcher) => {
     if (seen.has(prefix)) throw new Error(`two key formats share the prefix ${prefix}`);
     seen.add(prefix);
-    needles.push({ bytes: Buffer.from(prefix, 'latin1'), matcher });
+    const bytes = Buffer.from(prefix, 'latin1');
+    const anchorOffset = anchorOffsetOf(bytes);
+    needles.push({ bytes, anchor: bytes.subarray(anchorOffset), anchorOffset, matcher });
   };
   for (const s of SERVICES) {
     add(s.shortTermPrefix, keyMatcher(s, s.shortTermPrefix, shortTermHead(s), tryDecodeShortTerm));
@@ -283,11 +313,23 @@ class ChunkScanner {
     // Search only the filled part (the reused buffer holds stale bytes after `end`).
     const view = buf.subarray(0, end);
     for (const needle of NEEDLES) {
-      let p = view.indexOf(needle.bytes, 0);
-      while (p !== -1 && p < safeEnd) {
-        if (hits === undefined) hits = [];
-        hits.push({ pos: p, needle });
-        p = view.indexOf(needle.bytes, p + 1);
+      const { anchor, anchorOffset, bytes } = needle;
+      let a = view.indexOf(anchor, anchorOffset);
+      while (a !== -1) {
+        const p = a - anchorOffset;
+        if (p >= safeEnd) break;
+        let same = true;
+        for (let k = 0; k < anchorOffset; k++) {
+          if (buf[p + k] !== bytes[k]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) {
+          if (hits === undefined) hits = [];
+          hits.push({ pos: p, needle });
+        }
+        a = view.indexOf(anchor, a + 1);
       }
     }
     if (hits) {
