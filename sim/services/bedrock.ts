@@ -109,7 +109,7 @@ function authorize(ctx: SimContext, req: SimRequest, modelId: string, action = '
   if (req.bearer === undefined) {
     const resource = modelArn(ctx, req.region, req.caller.account, modelId);
     const denied = sigv4Denied(ctx, req, action, resource);
-    req.trail = { ...req.trail, requestParameters: { modelId } };
+    req.trail = { ...req.trail, requestParameters: { modelId }, responseElements: null };
     if (denied) throw new SimError('AccessDeniedException', denied, 403);
     return;
   }

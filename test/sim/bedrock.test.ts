@@ -288,7 +288,11 @@ describe('through the JS SDK v3', () => {
     const ct = new CloudTrailClient(clientConfig(sim, ADMIN_KEY, { region: 'ap-northeast-1' }));
     const events = (await ct.send(new LookupEventsCommand({}))).Events ?? [];
     expect(events.map((e) => e.EventName)).toEqual(['Converse', 'InvokeModel']);
-    expect(JSON.parse(events[0]!.CloudTrailEvent!).additionalEventData).toBeUndefined();
+    const record = JSON.parse(events[0]!.CloudTrailEvent!);
+    expect(record.additionalEventData).toBeUndefined();
+    // Model input and output never reach the trail.
+    expect(record.responseElements).toBeNull();
+    expect(JSON.parse(events[1]!.CloudTrailEvent!).responseElements).toBeNull();
   });
 
   it('sends a bearer key with the token auth scheme and gets AccessDeniedException for a bad one', async () => {
