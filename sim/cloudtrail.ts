@@ -7,7 +7,7 @@
  * itself does.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Caller, CallRecorder, SimContext } from './core';
+import { type Caller, type CallRecorder, RawResponse, type SimContext } from './core';
 import type { SimState } from './scenario';
 
 export type CloudTrailRecord = Record<string, unknown> & {
