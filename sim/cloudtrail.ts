@@ -7,7 +7,7 @@
  * itself does.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Caller, CallRecorder, SimContext } from './core';
+import { type Caller, type CallRecorder, RawResponse, type SimContext } from './core';
 import type { SimState } from './scenario';
 
 export type CloudTrailRecord = Record<string, unknown> & {
@@ -528,7 +528,9 @@ function ctDates(value: unknown, key = ''): unknown {
 
 /** A handler's output as CloudTrail `responseElements`: null when there is nothing to show. */
 export function responseElementsOf(output: unknown): Record<string, unknown> | null {
-  if (!output || typeof output !== 'object' || Array.isArray(output)) return null;
+  // Raw answers (a model's output, a stream) never reach the trail.
+  if (!output || typeof output !== 'object' || Array.isArray(output) || output instanceof RawResponse)
+    return null;
   const shaped = ctDates(scrubSecrets(toCloudTrailShape(output))) as Record<string, unknown>;
   delete shaped.responseMetadata;
   return Object.keys(shaped).length === 0 ? null : shaped;

@@ -424,7 +424,11 @@ function oneOf<T extends string>(v: unknown, path: string, values: readonly T[])
   return v as T;
 }
 
+const CANONICAL_TIME_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/;
+
 function time(v: unknown, path: string): string {
+  // Fast path: already in the canonical form (what generated scenarios and the state hold).
+  if (typeof v === 'string' && CANONICAL_TIME_RE.test(v) && !Number.isNaN(Date.parse(v))) return v;
   if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\dT/.test(v) || Number.isNaN(Date.parse(v))) {
     fail(path, `must be an ISO 8601 date-time such as 2026-01-02T03:04:05Z (got ${JSON.stringify(v)})`);
   }

@@ -18,6 +18,7 @@ import {
   type SimRequest,
   type SimSession,
 } from './core';
+import { matchingDeny } from './deny';
 import {
   DEFAULT_ERROR_MESSAGE,
   ERROR_STATUS,
@@ -39,6 +40,7 @@ import {
   validateFaults,
   validateRateLimits,
 } from './scenario';
+import { callerPolicyDocuments } from './services/iam';
 import { moduleByService, RECORDERS } from './services/index';
 
 export interface SimStats {
@@ -238,6 +240,19 @@ interface Bucket {
   last: number;
 }
 
+/** A cheap pre-check: does a policy document hold any Deny statement at all? */
+function hasDeny(doc: Record<string, unknown>): boolean {
+  const st = doc.Statement;
+  if (Array.isArray(st))
+    return st.some(
+      (x) => typeof x === 'object' && x !== null && (x as { Effect?: unknown }).Effect === 'Deny',
+    );
+  return typeof st === 'object' && st !== null && (st as { Effect?: unknown }).Effect === 'Deny';
+}
+
+/** Calls AWS answers whatever the caller's policies say. */
+const NEVER_DENIED = new Set(['sts:GetCallerIdentity']);
+
 const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
 /** SigV4a scopes carry no region (`KEY/DATE/SERVICE/aws4_request`); the region set is a header. */
 const SCOPE_4A_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/aws4_request/;
@@ -404,6 +419,31 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     return undefined;
   }
 
+  /**
+   * AWS refuses any call an explicit Deny in the caller's identity policies covers. Checked here for
+   * the query and JSON services (REST services such as the Bedrock runtime check their own), for
+   * Deny statements on any resource (`"Resource": "*"`): a deny-all or a service-wide deny stops an
+   * IAM user's or a role session's key everywhere, as a revoke expects.
+   */
+  function explicitDeny(module: ServiceModule, req: SimRequest): SimError | undefined {
+    if (module.protocol === 'rest-json' || req.bearer !== undefined) return undefined;
+    const action = `${req.service}:${req.action}`;
+    if (NEVER_DENIED.has(action)) return undefined;
+    const docs = callerPolicyDocuments(ctx, req.caller);
+    if (!docs.some(hasDeny)) return undefined;
+    const context: Record<string, string | Date> = {
+      'aws:CurrentTime': req.time,
+      'aws:PrincipalArn': req.caller.arn,
+      'aws:PrincipalAccount': req.caller.account,
+    };
+    if (req.caller.role) context['aws:TokenIssueTime'] = req.caller.role.issuedAt;
+    if (!matchingDeny(docs, [action], '*', context)) return undefined;
+    const message = `User: ${req.caller.arn} is not authorized to perform: ${action} with an explicit deny in an identity-based policy`;
+    return module.protocol === 'query'
+      ? new SimError('AccessDenied', message, 403)
+      : new SimError('AccessDeniedException', message, 400);
+  }
+
   function render(module: ServiceModule, req: SimRequest, output: unknown, error?: SimError): WireResponse {
     if (error) {
       if (module.protocol === 'query') return renderQueryError(error, module.xmlNamespace!, req.requestId);
@@ -566,9 +606,12 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
       return render(module, req, undefined, new SimError(module.throttlingCode, 'Rate exceeded', 400));
     }
     let output: unknown;
-    let error: SimError | undefined = injectedFault(req, req.caller.account, budgetRegion);
-    if (error) count(stats.faulted, key);
-    else {
+    let error: SimError | undefined = explicitDeny(module, req);
+    if (!error) {
+      error = injectedFault(req, req.caller.account, budgetRegion);
+      if (error) count(stats.faulted, key);
+    }
+    if (!error) {
       try {
         output = await handler(ctx, req);
       } catch (e) {

@@ -1,6 +1,7 @@
 /**
  * The Bedrock runtime (REST, SigV4 scope `bedrock`): `POST /model/{modelId}/invoke` and
- * `/model/{modelId}/converse`, authenticated by SigV4 or `Authorization: Bearer <API key>`
+ * `/model/{modelId}/converse` (and their streaming forms `invoke-with-response-stream` and
+ * `converse-stream`, answered as AWS event streams), authenticated by SigV4 or `Authorization: Bearer <API key>`
  * (see ../bearer.ts). Answers a small canned model response in the model family's shape, and logs
  * every call as a management event; bearer calls carry `additionalEventData.callWithBearerToken`.
  *
@@ -11,6 +12,7 @@
 import { authorizeBearer, userPolicyDocuments } from '../bearer';
 import { RawResponse, type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
 import { matchingDeny, type PolicyDocument } from '../deny';
+import { eventMessage } from '../eventstream';
 
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
@@ -98,13 +100,16 @@ function invokeBody(modelId: string, counts: { input: number; output: number }, 
   };
 }
 
-/** Authenticates and authorizes the call; sets the CloudTrail hints. Throws AccessDeniedException. */
-function authorize(ctx: SimContext, req: SimRequest, modelId: string): void {
-  const action = 'bedrock:InvokeModel';
+/**
+ * Authenticates and authorizes the call (IAM action `bedrock:InvokeModel`, or
+ * `bedrock:InvokeModelWithResponseStream` for the streaming operations); sets the CloudTrail
+ * hints. Throws AccessDeniedException.
+ */
+function authorize(ctx: SimContext, req: SimRequest, modelId: string, action = 'bedrock:InvokeModel'): void {
   if (req.bearer === undefined) {
     const resource = modelArn(ctx, req.region, req.caller.account, modelId);
     const denied = sigv4Denied(ctx, req, action, resource);
-    req.trail = { ...req.trail, requestParameters: { modelId } };
+    req.trail = { ...req.trail, requestParameters: { modelId }, responseElements: null };
     if (denied) throw new SimError('AccessDeniedException', denied, 403);
     return;
   }
@@ -180,15 +185,100 @@ function converse(ctx: SimContext, req: SimRequest): unknown {
   };
 }
 
-const ROUTE_RE = /^\/model\/([^/]+)\/(invoke|converse)$/;
-const ACTIONS: Record<string, string> = { invoke: 'InvokeModel', converse: 'Converse' };
+const STREAM_ACTION = 'bedrock:InvokeModelWithResponseStream';
+
+/** The text of the canned answer in two deltas, as a model streams it. */
+const DELTAS = [CANNED_TEXT.slice(0, 18), CANNED_TEXT.slice(18)];
+
+function streamResponse(messages: Buffer[]): RawResponse {
+  return new RawResponse(200, Buffer.concat(messages), {
+    'content-type': 'application/vnd.amazon.eventstream',
+    'x-amzn-bedrock-content-type': 'application/json',
+  });
+}
+
+function chunk(body: unknown): Buffer {
+  return eventMessage('chunk', { bytes: Buffer.from(JSON.stringify(body)).toString('base64') });
+}
+
+function invokeModelWithResponseStream(ctx: SimContext, req: SimRequest): unknown {
+  const modelId = modelIdOf(req);
+  authorize(ctx, req, modelId, STREAM_ACTION);
+  const counts = tokenCounts(req.rawBody);
+  if (!/anthropic\.|claude/i.test(modelId))
+    return streamResponse([chunk(invokeBody(modelId, counts, req.requestId))]);
+  const message = invokeBody(modelId, counts, req.requestId) as Record<string, unknown>;
+  return streamResponse([
+    chunk({
+      type: 'message_start',
+      message: {
+        ...message,
+        content: [],
+        stop_reason: null,
+        usage: { input_tokens: counts.input, output_tokens: 1 },
+      },
+    }),
+    chunk({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+    ...DELTAS.map((text) =>
+      chunk({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
+    ),
+    chunk({ type: 'content_block_stop', index: 0 }),
+    chunk({
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: counts.output },
+    }),
+    chunk({
+      type: 'message_stop',
+      'amazon-bedrock-invocationMetrics': {
+        inputTokenCount: counts.input,
+        outputTokenCount: counts.output,
+        invocationLatency: 42,
+        firstByteLatency: 20,
+      },
+    }),
+  ]);
+}
+
+function converseStream(ctx: SimContext, req: SimRequest): unknown {
+  const modelId = modelIdOf(req);
+  authorize(ctx, req, modelId, STREAM_ACTION);
+  const counts = tokenCounts(req.rawBody);
+  return streamResponse([
+    eventMessage('messageStart', { role: 'assistant' }),
+    ...DELTAS.map((text) => eventMessage('contentBlockDelta', { delta: { text }, contentBlockIndex: 0 })),
+    eventMessage('contentBlockStop', { contentBlockIndex: 0 }),
+    eventMessage('messageStop', { stopReason: 'end_turn' }),
+    eventMessage('metadata', {
+      usage: {
+        inputTokens: counts.input,
+        outputTokens: counts.output,
+        totalTokens: counts.input + counts.output,
+      },
+      metrics: { latencyMs: 42 },
+    }),
+  ]);
+}
+
+const ROUTE_RE = /^\/model\/([^/]+)\/(invoke|converse|invoke-with-response-stream|converse-stream)$/;
+const ACTIONS: Record<string, string> = {
+  invoke: 'InvokeModel',
+  converse: 'Converse',
+  'invoke-with-response-stream': 'InvokeModelWithResponseStream',
+  'converse-stream': 'ConverseStream',
+};
 
 export const bedrock: ServiceModule = {
   service: 'bedrock',
   protocol: 'rest-json',
   throttlingCode: 'ThrottlingException',
   eventSource: 'bedrock.amazonaws.com',
-  actions: { InvokeModel: invokeModel, Converse: converse },
+  actions: {
+    InvokeModel: invokeModel,
+    Converse: converse,
+    InvokeModelWithResponseStream: invokeModelWithResponseStream,
+    ConverseStream: converseStream,
+  },
   route: (method, path) => {
     if (method.toUpperCase() !== 'POST') return undefined;
     const m = ROUTE_RE.exec(path);

@@ -3,7 +3,14 @@
  * semantics the toolkit depends on, as AWS answers them: shapes, error codes and statuses from the
  * botocore model; messages as IAM words them.
  */
-import { type ActionHandler, type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
+import {
+  type ActionHandler,
+  type Caller,
+  type ServiceModule,
+  type SimContext,
+  SimError,
+  type SimRequest,
+} from '../core';
 import { type Params, pBool, pInt, pList, pReq, pStr, pTags } from '../protocols';
 import {
   makeAccessKeyId,
@@ -309,6 +316,7 @@ const AWS_MANAGED_DOCUMENTS: Record<string, PolicyDocument> = {
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
   },
+  AWSDenyAll: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] },
   ReadOnlyAccess: {
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: ['*:Describe*', '*:Get*', '*:List*'], Resource: '*' }],
@@ -324,6 +332,42 @@ export function managedPolicyDocument(
   if (isAwsManaged(arn))
     return AWS_MANAGED_DOCUMENTS[policyName(arn)] ?? { Version: '2012-10-17', Statement: [] };
   return localPolicy(ctx, account, arn)?.document;
+}
+
+/**
+ * Every identity policy document that applies to a caller of the scenario: a user's inline,
+ * attached and group policies and its permissions boundary (a Deny there still denies), or an
+ * assumed role's inline and attached policies. Empty for callers the scenario does not hold.
+ */
+export function callerPolicyDocuments(ctx: SimContext, caller: Caller): PolicyDocument[] {
+  const account = ctx.state.accounts.find((a) => a.id === caller.account);
+  if (!account) return [];
+  const docs: PolicyDocument[] = [];
+  const arns: string[] = [];
+  if (caller.type === 'IAMUser' && caller.userName !== undefined) {
+    const user = ctx.index.user(account.id, caller.userName);
+    if (!user) return [];
+    docs.push(...Object.values(user.inlinePolicies));
+    arns.push(...user.managedPolicies);
+    for (const name of user.groups) {
+      const g = account.groups.find((x) => x.name === name);
+      if (!g) continue;
+      docs.push(...Object.values(g.inlinePolicies));
+      arns.push(...g.managedPolicies);
+    }
+    if (user.permissionsBoundary) arns.push(user.permissionsBoundary);
+  } else if (caller.type === 'AssumedRole' && caller.role) {
+    const role = account.roles.find((r) => r.name === caller.role!.name);
+    if (!role) return [];
+    docs.push(...Object.values(role.inlinePolicies));
+    arns.push(...role.managedPolicies);
+    if (role.permissionsBoundary) arns.push(role.permissionsBoundary);
+  }
+  for (const arn of arns) {
+    const d = managedPolicyDocument(ctx, account, arn);
+    if (d) docs.push(d);
+  }
+  return docs;
 }
 
 function assertAttachable(ctx: SimContext, account: SimAccount, arn: string): void {

@@ -3,7 +3,13 @@
  * deleted user, Deny policies incl. aws:TokenIssueTime), SigV4 calls, canned responses in the
  * model's shape, and the CloudTrail record of each call (callWithBearerToken, identity, region).
  */
-import { BedrockRuntimeClient, ConverseCommand, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  ConverseStreamCommand,
+  InvokeModelCommand,
+  InvokeModelWithResponseStreamCommand,
+} from '@aws-sdk/client-bedrock-runtime';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import {
   DeleteUserPolicyCommand,
@@ -282,7 +288,11 @@ describe('through the JS SDK v3', () => {
     const ct = new CloudTrailClient(clientConfig(sim, ADMIN_KEY, { region: 'ap-northeast-1' }));
     const events = (await ct.send(new LookupEventsCommand({}))).Events ?? [];
     expect(events.map((e) => e.EventName)).toEqual(['Converse', 'InvokeModel']);
-    expect(JSON.parse(events[0]!.CloudTrailEvent!).additionalEventData).toBeUndefined();
+    const record = JSON.parse(events[0]!.CloudTrailEvent!);
+    expect(record.additionalEventData).toBeUndefined();
+    // Model input and output never reach the trail.
+    expect(record.responseElements).toBeNull();
+    expect(JSON.parse(events[1]!.CloudTrailEvent!).responseElements).toBeNull();
   });
 
   it('sends a bearer key with the token auth scheme and gets AccessDeniedException for a bad one', async () => {
@@ -306,6 +316,85 @@ describe('through the JS SDK v3', () => {
     );
     expect(bad).toMatchObject({ name: 'AccessDeniedException', status: 403 });
     expect(bad.message).not.toContain(SECRET_C);
+  });
+});
+
+describe('streaming operations (AWS event streams)', () => {
+  it('streams ConverseStream and InvokeModelWithResponseStream to the JS SDK, logged under their names', async () => {
+    const client = new BedrockRuntimeClient({
+      endpoint: sim.url,
+      region: 'sa-east-1',
+      token: { token: ML_KEY() },
+      authSchemePreference: ['httpBearerAuth'],
+      requestHandler: new NodeHttpHandler(),
+    });
+    const conv = await client.send(
+      new ConverseStreamCommand({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'hi' }] }] }),
+    );
+    let text = '';
+    const kinds: string[] = [];
+    for await (const ev of conv.stream!) {
+      kinds.push(Object.keys(ev).find((k) => k !== '$unknown')!);
+      text += ev.contentBlockDelta?.delta?.text ?? '';
+    }
+    expect(kinds).toEqual([
+      'messageStart',
+      'contentBlockDelta',
+      'contentBlockDelta',
+      'contentBlockStop',
+      'messageStop',
+      'metadata',
+    ]);
+    expect(text).toMatch(/^Hello from bks-sim/);
+    const inv = await client.send(
+      new InvokeModelWithResponseStreamCommand({
+        modelId: MODEL,
+        contentType: 'application/json',
+        body: JSON.stringify({ messages: [] }),
+      }),
+    );
+    const types: string[] = [];
+    for await (const ev of inv.body!) {
+      types.push(JSON.parse(new TextDecoder().decode(ev.chunk!.bytes)).type);
+    }
+    expect(types).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
+    // A long-term key carries no region and the SDK sends none to a custom endpoint: us-east-1.
+    const ct = new CloudTrailClient(clientConfig(sim, ADMIN_KEY, { region: 'us-east-1' }));
+    for (const name of ['InvokeModelWithResponseStream', 'ConverseStream']) {
+      const out = await ct.send(
+        new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: name }] }),
+      );
+      expect(JSON.parse(out.Events![0]!.CloudTrailEvent!).additionalEventData).toEqual({
+        callWithBearerToken: true,
+      });
+    }
+  });
+
+  it('authorizes streaming as bedrock:InvokeModelWithResponseStream', async () => {
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'ml-user',
+        PolicyName: 'NoStreaming',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Deny', Action: 'bedrock:InvokeModelWithResponseStream', Resource: '*' }],
+        }),
+      }),
+    );
+    try {
+      expect((await invoke(ML_KEY(), { path: 'converse-stream' })).status).toBe(403);
+      expect((await invoke(ML_KEY(), { path: 'invoke' })).status).toBe(200);
+    } finally {
+      await iam.send(new DeleteUserPolicyCommand({ UserName: 'ml-user', PolicyName: 'NoStreaming' }));
+    }
   });
 });
 

@@ -99,7 +99,15 @@ for page in iam.get_paginator("get_account_authorization_details").paginate(Filt
     gaad += [u["UserName"] for u in page["UserDetailList"]]
 out["gaadUsers"] = len(gaad)
 
-ct = client("cloudtrail", region="us-west-2", creds=member_creds)
+# LookupEvents is limited to 2 calls/s per account and region (as in AWS): let botocore retry its
+# ThrottlingException as it would against AWS.
+ct = boto3.client(
+    "cloudtrail",
+    region_name="us-west-2",
+    endpoint_url=endpoint,
+    config=Config(retries={"max_attempts": 8, "mode": "standard"}),
+    **member_creds,
+)
 events = []
 pages = 0
 for page in ct.get_paginator("lookup_events").paginate(

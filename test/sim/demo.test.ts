@@ -5,7 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { CloudTrailClient, type Event, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import { IAMClient, ListServiceSpecificCredentialsCommand, ListUsersCommand } from '@aws-sdk/client-iam';
+import {
+  IAMClient,
+  ListServiceSpecificCredentialsCommand,
+  ListUsersCommand,
+  UpdateServiceSpecificCredentialCommand,
+} from '@aws-sdk/client-iam';
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -256,5 +261,72 @@ describe('the demo over the wire', () => {
       body: '{}',
     });
     expect(res.status).toBe(200);
+  });
+  it('shows a revoke in the timeline: the leaked key stops, its +1 sibling keeps working', async () => {
+    const sts = new STSClient(clientConfig(sim, secops()));
+    const c = (
+      await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${PROD}:role/OrganizationAccountAccessRole`,
+          RoleSessionName: 'ir',
+        }),
+      )
+    ).Credentials!;
+    const creds = {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken,
+    };
+    const iam = new IAMClient({ endpoint: sim.url, region: 'us-east-1', credentials: creds });
+    const [leaked, sibling] = users(PROD).find((u) => u.name === 'BedrockAPIKey-q7xk')!.serviceCredentials;
+    const keyOf = (x: typeof leaked) => 'ABSK' + Buffer.from(`${x!.alias}:${x!.secret}`).toString('base64');
+    const call = async (key: string) =>
+      (
+        await fetch(`${sim.url}/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status;
+    expect(await call(keyOf(leaked))).toBe(200);
+    await iam.send(
+      new UpdateServiceSpecificCredentialCommand({
+        UserName: 'BedrockAPIKey-q7xk',
+        ServiceSpecificCredentialId: leaked!.id,
+        Status: 'Inactive',
+      }),
+    );
+    expect(await call(keyOf(leaked))).toBe(403);
+    expect(await call(keyOf(sibling))).toBe(200);
+    const ct = new CloudTrailClient({ endpoint: sim.url, region: 'us-east-1', credentials: creds });
+    const events = (
+      await ct.send(
+        new LookupEventsCommand({
+          LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: 'BedrockAPIKey-q7xk' }],
+        }),
+      )
+    ).Events!;
+    const revoke = events.find((e) => e.EventName === 'UpdateServiceSpecificCredential')!;
+    const record = JSON.parse(revoke.CloudTrailEvent!);
+    expect(record.userIdentity).toMatchObject({ type: 'AssumedRole', accountId: PROD });
+    expect(record.userIdentity.sessionContext.sessionIssuer.userName).toBe('OrganizationAccountAccessRole');
+    expect(record.requestParameters).toMatchObject({ userName: 'BedrockAPIKey-q7xk', status: 'Inactive' });
+    expect(revoke.Username).toBe('ir');
+    // The refused call is in the key user's timeline, with its error.
+    const byUser = (
+      await ct.send(
+        new LookupEventsCommand({
+          LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: 'BedrockAPIKey-q7xk' }],
+        }),
+      )
+    ).Events!;
+    const records = byUser.slice(0, 3).map((e) => JSON.parse(e.CloudTrailEvent!));
+    // Newest first: the sibling's call, the refused call, the leaked key's last good call.
+    expect(records.map((r) => [r.eventName, r.errorCode])).toEqual([
+      ['InvokeModel', undefined],
+      ['InvokeModel', 'AccessDeniedException'],
+      ['InvokeModel', undefined],
+    ]);
+    expect(JSON.stringify([...events, ...byUser])).not.toContain(leaked!.secret);
   });
 });

@@ -3,7 +3,15 @@
  * limits retried by the SDK (asserted through the call statistics), fault injection (matching,
  * seeded probabilities, counts) and the control API.
  */
-import { DeleteUserCommand, IAMClient, ListAccessKeysCommand, ListUsersCommand } from '@aws-sdk/client-iam';
+import {
+  AttachUserPolicyCommand,
+  DeleteUserCommand,
+  DeleteUserPolicyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListUsersCommand,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
@@ -315,6 +323,79 @@ describe('identity on JSON services', () => {
         name: 'UnrecognizedClientException',
         status: 400,
       });
+    });
+  });
+});
+
+describe('explicit deny', () => {
+  it("stops a user's or a role session's key on every call a Deny covers (GetCallerIdentity excepted)", async () => {
+    const denyAll = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] };
+    const s: Scenario = {
+      ...scenario,
+      principals: [
+        { accessKeyId: 'AKIDROLE', account: ACCOUNT_A, arn: `arn:aws:sts::${ACCOUNT_A}:assumed-role/Ops/s1` },
+      ],
+      accounts: [
+        {
+          id: ACCOUNT_A,
+          roles: [
+            {
+              name: 'Ops',
+              inlinePolicies: {
+                noIam: {
+                  Version: '2012-10-17',
+                  Statement: [{ Effect: 'Deny', Action: 'iam:*', Resource: '*' }],
+                },
+              },
+            },
+          ],
+          users: [
+            { name: 'attacker-path', accessKeys: [{ id: 'AKIAEXAMPLEDENY00001' }] },
+            { name: 'fine', accessKeys: [{ id: 'AKIAEXAMPLEFINE00001' }] },
+          ],
+        },
+      ],
+    };
+    await withSim(s, async (sim) => {
+      const admin = new IAMClient(clientConfig(sim, 'AKIAEXAMPLEFINE00001'));
+      const attacker = new IAMClient(clientConfig(sim, 'AKIAEXAMPLEDENY00001', { maxAttempts: 1 }));
+      await attacker.send(new ListUsersCommand({}));
+      // containment: a deny-all on the user
+      await admin.send(
+        new PutUserPolicyCommand({
+          UserName: 'attacker-path',
+          PolicyName: 'bks-deny',
+          PolicyDocument: JSON.stringify(denyAll),
+        }),
+      );
+      expect(await failure(attacker.send(new ListUsersCommand({})))).toMatchObject({
+        name: 'AccessDenied',
+        status: 403,
+      });
+      const org = new OrganizationsClient(clientConfig(sim, 'AKIAEXAMPLEDENY00001', { maxAttempts: 1 }));
+      expect(await failure(org.send(new ListAccountsCommand({})))).toMatchObject({
+        name: 'AccessDeniedException',
+      });
+      // STS GetCallerIdentity answers whatever the policies say, as AWS does
+      const sts = new STSClient(clientConfig(sim, 'AKIAEXAMPLEDENY00001'));
+      expect((await sts.send(new GetCallerIdentityCommand({}))).Arn).toContain('user/attacker-path');
+      // AWS managed AWSDenyAll works the same way
+      await admin.send(new DeleteUserPolicyCommand({ UserName: 'attacker-path', PolicyName: 'bks-deny' }));
+      await attacker.send(new ListUsersCommand({}));
+      await admin.send(
+        new AttachUserPolicyCommand({
+          UserName: 'attacker-path',
+          PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll',
+        }),
+      );
+      expect(await failure(attacker.send(new ListUsersCommand({})))).toMatchObject({ name: 'AccessDenied' });
+      // a role session with a service-wide deny
+      const role = new IAMClient(clientConfig(sim, 'AKIDROLE', { maxAttempts: 1 }));
+      expect(await failure(role.send(new ListUsersCommand({})))).toMatchObject({
+        name: 'AccessDenied',
+        status: 403,
+      });
+      expect(sim.stats().errors['iam:ListUsers']).toBe(3);
     });
   });
 });
