@@ -171,8 +171,18 @@ export function checkOrganization(
   // A customer's condition on any other key (aws:RequestedRegion, aws:PrincipalArn, …) could go
   // either way, so it never proves a deny nor rules out an allow.
   const catalogKeys = new Set(referencePolicies.flatMap(conditionKeys));
-  const knownKeys = (request: ScpRequest) =>
-    new Set([...catalogKeys, ...Object.keys(request.context ?? {}).map((k) => k.toLowerCase())]);
+  const knownCache = new Map<ScpRequest, Set<string>>();
+  const knownKeys = (request: ScpRequest) => {
+    let known = knownCache.get(request);
+    if (!known) {
+      known = new Set([...catalogKeys, ...Object.keys(request.context ?? {}).map((k) => k.toLowerCase())]);
+      knownCache.set(request, known);
+    }
+    return known;
+  };
+  // Accounts share most levels (the root, their OUs, FullAWSAccess alone): judge each distinct
+  // set of policies once per request, and parse each policy once.
+  const evaluation: Evaluation = { levels: new Map(), parsed: new Map() };
   const legitimate: ScpRequest[] = [];
   for (const c of prepared) {
     for (const request of c.mustAllow) {
@@ -234,14 +244,14 @@ export function checkOrganization(
       }));
       return verdict;
     }
-    const levels = readLevels(path, snapshot);
+    const levels = readLevels(path, snapshot, evaluation.parsed);
     if ('error' in levels) {
       verdict.controls = prepared.map((c) => base(c.entry.name, 'unknown', levels.error));
       return verdict;
     }
     try {
       for (const request of legitimate) {
-        const outcome = effectiveDecision(levels.levels, request, knownKeys(request));
+        const outcome = effectiveDecision(levels.levels, request, knownKeys(request), evaluation);
         if (outcome.decision !== 'allowed') {
           verdict.blocksLegitimate.push({ request: request.name, by: outcome.description });
         }
@@ -258,7 +268,7 @@ export function checkOrganization(
         let explicit = 0;
         let allConditional = true;
         for (const request of mustDeny) {
-          const outcome = effectiveDecision(levels.levels, request, knownKeys(request));
+          const outcome = effectiveDecision(levels.levels, request, knownKeys(request), evaluation);
           if (outcome.decision === 'allowed') {
             notDenied.push(request.name);
             if (outcome.conditional.length === 0) allConditional = false;
@@ -333,10 +343,28 @@ export function checkOrganization(
 
 interface Level {
   node: OrgNode;
+  /** The level's policy ids: levels with the same set judge alike. */
+  key: string;
   policies: { name: string; document: PolicyDocument }[];
 }
 
-function readLevels(path: OrgNode[], snapshot: OrgSnapshot): { levels: Level[] } | { error: string } {
+interface LevelResult {
+  denying: string[];
+  conditional: string[];
+  mayAllow: boolean;
+}
+
+/** Caches of one check run. */
+interface Evaluation {
+  levels: Map<ScpRequest, Map<string, LevelResult>>;
+  parsed: Map<string, PolicyDocument | undefined>;
+}
+
+function readLevels(
+  path: OrgNode[],
+  snapshot: OrgSnapshot,
+  parsed: Map<string, PolicyDocument | undefined>,
+): { levels: Level[] } | { error: string } {
   const levels: Level[] = [];
   for (const node of path) {
     if (node.policyIds === undefined) {
@@ -350,15 +378,18 @@ function readLevels(path: OrgNode[], snapshot: OrgSnapshot): { levels: Level[] }
           error: `policy ${policy?.name ?? id} could not be read${policy?.error ? `: ${policy.error}` : ''}`,
         };
       }
-      let document: PolicyDocument;
-      try {
-        document = JSON.parse(policy.content) as PolicyDocument;
-      } catch {
-        return { error: `policy ${policy.name} is not valid JSON` };
+      if (!parsed.has(id)) {
+        try {
+          parsed.set(id, JSON.parse(policy.content) as PolicyDocument);
+        } catch {
+          parsed.set(id, undefined);
+        }
       }
+      const document = parsed.get(id);
+      if (!document) return { error: `policy ${policy.name} is not valid JSON` };
       policies.push({ name: policy.name, document });
     }
-    levels.push({ node, policies });
+    levels.push({ node, key: node.policyIds.join(','), policies });
   }
   return { levels };
 }
@@ -372,31 +403,53 @@ interface Outcome {
   conditional: string[];
 }
 
+/** One level's policies against a request: certain denies, conditional denies, a possible Allow. */
+function judgeLevel(level: Level, request: ScpRequest, known: Set<string>): LevelResult {
+  const result: LevelResult = { denying: [], conditional: [], mayAllow: false };
+  for (const policy of level.policies) {
+    for (const statement of statementsOf(policy.document)) {
+      const { certain, unknownKeys } = splitCondition(statement, known);
+      if (!statementMatches(certain, request, policy.document.Version)) continue;
+      if (statement.Effect === 'Deny') {
+        if (unknownKeys.length === 0) result.denying.push(policy.name);
+        else result.conditional.push(`${policy.name} (${unknownKeys.join(', ')})`);
+      } else {
+        result.mayAllow = true;
+      }
+    }
+  }
+  return result;
+}
+
 /**
  * The SCP decision for a request in an account, proven only from what is known: a Deny anywhere
  * whose conditions involve only known keys, or a level where no Allow could match even if every
  * condition on an unknown key held. Deny statements that match only if conditions on unknown keys
  * hold are reported as `conditional`, not counted.
  */
-function effectiveDecision(levels: readonly Level[], request: ScpRequest, known: Set<string>): Outcome {
+function effectiveDecision(
+  levels: readonly Level[],
+  request: ScpRequest,
+  known: Set<string>,
+  evaluation: Evaluation,
+): Outcome {
   const denying = new Set<string>();
   const conditional = new Set<string>();
   const lacking: string[] = [];
+  let cache = evaluation.levels.get(request);
+  if (!cache) {
+    cache = new Map();
+    evaluation.levels.set(request, cache);
+  }
   for (const level of levels) {
-    let mayAllow = false;
-    for (const policy of level.policies) {
-      for (const statement of statementsOf(policy.document)) {
-        const { certain, unknownKeys } = splitCondition(statement, known);
-        if (!statementMatches(certain, request, policy.document.Version)) continue;
-        if (statement.Effect === 'Deny') {
-          if (unknownKeys.length === 0) denying.add(policy.name);
-          else conditional.add(`${policy.name} (${unknownKeys.join(', ')})`);
-        } else {
-          mayAllow = true;
-        }
-      }
+    let result = cache.get(level.key);
+    if (!result) {
+      result = judgeLevel(level, request, known);
+      cache.set(level.key, result);
     }
-    if (!mayAllow) lacking.push(describeNode(level.node));
+    for (const d of result.denying) denying.add(d);
+    for (const c of result.conditional) conditional.add(c);
+    if (!result.mayAllow) lacking.push(describeNode(level.node));
   }
   const cond = [...conditional].sort();
   if (denying.size > 0) {
