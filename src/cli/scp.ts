@@ -213,7 +213,8 @@ function checkCommand(run: RunAction): Command {
       .option(
         '--fail-on <level>',
         'exit 1 when an account lacks a control: missing (partial, conditional and unknown count too)',
-      ),
+      )
+      .option('--concurrency <n>', 'Organizations calls in flight at once (1..16, default 4)'),
     { formats: CHECK_FORMATS, aws: true },
   );
   cmd.action(
