@@ -402,7 +402,7 @@ function str(v: unknown, path: string, re?: RegExp, what?: string): string {
 }
 
 function optStr(v: unknown, path: string, re?: RegExp, what?: string): string | undefined {
-  return v === undefined ? undefined : str(v, path, re, what);
+  return v === undefined || v === null ? undefined : str(v, path, re, what);
 }
 
 function num(v: unknown, path: string, min: number, max: number, integer = false): number {
@@ -494,11 +494,15 @@ export class IdMaker {
     return (h ^ (h >>> 16)) >>> 0;
   }
 
+  /**
+   * A secret that looks fake on purpose (it starts `simEXAMPLE`), so that no scanner and no
+   * person mistakes a simulator secret for a real one.
+   */
   secret(length = 40): string {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     this.n++;
     let h = fnv(`${this.salt}:secret:${this.n}`);
-    let out = '';
+    let out = 'simEXAMPLE';
     while (out.length < length) {
       h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0;
       h = Math.imul(h ^ (h >>> 13), 3266489909) >>> 0;
@@ -615,7 +619,8 @@ export function loadScenario(input: unknown): SimState {
     rateLimits['cloudtrail:LookupEvents'] = 2;
   }
   const faults = root.faults === undefined ? [] : validateFaults(root.faults, 'faults');
-  const seed = root.seed === undefined ? null : num(root.seed, 'seed', 0, 2 ** 32 - 1, true);
+  const seed =
+    root.seed === undefined || root.seed === null ? null : num(root.seed, 'seed', 0, 2 ** 32 - 1, true);
   const ids = new IdMaker(String(seed ?? 0));
   const rnd = () => ids.int();
 
@@ -1096,7 +1101,7 @@ function validateUser(
       alias,
       serviceUserName:
         optStr(c.serviceUserName, `${p}.serviceUserName`) ??
-        (SERVICE_USER_NAME_SERVICES.includes(service) ? `${name}-at-${account}` : null),
+        (SERVICE_USER_NAME_SERVICES.includes(service) ? alias : null),
     };
     return cred;
   });

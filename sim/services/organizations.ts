@@ -298,6 +298,7 @@ export const organizations: ServiceModule = {
   targetPrefix: 'AWSOrganizationsV20161128',
   // The contract names ThrottlingException for JSON services; both it and AWS's TooManyRequestsException are retried by the SDKs.
   throttlingCode: 'ThrottlingException',
+  global: true,
   eventSource: 'organizations.amazonaws.com',
   actions: ops,
 };
