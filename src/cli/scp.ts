@@ -212,8 +212,9 @@ function checkCommand(run: RunAction): Command {
       .option('--max-age-days <n>', 'the maximum key age api-key-max-age must enforce (1..36600, default 90)')
       .option(
         '--fail-on <level>',
-        'exit 1 when an account lacks a control: missing (partial and unknown count too)',
-      ),
+        'exit 1 when an account lacks a control: missing (partial, conditional and unknown count too)',
+      )
+      .option('--concurrency <n>', 'Organizations calls in flight at once (1..16, default 4)'),
     { formats: CHECK_FORMATS, aws: true },
   );
   cmd.action(
@@ -308,7 +309,12 @@ function details(r: CheckResult): string[] {
     }
     for (const v of a.controls) {
       if (v.status === 'partial') {
-        lines.push(`${a.accountId} ${v.control}: PARTIAL, lets through: ${v.notDenied.join('; ')}`);
+        const why = v.reason ? ` (${v.reason})` : '';
+        lines.push(`${a.accountId} ${v.control}: PARTIAL, lets through: ${v.notDenied.join('; ')}${why}`);
+      } else if (v.status === 'conditional') {
+        lines.push(
+          `${a.accountId} ${v.control}: CONDITIONAL, ${v.reason ?? 'denied only under unknown conditions'}`,
+        );
       } else if (v.status === 'missing' && v.reason) {
         lines.push(`${a.accountId} ${v.control}: MISSING (${v.reason})`);
       } else if (v.status === 'unknown') {
@@ -333,7 +339,7 @@ function renderCheckTable(r: CheckResult, ctx: CommandContext): string {
   const colour = (v: ControlVerdict, text: string) =>
     v.status === 'in-force'
       ? ctx.style.green(text)
-      : v.status === 'not-covered' || v.status === 'unknown'
+      : v.status === 'not-covered' || v.status === 'unknown' || v.status === 'conditional'
         ? ctx.style.yellow(text)
         : ctx.style.red(text);
   const table = renderTable(

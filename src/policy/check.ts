@@ -31,7 +31,16 @@ import {
   ListRootsCommand,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { evaluatePolicies, type PolicyDocument, PolicyError } from './evaluate';
+import {
+  type ConditionBlock,
+  evaluatePolicies,
+  isSupportedOperator,
+  type PolicyDocument,
+  PolicyError,
+  type PolicyStatement,
+  statementMatches,
+  statementsOf,
+} from './evaluate';
 import {
   renderRequests,
   renderScp,
@@ -84,7 +93,7 @@ export interface OrgSnapshot {
 // ---------------------------------------------------------------------------------------------
 // The verdicts
 
-export type ControlStatus = 'in-force' | 'partial' | 'missing' | 'unknown' | 'not-covered';
+export type ControlStatus = 'in-force' | 'partial' | 'conditional' | 'missing' | 'unknown' | 'not-covered';
 
 export interface ControlVerdict {
   control: string;
@@ -157,6 +166,23 @@ export function checkOrganization(
   const referencePolicies = reference.map((entry) =>
     renderScp(entry, Object.fromEntries(Object.entries(params).filter(([k]) => k in entry.parameters))),
   );
+  // Condition keys the samples speak for: those the shipped controls test (a sample without one
+  // means the key is absent, as for a key requested without an age) and those a sample carries.
+  // A customer's condition on any other key (aws:RequestedRegion, aws:PrincipalArn, …) could go
+  // either way, so it never proves a deny nor rules out an allow.
+  const catalogKeys = new Set(referencePolicies.flatMap(conditionKeys));
+  const knownCache = new Map<ScpRequest, Set<string>>();
+  const knownKeys = (request: ScpRequest) => {
+    let known = knownCache.get(request);
+    if (!known) {
+      known = new Set([...catalogKeys, ...Object.keys(request.context ?? {}).map((k) => k.toLowerCase())]);
+      knownCache.set(request, known);
+    }
+    return known;
+  };
+  // Accounts share most levels (the root, their OUs, FullAWSAccess alone): judge each distinct
+  // set of policies once per request, and parse each policy once.
+  const evaluation: Evaluation = { levels: new Map(), parsed: new Map() };
   const legitimate: ScpRequest[] = [];
   for (const c of prepared) {
     for (const request of c.mustAllow) {
@@ -218,14 +244,14 @@ export function checkOrganization(
       }));
       return verdict;
     }
-    const levels = readLevels(path, snapshot);
+    const levels = readLevels(path, snapshot, evaluation.parsed);
     if ('error' in levels) {
       verdict.controls = prepared.map((c) => base(c.entry.name, 'unknown', levels.error));
       return verdict;
     }
     try {
       for (const request of legitimate) {
-        const outcome = effectiveDecision(levels.levels, request);
+        const outcome = effectiveDecision(levels.levels, request, knownKeys(request), evaluation);
         if (outcome.decision !== 'allowed') {
           verdict.blocksLegitimate.push({ request: request.name, by: outcome.description });
         }
@@ -238,24 +264,39 @@ export function checkOrganization(
       try {
         const deniedBy = new Set<string>();
         const notDenied: string[] = [];
+        const conditional = new Set<string>();
         let explicit = 0;
+        let allConditional = true;
         for (const request of mustDeny) {
-          const outcome = effectiveDecision(levels.levels, request);
-          if (outcome.decision === 'allowed') notDenied.push(request.name);
-          else {
+          const outcome = effectiveDecision(levels.levels, request, knownKeys(request), evaluation);
+          if (outcome.decision === 'allowed') {
+            notDenied.push(request.name);
+            if (outcome.conditional.length === 0) allConditional = false;
+            for (const c of outcome.conditional) conditional.add(c);
+          } else {
             if (outcome.decision === 'explicit-deny') explicit++;
             for (const by of outcome.policies) deniedBy.add(by);
           }
         }
         const status: ControlStatus =
-          notDenied.length === 0 ? 'in-force' : notDenied.length === mustDeny.length ? 'missing' : 'partial';
-        return {
+          notDenied.length === 0
+            ? 'in-force'
+            : allConditional
+              ? 'conditional'
+              : notDenied.length === mustDeny.length
+                ? 'missing'
+                : 'partial';
+        const verdict: ControlVerdict = {
           control: entry.name,
           status,
           deniedBy: [...deniedBy].sort(),
           implicitOnly: status === 'in-force' && explicit === 0,
           notDenied,
         };
+        if (conditional.size > 0) {
+          verdict.reason = `denied only under conditions this check cannot see: ${[...conditional].sort().join('; ')}`;
+        }
+        return verdict;
       } catch (err) {
         if (err instanceof PolicyError) return base(entry.name, 'unknown', `cannot evaluate: ${err.message}`);
         throw err;
@@ -271,7 +312,14 @@ export function checkOrganization(
 
   const byControl: ScpCheckReport['summary']['byControl'] = {};
   for (const c of prepared) {
-    byControl[c.entry.name] = { 'in-force': 0, partial: 0, missing: 0, unknown: 0, 'not-covered': 0 };
+    byControl[c.entry.name] = {
+      'in-force': 0,
+      partial: 0,
+      conditional: 0,
+      missing: 0,
+      unknown: 0,
+      'not-covered': 0,
+    };
   }
   for (const account of accounts) {
     for (const v of account.controls) byControl[v.control]![v.status]++;
@@ -295,10 +343,28 @@ export function checkOrganization(
 
 interface Level {
   node: OrgNode;
+  /** The level's policy ids: levels with the same set judge alike. */
+  key: string;
   policies: { name: string; document: PolicyDocument }[];
 }
 
-function readLevels(path: OrgNode[], snapshot: OrgSnapshot): { levels: Level[] } | { error: string } {
+interface LevelResult {
+  denying: string[];
+  conditional: string[];
+  mayAllow: boolean;
+}
+
+/** Caches of one check run. */
+interface Evaluation {
+  levels: Map<ScpRequest, Map<string, LevelResult>>;
+  parsed: Map<string, PolicyDocument | undefined>;
+}
+
+function readLevels(
+  path: OrgNode[],
+  snapshot: OrgSnapshot,
+  parsed: Map<string, PolicyDocument | undefined>,
+): { levels: Level[] } | { error: string } {
   const levels: Level[] = [];
   for (const node of path) {
     if (node.policyIds === undefined) {
@@ -312,15 +378,18 @@ function readLevels(path: OrgNode[], snapshot: OrgSnapshot): { levels: Level[] }
           error: `policy ${policy?.name ?? id} could not be read${policy?.error ? `: ${policy.error}` : ''}`,
         };
       }
-      let document: PolicyDocument;
-      try {
-        document = JSON.parse(policy.content) as PolicyDocument;
-      } catch {
-        return { error: `policy ${policy.name} is not valid JSON` };
+      if (!parsed.has(id)) {
+        try {
+          parsed.set(id, JSON.parse(policy.content) as PolicyDocument);
+        } catch {
+          parsed.set(id, undefined);
+        }
       }
+      const document = parsed.get(id);
+      if (!document) return { error: `policy ${policy.name} is not valid JSON` };
       policies.push({ name: policy.name, document });
     }
-    levels.push({ node, policies });
+    levels.push({ node, key: node.policyIds.join(','), policies });
   }
   return { levels };
 }
@@ -330,37 +399,111 @@ interface Outcome {
   /** Policies with a matching Deny (explicit) or the levels lacking an Allow (implicit). */
   policies: string[];
   description: string;
+  /** Deny statements that would apply under conditions on keys the check cannot see. */
+  conditional: string[];
 }
 
-/** The SCP decision for a request in an account: a Deny anywhere, or an Allow at every level. */
-function effectiveDecision(levels: readonly Level[], request: ScpRequest): Outcome {
-  const denying = new Set<string>();
-  const lacking: string[] = [];
-  for (const level of levels) {
-    const result = evaluatePolicies(
-      level.policies.map((p) => p.document),
-      request,
-    );
-    if (result.decision === 'Deny') {
-      for (const m of result.matchedStatements) {
-        if (m.effect === 'Deny') denying.add(level.policies[m.policyIndex]!.name);
+/** One level's policies against a request: certain denies, conditional denies, a possible Allow. */
+function judgeLevel(level: Level, request: ScpRequest, known: Set<string>): LevelResult {
+  const result: LevelResult = { denying: [], conditional: [], mayAllow: false };
+  for (const policy of level.policies) {
+    for (const statement of statementsOf(policy.document)) {
+      const { certain, unknownKeys } = splitCondition(statement, known);
+      if (!statementMatches(certain, request, policy.document.Version)) continue;
+      if (statement.Effect === 'Deny') {
+        if (unknownKeys.length === 0) result.denying.push(policy.name);
+        else result.conditional.push(`${policy.name} (${unknownKeys.join(', ')})`);
+      } else {
+        result.mayAllow = true;
       }
-    } else if (result.decision === 'ImplicitDeny') {
-      lacking.push(describeNode(level.node));
     }
   }
+  return result;
+}
+
+/**
+ * The SCP decision for a request in an account, proven only from what is known: a Deny anywhere
+ * whose conditions involve only known keys, or a level where no Allow could match even if every
+ * condition on an unknown key held. Deny statements that match only if conditions on unknown keys
+ * hold are reported as `conditional`, not counted.
+ */
+function effectiveDecision(
+  levels: readonly Level[],
+  request: ScpRequest,
+  known: Set<string>,
+  evaluation: Evaluation,
+): Outcome {
+  const denying = new Set<string>();
+  const conditional = new Set<string>();
+  const lacking: string[] = [];
+  let cache = evaluation.levels.get(request);
+  if (!cache) {
+    cache = new Map();
+    evaluation.levels.set(request, cache);
+  }
+  for (const level of levels) {
+    let result = cache.get(level.key);
+    if (!result) {
+      result = judgeLevel(level, request, known);
+      cache.set(level.key, result);
+    }
+    for (const d of result.denying) denying.add(d);
+    for (const c of result.conditional) conditional.add(c);
+    if (!result.mayAllow) lacking.push(describeNode(level.node));
+  }
+  const cond = [...conditional].sort();
   if (denying.size > 0) {
     const policies = [...denying].sort();
-    return { decision: 'explicit-deny', policies, description: `denied by ${policies.join(', ')}` };
+    return {
+      decision: 'explicit-deny',
+      policies,
+      description: `denied by ${policies.join(', ')}`,
+      conditional: cond,
+    };
   }
   if (lacking.length > 0) {
     return {
       decision: 'implicit-deny',
       policies: lacking.map((l) => `not allowed at ${l}`),
       description: `not allowed by the SCPs at ${lacking.join(', ')}`,
+      conditional: cond,
     };
   }
-  return { decision: 'allowed', policies: [], description: 'allowed' };
+  return { decision: 'allowed', policies: [], description: 'allowed', conditional: cond };
+}
+
+/** The statement with its conditions on unknown keys removed, and those keys. */
+function splitCondition(
+  statement: PolicyStatement,
+  known: Set<string>,
+): { certain: PolicyStatement; unknownKeys: string[] } {
+  const condition = statement.Condition;
+  if (!condition || typeof condition !== 'object') return { certain: statement, unknownKeys: [] };
+  const kept: ConditionBlock = {};
+  const unknownKeys: string[] = [];
+  for (const [operator, block] of Object.entries(condition)) {
+    if (!isSupportedOperator(operator)) throw new PolicyError(`unsupported condition operator ${operator}`);
+    if (!block || typeof block !== 'object' || Array.isArray(block)) {
+      kept[operator] = block; // malformed: let the evaluator refuse it
+      continue;
+    }
+    for (const [key, values] of Object.entries(block)) {
+      if (known.has(key.toLowerCase())) {
+        kept[operator] ??= {};
+        kept[operator][key] = values;
+      } else if (!unknownKeys.includes(key)) {
+        unknownKeys.push(key);
+      }
+    }
+  }
+  return { certain: { ...statement, Condition: kept }, unknownKeys };
+}
+
+/** Every condition key a policy tests, lower-cased. */
+function conditionKeys(policy: PolicyDocument): string[] {
+  return statementsOf(policy).flatMap((s) =>
+    Object.values(s.Condition ?? {}).flatMap((block) => Object.keys(block).map((k) => k.toLowerCase())),
+  );
 }
 
 function describeNode(node: OrgNode): string {

@@ -288,6 +288,17 @@ export const SUPPORTED_OPERATORS: readonly string[] = [
   'Null',
 ];
 
+/** Whether a condition operator (with any set prefix and `IfExists`) is one the evaluator knows. */
+export function isSupportedOperator(operator: string): boolean {
+  try {
+    parseOperator(operator);
+    return true;
+  } catch (err) {
+    if (err instanceof PolicyError) return false;
+    throw err;
+  }
+}
+
 interface ParsedOperator {
   set: 'all' | 'any' | undefined;
   ifExists: boolean;

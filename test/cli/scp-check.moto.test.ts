@@ -84,7 +84,7 @@ describe.skipIf(!hasMoto)('bks scp check against moto Organizations', () => {
         await fetch(`${endpoint}/moto-api/`);
         break;
       } catch {
-        if (i > 100) throw new Error('moto did not start');
+        if (i > 450) throw new Error('moto did not start within 45 s');
         await new Promise((r) => setTimeout(r, 100));
       }
     }

@@ -376,6 +376,7 @@ describe('scp check details', () => {
     expect(report.summary.byControl['api-key-max-age']).toEqual({
       'in-force': 0,
       partial: 1,
+      conditional: 0,
       missing: 0,
       unknown: 0,
       'not-covered': 1,
@@ -423,6 +424,64 @@ describe('scp check details', () => {
     const account = checkOrganization(snapshot, controls, {}, controls).accounts[1]!;
     expect(account.controls.map((c) => c.status)).toEqual(Array(5).fill('in-force'));
     expect(account.blocksLegitimate).toEqual([]);
+  });
+
+  it('never counts a deny or rules out an allow that hinges on keys the samples do not carry', () => {
+    const exempted = shipped('deny-api-keys');
+    for (const statement of exempted.Statement as unknown as { Condition?: Record<string, unknown> }[]) {
+      statement.Condition = {
+        ...(statement.Condition ?? {}),
+        ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/BreakGlass' },
+      };
+    }
+    const regionLock: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Deny',
+          NotAction: ['iam:*', 'sts:*', 'organizations:*'],
+          Resource: '*',
+          Condition: { StringNotEquals: { 'aws:RequestedRegion': ['us-east-1'] } },
+        },
+      ],
+    };
+    const regionAllowList: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: '*',
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } },
+        },
+      ],
+    };
+    const snapshot = org({
+      policies: { 'corp-guard': exempted, 'region-lock': regionLock, 'region-allow': regionAllowList },
+      rootAccounts: [
+        { id: '222222222221', policies: ['corp-guard'] },
+        { id: '222222222222', policies: ['region-lock'] },
+      ],
+      ous: [{ id: 'ou-eu-11111111', accounts: [{ id: '222222222223' }] }],
+    });
+    snapshot.roots[0]!.children.find((c) => c.id === 'ou-eu-11111111')!.policyIds = ['p-region-allow'];
+    const report = checkOrganization(snapshot, [scp('deny-api-keys')], {}, controls);
+    const verdict = (id: string) => report.accounts.find((a) => a.accountId === id)!;
+
+    // The customer's guard with a break-glass exemption: in force for everyone but that role.
+    expect(verdict('222222222221').controls[0]).toMatchObject({
+      status: 'conditional',
+      reason: 'denied only under conditions this check cannot see: corp-guard (aws:PrincipalArn)',
+    });
+    // A region lock denies bearer use only outside us-east-1, and never key creation (iam:*).
+    expect(verdict('222222222222').controls[0]).toMatchObject({
+      status: 'missing',
+      reason: 'denied only under conditions this check cannot see: region-lock (aws:RequestedRegion)',
+    });
+    expect(verdict('222222222222').blocksLegitimate).toEqual([]);
+    // An allow list that allows everything in one region proves no implicit deny.
+    expect(verdict('222222222223').controls[0]!.status).toBe('missing');
+    expect(verdict('222222222223').blocksLegitimate).toEqual([]);
   });
 
   it('flags an SCP that blocks what responders need', () => {

@@ -423,6 +423,21 @@ describe('bks scp check against bks-sim', () => {
     });
   });
 
+  it('takes --concurrency (same calls, same verdicts) and refuses a bad value with exit 2', async () => {
+    await withSim(scenario(), async (sim) => {
+      const one = await bks(sim, '-o', 'json', '--concurrency', '1');
+      const many = await bks(sim, '-o', 'json', '--concurrency', '16');
+      const strip = (out: string) => {
+        const { generatedAt: _, ...rest } = JSON.parse(out) as Record<string, unknown>;
+        return rest;
+      };
+      expect(strip(one.out)).toEqual(strip(many.out));
+      const bad = await bks(sim, '--concurrency', '0');
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/--concurrency must be between 1 and 16/);
+    });
+  });
+
   it('fails closed and exits 3 when part of the organization cannot be read', async () => {
     const input = scenario();
     input.faults = [
