@@ -29,6 +29,8 @@ const LEAKED_USER = 'BedrockAPIKey-q7xk';
 const PROD = '222222222222';
 const MODEL = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 const ATTACK_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
+/** AWS profiles the demo's responder has: member accounts through OrganizationAccountAccessRole. */
+const PROFILES: Record<string, string> = { 'acme-prod': PROD, 'acme-dev': '333333333333' };
 
 interface Step {
   title: string;
@@ -153,6 +155,84 @@ const STEPS: Step[] = [
       for (const region of ATTACK_REGIONS) await d.attackerInvoke(d.leakedKey, region);
     },
   },
+  {
+    title: 'Containment: revoke exactly the leaked key',
+    why: "Deactivate the leaked credential and the phantom's IAM access key — not the team's other key. Every change is planned, recorded and reversible.",
+    async run(d) {
+      await d.bks('revoke-key "$(cat leaked-key.txt)" --profile acme-prod -y', [
+        'revoke-key',
+        d.leakedKey,
+        '--profile',
+        'acme-prod',
+        '-y',
+        '--record-dir',
+        join(d.work, 'bks-records'),
+      ]);
+      d.say('\n# the attacker tries again:');
+      const after = await d.attackerInvoke(d.leakedKey, 'us-west-2');
+      if (after !== 403) throw new Error(`the revoked key still works (HTTP ${after})`);
+      if (d.siblingKey) {
+        d.say("\n# the ML team's other key on the same user (BedrockAPIKey-q7xk+1) keeps working:");
+        const sibling = await d.attackerInvoke(d.siblingKey, 'us-east-1');
+        if (sibling !== 200) throw new Error(`the sibling key was broken too (HTTP ${sibling})`);
+      }
+      d.say('\n# running it again changes nothing (idempotent):');
+      await d.bks('revoke-key "$(cat leaked-key.txt)" --profile acme-prod -y', [
+        'revoke-key',
+        d.leakedKey,
+        '--profile',
+        'acme-prod',
+        '-y',
+        '--record-dir',
+        join(d.work, 'bks-records'),
+      ]);
+    },
+  },
+  {
+    title: 'Investigation: what did the key do, everywhere?',
+    why: "Every region is searched in parallel within CloudTrail's 2 requests/s; each event is tagged with the same knowledge the detection rules use.",
+    async run(d) {
+      await d.bks('timeline "$(cat leaked-key.txt)" --profile acme-prod --days 30', [
+        'timeline',
+        d.leakedKey,
+        '--profile',
+        'acme-prod',
+        '--days',
+        '30',
+      ]);
+      const html = join(d.work, 'incident-BedrockAPIKey-q7xk.html');
+      await d.bks(`report "$(cat leaked-key.txt)" --profile acme-prod -o html --out-file ${d.path(html)}`, [
+        'report',
+        d.leakedKey,
+        '--profile',
+        'acme-prod',
+        '-o',
+        'html',
+        '--out-file',
+        html,
+      ]);
+      d.say(
+        `  → the incident report: ${d.opts.keep ? html : `${d.path(html)} (run with --keep to keep it)`}`,
+      );
+    },
+  },
+  {
+    title: 'Clean-up and prevention',
+    why: 'Which orphaned phantoms can go safely (fully read, nothing active), and which guardrails would have stopped this?',
+    async run(d) {
+      await d.bks('cleanup --profile acme-dev --dry-run', [
+        'cleanup',
+        '--profile',
+        'acme-dev',
+        '--dry-run',
+        '--backup-dir',
+        join(d.work, 'bks-backups'),
+      ]);
+      await d.bks('scp check', ['scp', 'check'], (code) =>
+        code === 1 ? 'controls are missing — exit 1 is what a CI gate keys on' : undefined,
+      );
+    },
+  },
 ];
 
 async function pause(d: Demo): Promise<void> {
@@ -175,18 +255,38 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     d.sim = await startSim({ scenario: SCENARIO, port: 0 });
     const admin = d.sim.state.principals[0];
     if (!admin) throw new Error('the demo scenario has no principal');
-    // The responder's own credentials: the security team's user in the management account.
+    // The responder's own credentials (the security team's user in the management account) and a
+    // profile per member account that assumes its OrganizationAccountAccessRole, as an AWS CLI user has.
+    const config = join(d.work, 'aws-config');
+    const credentials = join(d.work, 'aws-credentials');
+    writeFileSync(
+      credentials,
+      `[default]\naws_access_key_id = ${admin.accessKeyId}\naws_secret_access_key = ${admin.secretAccessKey}\n`,
+      { mode: 0o600 },
+    );
+    writeFileSync(
+      config,
+      [
+        '[default]',
+        'region = us-east-1',
+        ...Object.entries(PROFILES).flatMap(([name, account]) => [
+          `[profile ${name}]`,
+          `role_arn = arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
+          'source_profile = default',
+          'region = us-east-1',
+        ]),
+        '',
+      ].join('\n'),
+    );
+    for (const k of ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'])
+      delete process.env[k];
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: d.sim.url,
-      AWS_ACCESS_KEY_ID: admin.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
       AWS_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(d.work, 'no-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(d.work, 'no-credentials'),
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
       NO_COLOR: process.env.NO_COLOR ?? (process.stdout.isTTY ? '' : '1'),
     });
-    delete process.env.AWS_PROFILE;
-    delete process.env.AWS_SESSION_TOKEN;
     d.say('bks demo — an LLMjacking incident, end to end, against a simulated AWS organization');
     d.say(
       `bks-sim (the simulated account) is listening on ${d.sim.url}; every command below talks to it over HTTP:`,

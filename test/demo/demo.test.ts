@@ -41,7 +41,19 @@ describe('npm run demo', () => {
     expect(out).toMatch(/BedrockAPIKey-q7xk\s+bedrock\s+yes/);
     expect(out).toContain('$ bks find-keys gist');
     expect(out).toContain('$ bks decode-key "$(cat leaked-key.txt)"');
-    expect(out.match(/→ HTTP 200 model answered/g)?.length).toBe(3);
+    // The attacker's three calls work before containment; after it, the leaked key is refused while
+    // the same user's other key still answers.
+    const calls = [...out.matchAll(/→ HTTP (\d{3})/g)].map((m) => m[1]);
+    expect(calls).toEqual(['200', '200', '200', '403', '200']);
+    expect(out).toContain('$ bks revoke-key "$(cat leaked-key.txt)" --profile acme-prod -y');
+    expect(out).toMatch(/nothing to change/);
+    expect(out).toContain('$ bks timeline "$(cat leaked-key.txt)" --profile acme-prod');
+    expect(out).toMatch(/us-west-2\s+ok\s+\d+/);
+    expect(out).toMatch(/\$ bks report .* -o html --out-file incident-BedrockAPIKey-q7xk\.html/);
+    expect(out).toContain('$ bks cleanup --profile acme-dev --dry-run');
+    expect(out).toMatch(/dry run: nothing was changed/);
+    expect(out).toContain('$ bks scp check');
+    expect(out).toMatch(/222222222222\s+acme-prod\s+Root\s+MISSING/);
     expect(out).toMatch(/^Done\./m);
   });
 
