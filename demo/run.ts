@@ -4,11 +4,12 @@
  * `bks-sim` over HTTP. Nothing here knows more than a user would: the demo only types commands and,
  * for the attacker's part, sends the HTTP requests an attacker would send.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SimHandle, startSim } from '../sim/server';
+import { shiftScenarioToNow } from '../sim/timeshift';
 import { main as bks } from '../src/cli/main';
 import { encodeLongTermKey, longTermAlias } from '../src/keys';
 import { serviceBySscName } from '../src/services';
@@ -252,7 +253,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   const d = new Demo(opts);
   const saved = { ...process.env };
   try {
-    d.sim = await startSim({ scenario: SCENARIO, port: 0 });
+    // The story ends "now", whenever the demo runs, as `bks-sim --shift-to-now` does.
+    const scenario = shiftScenarioToNow(JSON.parse(readFileSync(SCENARIO, 'utf8')));
+    d.sim = await startSim({ scenario, port: 0 });
     const admin = d.sim.state.principals[0];
     if (!admin) throw new Error('the demo scenario has no principal');
     // The responder's own credentials (the security team's user in the management account) and a

@@ -1,16 +1,19 @@
 /**
- * `bks-sim --scenario FILE [--port N] [--host 127.0.0.1]`: starts the simulated AWS account,
+ * `bks-sim --scenario FILE [--port N] [--host 127.0.0.1] [--shift-to-now]`: starts the simulated AWS account,
  * prints `bks-sim listening on http://HOST:PORT` when ready and runs until SIGTERM/SIGINT (exit 0).
  * Bad flags or a bad scenario: one line on stderr, exit 2.
  */
+import { readFileSync } from 'node:fs';
 import { startSim } from './server';
+import { shiftScenarioToNow } from './timeshift';
 
-const USAGE = 'usage: bks-sim --scenario FILE [--port N] [--host 127.0.0.1]';
+const USAGE = 'usage: bks-sim --scenario FILE [--port N] [--host 127.0.0.1] [--shift-to-now]';
 
 export async function main(argv: string[]): Promise<void> {
   let scenario: string | undefined;
   let port = 0;
   let host = '127.0.0.1';
+  let shift = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] =
@@ -35,6 +38,9 @@ export async function main(argv: string[]): Promise<void> {
       case '--host':
         host = value();
         break;
+      case '--shift-to-now':
+        shift = true;
+        break;
       case '-h':
       case '--help':
         process.stdout.write(`${USAGE}\n`);
@@ -47,7 +53,7 @@ export async function main(argv: string[]): Promise<void> {
   if (scenario === undefined) return usage('--scenario is required');
   let sim: Awaited<ReturnType<typeof startSim>>;
   try {
-    sim = await startSim({ scenario, port, host });
+    sim = await startSim({ scenario: shift ? shiftedScenario(scenario) : scenario, port, host });
   } catch (e) {
     process.stderr.write(`bks-sim: ${(e as Error).message}\n`);
     process.exit(2);
@@ -62,6 +68,17 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** The scenario file with its times moved so that its `now` is the real current time. */
+function shiftedScenario(file: string): unknown {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read scenario ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return shiftScenarioToNow(raw);
 }
 
 function usage(message: string): never {
