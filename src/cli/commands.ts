@@ -1,5 +1,6 @@
 /** Every `bks` command, in the order `bks --help` lists them. One import per command file. */
 import type { Command } from 'commander';
+import { register as compliance } from './compliance';
 import { register as decodeKey } from './decode-key';
 import { register as detections } from './detections';
 import { register as findKeys } from './find-keys';
@@ -18,4 +19,5 @@ export const commands: RegisterCommand[] = [
   hunt,
   detections,
   scp,
+  compliance,
 ];
