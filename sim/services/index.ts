@@ -10,6 +10,7 @@ import { bedrock } from './bedrock';
 import { cloudtrail } from './cloudtrail';
 import { iam } from './iam';
 import { organizations } from './organizations';
+import { s3 } from './s3';
 import { securityhub } from './securityhub';
 import { states } from './stepfunctions';
 import { sts } from './sts';
@@ -22,6 +23,7 @@ export const SERVICE_MODULES: ServiceModule[] = [
   securityhub,
   states,
   bedrock,
+  s3,
 ];
 
 /** Called after every served call of a module that declares it a management event. */
