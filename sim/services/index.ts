@@ -12,6 +12,7 @@ import { iam } from './iam';
 import { organizations } from './organizations';
 import { s3 } from './s3';
 import { securityhub } from './securityhub';
+import { sns } from './sns';
 import { states } from './stepfunctions';
 import { sts } from './sts';
 
@@ -24,6 +25,7 @@ export const SERVICE_MODULES: ServiceModule[] = [
   states,
   bedrock,
   s3,
+  sns,
 ];
 
 /** Called after every served call of a module that declares it a management event. */
