@@ -115,7 +115,8 @@ export async function listAccountsStep(
 ): Promise<{ runId: string; bucket: string; accountsKey: string; accounts: number }> {
   const runId = checkRunId(input.runId);
   const selected = selectAccounts(await listOrgAccounts(aws), { include: input.include, skip: input.skip });
-  const items = selected.map((a) => ({ accountId: a.id, ...(a.name ? { name: a.name } : {}) }));
+  // `name` always present (empty when unknown): the map's ItemSelector reads it by path.
+  const items = selected.map((a) => ({ accountId: a.id, name: a.name ?? '' }));
   await store.put(accountsKey(runId), JSON.stringify(items), 'application/json');
   return { runId, bucket: store.bucket, accountsKey: accountsKey(runId), accounts: items.length };
 }
