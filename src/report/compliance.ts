@@ -196,7 +196,7 @@ export const POSTURE_RULES: Record<RuleId, PostureRule> = {
     severity: 'HIGH',
     title: (f) => `Account ${f.accountId} could not be inventoried: ${f.error ?? 'unknown error'}`,
     fix: (f) =>
-      `Check the org role in ${f.accountId} (trust and iam:List*/Get* permissions), then \`bks scan --org --accounts ${f.accountId}\``,
+      `check the org role in ${f.accountId} (trust, iam:List*/Get*), then: bks scan --org --accounts ${f.accountId}`,
   },
   'phantom-persistent-credential': {
     severity: 'HIGH',
@@ -224,8 +224,7 @@ export const POSTURE_RULES: Record<RuleId, PostureRule> = {
   'user-unknown': {
     severity: 'MEDIUM',
     title: (f) => `User ${u(f).userName} could not be fully read (${u(f).reasons[0] ?? 'UNKNOWN'})`,
-    fix: (f) =>
-      `Grant the scanner the missing IAM read permissions, then \`bks scan --org --accounts ${f.accountId}\``,
+    fix: (f) => `grant the missing IAM read permissions, then: bks scan --org --accounts ${f.accountId}`,
   },
   'orphaned-phantom': {
     severity: 'LOW',

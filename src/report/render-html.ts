@@ -85,7 +85,7 @@ function ageChart(r: ComplianceReport): string {
       return (
         `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 8).toFixed(1)}" height="${bh.toFixed(1)}" fill="${i >= 3 ? '#c0392b' : '#2874a6'}"><title>${esc(b.label)}: ${b.count}</title></rect>` +
         `<text x="${(x + (bw - 8) / 2).toFixed(1)}" y="${(y - 3).toFixed(1)}" text-anchor="middle">${b.count}</text>` +
-        `<text x="${(x + (bw - 8) / 2).toFixed(1)}" y="${h - pad.b + 14}" text-anchor="middle">${esc(b.label)}</text>`
+        `<text x="${(x + (bw - 8) / 2).toFixed(1)}" y="${h - pad.b + 14}" text-anchor="middle">${esc(b.label.replace(' days', ' d'))}</text>`
       );
     })
     .join('');
