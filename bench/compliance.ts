@@ -30,7 +30,14 @@ function accountResults(n: number, usersPer: number, seed: number, now: number):
   for (let a = 0; a < n; a++) {
     const accountId = String(200_000_000_000 + a * 1001);
     if (d.int(50) === 0) {
-      out.push(JSON.stringify({ accountId, status: 'error', error: 'could not assume OrganizationAccountAccessRole: AccessDenied', users: [] }));
+      out.push(
+        JSON.stringify({
+          accountId,
+          status: 'error',
+          error: 'could not assume OrganizationAccountAccessRole: AccessDenied',
+          users: [],
+        }),
+      );
       continue;
     }
     const users: ScanUser[] = [];
@@ -40,19 +47,35 @@ function accountResults(n: number, usersPer: number, seed: number, now: number):
       const kind = d.int(6);
       const created = now - (1 + d.int(500)) * DAY;
       const expires = kind === 0 ? null : iso(now + (d.int(60) - 10) * DAY);
-      const status = kind === 1 && phantom ? 'AT_RISK' : kind === 2 && phantom ? 'ORPHANED' : kind === 5 && d.int(5) === 0 ? 'UNKNOWN' : 'ACTIVE';
+      const status =
+        kind === 1 && phantom
+          ? 'AT_RISK'
+          : kind === 2 && phantom
+            ? 'ORPHANED'
+            : kind === 5 && d.int(5) === 0
+              ? 'UNKNOWN'
+              : 'ACTIVE';
       users.push({
         userName: name,
         arn: `arn:aws:iam::${accountId}:user/${name}`,
         phantom,
         service: d.int(5) === 0 ? 'claude-platform' : 'bedrock',
         status,
-        reasons: [status === 'AT_RISK' ? 'phantom user with 1 active IAM access key' : `${status.toLowerCase()} user`],
+        reasons: [
+          status === 'AT_RISK' ? 'phantom user with 1 active IAM access key' : `${status.toLowerCase()} user`,
+        ],
         evidence: phantom ? ['name-prefix', 'managed-policy'] : ['service-credential'],
         credentials:
           status === 'ORPHANED'
             ? []
-            : [{ id: `ACCA${d.chars(17, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`, status: 'Active', createdAt: iso(created), expiresAt: expires }],
+            : [
+                {
+                  id: `ACCA${d.chars(17, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`,
+                  status: 'Active',
+                  createdAt: iso(created),
+                  expiresAt: expires,
+                },
+              ],
         accessKeys: status === 'AT_RISK' ? [{ status: 'Active' }] : [],
         consolePassword: false,
         mfa: false,
@@ -69,7 +92,12 @@ function measureOne(n: number, usersPer: number): Record<string, number> {
   const week2 = accountResults(n, usersPer, 2, NOW);
   const bytes = week2.reduce((s, t) => s + t.length, 0);
   const previous = buildComplianceReport(
-    { generatedAt: iso(NOW - 7 * DAY), partition: 'aws', services: ['bedrock', 'claude-platform'], accounts: week1.map((t) => JSON.parse(t)) },
+    {
+      generatedAt: iso(NOW - 7 * DAY),
+      partition: 'aws',
+      services: ['bedrock', 'claude-platform'],
+      accounts: week1.map((t) => JSON.parse(t)),
+    },
     { maxAgeDays: 90 },
   );
   const previousJson = JSON.stringify(previous);
@@ -113,15 +141,29 @@ function main(argv: string[]): void {
   const sizes = (get('--n') ?? '100,1000,5000').split(',').map(Number);
   const rows: Record<string, number>[] = [];
   for (const n of sizes) {
-    const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--n', String(n), '--users', String(usersPer)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    });
+    const out = execFileSync(
+      process.execPath,
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        '--child',
+        '--n',
+        String(n),
+        '--users',
+        String(usersPer),
+      ],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      },
+    );
     rows.push(JSON.parse(out));
   }
   const f = (v: number | undefined, digits = 0) => (v ?? 0).toFixed(digits);
   const lines = [
-    `bks compliance aggregation (${usersPer} key-bearing users per account, trend against the previous week; node ${process.version}, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')})`,
+    `bks compliance aggregation (${usersPer} key-bearing users per account, trend against the previous week; node ${process.version}, ${cpus().length} CPUs, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
     '',
     '| accounts | users | findings | input MB | parse ms | build ms | render JSON+HTML ms | total ms | accounts/s | JSON MB | HTML MB | peak RSS MB |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -208,6 +208,7 @@ export interface AggregateOutput {
   findings: number;
   trend: { new: number; resolved: number; unchanged: number; unverified: number } | null;
   securityHub?: Omit<SyncResult, 'failed'> & { failed: number };
+  securityHubError?: string;
   notified: boolean;
 }
 
@@ -261,15 +262,18 @@ export async function aggregateStep(
   const linkExpiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
   const summary = summaryText(report);
 
+  // Security Hub is best effort: a refusal (not enabled, no permission) must not lose the notice.
   let securityHub: AggregateOutput['securityHub'];
+  let securityHubError: string | undefined;
   if (input.securityHub) {
-    const account = (await aws.identity()).accountId;
-    const r = await syncPostureFindings(aws, report, {
-      account,
-      region: aws.region,
-      partition: aws.partition,
-    });
-    securityHub = { imported: r.imported, archived: r.archived, calls: r.calls, failed: r.failed.length };
+    try {
+      const account = (await aws.identity()).accountId;
+      const where = { account, region: aws.region, partition: aws.partition };
+      const r = await syncPostureFindings(aws, report, where);
+      securityHub = { imported: r.imported, archived: r.archived, calls: r.calls, failed: r.failed.length };
+    } catch (err) {
+      securityHubError = describeAwsError(err);
+    }
   }
   let notified = false;
   if (input.topicArn) {
@@ -282,7 +286,9 @@ export async function aggregateStep(
             0,
             100,
           ),
-        Message: `${summary}\n\nReport (link valid until ${linkExpiresAt}): ${link}\nJSON: s3://${store.bucket}/${base}/report.json`,
+        Message:
+          `${summary}\n\nReport (link valid until ${linkExpiresAt}): ${link}\nJSON: s3://${store.bucket}/${base}/report.json` +
+          (securityHubError ? `\nSecurity Hub findings were not updated: ${securityHubError}` : ''),
       }),
     );
     notified = true;
@@ -307,6 +313,7 @@ export async function aggregateStep(
         }
       : null,
     ...(securityHub ? { securityHub } : {}),
+    ...(securityHubError ? { securityHubError } : {}),
     notified,
   };
 }

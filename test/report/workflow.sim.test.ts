@@ -232,4 +232,25 @@ describe('compliance workflow handlers against bks-sim (20 accounts, 2 refusing 
     expect(snsMessages(sim.ctx)).toHaveLength(2);
     expect(snsMessages(sim.ctx)[1]?.message).toMatch(/\d+ new, \d+ resolved, \d+ unchanged, \d+ unverified/);
   });
+
+  it('Security Hub refusing the import does not lose the report or the notice', async () => {
+    await fetch(`${sim.url}/_sim/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        faults: [{ action: 'securityhub:BatchImportFindings', error: 'AccessDeniedException' }],
+      }),
+    });
+    const out = await handlers.aggregate({ runId: 'run-2' });
+    expect(out.securityHubError).toMatch(/AccessDenied/);
+    expect(out.notified).toBe(true);
+    expect(snsMessages(sim.ctx).at(-1)?.message).toMatch(
+      /Security Hub findings were not updated: .*AccessDenied/,
+    );
+    await fetch(`${sim.url}/_sim/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ faults: [] }),
+    });
+  });
 });
