@@ -92,7 +92,7 @@ export type ActionHandler = (ctx: SimContext, req: SimRequest) => unknown | Prom
 export interface ServiceModule {
   /** SigV4 scope service name (`iam`, `bedrock`, …). */
   service: string;
-  protocol: 'query' | 'json' | 'rest-json';
+  protocol: 'query' | 'json' | 'rest-json' | 'rest-xml';
   /** Query protocol: XML namespace of responses. */
   xmlNamespace?: string;
   /** JSON protocols: `1.0` or `1.1`. */

@@ -207,6 +207,20 @@ export function renderJsonError(
 }
 
 // ---------------------------------------------------------------------------------------------
+// REST-XML (S3): handlers answer with `RawResponse`; errors are `<Error><Code>…</Code>…</Error>`
+// ---------------------------------------------------------------------------------------------
+
+export function renderRestXmlError(err: SimError, requestId: string): WireResponse {
+  return {
+    status: err.status,
+    headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
+    body:
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(err.code)}</Code>` +
+      `<Message>${xmlEscape(err.message)}</Message><RequestId>${requestId}</RequestId></Error>`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ import {
   renderJsonResult,
   renderQueryError,
   renderQueryResult,
+  renderRestXmlError,
   type WireResponse,
 } from './protocols';
 import {
@@ -447,6 +448,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
   function render(module: ServiceModule, req: SimRequest, output: unknown, error?: SimError): WireResponse {
     if (error) {
       if (module.protocol === 'query') return renderQueryError(error, module.xmlNamespace!, req.requestId);
+      if (module.protocol === 'rest-xml') return renderRestXmlError(error, req.requestId);
       return renderJsonError(error, req.requestId, module.protocol === 'json' ? module.jsonVersion! : 'rest');
     }
     if (output instanceof RawResponse) {
@@ -539,7 +541,11 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
         action = r.action;
         pathParams = r.pathParams;
       }
-      if (body && (httpReq.headers['content-type'] ?? '').includes('json')) {
+      if (
+        body &&
+        module.protocol === 'rest-json' &&
+        (httpReq.headers['content-type'] ?? '').includes('json')
+      ) {
         try {
           params = JSON.parse(body) as Record<string, unknown>;
         } catch {

@@ -10,7 +10,9 @@ import { bedrock } from './bedrock';
 import { cloudtrail } from './cloudtrail';
 import { iam } from './iam';
 import { organizations } from './organizations';
+import { s3 } from './s3';
 import { securityhub } from './securityhub';
+import { sns } from './sns';
 import { states } from './stepfunctions';
 import { sts } from './sts';
 
@@ -22,6 +24,8 @@ export const SERVICE_MODULES: ServiceModule[] = [
   securityhub,
   states,
   bedrock,
+  s3,
+  sns,
 ];
 
 /** Called after every served call of a module that declares it a management event. */

@@ -109,8 +109,14 @@ export class AwsContext {
    * and rate-limited under (`iam`, `cloudtrail`, …). Lambda handlers that care about bundle size
    * import only the client class they use and call this.
    */
-  client<C>(service: string, Ctor: ClientCtor<C>, region: string = this.region): C {
-    const key = `${service}@${region}`;
+  client<C>(
+    service: string,
+    Ctor: ClientCtor<C>,
+    region: string = this.region,
+    /** Extra client settings (e.g. S3's `forcePathStyle`); part of the cache key. */
+    extra: Record<string, unknown> = {},
+  ): C {
+    const key = `${service}@${region}${Object.keys(extra).length ? JSON.stringify(extra) : ''}`;
     const existing = this.clients.get(key);
     if (existing) return existing as C;
     const config: Record<string, unknown> = {
@@ -120,6 +126,7 @@ export class AwsContext {
       retryStrategy: this.retryStrategy,
     };
     if (this.endpointUrl) config.endpoint = this.endpointUrl;
+    Object.assign(config, extra);
     const client = new Ctor(config);
     this.instrument(client as unknown as SdkClient, service, region);
     this.clients.set(key, client);

@@ -1,6 +1,7 @@
 /** Every `bks` command, in the order `bks --help` lists them. One import per command file. */
 import type { Command } from 'commander';
 import { register as cleanup } from './cleanup';
+import { register as compliance } from './compliance';
 import { register as decodeKey } from './decode-key';
 import { register as detections } from './detections';
 import { register as findKeys } from './find-keys';
@@ -28,4 +29,5 @@ export const commands: RegisterCommand[] = [
   cleanup,
   timeline,
   report,
+  compliance,
 ];

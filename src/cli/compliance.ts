@@ -1,0 +1,168 @@
+/**
+ * `bks compliance`: the org-wide compliance report (HTML, markdown, JSON, CSV) from a fresh org
+ * inventory or from saved `bks.scan/v1` files, with the trend against a previous report.
+ * Exit 3 when accounts failed (the report names them), 1 per `--fail-on`.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { createAws, describeAwsError, resolveRegion } from '../aws';
+import { AwsFailure, UsageError } from '../errors';
+import { DEFAULT_ORG_ROLE, type ScanResult, scanInventory } from '../inventory';
+import {
+  buildComplianceReport,
+  type ComplianceReport,
+  mergeScans,
+  parseComplianceReport,
+  parseScanResult,
+  summaryText,
+} from '../report/compliance';
+import { renderComplianceHtml } from '../report/render-html';
+import { renderComplianceCsv, renderComplianceJson, renderComplianceMarkdown } from '../report/render-text';
+import { selectServices } from '../services';
+import {
+  addCommonOptions,
+  type CommonOptions,
+  EXIT,
+  emit,
+  makeContext,
+  parseAccountList,
+  parseIntFlag,
+  type Renderers,
+} from './common';
+import type { RunAction } from './main';
+import { failsOn } from './scan';
+
+const FORMATS = ['html', 'markdown', 'json', 'csv'] as const;
+const SPEC = { formats: FORMATS, aws: true };
+
+interface ComplianceFlags extends CommonOptions {
+  from?: string[];
+  previous?: string;
+  service?: string;
+  org?: boolean;
+  orgRole?: string;
+  externalId?: string;
+  accounts?: string;
+  skipAccounts?: string;
+  maxAgeDays?: string;
+  concurrency?: string;
+  failOn?: string;
+}
+
+const FAIL_ON = ['at-risk', 'unknown', 'active', 'orphaned', 'any'];
+
+export function register(program: Command, run: RunAction): void {
+  const cmd = program
+    .command('compliance')
+    .description('org-wide compliance report of API keys and phantom users (HTML, markdown, JSON, CSV)')
+    .option('--from <files...>', 'build the report from saved bks.scan/v1 JSON files instead of scanning')
+    .option('--previous <file>', 'a previous report (bks.compliance/v1 JSON): adds the trend and history')
+    .option('--service <id>', 'bedrock, claude-platform or all', 'all')
+    .option('--org', 'scan every active account of the organization')
+    .option('--org-role <name>', 'role assumed in member accounts', DEFAULT_ORG_ROLE)
+    .option('--external-id <id>', 'external id for AssumeRole')
+    .option('--accounts <ids>', 'with --org: only these accounts (comma-separated)')
+    .option('--skip-accounts <ids>', 'with --org: skip these accounts (comma-separated)')
+    .option('--max-age-days <n>', 'live keys older than this are a finding')
+    .option('--concurrency <n>', 'accounts scanned at once with --org', '8')
+    .option('--fail-on <level>', 'exit 1 when a user at or above: at-risk, unknown, active, orphaned, any');
+  addCommonOptions(cmd, SPEC);
+  cmd.action(run(async (flags: ComplianceFlags) => complianceCommand(flags)));
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+  }
+}
+
+export async function complianceCommand(
+  flags: ComplianceFlags,
+  io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {},
+): Promise<number> {
+  const ctx = makeContext(flags, SPEC, io);
+  let services: ReturnType<typeof selectServices>;
+  try {
+    services = selectServices(flags.service);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (flags.failOn !== undefined && !FAIL_ON.includes(flags.failOn)) {
+    throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')} (got "${flags.failOn}")`);
+  }
+  const accounts = parseAccountList('--accounts', flags.accounts);
+  const skipAccounts = parseAccountList('--skip-accounts', flags.skipAccounts);
+  if (!flags.org && (accounts || skipAccounts))
+    throw new UsageError('--accounts and --skip-accounts need --org');
+  if (flags.from && flags.org)
+    throw new UsageError('--from reads saved scans: it cannot be combined with --org');
+  const maxAgeDays = parseIntFlag('--max-age-days', flags.maxAgeDays, 1, 36600);
+  const concurrency = parseIntFlag('--concurrency', flags.concurrency, 1, 64) ?? 8;
+  if (flags.orgRole !== undefined && !/^[\w+=,.@/-]{1,64}$|^arn:/.test(flags.orgRole)) {
+    throw new UsageError(`--org-role "${flags.orgRole}" is not a role name`);
+  }
+  const previous: ComplianceReport | undefined = flags.previous
+    ? parseComplianceReport(readText(flags.previous, '--previous'), `--previous ${flags.previous}`)
+    : undefined;
+
+  let scans: ScanResult[];
+  if (flags.from) {
+    scans = flags.from.map((file) => parseScanResult(readText(file, '--from'), file));
+  } else {
+    const region = await resolveRegion({ region: ctx.aws.region, profile: ctx.aws.profile });
+    const aws = createAws({ profile: ctx.aws.profile, region, endpointUrl: ctx.aws.endpointUrl });
+    try {
+      scans = [
+        await scanInventory(aws, {
+          services,
+          maxAgeDays,
+          org: flags.org,
+          orgRole: flags.orgRole,
+          externalId: flags.externalId,
+          accounts,
+          skipAccounts,
+          accountConcurrency: concurrency,
+          onProgress: (done, total, a) =>
+            ctx.log(
+              `[${done}/${total}] account ${a.accountId}: ${a.status === 'ok' ? `${a.users.length} users` : `error: ${a.error}`}`,
+            ),
+        }),
+      ];
+    } catch (err) {
+      throw new AwsFailure(`compliance scan failed: ${describeAwsError(err)}`);
+    } finally {
+      aws.destroy();
+    }
+  }
+  const merged = mergeScans(scans);
+  if (flags.from && flags.service && flags.service !== 'all') {
+    const keep = new Set(services.map((s) => s.id));
+    merged.services = merged.services.filter((s) => keep.has(s));
+    merged.accounts = merged.accounts.map((a) => ({
+      ...a,
+      users: a.users.filter((u) => keep.has(u.service)),
+    }));
+  }
+  if (previous && previous.generatedAt >= merged.generatedAt) {
+    throw new UsageError(
+      `--previous ${flags.previous} (${previous.generatedAt}) is not older than this report (${merged.generatedAt})`,
+    );
+  }
+  const report = buildComplianceReport(merged, { previous, maxAgeDays });
+  emit(report, renderers, ctx);
+  ctx.log(summaryText(report));
+  for (const f of report.failedAccounts) ctx.warn(`account ${f.accountId}: ${f.error}`);
+  if (report.totals.accountsFailed > 0) return EXIT.FAILURE;
+  if (flags.failOn && failsOn({ accounts: merged.accounts } as ScanResult, flags.failOn))
+    return EXIT.FINDINGS;
+  return EXIT.OK;
+}
+
+const renderers: Renderers<ComplianceReport> = {
+  html: renderComplianceHtml,
+  markdown: renderComplianceMarkdown,
+  json: renderComplianceJson,
+  csv: renderComplianceCsv,
+};

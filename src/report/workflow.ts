@@ -1,0 +1,319 @@
+/**
+ * The scheduled compliance report's three steps, as plain functions the Lambda handlers call
+ * (`handlers/compliance-*.ts`) and the tests drive against bks-sim:
+ *
+ *   1. `listAccountsStep`  Organizations → `runs/<runId>/accounts.json` (the Distributed Map's
+ *                          ItemReader source: a JSON array of `{accountId, name}`)
+ *   2. `scanAccountStep`   one account (AssumeRole with the org role) → `runs/<runId>/accounts/<id>.json`
+ *                          (an `AccountScan`; a refused AssumeRole is written as an error account,
+ *                          so the report names it instead of the map losing it)
+ *   3. `aggregateStep`     every account result (missing ones = failed map items) + the previous
+ *                          report → `reports/<date>/<runId>/report.{json,html}`, `latest/report.json`;
+ *                          SNS summary with a presigned, short-lived link; Security Hub upsert/archive.
+ *
+ * Storage is S3 behind `ReportStore` (one implementation, over the wire in the tests via bks-sim).
+ */
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { type AwsContext, describeAwsError, listOrgAccounts, mapLimit, selectAccounts } from '../aws';
+import { collectAccount } from '../inventory/collect';
+import type { AccountScan } from '../inventory/types';
+import { type ServiceId, selectServices } from '../services';
+import {
+  buildComplianceReport,
+  type ComplianceReport,
+  parseComplianceReport,
+  summaryText,
+} from './compliance';
+import { type SyncResult, syncPostureFindings } from './findings';
+import { renderComplianceHtml } from './render-html';
+
+/** Presigned links live this long by default (seconds); at most `MAX_LINK_TTL`. */
+export const DEFAULT_LINK_TTL = 3600;
+/** 12 h: a URL signed with the Lambda's session credentials dies with them anyway. */
+export const MAX_LINK_TTL = 43_200;
+export const LATEST_KEY = 'latest/report.json';
+
+export interface ReportStore {
+  readonly bucket: string;
+  put(key: string, body: string, contentType: string): Promise<void>;
+  /** The object's text, or undefined when it does not exist. */
+  get(key: string): Promise<string | undefined>;
+  list(prefix: string): Promise<string[]>;
+  presign(key: string, seconds: number): Promise<string>;
+}
+
+export function s3Store(aws: AwsContext, bucket: string): ReportStore {
+  // Path-style when an endpoint is overridden (bks-sim, LocalStack); virtual-hosted on AWS.
+  const client = aws.client('s3', S3Client, aws.region, aws.endpointUrl ? { forcePathStyle: true } : {});
+  return {
+    bucket,
+    async put(key, body, contentType) {
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+      );
+    },
+    async get(key) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return await out.Body?.transformToString('utf8');
+      } catch (err) {
+        if ((err as S3ServiceException).name === 'NoSuchKey') return undefined;
+        throw err;
+      }
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const c of page.Contents ?? []) if (c.Key) keys.push(c.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    },
+    presign(key, seconds) {
+      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds });
+    },
+  };
+}
+
+const RUN_ID = /^[\w.-]{1,80}$/;
+export function checkRunId(runId: unknown): string {
+  if (typeof runId !== 'string' || !RUN_ID.test(runId))
+    throw new Error(`runId must match ${RUN_ID} (got ${JSON.stringify(runId)})`);
+  return runId;
+}
+const checkAccount = (id: unknown): string => {
+  if (typeof id !== 'string' || !/^\d{12}$/.test(id))
+    throw new Error(`accountId must be 12 digits (got ${JSON.stringify(id)})`);
+  return id;
+};
+
+export const accountsKey = (runId: string) => `runs/${runId}/accounts.json`;
+export const resultKey = (runId: string, accountId: string) => `runs/${runId}/accounts/${accountId}.json`;
+
+export interface ListAccountsInput {
+  runId: string;
+  include?: readonly string[];
+  skip?: readonly string[];
+}
+
+export async function listAccountsStep(
+  aws: AwsContext,
+  store: ReportStore,
+  input: ListAccountsInput,
+): Promise<{ runId: string; bucket: string; accountsKey: string; accounts: number }> {
+  const runId = checkRunId(input.runId);
+  const selected = selectAccounts(await listOrgAccounts(aws), { include: input.include, skip: input.skip });
+  // `name` always present (empty when unknown): the map's ItemSelector reads it by path.
+  const items = selected.map((a) => ({ accountId: a.id, name: a.name ?? '' }));
+  await store.put(accountsKey(runId), JSON.stringify(items), 'application/json');
+  return { runId, bucket: store.bucket, accountsKey: accountsKey(runId), accounts: items.length };
+}
+
+export interface ScanAccountInput {
+  runId: string;
+  accountId: string;
+  name?: string;
+  orgRole: string;
+  externalId?: string;
+  services: ServiceId[] | 'all';
+  maxAgeDays?: number;
+  now?: Date;
+}
+
+/** One account of the map: never throws for an account-level failure (it is written as one). */
+export async function scanAccountStep(
+  aws: AwsContext,
+  store: ReportStore,
+  input: ScanAccountInput,
+): Promise<{ accountId: string; status: 'ok' | 'error'; users: number }> {
+  const runId = checkRunId(input.runId);
+  const accountId = checkAccount(input.accountId);
+  const services =
+    input.services === 'all' ? selectServices('all') : input.services.flatMap((s) => selectServices(s));
+  const result = await scanOne(aws, accountId, input, services);
+  if (input.name && !result.name) result.name = input.name;
+  await store.put(resultKey(runId, accountId), JSON.stringify(result), 'application/json');
+  return { accountId, status: result.status, users: result.users.length };
+}
+
+async function scanOne(
+  aws: AwsContext,
+  accountId: string,
+  input: ScanAccountInput,
+  services: ReturnType<typeof selectServices>,
+): Promise<AccountScan> {
+  const self = (await aws.identity()).accountId;
+  let ctx: AwsContext;
+  try {
+    ctx =
+      accountId === self
+        ? aws
+        : await aws.forAccount(accountId, {
+            role: input.orgRole,
+            externalId: input.externalId,
+            command: 'compliance',
+          });
+  } catch (err) {
+    return {
+      accountId,
+      status: 'error',
+      error: `could not assume ${input.orgRole}: ${describeAwsError(err)}`,
+      users: [],
+    };
+  }
+  try {
+    return await collectAccount(ctx, { services, accountId, maxAgeDays: input.maxAgeDays, now: input.now });
+  } catch (err) {
+    return { accountId, status: 'error', error: describeAwsError(err), users: [] };
+  } finally {
+    if (ctx !== aws) ctx.destroy();
+  }
+}
+
+export interface AggregateInput {
+  runId: string;
+  services: ServiceId[] | 'all';
+  maxAgeDays?: number;
+  /** SNS topic for the summary; none = no notification. */
+  topicArn?: string;
+  linkTtlSeconds?: number;
+  securityHub?: boolean;
+  now?: Date;
+  /** Accounts read at once from S3. */
+  concurrency?: number;
+}
+
+export interface AggregateOutput {
+  runId: string;
+  generatedAt: string;
+  jsonKey: string;
+  htmlKey: string;
+  link: string;
+  linkExpiresAt: string;
+  summary: string;
+  accounts: number;
+  accountsFailed: number;
+  findings: number;
+  trend: { new: number; resolved: number; unchanged: number; unverified: number } | null;
+  securityHub?: Omit<SyncResult, 'failed'> & { failed: number };
+  securityHubError?: string;
+  notified: boolean;
+}
+
+export async function aggregateStep(
+  aws: AwsContext,
+  store: ReportStore,
+  input: AggregateInput,
+): Promise<AggregateOutput> {
+  const runId = checkRunId(input.runId);
+  const now = input.now ?? new Date();
+  const ttl = Math.min(Math.max(input.linkTtlSeconds ?? DEFAULT_LINK_TTL, 60), MAX_LINK_TTL);
+  const listed = await store.get(accountsKey(runId));
+  if (listed === undefined) throw new Error(`no account list at s3://${store.bucket}/${accountsKey(runId)}`);
+  const items = JSON.parse(listed) as { accountId: string; name?: string }[];
+  const accounts = await mapLimit(items, input.concurrency ?? 16, async (item): Promise<AccountScan> => {
+    const text = await store.get(resultKey(runId, item.accountId));
+    if (text === undefined) {
+      return {
+        accountId: item.accountId,
+        ...(item.name ? { name: item.name } : {}),
+        status: 'error',
+        error: 'no result: the map item for this account failed (see the map run)',
+        users: [],
+      };
+    }
+    return JSON.parse(text) as AccountScan;
+  });
+  const previousText = await store.get(LATEST_KEY);
+  let previous: ComplianceReport | undefined;
+  if (previousText !== undefined) {
+    try {
+      previous = parseComplianceReport(previousText, `s3://${store.bucket}/${LATEST_KEY}`);
+    } catch {
+      previous = undefined; // an unreadable previous report loses the trend, not the report
+    }
+  }
+  const services = input.services === 'all' ? selectServices('all').map((s) => s.id) : input.services;
+  const report = buildComplianceReport(
+    { generatedAt: now.toISOString(), partition: aws.partition, services, accounts },
+    {
+      previous: previous && previous.generatedAt < now.toISOString() ? previous : undefined,
+      maxAgeDays: input.maxAgeDays,
+    },
+  );
+  const base = `reports/${report.generatedAt.slice(0, 10)}/${runId}`;
+  const json = JSON.stringify(report, null, 2);
+  await store.put(`${base}/report.json`, json, 'application/json');
+  await store.put(`${base}/report.html`, renderComplianceHtml(report), 'text/html; charset=utf-8');
+  await store.put(LATEST_KEY, json, 'application/json');
+  const link = await store.presign(`${base}/report.html`, ttl);
+  const linkExpiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
+  const summary = summaryText(report);
+
+  // Security Hub is best effort: a refusal (not enabled, no permission) must not lose the notice.
+  let securityHub: AggregateOutput['securityHub'];
+  let securityHubError: string | undefined;
+  if (input.securityHub) {
+    try {
+      const account = (await aws.identity()).accountId;
+      const where = { account, region: aws.region, partition: aws.partition };
+      const r = await syncPostureFindings(aws, report, where);
+      securityHub = { imported: r.imported, archived: r.archived, calls: r.calls, failed: r.failed.length };
+    } catch (err) {
+      securityHubError = describeAwsError(err);
+    }
+  }
+  let notified = false;
+  if (input.topicArn) {
+    const sns = aws.client('sns', SNSClient);
+    await sns.send(
+      new PublishCommand({
+        TopicArn: input.topicArn,
+        Subject:
+          `bks compliance: ${report.totals.findings} findings, ${report.totals.accountsFailed} accounts failed`.slice(
+            0,
+            100,
+          ),
+        Message:
+          `${summary}\n\nReport (link valid until ${linkExpiresAt}): ${link}\nJSON: s3://${store.bucket}/${base}/report.json` +
+          (securityHubError ? `\nSecurity Hub findings were not updated: ${securityHubError}` : ''),
+      }),
+    );
+    notified = true;
+  }
+  return {
+    runId,
+    generatedAt: report.generatedAt,
+    jsonKey: `${base}/report.json`,
+    htmlKey: `${base}/report.html`,
+    link,
+    linkExpiresAt,
+    summary,
+    accounts: report.totals.accounts,
+    accountsFailed: report.totals.accountsFailed,
+    findings: report.totals.findings,
+    trend: report.trend
+      ? {
+          new: report.trend.new.length,
+          resolved: report.trend.resolved.length,
+          unchanged: report.trend.unchanged.length,
+          unverified: report.trend.unverified.length,
+        }
+      : null,
+    ...(securityHub ? { securityHub } : {}),
+    ...(securityHubError ? { securityHubError } : {}),
+    notified,
+  };
+}
