@@ -38,14 +38,19 @@ export function buildProgram(
   program
     .description('Security toolkit for AWS Bedrock and Claude Platform API keys')
     .version(version(), '-V, --version', 'print the version')
-    .helpOption('-h, --help', 'show help')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({
-      writeErr: (s) => stderr.write(s),
-      outputError: (s, write) => write(`bks: ${s.replace(/^error: /, '')}`),
-    });
+    .helpOption('-h, --help', 'show help');
   for (const register of commands) register(program, run);
+  // The error conventions go on every command, also those a register() built with `new Command`
+  // and added (commander copies settings only to commands made with `.command()`): a usage error
+  // is one line `bks: … (see --help)` and exit 2, never commander's own process.exit.
+  const conventions = (cmd: Command) => {
+    cmd.exitOverride().configureOutput({
+      writeErr: (s) => stderr.write(s),
+      outputError: (s, write) => write(`bks: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
+    });
+    for (const sub of cmd.commands) conventions(sub);
+  };
+  conventions(program);
   return program;
 }
 

@@ -22,6 +22,7 @@ export const TIMELINE_SCHEMA = 'bks.timeline/v1';
 interface TimelineFlags extends CommonOptions {
   days?: string;
   regions?: string;
+  summary?: boolean;
 }
 
 export function timelineJson(r: TimelineResult): object {
@@ -54,7 +55,8 @@ export function timelineJson(r: TimelineResult): object {
   };
 }
 
-function renderTimelineTable(r: TimelineResult, ctx: CommandContext): string {
+/** The table; `summary` leaves out the per-event rows (header lines, tags and per-region table stay). */
+export function renderTimelineTable(r: TimelineResult, ctx: CommandContext, summary = false): string {
   const s = r.summary;
   const lines: string[] = [];
   lines.push(
@@ -87,7 +89,7 @@ function renderTimelineTable(r: TimelineResult, ctx: CommandContext): string {
   );
   const quiet = s.regions.filter((x) => x.status === 'ok' && x.events === 0).length;
   if (quiet) lines.push(ctx.style.dim(`${quiet} other region(s) searched: no events`));
-  if (r.events.length) {
+  if (r.events.length && !summary) {
     lines.push('');
     lines.push(
       renderTable(
@@ -133,7 +135,10 @@ export async function timelineCommand(
     const result = await runTimeline(aws, target, { days, regions });
     emit(
       result,
-      { table: renderTimelineTable, json: (r) => renderJson(TIMELINE_SCHEMA, timelineJson(r)) },
+      {
+        table: (r, c) => renderTimelineTable(r, c, flags.summary === true),
+        json: (r) => renderJson(TIMELINE_SCHEMA, timelineJson(r)),
+      },
       ctx,
     );
     if (result.summary.failedRegions.length > 0) {
@@ -163,6 +168,10 @@ export function register(program: Command, run: RunAction): void {
       '--regions <list>',
       '"all" (the partition’s default-enabled regions), a comma list, or both: all,me-central-1',
       'all',
+    )
+    .option(
+      '--summary',
+      'table: header lines, tags and per-region counts without the per-event rows (JSON is unchanged)',
     );
   addCommonOptions(cmd, SPEC);
   cmd.action(

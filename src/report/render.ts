@@ -258,8 +258,8 @@ export function renderHtml(r: IncidentReport): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>Incident report: ${esc(r.target.label)}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;font-size:.9em;vertical-align:top}
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222;overflow-wrap:anywhere}
+table{border-collapse:collapse;margin:.5em 0 1.5em;max-width:100%}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;font-size:.9em;vertical-align:top;overflow-wrap:anywhere;word-break:break-word}
 th{background:#f3f3f3}.note{color:#555}.risk-high{color:#b00020}.risk-medium{color:#b36b00}
 </style></head>
 <body>

@@ -92,16 +92,23 @@ export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise
     byUser.set(u.userName, [...(byUser.get(u.userName) ?? []), u]);
   }
   const candidates = new Map<string, string | undefined>();
+  const resumable = unfinishedCleanups(opts.recordDir, id.accountId);
   for (const [name, entries] of byUser) {
     const not = entries.find((e) => e.status !== 'ORPHANED');
-    if (not)
+    if (not) {
       skipped.push({
         userName: name,
         reason: `${not.service}: ${not.status}${not.reasons[0] ? ` (${not.reasons[0]})` : ''}`,
       });
+      continue;
+    }
+    // A name alone never makes a user a phantom for a destructive action: the console attaches the
+    // managed policy and issues a key of the service. A user an earlier cleanup began deleting is
+    // exempt (its record proves it was corroborated then; it may since have lost both).
+    const lookAlike = nameOnlyReason(entries, opts.services);
+    if (lookAlike && !resumable.has(name)) skipped.push({ userName: name, reason: lookAlike });
     else candidates.set(name, undefined);
   }
-  const resumable = unfinishedCleanups(opts.recordDir, id.accountId);
   for (const [name, record] of resumable) candidates.set(name, record);
 
   const states = new Map<string, UserState>();
@@ -217,6 +224,24 @@ export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise
     });
   }
   return out;
+}
+
+/**
+ * Why a phantom's evidence is its name only (undefined = corroborated): no managed policy of the
+ * service attached and no credential of the service (in any status) on it, for every service it
+ * looked like a phantom of.
+ */
+export function nameOnlyReason(
+  entries: readonly { service: string; evidence: readonly string[] }[],
+  services: readonly KeyBearingService[],
+): string | undefined {
+  const corroborated = entries.some(
+    (e) => e.evidence.includes('managed-policy') || e.evidence.includes('service-credential'),
+  );
+  if (corroborated) return undefined;
+  const which = entries.map((e) => services.find((s) => s.id === e.service)).filter((s) => s !== undefined);
+  const policies = [...new Set(which.map((s) => s.managedPolicyName))].join(' or ') || 'the managed policy';
+  return `look-alike name without ${policies} and no API key of the service: not corroborated as a console phantom; delete it by hand if intended`;
 }
 
 /** A user an earlier run began deleting: it may have lost its phantom marks, but nothing may be live. */

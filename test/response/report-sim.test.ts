@@ -3,6 +3,8 @@
  * use, the inventory verdict, the timeline with its chart, risk and commands — in markdown,
  * self-contained HTML and JSON, with no secret anywhere.
  */
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ACCT,
@@ -46,6 +48,8 @@ function ev(i: number, region: string, name: string, source: string, extra: Reco
     ...extra,
   };
 }
+
+const LONG_UA = `aws-sdk-js/3.700.0 ${Array.from({ length: 24 }, (_, i) => `md/feature#${i}`).join(',')}`;
 
 const admin = {
   type: 'IAMUser',
@@ -96,6 +100,8 @@ beforeAll(async () => {
               userIdentity: admin,
               requestParameters: { userName: USER, serviceName: 'bedrock.amazonaws.com' },
               additionalEventData: {},
+              // A long user agent with no break opportunity (SDK metadata runs): must wrap in HTML.
+              userAgent: LONG_UA,
             }),
             ev(37, 'us-east-1', 'CreateUser', 'iam.amazonaws.com', {
               userIdentity: admin,
@@ -153,6 +159,27 @@ describe('report (bks-sim)', () => {
     expect(html).not.toMatch(/<script|\ssrc=|\shref=|url\(|@import/i);
     expect(html).toContain('python-requests/2.32.5 &lt;script&gt;');
   });
+
+  it('HTML: long cells wrap, so the page never scrolls sideways at 1280 px (Chromium, skipped without it)', async () => {
+    const exe = [process.env.BKS_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+      (p) => p && existsSync(p),
+    );
+    if (!exe) {
+      console.warn('no Chromium found (set BKS_CHROMIUM): layout check skipped');
+      return;
+    }
+    const r = await env.run(['report', USER, ...ARGS, '-o', 'html']);
+    expect(r.stdout).toContain(LONG_UA.slice(0, 60));
+    const browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.setContent(r.stdout);
+      const width = await page.evaluate('document.documentElement.scrollWidth');
+      expect(width).toBeLessThanOrEqual(1280);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it('markdown has every section; no secret in any format', async () => {
     const md = await env.run(['report', KEY(), ...ARGS]);

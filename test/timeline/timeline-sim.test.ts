@@ -184,6 +184,23 @@ describe('timeline (bks-sim)', () => {
     }
   });
 
+  it('--summary prints the header lines, tags and per-region table without the per-event rows', async () => {
+    const e = await start(12);
+    const base = ['timeline', USER, '--regions', REGIONS.join(',')];
+    const full = await e.run(base);
+    const short = await e.run([...base, '--summary']);
+    expect(short.code).toBe(0);
+    expect(full.stdout).toMatch(/^time\s+region\s+event/m);
+    expect(short.stdout).not.toMatch(/^time\s+region\s+event/m);
+    expect(short.stdout).not.toMatch(/InvokeModel/);
+    expect(short.stdout).toMatch(/: 36 event\(s\)/);
+    expect(short.stdout).toMatch(/^tags: .*invoke/m);
+    expect(short.stdout).toMatch(/^region\s+status\s+events/m);
+    for (const region of REGIONS) expect(short.stdout).toMatch(new RegExp(`^${region}\\s+ok\\s+12\\s`, 'm'));
+    const json = await e.run([...base, '--summary', '-o', 'json']);
+    expect(JSON.parse(json.stdout).events).toHaveLength(36);
+  }, 30_000);
+
   it('a second run gives the same timeline (read-only)', async () => {
     const e = await start(60);
     const a = await e.run(['timeline', USER, '--regions', REGIONS.join(','), '-o', 'json']);
