@@ -193,13 +193,14 @@ const STEPS: Step[] = [
     title: 'Investigation: what did the key do, everywhere?',
     why: "Every region is searched in parallel within CloudTrail's 2 requests/s; each event is tagged with the same knowledge the detection rules use.",
     async run(d) {
-      await d.bks('timeline "$(cat leaked-key.txt)" --profile acme-prod --days 30', [
+      await d.bks('timeline "$(cat leaked-key.txt)" --profile acme-prod --days 30 --summary', [
         'timeline',
         d.leakedKey,
         '--profile',
         'acme-prod',
         '--days',
         '30',
+        '--summary',
       ]);
       const html = join(d.work, 'incident-BedrockAPIKey-q7xk.html');
       await d.bks(`report "$(cat leaked-key.txt)" --profile acme-prod -o html --out-file ${d.path(html)}`, [

@@ -47,11 +47,13 @@ describe('npm run demo', () => {
     expect(calls).toEqual(['200', '200', '200', '403', '200']);
     expect(out).toContain('$ bks revoke-key "$(cat leaked-key.txt)" --profile acme-prod -y');
     expect(out).toMatch(/nothing to change/);
-    expect(out).toContain('$ bks timeline "$(cat leaked-key.txt)" --profile acme-prod');
+    expect(out).toContain('$ bks timeline "$(cat leaked-key.txt)" --profile acme-prod --days 30 --summary');
     expect(out).toMatch(/us-west-2\s+ok\s+\d+/);
     expect(out).toMatch(/\$ bks report .* -o html --out-file incident-BedrockAPIKey-q7xk\.html/);
     expect(out).toContain('$ bks cleanup --profile acme-dev --dry-run');
     expect(out).toMatch(/dry run: nothing was changed/);
+    // A look-alike name without the managed policy is never deleted by cleanup.
+    expect(out).toMatch(/BedrockAPIKey-test\s+skipped\s+look-alike name/);
     expect(out).toContain('$ bks scp check');
     expect(out).toMatch(/222222222222\s+acme-prod\s+Root\s+MISSING/);
     expect(out).toMatch(/^Done\./m);
