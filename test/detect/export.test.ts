@@ -198,7 +198,7 @@ function evalSql(n: Node, row: Row): unknown {
     case 'column_ref': {
       const col = (n.column as { expr: { value: string } }).expr.value;
       const table = n.table as string | null;
-      if (table) return ((row[table] as Row | undefined) ?? {})[col] ?? null;
+      if (table) return (row[table] as Row | undefined)?.[col] ?? null;
       return row[col] ?? null;
     }
     case 'single_quote_string':
