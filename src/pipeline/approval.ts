@@ -366,7 +366,7 @@ export class MemoryApprovalStore implements ApprovalStore {
   }
   async claim(id: string, decision: ApprovalDecision): Promise<ApprovalRecord | undefined> {
     const r = this.records.get(id);
-    if (!r || r.status !== 'PENDING') return undefined;
+    if (r?.status !== 'PENDING') return undefined;
     r.status = 'DECIDED';
     r.decision = decision;
     return structuredClone(r);
