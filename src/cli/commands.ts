@@ -1,7 +1,17 @@
 /** Every `bks` command, in the order `bks --help` lists them. One import per command file. */
 import type { Command } from 'commander';
+import { register as decodeKey } from './decode-key';
+import { register as findKeys } from './find-keys';
 import type { RunAction } from './main';
+import { register as scan } from './scan';
+import { register as scp } from './scp';
 
 export type RegisterCommand = (program: Command, run: RunAction) => void;
 
-export const commands: RegisterCommand[] = [];
+// biome-ignore format: one command per line, so that parallel branches adding commands merge cleanly
+export const commands: RegisterCommand[] = [
+  scan,
+  decodeKey,
+  findKeys,
+  scp,
+];

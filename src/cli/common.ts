@@ -166,7 +166,6 @@ export function makeStyle(enabled: boolean): Style {
 
 /** Plain-text table with aligned columns (ANSI codes do not count towards widths). */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI colour codes
   const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
   const widths = headers.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
   const line = (cells: readonly string[]) =>

@@ -1,0 +1,714 @@
+/**
+ * The `bks-sim` HTTP server: one port for every simulated AWS service, routed by the SigV4
+ * credential scope (or `Authorization: Bearer` for the Bedrock runtime), plus the control API
+ * under `/_sim/`. Contract: ../shared/spec/simulated-account.md.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type Caller,
+  RawResponse,
+  type ServiceModule,
+  type SimContext,
+  SimError,
+  type SimIndex,
+  type SimRequest,
+  type SimSession,
+} from './core';
+import {
+  DEFAULT_ERROR_MESSAGE,
+  ERROR_STATUS,
+  parseForm,
+  renderJsonError,
+  renderJsonResult,
+  renderQueryError,
+  renderQueryResult,
+  type WireResponse,
+} from './protocols';
+import {
+  IdMaker,
+  loadScenario,
+  ScenarioError,
+  type SimAccessKey,
+  type SimAccount,
+  type SimState,
+  type SimUser,
+  validateFaults,
+  validateRateLimits,
+} from './scenario';
+import { moduleByService, RECORDERS } from './services/index';
+
+export interface SimStats {
+  total: number;
+  calls: Record<string, number>;
+  throttled: Record<string, number>;
+  faulted: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+export interface StartOptions {
+  /** A scenario object, or the path of a scenario JSON file. */
+  scenario: unknown;
+  port?: number;
+  host?: string;
+}
+
+export interface SimHandle {
+  url: string;
+  host: string;
+  port: number;
+  state: SimState;
+  ctx: SimContext;
+  stats(): SimStats;
+  resetStats(): void;
+  /** Moves the sim clock forward. */
+  advanceClock(seconds: number): void;
+  close(): Promise<void>;
+}
+
+/** Loads a scenario file (JSON); throws ScenarioError / a one-line Error on bad input. */
+export function readScenarioFile(file: string): SimState {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`scenario ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return loadScenario(parsed);
+}
+
+class Index implements SimIndex {
+  version = 0;
+  private users = new Map<string, Map<string, SimUser>>();
+  private positions = new Map<string, Map<string, number>>();
+  private keys = new Map<string, { account: SimAccount; user: SimUser; key: SimAccessKey }>();
+  private built = -1;
+
+  constructor(private readonly state: SimState) {}
+
+  invalidate(): void {
+    this.version++;
+  }
+
+  private build(): void {
+    if (this.built === this.version) return;
+    this.users.clear();
+    this.positions.clear();
+    this.keys.clear();
+    for (const account of this.state.accounts) {
+      const byName = new Map<string, SimUser>();
+      const pos = new Map<string, number>();
+      account.users.forEach((u, i) => {
+        byName.set(u.name.toLowerCase(), u);
+        pos.set(u.name.toLowerCase(), i);
+        for (const key of u.accessKeys) this.keys.set(key.id, { account, user: u, key });
+      });
+      this.users.set(account.id, byName);
+      this.positions.set(account.id, pos);
+    }
+    this.built = this.version;
+  }
+
+  user(account: string, name: string): SimUser | undefined {
+    this.build();
+    return this.users.get(account)?.get(name.toLowerCase());
+  }
+
+  userPosition(account: string, name: string): number {
+    this.build();
+    return this.positions.get(account)?.get(name.toLowerCase()) ?? -1;
+  }
+
+  accessKey(id: string) {
+    this.build();
+    return this.keys.get(id);
+  }
+}
+
+/** mulberry32: the deterministic generator behind fault probabilities when a seed is given. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function createContext(state: SimState): SimContext {
+  const startSim = Date.parse(state.now);
+  const startWall = Date.now();
+  let offset = 0;
+  const index = new Index(state);
+  const ctx: SimContext & { advance(ms: number): void } = {
+    state,
+    now: () => new Date(startSim + (Date.now() - startWall) + offset),
+    nowMs: () => startSim + (Date.now() - startWall) + offset,
+    nowIso: () =>
+      new Date(startSim + (Date.now() - startWall) + offset).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ids: new IdMaker(`run:${state.seed ?? randomUUID()}`),
+    account(id: string): SimAccount {
+      let a = state.accounts.find((x) => x.id === id);
+      if (!a) {
+        a = {
+          id,
+          alias: null,
+          regions: ['us-east-1'],
+          roles: [],
+          groups: [],
+          policies: [],
+          users: [],
+          events: [],
+        };
+        state.accounts.push(a);
+        index.invalidate();
+      }
+      return a;
+    },
+    index,
+    sessions: new Map<string, SimSession>(),
+    scratch: new Map<string, unknown>(),
+    advance(ms: number) {
+      offset += ms;
+    },
+  };
+  return ctx;
+}
+
+interface Bucket {
+  tokens: number;
+  last: number;
+}
+
+const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
+
+/** Starts the simulator in-process. */
+export async function startSim(opts: StartOptions): Promise<SimHandle> {
+  const state =
+    typeof opts.scenario === 'string'
+      ? readScenarioFile(opts.scenario)
+      : loadScenario(structuredClone(opts.scenario));
+  const ctx = createContext(state) as SimContext & { advance(ms: number): void };
+  const modules = moduleByService();
+  const controlRoutes = new Map<string, (ctx: SimContext, input: Record<string, unknown>) => unknown>();
+  for (const m of modules.values())
+    for (const [route, fn] of Object.entries(m.control ?? {})) controlRoutes.set(route, fn);
+  const stats: SimStats = { total: 0, calls: {}, throttled: {}, faulted: {}, errors: {} };
+  const buckets = new Map<string, Bucket>();
+  let rng = state.seed === null ? Math.random : seeded(state.seed);
+  const faultHits = new Map<number, number>();
+  const principals = new Map(state.principals.map((p) => [p.accessKeyId, p]));
+  const admin = (): Caller => {
+    const account = state.accounts[0]!.id;
+    return {
+      type: 'IAMUser',
+      accessKeyId: '',
+      account,
+      arn: `arn:${state.partition}:iam::${account}:user/sim-admin`,
+      principalId: 'AIDASIMADMIN00000000',
+      userName: 'sim-admin',
+    };
+  };
+
+  function resolveCaller(accessKeyId: string, service: string, region: string): Caller {
+    const session = ctx.sessions.get(accessKeyId);
+    if (session) {
+      if (Date.parse(session.expiresAt) <= ctx.nowMs()) {
+        throw new SimError('ExpiredToken', 'The security token included in the request is expired', 400);
+      }
+      return {
+        type: 'AssumedRole',
+        accessKeyId,
+        account: session.account,
+        arn: `arn:${state.partition}:sts::${session.account}:assumed-role/${session.roleName}/${session.sessionName}`,
+        principalId: `${session.roleId}:${session.sessionName}`,
+        role: {
+          name: session.roleName,
+          arn: session.roleArn,
+          id: session.roleId,
+          sessionName: session.sessionName,
+          issuedAt: session.issuedAt,
+        },
+      };
+    }
+    const p = principals.get(accessKeyId);
+    if (p) return callerFromArn(accessKeyId, p.account, p.arn);
+    const owned = ctx.index.accessKey(accessKeyId);
+    if (owned) {
+      if (owned.key.status !== 'Active') {
+        throw new SimError(
+          'InvalidClientTokenId',
+          'The security token included in the request is invalid.',
+          403,
+        );
+      }
+      owned.key.lastUsedAt = ctx.nowIso();
+      owned.key.lastUsedService = service;
+      owned.key.lastUsedRegion = region;
+      return {
+        type: 'IAMUser',
+        accessKeyId,
+        account: owned.account.id,
+        arn: `arn:${state.partition}:iam::${owned.account.id}:user${owned.user.path}${owned.user.name}`,
+        principalId: owned.user.id,
+        userName: owned.user.name,
+      };
+    }
+    if (state.principals.length === 0) return { ...admin(), accessKeyId };
+    throw new SimError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+  }
+
+  function callerFromArn(accessKeyId: string, account: string, arn: string): Caller {
+    const resource = arn.split(':').slice(5).join(':');
+    const pid = `AIDA${hashId(arn)}`;
+    if (resource.startsWith('assumed-role/')) {
+      const [, roleName = '', sessionName = ''] = resource.split('/');
+      const roleId = `AROA${hashId(`role:${account}:${roleName}`)}`;
+      return {
+        type: 'AssumedRole',
+        accessKeyId,
+        account,
+        arn,
+        principalId: `${roleId}:${sessionName}`,
+        role: {
+          name: roleName,
+          arn: `arn:${state.partition}:iam::${account}:role/${roleName}`,
+          id: roleId,
+          sessionName,
+          issuedAt: state.now,
+        },
+      };
+    }
+    if (resource === 'root') return { type: 'Root', accessKeyId, account, arn, principalId: account };
+    const userName = resource.split('/').pop() ?? '';
+    const user = ctx.index.user(account, userName);
+    return { type: 'IAMUser', accessKeyId, account, arn, principalId: user?.id ?? pid, userName };
+  }
+
+  function rateLimited(service: string, action: string, account: string, region: string): boolean {
+    const limits = state.rateLimits;
+    let key = `${service}:${action}`;
+    let rate = limits[key];
+    if (rate === undefined) {
+      key = `${service}:*`;
+      rate = limits[key];
+    }
+    if (rate === undefined) {
+      key = '*';
+      rate = limits[key];
+    }
+    if (rate === undefined) return false;
+    const bucketKey = `${key}|${account}|${region}`;
+    const now = performance.now();
+    const capacity = Math.max(1, rate);
+    let b = buckets.get(bucketKey);
+    if (!b) {
+      b = { tokens: capacity, last: now };
+      buckets.set(bucketKey, b);
+    }
+    b.tokens = Math.min(capacity, b.tokens + ((now - b.last) / 1000) * rate);
+    b.last = now;
+    if (b.tokens < 1) return true;
+    b.tokens -= 1;
+    return false;
+  }
+
+  function injectedFault(req: SimRequest, account: string): SimError | undefined {
+    const full = `${req.service}:${req.action}`;
+    for (let i = 0; i < state.faults.length; i++) {
+      const f = state.faults[i]!;
+      if (f.action !== '*' && f.action !== full && f.action !== `${req.service}:*`) continue;
+      if (f.account !== undefined && f.account !== account) continue;
+      if (f.region !== undefined && f.region !== req.region) continue;
+      if (f.where) {
+        let ok = true;
+        for (const [k, v] of Object.entries(f.where)) {
+          const actual = req.params[k];
+          if (actual === undefined || String(actual) !== String(v)) {
+            ok = false;
+            break;
+          }
+        }
+        if (!ok) continue;
+      }
+      if (f.count !== undefined && (faultHits.get(i) ?? 0) >= f.count) continue;
+      if (f.probability < 1 && rng() >= f.probability) continue;
+      faultHits.set(i, (faultHits.get(i) ?? 0) + 1);
+      return new SimError(
+        f.error,
+        f.message ?? DEFAULT_ERROR_MESSAGE[f.error] ?? `Injected fault: ${f.error}`,
+        f.status ?? ERROR_STATUS[f.error] ?? 400,
+      );
+    }
+    return undefined;
+  }
+
+  function render(module: ServiceModule, req: SimRequest, output: unknown, error?: SimError): WireResponse {
+    if (error) {
+      if (module.protocol === 'query') return renderQueryError(error, module.xmlNamespace!, req.requestId);
+      return renderJsonError(error, req.requestId, module.protocol === 'json' ? module.jsonVersion! : 'rest');
+    }
+    if (output instanceof RawResponse) {
+      return {
+        status: output.status,
+        headers: { 'x-amzn-requestid': req.requestId, ...output.headers },
+        body: output.body,
+      };
+    }
+    if (module.protocol === 'query') {
+      return renderQueryResult(req.action, module.xmlNamespace!, output, req.requestId);
+    }
+    return renderJsonResult(output, req.requestId, module.protocol === 'json' ? module.jsonVersion! : 'rest');
+  }
+
+  function count(map: Record<string, number>, key: string): void {
+    map[key] = (map[key] ?? 0) + 1;
+  }
+
+  async function handleAws(
+    httpReq: IncomingMessage,
+    body: string,
+    url: URL,
+    auth: string,
+    requestId: string,
+  ): Promise<WireResponse> {
+    let service: string;
+    let region: string;
+    let accessKeyId = '';
+    let bearer: string | undefined;
+    if (/^Bearer\s/i.test(auth)) {
+      bearer = auth.replace(/^Bearer\s+/i, '').trim();
+      service = 'bedrock';
+      region = 'us-east-1';
+    } else {
+      const m =
+        SCOPE_RE.exec(auth) ?? SCOPE_RE.exec(`Credential=${url.searchParams.get('X-Amz-Credential') ?? ''}`);
+      if (!m) {
+        return plainError(
+          403,
+          'MissingAuthenticationToken',
+          'Request is missing Authentication Token',
+          requestId,
+        );
+      }
+      accessKeyId = m[1]!;
+      region = m[3]!;
+      service = m[4]!;
+    }
+    const module = modules.get(service);
+    if (!module) return plainError(400, 'UnknownService', `bks-sim does not simulate ${service}`, requestId);
+
+    // The operation.
+    let action: string | undefined;
+    let params: Record<string, unknown> = {};
+    let pathParams: Record<string, string> = {};
+    if (module.protocol === 'query') {
+      params = parseForm(url.search.slice(1));
+      if ((httpReq.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) parseForm(body, params);
+      action = typeof params.Action === 'string' ? params.Action : undefined;
+      delete params.Action;
+      delete params.Version;
+    } else if (module.protocol === 'json') {
+      const target = String(httpReq.headers['x-amz-target'] ?? '');
+      const dot = target.lastIndexOf('.');
+      const prefix = target.slice(0, dot);
+      // AWS accepts the short prefix too: botocore sends `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`,
+      // the JS SDK v3 `CloudTrail_20131101` (sim-services).
+      if (dot > 0 && (prefix === module.targetPrefix || module.targetPrefix?.endsWith(`.${prefix}`))) {
+        action = target.slice(dot + 1);
+      }
+      try {
+        params = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+      } catch {
+        const err = new SimError('SerializationException', 'Request body is not valid JSON');
+        return renderJsonError(err, requestId, module.jsonVersion!);
+      }
+    } else {
+      const r = module.route?.(httpReq.method ?? 'GET', url.pathname);
+      if (r) {
+        action = r.action;
+        pathParams = r.pathParams;
+      }
+      if (body && (httpReq.headers['content-type'] ?? '').includes('json')) {
+        try {
+          params = JSON.parse(body) as Record<string, unknown>;
+        } catch {
+          params = {};
+        }
+      }
+      params = { ...params, ...pathParams };
+    }
+    const handler = action === undefined ? undefined : module.actions[action];
+    const req: SimRequest = {
+      service,
+      action: action ?? '',
+      region,
+      params,
+      caller: admin(),
+      method: httpReq.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: httpReq.headers,
+      rawBody: body,
+      requestId,
+      sourceIp: httpReq.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      userAgent: String(httpReq.headers['user-agent'] ?? ''),
+      time: ctx.now(),
+      pathParams,
+    };
+    if (bearer !== undefined) req.bearer = bearer;
+    if (!handler) {
+      const err =
+        module.protocol === 'query'
+          ? new SimError('InvalidAction', `Could not find operation ${action ?? ''} for version`, 400)
+          : module.protocol === 'json'
+            ? new SimError('UnknownOperationException', `Unknown operation ${action ?? ''}`, 400)
+            : new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404);
+      return render(module, req, undefined, err);
+    }
+    const key = `${service}:${req.action}`;
+    stats.total++;
+    count(stats.calls, key);
+
+    try {
+      if (bearer === undefined) req.caller = resolveCaller(accessKeyId, service, region);
+    } catch (e) {
+      count(stats.errors, key);
+      return render(module, req, undefined, e as SimError);
+    }
+
+    if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));
+
+    if (rateLimited(service, req.action, req.caller.account, region)) {
+      count(stats.throttled, key);
+      return render(module, req, undefined, new SimError(module.throttlingCode, 'Rate exceeded', 400));
+    }
+    let output: unknown;
+    let error: SimError | undefined = injectedFault(req, req.caller.account);
+    if (error) count(stats.faulted, key);
+    else {
+      try {
+        output = await handler(ctx, req);
+      } catch (e) {
+        if (e instanceof SimError) error = e;
+        else {
+          process.stderr.write(`bks-sim: ${key} failed: ${(e as Error).stack ?? String(e)}\n`);
+          error = new SimError(
+            module.protocol === 'query' ? 'ServiceFailure' : 'InternalFailure',
+            'The request processing has failed because of an unknown error, exception or failure.',
+            500,
+          );
+        }
+      }
+    }
+    if (error) count(stats.errors, key);
+    const mgmt = module.management?.(req.action);
+    if (mgmt && !req.trail?.skip) {
+      for (const record of RECORDERS) {
+        try {
+          record(ctx, error ? { module, req, error } : { module, req, output });
+        } catch (e) {
+          process.stderr.write(`bks-sim: recording ${key} failed: ${(e as Error).stack ?? String(e)}\n`);
+        }
+      }
+    }
+    return render(module, req, output, error);
+  }
+
+  function plainError(status: number, code: string, message: string, requestId: string): WireResponse {
+    return {
+      status,
+      headers: {
+        'content-type': 'application/json',
+        'x-amzn-requestid': requestId,
+        'x-amzn-errortype': code,
+      },
+      body: JSON.stringify({ __type: code, message }),
+    };
+  }
+
+  function json(status: number, value: unknown): WireResponse {
+    return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
+  }
+
+  function control(method: string, path: string, body: string): WireResponse {
+    let input: Record<string, unknown> = {};
+    if (method === 'POST' || method === 'PUT') {
+      try {
+        input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+      } catch {
+        return json(400, { error: 'body is not valid JSON' });
+      }
+    }
+    try {
+      const extra = controlRoutes.get(`${method} ${path}`);
+      if (extra) {
+        try {
+          return json(200, extra(ctx, input));
+        } catch (e) {
+          if (e instanceof SimError) return json(e.status, { error: e.message });
+          throw e;
+        }
+      }
+      switch (`${method} ${path}`) {
+        case 'GET /_sim/health':
+          return json(200, { ok: true });
+        case 'GET /_sim/stats':
+          return json(200, stats);
+        case 'POST /_sim/stats/reset':
+          resetStats();
+          return json(200, { ok: true });
+        case 'GET /_sim/state':
+          return json(200, state);
+        case 'GET /_sim/findings':
+          return json(200, { findings: state.findings });
+        case 'GET /_sim/task-tokens':
+          return json(200, { calls: state.taskTokens });
+        case 'POST /_sim/events': {
+          const account = input.account;
+          if (typeof account !== 'string' || !/^\d{12}$/.test(account)) {
+            return json(400, { error: 'account: must be a 12-digit account id' });
+          }
+          if (!Array.isArray(input.events)) return json(400, { error: 'events: must be an array' });
+          const events = input.events as Record<string, unknown>[];
+          events.forEach((e, i) => {
+            if (typeof e !== 'object' || e === null || typeof e.eventName !== 'string') {
+              throw new ScenarioError(`events[${i}].eventName`, 'must be a string');
+            }
+            if (typeof e.eventTime !== 'string' || Number.isNaN(Date.parse(e.eventTime))) {
+              throw new ScenarioError(`events[${i}].eventTime`, 'must be an ISO 8601 date-time');
+            }
+          });
+          ctx.account(account).events.push(...events);
+          ctx.index.invalidate();
+          return json(200, { ok: true, appended: events.length });
+        }
+        case 'PUT /_sim/faults': {
+          if (input.faults !== undefined) {
+            state.faults = validateFaults(input.faults, 'faults');
+            faultHits.clear();
+          }
+          if (input.rateLimits !== undefined) {
+            state.rateLimits = validateRateLimits(input.rateLimits, 'rateLimits');
+            buckets.clear();
+          }
+          if (input.latencyMs !== undefined) {
+            const l = input.latencyMs;
+            if (typeof l !== 'number' || l < 0 || l > 60_000)
+              return json(400, { error: 'latencyMs: 0..60000' });
+            state.latencyMs = l;
+          }
+          if (input.seed !== undefined) {
+            if (typeof input.seed !== 'number') return json(400, { error: 'seed: must be a number' });
+            state.seed = input.seed;
+            rng = seeded(input.seed);
+          }
+          return json(200, {
+            faults: state.faults,
+            rateLimits: state.rateLimits,
+            latencyMs: state.latencyMs,
+          });
+        }
+        case 'POST /_sim/clock': {
+          const s = input.advanceSeconds;
+          if (typeof s !== 'number' || s < 0)
+            return json(400, { error: 'advanceSeconds: must be a number >= 0' });
+          ctx.advance(s * 1000);
+          return json(200, { now: ctx.now().toISOString() });
+        }
+        case 'GET /_sim/clock':
+          return json(200, { now: ctx.now().toISOString() });
+        default:
+          return json(404, { error: `no control route ${method} ${path}` });
+      }
+    } catch (e) {
+      if (e instanceof ScenarioError) return json(400, { error: e.message });
+      throw e;
+    }
+  }
+
+  function resetStats(): void {
+    stats.total = 0;
+    stats.calls = {};
+    stats.throttled = {};
+    stats.faulted = {};
+    stats.errors = {};
+  }
+
+  async function onRequest(httpReq: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of httpReq) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(httpReq.url ?? '/', 'http://sim');
+    const requestId = randomUUID();
+    let out: WireResponse;
+    try {
+      if (url.pathname.startsWith('/_sim/')) out = control(httpReq.method ?? 'GET', url.pathname, body);
+      else out = await handleAws(httpReq, body, url, String(httpReq.headers.authorization ?? ''), requestId);
+    } catch (e) {
+      process.stderr.write(`bks-sim: ${(e as Error).stack ?? String(e)}\n`);
+      out = plainError(500, 'InternalFailure', 'internal error in bks-sim', requestId);
+    }
+    const payload = typeof out.body === 'string' ? Buffer.from(out.body, 'utf8') : out.body;
+    res.writeHead(out.status, { ...out.headers, 'content-length': String(payload.length) });
+    res.end(payload);
+  }
+
+  const server: Server = createServer((req, res) => {
+    onRequest(req, res).catch((e) => {
+      process.stderr.write(`bks-sim: ${(e as Error).stack ?? String(e)}\n`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    host,
+    port,
+    state,
+    ctx,
+    stats: () => structuredClone(stats),
+    resetStats,
+    advanceClock: (seconds: number) => ctx.advance(seconds * 1000),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function hashId(s: string): string {
+  let h = 2166136261;
+  let out = '';
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  for (let round = 0; out.length < 17; round++) {
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i) + round;
+      h = Math.imul(h, 16777619) >>> 0;
+    }
+    out += alphabet[h % 32];
+  }
+  return out;
+}

@@ -1,0 +1,205 @@
+/**
+ * The Bedrock runtime (REST, SigV4 scope `bedrock`): `POST /model/{modelId}/invoke` and
+ * `/model/{modelId}/converse`, authenticated by SigV4 or `Authorization: Bearer <API key>`
+ * (see ../bearer.ts). Answers a small canned model response in the model family's shape, and logs
+ * every call as a management event; bearer calls carry `additionalEventData.callWithBearerToken`.
+ *
+ * Region: SigV4 calls name it in their scope and short-term keys inside the key. A long-term key
+ * carries none, and a client pointed at `AWS_ENDPOINT_URL` sends no region, so the sim takes it from
+ * the `X-Bks-Sim-Region` header, else a `bedrock-runtime.<region>.` Host, else `us-east-1`.
+ */
+import { authorizeBearer, userPolicyDocuments } from '../bearer';
+import { RawResponse, type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
+import { matchingDeny, type PolicyDocument } from '../deny';
+
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+function headerValue(req: SimRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function bearerRegion(req: SimRequest, keyRegion?: string): string {
+  const explicit = headerValue(req, 'x-bks-sim-region');
+  if (explicit && REGION_RE.test(explicit)) return explicit;
+  if (keyRegion && REGION_RE.test(keyRegion)) return keyRegion;
+  const host = headerValue(req, 'host') ?? '';
+  const m = /bedrock-runtime[.-]((?:[a-z]{2})(?:-[a-z]+)+-\d)\./.exec(host);
+  if (m) return m[1] as string;
+  return 'us-east-1';
+}
+
+/** The resource ARN IAM evaluates for a model id. */
+function modelArn(ctx: SimContext, region: string, account: string, modelId: string): string {
+  if (modelId.startsWith('arn:')) return modelId;
+  const p = ctx.state.partition;
+  if (/^(us|eu|apac|jp|au|ca|us-gov|global)\./.test(modelId)) {
+    return `arn:${p}:bedrock:${region}:${account}:inference-profile/${modelId}`;
+  }
+  return `arn:${p}:bedrock:${region}::foundation-model/${modelId}`;
+}
+
+/** A SigV4 caller's explicit Deny (users and assumed roles of the scenario). */
+function sigv4Denied(ctx: SimContext, req: SimRequest, action: string, resource: string): string | undefined {
+  const caller = req.caller;
+  const account = ctx.state.accounts.find((a) => a.id === caller.account);
+  if (!account) return undefined;
+  let docs: PolicyDocument[] = [];
+  const context: Record<string, string | Date> = {
+    'aws:CurrentTime': req.time,
+    'aws:PrincipalArn': caller.arn,
+  };
+  if (caller.type === 'IAMUser' && caller.userName) {
+    const user = ctx.index.user(account.id, caller.userName);
+    if (user) docs = userPolicyDocuments(account, user);
+  } else if (caller.type === 'AssumedRole' && caller.role) {
+    const role = account.roles.find((r) => r.name === caller.role?.name);
+    if (role) docs = Object.values(role.inlinePolicies) as PolicyDocument[];
+    context['aws:TokenIssueTime'] = caller.role.issuedAt;
+  }
+  return matchingDeny(docs, [action], resource, context)
+    ? `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} with an explicit deny in an identity-based policy`
+    : undefined;
+}
+
+function tokenCounts(body: string): { input: number; output: number } {
+  return { input: Math.max(1, Math.ceil(body.length / 4)), output: 12 };
+}
+
+const CANNED_TEXT = 'Hello from bks-sim. This is a canned model response.';
+
+function invokeBody(modelId: string, counts: { input: number; output: number }, requestId: string): unknown {
+  if (/anthropic\.|claude/i.test(modelId)) {
+    return {
+      id: `msg_bdrk_${requestId.replace(/-/g, '').slice(0, 24)}`,
+      type: 'message',
+      role: 'assistant',
+      model: modelId.replace(/^.*anthropic\./, ''),
+      content: [{ type: 'text', text: CANNED_TEXT }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: { input_tokens: counts.input, output_tokens: counts.output },
+    };
+  }
+  if (/amazon\.nova/i.test(modelId)) {
+    return {
+      output: { message: { role: 'assistant', content: [{ text: CANNED_TEXT }] } },
+      stopReason: 'end_turn',
+      usage: {
+        inputTokens: counts.input,
+        outputTokens: counts.output,
+        totalTokens: counts.input + counts.output,
+      },
+    };
+  }
+  return {
+    inputTextTokenCount: counts.input,
+    results: [{ tokenCount: counts.output, outputText: CANNED_TEXT, completionReason: 'FINISH' }],
+  };
+}
+
+/** Authenticates and authorizes the call; sets the CloudTrail hints. Throws AccessDeniedException. */
+function authorize(ctx: SimContext, req: SimRequest, modelId: string): void {
+  const action = 'bedrock:InvokeModel';
+  if (req.bearer === undefined) {
+    const resource = modelArn(ctx, req.region, req.caller.account, modelId);
+    const denied = sigv4Denied(ctx, req, action, resource);
+    req.trail = { ...req.trail, requestParameters: { modelId } };
+    if (denied) throw new SimError('AccessDeniedException', denied, 403);
+    return;
+  }
+  // Bearer: the region and account come from the key.
+  const first = authorizeBearer(ctx, req.bearer, [action], '*', 'bedrock');
+  req.region = bearerRegion(req, first.keyRegion);
+  const account = first.account ?? req.caller.account;
+  const resource = modelArn(ctx, req.region, account, modelId);
+  const decision = authorizeBearer(ctx, req.bearer, [action], resource, 'bedrock');
+  if (decision.account && decision.userIdentity) {
+    req.trail = {
+      ...req.trail,
+      userIdentity: decision.userIdentity,
+      recipientAccountId: decision.account,
+      requestParameters: { modelId },
+      responseElements: null,
+      additionalEventData: { callWithBearerToken: true },
+    };
+  } else {
+    // Nothing to attribute the call to: AWS cannot log it in any account either.
+    req.trail = { ...req.trail, skip: true };
+  }
+  if (!decision.ok) throw new SimError('AccessDeniedException', decision.reason, 403);
+}
+
+function modelIdOf(req: SimRequest): string {
+  const id = req.pathParams.modelId ?? '';
+  if (!id || id.length > 2048)
+    throw new SimError('ValidationException', 'The provided model identifier is invalid.', 400);
+  return id;
+}
+
+function invokeModel(ctx: SimContext, req: SimRequest): unknown {
+  const modelId = modelIdOf(req);
+  authorize(ctx, req, modelId);
+  if (req.rawBody) {
+    try {
+      JSON.parse(req.rawBody);
+    } catch {
+      throw new SimError(
+        'ValidationException',
+        'Malformed input request, please reformat your input and try again.',
+        400,
+      );
+    }
+  }
+  const counts = tokenCounts(req.rawBody);
+  return new RawResponse(200, JSON.stringify(invokeBody(modelId, counts, req.requestId)), {
+    'content-type': 'application/json',
+    'x-amzn-bedrock-input-token-count': String(counts.input),
+    'x-amzn-bedrock-output-token-count': String(counts.output),
+    'x-amzn-bedrock-invocation-latency': '42',
+  });
+}
+
+function converse(ctx: SimContext, req: SimRequest): unknown {
+  const modelId = modelIdOf(req);
+  authorize(ctx, req, modelId);
+  const messages = req.params.messages;
+  if (messages !== undefined && !Array.isArray(messages)) {
+    throw new SimError('ValidationException', 'messages must be a list.', 400);
+  }
+  const counts = tokenCounts(req.rawBody);
+  return {
+    output: { message: { role: 'assistant', content: [{ text: CANNED_TEXT }] } },
+    stopReason: 'end_turn',
+    usage: {
+      inputTokens: counts.input,
+      outputTokens: counts.output,
+      totalTokens: counts.input + counts.output,
+    },
+    metrics: { latencyMs: 42 },
+  };
+}
+
+const ROUTE_RE = /^\/model\/([^/]+)\/(invoke|converse)$/;
+const ACTIONS: Record<string, string> = { invoke: 'InvokeModel', converse: 'Converse' };
+
+export const bedrock: ServiceModule = {
+  service: 'bedrock',
+  protocol: 'rest-json',
+  throttlingCode: 'ThrottlingException',
+  eventSource: 'bedrock.amazonaws.com',
+  actions: { InvokeModel: invokeModel, Converse: converse },
+  route: (method, path) => {
+    if (method.toUpperCase() !== 'POST') return undefined;
+    const m = ROUTE_RE.exec(path);
+    if (!m) return undefined;
+    let modelId: string;
+    try {
+      modelId = decodeURIComponent(m[1] as string);
+    } catch {
+      return undefined;
+    }
+    return { action: ACTIONS[m[2] as string] as string, pathParams: { modelId } };
+  },
+  management: () => ({ readOnly: true }),
+};

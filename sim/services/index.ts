@@ -1,0 +1,32 @@
+/**
+ * The service registry of `bks-sim`: every AWS service the simulator speaks is a module here,
+ * keyed by its SigV4 scope service name. To add a service, write `sim/services/<name>.ts`
+ * exporting a `ServiceModule` and list it in `SERVICE_MODULES`. To observe every served call (the
+ * simulator's own CloudTrail), list a `CallRecorder` in `RECORDERS`.
+ */
+import { cloudTrailRecorder } from '../cloudtrail';
+import type { CallRecorder, ServiceModule } from '../core';
+import { bedrock } from './bedrock';
+import { cloudtrail } from './cloudtrail';
+import { iam } from './iam';
+import { organizations } from './organizations';
+import { securityhub } from './securityhub';
+import { states } from './stepfunctions';
+import { sts } from './sts';
+
+export const SERVICE_MODULES: ServiceModule[] = [
+  iam,
+  sts,
+  organizations,
+  cloudtrail,
+  securityhub,
+  states,
+  bedrock,
+];
+
+/** Called after every served call of a module that declares it a management event. */
+export const RECORDERS: CallRecorder[] = [cloudTrailRecorder];
+
+export function moduleByService(): Map<string, ServiceModule> {
+  return new Map(SERVICE_MODULES.map((m) => [m.service, m]));
+}

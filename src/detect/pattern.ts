@@ -1,0 +1,507 @@
+/**
+ * The EventBridge event-pattern language, as AWS documents it ("Content filtering in Amazon
+ * EventBridge event patterns", "Comparison operators for use in event patterns", "Matching events on
+ * null values and empty strings", "Arrays in EventBridge event patterns"), compiled once into plain
+ * predicates.
+ *
+ * Semantics implemented (and tested operator by operator in test/detect/pattern.test.ts):
+ * - A pattern is an object. A key maps to a nested object (descend) or to a non-empty array of
+ *   matchers (a leaf: the field matches when ANY matcher matches). All keys must match (AND).
+ *   `"$or": [ {…}, {…} ]` at any level matches when any of its sub-patterns matches.
+ * - Event arrays match when any element matches. For arrays of objects the match is
+ *   array-consistent: the fields of one sub-pattern must come from the same element.
+ * - Leaf matchers apply to leaf values (strings, numbers, booleans, null). An object is not a leaf,
+ *   and an empty array has no values: for both, only `{"exists": false}` matches.
+ * - Exact values: a string matches the identical string, a number the numerically equal number,
+ *   `true`/`false`/`null` themselves; `""` and `null` are distinct. Types never coerce (`"5"` ≠ `5`,
+ *   `"true"` ≠ `true`).
+ * - `prefix`, `suffix` (optionally `{"equals-ignore-case": s}` inside), `equals-ignore-case`,
+ *   `wildcard` (`*` any run, `\*` a star, `\\` a backslash; `**` and other escapes are invalid) and
+ *   `cidr` (IPv4 and IPv6) match string values only.
+ * - `numeric` (`=`, or one lower bound `>`/`>=` and/or one upper bound `<`/`<=`) matches JSON numbers
+ *   only — never strings that look like numbers.
+ * - `exists: true` matches a present leaf value (including `null` and `""`); `exists: false` matches
+ *   a missing field, an object, or an empty array.
+ * - `anything-but`: a string, a number, a list of only strings or only numbers, or an object with
+ *   `prefix`, `suffix`, `equals-ignore-case` (string or list) or `wildcard` (string or list). It needs
+ *   a present leaf value and matches when the value is not excluded — values of another type are not
+ *   excluded (`{"anything-but": "x"}` matches `5` and `null`). With an event array it matches when any
+ *   element is not excluded.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+export type EventPattern = { [key: string]: unknown };
+
+/** A pattern that is not valid, with the JSON path of the offending part. */
+export class PatternError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'PatternError';
+  }
+}
+
+type Leaf = string | number | boolean | null;
+type LeafTest = (value: Leaf) => boolean;
+/** A compiled object pattern: true when the (object) event value matches. */
+export type Predicate = (event: unknown) => boolean;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Every leaf under a value: arrays are flattened, objects (not leaves) are skipped. */
+function leavesOf(value: unknown, out: Leaf[]): Leaf[] {
+  if (Array.isArray(value)) {
+    for (const v of value) leavesOf(v, out);
+  } else if (value === null || typeof value !== 'object') {
+    out.push(value as Leaf);
+  }
+  return out;
+}
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaf operators
+
+function compileWildcard(path: string, pattern: unknown): (s: string) => boolean {
+  if (typeof pattern !== 'string')
+    throw new PatternError(path, `wildcard must be a string (got ${describe(pattern)})`);
+  let re = '^';
+  let prevStar = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\') {
+      const next = pattern[i + 1];
+      if (next !== '*' && next !== '\\') {
+        throw new PatternError(path, `wildcard "${pattern}": a backslash may only escape "*" or "\\"`);
+      }
+      re += next === '*' ? '\\*' : '\\\\';
+      i++;
+      prevStar = false;
+    } else if (c === '*') {
+      if (prevStar) throw new PatternError(path, `wildcard "${pattern}": consecutive "*" are not allowed`);
+      re += '[\\s\\S]*';
+      prevStar = true;
+    } else {
+      re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      prevStar = false;
+    }
+  }
+  const regex = new RegExp(`${re}$`, 'u');
+  if (!pattern.includes('*') && !pattern.includes('\\')) return (s) => s === pattern;
+  return (s) => regex.test(s);
+}
+
+/** Case-insensitive comparison the way EventBridge folds case (Unicode lower case of both sides). */
+const fold = (s: string) => s.toLowerCase();
+
+function stringArg(path: string, op: string, v: unknown): string {
+  if (typeof v !== 'string') throw new PatternError(path, `${op} must be a string (got ${describe(v)})`);
+  return v;
+}
+
+/** `prefix` / `suffix` argument: a string, or `{"equals-ignore-case": string}`. */
+function affixTest(path: string, op: 'prefix' | 'suffix', arg: unknown): (s: string) => boolean {
+  if (isObject(arg)) {
+    const keys = Object.keys(arg);
+    if (keys.length !== 1 || keys[0] !== 'equals-ignore-case') {
+      throw new PatternError(
+        path,
+        `${op} takes a string or {"equals-ignore-case": string} (got ${describe(arg)})`,
+      );
+    }
+    const want = fold(stringArg(path, `${op}.equals-ignore-case`, arg['equals-ignore-case']));
+    return op === 'prefix' ? (s) => fold(s).startsWith(want) : (s) => fold(s).endsWith(want);
+  }
+  const want = stringArg(path, op, arg);
+  return op === 'prefix' ? (s) => s.startsWith(want) : (s) => s.endsWith(want);
+}
+
+function stringList(path: string, op: string, arg: unknown): string[] {
+  const list = Array.isArray(arg) ? arg : [arg];
+  if (list.length === 0) throw new PatternError(path, `${op} list must not be empty`);
+  return list.map((v) => stringArg(path, op, v));
+}
+
+interface Cidr {
+  v6: boolean;
+  bits: bigint;
+  mask: bigint;
+}
+
+function parseIpv4(s: string): bigint | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = 0n;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255 || (p.length > 1 && p.startsWith('0'))) return undefined;
+    n = (n << 8n) | BigInt(Number(p));
+  }
+  return n;
+}
+
+function parseIpv6(s: string): bigint | undefined {
+  let text = s;
+  let tail: bigint[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.')) {
+    if (lastColon < 0) return undefined;
+    const v4 = parseIpv4(text.slice(lastColon + 1));
+    if (v4 === undefined) return undefined;
+    tail = [v4 >> 16n, v4 & 0xffffn];
+    text = text.slice(0, lastColon + 1);
+    if (!text.endsWith('::')) text = text.slice(0, -1);
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (h: string) => (h === '' ? [] : h.split(':'));
+  const head = parse(halves[0] ?? '');
+  const rest = halves.length === 2 ? parse(halves[1] ?? '') : [];
+  const groups: bigint[] = [];
+  for (const g of [...head, ...rest]) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+  }
+  const total = head.length + rest.length + tail.length;
+  if (halves.length === 1 ? total !== 8 : total > 7) return undefined;
+  for (const g of head) groups.push(BigInt(`0x${g}`));
+  for (let i = 0; i < 8 - total; i++) groups.push(0n);
+  for (const g of rest) groups.push(BigInt(`0x${g}`));
+  groups.push(...tail);
+  return groups.reduce((acc, g) => (acc << 16n) | g, 0n);
+}
+
+function parseIp(s: string): { v6: boolean; bits: bigint } | undefined {
+  const v4 = parseIpv4(s);
+  if (v4 !== undefined) return { v6: false, bits: v4 };
+  if (!s.includes(':')) return undefined;
+  const v6 = parseIpv6(s);
+  return v6 === undefined ? undefined : { v6: true, bits: v6 };
+}
+
+function parseCidr(path: string, arg: unknown): Cidr {
+  const text = stringArg(path, 'cidr', arg);
+  const [addr, len, extra] = text.split('/');
+  const ip = addr === undefined ? undefined : parseIp(addr);
+  const width = ip?.v6 ? 128 : 32;
+  if (!ip || extra !== undefined || len === undefined || !/^\d{1,3}$/.test(len) || Number(len) > width) {
+    throw new PatternError(path, `cidr "${text}" is not an IPv4 or IPv6 CIDR block`);
+  }
+  const prefix = BigInt(Number(len));
+  const all = (1n << BigInt(width)) - 1n;
+  const mask = (all >> (BigInt(width) - prefix)) << (BigInt(width) - prefix);
+  return { v6: ip.v6, bits: ip.bits & mask, mask };
+}
+
+const NUMERIC_OPS = new Set(['<', '<=', '=', '>=', '>']);
+
+function compileNumeric(path: string, arg: unknown): (n: number) => boolean {
+  if (!Array.isArray(arg) || arg.length === 0 || arg.length % 2 !== 0 || arg.length > 4) {
+    throw new PatternError(
+      path,
+      `numeric takes ["op", number] or ["op", number, "op", number] (got ${describe(arg)})`,
+    );
+  }
+  const tests: ((n: number) => boolean)[] = [];
+  let lower = false;
+  let upper = false;
+  for (let i = 0; i < arg.length; i += 2) {
+    const op = arg[i];
+    const v = arg[i + 1];
+    if (typeof op !== 'string' || !NUMERIC_OPS.has(op)) {
+      throw new PatternError(path, `numeric operator must be one of < <= = >= > (got ${describe(op)})`);
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new PatternError(path, `numeric ${op} needs a number (got ${describe(v)})`);
+    }
+    if (op === '=') {
+      if (arg.length !== 2) throw new PatternError(path, 'numeric "=" cannot be combined with another bound');
+      tests.push((n) => n === v);
+    } else if (op === '>' || op === '>=') {
+      if (lower) throw new PatternError(path, 'numeric has two lower bounds');
+      lower = true;
+      tests.push(op === '>' ? (n) => n > v : (n) => n >= v);
+    } else {
+      if (upper) throw new PatternError(path, 'numeric has two upper bounds');
+      upper = true;
+      tests.push(op === '<' ? (n) => n < v : (n) => n <= v);
+    }
+  }
+  const [a, b] = tests;
+  return b ? (n) => a!(n) && b(n) : a!;
+}
+
+/** The value-level test of `anything-but`: true when the value is EXCLUDED. */
+function compileExclusion(path: string, arg: unknown): LeafTest {
+  if (typeof arg === 'string') return (v) => v === arg;
+  if (typeof arg === 'number') return (v) => v === arg;
+  if (Array.isArray(arg)) {
+    if (arg.length === 0) throw new PatternError(path, 'anything-but list must not be empty');
+    if (arg.every((x) => typeof x === 'string')) {
+      const set = new Set<unknown>(arg);
+      return (v) => typeof v === 'string' && set.has(v);
+    }
+    if (arg.every((x) => typeof x === 'number')) {
+      const set = new Set<unknown>(arg);
+      return (v) => typeof v === 'number' && set.has(v);
+    }
+    throw new PatternError(
+      path,
+      `anything-but list must hold only strings or only numbers (got ${describe(arg)})`,
+    );
+  }
+  if (isObject(arg)) {
+    const keys = Object.keys(arg);
+    if (keys.length !== 1)
+      throw new PatternError(path, `anything-but takes one operator (got ${describe(arg)})`);
+    const op = keys[0] as string;
+    const inner = arg[op];
+    const onString =
+      (t: (s: string) => boolean): LeafTest =>
+      (v) =>
+        typeof v === 'string' && t(v);
+    switch (op) {
+      case 'prefix':
+      case 'suffix': {
+        if (typeof inner !== 'string') throw new PatternError(path, `anything-but ${op} must be a string`);
+        return onString(affixTest(path, op, inner));
+      }
+      case 'equals-ignore-case': {
+        const set = new Set(stringList(path, 'anything-but equals-ignore-case', inner).map(fold));
+        return onString((s) => set.has(fold(s)));
+      }
+      case 'wildcard': {
+        const tests = stringList(path, 'anything-but wildcard', inner).map((w) => compileWildcard(path, w));
+        return onString((s) => tests.some((t) => t(s)));
+      }
+      default:
+        throw new PatternError(
+          path,
+          `anything-but supports prefix, suffix, equals-ignore-case and wildcard (got "${op}")`,
+        );
+    }
+  }
+  throw new PatternError(
+    path,
+    `anything-but takes a string, a number, a list or an operator (got ${describe(arg)})`,
+  );
+}
+
+/** A compiled leaf matcher list: given the leaves of the field (empty when absent/not a leaf). */
+type FieldTest = (leaves: readonly Leaf[]) => boolean;
+
+function compileMatcher(path: string, m: unknown): FieldTest {
+  if (m === null || typeof m === 'string' || typeof m === 'boolean') {
+    return (leaves) => leaves.includes(m);
+  }
+  if (typeof m === 'number') {
+    if (!Number.isFinite(m)) throw new PatternError(path, `${describe(m)} is not a valid number`);
+    return (leaves) => leaves.includes(m);
+  }
+  if (Array.isArray(m))
+    throw new PatternError(path, 'a matcher cannot be an array (nest values directly in the list)');
+  if (!isObject(m)) throw new PatternError(path, `unsupported matcher ${describe(m)}`);
+  const keys = Object.keys(m);
+  if (keys.length !== 1) {
+    throw new PatternError(path, `a matcher object takes exactly one operator (got ${describe(m)})`);
+  }
+  const op = keys[0] as string;
+  const arg = m[op];
+  const anyString = (t: (s: string) => boolean): FieldTest => {
+    return (leaves) => {
+      for (const v of leaves) if (typeof v === 'string' && t(v)) return true;
+      return false;
+    };
+  };
+  switch (op) {
+    case 'prefix':
+    case 'suffix':
+      return anyString(affixTest(path, op, arg));
+    case 'equals-ignore-case': {
+      const want = fold(stringArg(path, op, arg));
+      return anyString((s) => fold(s) === want);
+    }
+    case 'wildcard':
+      return anyString(compileWildcard(path, arg));
+    case 'cidr': {
+      const block = parseCidr(path, arg);
+      return anyString((s) => {
+        const ip = parseIp(s);
+        return ip !== undefined && ip.v6 === block.v6 && (ip.bits & block.mask) === block.bits;
+      });
+    }
+    case 'numeric': {
+      const t = compileNumeric(path, arg);
+      return (leaves) => {
+        for (const v of leaves) if (typeof v === 'number' && t(v)) return true;
+        return false;
+      };
+    }
+    case 'exists': {
+      if (typeof arg !== 'boolean')
+        throw new PatternError(path, `exists must be true or false (got ${describe(arg)})`);
+      return arg ? (leaves) => leaves.length > 0 : (leaves) => leaves.length === 0;
+    }
+    case 'anything-but': {
+      const excluded = compileExclusion(path, arg);
+      return (leaves) => {
+        for (const v of leaves) if (!excluded(v)) return true;
+        return false;
+      };
+    }
+    default:
+      throw new PatternError(path, `unknown operator "${op}"`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structure
+
+interface FieldCheck {
+  key: string;
+  /** Leaf matchers (any of). */
+  leaf?: FieldTest;
+  /** Nested object pattern. */
+  nested?: Predicate;
+}
+
+function compileLeaf(path: string, list: unknown[]): FieldTest {
+  if (list.length === 0) throw new PatternError(path, 'a list of matchers must not be empty');
+  const tests = list.map((m, i) => compileMatcher(`${path}[${i}]`, m));
+  // Fast path: all exact strings → one Set lookup.
+  if (list.every((m) => typeof m === 'string')) {
+    const set = new Set(list as string[]);
+    if (set.size === 1) {
+      const only = list[0] as string;
+      return (leaves) => {
+        for (const v of leaves) if (v === only) return true;
+        return false;
+      };
+    }
+    return (leaves) => {
+      for (const v of leaves) if (typeof v === 'string' && set.has(v)) return true;
+      return false;
+    };
+  }
+  if (tests.length === 1) return tests[0]!;
+  return (leaves) => {
+    for (const t of tests) if (t(leaves)) return true;
+    return false;
+  };
+}
+
+const NO_LEAVES: readonly Leaf[] = [];
+
+function leavesForField(value: unknown): readonly Leaf[] {
+  if (value === undefined) return NO_LEAVES;
+  if (
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    value === null
+  ) {
+    return [value];
+  }
+  if (Array.isArray(value)) return leavesOf(value, []);
+  return NO_LEAVES;
+}
+
+function compileObject(path: string, pattern: unknown): Predicate {
+  if (!isObject(pattern)) throw new PatternError(path, `expected an object (got ${describe(pattern)})`);
+  const checks: FieldCheck[] = [];
+  const ors: Predicate[][] = [];
+  for (const [key, value] of Object.entries(pattern)) {
+    const p = path === '$' ? `$.${key}` : `${path}.${key}`;
+    if (key === '$or') {
+      if (!Array.isArray(value) || value.length < 2) {
+        throw new PatternError(p, '"$or" takes a list of at least two patterns');
+      }
+      ors.push(value.map((sub, i) => compileObject(`${p}[${i}]`, sub)));
+    } else if (Array.isArray(value)) {
+      checks.push({ key, leaf: compileLeaf(p, value) });
+    } else if (isObject(value)) {
+      if (Object.keys(value).length === 0)
+        throw new PatternError(p, 'an empty object matches nothing; remove it');
+      checks.push({ key, nested: compileObject(p, value) });
+    } else {
+      throw new PatternError(p, `must be an object or a list of matchers (got ${describe(value)})`);
+    }
+  }
+  // Cheapest checks first: exact leaves before nested objects.
+  checks.sort((a, b) => Number(Boolean(a.nested)) - Number(Boolean(b.nested)));
+  const objectMatches = (obj: Record<string, unknown>): boolean => {
+    for (const c of checks) {
+      const v = obj[c.key];
+      if (c.leaf) {
+        if (!c.leaf(leavesForField(v))) return false;
+      } else if (!matchNested(c.nested!, v)) {
+        return false;
+      }
+    }
+    for (const alternatives of ors) {
+      let any = false;
+      for (const alt of alternatives) {
+        if (alt(obj)) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) return false;
+    }
+    return true;
+  };
+  return (event) => {
+    if (isObject(event)) return objectMatches(event);
+    // An absent or non-object value: only a pattern made of `exists: false` leaves can match it.
+    return objectMatches(EMPTY);
+  };
+}
+
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** A nested pattern against a value that may be an object, an array of objects, or absent. */
+function matchNested(pred: Predicate, value: unknown): boolean {
+  if (Array.isArray(value)) {
+    let sawObject = false;
+    for (const el of value) {
+      if (Array.isArray(el)) {
+        if (matchNested(pred, el)) return true;
+        sawObject = true;
+      } else if (isObject(el)) {
+        sawObject = true;
+        if (pred(el)) return true;
+      }
+    }
+    return sawObject ? false : pred(undefined);
+  }
+  return pred(value);
+}
+
+/** Validates a pattern and compiles it into a predicate over an event. Throws PatternError. */
+export function compilePattern(pattern: unknown): Predicate {
+  if (!isObject(pattern))
+    throw new PatternError('$', `a pattern must be a JSON object (got ${describe(pattern)})`);
+  if (Object.keys(pattern).length === 0) throw new PatternError('$', 'a pattern must not be empty');
+  return compileObject('$', pattern);
+}
+
+/** Validates a pattern; returns the error message, or undefined when it is valid. */
+export function validatePattern(pattern: unknown): string | undefined {
+  try {
+    compilePattern(pattern);
+    return undefined;
+  } catch (err) {
+    if (err instanceof PatternError) return err.message;
+    throw err;
+  }
+}
+
+/** One-off convenience: does `event` match `pattern`? (Compiles every call; prefer compilePattern.) */
+export function matches(pattern: EventPattern, event: unknown): boolean {
+  return compilePattern(pattern)(event);
+}

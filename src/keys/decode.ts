@@ -1,0 +1,307 @@
+/**
+ * Offline decoding of every key format of every key-bearing service (src/services.ts): long-term
+ * keys (`ABSK…`, `AEAA…`: an IAM service-specific credential's alias and secret) and short-term
+ * keys (`bedrock-api-key-…`, `aws-external-anthropic-api-key-…`: a presigned SigV4 URL).
+ * Facts: ../shared/reference/bedrock-api-keys.md §1. The formats come from the service table; there
+ * is no per-service branch here.
+ *
+ * Failures are `KeyDecodeError`s with fixed one-line reasons: no part of the input ever appears in
+ * a message, since any part of it may be secret.
+ */
+import { createHash } from 'node:crypto';
+import { type KeyBearingService, SERVICES, type ServiceId } from '../services';
+import { ACCESS_KEY_ID_PATTERN, type AccessKeyIdType, accountFromAccessKeyId } from './accountId';
+import { decodeBase64Strict } from './base64';
+import { KeyDecodeError } from './errors';
+import { PARTITIONS, partitionOfRegion } from './partition';
+
+export { KeyDecodeError } from './errors';
+
+/** Longest short-term key validity the signers allow (`X-Amz-Expires` ≤ 12 h). */
+export const MAX_SHORT_TERM_EXPIRES_SECONDS = 43_200;
+
+/** IAM user names: `[\w+=,.@-]{1,64}`. */
+export const IAM_USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+
+export interface LongTermKey {
+  service: ServiceId;
+  kind: 'long-term';
+  /** The credential's `ServiceCredentialAlias` (`<user>[+N]-at-<account>`): matches IAM exactly. */
+  alias: string;
+  accountId: string;
+  /** IAM user name, without the `+N` marker. */
+  userName: string;
+  /** 0 for the user's first credential, N for a `+N` alias. */
+  credentialIndex: number;
+  partition: string;
+  /** ARN of the owning user, assuming the path `/` (the console's; the key does not carry the path). */
+  userArn: string;
+  /** True when the user name has the service's console ("phantom") user prefix. */
+  consoleUserName: boolean;
+  secretSha256: string;
+  secretLength: number;
+}
+
+export interface ShortTermKey {
+  service: ServiceId;
+  kind: 'short-term';
+  accountId: string;
+  accessKeyId: string;
+  accessKeyType: AccessKeyIdType;
+  region: string;
+  partition: string;
+  signingService: string;
+  issuedAt: string;
+  expiresAt: string;
+  expiresInSeconds: number;
+  expired: boolean;
+  /** True when the URL carries `X-Amz-Security-Token` (signed with temporary STS credentials). */
+  hasSecurityToken: boolean;
+  /** SHA-256 of the whole decoded token (the bearer secret is the token itself). */
+  secretSha256: string;
+}
+
+export type DecodedKey = LongTermKey | ShortTermKey;
+
+export interface DecodeOptions {
+  /** The clock `expired` is computed against (default: now). */
+  now?: Date;
+  /** Partition for a long-term key's `userArn` (the key does not carry one; default `aws`). */
+  partition?: string;
+}
+
+/** Hex SHA-256: the only safe way to refer to a secret in output. */
+export function secretFingerprint(secret: string | Uint8Array): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+const QUOTES = new Set(['"', "'", '`']);
+
+/**
+ * Strips what commonly surrounds a pasted key: whitespace, matching quotes, `Authorization:`,
+ * `Bearer `, `export AWS_BEARER_TOKEN_*=`, a trailing `;` or `,`.
+ */
+export function unwrapKeyText(text: string): string {
+  let s = text.trim();
+  for (let round = 0; round < 4; round++) {
+    const before = s;
+    s = s.replace(/[;,]$/, '').trim();
+    if (s.length >= 2 && QUOTES.has(s[0]!) && s[s.length - 1] === s[0]) s = s.slice(1, -1).trim();
+    s = s.replace(/^authorization\s*:\s*/i, '');
+    s = s.replace(/^bearer\s+/i, '');
+    s = s.replace(/^(?:export\s+)?AWS_BEARER_TOKEN_[A-Za-z0-9_]*\s*[=:]\s*/, '');
+    s = s.trim();
+    if (s === before) break;
+  }
+  return s;
+}
+
+function fail(reason: string): never {
+  throw new KeyDecodeError(reason);
+}
+
+/** Decodes a key (see the module comment). Throws `KeyDecodeError`. */
+export function decodeKey(text: string, opts: DecodeOptions = {}): DecodedKey {
+  if (typeof text !== 'string') fail('the key is not text');
+  const key = unwrapKeyText(text);
+  if (key.length === 0) fail('empty key');
+  if (opts.partition !== undefined && !PARTITIONS.includes(opts.partition)) {
+    fail(`unknown partition (expected one of ${PARTITIONS.join(', ')})`);
+  }
+  // Short-term prefixes first: they are longer and unambiguous.
+  for (const service of SERVICES) {
+    if (key.startsWith(service.shortTermPrefix)) return decodeShortTerm(service, key, opts);
+  }
+  for (const service of SERVICES) {
+    if (key.startsWith(service.longTermPrefix)) return decodeLongTerm(service, key, opts);
+  }
+  return fail(
+    `unknown key format (expected a prefix ${SERVICES.flatMap((s) => [s.longTermPrefix, s.shortTermPrefix]).join(', ')})`,
+  );
+}
+
+/** Decodes a long-term key of a known service. */
+export function decodeLongTerm(
+  service: KeyBearingService,
+  key: string,
+  opts: DecodeOptions = {},
+): LongTermKey {
+  const framing = service.longTermFraming;
+  const what = `after the ${service.longTermPrefix} prefix`;
+  // Unframed: prefix + base64(payload). Framed: base64(framing + payload), whose text begins with
+  // the prefix; decode all of it and check the framing bytes.
+  const bytes = decodeBase64Strict(framing.length > 0 ? key : key.slice(service.longTermPrefix.length), what);
+  for (let i = 0; i < framing.length; i++) {
+    if (bytes[i] !== framing[i]) fail(`wrong framing bytes ${what}`);
+  }
+  const payload = bytes.subarray(framing.length);
+  const colon = payload.indexOf(0x3a);
+  if (colon < 0) fail(`no ":" between alias and secret ${what}`);
+  const secret = payload.subarray(colon + 1);
+  if (secret.length === 0) fail('the secret after the alias is empty');
+  for (const b of secret) {
+    if (b < 0x21 || b > 0x7e) fail('the secret has bytes that are not printable ASCII');
+  }
+  const aliasBytes = payload.subarray(0, colon);
+  for (const b of aliasBytes) {
+    if (b < 0x21 || b > 0x7e) fail('the alias has bytes that are not printable ASCII');
+  }
+  const alias = aliasBytes.toString('latin1');
+  const parts = parseLongTermAlias(alias);
+  const partition = opts.partition ?? 'aws';
+  return {
+    service: service.id,
+    kind: 'long-term',
+    alias,
+    accountId: parts.accountId,
+    userName: parts.userName,
+    credentialIndex: parts.credentialIndex,
+    partition,
+    userArn: `arn:${partition}:iam::${parts.accountId}:user/${parts.userName}`,
+    consoleUserName: parts.userName.startsWith(service.phantomUserPrefix),
+    secretSha256: secretFingerprint(secret),
+    secretLength: secret.length,
+  };
+}
+
+/**
+ * Parses `<user>[+N]-at-<12 digits>` from the right: the account is the 12 digits after the last
+ * `-at-`, so user names that themselves contain `-at-` or `+` survive. A user name that itself ends
+ * in `+<digits>` cannot be told apart from a `+N` marker; the marker reading wins (it is what IAM
+ * generates), and `alias` keeps the exact text.
+ */
+export function parseLongTermAlias(alias: string): {
+  userName: string;
+  accountId: string;
+  credentialIndex: number;
+} {
+  const m = /^(.+)-at-(\d{12})$/.exec(alias);
+  if (!m) fail('alias has no -at-<12-digit account> at its end');
+  let userName = m[1]!;
+  let credentialIndex = 0;
+  const marker = /^(.+)\+([1-9]\d{0,2})$/.exec(userName);
+  if (marker) {
+    userName = marker[1]!;
+    credentialIndex = Number(marker[2]);
+  }
+  if (!IAM_USER_NAME_PATTERN.test(userName)) fail('alias user name is not a valid IAM user name');
+  return { userName, accountId: m[2]!, credentialIndex };
+}
+
+const SIGV4_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
+/** Decodes a short-term key of a known service. */
+export function decodeShortTerm(
+  service: KeyBearingService,
+  key: string,
+  opts: DecodeOptions = {},
+): ShortTermKey {
+  const what = `after the ${service.shortTermPrefix} prefix`;
+  const bytes = decodeBase64Strict(key.slice(service.shortTermPrefix.length), what);
+  for (const b of bytes) {
+    if (b < 0x21 || b > 0x7e) fail('presigned URL has bytes that are not printable ASCII');
+  }
+  let url = bytes.toString('latin1');
+  if (url.startsWith('https://')) url = url.slice('https://'.length);
+  const q = url.indexOf('?');
+  if (q < 0) fail('presigned URL has no query string');
+  const hostAndPath = url.slice(0, q);
+  const host = hostAndPath.replace(/\/$/, '');
+  if (host !== service.shortTermHost) fail(`presigned URL host is not ${service.shortTermHost}`);
+  const params = new Map<string, string>();
+  for (const pair of url.slice(q + 1).split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const raw = eq < 0 ? '' : pair.slice(eq + 1);
+    let value: string;
+    try {
+      value = decodeURIComponent(raw.replace(/\+/g, ' '));
+    } catch {
+      fail('presigned URL has a badly escaped query parameter');
+    }
+    if (params.has(name)) fail('presigned URL repeats a query parameter');
+    params.set(name, value);
+  }
+  const need = (name: string): string => {
+    const v = params.get(name);
+    if (v === undefined || v === '') fail(`presigned URL has no ${name}`);
+    return v;
+  };
+  if (need('Action') !== 'CallWithBearerToken') fail('presigned URL Action is not CallWithBearerToken');
+  if (need('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256')
+    fail('presigned URL X-Amz-Algorithm is not AWS4-HMAC-SHA256');
+  const credential = need('X-Amz-Credential');
+  const date = need('X-Amz-Date');
+  const expiresText = need('X-Amz-Expires');
+  const signedHeaders = need('X-Amz-SignedHeaders');
+  const signature = need('X-Amz-Signature');
+  const version = params.get('Version');
+  if (version !== undefined && version !== '1') fail('presigned URL Version is not 1');
+  if (!/^[0-9a-f]{64}$/.test(signature)) fail('presigned URL X-Amz-Signature is not 64 hex digits');
+  if (!signedHeaders.split(';').includes('host'))
+    fail('presigned URL X-Amz-SignedHeaders does not include host');
+
+  const scope = credential.split('/');
+  if (scope.length !== 5)
+    fail('presigned URL X-Amz-Credential is not <key id>/<date>/<region>/<service>/aws4_request');
+  const [accessKeyId, scopeDate, region, signingService, terminator] = scope as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (terminator !== 'aws4_request') fail('presigned URL X-Amz-Credential does not end with aws4_request');
+  if (!ACCESS_KEY_ID_PATTERN.test(accessKeyId))
+    fail('presigned URL X-Amz-Credential has no ASIA/AKIA access key id');
+  if (!REGION_PATTERN.test(region)) fail('presigned URL X-Amz-Credential region is not a region');
+  if (signingService !== service.signingService)
+    fail(`presigned URL is not signed for ${service.signingService}`);
+  const dm = SIGV4_DATE.exec(date);
+  if (!dm) fail('presigned URL X-Amz-Date is not yyyymmddThhmmssZ');
+  const [, y, mo, d, h, mi, s] = dm.map(Number) as [number, number, number, number, number, number, number];
+  const issued = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  if (
+    issued.getUTCFullYear() !== y ||
+    issued.getUTCMonth() !== mo - 1 ||
+    issued.getUTCDate() !== d ||
+    h > 23 ||
+    mi > 59 ||
+    s > 59
+  ) {
+    fail('presigned URL X-Amz-Date is not a valid time');
+  }
+  if (scopeDate !== date.slice(0, 8)) fail('presigned URL X-Amz-Credential date differs from X-Amz-Date');
+  if (!/^\d{1,5}$/.test(expiresText)) fail('presigned URL X-Amz-Expires is not a whole number of seconds');
+  const expires = Number(expiresText);
+  if (expires < 1 || expires > MAX_SHORT_TERM_EXPIRES_SECONDS) {
+    fail(`presigned URL X-Amz-Expires is not between 1 and ${MAX_SHORT_TERM_EXPIRES_SECONDS}`);
+  }
+  const accessKeyType = accessKeyId.slice(0, 4) as AccessKeyIdType;
+  const hasSecurityToken = params.has('X-Amz-Security-Token');
+  if (accessKeyType === 'ASIA' && !hasSecurityToken) {
+    fail('presigned URL signed with an ASIA key id has no X-Amz-Security-Token');
+  }
+  const accountId = accountFromAccessKeyId(accessKeyId);
+  if (accountId === undefined) fail('presigned URL access key id does not carry an account');
+  const expiresAt = new Date(issued.getTime() + expires * 1000);
+  const now = opts.now ?? new Date();
+  return {
+    service: service.id,
+    kind: 'short-term',
+    accountId,
+    accessKeyId,
+    accessKeyType,
+    region,
+    partition: partitionOfRegion(region),
+    signingService,
+    issuedAt: issued.toISOString().replace('.000Z', 'Z'),
+    expiresAt: expiresAt.toISOString().replace('.000Z', 'Z'),
+    expiresInSeconds: Math.round((expiresAt.getTime() - now.getTime()) / 1000),
+    expired: now.getTime() >= expiresAt.getTime(),
+    hasSecurityToken,
+    secretSha256: secretFingerprint(bytes),
+  };
+}

@@ -1,0 +1,7 @@
+import { UsageError } from '../errors';
+
+/**
+ * A text that is not a valid key. The message is one fixed line naming what is wrong; it never
+ * contains any part of the input (which may be a secret), so it is safe to print and log.
+ */
+export class KeyDecodeError extends UsageError {}

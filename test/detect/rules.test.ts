@@ -1,0 +1,128 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compilePattern } from '../../src/detect/pattern';
+import {
+  compileRules,
+  defaultRulesDir,
+  envelopeOf,
+  evaluate,
+  loadRules,
+  RuleError,
+} from '../../src/detect/rules';
+import { buildRuleSet, ruleFileName, ruleFileText } from '../../src/detect/ruleset';
+import { SERVICES } from '../../src/services';
+
+const rules = loadRules();
+const set = compileRules(rules);
+
+describe('the rule set in detections/', () => {
+  it('is exactly what src/detect/ruleset.ts builds from SERVICES (run `bks detections build` after a change)', () => {
+    const built = buildRuleSet();
+    expect(rules.map((r) => r.id)).toEqual(built.map((r) => r.id));
+    for (const rule of built) {
+      const onDisk = JSON.parse(readFileSync(join(defaultRulesDir(), ruleFileName(rule.id)), 'utf8'));
+      expect(onDisk, rule.id).toEqual(JSON.parse(ruleFileText(rule)));
+    }
+  });
+
+  it('has every per-service rule for every service in SERVICES', () => {
+    const templates = new Set(rules.filter((r) => r.service).map((r) => r.id.slice(0, 7)));
+    expect(templates.size).toBeGreaterThanOrEqual(10);
+    for (const s of SERVICES) {
+      for (const t of templates) {
+        expect(
+          rules.some((r) => r.id === `${t}-${s.id.toUpperCase()}` && r.service === s.id),
+          `${t} for ${s.id}`,
+        ).toBe(true);
+      }
+    }
+  });
+
+  it('marks IAM rules for us-east-1 and every other rule for all regions', () => {
+    for (const r of rules) {
+      const source = r.pattern.source as string[] | undefined;
+      expect(r.deploy, r.id).toBe(source?.every((s) => s === 'aws.iam') ? 'us-east-1' : 'all-regions');
+    }
+    expect(rules.filter((r) => r.deploy === 'us-east-1').length).toBeGreaterThan(0);
+  });
+
+  it.each(rules.map((r) => [r.id, r] as const))(
+    '%s matches all its match samples and none of its noMatch samples',
+    (_id, rule) => {
+      const test = compilePattern(rule.pattern);
+      rule.samples.match.forEach((s, i) => {
+        expect(test(envelopeOf(s)), `${rule.id} match[${i}] (${s.eventName})`).toBe(true);
+      });
+      rule.samples.noMatch.forEach((s, i) => {
+        expect(test(envelopeOf(s)), `${rule.id} noMatch[${i}] (${s.eventName})`).toBe(false);
+      });
+    },
+  );
+
+  it("never fires a key rule on other services' credentials (CodeCommit, Keyspaces, CloudWatch Logs)", () => {
+    const codecommit = JSON.parse(
+      readFileSync(join(defaultRulesDir(), 'samples/benign-codecommit-credential.json'), 'utf8'),
+    );
+    expect(evaluate(set, codecommit)).toEqual([]);
+  });
+
+  it('evaluate (indexed by source) agrees with testing every rule', () => {
+    const all = rules.flatMap((r) => [...r.samples.match, ...r.samples.noMatch]);
+    for (const rec of all) {
+      const brute = set.pattern.filter((c) => c.test(envelopeOf(rec))).map((c) => c.rule.id);
+      expect(
+        evaluate(set, rec)
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual(brute.sort());
+    }
+  });
+
+  it('sees the console key creation as phantom, policy and key events', () => {
+    const ids = (file: string) =>
+      evaluate(set, JSON.parse(readFileSync(join(defaultRulesDir(), 'samples', file), 'utf8'))).map(
+        (r) => r.id,
+      );
+    expect(ids('console-create-phantom-user.json')).toEqual(['BKS-001-BEDROCK']);
+    expect(ids('console-attach-limited-access.json')).toEqual([]);
+    expect(ids('console-create-bedrock-api-key.json')).toEqual(['BKS-003-BEDROCK']);
+    expect(ids('access-key-created-on-phantom.json')).toEqual(['BKS-006-BEDROCK']);
+    expect(ids('eventbridge-envelope-example.json')).toEqual(['BKS-001-BEDROCK']);
+  });
+});
+
+describe('loadRules', () => {
+  const dirWith = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'bks-rules-'));
+    for (const [n, t] of Object.entries(files)) writeFileSync(join(dir, n), t);
+    return dir;
+  };
+  const good = readFileSync(join(defaultRulesDir(), 'BKS-011.json'), 'utf8');
+
+  it('names the file and the problem', () => {
+    expect(() => loadRules(dirWith({ 'x.json': '{' }))).toThrow(/x\.json: invalid JSON/);
+    const bad = JSON.parse(good);
+    bad.pattern.detail.eventName = 'ListFoundationModels';
+    expect(() => loadRules(dirWith({ 'y.json': JSON.stringify(bad) }))).toThrow(
+      /y\.json: pattern \$\.detail\.eventName: must be/,
+    );
+    const noSamples = { ...JSON.parse(good), samples: { match: [], noMatch: [] } };
+    expect(() => loadRules(dirWith({ 'z.json': JSON.stringify(noSamples) }))).toThrow(RuleError);
+    const wrongDeploy = { ...JSON.parse(good), deploy: 'us-east-1' };
+    expect(() => loadRules(dirWith({ 'w.json': JSON.stringify(wrongDeploy) }))).toThrow(
+      /deploy must be "all-regions"/,
+    );
+    expect(() => loadRules(dirWith({ 'a.json': good, 'b.json': good }))).toThrow(/duplicate rule id BKS-011/);
+    expect(() => loadRules(join(tmpdir(), 'does-not-exist-bks'))).toThrow(/cannot read the rule directory/);
+  });
+
+  it('resolves sample files relative to the rule directory', () => {
+    const rule = JSON.parse(good);
+    rule.samples.match = [{ file: 'missing.json' }];
+    expect(() => loadRules(dirWith({ 'r.json': JSON.stringify(rule) }))).toThrow(
+      /missing\.json cannot be read/,
+    );
+  });
+});

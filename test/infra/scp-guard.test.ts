@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ScpGuard, type ScpGuardProps } from '../../infra/scp-guard';
+import { isExplicitlyDenied, type PolicyDocument } from '../../src/policy/evaluate';
+import { loadScpCatalog, renderScp } from '../../src/policy/scps';
+
+function synth(props: ScpGuardProps) {
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'bks-cdk-')) });
+  const stack = new Stack(app, 'Org', { env: { account: '111122223333', region: 'us-east-1' } });
+  new ScpGuard(stack, 'Guard', props);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const entry = (name: string) => loadScpCatalog().find((e) => e.name === name)!;
+
+describe('ScpGuard', () => {
+  it('creates the chosen SCPs with the proven content and attaches them to the targets', () => {
+    const targets = ['r-ab12', 'ou-ab12-34cd56ef', '222233334444'];
+    const { template } = synth({
+      controls: ['deny-long-term-api-keys', 'api-key-max-age', 'deny-phantom-escalation'],
+      maxAgeDays: 30,
+      targetIds: targets,
+    });
+    template.resourceCountIs('AWS::Organizations::Policy', 3);
+    template.hasResourceProperties('AWS::Organizations::Policy', {
+      Name: 'bks-api-key-max-age',
+      Type: 'SERVICE_CONTROL_POLICY',
+      TargetIds: targets,
+      Content: Match.objectEquals(renderScp(entry('api-key-max-age'), { maxAgeDays: 30 }) as never),
+    });
+    template.hasResourceProperties('AWS::Organizations::Policy', {
+      Name: 'bks-deny-long-term-api-keys',
+      TargetIds: targets,
+      Content: Match.objectEquals(renderScp(entry('deny-long-term-api-keys')) as never),
+    });
+
+    const policies = template.findResources('AWS::Organizations::Policy');
+    const maxAge = Object.values(policies).find((r) => r.Properties.Name === 'bks-api-key-max-age')!;
+    const content = maxAge.Properties.Content as PolicyDocument;
+    const create = (age?: number) => ({
+      action: 'iam:CreateServiceSpecificCredential',
+      resource: 'arn:aws:iam::222233334444:user/alice',
+      context: {
+        'iam:ServiceSpecificCredentialServiceName': 'bedrock.amazonaws.com',
+        ...(age === undefined ? {} : { 'iam:ServiceSpecificCredentialAgeDays': age }),
+      },
+    });
+    expect(isExplicitlyDenied([content], create())).toBe(true);
+    expect(isExplicitlyDenied([content], create(31))).toBe(true);
+    expect(isExplicitlyDenied([content], create(30))).toBe(false);
+  });
+
+  it('synthesizes a cloud assembly offline, as `cdk synth` does', () => {
+    const { app } = synth({ controls: ['deny-api-keys'], namePrefix: 'sec-', tags: { owner: 'secops' } });
+    const assembly = app.synth();
+    const file = join(assembly.directory, 'Org.template.json');
+    const template = JSON.parse(readFileSync(file, 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const [policy] = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Organizations::Policy');
+    expect(policy?.Properties.Name).toBe('sec-deny-api-keys');
+    expect(policy?.Properties).not.toHaveProperty('TargetIds');
+    expect(policy?.Properties.Tags).toEqual([{ Key: 'owner', Value: 'secops' }]);
+  });
+
+  it('warns when five controls would fill every SCP slot of a target', () => {
+    const { stack } = synth({
+      controls: [
+        'api-key-max-age',
+        'deny-api-keys',
+        'deny-long-term-api-keys',
+        'deny-phantom-escalation',
+        'deny-phantom-users',
+      ],
+      targetIds: ['ou-ab12-34cd56ef'],
+    });
+    Annotations.fromStack(stack).hasWarning('/Org/Guard', Match.stringLikeRegexp('fill every SCP slot'));
+  });
+
+  it.each([
+    [{ controls: [] }, /at least one control/],
+    [{ controls: ['deny-everything'] }, /unknown control "deny-everything"/],
+    [{ controls: ['deny-api-keys', 'deny-api-keys'] }, /must not repeat/],
+    [{ controls: ['deny-api-keys'], maxAgeDays: 30 }, /needs the api-key-max-age control/],
+    [{ controls: ['api-key-max-age'], maxAgeDays: 0 }, /between 1 and 36600/],
+    [{ controls: ['deny-api-keys'], targetIds: ['prod'] }, /"prod" is not a root/],
+  ])('rejects bad props %j', (props, message) => {
+    expect(() => synth(props as unknown as ScpGuardProps)).toThrow(message);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Fixtures for the sim-services tests: key texts built from parts (never a key literal in the
+ * repository) and a small scenario with bearer-key users, a role and a CloudTrail history.
+ */
+import type { Scenario } from '../../sim/scenario';
+
+export const ACCT = '111111111111';
+export const OTHER = '222222222222';
+export const NOW = '2026-11-20T12:00:00Z';
+export const ADMIN_KEY = ['AKIA', 'SIMADMINTESTKEY1'].join('');
+export const SECRET_A = ['s3cr3t', 'Alpha', '0123456789abcdefghij'].join('');
+export const SECRET_B = ['s3cr3t', 'Bravo', '0123456789abcdefghij'].join('');
+export const SECRET_C = ['s3cr3t', 'Charlie', '0123456789abcdefgh'].join('');
+export const USER_KEY = ['AKIA', 'MLUSERSIGNINGKEY1'].join('');
+
+/** `ABSK` + base64(`alias:secret`). */
+export function longTermKey(alias: string, secret: string): string {
+  return 'ABSK' + Buffer.from(`${alias}:${secret}`).toString('base64');
+}
+
+/** `AEAA…`: base64 of the three framing bytes + `alias:secret`. */
+export function claudeKey(alias: string, secret: string): string {
+  return Buffer.concat([Buffer.from([0, 0x40, 0]), Buffer.from(`${alias}:${secret}`)]).toString('base64');
+}
+
+/** A short-term key text (the sim does not verify its signature). */
+export function shortTermKey(
+  accessKeyId: string,
+  region: string,
+  amzDate: string,
+  expires = 43200,
+  token = false,
+): string {
+  const q = [
+    'Action=CallWithBearerToken',
+    'X-Amz-Algorithm=AWS4-HMAC-SHA256',
+    `X-Amz-Credential=${accessKeyId}%2F${amzDate.slice(0, 8)}%2F${region}%2Fbedrock%2Faws4_request`,
+    `X-Amz-Date=${amzDate}`,
+    `X-Amz-Expires=${expires}`,
+    ...(token ? ['X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLE'] : []),
+    'X-Amz-SignedHeaders=host',
+    'X-Amz-Signature=0000000000000000000000000000000000000000000000000000000000000000',
+    'Version=1',
+  ].join('&');
+  return 'bedrock-api-key-' + Buffer.from(`bedrock.amazonaws.com/?${q}`).toString('base64');
+}
+
+function event(i: number, region: string, user: string, name: string, extra: Record<string, unknown> = {}) {
+  const t = new Date(Date.parse(NOW) - (i + 1) * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    eventVersion: '1.11',
+    userIdentity: {
+      type: 'IAMUser',
+      principalId: 'AIDAEXAMPLE',
+      arn: `arn:aws:iam::${ACCT}:user/${user}`,
+      accountId: ACCT,
+      accessKeyId: user === 'ml-user' ? USER_KEY : undefined,
+      userName: user,
+    },
+    eventTime: t,
+    eventSource: 'bedrock.amazonaws.com',
+    eventName: name,
+    awsRegion: region,
+    sourceIPAddress: '203.0.113.7',
+    userAgent: 'python-requests/2.32.5',
+    requestParameters: { modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0' },
+    responseElements: null,
+    requestID: `req-${region}-${i}`,
+    eventID: `evt-${region}-${i}`,
+    readOnly: true,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: ACCT,
+    eventCategory: 'Management',
+    ...extra,
+  };
+}
+
+/** 120 events in us-west-2 (two users, two event names), 3 in us-east-1, one 100 days old. */
+export function events(): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < 120; i++) {
+    out.push(
+      event(
+        i,
+        'us-west-2',
+        i % 3 === 0 ? 'ml-user' : 'BedrockAPIKey-ab12',
+        i % 2 === 0 ? 'InvokeModel' : 'Converse',
+      ),
+    );
+  }
+  for (let i = 0; i < 3; i++) out.push(event(i, 'us-east-1', 'ml-user', 'ListFoundationModels'));
+  const old = event(0, 'us-west-2', 'ml-user', 'InvokeModel');
+  old.eventTime = new Date(Date.parse(NOW) - 100 * 86400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  old.eventID = 'evt-too-old';
+  out.push(old);
+  return out.sort((a, b) => String(a.eventTime).localeCompare(String(b.eventTime)));
+}
+
+export function scenario(): Scenario {
+  return {
+    now: NOW,
+    rateLimits: { 'cloudtrail:LookupEvents': 1000 },
+    principals: [{ accessKeyId: ADMIN_KEY, account: ACCT, arn: `arn:aws:iam::${ACCT}:user/secops` }],
+    accounts: [
+      {
+        id: ACCT,
+        regions: ['us-east-1', 'us-west-2', 'eu-west-1'],
+        roles: [{ name: 'AppRole', trustedAccounts: [ACCT] }],
+        groups: [
+          {
+            name: 'blocked',
+            inlinePolicies: {
+              NoBearer: {
+                Version: '2012-10-17',
+                Statement: [{ Effect: 'Deny', Action: 'bedrock:CallWithBearerToken', Resource: '*' }],
+              },
+            },
+          },
+        ],
+        users: [
+          { name: 'secops' },
+          {
+            name: 'ml-user',
+            accessKeys: [{ id: USER_KEY, secret: 'x'.repeat(40) }],
+            serviceCredentials: [
+              { service: 'bedrock.amazonaws.com', secret: SECRET_A },
+              { service: 'bedrock.amazonaws.com', secret: SECRET_B, expiresAt: '2026-11-20T12:30:00Z' },
+            ],
+          },
+          {
+            name: 'BedrockAPIKey-ab12',
+            managedPolicies: ['arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess'],
+            serviceCredentials: [{ service: 'bedrock.amazonaws.com', secret: SECRET_C, status: 'Inactive' }],
+          },
+          {
+            name: 'grouped',
+            groups: ['blocked'],
+            serviceCredentials: [{ service: 'bedrock.amazonaws.com', secret: SECRET_A }],
+          },
+          {
+            name: 'AeaApiKey-zz99',
+            serviceCredentials: [{ service: 'aws-external-anthropic.amazonaws.com', secret: SECRET_A }],
+          },
+        ],
+        events: events(),
+      },
+      { id: OTHER, users: [{ name: 'someone' }] },
+    ],
+  };
+}
