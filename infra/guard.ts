@@ -60,8 +60,10 @@ export interface BedrockKeyGuardProps {
   readonly notificationTopic?: sns.ITopic;
   /** Accept events from every account of this organization on the central bus. */
   readonly organizationId?: string;
-  /** When reconciliation runs. @default every hour */
-  readonly reconciliationSchedule?: events.Schedule;
+  /** How often reconciliation runs; it looks back twice as far (at least an hour). @default 1 hour */
+  readonly reconciliationPeriod?: Duration;
+  /** Accounts reconciliation inventories (through the reader role). @default this account */
+  readonly reconcileAccounts?: readonly string[];
   /** Name of the central bus. @default 'bks-central' */
   readonly centralBusName?: string;
   /** Prefix of the responder roles in each account. @default 'bks' */
@@ -381,7 +383,7 @@ export class BedrockKeyGuard extends Construct {
         statefulRules.map(({ id, severity, stateful }) => ({ id, severity, stateful })),
       ),
     });
-    this.counterTable.grant(stateful, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    this.counterTable.grant(stateful, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
     this.centralBus.grantPutEventsTo(stateful);
 
     const ruleInput = (r: PipelineRule) =>
@@ -449,16 +451,19 @@ export class BedrockKeyGuard extends Construct {
       'reconcile',
       {
         BKS_ROLE_NAME: roles.reader,
-        BKS_EVENT_BUS: this.centralBus.eventBusName,
-        BKS_ACCOUNTS: '',
+        BKS_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        BKS_ACCOUNTS: (props.reconcileAccounts ?? []).join(','),
+        BKS_LOOKBACK_SECONDS: String(
+          Math.max(2 * (props.reconciliationPeriod ?? Duration.hours(1)).toSeconds(), 3600),
+        ),
       },
       Duration.minutes(5),
     );
     assume(reconcile, roles.reader);
-    this.centralBus.grantPutEventsTo(reconcile);
+    this.stateMachine.grantStartExecution(reconcile);
     new events.Rule(this, 'Reconcile', {
       description: 'bks: scheduled reconciliation (inventory; raises what the event stream missed)',
-      schedule: props.reconciliationSchedule ?? events.Schedule.rate(Duration.hours(1)),
+      schedule: events.Schedule.rate(props.reconciliationPeriod ?? Duration.hours(1)),
       targets: [new targets.LambdaFunction(reconcile, targetOpts)],
     });
 

@@ -29,8 +29,18 @@ export const RESPONDER_ACTIONS = {
     'iam:GetUserPolicy',
     'iam:ListGroupsForUser',
     'iam:ListUserTags',
+    'iam:GetLoginProfile',
+    'iam:ListMFADevices',
+    'iam:GetAccessKeyLastUsed',
   ],
-  readerAccount: ['cloudtrail:LookupEvents', 'iam:GetAccountAuthorizationDetails', 'iam:ListUsers'],
+  readerAccount: [
+    'cloudtrail:LookupEvents',
+    'iam:GetAccountAuthorizationDetails',
+    'iam:ListUsers',
+    'iam:GenerateCredentialReport',
+    'iam:GetCredentialReport',
+    'iam:ListServiceSpecificCredentials',
+  ],
   revoker: [
     'iam:GetUser',
     'iam:ListAccessKeys',
@@ -124,7 +134,8 @@ export class ResponderRoles extends Construct {
     Validations.of(this.reader.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'cloudtrail:LookupEvents, iam:ListUsers and iam:GetAccountAuthorizationDetails support no resource-level ' +
+        'cloudtrail:LookupEvents, the account-wide IAM reads (ListUsers, GetAccountAuthorizationDetails, the ' +
+        'credential report) and ListServiceSpecificCredentials with AllUsers support no resource-level ' +
         'permissions (service authorization reference): the resource must be *.',
     });
     Validations.of(this.revoker.node.findChild('DefaultPolicy')).acknowledge({
