@@ -5,6 +5,7 @@
  * the response workflow routes to its dead-letter queue and a Fail state without any retry.
  */
 import { SERVICES, type ServiceId, serviceBySscName } from '../services';
+import { partitionOfRegion } from './rules';
 
 export const SEVERITIES = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -78,9 +79,10 @@ const ACCOUNT = /^\d{12}$/;
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 
-function partitionOf(arn: string | undefined): string {
+/** The partition of the actor's ARN, else of the region (`us-gov-…`, `cn-…`). */
+function partitionOf(arn: string | undefined, region: string): string {
   const m = arn ? /^arn:(aws(?:-[a-z]+)*):/.exec(arn) : null;
-  return m?.[1] ?? 'aws';
+  return m?.[1] ?? partitionOfRegion(region);
 }
 
 function isTrue(v: unknown): boolean {
@@ -194,7 +196,7 @@ export function incidentFromRecord(
     eventTime: new Date(eventTime).toISOString(),
     account,
     region,
-    partition: partitionOf(principal.arn),
+    partition: partitionOf(principal.arn, region),
     ...(sourceIp ? { sourceIp } : {}),
     principal,
     target,
