@@ -72,6 +72,11 @@ export interface BedrockKeyGuardProps {
   readonly deployResponderRoles?: boolean;
   /** Create sibling stacks for the regions other than the home region. @default true */
   readonly regionalStacks?: boolean;
+  /**
+   * After a rule fires for a key, further matches of the same rule on the same key within this
+   * window start no new workflow (the finding and any pending approval already exist). @default 24 hours
+   */
+  readonly incidentWindow?: Duration;
   /** How far back the enrichment timeline looks. @default 24 hours */
   readonly timelineWindow?: Duration;
 }
@@ -374,8 +379,13 @@ export class BedrockKeyGuard extends Construct {
     }
 
     // --- dispatch and detection on the central bus -------------------------------------------
-    const dispatch = fn('dispatch', { BKS_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn });
+    const dispatch = fn('dispatch', {
+      BKS_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+      BKS_COUNTER_TABLE: this.counterTable.tableName,
+      BKS_DEDUPE_SECONDS: String((props.incidentWindow ?? Duration.hours(24)).toSeconds()),
+    });
     this.stateMachine.grantStartExecution(dispatch);
+    this.counterTable.grant(dispatch, 'dynamodb:PutItem');
     const stateful = fn('stateful', {
       BKS_COUNTER_TABLE: this.counterTable.tableName,
       BKS_EVENT_BUS: this.centralBus.eventBusName,
