@@ -484,7 +484,14 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
       if (bearer === undefined) req.caller = resolveCaller(accessKeyId, service, region);
     } catch (e) {
       count(stats.errors, key);
-      return render(module, req, undefined, e as SimError);
+      let err = e as SimError;
+      // JSON services word the same refusals differently, as AWS does.
+      if (module.protocol !== 'query' && err.code === 'InvalidClientTokenId') {
+        err = new SimError('UnrecognizedClientException', err.message, 400);
+      } else if (module.protocol !== 'query' && err.code === 'ExpiredToken') {
+        err = new SimError('ExpiredTokenException', err.message, 400);
+      }
+      return render(module, req, undefined, err);
     }
 
     if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));

@@ -106,7 +106,8 @@ export const organizations: ServiceModule = {
   protocol: 'json',
   jsonVersion: '1.1',
   targetPrefix: 'AWSOrganizationsV20161128',
-  throttlingCode: 'TooManyRequestsException',
+  // The contract names ThrottlingException for JSON services; both it and AWS's TooManyRequestsException are retried by the SDKs.
+  throttlingCode: 'ThrottlingException',
   eventSource: 'organizations.amazonaws.com',
   actions: ops,
 };

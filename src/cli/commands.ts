@@ -1,7 +1,9 @@
 /** Every `bks` command, in the order `bks --help` lists them. One import per command file. */
 import type { Command } from 'commander';
 import { register as decodeKey } from './decode-key';
+import { register as detections } from './detections';
 import { register as findKeys } from './find-keys';
+import { register as hunt } from './hunt';
 import type { RunAction } from './main';
 import { register as scan } from './scan';
 import { register as scp } from './scp';
@@ -13,5 +15,7 @@ export const commands: RegisterCommand[] = [
   scan,
   decodeKey,
   findKeys,
+  hunt,
+  detections,
   scp,
 ];

@@ -104,7 +104,10 @@ export async function decodeKeyCommand(
     );
     return EXIT.OK;
   }
-  const lines = await readLines(opts.stdin ?? process.stdin);
+  const stdin = opts.stdin ?? process.stdin;
+  if ((stdin as { isTTY?: boolean }).isTTY)
+    ctx.log('reading keys from stdin, one per line (end with Ctrl-D)');
+  const lines = await readLines(stdin);
   const keys: BatchEntry[] = lines.map((line, input) => {
     try {
       return { input, ...decodeKey(line, decodeOpts) };
@@ -119,10 +122,10 @@ export async function decodeKeyCommand(
       json: (r) => renderJson(DECODE_KEY_SCHEMA, r),
       table: (r, c) =>
         renderTable(
-          ['#', 'service', 'kind', 'account', 'user / key id', 'expiry', 'secret sha256'],
+          ['#', 'service', 'kind', 'account', 'user / key id', 'expiry', 'secret sha256 / error'],
           r.keys.map((e) =>
             'error' in e
-              ? [String(e.input), c.style.red('error'), '', '', e.error, '', '']
+              ? [String(e.input), '', c.style.red('error'), '', '', '', e.error]
               : [
                   String(e.input),
                   e.service,

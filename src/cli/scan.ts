@@ -231,10 +231,16 @@ export function renderScanTable(result: ScanResult, ctx: CommandContext): string
         u.phantom ? 'yes' : 'no',
         credSummary(u),
         keySummary(u),
-        u.reasons.join('; '),
       ]);
-      const table = renderTable(['USER', 'SERVICE', 'PHANTOM', 'API KEYS', 'ACCESS KEYS', 'REASONS'], rows);
-      out.push(...table.split('\n').map((l) => `    ${l}`));
+      const [head, rule, ...lines] = renderTable(
+        ['USER', 'SERVICE', 'PHANTOM', 'API KEYS', 'ACCESS KEYS'],
+        rows,
+      ).split('\n');
+      out.push(`    ${head}`, `    ${rule}`);
+      lines.forEach((line, i) => {
+        out.push(`    ${line}`);
+        for (const reason of users[i]?.reasons ?? []) out.push(s.dim(`      - ${reason}`));
+      });
       const next = [...new Set(users.map(nextCommand).filter((c): c is string => Boolean(c)))];
       for (const c of next)
         out.push(`    → ${c}${multi ? s.dim(`   (with credentials for ${a.accountId})`) : ''}`);

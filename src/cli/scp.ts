@@ -3,8 +3,18 @@
  * and where in an organization each control is in force. Flags and rendering only: the catalog
  * lives in src/policy/scps.ts, the organization walk and its verdicts in src/policy/check.ts.
  */
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { fromIni } from '@aws-sdk/credential-providers';
 import { Command } from 'commander';
-import { UsageError } from '../errors';
+import { AwsFailure, describeError, UsageError } from '../errors';
+import {
+  type AccountVerdict,
+  type CollectResult,
+  type ControlVerdict,
+  checkOrganization,
+  collectOrganization,
+  type ScpCheckReport,
+} from '../policy/check';
 import {
   describeScp,
   loadScpCatalog,
@@ -16,6 +26,7 @@ import {
 } from '../policy/scps';
 import {
   addCommonOptions,
+  type CommandContext,
   type CommonOptions,
   EXIT,
   emit,
@@ -170,5 +181,194 @@ export function register(program: Command, run: RunAction): void {
 
   scp.addCommand(list);
   scp.addCommand(show);
+  scp.addCommand(checkCommand(run));
   program.addCommand(scp);
+}
+
+// ---------------------------------------------------------------------------------------------
+// bks scp check
+
+const CHECK_FORMATS = ['table', 'json', 'markdown'] as const;
+
+interface CheckOptions extends CommonOptions {
+  controls?: string;
+  maxAgeDays?: string;
+  failOn?: string;
+}
+
+type CheckResult = ScpCheckReport & {
+  generatedAt: string;
+  apiCalls: CollectResult['apiCalls'];
+  errors: CollectResult['errors'];
+};
+
+/**
+ * Organizations client for `scp check`. A minimal local factory: the shared client layer
+ * (src/aws) is being built on another branch; switch to it when it lands on main.
+ */
+function organizationsClient(aws: CommandContext['aws']): OrganizationsClient {
+  return new OrganizationsClient({
+    region: aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    maxAttempts: 5,
+    ...(aws.endpointUrl ? { endpoint: aws.endpointUrl } : {}),
+    ...(aws.profile ? { credentials: fromIni({ profile: aws.profile }) } : {}),
+  });
+}
+
+function checkCommand(run: RunAction): Command {
+  const cmd = addCommonOptions(
+    new Command('check')
+      .description(
+        'report, per account of the organization, which controls the attached SCPs actually enforce (run in the management account)',
+      )
+      .option('--controls <names>', 'comma-separated controls to check (default: all of `bks scp list`)')
+      .option('--max-age-days <n>', 'the maximum key age api-key-max-age must enforce (1..36600, default 90)')
+      .option(
+        '--fail-on <level>',
+        'exit 1 when an account lacks a control: missing (partial and unknown count too)',
+      ),
+    { formats: CHECK_FORMATS, aws: true },
+  );
+  cmd.action(
+    run(async (opts: CheckOptions) => {
+      const ctx = makeContext(opts, { formats: CHECK_FORMATS, aws: true });
+      if (opts.failOn !== undefined && opts.failOn !== 'missing') {
+        throw new UsageError(`--fail-on must be missing (got "${opts.failOn}")`);
+      }
+      const catalog = deployableScps();
+      const controls =
+        opts.controls === undefined
+          ? catalog
+          : [
+              ...new Set(
+                opts.controls
+                  .split(',')
+                  .map((n) => n.trim())
+                  .filter(Boolean),
+              ),
+            ].map((n) => scpByName(catalog, n));
+      if (controls.length === 0) throw new UsageError('--controls names no control');
+      const maxAgeDays = parseIntFlag('--max-age-days', opts.maxAgeDays, 1, 36600);
+
+      ctx.log('reading the organization…');
+      let collected: CollectResult;
+      try {
+        collected = await collectOrganization(organizationsClient(ctx.aws));
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (name === 'AWSOrganizationsNotInUseException') {
+          throw new AwsFailure('this account is not a member of an organization: no SCP can apply to it');
+        }
+        throw new AwsFailure(`cannot read the organization: ${describeError(err)}`);
+      }
+      const report = checkOrganization(collected.snapshot, controls, { maxAgeDays });
+      const result: CheckResult = {
+        generatedAt: new Date().toISOString(),
+        ...report,
+        apiCalls: collected.apiCalls,
+        errors: collected.errors,
+      };
+      emit(
+        result,
+        {
+          json: (r) => renderJson('bks.scp-check/v1', r),
+          table: renderCheckTable,
+          markdown: renderCheckMarkdown,
+        },
+        ctx,
+      );
+      for (const e of collected.errors) ctx.warn(`${e.operation} ${e.target} failed: ${e.message}`);
+      if (collected.errors.length > 0) return EXIT.FAILURE;
+      if (opts.failOn === 'missing' && report.summary.accountsWithGaps > 0) return EXIT.FINDINGS;
+      return EXIT.OK;
+    }),
+  );
+  return cmd;
+}
+
+const label = (control: string) => control.replace(/^deny-/, '');
+
+function cell(v: ControlVerdict): string {
+  switch (v.status) {
+    case 'in-force':
+      return v.implicitOnly ? 'yes (implicit)' : 'yes';
+    case 'not-covered':
+      return 'n/a (mgmt)';
+    default:
+      return v.status.toUpperCase();
+  }
+}
+
+function pathOf(a: AccountVerdict): string {
+  return a.path
+    .slice(0, -1)
+    .map((p) => p.name)
+    .join('/');
+}
+
+/** One line per control that is not in force, or that blocks legitimate requests. */
+function details(r: CheckResult): string[] {
+  const lines: string[] = [];
+  for (const a of r.accounts) {
+    if (a.management) {
+      lines.push(
+        `${a.accountId} (${a.name}): management account: SCPs never apply to it; guard it by other means`,
+      );
+      continue;
+    }
+    for (const v of a.controls) {
+      if (v.status === 'partial') {
+        lines.push(`${a.accountId} ${v.control}: PARTIAL, lets through: ${v.notDenied.join('; ')}`);
+      } else if (v.status === 'missing') {
+        lines.push(`${a.accountId} ${v.control}: MISSING${v.reason ? ` (${v.reason})` : ''}`);
+      } else if (v.status === 'unknown') {
+        lines.push(`${a.accountId} ${v.control}: UNKNOWN: ${v.reason ?? 'not evaluated'}`);
+      }
+      if (v.blocksLegitimate.length > 0) {
+        lines.push(
+          `${a.accountId} ${v.control}: also blocks ${v.blocksLegitimate.map((b) => `${b.request} (${b.by})`).join('; ')}`,
+        );
+      }
+    }
+  }
+  return lines;
+}
+
+function headline(r: CheckResult): string {
+  const age = r.params.maxAgeDays === undefined ? '' : `, maximum key age ${r.params.maxAgeDays} days`;
+  return `Organization ${r.organizationId ?? '?'} (management account ${r.managementAccountId ?? '?'})${age}: ${r.summary.accounts} accounts, ${r.summary.accountsWithGaps} with gaps${r.scpEnabled ? '' : ' (SCPs are not enabled)'}`;
+}
+
+function renderCheckTable(r: CheckResult, ctx: CommandContext): string {
+  const colour = (v: ControlVerdict, text: string) =>
+    v.status === 'in-force'
+      ? ctx.style.green(text)
+      : v.status === 'not-covered' || v.status === 'unknown'
+        ? ctx.style.yellow(text)
+        : ctx.style.red(text);
+  const table = renderTable(
+    ['ACCOUNT', 'NAME', 'PATH', ...r.controls.map((c) => label(c.name))],
+    r.accounts.map((a) => [a.accountId, a.name, pathOf(a), ...a.controls.map((v) => colour(v, cell(v)))]),
+  );
+  const notes = details(r);
+  return [headline(r), '', table, ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
+
+function renderCheckMarkdown(r: CheckResult): string {
+  const esc = (s: string) => s.replaceAll('|', '\\|');
+  const header = ['Account', 'Name', 'Path', ...r.controls.map((c) => `\`${label(c.name)}\``)];
+  const rows = r.accounts.map((a) => [a.accountId, esc(a.name), esc(pathOf(a)), ...a.controls.map(cell)]);
+  const lines = [
+    '# SCP coverage of API-key controls',
+    '',
+    headline(r),
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ];
+  const notes = details(r);
+  if (notes.length) lines.push('', '## Details', '', ...notes.map((n) => `- ${esc(n)}`));
+  lines.push('', '## Controls', '', ...r.controls.map((c) => `- \`${c.name}\`: ${c.title}`));
+  return lines.join('\n');
 }

@@ -4,8 +4,9 @@
  * the pipeline's Lambda (a DynamoDB-backed store behind the same `CounterStore` interface).
  *
  * - Deterministic on event time: the clock is the events' `eventTime`, never the wall clock.
- * - Sliding windows made of `bucketsPerWindow` buckets (window/10 by default): a count is the sum of
- *   the buckets that end inside the window, so the window is exact to one bucket.
+ * - Sliding windows made of `bucketsPerWindow` buckets (window/10 by default): an event is checked
+ *   against every window that contains it (before and after it), so late or out-of-order events
+ *   count the same as in-order ones; windows are exact to one bucket.
  * - One alert per rule, principal and aligned window (`claim`): at-least-once delivery and
  *   re-runs do not multiply alerts when the store is shared.
  * - No I/O here; the store decides. The in-memory store evicts buckets whose window has passed
@@ -23,10 +24,10 @@ export interface CounterStore {
   increment(key: string, bucket: number, by: number, expiresAtMs: number): MaybePromise<void>;
   /** Adds `member` to the set of `key` in `bucket`. */
   addMember(key: string, bucket: number, member: string, expiresAtMs: number): MaybePromise<void>;
-  /** Sum of the counters of `key` in buckets `from..to` (inclusive). */
-  count(key: string, fromBucket: number, toBucket: number): MaybePromise<number>;
-  /** Union of the sets of `key` in buckets `from..to` (inclusive). */
-  members(key: string, fromBucket: number, toBucket: number): MaybePromise<string[]>;
+  /** The non-empty counters of `key` in buckets `from..to` (inclusive), as [bucket, count]. */
+  counts(key: string, fromBucket: number, toBucket: number): MaybePromise<[number, number][]>;
+  /** The non-empty sets of `key` in buckets `from..to` (inclusive), as [bucket, members]. */
+  members(key: string, fromBucket: number, toBucket: number): MaybePromise<[number, string[]][]>;
   /** True the first time `id` is claimed (until it expires): one alert per window. */
   claim(id: string, expiresAtMs: number): MaybePromise<boolean>;
   /** The event clock moved to `nowMs`: a store may drop entries that expired (optional). */
@@ -40,7 +41,7 @@ interface Bucketed<T> {
 
 /** The in-memory store of `bks hunt`: bounded by eviction on the event clock. */
 export class MemoryCounterStore implements CounterStore {
-  private readonly counts = new Map<string, Map<number, Bucketed<number>>>();
+  private readonly countMap = new Map<string, Map<number, Bucketed<number>>>();
   private readonly sets = new Map<string, Map<number, Bucketed<Set<string>>>>();
   private readonly claims = new Map<string, number>();
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -48,10 +49,10 @@ export class MemoryCounterStore implements CounterStore {
   constructor(private readonly sweepEveryMs = 60_000) {}
 
   increment(key: string, bucket: number, by: number, expiresAtMs: number): void {
-    let buckets = this.counts.get(key);
+    let buckets = this.countMap.get(key);
     if (!buckets) {
       buckets = new Map();
-      this.counts.set(key, buckets);
+      this.countMap.set(key, buckets);
     }
     const b = buckets.get(bucket);
     if (b) {
@@ -77,20 +78,18 @@ export class MemoryCounterStore implements CounterStore {
     }
   }
 
-  count(key: string, from: number, to: number): number {
-    const buckets = this.counts.get(key);
-    if (!buckets) return 0;
-    let sum = 0;
-    for (const [b, v] of buckets) if (b >= from && b <= to) sum += v.value;
-    return sum;
+  counts(key: string, from: number, to: number): [number, number][] {
+    const out: [number, number][] = [];
+    const buckets = this.countMap.get(key);
+    if (buckets) for (const [b, v] of buckets) if (b >= from && b <= to) out.push([b, v.value]);
+    return out;
   }
 
-  members(key: string, from: number, to: number): string[] {
+  members(key: string, from: number, to: number): [number, string[]][] {
+    const out: [number, string[]][] = [];
     const buckets = this.sets.get(key);
-    if (!buckets) return [];
-    const all = new Set<string>();
-    for (const [b, v] of buckets) if (b >= from && b <= to) for (const m of v.value) all.add(m);
-    return [...all].sort();
+    if (buckets) for (const [b, v] of buckets) if (b >= from && b <= to) out.push([b, [...v.value]]);
+    return out;
   }
 
   claim(id: string, expiresAtMs: number): boolean {
@@ -102,7 +101,7 @@ export class MemoryCounterStore implements CounterStore {
   advance(nowMs: number): void {
     if (nowMs - this.lastSweep < this.sweepEveryMs) return;
     this.lastSweep = nowMs;
-    for (const map of [this.counts, this.sets] as Map<string, Map<number, Bucketed<unknown>>>[]) {
+    for (const map of [this.countMap, this.sets] as Map<string, Map<number, Bucketed<unknown>>>[]) {
       for (const [key, buckets] of map) {
         for (const [b, v] of buckets) if (v.expiresAt <= nowMs) buckets.delete(b);
         if (buckets.size === 0) map.delete(key);
@@ -114,7 +113,7 @@ export class MemoryCounterStore implements CounterStore {
   /** Entries held (for tests and the benchmark's memory check). */
   size(): number {
     let n = this.claims.size;
-    for (const m of [this.counts, this.sets] as Map<string, Map<number, unknown>>[])
+    for (const m of [this.countMap, this.sets] as Map<string, Map<number, unknown>>[])
       for (const b of m.values()) n += b.size;
     return n;
   }
@@ -217,8 +216,10 @@ export class StatefulEngine {
   ): MaybePromise<StatefulMatch | undefined> {
     const key = `${a.compiled.rule.id}|${principal}`;
     const bucket = Math.floor(t / a.bucketMs);
+    // Every window of `buckets` buckets that contains this event starts between bucket-n+1 and bucket.
     const from = bucket - a.buckets + 1;
-    const expiresAt = (bucket + 1) * a.bucketMs + a.windowMs;
+    const to = bucket + a.buckets - 1;
+    const expiresAt = (bucket + a.buckets) * a.bucketMs + a.windowMs;
     const fire = (value: number, regions?: string[]): MaybePromise<StatefulMatch | undefined> => {
       if (value < a.spec.threshold) return undefined;
       const windowIndex = Math.floor(t / a.windowMs);
@@ -230,12 +231,30 @@ export class StatefulEngine {
     };
     if (a.spec.type === 'count') {
       return then(this.store.increment(key, bucket, 1, expiresAt), () =>
-        then(this.store.count(key, from, bucket), (n) => fire(n)),
+        then(this.store.counts(key, from, to), (rows) => {
+          const byBucket = new Map(rows);
+          let best = 0;
+          for (let start = from; start <= bucket; start++) {
+            let sum = 0;
+            for (let b = start; b < start + a.buckets; b++) sum += byBucket.get(b) ?? 0;
+            if (sum > best) best = sum;
+          }
+          return fire(best);
+        }),
       );
     }
     const region = typeof record.awsRegion === 'string' ? record.awsRegion : 'unknown';
     return then(this.store.addMember(key, bucket, region, expiresAt), () =>
-      then(this.store.members(key, from, bucket), (regions) => fire(regions.length, regions)),
+      then(this.store.members(key, from, to), (rows) => {
+        const byBucket = new Map(rows);
+        let best: string[] = [];
+        for (let start = from; start <= bucket; start++) {
+          const union = new Set<string>();
+          for (let b = start; b < start + a.buckets; b++) for (const m of byBucket.get(b) ?? []) union.add(m);
+          if (union.size > best.length) best = [...union];
+        }
+        return fire(best.length, best.sort());
+      }),
     );
   }
 }

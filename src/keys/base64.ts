@@ -3,7 +3,7 @@
  * silently drops or maps the rest, which would turn garbage into "keys"), padding is optional and
  * re-added, and a length that no encoder can produce is refused.
  */
-import { KeyDecodeError } from './errors';
+import { Rejected } from './errors';
 
 /** 1 for each byte of the standard base64 alphabet (`A-Z a-z 0-9 + /`). */
 export const BASE64_BYTE = (() => {
@@ -13,21 +13,21 @@ export const BASE64_BYTE = (() => {
   return table;
 })();
 
-/** Decodes strict base64; `what` names the field in the error (`after the ABSK prefix`). */
-export function decodeBase64Strict(text: string, what: string): Buffer {
+/** Decodes strict base64, or says why not; `what` names the field (`after the ABSK prefix`). */
+export function decodeBase64(text: string, what: string): Buffer | Rejected {
   let end = text.length;
   let pad = 0;
   while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */ && pad < 2) {
     end--;
     pad++;
   }
-  if (end === 0) throw new KeyDecodeError(`nothing to decode ${what}`);
+  if (end === 0) return new Rejected(`nothing to decode ${what}`);
   for (let i = 0; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c > 255 || BASE64_BYTE[c] !== 1) throw new KeyDecodeError(`not base64 ${what}`);
+    if (c > 255 || BASE64_BYTE[c] !== 1) return new Rejected(`not base64 ${what}`);
   }
   const rem = end % 4;
-  if (rem === 1) throw new KeyDecodeError(`truncated base64 ${what}`);
-  if (pad > 0 && (end + pad) % 4 !== 0) throw new KeyDecodeError(`wrong base64 padding ${what}`);
-  return Buffer.from(text.slice(0, end), 'base64');
+  if (rem === 1) return new Rejected(`truncated base64 ${what}`);
+  if (pad > 0 && (end + pad) % 4 !== 0) return new Rejected(`wrong base64 padding ${what}`);
+  return Buffer.from(end === text.length ? text : text.slice(0, end), 'base64');
 }

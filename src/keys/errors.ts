@@ -5,3 +5,11 @@ import { UsageError } from '../errors';
  * contains any part of the input (which may be a secret), so it is safe to print and log.
  */
 export class KeyDecodeError extends UsageError {}
+
+/**
+ * The non-throwing form of a decode failure, used on the scanner's hot path (an exception costs a
+ * stack capture per rejected candidate). Same fixed, secret-free reasons.
+ */
+export class Rejected {
+  constructor(readonly reason: string) {}
+}

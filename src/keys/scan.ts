@@ -14,10 +14,11 @@ import { type KeyBearingService, SERVICES, type ServiceId } from '../services';
 import { BASE64_BYTE } from './base64';
 import {
   type DecodedKey,
-  decodeLongTerm,
-  decodeShortTerm,
-  KeyDecodeError,
+  KEY_WINDOW_CHARS,
+  Rejected,
   secretFingerprint,
+  tryDecodeLongTerm,
+  tryDecodeShortTerm,
 } from './decode';
 
 /** The prefix of an environment variable holding a bearer key (the SDKs build `AWS_BEARER_TOKEN_<signing name>`). */
@@ -72,11 +73,38 @@ type Matcher = (
 
 interface Needle {
   bytes: Buffer;
+  /** The part of `bytes` that is searched for (from `anchorOffset` on); the bytes before it are compared. */
+  anchor: Buffer;
+  anchorOffset: number;
   matcher: Matcher;
 }
 
-function base64RunEnd(buf: Buffer, from: number, end: number): number {
-  const limit = Math.min(end, from + MAX_CANDIDATE_LENGTH);
+/**
+ * How often a byte starts a stop of the native substring search in source text and base64:
+ * `A` is base64's zero digit (runs of it fill encoded binary), lowercase letters and digits are
+ * everywhere; other uppercase letters and punctuation are rarer. The search looks for each prefix
+ * from its first rare byte on (`ABSK` → `BSK`, `bedrock-api-key-` → `-api-key-`), so a file full of
+ * `AAAA…` does not stop the search at every byte.
+ */
+function commonness(byte: number): number {
+  if (byte === 0x41) return 3;
+  if (/[etaoinsr]/.test(String.fromCharCode(byte))) return 2;
+  if (/[a-z0-9 ]/.test(String.fromCharCode(byte))) return 1;
+  return 0;
+}
+
+const MIN_ANCHOR_LENGTH = 3;
+
+function anchorOffsetOf(prefix: Buffer): number {
+  let best = 0;
+  for (let j = 1; j <= prefix.length - MIN_ANCHOR_LENGTH; j++) {
+    if (commonness(prefix[j]!) < commonness(prefix[best]!)) best = j;
+  }
+  return best;
+}
+
+function base64RunEnd(buf: Buffer, from: number, end: number, max = MAX_CANDIDATE_LENGTH): number {
+  const limit = Math.min(end, from + max);
   let i = from;
   while (i < limit && BASE64_BYTE[buf[i]!] === 1) i++;
   let pad = 0;
@@ -87,21 +115,88 @@ function base64RunEnd(buf: Buffer, from: number, end: number): number {
   return i;
 }
 
+/** 6-bit value of each base64 byte, 255 for the rest. */
+const B64_VALUE = (() => {
+  const t = new Uint8Array(256).fill(255);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < alphabet.length; i++) t[alphabet.charCodeAt(i)] = i;
+  return t;
+})();
+
+const scratch = new Uint8Array(KEY_WINDOW_CHARS);
+
+/** Decodes up to `max` bytes of the base64 at `buf[from…]` into `scratch`, without allocating; returns the count. */
+function decodeHead(buf: Buffer, from: number, end: number, max: number): number {
+  let acc = 0;
+  let bits = 0;
+  let n = 0;
+  for (let i = from; i < end && n < max; i++) {
+    const v = B64_VALUE[buf[i]!]!;
+    if (v === 255) break;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      scratch[n++] = (acc >> bits) & 0xff;
+    }
+  }
+  return n;
+}
+
+/**
+ * Cheap early rejection on the first decoded bytes, before any string is made: most prefix hits
+ * inside other base64 (or prose) are not keys, and this says so in a few hundred nanoseconds.
+ * `true` means "decode it fully" (the full decoder has the last word).
+ */
+type HeadCheck = (buf: Buffer, pos: number, end: number) => boolean;
+
+/** Long-term: the framing bytes, then a printable alias that ends with `:` within 85 bytes. */
+function longTermHead(service: KeyBearingService): HeadCheck {
+  const framing = service.longTermFraming;
+  const skip = framing.length > 0 ? 0 : service.longTermPrefix.length;
+  const max = framing.length + 86;
+  return (buf, pos, end) => {
+    const n = decodeHead(buf, pos + skip, end, max);
+    for (let i = 0; i < n; i++) {
+      const b = scratch[i]!;
+      if (i < framing.length) {
+        if (b !== framing[i]) return false;
+      } else if (b === 0x3a) {
+        return i > framing.length;
+      } else if (b < 0x21 || b > 0x7e) {
+        return false;
+      }
+    }
+    return n < max; // the run ended before the window: let the decoder name the reason
+  };
+}
+
+/** Short-term: the decoded URL starts with the service's host (or `https://` and the host). */
+function shortTermHead(service: KeyBearingService): HeadCheck {
+  const forms = [Buffer.from(service.shortTermHost), Buffer.from(`https://${service.shortTermHost}`)];
+  const max = Math.max(...forms.map((f) => f.length));
+  return (buf, pos, end) => {
+    const n = decodeHead(buf, pos + service.shortTermPrefix.length, end, max);
+    return forms.some((f) => {
+      for (let i = 0; i < Math.min(n, f.length); i++) if (scratch[i] !== f[i]) return false;
+      return true;
+    });
+  };
+}
+
 function keyMatcher(
   service: KeyBearingService,
   prefix: string,
-  decode: (service: KeyBearingService, text: string, opts: ScanOptions) => DecodedKey,
+  headOk: HeadCheck,
+  decode: (service: KeyBearingService, text: string, opts: ScanOptions) => DecodedKey | Rejected,
 ): Matcher {
   return (buf, pos, end, opts) => {
-    const stop = base64RunEnd(buf, pos + prefix.length, end);
-    if (stop === pos + prefix.length) return undefined;
-    try {
-      const value = decode(service, buf.toString('latin1', pos, stop), opts);
-      return { length: stop - pos, value };
-    } catch (err) {
-      if (err instanceof KeyDecodeError) return undefined;
-      throw err;
-    }
+    const from = pos + prefix.length;
+    if (from >= end || B64_VALUE[buf[from]!] === 255) return undefined;
+    if (!headOk(buf, pos, end)) return undefined;
+    const stop = base64RunEnd(buf, from, end);
+    const value = decode(service, buf.toString('latin1', pos, stop), opts);
+    return value instanceof Rejected ? undefined : { length: stop - pos, value };
   };
 }
 
@@ -118,11 +213,14 @@ const VALUE_BYTE = (() => {
   return t;
 })();
 const MIN_BEARER_VALUE_LENGTH = 8;
+/** Documentation placeholders (`your-key-here`, `xxxxxxxx`, `<redacted>`): not credentials. */
+const PLACEHOLDER = /your|here|example|placeholder|changeme|redacted|dummy|xxxx|\.\.\./i;
 
 const bearerMatcher: Matcher = (buf, pos, end, opts) => {
   if (opts.bearerAssignments === false) return undefined;
   let i = pos + BEARER_ENV_PREFIX.length;
-  while (i < end && NAME_BYTE[buf[i]!] === 1) i++;
+  const nameLimit = Math.min(end, i + 128);
+  while (i < nameLimit && NAME_BYTE[buf[i]!] === 1) i++;
   const envVar = buf.toString('latin1', pos, i);
   if (i === pos + BEARER_ENV_PREFIX.length) return undefined;
   // `NAME=`, `NAME: `, `"NAME": `, `["NAME"] = `, `NAME := `
@@ -144,6 +242,7 @@ const bearerMatcher: Matcher = (buf, pos, end, opts) => {
   if (next === 40 || next === 36 || next === 123 || next === 91) return undefined;
   const value = buf.subarray(start, i);
   const text = value.toString('latin1');
+  if (PLACEHOLDER.test(text)) return undefined;
   // A value that is a key is reported as that key by its own prefix.
   for (const s of SERVICES) {
     if (text.startsWith(s.longTermPrefix) || text.startsWith(s.shortTermPrefix)) {
@@ -169,11 +268,13 @@ function buildNeedles(): Needle[] {
   const add = (prefix: string, matcher: Matcher) => {
     if (seen.has(prefix)) throw new Error(`two key formats share the prefix ${prefix}`);
     seen.add(prefix);
-    needles.push({ bytes: Buffer.from(prefix, 'latin1'), matcher });
+    const bytes = Buffer.from(prefix, 'latin1');
+    const anchorOffset = anchorOffsetOf(bytes);
+    needles.push({ bytes, anchor: bytes.subarray(anchorOffset), anchorOffset, matcher });
   };
   for (const s of SERVICES) {
-    add(s.shortTermPrefix, keyMatcher(s, s.shortTermPrefix, decodeShortTerm));
-    add(s.longTermPrefix, keyMatcher(s, s.longTermPrefix, decodeLongTerm));
+    add(s.shortTermPrefix, keyMatcher(s, s.shortTermPrefix, shortTermHead(s), tryDecodeShortTerm));
+    add(s.longTermPrefix, keyMatcher(s, s.longTermPrefix, longTermHead(s), tryDecodeLongTerm));
   }
   add(BEARER_ENV_PREFIX, bearerMatcher);
   return needles;
@@ -209,12 +310,26 @@ class ChunkScanner {
   scan(buf: Buffer, end: number, base: number, final: boolean): number {
     const safeEnd = final ? end : Math.max(0, end - OVERLAP);
     let hits: { pos: number; needle: Needle }[] | undefined;
+    // Search only the filled part (the reused buffer holds stale bytes after `end`).
+    const view = buf.subarray(0, end);
     for (const needle of NEEDLES) {
-      let p = buf.indexOf(needle.bytes, 0);
-      while (p !== -1 && p < safeEnd) {
-        if (hits === undefined) hits = [];
-        hits.push({ pos: p, needle });
-        p = buf.indexOf(needle.bytes, p + 1);
+      const { anchor, anchorOffset, bytes } = needle;
+      let a = view.indexOf(anchor, anchorOffset);
+      while (a !== -1) {
+        const p = a - anchorOffset;
+        if (p >= safeEnd) break;
+        let same = true;
+        for (let k = 0; k < anchorOffset; k++) {
+          if (buf[p + k] !== bytes[k]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) {
+          if (hits === undefined) hits = [];
+          hits.push({ pos: p, needle });
+        }
+        a = view.indexOf(anchor, a + 1);
       }
     }
     if (hits) {
@@ -246,9 +361,10 @@ class ChunkScanner {
   private advanceLines(buf: Buffer, base: number, to: number): void {
     let p = this.counted - base;
     if (p < 0) p = 0;
-    while (p < to) {
-      const nl = buf.indexOf(10, p);
-      if (nl === -1 || nl >= to) break;
+    const view = buf.subarray(0, to);
+    for (;;) {
+      const nl = view.indexOf(10, p);
+      if (nl === -1) break;
       this.line++;
       this.lineStart = base + nl + 1;
       p = nl + 1;

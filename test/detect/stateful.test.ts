@@ -111,7 +111,7 @@ describe('stateful rules', () => {
     const asyncStore: CounterStore = {
       increment: async (...a) => mem.increment(...a),
       addMember: async (...a) => mem.addMember(...a),
-      count: async (...a) => mem.count(...a),
+      counts: async (...a) => mem.counts(...a),
       members: async (...a) => mem.members(...a),
       claim: async (...a) => mem.claim(...a),
     };

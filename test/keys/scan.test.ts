@@ -45,6 +45,8 @@ describe('findKeys', () => {
       'token = os.getenv("AWS_BEARER_TOKEN_BEDROCK")',
       'if AWS_BEARER_TOKEN_BEDROCK == "something-long":',
       'AWS_BEARER_TOKEN_BEDROCK=',
+      'export AWS_BEARER_TOKEN_BEDROCK=your-api-key-here',
+      'AWS_BEARER_TOKEN_BEDROCK=xxxxxxxxxxxx',
     ].join('\n');
     const found = findKeys(text);
     expect(
@@ -57,6 +59,20 @@ describe('findKeys', () => {
     ]);
     expect(found[1]!.value.secretSha256).toBe(secretFingerprint('not-a-key-but-a-secret'));
     expect(findKeys(text, { bearerAssignments: false })).toHaveLength(1);
+  });
+
+  it('finds keys at the very start, after runs of A, and back to back', () => {
+    for (const svc of SERVICES) {
+      const key = encodeLongTermKey(svc, longTermAlias('u', '123456789012', 0), 'sec');
+      const short = buildShortTermKey(svc, {
+        accessKeyId: 'AKIAQNZGKIQY56JQ7WML',
+        region: 'us-east-1',
+        issuedAt: new Date(),
+      });
+      expect(findKeys(key).map((m) => m.column)).toEqual([1]);
+      expect(findKeys(`${'A'.repeat(1000)} ${key}`).map((m) => m.column)).toEqual([1002]);
+      expect(findKeys(`${key} ${short}`).map((m) => m.value.kind)).toEqual(['long-term', 'short-term']);
+    }
   });
 
   it('rejects random base64 after every prefix (precision rests on decoding, not entropy)', () => {

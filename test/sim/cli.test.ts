@@ -1,0 +1,105 @@
+/**
+ * `bks-sim` as a process: the one-line start message, SIGTERM/SIGINT exit 0, bad input exit 2 with
+ * one line naming the problem.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '../../bin/bks-sim.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'bks-sim-cli-'));
+
+function scenarioFile(name: string, content: unknown): string {
+  const file = join(dir, name);
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+function run(args: string[]): {
+  child: ChildProcess;
+  stdout: Promise<string>;
+  stderr: Promise<string>;
+  exit: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const collect = (s: NodeJS.ReadableStream) =>
+    new Promise<string>((resolve) => {
+      let text = '';
+      s.on('data', (d) => {
+        text += String(d);
+      });
+      s.on('end', () => resolve(text));
+    });
+  return {
+    child,
+    stdout: collect(child.stdout!),
+    stderr: collect(child.stderr!),
+    exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+}
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d) => {
+      buf += String(d);
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(buf.slice(0, nl));
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code} before printing`)));
+  });
+}
+
+describe('bks-sim process', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`prints exactly one line when ready, serves, and exits 0 on ${signal}`, async () => {
+      const file = scenarioFile('ok.json', { accounts: [{ id: '111111111111' }] });
+      const p = run(['--scenario', file, '--port', '0', '--host', '127.0.0.1']);
+      const line = await firstLine(p.child);
+      const m = /^bks-sim listening on (http:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
+      expect(m, line).not.toBeNull();
+      const sts = new STSClient({
+        endpoint: m![1],
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIDCLI', secretAccessKey: 'x' },
+      });
+      expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toBe('111111111111');
+      p.child.kill(signal);
+      expect(await p.exit).toBe(0);
+      expect(await p.stdout).toBe(`${line}\n`);
+    });
+  }
+
+  it('refuses a malformed scenario with one line naming the field, exit 2', async () => {
+    const file = scenarioFile('bad.json', {
+      accounts: [{ id: '111111111111', users: [{ name: 'a', accessKeys: [{ status: 'On' }] }] }],
+    });
+    const p = run(['--scenario', file]);
+    expect(await p.exit).toBe(2);
+    const err = await p.stderr;
+    expect(err).toBe(
+      'bks-sim: scenario: accounts[0].users[0].accessKeys[0].status: must be one of Active, Inactive (got "On")\n',
+    );
+    expect(await p.stdout).toBe('');
+  });
+
+  it('refuses bad flags, a missing file and invalid JSON with exit 2', async () => {
+    for (const [args, pattern] of [
+      [[], /--scenario is required/],
+      [['--scenario'], /--scenario needs a value/],
+      [['--scenario', 'x.json', '--port', 'abc'], /--port must be 0\.\.65535/],
+      [['--bogus'], /unknown argument "--bogus"/],
+      [['--scenario', join(dir, 'missing.json')], /cannot read scenario .*missing\.json: ENOENT/],
+      [['--scenario', scenarioFile('notjson.json', '{ nope')], /is not valid JSON/],
+    ] as [string[], RegExp][]) {
+      const p = run(args);
+      expect(await p.exit, args.join(' ')).toBe(2);
+      const err = await p.stderr;
+      expect(err).toMatch(pattern);
+      expect(err).not.toMatch(/\n\s+at /);
+    }
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * Scenario files: validation names the path of the bad field; defaults are a new account's; key ids
+ * the simulator makes decode to their account offline.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { accountFromAccessKeyId, loadScenario, makeAccessKeyId, ScenarioError } from '../../sim/scenario';
+
+const ok = {
+  accounts: [{ id: '111111111111', users: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }] }],
+};
+
+function messageOf(input: unknown): string {
+  try {
+    loadScenario(input);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ScenarioError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a ScenarioError');
+}
+
+function withUser3(patch: Record<string, unknown>): unknown {
+  const s = structuredClone(ok) as { accounts: { users: Record<string, unknown>[] }[] };
+  Object.assign(s.accounts[0]!.users[3]!, patch);
+  return s;
+}
+
+describe('scenario validation', () => {
+  it('names the path of the bad field', () => {
+    expect(messageOf(withUser3({ accessKeys: [{ status: 'Enabled' }] }))).toBe(
+      'scenario: accounts[0].users[3].accessKeys[0].status: must be one of Active, Inactive (got "Enabled")',
+    );
+    expect(messageOf(withUser3({ name: 'bad name' }))).toMatch(
+      /^scenario: accounts\[0\]\.users\[3\]\.name: /,
+    );
+    expect(
+      messageOf(withUser3({ serviceCredentials: [{ service: 'bedrock.amazonaws.com', expiresAt: 'soon' }] })),
+    ).toMatch(
+      /^scenario: accounts\[0\]\.users\[3\]\.serviceCredentials\[0\]\.expiresAt: must be an ISO 8601/,
+    );
+    expect(messageOf(withUser3({ groups: ['nope'] }))).toBe(
+      'scenario: accounts[0].users[3].groups[0]: group "nope" is not in the account',
+    );
+    expect(messageOf(withUser3({ colour: 'red' }))).toMatch(
+      /^scenario: accounts\[0\]\.users\[3\]\.colour: unknown field/,
+    );
+    expect(
+      messageOf(
+        withUser3({ serviceCredentials: [1, 2, 3].map(() => ({ service: 'bedrock.amazonaws.com' })) }),
+      ),
+    ).toMatch(
+      /^scenario: accounts\[0\]\.users\[3\]\.serviceCredentials\[2\]: a user has at most 2 credentials/,
+    );
+    expect(messageOf(withUser3({ accessKeys: [{}, {}, {}] }))).toMatch(
+      /accounts\[0\]\.users\[3\]\.accessKeys: .*at most 2/,
+    );
+    expect(messageOf({ accounts: [{ id: '12' }] })).toMatch(
+      /^scenario: accounts\[0\]\.id: "12" is not a 12-digit account id/,
+    );
+    expect(messageOf({ accounts: [] })).toBe('scenario: accounts: must list at least one account');
+    expect(messageOf({})).toMatch(/^scenario: accounts: is required/);
+    expect(messageOf([])).toBe('scenario: $: must be an object');
+    expect(messageOf({ ...ok, partition: 'aws-mars' })).toMatch(
+      /^scenario: partition: must be one of aws, aws-us-gov, aws-cn/,
+    );
+    expect(messageOf({ ...ok, faults: [{ action: 'iam:ListUsers', error: 'X', probability: 2 }] })).toBe(
+      'scenario: faults[0].probability: must be between 0 and 1 (got 2)',
+    );
+    expect(messageOf({ ...ok, rateLimits: { ListUsers: 3 } })).toMatch(
+      /^scenario: rateLimits\.ListUsers: key must be/,
+    );
+    expect(messageOf({ ...ok, organization: { accounts: [] } })).toMatch(
+      /^scenario: organization\.managementAccount: /,
+    );
+    expect(messageOf({ accounts: [{ id: '111111111111' }, { id: '111111111111' }] })).toBe(
+      'scenario: accounts[1]: duplicate account id "111111111111"',
+    );
+    expect(messageOf(withUser3({ name: 'A' }))).toMatch(
+      /^scenario: accounts\[0\]\.users\[3\]: duplicate user name "A"/,
+    );
+    expect(
+      messageOf({ accounts: [{ id: '111111111111', events: [{ eventName: 'X', eventSource: 'y' }] }] }),
+    ).toMatch(/^scenario: accounts\[0\]\.events\[0\]\.eventTime: /);
+  });
+
+  it('fills what a new account has', () => {
+    const s = loadScenario({
+      now: '2026-11-20T12:00:00Z',
+      accounts: [{ id: '111111111111', users: [{ name: 'a' }] }],
+    });
+    expect(s.partition).toBe('aws');
+    expect(s.latencyMs).toBe(0);
+    expect(s.faults).toEqual([]);
+    expect(s.organization).toBeNull();
+    const u = s.accounts[0]!.users[0]!;
+    expect(u).toMatchObject({
+      path: '/',
+      createdAt: '2026-11-20T12:00:00Z',
+      loginProfile: null,
+      mfaDevices: [],
+      accessKeys: [],
+      serviceCredentials: [],
+      permissionsBoundary: null,
+    });
+    expect(u.id).toMatch(/^AIDA[A-Z2-7]{17}$/);
+    // the same scenario yields the same ids
+    expect(
+      loadScenario({ accounts: [{ id: '111111111111', users: [{ name: 'a' }] }] }).accounts[0]!.users[0]!.id,
+    ).toBe(u.id);
+  });
+
+  it('derives aliases and ServiceUserNames as IAM does', () => {
+    const s = loadScenario({
+      accounts: [
+        {
+          id: '123456789012',
+          users: [
+            {
+              name: 'BedrockAPIKey-h42z',
+              serviceCredentials: [
+                { service: 'bedrock.amazonaws.com' },
+                { service: 'bedrock.amazonaws.com' },
+                { service: 'codecommit.amazonaws.com' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const creds = s.accounts[0]!.users[0]!.serviceCredentials;
+    expect(creds.map((c) => c.alias)).toEqual([
+      'BedrockAPIKey-h42z-at-123456789012',
+      'BedrockAPIKey-h42z+1-at-123456789012',
+      'BedrockAPIKey-h42z-at-123456789012',
+    ]);
+    expect(creds[2]!.serviceUserName).toBe('BedrockAPIKey-h42z-at-123456789012');
+    expect(creds[0]!.serviceUserName).toBeNull();
+  });
+});
+
+describe('access key ids', () => {
+  it('decode the documented vector', () => {
+    expect(accountFromAccessKeyId('ASIAQNZGKIQY56JQ7WML')).toBe('029608264753');
+    expect(accountFromAccessKeyId('AKIDEXAMPLE')).toBeUndefined();
+  });
+
+  it('encode any account so that it decodes back', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 999_999_999_999 }),
+        fc.integer(),
+        fc.boolean(),
+        (n, seed, session) => {
+          const account = String(n).padStart(12, '0');
+          let x = seed >>> 0;
+          const id = makeAccessKeyId(session ? 'ASIA' : 'AKIA', account, () => {
+            x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+            return x;
+          });
+          expect(id).toMatch(/^A[KS]IA[A-Z2-7]{16}$/);
+          expect(accountFromAccessKeyId(id)).toBe(account);
+        },
+      ),
+    );
+  });
+});
