@@ -34,6 +34,7 @@ import { Construct } from 'constructs';
 import { type Severity, THRESHOLD_EVENT_DETAIL_TYPE, THRESHOLD_EVENT_SOURCE } from '../src/pipeline/incident';
 import type { ResponsePolicy, TimeoutAction } from '../src/pipeline/policy';
 import { forwarderRegions, type PipelineRule } from '../src/pipeline/rules';
+import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET } from './bundling';
 import { ANOMALY_ALARM_PREFIX, DetectionForwarder } from './forwarder';
 import { ResponderRoles, responderRoleNames } from './responder-roles';
 
@@ -223,7 +224,7 @@ export class BedrockKeyGuard extends Construct {
         bundling: {
           forceDockerBundling: false,
           minify: true,
-          target: 'node22',
+          target: BUNDLE_TARGET,
           format: nodejs.OutputFormat.ESM,
           mainFields: ['module', 'main'],
           // The runtime ships AWS SDK v3: leaving it out keeps bundles small.

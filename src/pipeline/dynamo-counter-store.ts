@@ -72,14 +72,23 @@ export class DynamoCounterStore implements CounterStore {
     return out.filter((it) => Number(it['ttl']?.N ?? Number.POSITIVE_INFINITY) > nowS);
   }
 
-  async count(key: string, from: number, to: number): Promise<number> {
-    return (await this.items('c', key, from, to)).reduce((sum, it) => sum + Number(it['n']?.N ?? 0), 0);
+  private static bucketOf(item: Record<string, AttributeValue>): number {
+    const pk = item['pk']?.S ?? '';
+    return Number(pk.slice(pk.lastIndexOf('#') + 1));
   }
 
-  async members(key: string, from: number, to: number): Promise<string[]> {
-    const set = new Set<string>();
-    for (const it of await this.items('s', key, from, to)) for (const m of it['m']?.SS ?? []) set.add(m);
-    return [...set].sort();
+  async counts(key: string, from: number, to: number): Promise<[number, number][]> {
+    return (await this.items('c', key, from, to))
+      .map((it): [number, number] => [DynamoCounterStore.bucketOf(it), Number(it['n']?.N ?? 0)])
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => a[0] - b[0]);
+  }
+
+  async members(key: string, from: number, to: number): Promise<[number, string[]][]> {
+    return (await this.items('s', key, from, to))
+      .map((it): [number, string[]] => [DynamoCounterStore.bucketOf(it), [...(it['m']?.SS ?? [])].sort()])
+      .filter(([, m]) => m.length > 0)
+      .sort((a, b) => a[0] - b[0]);
   }
 
   async claim(id: string, expiresAtMs: number): Promise<boolean> {

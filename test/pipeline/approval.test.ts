@@ -112,7 +112,7 @@ describe('approval endpoint', () => {
     const flipped = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
     for (const query of [
       { ...s.query, sig: flipped },
-      { ...s.query, id: `${s.query['id']!.slice(0, -1)}A` },
+      { ...s.query, id: `${s.query['id']!.slice(0, -1)}${s.query['id']!.endsWith('A') ? 'B' : 'A'}` },
       { ...s.query, exp: String(Number(s.query['exp']) + 86_400) },
       { ...s.query, sig: '' },
     ]) {

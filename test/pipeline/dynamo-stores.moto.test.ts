@@ -86,9 +86,16 @@ describe.skipIf(!hasMoto)('DynamoDB stores against moto', () => {
       await s.addMember('r', 11, 'us-east-1', now + 60_000);
     }
     memory.advance(now);
-    expect(await dynamo.count('k', 10, 11)).toBe(7);
-    expect(await dynamo.count('k', 10, 12)).toBe(await memory.count('k', 10, 12));
-    expect(await dynamo.members('r', 0, 20)).toEqual(['eu-west-1', 'us-east-1']);
+    expect(await dynamo.counts('k', 10, 11)).toEqual([
+      [10, 3],
+      [11, 4],
+    ]);
+    expect(await dynamo.counts('k', 10, 12)).toEqual(memory.counts('k', 10, 12));
+    expect(await dynamo.members('r', 0, 20)).toEqual([
+      [10, ['us-east-1']],
+      [11, ['eu-west-1', 'us-east-1']],
+    ]);
+    expect(await dynamo.members('r', 0, 20)).toEqual(memory.members('r', 0, 20));
     expect(await dynamo.claim('w1', now + 60_000)).toBe(true);
     expect(await dynamo.claim('w1', now + 60_000)).toBe(false);
     expect(await dynamo.claim('expired', now - 1000)).toBe(true);
