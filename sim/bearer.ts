@@ -12,9 +12,10 @@
  *   access key: the key's own X-Amz-Date).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { type DecodedKey, decodeKey, secretFingerprint } from '../src/keys';
+import { serviceById } from '../src/services';
 import type { SimContext } from './core';
 import { matchingDeny, type PolicyDocument } from './deny';
-import { readKeyText } from './keytext';
 import { type SimAccount, type SimUser, sscStatus } from './scenario';
 
 export type BearerDecision =
@@ -85,9 +86,10 @@ function roleDocuments(account: SimAccount, roleName: string): PolicyDocument[] 
   return docs;
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
+/** Compares a stored secret with a key's secret fingerprint (the decoder never exposes the secret). */
+function sameSecret(stored: string, fingerprint: string): boolean {
+  const x = Buffer.from(secretFingerprint(stored));
+  const y = Buffer.from(fingerprint);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
@@ -118,23 +120,28 @@ export function authorizeBearer(
   resource: string,
   scopeService: string,
 ): BearerDecision {
-  const key = readKeyText(token);
-  if (!key) return { ok: false, reason: 'Invalid API Key format: the bearer token is not a valid API key.' };
-  if (key.service.signingService !== scopeService) {
-    return { ok: false, reason: `The API key is for ${key.service.displayName}, not this endpoint.` };
+  let key: DecodedKey;
+  try {
+    key = decodeKey(token, { partition: ctx.state.partition, now: ctx.now() });
+  } catch {
+    return { ok: false, reason: 'Invalid API Key format: the bearer token is not a valid API key.' };
   }
-  const namespace = key.service.signingService;
+  const service = serviceById(key.service);
+  if (service.signingService !== scopeService) {
+    return { ok: false, reason: `The API key is for ${service.displayName}, not this endpoint.` };
+  }
+  const namespace = service.signingService;
   const now = ctx.nowMs();
   const allActions = [...actions, `${namespace}:CallWithBearerToken`];
 
   if (key.kind === 'long-term') {
-    const account = ctx.state.accounts.find((a) => a.id === key.account);
+    const account = ctx.state.accounts.find((a) => a.id === key.accountId);
     const user = account ? ctx.index.user(account.id, key.userName) : undefined;
     if (!account || !user) {
       return {
         ok: false,
         reason: 'The API key is not valid: its user does not exist.',
-        account: key.account,
+        account: key.accountId,
       };
     }
     const userIdentity = userIdentityOfUser(ctx, account.id, user);
@@ -145,9 +152,9 @@ export function authorizeBearer(
       userIdentity,
     });
     const cred = user.serviceCredentials.find(
-      (c) => c.service === key.service.sscServiceName && c.alias === key.alias,
+      (c) => c.service === service.sscServiceName && c.alias === key.alias,
     );
-    if (!cred || !sameSecret(cred.secret, key.secret)) return denied('The API key is not valid.');
+    if (!cred || !sameSecret(cred.secret, key.secretSha256)) return denied('The API key is not valid.');
     const status = sscStatus(cred, now);
     if (status === 'Expired') return denied('The API key has expired.');
     if (status !== 'Active') return denied('The API key is not active.');
@@ -169,7 +176,8 @@ export function authorizeBearer(
 
   // Short-term key.
   const keyRegion = key.region;
-  if (key.expiresAt <= now) return { ok: false, reason: 'The API key has expired.', keyRegion };
+  const issuedAt = Date.parse(key.issuedAt);
+  if (Date.parse(key.expiresAt) <= now) return { ok: false, reason: 'The API key has expired.', keyRegion };
   const ctxBase = {
     'aws:CurrentTime': new Date(now),
     [`${namespace}:BearerTokenType`]: 'SHORT_TERM',
@@ -232,7 +240,7 @@ export function authorizeBearer(
       return denied('The API key is not valid: its signing key is inactive.');
     const sid = matchingDeny(userPolicyDocuments(owned.account, owned.user), allActions, resource, {
       ...ctxBase,
-      'aws:TokenIssueTime': new Date(key.issuedAt),
+      'aws:TokenIssueTime': new Date(issuedAt),
       'aws:username': owned.user.name,
       'aws:PrincipalArn': userIdentity.arn as string,
       'aws:PrincipalAccount': owned.account.id,
@@ -265,7 +273,7 @@ export function authorizeBearer(
         resource,
         {
           ...ctxBase,
-          'aws:TokenIssueTime': new Date(key.issuedAt),
+          'aws:TokenIssueTime': new Date(issuedAt),
           'aws:PrincipalArn': principal.arn,
         },
       );

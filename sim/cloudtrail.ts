@@ -276,12 +276,17 @@ function toEntry(record: CloudTrailRecord, seq: number): Entry {
   };
 }
 
-/** Newest first: later time first, then later insertion first. */
-function newerFirst(a: Entry, b: Entry): number {
-  return b.time - a.time || b.seq - a.seq;
+/** Oldest first: earlier time first, then earlier insertion first. */
+function olderFirst(a: Entry, b: Entry): number {
+  return a.time - b.time || a.seq - b.seq;
 }
 
-/** One region's history: entries newest first, with an index per lookup attribute value. */
+/**
+ * One region's history: entries oldest first (so recording a new event is an append), with a
+ * posting list per lookup attribute value, kept in the same order and updated as events arrive.
+ * An event older than the newest one (a seeded or back-dated record) marks the lists for one sort
+ * and one rebuild at the next lookup.
+ */
 class RegionHistory {
   entries: Entry[] = [];
   private sorted = true;
@@ -290,38 +295,39 @@ class RegionHistory {
 
   add(entry: Entry): void {
     const last = this.entries[this.entries.length - 1];
-    // Appends in time order keep the list sorted (it is newest first, so an append is older).
-    if (last && newerFirst(last, entry) > 0) this.sorted = false;
     this.entries.push(entry);
-    this.indexed = false;
-  }
-
-  private ensureSorted(): void {
-    if (!this.sorted) {
-      this.entries.sort(newerFirst);
-      this.sorted = true;
+    if (last && olderFirst(last, entry) > 0) {
+      this.sorted = false;
+      this.indexed = false;
+    } else if (this.indexed) {
+      this.post(entry);
     }
   }
 
-  /** Entries matching one attribute (or all), newest first. */
+  private post(e: Entry): void {
+    for (const key of LOOKUP_ATTRIBUTE_KEYS) {
+      for (const v of attributeValues(e, key)) {
+        const k = `${key}\u0000${v}`;
+        let list = this.index.get(k);
+        if (!list) {
+          list = [];
+          this.index.set(k, list);
+        }
+        list.push(e);
+      }
+    }
+  }
+
+  /** Entries matching one attribute (or all), oldest first. */
   select(attribute?: { key: LookupAttributeKey; value: string }): Entry[] {
-    this.ensureSorted();
+    if (!this.sorted) {
+      this.entries.sort(olderFirst);
+      this.sorted = true;
+    }
     if (!attribute) return this.entries;
     if (!this.indexed) {
       this.index.clear();
-      for (const e of this.entries) {
-        for (const key of LOOKUP_ATTRIBUTE_KEYS) {
-          for (const v of attributeValues(e, key)) {
-            const k = `${key}\u0000${v}`;
-            let list = this.index.get(k);
-            if (!list) {
-              list = [];
-              this.index.set(k, list);
-            }
-            list.push(e);
-          }
-        }
-      }
+      for (const e of this.entries) this.post(e);
       this.indexed = true;
     }
     return this.index.get(`${attribute.key}\u0000${attribute.value}`) ?? [];
@@ -357,26 +363,26 @@ export interface LookupPage {
   next?: { time: number; seq: number };
 }
 
-/** First index in a newest-first list whose entry is older than (or at) `time`. */
-function firstAtOrBefore(list: Entry[], time: number): number {
+/** Number of entries of an oldest-first list at or before `time`. */
+function countAtOrBefore(list: Entry[], time: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((list[mid] as Entry).time > time) lo = mid + 1;
+    if ((list[mid] as Entry).time <= time) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/** First index in a newest-first list strictly after the position (time, seq). */
-function firstAfter(list: Entry[], pos: { time: number; seq: number }): number {
+/** Number of entries of an oldest-first list strictly before the position (time, seq). */
+function countBefore(list: Entry[], pos: { time: number; seq: number }): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const e = list[mid] as Entry;
-    if (e.time > pos.time || (e.time === pos.time && e.seq >= pos.seq)) lo = mid + 1;
+    if (e.time < pos.time || (e.time === pos.time && e.seq < pos.seq)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -434,20 +440,19 @@ export class EventStore {
     const history = this.accounts.get(accountId)?.regions.get(region);
     if (!history) return { events: [] };
     const list = history.select(query.attribute);
-    let i = query.after ? firstAfter(list, query.after) : 0;
-    if (query.end !== undefined) i = Math.max(i, firstAtOrBefore(list, query.end));
+    // Walk backwards (newest first) from the newest entry the query and the token allow.
+    let i = (query.after ? countBefore(list, query.after) : list.length) - 1;
+    if (query.end !== undefined) i = Math.min(i, countAtOrBefore(list, query.end) - 1);
     const events: LookupEvent[] = [];
     let last: Entry | undefined;
-    for (; i < list.length && events.length < query.maxResults; i++) {
+    for (; i >= 0 && events.length < query.maxResults; i--) {
       const e = list[i] as Entry;
       if (query.start !== undefined && e.time < query.start) break;
       events.push(toLookupEvent(e));
       last = e;
     }
     const more =
-      last !== undefined &&
-      i < list.length &&
-      (query.start === undefined || (list[i] as Entry).time >= query.start);
+      last !== undefined && i >= 0 && (query.start === undefined || (list[i] as Entry).time >= query.start);
     return more && last ? { events, next: { time: last.time, seq: last.seq } } : { events };
   }
 }
@@ -534,6 +539,16 @@ export function appendRecord(ctx: SimContext, accountId: string, record: CloudTr
   ctx.account(accountId).events.push(record);
 }
 
+/**
+ * The `errorCode` CloudTrail shows for a refused call: IAM (query protocol) codes carry the
+ * `Exception` suffix there (`NoSuchEntity` → `NoSuchEntityException`), except `AccessDenied`;
+ * JSON and REST services log their `__type` as is.
+ */
+export function cloudTrailErrorCode(protocol: string, code: string): string {
+  if (protocol !== 'query' || code === 'AccessDenied' || code.endsWith('Exception')) return code;
+  return `${code}Exception`;
+}
+
 /** The CallRecorder the server runs after each call: see NOTES-sim.md. */
 export const cloudTrailRecorder: CallRecorder = (ctx, call) => {
   const { module, req, output, error } = call;
@@ -564,7 +579,7 @@ export const cloudTrailRecorder: CallRecorder = (ctx, call) => {
     userAgent: req.userAgent,
     requestId: req.requestId,
     time: req.time,
-    errorCode: error?.code,
+    errorCode: error ? cloudTrailErrorCode(module.protocol, error.code) : undefined,
     errorMessage: error?.message,
   });
   appendRecord(ctx, recipient, record);

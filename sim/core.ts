@@ -101,6 +101,11 @@ export interface ServiceModule {
   targetPrefix?: string;
   /** Error code answered when calls exceed a rate limit (`Throttling`, `ThrottlingException`). */
   throttlingCode: string;
+  /**
+   * A global service (IAM, Organizations): one endpoint per partition, so rate limits and faults
+   * count it in the partition's home region whatever region the client signed for.
+   */
+  global?: boolean;
   /** CloudTrail `eventSource` (`iam.amazonaws.com`). */
   eventSource: string;
   actions: Record<string, ActionHandler>;
@@ -175,6 +180,17 @@ export interface SimIndex {
   user(account: string, name: string): import('./scenario').SimUser | undefined;
   /** Position of a user in its account's `users` array. */
   userPosition(account: string, name: string): number;
+  /** Incremental updates (cheaper than `invalidate()` on large states). */
+  userAdded(account: string, user: import('./scenario').SimUser): void;
+  userRemoved(account: string, user: import('./scenario').SimUser): void;
+  keyAdded(
+    account: SimAccount,
+    user: import('./scenario').SimUser,
+    key: import('./scenario').SimAccessKey,
+  ): void;
+  keyRemoved(id: string): void;
+  /** True for an access key id that belonged to an IAM user and was deleted (it must stop working). */
+  retiredKey(id: string): boolean;
   /** The owner of an IAM access key id, anywhere. */
   accessKey(
     id: string,
@@ -192,6 +208,11 @@ export function arn(
   resource: string,
 ): string {
   return `arn:${ctx.state.partition}:${service}:${region}:${account}:${resource}`;
+}
+
+/** Home region of a partition (where IAM and other global services live). */
+export function homeRegion(partition: string): string {
+  return partition === 'aws-us-gov' ? 'us-gov-west-1' : partition === 'aws-cn' ? 'cn-north-1' : 'us-east-1';
 }
 
 /** IAM timestamps: ISO 8601 with seconds (`2026-01-02T03:04:05Z`). */

@@ -449,7 +449,7 @@ export function generateScenario(opts: GenerateOptions): Scenario {
     principals: [
       {
         accessKeyId: makeAccessKeyId('AKIA', MANAGEMENT_ACCOUNT, () => d.u32()),
-        secretAccessKey: d.chars(40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'),
+        secretAccessKey: `simEXAMPLE${d.chars(40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')}`,
         account: MANAGEMENT_ACCOUNT,
         arn: `arn:${partition}:iam::${MANAGEMENT_ACCOUNT}:user/secops`,
       },

@@ -23,30 +23,32 @@ const XML_ESCAPES: Record<string, string> = {
   "'": '&apos;',
 };
 
+const NEEDS_ESCAPE = /[&<>"']/;
+
 export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+  return NEEDS_ESCAPE.test(s) ? s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!) : s;
 }
 
-function xmlValue(v: unknown, out: string[]): void {
-  if (v instanceof Date) {
-    out.push(v.toISOString().replace(/\.\d{3}Z$/, 'Z'));
-  } else if (Array.isArray(v)) {
+/** XML body of a value: objects become elements, arrays `<member>` lists, Dates ISO 8601. */
+function xmlValue(v: unknown): string {
+  if (typeof v === 'string') return xmlEscape(v);
+  if (typeof v !== 'object' || v === null) return String(v);
+  if (v instanceof Date) return v.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  let out = '';
+  if (Array.isArray(v)) {
     for (const item of v) {
       if (item === undefined || item === null) continue;
-      out.push('<member>');
-      xmlValue(item, out);
-      out.push('</member>');
+      out += `<member>${xmlValue(item)}</member>`;
     }
-  } else if (typeof v === 'object' && v !== null) {
-    for (const [k, child] of Object.entries(v)) {
-      if (child === undefined || child === null) continue;
-      out.push('<', k, '>');
-      xmlValue(child, out);
-      out.push('</', k, '>');
-    }
-  } else {
-    out.push(xmlEscape(String(v)));
+    return out;
   }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const child = o[k];
+    if (child === undefined || child === null) continue;
+    out += `<${k}>${xmlValue(child)}</${k}>`;
+  }
+  return out;
 }
 
 /** `<ActionResponse xmlns=…><ActionResult>…</ActionResult><ResponseMetadata>…` */
@@ -56,18 +58,11 @@ export function renderQueryResult(
   result: unknown,
   requestId: string,
 ): WireResponse {
-  const out: string[] = [`<${action}Response xmlns="${namespace}">`];
-  if (result !== undefined && result !== null) {
-    out.push(`<${action}Result>`);
-    xmlValue(result, out);
-    out.push(`</${action}Result>`);
-  }
-  out.push(`<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
-  return {
-    status: 200,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: out.join(''),
-  };
+  let body = `<${action}Response xmlns="${namespace}">`;
+  if (result !== undefined && result !== null)
+    body += `<${action}Result>${xmlValue(result)}</${action}Result>`;
+  body += `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
+  return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body };
 }
 
 export function renderQueryError(err: SimError, namespace: string, requestId: string): WireResponse {

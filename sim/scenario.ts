@@ -9,6 +9,8 @@
  * normalised state every service module works on.
  */
 
+import { ORG_TREE_FIELDS, type SimOrgPolicy, type SimOrgUnit, validateOrgTree } from './orgtree';
+
 // ---------------------------------------------------------------------------------------------
 // Scenario file form (input)
 // ---------------------------------------------------------------------------------------------
@@ -60,6 +62,12 @@ export interface ScenarioOrganization {
   featureSet?: 'ALL' | 'CONSOLIDATED_BILLING';
   /** Member accounts; default every scenario account. The management account is always listed. */
   accounts?: ScenarioOrgAccount[];
+  /** The tree and its SCPs (see sim/orgtree.ts): root id, OUs, policies, FullAWSAccess targets. */
+  rootId?: string;
+  scpEnabled?: boolean;
+  ous?: { id?: string; name: string; parent?: string; accounts?: string[] }[];
+  policies?: { id?: string; name: string; description?: string; content: unknown; targets?: string[] }[];
+  fullAWSAccess?: string[];
 }
 
 export interface ScenarioAccessKey {
@@ -317,6 +325,11 @@ export interface SimOrganization {
   featureSet: 'ALL' | 'CONSOLIDATED_BILLING';
   /** Every account of the organization, the management account first. */
   accounts: SimOrgAccount[];
+  rootId: string;
+  scpEnabled: boolean;
+  ous: SimOrgUnit[];
+  policies: SimOrgPolicy[];
+  fullAWSAccess: string[];
 }
 
 export interface SimFault extends ScenarioFault {
@@ -389,7 +402,7 @@ function str(v: unknown, path: string, re?: RegExp, what?: string): string {
 }
 
 function optStr(v: unknown, path: string, re?: RegExp, what?: string): string | undefined {
-  return v === undefined ? undefined : str(v, path, re, what);
+  return v === undefined || v === null ? undefined : str(v, path, re, what);
 }
 
 function num(v: unknown, path: string, min: number, max: number, integer = false): number {
@@ -481,11 +494,15 @@ export class IdMaker {
     return (h ^ (h >>> 16)) >>> 0;
   }
 
+  /**
+   * A secret that looks fake on purpose (it starts `simEXAMPLE`), so that no scanner and no
+   * person mistakes a simulator secret for a real one.
+   */
   secret(length = 40): string {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     this.n++;
     let h = fnv(`${this.salt}:secret:${this.n}`);
-    let out = '';
+    let out = 'simEXAMPLE';
     while (out.length < length) {
       h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0;
       h = Math.imul(h ^ (h >>> 13), 3266489909) >>> 0;
@@ -602,7 +619,8 @@ export function loadScenario(input: unknown): SimState {
     rateLimits['cloudtrail:LookupEvents'] = 2;
   }
   const faults = root.faults === undefined ? [] : validateFaults(root.faults, 'faults');
-  const seed = root.seed === undefined ? null : num(root.seed, 'seed', 0, 2 ** 32 - 1, true);
+  const seed =
+    root.seed === undefined || root.seed === null ? null : num(root.seed, 'seed', 0, 2 ** 32 - 1, true);
   const ids = new IdMaker(String(seed ?? 0));
   const rnd = () => ids.int();
 
@@ -723,7 +741,14 @@ function validateOrganization(
   now: string,
 ): SimOrganization {
   const o = obj(v, path);
-  noUnknown(o, path, ['id', 'managementAccount', 'managementAccountEmail', 'featureSet', 'accounts']);
+  noUnknown(o, path, [
+    'id',
+    'managementAccount',
+    'managementAccountEmail',
+    'featureSet',
+    'accounts',
+    ...ORG_TREE_FIELDS,
+  ]);
   const management = str(
     o.managementAccount,
     `${path}.managementAccount`,
@@ -786,7 +811,15 @@ function validateOrganization(
     const [m] = members.splice(i, 1);
     members.unshift(m!);
   }
-  return { id, managementAccount: management, managementAccountEmail: email, featureSet, accounts: members };
+  const tree = validateOrgTree(o, path, { orgId: id, featureSet, members: members.map((m) => m.id), ids });
+  return {
+    id,
+    managementAccount: management,
+    managementAccountEmail: email,
+    featureSet,
+    accounts: members,
+    ...tree,
+  };
 }
 
 function countOrList<T>(v: unknown, path: string, make: (item: Obj, p: string, i: number) => T): T[] {
@@ -1068,7 +1101,7 @@ function validateUser(
       alias,
       serviceUserName:
         optStr(c.serviceUserName, `${p}.serviceUserName`) ??
-        (SERVICE_USER_NAME_SERVICES.includes(service) ? `${name}-at-${account}` : null),
+        (SERVICE_USER_NAME_SERVICES.includes(service) ? alias : null),
     };
     return cred;
   });

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import {
   type Caller,
+  homeRegion,
   RawResponse,
   type ServiceModule,
   type SimContext,
@@ -88,11 +89,17 @@ export function readScenarioFile(file: string): SimState {
 class Index implements SimIndex {
   version = 0;
   private users = new Map<string, Map<string, SimUser>>();
-  private positions = new Map<string, Map<string, number>>();
+  /** Per account; null when a removal shifted positions (rebuilt on next use, that account only). */
+  private positions = new Map<string, Map<string, number> | null>();
   private keys = new Map<string, { account: SimAccount; user: SimUser; key: SimAccessKey }>();
+  private retired = new Set<string>();
   private built = -1;
 
   constructor(private readonly state: SimState) {}
+
+  retiredKey(id: string): boolean {
+    return this.retired.has(id);
+  }
 
   invalidate(): void {
     this.version++;
@@ -105,16 +112,50 @@ class Index implements SimIndex {
     this.keys.clear();
     for (const account of this.state.accounts) {
       const byName = new Map<string, SimUser>();
-      const pos = new Map<string, number>();
-      account.users.forEach((u, i) => {
+      for (const u of account.users) {
         byName.set(u.name.toLowerCase(), u);
-        pos.set(u.name.toLowerCase(), i);
         for (const key of u.accessKeys) this.keys.set(key.id, { account, user: u, key });
-      });
+      }
       this.users.set(account.id, byName);
-      this.positions.set(account.id, pos);
+      this.positions.set(account.id, null);
     }
     this.built = this.version;
+  }
+
+  userAdded(account: string, user: SimUser): void {
+    this.build();
+    const acct = this.state.accounts.find((a) => a.id === account);
+    let byName = this.users.get(account);
+    if (!byName) {
+      byName = new Map();
+      this.users.set(account, byName);
+    }
+    byName.set(user.name.toLowerCase(), user);
+    const pos = this.positions.get(account);
+    if (pos && acct) pos.set(user.name.toLowerCase(), acct.users.indexOf(user));
+    else this.positions.set(account, null);
+    if (acct) for (const key of user.accessKeys) this.keys.set(key.id, { account: acct, user, key });
+  }
+
+  userRemoved(account: string, user: SimUser): void {
+    this.build();
+    this.users.get(account)?.delete(user.name.toLowerCase());
+    this.positions.set(account, null);
+    for (const key of user.accessKeys) {
+      this.keys.delete(key.id);
+      this.retired.add(key.id);
+    }
+  }
+
+  keyAdded(account: SimAccount, user: SimUser, key: SimAccessKey): void {
+    this.build();
+    this.keys.set(key.id, { account, user, key });
+  }
+
+  keyRemoved(id: string): void {
+    this.build();
+    this.keys.delete(id);
+    this.retired.add(id);
   }
 
   user(account: string, name: string): SimUser | undefined {
@@ -124,7 +165,14 @@ class Index implements SimIndex {
 
   userPosition(account: string, name: string): number {
     this.build();
-    return this.positions.get(account)?.get(name.toLowerCase()) ?? -1;
+    let pos = this.positions.get(account);
+    if (!pos) {
+      pos = new Map();
+      const acct = this.state.accounts.find((a) => a.id === account);
+      if (acct) for (let i = 0; i < acct.users.length; i++) pos.set(acct.users[i]!.name.toLowerCase(), i);
+      this.positions.set(account, pos);
+    }
+    return pos.get(name.toLowerCase()) ?? -1;
   }
 
   accessKey(id: string) {
@@ -191,6 +239,8 @@ interface Bucket {
 }
 
 const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
+/** SigV4a scopes carry no region (`KEY/DATE/SERVICE/aws4_request`); the region set is a header. */
+const SCOPE_4A_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/aws4_request/;
 
 /** Starts the simulator in-process. */
 export async function startSim(opts: StartOptions): Promise<SimHandle> {
@@ -264,7 +314,8 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
         userName: owned.user.name,
       };
     }
-    if (state.principals.length === 0) return { ...admin(), accessKeyId };
+    if (state.principals.length === 0 && !ctx.index.retiredKey(accessKeyId))
+      return { ...admin(), accessKeyId };
     throw new SimError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
   }
 
@@ -323,13 +374,13 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     return false;
   }
 
-  function injectedFault(req: SimRequest, account: string): SimError | undefined {
+  function injectedFault(req: SimRequest, account: string, region: string): SimError | undefined {
     const full = `${req.service}:${req.action}`;
     for (let i = 0; i < state.faults.length; i++) {
       const f = state.faults[i]!;
       if (f.action !== '*' && f.action !== full && f.action !== `${req.service}:*`) continue;
       if (f.account !== undefined && f.account !== account) continue;
-      if (f.region !== undefined && f.region !== req.region) continue;
+      if (f.region !== undefined && f.region !== region) continue;
       if (f.where) {
         let ok = true;
         for (const [k, v] of Object.entries(f.where)) {
@@ -382,8 +433,8 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     auth: string,
     requestId: string,
   ): Promise<WireResponse> {
-    let service: string;
-    let region: string;
+    let service = '';
+    let region = '';
     let accessKeyId = '';
     let bearer: string | undefined;
     if (/^Bearer\s/i.test(auth)) {
@@ -393,17 +444,24 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     } else {
       const m =
         SCOPE_RE.exec(auth) ?? SCOPE_RE.exec(`Credential=${url.searchParams.get('X-Amz-Credential') ?? ''}`);
-      if (!m) {
+      const m4a = m ? undefined : SCOPE_4A_RE.exec(auth);
+      if (m4a) {
+        const set = String(httpReq.headers['x-amz-region-set'] ?? '');
+        accessKeyId = m4a[1]!;
+        service = m4a[3]!;
+        region = set && set !== '*' ? set.split(',')[0]!.trim() : homeRegion(state.partition);
+      } else if (!m) {
         return plainError(
           403,
           'MissingAuthenticationToken',
           'Request is missing Authentication Token',
           requestId,
         );
+      } else {
+        accessKeyId = m[1]!;
+        region = m[3]!;
+        service = m[4]!;
       }
-      accessKeyId = m[1]!;
-      region = m[3]!;
-      service = m[4]!;
     }
     const module = modules.get(service);
     if (!module) return plainError(400, 'UnknownService', `bks-sim does not simulate ${service}`, requestId);
@@ -412,10 +470,12 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     let action: string | undefined;
     let params: Record<string, unknown> = {};
     let pathParams: Record<string, string> = {};
+    let version = '';
     if (module.protocol === 'query') {
       params = parseForm(url.search.slice(1));
       if ((httpReq.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) parseForm(body, params);
       action = typeof params.Action === 'string' ? params.Action : undefined;
+      version = typeof params.Version === 'string' ? params.Version : '';
       delete params.Action;
       delete params.Version;
     } else if (module.protocol === 'json') {
@@ -470,7 +530,11 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     if (!handler) {
       const err =
         module.protocol === 'query'
-          ? new SimError('InvalidAction', `Could not find operation ${action ?? ''} for version`, 400)
+          ? new SimError(
+              'InvalidAction',
+              `Could not find operation ${action ?? ''} for version ${version}`.trim(),
+              400,
+            )
           : module.protocol === 'json'
             ? new SimError('UnknownOperationException', `Unknown operation ${action ?? ''}`, 400)
             : new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404);
@@ -496,12 +560,13 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
 
     if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));
 
-    if (rateLimited(service, req.action, req.caller.account, region)) {
+    const budgetRegion = module.global ? homeRegion(state.partition) : req.region;
+    if (rateLimited(service, req.action, req.caller.account, budgetRegion)) {
       count(stats.throttled, key);
       return render(module, req, undefined, new SimError(module.throttlingCode, 'Rate exceeded', 400));
     }
     let output: unknown;
-    let error: SimError | undefined = injectedFault(req, req.caller.account);
+    let error: SimError | undefined = injectedFault(req, req.caller.account, budgetRegion);
     if (error) count(stats.faulted, key);
     else {
       try {
@@ -597,7 +662,6 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
             }
           });
           ctx.account(account).events.push(...events);
-          ctx.index.invalidate();
           return json(200, { ok: true, appended: events.length });
         }
         case 'PUT /_sim/faults': {

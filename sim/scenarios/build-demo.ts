@@ -33,7 +33,10 @@ const akia = (account: string) => makeAccessKeyId('AKIA', account, () => d.u32()
 const asia = (account: string) => makeAccessKeyId('ASIA', account, () => d.u32());
 const acca = () => `ACCA${d.chars(17, B32)}`;
 const aida = () => `AIDA${d.chars(17, B32)}`;
-const secret = (n = 40) => d.chars(n, SECRET_ALPHABET);
+/** Obviously fake secrets (`simEXAMPLE…`), still random enough to tell keys apart. */
+const secret = (n = 40) => `simEXAMPLE${d.chars(n, SECRET_ALPHABET)}`;
+/** Values added after the first release of the demo draw from their own generator, so every earlier id stays the same. */
+const later = new Dice(20261129);
 const policy = (name: string) => `arn:${P}:iam::aws:policy/${name}`;
 const BEDROCK_LIMITED = policy('AmazonBedrockLimitedAccess');
 const ANTHROPIC_LIMITED = policy('AnthropicLimitedAccess');
@@ -211,6 +214,39 @@ ev(
   },
 );
 const q7xkBearer = iamUser(PROD, phantomQ7xk.name, phantomQ7xk.id);
+// Two days later the ML team adds a second key to the same user with the CLI (`+1` alias).
+const q7xkSecond = { sscId: `ACCA${later.chars(17, B32)}`, createdAt: '2026-11-23T10:05:12Z' };
+events[PROD]!.push(
+  buildRecord({
+    userIdentity: maria,
+    eventSource: 'iam.amazonaws.com',
+    eventName: 'CreateServiceSpecificCredential',
+    region: 'us-east-1',
+    requestParameters: {
+      userName: phantomQ7xk.name,
+      serviceName: 'bedrock.amazonaws.com',
+      credentialAgeDays: 90,
+    },
+    responseElements: {
+      serviceSpecificCredential: {
+        createDate: 'Nov 23, 2026, 10:05:12 AM',
+        expirationDate: 'Feb 21, 2027, 10:05:12 AM',
+        serviceName: 'bedrock.amazonaws.com',
+        serviceCredentialAlias: `${phantomQ7xk.name}+1-at-${PROD}`,
+        serviceSpecificCredentialId: q7xkSecond.sscId,
+        userName: phantomQ7xk.name,
+        status: 'Active',
+      },
+    },
+    readOnly: false,
+    recipientAccountId: PROD,
+    sourceIp: OFFICE_IP,
+    userAgent: CLI,
+    requestId: later.uuid(),
+    eventId: later.uuid(),
+    time: new Date(q7xkSecond.createdAt),
+  }),
+);
 // Legitimate use from the office, two days.
 for (let i = 0; i < 8; i++) {
   ev(
@@ -653,6 +689,15 @@ const prodUsers: ScenarioUser[] = [
     ],
     serviceCredentials: [
       { ...ssc(BEDROCK, '2026-11-21T09:14:06Z', '2026-12-21T09:14:06Z'), id: phantomQ7xk.sscId },
+      // The ML team's second key on the same user, for a notebook: revoking the leaked key must leave it working.
+      {
+        id: q7xkSecond.sscId,
+        service: BEDROCK,
+        secret: `simEXAMPLE${later.chars(40, SECRET_ALPHABET)}`,
+        status: 'Active',
+        createdAt: q7xkSecond.createdAt,
+        expiresAt: '2027-02-21T10:05:12Z',
+      },
     ],
   }),
   u('BedrockAPIKey-m3vd', {

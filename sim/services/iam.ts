@@ -121,6 +121,33 @@ function page<T>(
   return { items: slice, IsTruncated: false };
 }
 
+/** Like `page`, over a virtual list of `total` items known only by `keyAt` (no array built). */
+function virtualPage(
+  total: number,
+  keyAt: (i: number) => string,
+  p: Params,
+): { start: number; end: number; IsTruncated: boolean; Marker?: string } {
+  const max = maxItems(p);
+  let start = 0;
+  const marker = pStr(p, 'Marker');
+  if (marker !== undefined) {
+    const m = decodeMarker(marker);
+    if (m.offset < total && keyAt(m.offset) === m.key) start = m.offset;
+    else {
+      start = Math.min(m.offset, total);
+      for (let i = 0; i < total; i++) {
+        if (keyAt(i) === m.key) {
+          start = i;
+          break;
+        }
+      }
+    }
+  }
+  const end = Math.min(total, start + max);
+  if (end < total) return { start, end, IsTruncated: true, Marker: encodeMarker(end, keyAt(end)) };
+  return { start, end, IsTruncated: false };
+}
+
 function tagList(tags: Record<string, string>): { Key: string; Value: string }[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
@@ -472,7 +499,9 @@ function buildCredentialReport(ctx: SimContext, account: SimAccount): string {
         userArn(ctx, account.id, u),
         csvDate(u.createdAt),
         String(pw),
-        pw ? (u.passwordLastUsed ? csvDate(u.passwordLastUsed) : 'N/A') : 'N/A',
+        // a date once used (even if the password was removed since), `no_information` for a
+        // password never used, N/A for no password
+        u.passwordLastUsed ? csvDate(u.passwordLastUsed) : pw ? 'no_information' : 'N/A',
         pw ? csvDate(u.loginProfile!.createdAt) : 'N/A',
         'N/A',
         String(u.mfaDevices.length > 0),
@@ -563,7 +592,7 @@ const ops: Record<string, ActionHandler> = {
       serviceCredentials: [],
     };
     a.users.push(u);
-    ctx.index.invalidate();
+    ctx.index.userAdded(a.id, u);
     return { User: userShape(ctx, a.id, u, true) };
   },
 
@@ -590,8 +619,9 @@ const ops: Record<string, ActionHandler> = {
                       ? 'must delete policies first'
                       : undefined;
     if (blocker) throw new SimError('DeleteConflict', `Cannot delete entity, ${blocker}.`, 409);
-    a.users.splice(a.users.indexOf(u), 1);
-    ctx.index.invalidate();
+    const at = ctx.index.userPosition(a.id, u.name);
+    a.users.splice(a.users[at] === u ? at : a.users.indexOf(u), 1);
+    ctx.index.userRemoved(a.id, u);
     return undefined;
   },
 
@@ -725,9 +755,8 @@ const ops: Record<string, ActionHandler> = {
           ? null
           : new Date(nowMs + days * 86400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       alias,
-      serviceUserName: userNameStyle
-        ? `${u.name}-at-${a.id}${mine.length > 0 ? `-${mine.length}` : ''}`
-        : null,
+      // CodeCommit / Keyspaces name the credential's user the way API keys name their alias.
+      serviceUserName: userNameStyle ? alias : null,
     };
     u.serviceCredentials.push(c);
     req.trail = {
@@ -804,7 +833,7 @@ const ops: Record<string, ActionHandler> = {
       lastUsedRegion: null,
     };
     u.accessKeys.push(key);
-    ctx.index.invalidate();
+    ctx.index.keyAdded(a, u, key);
     req.trail = {
       responseElements: {
         accessKey: { userName: u.name, accessKeyId: key.id, status: key.status, createDate: key.createdAt },
@@ -846,7 +875,7 @@ const ops: Record<string, ActionHandler> = {
     const i = u.accessKeys.findIndex((x) => x.id === id);
     if (i < 0) throw new SimError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`, 404);
     u.accessKeys.splice(i, 1);
-    ctx.index.invalidate();
+    ctx.index.keyRemoved(id);
     return undefined;
   },
 
@@ -1159,154 +1188,175 @@ const ops: Record<string, ActionHandler> = {
       }
     }
     const want = (f: string) => filters.length === 0 || filters.includes(f);
-    type Item = { kind: 'U' | 'G' | 'R' | 'P'; key: string; render: () => Record<string, unknown> };
-    const items: Item[] = [];
-    if (want('User')) {
-      for (const u of a.users) {
-        items.push({
-          kind: 'U',
-          key: `U:${u.name}`,
-          render: () => {
-            const out: Record<string, unknown> = {
-              Path: u.path,
-              UserName: u.name,
-              UserId: u.id,
-              Arn: userArn(ctx, a.id, u),
-              CreateDate: u.createdAt,
-              UserPolicyList: Object.entries(u.inlinePolicies).map(([PolicyName, d]) => ({
-                PolicyName,
-                PolicyDocument: encodeDocument(d),
-              })),
-              GroupList: u.groups,
-              AttachedManagedPolicies: attachedShape(u.managedPolicies),
-            };
-            if (u.permissionsBoundary) {
-              out.PermissionsBoundary = {
-                PermissionsBoundaryType: 'PermissionsBoundaryPolicy',
-                PermissionsBoundaryArn: u.permissionsBoundary,
-              };
-            }
-            out.Tags = tagList(u.tags);
-            return out;
-          },
-        });
-      }
-    }
-    if (want('Group')) {
-      for (const g of a.groups) {
-        items.push({
-          kind: 'G',
-          key: `G:${g.name}`,
-          render: () => ({
-            ...groupShape(ctx, a.id, g),
-            GroupPolicyList: Object.entries(g.inlinePolicies).map(([PolicyName, d]) => ({
-              PolicyName,
-              PolicyDocument: encodeDocument(d),
-            })),
-            AttachedManagedPolicies: attachedShape(g.managedPolicies),
-          }),
-        });
-      }
-    }
-    if (want('Role')) {
-      for (const r of a.roles) {
-        items.push({
-          kind: 'R',
-          key: `R:${r.name}`,
-          render: () => {
-            const out: Record<string, unknown> = {
-              Path: r.path,
-              RoleName: r.name,
-              RoleId: r.id,
-              Arn: roleArn(ctx, a.id, r),
-              CreateDate: r.createdAt,
-              AssumeRolePolicyDocument: encodeDocument(trustPolicy(ctx, r)),
-              InstanceProfileList: [],
-              RolePolicyList: Object.entries(r.inlinePolicies).map(([PolicyName, d]) => ({
-                PolicyName,
-                PolicyDocument: encodeDocument(d),
-              })),
-              AttachedManagedPolicies: attachedShape(r.managedPolicies),
-            };
-            if (r.permissionsBoundary) {
-              out.PermissionsBoundary = {
-                PermissionsBoundaryType: 'PermissionsBoundaryPolicy',
-                PermissionsBoundaryArn: r.permissionsBoundary,
-              };
-            }
-            out.Tags = tagList(r.tags);
-            out.RoleLastUsed = {};
-            return out;
-          },
-        });
-      }
-    }
-    const attachments = new Map<string, number>();
-    const boundaries = new Map<string, number>();
-    const countArn = (m: Map<string, number>, x: string) => m.set(x, (m.get(x) ?? 0) + 1);
-    if (want('LocalManagedPolicy') || want('AWSManagedPolicy')) {
-      for (const e of [...a.users, ...a.groups, ...a.roles])
-        for (const x of e.managedPolicies) countArn(attachments, x);
-      for (const e of [...a.users, ...a.roles])
-        if (e.permissionsBoundary) countArn(boundaries, e.permissionsBoundary);
-    }
-    const policyItem = (
+    // The answer is a virtual list: users, groups, roles, local policies, AWS policies in use.
+    // Only the page's items are rendered; attachment counts are computed only if a page needs them.
+    let counts:
+      | { attachments: Map<string, number>; boundaries: Map<string, number>; aws: string[] }
+      | undefined;
+    const policyCounts = () => {
+      if (counts) return counts;
+      const attachments = new Map<string, number>();
+      const boundaries = new Map<string, number>();
+      const add = (m: Map<string, number>, x: string) => m.set(x, (m.get(x) ?? 0) + 1);
+      for (const e of [a.users, a.groups, a.roles])
+        for (const x of e) for (const arn of x.managedPolicies) add(attachments, arn);
+      for (const e of [a.users, a.roles])
+        for (const x of e) if (x.permissionsBoundary) add(boundaries, x.permissionsBoundary);
+      const aws = [...new Set([...attachments.keys(), ...boundaries.keys()])].filter(isAwsManaged).sort();
+      counts = { attachments, boundaries, aws };
+      return counts;
+    };
+    const renderPolicy = (
       arn: string,
       id: string,
       created: string,
       doc: PolicyDocument,
       description: string | null,
-    ): Item => ({
-      kind: 'P',
-      key: `P:${arn}`,
-      render: () => {
-        const out: Record<string, unknown> = {
-          PolicyName: policyName(arn),
-          PolicyId: id,
-          Arn: arn,
-          Path: policyPath(arn),
-          DefaultVersionId: 'v1',
-          AttachmentCount: attachments.get(arn) ?? 0,
-          PermissionsBoundaryUsageCount: boundaries.get(arn) ?? 0,
-          IsAttachable: true,
-        };
-        if (description) out.Description = description;
-        out.CreateDate = created;
-        out.UpdateDate = created;
-        out.PolicyVersionList = [
-          { Document: encodeDocument(doc), VersionId: 'v1', IsDefaultVersion: true, CreateDate: created },
-        ];
-        return out;
-      },
-    });
+    ) => {
+      const c = policyCounts();
+      const out: Record<string, unknown> = {
+        PolicyName: policyName(arn),
+        PolicyId: id,
+        Arn: arn,
+        Path: policyPath(arn),
+        DefaultVersionId: 'v1',
+        AttachmentCount: c.attachments.get(arn) ?? 0,
+        PermissionsBoundaryUsageCount: c.boundaries.get(arn) ?? 0,
+        IsAttachable: true,
+      };
+      if (description) out.Description = description;
+      out.CreateDate = created;
+      out.UpdateDate = created;
+      out.PolicyVersionList = [
+        { Document: encodeDocument(doc), VersionId: 'v1', IsDefaultVersion: true, CreateDate: created },
+      ];
+      return out;
+    };
+    const boundary = (arn: string | null) =>
+      arn ? { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: arn } : undefined;
+    const inline = (m: Record<string, PolicyDocument>) =>
+      Object.entries(m).map(([PolicyName, d]) => ({ PolicyName, PolicyDocument: encodeDocument(d) }));
+    type Segment = {
+      list: 'UserDetailList' | 'GroupDetailList' | 'RoleDetailList' | 'Policies';
+      count: () => number;
+      key: (i: number) => string;
+      render: (i: number) => Record<string, unknown>;
+    };
+    const segments: Segment[] = [];
+    if (want('User')) {
+      segments.push({
+        list: 'UserDetailList',
+        count: () => a.users.length,
+        key: (i) => `U:${a.users[i]!.name}`,
+        render: (i) => {
+          const u = a.users[i]!;
+          return {
+            Path: u.path,
+            UserName: u.name,
+            UserId: u.id,
+            Arn: userArn(ctx, a.id, u),
+            CreateDate: u.createdAt,
+            UserPolicyList: inline(u.inlinePolicies),
+            GroupList: u.groups,
+            AttachedManagedPolicies: attachedShape(u.managedPolicies),
+            PermissionsBoundary: boundary(u.permissionsBoundary),
+            Tags: tagList(u.tags),
+          };
+        },
+      });
+    }
+    if (want('Group')) {
+      segments.push({
+        list: 'GroupDetailList',
+        count: () => a.groups.length,
+        key: (i) => `G:${a.groups[i]!.name}`,
+        render: (i) => {
+          const g = a.groups[i]!;
+          return {
+            ...groupShape(ctx, a.id, g),
+            GroupPolicyList: inline(g.inlinePolicies),
+            AttachedManagedPolicies: attachedShape(g.managedPolicies),
+          };
+        },
+      });
+    }
+    if (want('Role')) {
+      segments.push({
+        list: 'RoleDetailList',
+        count: () => a.roles.length,
+        key: (i) => `R:${a.roles[i]!.name}`,
+        render: (i) => {
+          const r = a.roles[i]!;
+          return {
+            Path: r.path,
+            RoleName: r.name,
+            RoleId: r.id,
+            Arn: roleArn(ctx, a.id, r),
+            CreateDate: r.createdAt,
+            AssumeRolePolicyDocument: encodeDocument(trustPolicy(ctx, r)),
+            InstanceProfileList: [],
+            RolePolicyList: inline(r.inlinePolicies),
+            AttachedManagedPolicies: attachedShape(r.managedPolicies),
+            PermissionsBoundary: boundary(r.permissionsBoundary),
+            Tags: tagList(r.tags),
+            RoleLastUsed: {},
+          };
+        },
+      });
+    }
     if (want('LocalManagedPolicy')) {
-      for (const p of a.policies) {
-        items.push(policyItem(localPolicyArn(ctx, a.id, p), p.id, p.createdAt, p.document, p.description));
-      }
+      segments.push({
+        list: 'Policies',
+        count: () => a.policies.length,
+        key: (i) => `P:${localPolicyArn(ctx, a.id, a.policies[i]!)}`,
+        render: (i) => {
+          const p = a.policies[i]!;
+          return renderPolicy(localPolicyArn(ctx, a.id, p), p.id, p.createdAt, p.document, p.description);
+        },
+      });
     }
     if (want('AWSManagedPolicy')) {
-      const used = [...new Set([...attachments.keys(), ...boundaries.keys()])].filter(isAwsManaged).sort();
-      for (const arn of used) {
-        items.push(
-          policyItem(
+      segments.push({
+        list: 'Policies',
+        count: () => policyCounts().aws.length,
+        key: (i) => `P:${policyCounts().aws[i]!}`,
+        render: (i) => {
+          const arn = policyCounts().aws[i]!;
+          return renderPolicy(
             arn,
             awsPolicyId(arn),
             '2015-02-06T18:40:00Z',
             managedPolicyDocument(ctx, a, arn)!,
             null,
-          ),
-        );
-      }
+          );
+        },
+      });
     }
-    const pg = page(items, req.params, (i) => i.key);
-    const out: Record<string, unknown> = {
-      UserDetailList: [] as unknown[],
-      GroupDetailList: [] as unknown[],
-      RoleDetailList: [] as unknown[],
-      Policies: [] as unknown[],
+    const sizes = segments.map((g) => g.count());
+    const total = sizes.reduce((x, y) => x + y, 0);
+    const locate = (i: number): [Segment, number] => {
+      let j = 0;
+      while (i >= sizes[j]!) i -= sizes[j++]!;
+      return [segments[j]!, i];
     };
-    const lists = { U: 'UserDetailList', G: 'GroupDetailList', R: 'RoleDetailList', P: 'Policies' } as const;
-    for (const it of pg.items) (out[lists[it.kind]] as unknown[]).push(it.render());
+    const pg = virtualPage(
+      total,
+      (i) => {
+        const [seg, k] = locate(i);
+        return seg.key(k);
+      },
+      req.params,
+    );
+    const out: Record<string, unknown[] | boolean | string> = {
+      UserDetailList: [],
+      GroupDetailList: [],
+      RoleDetailList: [],
+      Policies: [],
+    };
+    for (let i = pg.start; i < pg.end; i++) {
+      const [seg, k] = locate(i);
+      (out[seg.list] as unknown[]).push(seg.render(k));
+    }
     out.IsTruncated = pg.IsTruncated;
     if (pg.Marker) out.Marker = pg.Marker;
     return out;
@@ -1562,6 +1612,7 @@ export const iam: ServiceModule = {
   protocol: 'query',
   xmlNamespace: NS,
   throttlingCode: 'Throttling',
+  global: true,
   eventSource: 'iam.amazonaws.com',
   actions: ops,
   management: (action) => (READ_PREFIXES.some((p) => action.startsWith(p)) ? undefined : { readOnly: false }),

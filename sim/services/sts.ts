@@ -59,7 +59,7 @@ const ops: Record<string, ActionHandler> = {
     const session: SimSession = {
       accessKeyId: makeAccessKeyId('ASIA', account.id, () => ctx.ids.int()),
       secretAccessKey: ctx.ids.secret(40),
-      sessionToken: `IQoJb3JpZ2luX2Vj${ctx.ids.secret(300)}`,
+      sessionToken: ctx.ids.secret(300),
       account: account.id,
       roleName: role.name,
       roleArn: arn,

@@ -175,8 +175,9 @@ export class AwsContext {
     const durationSeconds = opts.durationSeconds ?? 3600;
     const sts = this.sts();
     let cached: AwsCredentialIdentity | undefined;
-    const assume = async (): Promise<AwsCredentialIdentity> => {
-      if (cached?.expiration && cached.expiration.getTime() - Date.now() > 5 * 60_000) return cached;
+    let inFlight: Promise<AwsCredentialIdentity> | undefined;
+    const fetchCredentials = async (): Promise<AwsCredentialIdentity> => {
+      const requestedAt = Date.now();
       const out = await sts.send(
         new AssumeRoleCommand({
           RoleArn: roleArn,
@@ -188,13 +189,31 @@ export class AwsContext {
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey)
         throw new Error(`AssumeRole ${roleArn} returned no credentials`);
-      cached = {
+      // Expiry on the local clock (from the granted duration), so a skewed server clock cannot
+      // make fresh credentials look expired and trigger an AssumeRole per request.
+      return {
         accessKeyId: c.AccessKeyId,
         secretAccessKey: c.SecretAccessKey,
         sessionToken: c.SessionToken,
-        expiration: c.Expiration,
+        expiration: new Date(requestedAt + durationSeconds * 1000),
       };
-      return cached;
+    };
+    const assume = (): Promise<AwsCredentialIdentity> => {
+      if (cached?.expiration && cached.expiration.getTime() - Date.now() > 5 * 60_000) {
+        return Promise.resolve(cached);
+      }
+      inFlight ??= fetchCredentials().then(
+        (creds) => {
+          cached = creds;
+          inFlight = undefined;
+          return creds;
+        },
+        (err: unknown) => {
+          inFlight = undefined;
+          throw err;
+        },
+      );
+      return inFlight;
     };
     await assume();
     return new AwsContext({

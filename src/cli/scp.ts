@@ -3,10 +3,9 @@
  * and where in an organization each control is in force. Flags and rendering only: the catalog
  * lives in src/policy/scps.ts, the organization walk and its verdicts in src/policy/check.ts.
  */
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { fromIni } from '@aws-sdk/credential-providers';
 import { Command } from 'commander';
-import { AwsFailure, describeError, UsageError } from '../errors';
+import { createAws, describeAwsError, resolveRegion } from '../aws';
+import { AwsFailure, UsageError } from '../errors';
 import {
   type AccountVerdict,
   type CollectResult,
@@ -194,6 +193,7 @@ interface CheckOptions extends CommonOptions {
   controls?: string;
   maxAgeDays?: string;
   failOn?: string;
+  concurrency?: string;
 }
 
 type CheckResult = ScpCheckReport & {
@@ -201,19 +201,6 @@ type CheckResult = ScpCheckReport & {
   apiCalls: CollectResult['apiCalls'];
   errors: CollectResult['errors'];
 };
-
-/**
- * Organizations client for `scp check`. A minimal local factory: the shared client layer
- * (src/aws) is being built on another branch; switch to it when it lands on main.
- */
-function organizationsClient(aws: CommandContext['aws']): OrganizationsClient {
-  return new OrganizationsClient({
-    region: aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    maxAttempts: 5,
-    ...(aws.endpointUrl ? { endpoint: aws.endpointUrl } : {}),
-    ...(aws.profile ? { credentials: fromIni({ profile: aws.profile }) } : {}),
-  });
-}
 
 function checkCommand(run: RunAction): Command {
   const cmd = addCommonOptions(
@@ -249,19 +236,22 @@ function checkCommand(run: RunAction): Command {
             ].map((n) => scpByName(catalog, n));
       if (controls.length === 0) throw new UsageError('--controls names no control');
       const maxAgeDays = parseIntFlag('--max-age-days', opts.maxAgeDays, 1, 36600);
+      const concurrency = parseIntFlag('--concurrency', opts.concurrency, 1, 16) ?? 4;
 
       ctx.log('reading the organization…');
       let collected: CollectResult;
       try {
-        collected = await collectOrganization(organizationsClient(ctx.aws));
+        const region = await resolveRegion({ region: ctx.aws.region, profile: ctx.aws.profile });
+        const aws = createAws({ profile: ctx.aws.profile, region, endpointUrl: ctx.aws.endpointUrl });
+        collected = await collectOrganization(aws.organizations(), { concurrency });
       } catch (err) {
         const name = (err as { name?: string }).name;
         if (name === 'AWSOrganizationsNotInUseException') {
           throw new AwsFailure('this account is not a member of an organization: no SCP can apply to it');
         }
-        throw new AwsFailure(`cannot read the organization: ${describeError(err)}`);
+        throw new AwsFailure(`cannot read the organization: ${describeAwsError(err)}`);
       }
-      const report = checkOrganization(collected.snapshot, controls, { maxAgeDays });
+      const report = checkOrganization(collected.snapshot, controls, { maxAgeDays }, catalog);
       const result: CheckResult = {
         generatedAt: new Date().toISOString(),
         ...report,
@@ -306,7 +296,7 @@ function pathOf(a: AccountVerdict): string {
     .join('/');
 }
 
-/** One line per control that is not in force, or that blocks legitimate requests. */
+/** One line per control that is partial, unknown or missing for a reason, and per collateral block. */
 function details(r: CheckResult): string[] {
   const lines: string[] = [];
   for (const a of r.accounts) {
@@ -319,16 +309,16 @@ function details(r: CheckResult): string[] {
     for (const v of a.controls) {
       if (v.status === 'partial') {
         lines.push(`${a.accountId} ${v.control}: PARTIAL, lets through: ${v.notDenied.join('; ')}`);
-      } else if (v.status === 'missing') {
-        lines.push(`${a.accountId} ${v.control}: MISSING${v.reason ? ` (${v.reason})` : ''}`);
+      } else if (v.status === 'missing' && v.reason) {
+        lines.push(`${a.accountId} ${v.control}: MISSING (${v.reason})`);
       } else if (v.status === 'unknown') {
         lines.push(`${a.accountId} ${v.control}: UNKNOWN: ${v.reason ?? 'not evaluated'}`);
+      } else if (v.status === 'in-force' && v.implicitOnly) {
+        lines.push(`${a.accountId} ${v.control}: in force only because ${v.deniedBy.join(', ')}`);
       }
-      if (v.blocksLegitimate.length > 0) {
-        lines.push(
-          `${a.accountId} ${v.control}: also blocks ${v.blocksLegitimate.map((b) => `${b.request} (${b.by})`).join('; ')}`,
-        );
-      }
+    }
+    for (const b of a.blocksLegitimate) {
+      lines.push(`${a.accountId} also blocks legitimate use: ${b.request} (${b.by})`);
     }
   }
   return lines;

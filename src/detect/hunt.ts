@@ -3,7 +3,15 @@
  * read in chunks, decompressed on the fly (`.gz` or gzip magic), split into records without
  * building the whole file in memory, and each record is matched once against the compiled rules.
  */
-import { closeSync, createReadStream, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { type CloudTrailRecord, isBearerTokenCall, principalOf } from './knowledge';
@@ -55,7 +63,11 @@ const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 /** Expands files and directories (recursively, sorted) into the log files to read. */
 export function listLogFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = (dir: string) => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return; // a symlink loop, or a directory given twice
+    seen.add(real);
     let entries: string[];
     try {
       entries = readdirSync(dir).sort();

@@ -51,15 +51,26 @@ export type Predicate = (event: unknown) => boolean;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Every leaf under a value: arrays are flattened, objects (not leaves) are skipped. */
-function leavesOf(value: unknown, out: Leaf[]): Leaf[] {
+/**
+ * True when some leaf of a field value satisfies `pred`: a leaf is the value itself, or any element
+ * of an array (nested arrays flattened). Objects are not leaves. No allocation on the hot path.
+ */
+function anyLeaf(value: unknown, pred: (v: Leaf) => boolean): boolean {
   if (Array.isArray(value)) {
-    for (const v of value) leavesOf(v, out);
-  } else if (value === null || typeof value !== 'object') {
-    out.push(value as Leaf);
+    for (const x of value) {
+      if (Array.isArray(x)) {
+        if (anyLeaf(x, pred)) return true;
+      } else if ((x === null || typeof x !== 'object') && pred(x as Leaf)) return true;
+    }
+    return false;
   }
-  return out;
+  if (value === undefined || (value !== null && typeof value === 'object')) return false;
+  return pred(value as Leaf);
 }
+
+const always = () => true;
+/** True when the field has at least one leaf value. */
+const hasLeaf = (value: unknown) => anyLeaf(value, always);
 
 function describe(v: unknown): string {
   const s = JSON.stringify(v);
@@ -292,16 +303,18 @@ function compileExclusion(path: string, arg: unknown): LeafTest {
   );
 }
 
-/** A compiled leaf matcher list: given the leaves of the field (empty when absent/not a leaf). */
-type FieldTest = (leaves: readonly Leaf[]) => boolean;
+/** A compiled leaf matcher list, given the raw field value (undefined when absent). */
+type FieldTest = (value: unknown) => boolean;
 
 function compileMatcher(path: string, m: unknown): FieldTest {
   if (m === null || typeof m === 'string' || typeof m === 'boolean') {
-    return (leaves) => leaves.includes(m);
+    const eq = (v: Leaf) => v === m;
+    return (value) => value === m || (Array.isArray(value) && anyLeaf(value, eq));
   }
   if (typeof m === 'number') {
     if (!Number.isFinite(m)) throw new PatternError(path, `${describe(m)} is not a valid number`);
-    return (leaves) => leaves.includes(m);
+    const eq = (v: Leaf) => v === m;
+    return (value) => value === m || (Array.isArray(value) && anyLeaf(value, eq));
   }
   if (Array.isArray(m))
     throw new PatternError(path, 'a matcher cannot be an array (nest values directly in the list)');
@@ -313,10 +326,8 @@ function compileMatcher(path: string, m: unknown): FieldTest {
   const op = keys[0] as string;
   const arg = m[op];
   const anyString = (t: (s: string) => boolean): FieldTest => {
-    return (leaves) => {
-      for (const v of leaves) if (typeof v === 'string' && t(v)) return true;
-      return false;
-    };
+    const pred = (v: Leaf) => typeof v === 'string' && t(v);
+    return (value) => (typeof value === 'string' ? t(value) : Array.isArray(value) && anyLeaf(value, pred));
   };
   switch (op) {
     case 'prefix':
@@ -337,22 +348,18 @@ function compileMatcher(path: string, m: unknown): FieldTest {
     }
     case 'numeric': {
       const t = compileNumeric(path, arg);
-      return (leaves) => {
-        for (const v of leaves) if (typeof v === 'number' && t(v)) return true;
-        return false;
-      };
+      const pred = (v: Leaf) => typeof v === 'number' && t(v);
+      return (value) => anyLeaf(value, pred);
     }
     case 'exists': {
       if (typeof arg !== 'boolean')
         throw new PatternError(path, `exists must be true or false (got ${describe(arg)})`);
-      return arg ? (leaves) => leaves.length > 0 : (leaves) => leaves.length === 0;
+      return arg ? hasLeaf : (value) => !hasLeaf(value);
     }
     case 'anything-but': {
       const excluded = compileExclusion(path, arg);
-      return (leaves) => {
-        for (const v of leaves) if (!excluded(v)) return true;
-        return false;
-      };
+      const pred = (v: Leaf) => !excluded(v);
+      return (value) => anyLeaf(value, pred);
     }
     default:
       throw new PatternError(path, `unknown operator "${op}"`);
@@ -378,37 +385,18 @@ function compileLeaf(path: string, list: unknown[]): FieldTest {
     const set = new Set(list as string[]);
     if (set.size === 1) {
       const only = list[0] as string;
-      return (leaves) => {
-        for (const v of leaves) if (v === only) return true;
-        return false;
-      };
+      const eq = (v: Leaf) => v === only;
+      return (value) => value === only || (Array.isArray(value) && anyLeaf(value, eq));
     }
-    return (leaves) => {
-      for (const v of leaves) if (typeof v === 'string' && set.has(v)) return true;
-      return false;
-    };
+    const inSet = (v: Leaf) => typeof v === 'string' && set.has(v);
+    return (value) =>
+      typeof value === 'string' ? set.has(value) : Array.isArray(value) && anyLeaf(value, inSet);
   }
   if (tests.length === 1) return tests[0]!;
-  return (leaves) => {
-    for (const t of tests) if (t(leaves)) return true;
+  return (value) => {
+    for (const t of tests) if (t(value)) return true;
     return false;
   };
-}
-
-const NO_LEAVES: readonly Leaf[] = [];
-
-function leavesForField(value: unknown): readonly Leaf[] {
-  if (value === undefined) return NO_LEAVES;
-  if (
-    typeof value === 'string' ||
-    typeof value === 'number' ||
-    typeof value === 'boolean' ||
-    value === null
-  ) {
-    return [value];
-  }
-  if (Array.isArray(value)) return leavesOf(value, []);
-  return NO_LEAVES;
 }
 
 function compileObject(path: string, pattern: unknown): Predicate {
@@ -438,7 +426,7 @@ function compileObject(path: string, pattern: unknown): Predicate {
     for (const c of checks) {
       const v = obj[c.key];
       if (c.leaf) {
-        if (!c.leaf(leavesForField(v))) return false;
+        if (!c.leaf(v)) return false;
       } else if (!matchNested(c.nested!, v)) {
         return false;
       }

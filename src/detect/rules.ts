@@ -312,8 +312,21 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
   };
 }
 
-/** The pattern rules (not the stateful ones) that match one CloudTrail record or envelope. */
-export function evaluate(set: RuleSet, record: CloudTrailRecord): Rule[] {
+const compiledCache = new WeakMap<readonly Rule[], RuleSet>();
+
+/**
+ * The pattern rules (not the stateful ones) that match one CloudTrail record or EventBridge envelope.
+ * Takes a compiled rule set, or the rules themselves (compiled once per array and cached).
+ */
+export function evaluate(rules: RuleSet | readonly Rule[], record: CloudTrailRecord): Rule[] {
+  let set: RuleSet;
+  if (Array.isArray(rules)) {
+    const list = rules as readonly Rule[];
+    set = compiledCache.get(list) ?? compileRules(list);
+    compiledCache.set(list, set);
+  } else {
+    set = rules as RuleSet;
+  }
   const envelope = envelopeOf(record);
   const out: Rule[] = [];
   const candidates = set.bySource.get(envelope.source as string);

@@ -33,7 +33,7 @@ import {
   RECON_EVENTS,
 } from './knowledge';
 import type { EventPattern } from './pattern';
-import { deployOf, type RuleFile, type SampleRef } from './rules';
+import { deployOf, type Rule, type RuleFile, type SampleRef, validateRuleFile } from './rules';
 
 /** Keys older than this many days are "over the maximum age" (the SCP's 90-day limit). */
 export const MAX_KEY_AGE_DAYS = 90;
@@ -539,7 +539,7 @@ function perService(s: KeyBearingService): Draft[] {
     },
     {
       id: `BKS-006-${sid(s)}`,
-      title: `IAM access key or other long-lived credential added to a ${s.phantomUserPrefix}* phantom`,
+      title: `IAM access key or other long-lived credential added to a phantom user (${s.phantomUserPrefix}*)`,
       severity: 'HIGH',
       severityRationale:
         'The privilege-escalation path of §1: an access key on the phantom is a persistent credential with the whole managed policy, independent of the API key and not revoked with it.',
@@ -581,7 +581,7 @@ function perService(s: KeyBearingService): Draft[] {
     },
     {
       id: `BKS-007-${sid(s)}`,
-      title: `Console password set on a ${s.phantomUserPrefix}* phantom`,
+      title: `Console password set on a phantom user (${s.phantomUserPrefix}*)`,
       severity: 'HIGH',
       severityRationale:
         'A login profile turns the phantom into a console identity that outlives its key; phantoms never sign in.',
@@ -611,7 +611,7 @@ function perService(s: KeyBearingService): Draft[] {
     },
     {
       id: `BKS-008-${sid(s)}`,
-      title: `MFA device registered on a ${s.phantomUserPrefix}* phantom`,
+      title: `MFA device registered on a phantom user (${s.phantomUserPrefix}*)`,
       severity: 'MEDIUM',
       severityRationale:
         'An attacker-held MFA device makes a stolen console identity on the phantom durable; needs a password too, so below BKS-007.',
@@ -637,7 +637,7 @@ function perService(s: KeyBearingService): Draft[] {
     },
     {
       id: `BKS-009-${sid(s)}`,
-      title: `Permissions widened on a ${s.phantomUserPrefix}* phantom`,
+      title: `Permissions widened on a phantom user (${s.phantomUserPrefix}*)`,
       severity: 'HIGH',
       severityRationale:
         'Any policy, group or boundary change beyond the managed policy turns a leaked API key into a broader foothold.',
@@ -720,7 +720,7 @@ function perService(s: KeyBearingService): Draft[] {
     },
     {
       id: `BKS-016-${sid(s)}`,
-      title: `${s.phantomUserPrefix}* phantom calling a service outside its namespaces (pivot)`,
+      title: `Phantom user (${s.phantomUserPrefix}*) calling a service outside its namespaces (pivot)`,
       severity: 'HIGH',
       severityRationale:
         'A phantom exists only to hold an API key for its service; a call anywhere else (STS, IAM, EC2, S3, sign-in) means its credentials are used by a person or a tool exploring the account.',
@@ -1034,4 +1034,15 @@ export const ruleFileName = (id: string) => `${id}.json`;
 /** The JSON text of a rule file as written to detections/. */
 export function ruleFileText(rule: RuleFile): string {
   return `${JSON.stringify(rule, null, 2)}\n`;
+}
+
+/**
+ * The rule set without reading files (for the pipeline's Lambda bundle): the rules as built from
+ * `SERVICES`, validated, with samples left out. Same ids, patterns and settings as detections/.
+ */
+export function bundledRules(): Rule[] {
+  return buildRuleSet().map((file) => {
+    validateRuleFile(file, file.id);
+    return { ...file, samples: { match: [], noMatch: [] } };
+  });
 }

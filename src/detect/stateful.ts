@@ -149,6 +149,8 @@ interface Active {
   buckets: number;
 }
 
+const NO_MATCHES: StatefulMatch[] = [];
+
 const then = <T, U>(v: MaybePromise<T>, f: (t: T) => MaybePromise<U>): MaybePromise<U> =>
   v instanceof Promise ? v.then(f) : f(v);
 
@@ -187,10 +189,15 @@ export class StatefulEngine {
     record: CloudTrailRecord,
     envelope: Record<string, unknown> = envelopeOf(record),
   ): MaybePromise<StatefulMatch[]> {
+    let hits: Active[] | undefined;
+    for (const a of this.active) {
+      if (!a.compiled.test(envelope)) continue;
+      if (!hits) hits = [];
+      hits.push(a);
+    }
+    if (!hits) return NO_MATCHES;
     const t = typeof record.eventTime === 'string' ? Date.parse(record.eventTime) : Number.NaN;
-    if (Number.isNaN(t)) return [];
-    const hits = this.active.filter((a) => a.compiled.test(envelope));
-    if (hits.length === 0) return [];
+    if (Number.isNaN(t)) return NO_MATCHES;
     let advanced: MaybePromise<void>;
     if (t > this.clock) {
       this.clock = t;

@@ -32,7 +32,14 @@ import {
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { evaluatePolicies, type PolicyDocument, PolicyError } from './evaluate';
-import { renderRequests, resolveParams, type ScpEntry, type ScpParams, type ScpRequest } from './scps';
+import {
+  renderRequests,
+  renderScp,
+  resolveParams,
+  type ScpEntry,
+  type ScpParams,
+  type ScpRequest,
+} from './scps';
 
 // ---------------------------------------------------------------------------------------------
 // The organization as data
@@ -88,8 +95,6 @@ export interface ControlVerdict {
   implicitOnly: boolean;
   /** Must-deny requests that get through. */
   notDenied: string[];
-  /** Must-allow requests the SCPs block, and what blocks them. */
-  blocksLegitimate: { request: string; by: string }[];
   reason?: string;
 }
 
@@ -101,6 +106,12 @@ export interface AccountVerdict {
   /** Root to account: where the policies come from. */
   path: { id: string; name: string; type: TargetType; policies: string[] }[];
   controls: ControlVerdict[];
+  /**
+   * Legitimate requests (the controls' must-allow samples that no shipped control is meant to
+   * deny, such as CodeCommit credentials or deactivating a phantom's access key) that the SCPs
+   * block anyway, and what blocks them.
+   */
+  blocksLegitimate: { request: string; by: string }[];
 }
 
 export interface ScpCheckReport {
@@ -125,6 +136,8 @@ export function checkOrganization(
   snapshot: OrgSnapshot,
   controls: readonly ScpEntry[],
   params: ScpParams = {},
+  /** Every shipped control: a request one of them denies is never reported as collateral. */
+  reference: readonly ScpEntry[] = controls,
 ): ScpCheckReport {
   const disabledReason =
     snapshot.featureSet !== undefined && snapshot.featureSet !== 'ALL'
@@ -141,6 +154,18 @@ export function checkOrganization(
       mustAllow: renderRequests(entry, entry.mustAllow, own).map((r) => inPartition(r, snapshot.partition)),
     };
   });
+  const referencePolicies = reference.map((entry) =>
+    renderScp(entry, Object.fromEntries(Object.entries(params).filter(([k]) => k in entry.parameters))),
+  );
+  const legitimate: ScpRequest[] = [];
+  for (const c of prepared) {
+    for (const request of c.mustAllow) {
+      if (legitimate.some((r) => r.name === request.name)) continue;
+      if (referencePolicies.some((policy) => evaluatePolicies([policy], request).decision === 'Deny'))
+        continue;
+      legitimate.push(request);
+    }
+  }
 
   const accounts: AccountVerdict[] = [];
   const seen = new Set<string>();
@@ -168,6 +193,7 @@ export function checkOrganization(
         policies: (n.policyIds ?? []).map((id) => snapshot.policies[id]?.name ?? id),
       })),
       controls: [],
+      blocksLegitimate: [],
     };
     if (account.state !== undefined) verdict.state = account.state;
     const base = (control: string, status: ControlStatus, reason?: string): ControlVerdict => ({
@@ -176,7 +202,6 @@ export function checkOrganization(
       deniedBy: [],
       implicitOnly: false,
       notDenied: [],
-      blocksLegitimate: [],
       ...(reason ? { reason } : {}),
     });
     if (management) {
@@ -198,7 +223,18 @@ export function checkOrganization(
       verdict.controls = prepared.map((c) => base(c.entry.name, 'unknown', levels.error));
       return verdict;
     }
-    verdict.controls = prepared.map(({ entry, mustDeny, mustAllow }) => {
+    try {
+      for (const request of legitimate) {
+        const outcome = effectiveDecision(levels.levels, request);
+        if (outcome.decision !== 'allowed') {
+          verdict.blocksLegitimate.push({ request: request.name, by: outcome.description });
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof PolicyError)) throw err;
+      // The controls below come out unknown with the reason; nothing more to say here.
+    }
+    verdict.controls = prepared.map(({ entry, mustDeny }) => {
       try {
         const deniedBy = new Set<string>();
         const notDenied: string[] = [];
@@ -211,13 +247,6 @@ export function checkOrganization(
             for (const by of outcome.policies) deniedBy.add(by);
           }
         }
-        const blocksLegitimate: ControlVerdict['blocksLegitimate'] = [];
-        for (const request of mustAllow) {
-          const outcome = effectiveDecision(levels.levels, request);
-          if (outcome.decision !== 'allowed') {
-            blocksLegitimate.push({ request: request.name, by: outcome.description });
-          }
-        }
         const status: ControlStatus =
           notDenied.length === 0 ? 'in-force' : notDenied.length === mustDeny.length ? 'missing' : 'partial';
         return {
@@ -226,7 +255,6 @@ export function checkOrganization(
           deniedBy: [...deniedBy].sort(),
           implicitOnly: status === 'in-force' && explicit === 0,
           notDenied,
-          blocksLegitimate,
         };
       } catch (err) {
         if (err instanceof PolicyError) return base(entry.name, 'unknown', `cannot evaluate: ${err.message}`);

@@ -143,6 +143,9 @@ describe('bks hunt', () => {
     expect(err4.text()).toMatch(/--fail-on must be one of critical, high, medium, low, informational/);
     const err5 = capture();
     expect(await main(['hunt', dir, '--volume-threshold', 'x'], err5.stream)).toBe(2);
+    const err6 = capture();
+    expect(await main(['hunt', dir, '--rules', dir], err6.stream)).toBe(2);
+    expect(err6.text()).toMatch(/^bks: --rules: bad\.json: /);
   });
 });
 
@@ -177,5 +180,16 @@ describe('bks detections', () => {
         JSON.parse(readFileSync(join(defaultRulesDir(), name), 'utf8')),
       );
     }
+  });
+});
+
+describe('listLogFiles', () => {
+  it('survives a symlink loop and a directory given twice', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'bks-loop-'));
+    mkdirSync(join(dir, 'a'));
+    writeFileSync(join(dir, 'a', 'x.json'), '{}');
+    symlinkSync(dir, join(dir, 'a', 'back'));
+    expect(listLogFiles([dir, dir])).toEqual([join(dir, 'a', 'x.json')]);
   });
 });

@@ -126,3 +126,27 @@ describe('loadRules', () => {
     );
   });
 });
+
+describe('bundledRules', () => {
+  it('gives the pipeline the same rules without file I/O (samples left out)', async () => {
+    const { bundledRules } = await import('../../src/detect/ruleset');
+    const bundled = bundledRules();
+    expect(bundled.map((r) => r.id)).toEqual(rules.map((r) => r.id));
+    for (const [i, r] of bundled.entries()) {
+      expect(r.pattern).toEqual(rules[i]?.pattern);
+      expect(r.samples).toEqual({ match: [], noMatch: [] });
+    }
+    expect(compileRules(bundled).stateful.map((c) => c.rule.id)).toEqual(['BKS-017', 'BKS-018']);
+  });
+});
+
+describe('evaluate', () => {
+  it('takes the rules themselves as well as a compiled set, and EventBridge envelopes as well as records', () => {
+    const envelope = JSON.parse(
+      readFileSync(join(defaultRulesDir(), 'samples/eventbridge-envelope-example.json'), 'utf8'),
+    );
+    expect(evaluate(rules, envelope).map((r) => r.id)).toEqual(['BKS-001-BEDROCK']);
+    expect(evaluate(rules, envelope.detail).map((r) => r.id)).toEqual(['BKS-001-BEDROCK']);
+    expect(evaluate(set, envelope).map((r) => r.id)).toEqual(['BKS-001-BEDROCK']);
+  });
+});

@@ -5,12 +5,15 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatchImportFindingsCommand } from '@aws-sdk/client-securityhub';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateScenario } from '../../sim/generate';
 import { type SimHandle, startSim } from '../../sim/server';
 import { createAws } from '../../src/aws';
 import { main } from '../../src/cli/main';
-import { type AccountScan, collectAccount, type ScanUser } from '../../src/inventory';
+import { scanCommand } from '../../src/cli/scan';
+import { batchFindings, scanUserFinding } from '../../src/findings';
+import { type AccountScan, collectAccount, type ScanUser, scanInventory } from '../../src/inventory';
 import { SERVICES, selectServices } from '../../src/services';
 
 const DAY = 86_400_000;
@@ -332,6 +335,54 @@ describe('scan against bks-sim', () => {
     expect(big.calls).toBeLessThanOrEqual(small.calls + 2);
   });
 
+  it('org: one AssumeRole per member account (credentials reused even when the server clock is skewed), the management account with its own', async () => {
+    // The generator's clock (2026-11-20) is days behind the scanner's: the credentials' server-side
+    // Expiration looks past, yet must not trigger an AssumeRole per request.
+    const scenario = generateScenario({ accounts: 4, users: 20, seed: 9 });
+    const s = await sim(scenario);
+    const ctx = createAws({
+      region: 'us-east-1',
+      endpointUrl: s.url,
+      credentials: { accessKeyId: scenario.principals?.[0]?.accessKeyId ?? '', secretAccessKey: 'x' },
+    });
+    const r = await scanInventory(ctx, { services: SERVICES, org: true, accountConcurrency: 4 });
+    ctx.destroy();
+    expect(r.summary.accountsFailed).toBe(0);
+    expect(ctx.calls.get('sts:AssumeRole')).toBe(3);
+    expect(ctx.calls.get('iam:GetAccountAuthorizationDetails')).toBe(4);
+    expect(ctx.calls.get('iam:ListServiceSpecificCredentials')).toBe(8);
+    expect(ctx.calls.get('iam:GetCredentialReport')).toBe(4);
+    expect(ctx.calls.get('iam:ListAccessKeys')).toBe(0);
+  });
+
+  it('its ASFF findings import into Security Hub without failures, and a re-import upserts', async () => {
+    const s = await sim(accountScenario());
+    const { result } = await scan(s);
+    const ctx = aws(s);
+    const findings = result.users.map((u) =>
+      scanUserFinding(u, {
+        account: ACCOUNT,
+        region: 'us-east-1',
+        partition: 'aws',
+        generatedAt: new Date().toISOString(),
+      }),
+    );
+    for (let round = 0; round < 2; round++) {
+      for (const batch of batchFindings(findings)) {
+        const out = await ctx
+          .securityhub()
+          .send(new BatchImportFindingsCommand({ Findings: batch as never }));
+        expect(out.FailedFindings ?? []).toEqual([]);
+        expect(out.SuccessCount).toBe(batch.length);
+      }
+    }
+    ctx.destroy();
+    const stored = (await (await fetch(`${s.url}/_sim/findings`)).json()) as
+      | unknown[]
+      | { findings: unknown[] };
+    expect(Array.isArray(stored) ? stored.length : stored.findings.length).toBe(findings.length);
+  });
+
   it('GovCloud: ARNs and managed policies in aws-us-gov, IAM signed for us-gov-west-1', async () => {
     const s = await sim(accountScenario('aws-us-gov'));
     const { result } = await scan(s, { region: 'us-gov-east-1' });
@@ -408,6 +459,34 @@ describe('bks scan (CLI) against bks-sim', () => {
     expect(JSON.parse(only.out).accounts.map((a: AccountScan) => a.accountId)).toEqual([ids[1]]);
   });
 
+  it('--verbose logs one line per account on a non-TTY stderr; without it, nothing', async () => {
+    const scenario = generateScenario({ accounts: 3, users: 1, phantoms: 1, seed: 4 });
+    const s = await sim(scenario);
+    env(s, scenario.principals?.[0]?.accessKeyId ?? '');
+    const sink = () => {
+      const parts: string[] = [];
+      return {
+        parts,
+        stream: { write: (c: string) => parts.push(String(c)) } as unknown as NodeJS.WritableStream,
+      };
+    };
+    const out = sink();
+    const verbose = sink();
+    expect(
+      await scanCommand(
+        { org: true, endpointUrl: s.url, verbose: true, output: 'json' },
+        { stdout: out.stream, stderr: verbose.stream },
+      ),
+    ).toBe(0);
+    expect(verbose.parts.join('').match(/^\[\d\/3\] account \d{12}: \d+ users$/gm)?.length).toBe(3);
+    const quiet = sink();
+    await scanCommand(
+      { org: true, endpointUrl: s.url, output: 'json' },
+      { stdout: out.stream, stderr: quiet.stream },
+    );
+    expect(quiet.parts.join('')).toBe('');
+  });
+
   it('renders table, csv (formula-safe), markdown and asff without any secret', async () => {
     const s = await sim(accountScenario());
     const flags = env(s, 'AKIAIOSFODNN7EXAMPLE');
@@ -455,6 +534,21 @@ describe('bks scan (CLI) against bks-sim', () => {
     const asff = JSON.parse((await run([...flags, '-o', 'asff'])).out);
     expect(asff[0].ProductArn).toMatch(/^arn:aws-us-gov:securityhub:us-gov-west-1:/);
     expect(asff[0].Resources[0].Id).toMatch(/^arn:aws-us-gov:iam::/);
+  });
+
+  it('org mode where the organization cannot be listed: exit 3 with one line naming the error', async () => {
+    const scenario = generateScenario({ accounts: 2, users: 1, phantoms: 1, seed: 3 });
+    const s = await sim({
+      ...scenario,
+      faults: [{ action: 'organizations:ListAccounts', error: 'AccessDeniedException' }],
+    });
+    const flags = env(s, scenario.principals?.[0]?.accessKeyId ?? '');
+    const errs: string[] = [];
+    const code = await main(['scan', ...flags, '--org', '-o', 'json'], {
+      write: (c: string) => errs.push(c),
+    } as unknown as NodeJS.WritableStream);
+    expect(code).toBe(3);
+    expect(errs.join('')).toMatch(/^bks: scan failed: AccessDeniedException.*\n$/);
   });
 
   it('rejects bad flags with exit 2 and one line', async () => {

@@ -395,16 +395,34 @@ describe('scp check details', () => {
     // Replace FullAWSAccess on the OU by the allow list.
     const ou = snapshot.roots[0]!.children.find((c) => c.id === 'ou-sandbox-12345678')!;
     ou.policyIds = ['p-allow-compute-only'];
-    const report = checkOrganization(snapshot, [scp('deny-api-keys')]);
-    const verdict = report.accounts.find((a) => a.accountId === '222222222222')!.controls[0]!;
+    const report = checkOrganization(snapshot, [scp('deny-api-keys')], {}, controls);
+    const account = report.accounts.find((a) => a.accountId === '222222222222')!;
+    const verdict = account.controls[0]!;
     expect(verdict.status).toBe('in-force');
     expect(verdict.implicitOnly).toBe(true);
     expect(verdict.deniedBy).toEqual(['not allowed at OU ou-sandbox-12345678']);
-    expect(verdict.blocksLegitimate.map((b) => b.request)).toContain('CodeCommit Git credentials');
-    expect(verdict.blocksLegitimate.map((b) => b.request)).not.toContain(
+    expect(account.blocksLegitimate.map((b) => b.request)).toContain('CodeCommit Git credentials');
+    expect(account.blocksLegitimate.map((b) => b.request)).not.toContain(
       'SigV4 (non-bearer) Bedrock invocation',
     );
-    expect(verdict.blocksLegitimate[0]!.by).toBe('not allowed by the SCPs at OU ou-sandbox-12345678');
+    expect(account.blocksLegitimate[0]!.by).toBe('not allowed by the SCPs at OU ou-sandbox-12345678');
+  });
+
+  it('the five shipped SCPs together: every control in force, nothing legitimate blocked', () => {
+    const snapshot = org({
+      policies: Object.fromEntries(controls.map((c) => [`bks-${c.name}`, shipped(c.name)])),
+      rootPolicies: ['bks-deny-api-keys', 'bks-deny-long-term-api-keys'],
+      ous: [
+        {
+          id: 'ou-all-11111111',
+          policies: ['bks-api-key-max-age', 'bks-deny-phantom-users', 'bks-deny-phantom-escalation'],
+          accounts: [{ id: '222222222222' }],
+        },
+      ],
+    });
+    const account = checkOrganization(snapshot, controls, {}, controls).accounts[1]!;
+    expect(account.controls.map((c) => c.status)).toEqual(Array(5).fill('in-force'));
+    expect(account.blocksLegitimate).toEqual([]);
   });
 
   it('flags an SCP that blocks what responders need', () => {
@@ -416,8 +434,8 @@ describe('scp check details', () => {
       policies: { 'lock-phantoms': tooMuch },
       rootAccounts: [{ id: '222222222222', policies: ['lock-phantoms'] }],
     });
-    const verdict = checkOrganization(snapshot, [scp('deny-phantom-escalation')]).accounts[1]!.controls[0]!;
-    expect(verdict.blocksLegitimate).toContainEqual({
+    const account = checkOrganization(snapshot, [scp('deny-phantom-escalation')], {}, controls).accounts[1]!;
+    expect(account.blocksLegitimate).toContainEqual({
       request: 'deactivating a phantom access key',
       by: 'denied by lock-phantoms',
     });

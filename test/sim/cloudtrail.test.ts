@@ -11,11 +11,18 @@ import {
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
+  DeleteUserCommand,
   IAMClient,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRecord, cloudTrailDate, EventStore, scrubSecrets } from '../../sim/cloudtrail';
+import {
+  buildRecord,
+  cloudTrailDate,
+  cloudTrailErrorCode,
+  EventStore,
+  scrubSecrets,
+} from '../../sim/cloudtrail';
 import type { SimHandle } from '../../sim/server';
 import { startSim } from '../../sim/server';
 import { ACCT, ADMIN_KEY, scenario } from './fixtures';
@@ -224,6 +231,23 @@ describe('the sim records its own management events', () => {
   });
 });
 
+describe('failed calls are recorded as CloudTrail does', () => {
+  it('logs a refused DeleteUser with errorCode DeleteConflictException', async () => {
+    const iam = new IAMClient(clientConfig(sim, ADMIN_KEY, { maxAttempts: 1 }));
+    await failure(iam.send(new DeleteUserCommand({ UserName: 'ml-user' })));
+    const out = await east.send(
+      new LookupEventsCommand({
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'DeleteUser' }],
+      }),
+    );
+    const record = JSON.parse(out.Events![0]!.CloudTrailEvent!);
+    expect(record).toMatchObject({ errorCode: 'DeleteConflictException', responseElements: null });
+    expect(record.errorMessage).toBeTruthy();
+    expect(cloudTrailErrorCode('query', 'AccessDenied')).toBe('AccessDenied');
+    expect(cloudTrailErrorCode('rest-json', 'AccessDeniedException')).toBe('AccessDeniedException');
+  });
+});
+
 describe('record builder and index (units)', () => {
   it('drops every secret field at any depth', () => {
     expect(
@@ -279,7 +303,25 @@ describe('record builder and index (units)', () => {
       after: page.next,
     });
     expect(next.events[0]!.EventId).toBe('e49007');
-    // Appending keeps the index current.
+    // Recording a newer event is an append: the posting lists follow without a rebuild.
+    events.push(
+      buildRecord({
+        userIdentity: { type: 'IAMUser', userName: 'u7' },
+        eventSource: 's',
+        eventName: 'Newest',
+        region: 'us-west-2',
+        recipientAccountId: ACCT,
+        time: new Date(base + 200_000_000),
+        eventId: 'newest',
+      }),
+    );
+    store.sync(state);
+    const fresh = store.lookup(ACCT, 'us-west-2', {
+      attribute: { key: 'Username', value: 'u7' },
+      maxResults: 2,
+    });
+    expect(fresh.events.map((e) => e.EventId)).toEqual(['newest', 'e99007']);
+    // An older (back-dated) event is placed by time too.
     events.push(
       buildRecord({
         ...{ userIdentity: { type: 'IAMUser', userName: 'u7' } },

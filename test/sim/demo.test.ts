@@ -100,6 +100,28 @@ describe('demo.json', () => {
     expect(creds.some((c) => c.alias.includes('+1-at-'))).toBe(true);
   });
 
+  it('gives the leaked phantom a sibling key, so a revoke can spare it', () => {
+    const q7xk = users(PROD).find((u) => u.name === 'BedrockAPIKey-q7xk')!;
+    expect(q7xk.serviceCredentials.map((c) => [c.alias, sscStatus(c, sim.ctx.nowMs())])).toEqual([
+      [`BedrockAPIKey-q7xk-at-${PROD}`, 'Active'],
+      [`BedrockAPIKey-q7xk+1-at-${PROD}`, 'Active'],
+    ]);
+  });
+
+  it('uses obviously fake secrets', () => {
+    const secrets = [
+      ...demo.principals!.map((p) => p.secretAccessKey!),
+      ...state.accounts.flatMap((a) =>
+        a.users.flatMap((u) => [
+          ...u.accessKeys.map((k) => k.secret),
+          ...u.serviceCredentials.map((c) => c.secret),
+        ]),
+      ),
+    ];
+    expect(secrets.length).toBeGreaterThan(30);
+    for (const s of secrets) expect(s).toMatch(/EXAMPLE|^sim-/);
+  });
+
   it('has OrganizationAccountAccessRole in every member but the sandbox', () => {
     for (const a of state.accounts.slice(1)) {
       const has = a.roles.some(
@@ -115,10 +137,11 @@ describe('demo.json', () => {
     const phantomCreation = events
       .filter((e) => e.requestParameters?.userName === 'BedrockAPIKey-q7xk')
       .map((e) => e.eventName);
-    expect(phantomCreation.slice(0, 4)).toEqual([
+    expect(phantomCreation.slice(0, 5)).toEqual([
       'CreateUser',
       'AttachUserPolicy',
       'CreateServiceSpecificCredential',
+      'CreateServiceSpecificCredential', // the ML team's `+1` key, two days later
       'CreateAccessKey',
     ]);
     for (const n of ['ListFoundationModels', 'GetFoundationModelAvailability', 'PutUseCaseForModelAccess'])

@@ -2,7 +2,7 @@
  * Fixtures for the sim-services tests: key texts built from parts (never a key literal in the
  * repository) and a small scenario with bearer-key users, a role and a CloudTrail history.
  */
-import type { Scenario } from '../../sim/scenario';
+import { makeAccessKeyId, type Scenario } from '../../sim/scenario';
 
 export const ACCT = '111111111111';
 export const OTHER = '222222222222';
@@ -11,7 +11,14 @@ export const ADMIN_KEY = ['AKIA', 'SIMADMINTESTKEY1'].join('');
 export const SECRET_A = ['s3cr3t', 'Alpha', '0123456789abcdefghij'].join('');
 export const SECRET_B = ['s3cr3t', 'Bravo', '0123456789abcdefghij'].join('');
 export const SECRET_C = ['s3cr3t', 'Charlie', '0123456789abcdefgh'].join('');
-export const USER_KEY = ['AKIA', 'MLUSERSIGNINGKEY1'].join('');
+/** Access key ids whose account decodes offline (as real ones do). */
+export const USER_KEY = makeAccessKeyId('AKIA', '111111111111', counter(1));
+export const UNKNOWN_KEY = makeAccessKeyId('AKIA', '111111111111', counter(99));
+
+function counter(start: number): () => number {
+  let n = start;
+  return () => (n = (n * 1103515245 + 12345) >>> 0);
+}
 
 /** `ABSK` + base64(`alias:secret`). */
 export function longTermKey(alias: string, secret: string): string {

@@ -291,6 +291,30 @@ describe('service-specific credential lifecycle', () => {
   });
 });
 
+describe('CodeCommit-style credentials', () => {
+  it('carry a ServiceUserName and a password instead of an alias and a secret', async () => {
+    await withSim(baseScenario([{ name: 'dev' }]), async (sim) => {
+      const iam = new IAMClient(clientConfig(sim));
+      const make = () =>
+        iam.send(
+          new CreateServiceSpecificCredentialCommand({
+            UserName: 'dev',
+            ServiceName: 'codecommit.amazonaws.com',
+          }),
+        );
+      const first = (await make()).ServiceSpecificCredential!;
+      const second = (await make()).ServiceSpecificCredential!;
+      expect([first.ServiceUserName, second.ServiceUserName]).toEqual([
+        `dev-at-${ACCOUNT_A}`,
+        `dev+1-at-${ACCOUNT_A}`,
+      ]);
+      expect(first.ServicePassword).toBeTruthy();
+      expect(first.ServiceCredentialAlias).toBeUndefined();
+      expect(first.ServiceCredentialSecret).toBeUndefined();
+    });
+  });
+});
+
 describe('access keys', () => {
   it('create (account decodes from the id), limit 2, list, update, last used, delete, sign calls', async () => {
     await withSim(baseScenario([{ name: 'BedrockAPIKey-ab12' }]), async (sim) => {
@@ -337,6 +361,11 @@ describe('access keys', () => {
       await iam.send(
         new DeleteAccessKeyCommand({ UserName: 'BedrockAPIKey-ab12', AccessKeyId: k1.AccessKeyId }),
       );
+      // a deleted key stops working (it does not fall back to the default identity)
+      expect(await failure(asUser.send(new GetCallerIdentityCommand({})))).toMatchObject({
+        name: 'InvalidClientTokenId',
+        status: 403,
+      });
       expect(
         await failure(
           iam.send(
@@ -680,6 +709,7 @@ describe('credential report', () => {
         ],
       },
       { name: 'BedrockAPIKey-h42z', signingCertificates: 1 },
+      { name: 'carol', loginProfile: true },
     ];
     await withSim(baseScenario(users), async (sim) => {
       const iam = new IAMClient(clientConfig(sim));
@@ -711,7 +741,11 @@ describe('credential report', () => {
         '<root_account>',
         'alice',
         'BedrockAPIKey-h42z',
+        'carol',
       ]);
+      // a password never used reads no_information; no password reads N/A
+      expect(csv[4]!.split(',').slice(3, 5)).toEqual(['true', 'no_information']);
+      expect(csv[3]!.split(',').slice(3, 5)).toEqual(['false', 'N/A']);
       expect(csv[2]!.split(',')).toEqual([
         'alice',
         `arn:aws:iam::${ACCOUNT_A}:user/alice`,
@@ -778,6 +812,58 @@ describe('partitions', () => {
           PolicyArn: 'arn:aws-us-gov:iam::aws:policy/AmazonBedrockLimitedAccess',
         }),
       );
+    });
+  });
+});
+
+describe('callers that are not the target user', () => {
+  it('an assumed role must name the user; an IAM user defaults to itself; keys of other accounts are denied', async () => {
+    const s: Scenario = {
+      now: '2026-11-20T12:00:00Z',
+      principals: [
+        {
+          accessKeyId: 'AKIDROLE',
+          account: ACCOUNT_A,
+          arn: `arn:aws:sts::${ACCOUNT_A}:assumed-role/Audit/s1`,
+        },
+        { accessKeyId: 'AKIDOTHER', account: '222222222222', arn: 'arn:aws:iam::222222222222:user/x' },
+      ],
+      accounts: [
+        {
+          id: ACCOUNT_A,
+          roles: [{ name: 'Audit' }],
+          users: [
+            {
+              name: 'ml-dev',
+              accessKeys: [{ id: 'AKIAEXAMPLEMLDEV0001' }],
+              serviceCredentials: [{ service: BEDROCK }],
+            },
+          ],
+        },
+        { id: '222222222222' },
+      ],
+    };
+    await withSim(s, async (sim) => {
+      const role = new IAMClient(clientConfig(sim, 'AKIDROLE'));
+      expect(await failure(role.send(new ListServiceSpecificCredentialsCommand({})))).toMatchObject({
+        name: 'ValidationError',
+        status: 400,
+        message: 'Must specify userName when calling with non-User credentials',
+      });
+      expect(
+        (await role.send(new ListServiceSpecificCredentialsCommand({ AllUsers: true })))
+          .ServiceSpecificCredentials,
+      ).toHaveLength(1);
+      const self = new IAMClient(clientConfig(sim, 'AKIAEXAMPLEMLDEV0001'));
+      expect(
+        (await self.send(new ListServiceSpecificCredentialsCommand({}))).ServiceSpecificCredentials![0]!
+          .UserName,
+      ).toBe('ml-dev');
+      expect((await self.send(new GetUserCommand({}))).User!.UserName).toBe('ml-dev');
+      const other = new IAMClient(clientConfig(sim, 'AKIDOTHER'));
+      expect(
+        await failure(other.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: 'AKIAEXAMPLEMLDEV0001' }))),
+      ).toMatchObject({ name: 'AccessDenied', status: 403 });
     });
   });
 });

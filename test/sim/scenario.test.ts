@@ -165,3 +165,66 @@ describe('access key ids', () => {
     );
   });
 });
+
+describe('generated secrets', () => {
+  it('look fake on purpose', () => {
+    const s = loadScenario({
+      accounts: [
+        {
+          id: '111111111111',
+          users: [
+            { name: 'a', accessKeys: [{}], serviceCredentials: [{ service: 'bedrock.amazonaws.com' }] },
+          ],
+        },
+      ],
+    });
+    const u = s.accounts[0]!.users[0]!;
+    expect(u.accessKeys[0]!.secret).toMatch(/^simEXAMPLE[A-Za-z0-9+/]{30}$/);
+    expect(u.serviceCredentials[0]!.secret).toMatch(/^simEXAMPLE/);
+  });
+});
+
+describe('the state is the scenario form', () => {
+  it('loads again as a scenario and normalises to itself', () => {
+    const s = loadScenario({
+      now: '2026-11-20T12:00:00Z',
+      seed: 7,
+      partition: 'aws-cn',
+      faults: [{ action: 'iam:*', error: 'Throttling', probability: 0.1, where: { UserName: 'x' } }],
+      principals: [
+        { accessKeyId: 'AKIDP', account: '111111111111', arn: 'arn:aws-cn:iam::111111111111:user/p' },
+      ],
+      organization: { managementAccount: '111111111111' },
+      accounts: [
+        {
+          id: '111111111111',
+          alias: 'acme',
+          groups: [{ name: 'g', inlinePolicies: { p: { Version: '2012-10-17', Statement: [] } } }],
+          roles: [{ name: 'r', externalId: 'e', trustedAccounts: ['222222222222'] }],
+          policies: [{ name: 'deny', document: { Version: '2012-10-17', Statement: [] } }],
+          users: [
+            {
+              name: 'u',
+              groups: ['g'],
+              loginProfile: true,
+              mfaDevices: 1,
+              sshPublicKeys: 1,
+              signingCertificates: 1,
+              accessKeys: [
+                { lastUsedAt: '2026-11-01T00:00:00Z', lastUsedService: 'iam', lastUsedRegion: 'cn-north-1' },
+                {},
+              ],
+              serviceCredentials: [
+                { service: 'bedrock.amazonaws.com', expiresAt: '2027-01-01T00:00:00Z' },
+                { service: 'codecommit.amazonaws.com' },
+              ],
+            },
+          ],
+        },
+        { id: '222222222222' },
+      ],
+    });
+    const again = loadScenario(JSON.parse(JSON.stringify(s)));
+    expect(again).toEqual(s);
+  });
+});

@@ -73,6 +73,15 @@ describe('routing and wire shapes', () => {
       });
       expect(unknown.status).toBe(400);
       expect(unknown.text).toContain('<Code>InvalidAction</Code>');
+      expect(unknown.text).toContain('Could not find operation Frobnicate for version 2010-05-08');
+      // SigV4a: no region in the scope, the region set in a header
+      const v4a = await raw(sim, {
+        auth: 'AWS4-ECDSA-P256-SHA256 Credential=AKIDX/20261120/sts/aws4_request, SignedHeaders=host, Signature=00',
+        body: 'Action=GetCallerIdentity&Version=2011-06-15',
+        headers: { 'x-amz-region-set': '*' },
+      });
+      expect(v4a.status).toBe(200);
+      expect(v4a.text).toContain(`<Account>${ACCOUNT_A}</Account>`);
       const noAuth = await raw(sim, { body: 'Action=ListUsers' });
       expect(noAuth.status).toBe(403);
       expect(noAuth.text).toContain('MissingAuthenticationToken');
@@ -143,12 +152,17 @@ describe('rate limits', () => {
       const r = await raw(sim, { auth: SIGV4('AKIDA', 'iam'), body: 'Action=ListUsers&Version=2010-05-08' });
       expect(r.status).toBe(400);
       expect(r.text).toContain('<Code>Throttling</Code>');
-      // another account, and the same account in another region, have budgets of their own
+      // another account has a budget of its own
       await new IAMClient(clientConfig(sim, 'AKIDB', { maxAttempts: 1 })).send(new ListUsersCommand({}));
-      await new IAMClient(clientConfig(sim, 'AKIDA', { maxAttempts: 1, region: 'eu-west-1' })).send(
-        new ListUsersCommand({}),
-      );
-      expect(sim.stats().throttled).toEqual({ 'iam:ListUsers': 1 });
+      // IAM is global: signing for another region does not give another budget
+      expect(
+        await failure(
+          new IAMClient(clientConfig(sim, 'AKIDA', { maxAttempts: 1, region: 'eu-west-1' })).send(
+            new ListUsersCommand({}),
+          ),
+        ),
+      ).toMatchObject({ name: 'Throttling', status: 400 });
+      expect(sim.stats().throttled).toEqual({ 'iam:ListUsers': 2 });
     });
   });
 
