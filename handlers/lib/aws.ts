@@ -15,11 +15,13 @@ export function baseAws(): AwsContext {
 
 /** A context acting as the responder role in `account`. */
 export function responderAws(account: string): Promise<AwsContext> {
-  let ctx = perAccount.get(account);
+  const role = env('BKS_ROLE_NAME');
+  const key = `${role}|${account}`;
+  let ctx = perAccount.get(key);
   if (!ctx) {
-    ctx = baseAws().forAccount(account, { role: env('BKS_ROLE_NAME'), command: 'pipeline' });
-    ctx.catch(() => perAccount.delete(account));
-    perAccount.set(account, ctx);
+    ctx = baseAws().forAccount(account, { role, command: 'pipeline' });
+    ctx.catch(() => perAccount.delete(key));
+    perAccount.set(key, ctx);
   }
   return ctx;
 }
