@@ -25,6 +25,7 @@ export interface AwsOptions {
   endpointUrl?: string;
   /** Explicit credentials (tests, assumed roles); the standard chain otherwise. */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Retries; `maxAttempts` defaults to `AWS_MAX_ATTEMPTS`, then 8. */
   retry?: RetryOptions;
   /** Calls per second by `service:Operation` / `service:*`, merged over DEFAULT_RATE_LIMITS. */
   rateLimits?: RateLimits;
@@ -84,7 +85,12 @@ export class AwsContext {
     this.calls = options.calls ?? new CallCounter();
     this.limiter = options.limiter ?? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits });
     this.credentials = options.credentials ?? fromNodeProviderChain({ profile: options.profile });
-    this.retryStrategy = new JitterRetryStrategy(options.retry);
+    // `AWS_MAX_ATTEMPTS` (the SDKs' standard setting) applies when no explicit value is given.
+    const envAttempts = /^\d+$/.test(env.AWS_MAX_ATTEMPTS ?? '') ? Number(env.AWS_MAX_ATTEMPTS) : undefined;
+    this.retryStrategy = new JitterRetryStrategy({
+      ...options.retry,
+      maxAttempts: options.retry?.maxAttempts ?? (envAttempts && envAttempts > 0 ? envAttempts : undefined),
+    });
   }
 
   /** IAM's home region in this partition (`us-east-1`, `us-gov-west-1`, `cn-north-1`). */

@@ -18,7 +18,7 @@
  * - Region and partition: `aws`, `aws-us-gov`, `aws-cn` follow from the region; IAM is signed for
  *   the partition's home region (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
  * - Retries: capped exponential backoff with full jitter, no shared retry quota, `maxAttempts`
- *   (default 8) per call; client errors (AccessDenied, …) are not retried.
+ *   (option, else `AWS_MAX_ATTEMPTS`, else 8) per call; client errors (AccessDenied, …) are not retried.
  * - Rate limits: a token bucket per account + region + API (`cloudtrail:LookupEvents` 2/s,
  *   `securityhub:BatchImportFindings` 10/s by default; override with `rateLimits`), taken by every
  *   attempt inside the retry loop, before signing.

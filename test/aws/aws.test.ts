@@ -243,6 +243,22 @@ describe('client layer over HTTP', () => {
     deny = false;
   });
 
+  it('reads AWS_MAX_ATTEMPTS when no explicit maxAttempts is given', async () => {
+    throttle = 100;
+    const aws = createAws({
+      region: 'us-east-1',
+      endpointUrl: url,
+      credentials: creds,
+      retry: { baseDelayMs: 1 },
+      env: { AWS_MAX_ATTEMPTS: '4' },
+    });
+    await expect(aws.sts().send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
+      name: 'Throttling',
+    });
+    expect(aws.calls.get('sts:GetCallerIdentity')).toBe(4);
+    throttle = 0;
+  });
+
   it('gives up after maxAttempts under sustained throttling', async () => {
     throttle = 100;
     const aws = createAws({

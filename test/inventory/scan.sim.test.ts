@@ -459,7 +459,7 @@ describe('bks scan (CLI) against bks-sim', () => {
     expect(JSON.parse(only.out).accounts.map((a: AccountScan) => a.accountId)).toEqual([ids[1]]);
   });
 
-  it('--verbose logs one line per account on a non-TTY stderr; without it, nothing', async () => {
+  it('--verbose logs one line per account on a non-TTY stderr; a TTY gets a bar; otherwise nothing', async () => {
     const scenario = generateScenario({ accounts: 3, users: 1, phantoms: 1, seed: 4 });
     const s = await sim(scenario);
     env(s, scenario.principals?.[0]?.accessKeyId ?? '');
@@ -485,6 +485,13 @@ describe('bks scan (CLI) against bks-sim', () => {
       { stdout: out.stream, stderr: quiet.stream },
     );
     expect(quiet.parts.join('')).toBe('');
+    const tty = sink();
+    (tty.stream as unknown as { isTTY: boolean }).isTTY = true;
+    await scanCommand(
+      { org: true, endpointUrl: s.url, output: 'json' },
+      { stdout: out.stream, stderr: tty.stream },
+    );
+    expect(tty.parts.join('')).toMatch(/^\r\[#+\.*\] 1\/3 accounts.*\r\[#{30}\] 3\/3 accounts\n$/s);
   });
 
   it('renders table, csv (formula-safe), markdown and asff without any secret', async () => {
