@@ -1,0 +1,151 @@
+/**
+ * `bks revoke-key USER|KEY`: emergency containment, planned from fresh state and recorded so that
+ * `bks restore` can undo it. See src/response/revoke.ts for what is planned and why.
+ */
+import type { Command } from 'commander';
+import { createAws } from '../aws';
+import { UsageError } from '../errors';
+import type { Action } from '../response/act';
+import { DEFAULT_RECORD_DIR } from '../response/record';
+import { type RevokeRunResult, runRevoke } from '../response/revoke-run';
+import { parseRevokeTarget } from '../response/target';
+import { selectServices } from '../services';
+import {
+  addCommonOptions,
+  type CommandContext,
+  type CommonOptions,
+  EXIT,
+  emit,
+  makeContext,
+  renderJson,
+  renderTable,
+} from './common';
+import { resolveKeyArg } from './key-arg';
+import type { RunAction } from './main';
+import { type ChangeOptions, planGate } from './plan-gate';
+
+const SPEC = { formats: ['table', 'json'], aws: true } as const;
+export const REVOKE_SCHEMA = 'bks.revoke-key/v1';
+
+interface RevokeFlags extends CommonOptions, ChangeOptions {
+  allKeys?: boolean;
+  delete?: boolean;
+  force?: boolean;
+  service?: string;
+}
+
+export function statusStyle(status: Action['status'], ctx: CommandContext): string {
+  if (status === 'done') return ctx.style.green(status);
+  if (status === 'failed' || status === 'refused') return ctx.style.red(status);
+  if (status === 'not-run' || status === 'planned') return ctx.style.yellow(status);
+  return ctx.style.dim(status);
+}
+
+export function renderActions(actions: Action[], ctx: CommandContext): string {
+  return renderTable(
+    ['action', 'target', 'status', 'detail'],
+    actions.map((a) => [a.action, a.target, statusStyle(a.status, ctx), a.error ?? a.reason ?? '']),
+  );
+}
+
+export function outcomeLine(outcome: string, record: string | undefined): string {
+  const what: Record<string, string> = {
+    'nothing-to-do': 'nothing to change: already in the wanted state (no record written)',
+    'dry-run': 'dry run: nothing was changed',
+    declined: 'not confirmed: nothing was changed',
+    completed: 'done',
+    failed: 'some calls failed: see the record for what was done and what remains',
+  };
+  return `${what[outcome] ?? outcome}${record ? `\nrecord: ${record}` : ''}`;
+}
+
+function renderTableResult(r: RevokeRunResult, ctx: CommandContext): string {
+  const head = `revoke-key ${r.target} (${r.kind}, account ${r.accountId})${r.signer?.arn ? `\nsigner: ${r.signer.arn}` : ''}`;
+  return `${head}\n\n${renderActions(r.actions, ctx)}\n\n${outcomeLine(r.outcome, r.record)}`;
+}
+
+export async function revokeKeyCommand(
+  rawArg: string,
+  flags: RevokeFlags,
+  ctx: CommandContext,
+): Promise<number> {
+  const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
+  if (flags.dryRun && flags.yes) throw new UsageError('--dry-run and --yes contradict each other');
+  const target = parseRevokeTarget(arg);
+  let services: ReturnType<typeof selectServices> | undefined;
+  try {
+    services = flags.service ? selectServices(flags.service) : undefined;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (flags.service && target.kind !== 'user')
+    throw new UsageError('--service applies to a USER argument only (a key names its service)');
+  const aws = createAws({
+    profile: ctx.aws.profile,
+    region: ctx.aws.region,
+    endpointUrl: ctx.aws.endpointUrl,
+  });
+  try {
+    const result = await runRevoke(aws, target, {
+      allKeys: flags.allKeys,
+      delete: flags.delete,
+      force: flags.force,
+      services,
+      recordDir: flags.recordDir ?? DEFAULT_RECORD_DIR,
+      gate: planGate(
+        ctx,
+        flags,
+        flags.delete ? 'Apply this plan? Deletions cannot be undone.' : 'Apply this plan?',
+      ),
+    });
+    emit(
+      result,
+      {
+        table: renderTableResult,
+        json: (r) =>
+          renderJson(REVOKE_SCHEMA, {
+            target: r.target,
+            kind: r.kind,
+            accountId: r.accountId,
+            outcome: r.outcome,
+            ...(r.signer ? { signer: r.signer } : {}),
+            actions: r.actions,
+            record: r.record ?? null,
+          }),
+      },
+      ctx,
+    );
+    return result.outcome === 'failed' ? EXIT.FAILURE : EXIT.OK;
+  } finally {
+    aws.destroy();
+  }
+}
+
+export function register(program: Command, run: RunAction): void {
+  const cmd = program
+    .command('revoke-key')
+    .description(
+      'contain a leaked key: deactivate that credential (its sibling keeps working) and a phantom’s access keys; short-term keys: deny the signer’s sessions issued before now',
+    )
+    .argument(
+      '<USER|KEY>',
+      'an API key (long- or short-term; "-" reads it from stdin, out of the process list and shell history) or an IAM user name (= every key of that user, as with --all-keys)',
+    )
+    .option(
+      '--all-keys',
+      'every credential of the user, plus the inline deny policy bks-revoke-deny over the service namespaces',
+    )
+    .option('--delete', 'delete instead of deactivate (IRREVERSIBLE: restore cannot bring keys back)')
+    .option(
+      '--force',
+      'act on a non-phantom user, a key of another account, an SSO role or the caller itself',
+    )
+    .option('--service <id>', 'with a USER argument: bedrock, claude-platform or all (default all)')
+    .option('--dry-run', 'print the plan and stop')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--record-dir <dir>', 'where the JSON record goes', DEFAULT_RECORD_DIR);
+  addCommonOptions(cmd, SPEC);
+  cmd.action(
+    run(async (arg: string, flags: RevokeFlags) => revokeKeyCommand(arg, flags, makeContext(flags, SPEC))),
+  );
+}

@@ -1,0 +1,171 @@
+/** `bks timeline USER|KEY|ACCESS_KEY_ID`: what this identity did, in every region, within CloudTrail's limits. */
+import type { Command } from 'commander';
+import { createAws } from '../aws';
+import { parseRegions } from '../timeline/regions';
+import { parseDays, resolveTimelineTarget, runTimeline, type TimelineResult } from '../timeline/run';
+import {
+  addCommonOptions,
+  type CommandContext,
+  type CommonOptions,
+  EXIT,
+  emit,
+  makeContext,
+  renderJson,
+  renderTable,
+} from './common';
+import { resolveKeyArg } from './key-arg';
+import type { RunAction } from './main';
+
+const SPEC = { formats: ['table', 'json'], aws: true } as const;
+export const TIMELINE_SCHEMA = 'bks.timeline/v1';
+
+interface TimelineFlags extends CommonOptions {
+  days?: string;
+  regions?: string;
+}
+
+export function timelineJson(r: TimelineResult): object {
+  return {
+    target: r.target,
+    window: r.window,
+    lookups: r.lookups,
+    regions: r.regions.map((x) => ({
+      region: x.region,
+      status: x.status,
+      events: x.events,
+      ...(x.error ? { error: x.error } : {}),
+    })),
+    summary: r.summary,
+    calls: { lookupEvents: r.calls, throttled: r.throttled },
+    events: r.events.map((e) => ({
+      time: e.time,
+      region: e.region,
+      eventName: e.eventName,
+      eventSource: e.eventSource,
+      sourceIp: e.sourceIp ?? null,
+      userAgent: e.userAgent ?? null,
+      errorCode: e.errorCode ?? null,
+      bearerToken: e.bearerToken,
+      tags: e.tags,
+      eventId: e.eventId,
+      actor: e.actor ?? null,
+      accessKeyId: e.accessKeyId ?? null,
+    })),
+  };
+}
+
+function renderTimelineTable(r: TimelineResult, ctx: CommandContext): string {
+  const s = r.summary;
+  const lines: string[] = [];
+  lines.push(
+    `timeline of ${r.target.label} (${r.target.kind}), last ${r.window.days} day(s): ${s.events} event(s)`,
+  );
+  for (const n of r.target.notes) lines.push(ctx.style.dim(`note: ${n}`));
+  if (s.firstSeen)
+    lines.push(
+      `first seen ${s.firstSeen}, last seen ${s.lastSeen}; ${s.bearerTokenEvents} with a bearer token`,
+    );
+  if (s.sourceIps.length)
+    lines.push(`source IPs: ${s.sourceIps.map((c) => `${c.value} (${c.count})`).join(', ')}`);
+  if (s.userAgents.length)
+    lines.push(`user agents: ${s.userAgents.map((c) => `${c.value} (${c.count})`).join(', ')}`);
+  if (s.tags.length) lines.push(`tags: ${s.tags.map((c) => `${c.value} (${c.count})`).join(', ')}`);
+  lines.push('');
+  lines.push(
+    renderTable(
+      ['region', 'status', 'events', 'first seen', 'last seen'],
+      s.regions
+        .filter((x) => x.status === 'error' || x.events > 0)
+        .map((x) => [
+          x.region,
+          x.status === 'ok' ? ctx.style.green('ok') : ctx.style.red(`error: ${x.error ?? ''}`),
+          String(x.events),
+          x.firstSeen ?? '',
+          x.lastSeen ?? '',
+        ]),
+    ),
+  );
+  const quiet = s.regions.filter((x) => x.status === 'ok' && x.events === 0).length;
+  if (quiet) lines.push(ctx.style.dim(`${quiet} other region(s) searched: no events`));
+  if (r.events.length) {
+    lines.push('');
+    lines.push(
+      renderTable(
+        ['time', 'region', 'event', 'source', 'ip', 'bearer', 'tags', 'error'],
+        r.events.map((e) => [
+          e.time,
+          e.region,
+          e.eventName,
+          e.eventSource.replace('.amazonaws.com', ''),
+          e.sourceIp ?? '',
+          e.bearerToken ? 'yes' : '',
+          e.tags.join(','),
+          e.errorCode ?? '',
+        ]),
+      ),
+    );
+  }
+  if (s.failedRegions.length) {
+    lines.push('');
+    lines.push(
+      ctx.style.red(`incomplete: ${s.failedRegions.length} region(s) failed: ${s.failedRegions.join(', ')}`),
+    );
+  }
+  return lines.join('\n');
+}
+
+export async function timelineCommand(
+  rawArg: string,
+  flags: TimelineFlags,
+  ctx: CommandContext,
+): Promise<number> {
+  const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
+  const days = parseDays(flags.days);
+  const aws = createAws({
+    profile: ctx.aws.profile,
+    region: ctx.aws.region,
+    endpointUrl: ctx.aws.endpointUrl,
+  });
+  try {
+    const regions = parseRegions(flags.regions, aws.partition);
+    const target = await resolveTimelineTarget(aws, arg);
+    ctx.log(`searching ${regions.length} region(s) for ${target.label} (${days} days)…`);
+    const result = await runTimeline(aws, target, { days, regions });
+    emit(
+      result,
+      { table: renderTimelineTable, json: (r) => renderJson(TIMELINE_SCHEMA, timelineJson(r)) },
+      ctx,
+    );
+    if (result.summary.failedRegions.length > 0) {
+      ctx.warn(
+        `${result.summary.failedRegions.length} region(s) failed: ${result.summary.failedRegions.join(', ')} (the timeline is incomplete)`,
+      );
+      return EXIT.FAILURE;
+    }
+    return EXIT.OK;
+  } finally {
+    aws.destroy();
+  }
+}
+
+export function register(program: Command, run: RunAction): void {
+  const cmd = program
+    .command('timeline')
+    .description(
+      'what a user, an API key or an access key did, from CloudTrail in every region (2 requests/s per region, throttled pages retried)',
+    )
+    .argument(
+      '<USER|KEY|ACCESS_KEY_ID>',
+      'an IAM user name, an API key ("-" reads it from stdin), or an AKIA…/ASIA… access key id',
+    )
+    .option('--days <n>', 'how far back, 1 to 90 (CloudTrail event history)', '7')
+    .option(
+      '--regions <list>',
+      '"all" (the partition’s default-enabled regions), a comma list, or both: all,me-central-1',
+      'all',
+    );
+  addCommonOptions(cmd, SPEC);
+  cmd.action(
+    run(async (arg: string, flags: TimelineFlags) => timelineCommand(arg, flags, makeContext(flags, SPEC))),
+  );
+}

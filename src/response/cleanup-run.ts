@@ -1,0 +1,242 @@
+/**
+ * `cleanup`: the inventory names ORPHANED phantoms (fully read; UNKNOWN is never a candidate);
+ * each is read again in full, checked again, planned (./cleanup), and — right before its first
+ * change — read a third time: if anything moved since the plan, that user is aborted. A backup
+ * of its full IAM state (no secrets) is written before its first change. A user whose deletion
+ * failed half-way is named in the record with the steps that remain, and the next run resumes it
+ * from that record even though it may no longer look like a phantom (its policy may be gone).
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AwsContext } from '../aws';
+import { writePrivateFile } from '../cli/common';
+import { AwsFailure } from '../errors';
+import { collectAccount } from '../inventory';
+import type { KeyBearingService } from '../services';
+import { type ActResult, actOnPlan, type PlanGate } from './act';
+import { cleanupBlocker, planUserDeletion, stateChanges } from './cleanup';
+import { iamStepRunner } from './iam-runner';
+import { numberSteps, type Plan, type PlanStep } from './plan';
+import { readRecord } from './record';
+import { BACKUP_SCHEMA, type UserBackup } from './restore';
+import { readUserState, type UserState } from './user-state';
+
+export const DEFAULT_BACKUP_DIR = './bks-backups';
+
+export interface CleanupOptions {
+  services: readonly KeyBearingService[];
+  olderThanDays?: number;
+  exclude?: string[];
+  backupDir: string;
+  recordDir: string;
+  gate: PlanGate;
+  now?: Date;
+}
+
+export interface CleanupRunResult extends Omit<ActResult, 'actions'> {
+  accountId: string;
+  planned: { userName: string; steps: number; resumedFrom?: string }[];
+  deleted: { userName: string; backup: string }[];
+  skipped: { userName: string; reason: string }[];
+  failed: { userName: string; error: string; backup?: string; remaining: string[] }[];
+  actions: ActResult['actions'];
+}
+
+/** Users whose deletion an earlier cleanup record left unfinished (DeleteUser not done). */
+export function unfinishedCleanups(recordDir: string, accountId: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let files: string[] = [];
+  try {
+    files = readdirSync(recordDir).filter((f) => f.startsWith('cleanup-') && f.endsWith('.json'));
+  } catch {
+    return out;
+  }
+  for (const f of files.sort()) {
+    const path = resolve(join(recordDir, f));
+    let record: ReturnType<typeof readRecord>;
+    try {
+      record = readRecord(path);
+    } catch {
+      continue;
+    }
+    if (record.command !== 'cleanup' || record.accountId !== accountId) continue;
+    const groups = new Map<string, typeof record.steps>();
+    for (const s of record.steps) {
+      if (!s.group) continue;
+      const list = groups.get(s.group) ?? [];
+      list.push(s);
+      groups.set(s.group, list);
+    }
+    for (const [user, steps] of groups) {
+      const started = steps.some((s) => s.status === 'done');
+      const finished = steps.some((s) => s.action === 'DeleteUser' && s.status === 'done');
+      if (finished) out.delete(user);
+      else if (started) out.set(user, path);
+    }
+  }
+  return out;
+}
+
+export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise<CleanupRunResult> {
+  const now = opts.now ?? new Date();
+  const id = await aws.identity();
+  const iam = aws.iam();
+  const scan = await collectAccount(aws, { services: opts.services, now, accountId: id.accountId });
+  if (scan.status !== 'ok')
+    throw new AwsFailure(`cannot read the account's inventory: ${scan.error ?? 'unknown error'}`);
+
+  const skipped: CleanupRunResult['skipped'] = [];
+  const byUser = new Map<string, typeof scan.users>();
+  for (const u of scan.users) {
+    if (!u.phantom) continue;
+    byUser.set(u.userName, [...(byUser.get(u.userName) ?? []), u]);
+  }
+  const candidates = new Map<string, string | undefined>();
+  for (const [name, entries] of byUser) {
+    const not = entries.find((e) => e.status !== 'ORPHANED');
+    if (not)
+      skipped.push({
+        userName: name,
+        reason: `${not.service}: ${not.status}${not.reasons[0] ? ` (${not.reasons[0]})` : ''}`,
+      });
+    else candidates.set(name, undefined);
+  }
+  const resumable = unfinishedCleanups(opts.recordDir, id.accountId);
+  for (const [name, record] of resumable) candidates.set(name, record);
+
+  const states = new Map<string, UserState>();
+  const steps: Omit<PlanStep, 'n'>[] = [];
+  const planned: CleanupRunResult['planned'] = [];
+  for (const [name, resumedFrom] of [...candidates.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    if (opts.exclude?.includes(name)) {
+      skipped.push({ userName: name, reason: 'excluded (--exclude)' });
+      continue;
+    }
+    let state: UserState | null;
+    try {
+      state = await readUserState(iam, name);
+    } catch (err) {
+      skipped.push({
+        userName: name,
+        reason: `could not read it fully (${(err as Error).message.split('\n')[0]}): never deleted on partial knowledge`,
+      });
+      continue;
+    }
+    if (!state) {
+      skipped.push({ userName: name, reason: 'no longer exists' });
+      continue;
+    }
+    const blocker = resumedFrom
+      ? resumeBlocker(state, opts, now)
+      : cleanupBlocker(state, { olderThanDays: opts.olderThanDays, exclude: opts.exclude, now });
+    if (blocker) {
+      skipped.push({ userName: name, reason: blocker });
+      continue;
+    }
+    states.set(name, state);
+    const mine = planUserDeletion(state);
+    steps.push(...mine);
+    planned.push({ userName: name, steps: mine.length, ...(resumedFrom ? { resumedFrom } : {}) });
+  }
+  const plan: Plan = {
+    command: 'cleanup',
+    accountId: id.accountId,
+    partition: aws.partition,
+    steps: numberSteps(steps),
+    notes: skipped.map((s) => ({
+      target: `user/${s.userName}`,
+      status: 'unchanged' as const,
+      message: `skipped: ${s.reason}`,
+    })),
+  };
+  const backups = new Map<string, string>();
+  const result = await actOnPlan(plan, {
+    gate: opts.gate,
+    recordDir: opts.recordDir,
+    caller: id.arn,
+    target: 'orphaned-phantoms',
+    subjects: [...states.values()].map((s) => ({
+      kind: 'user' as const,
+      name: s.userName,
+      id: s.userId,
+      arn: s.arn,
+    })),
+    run: iamStepRunner(iam),
+    hooks: {
+      async beforeGroup(userName, writer) {
+        const before = states.get(userName);
+        const fresh = await readUserState(iam, userName);
+        if (!before) return 'not planned';
+        if (!fresh) return 'the user disappeared since the plan: nothing done';
+        const changes = stateChanges(before, fresh);
+        if (changes.length > 0)
+          return `changed since the plan (${changes.join(', ')}): aborted, nothing done`;
+        const backup: UserBackup = {
+          schema: BACKUP_SCHEMA,
+          takenAt: new Date().toISOString(),
+          accountId: id.accountId,
+          partition: aws.partition,
+          user: fresh,
+        };
+        const path = writeBackup(opts.backupDir, backup);
+        backups.set(userName, path);
+        writer.update((r) => {
+          r.backups = [...(r.backups ?? []), path];
+        });
+        return undefined;
+      },
+    },
+  });
+  const out: CleanupRunResult = {
+    ...result,
+    accountId: id.accountId,
+    planned,
+    deleted: [],
+    skipped,
+    failed: [],
+  };
+  if (result.outcome !== 'completed' && result.outcome !== 'failed') return out;
+  for (const p of planned) {
+    const mine = (result.steps ?? []).filter((s) => s.group === p.userName);
+    const backup = backups.get(p.userName);
+    if (mine.every((s) => s.status === 'done')) {
+      out.deleted.push({ userName: p.userName, backup: backup ?? '' });
+      continue;
+    }
+    const anyDone = mine.some((s) => s.status === 'done');
+    const firstBad = mine.find((s) => s.status === 'failed' || s.status === 'not-run');
+    if (!anyDone && firstBad?.status === 'not-run') {
+      out.skipped.push({ userName: p.userName, reason: firstBad.error ?? 'not run' });
+      continue;
+    }
+    out.failed.push({
+      userName: p.userName,
+      error: mine.find((s) => s.status === 'failed')?.error ?? firstBad?.error ?? 'failed',
+      ...(backup ? { backup } : {}),
+      remaining: mine.filter((s) => s.status !== 'done').map((s) => `iam:${s.action} ${s.target}`),
+    });
+  }
+  return out;
+}
+
+/** A user an earlier run began deleting: it may have lost its phantom marks, but nothing may be live. */
+function resumeBlocker(state: UserState, opts: CleanupOptions, now: Date): string | undefined {
+  if (opts.exclude?.includes(state.userName)) return 'excluded (--exclude)';
+  const cred = state.credentials.find(
+    (c) => c.status === 'Active' && !(c.expiresAt && Date.parse(c.expiresAt) <= now.getTime()),
+  );
+  if (cred)
+    return `credential ${cred.id} (${cred.serviceName}) is Active again since the interrupted cleanup`;
+  const key = state.accessKeys.find((k) => k.status === 'Active');
+  if (key) return `access key ${key.id} is Active again since the interrupted cleanup`;
+  if (state.loginProfile) return 'has a console password again since the interrupted cleanup';
+  return undefined;
+}
+
+export function writeBackup(dir: string, backup: UserBackup): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stamp = backup.takenAt.replace(/[:.]/g, '-');
+  const path = resolve(join(dir, `${backup.user.userName}-${stamp}.json`));
+  writePrivateFile(path, `${JSON.stringify(backup, null, 2)}\n`);
+  return path;
+}

@@ -1,0 +1,413 @@
+/**
+ * `revoke-key` planning (pure). Given what the caller asked for and freshly read state, decide the
+ * IAM calls: targeted (the leaked credential only, matched by alias and `+N` index), reversible
+ * (every step carries its undo unless `--delete`), idempotent (what is already in the wanted state
+ * becomes an `unchanged` note, so a second run plans nothing) and refusing what a typo or a leak
+ * from someone else's account would otherwise break (non-phantoms, other accounts, SSO roles,
+ * root, the caller itself) unless `--force`.
+ */
+import { isManagedPolicyArn, type KeyBearingService, SERVICES } from '../services';
+import { numberSteps, type Plan, type PlanNote, type PlanStep, type StepParams } from './plan';
+import {
+  DENY_POLICY_NAME,
+  deniedActions,
+  denyNamespacesPolicy,
+  denySessionsBeforePolicy,
+  namespaceActions,
+  SESSION_POLICY_NAME,
+  sessionCutoff,
+} from './policies';
+import type { UserState } from './user-state';
+
+export interface Caller {
+  accountId: string;
+  /** ARN from sts:GetCallerIdentity (`…:assumed-role/NAME/SESSION` or `…:user/NAME`). */
+  arn: string;
+  partition: string;
+}
+
+export type RevokeTarget =
+  | { kind: 'user'; userName: string }
+  | {
+      kind: 'long-term';
+      service: KeyBearingService;
+      accountId: string;
+      userName: string;
+      credentialIndex: number;
+    }
+  | {
+      kind: 'short-term';
+      service: KeyBearingService;
+      accountId: string;
+      accessKeyId: string;
+      accessKeyType: 'ASIA' | 'AKIA';
+      region: string;
+      issuedAt: string;
+      expiresAt: string;
+    };
+
+export interface RevokeOptions {
+  allKeys?: boolean;
+  delete?: boolean;
+  force?: boolean;
+}
+
+type Step = Omit<PlanStep, 'n'>;
+
+/** The alias IAM gives a user's credential: `<user>-at-<account>`, `+N` after the name for N ≥ 1. */
+export function credentialAlias(userName: string, index: number, accountId: string): string {
+  return `${userName}${index > 0 ? `+${index}` : ''}-at-${accountId}`;
+}
+
+/** Services whose phantom this user is (by name prefix or by the service's managed policy). */
+export function phantomServices(user: UserState): KeyBearingService[] {
+  return SERVICES.filter(
+    (s) =>
+      user.userName.startsWith(s.phantomUserPrefix) ||
+      user.attachedPolicies.some((p) => isManagedPolicyArn(s, p.arn)),
+  );
+}
+
+function targetText(target: RevokeTarget): string {
+  if (target.kind === 'user') return `user ${target.userName}`;
+  if (target.kind === 'long-term') {
+    return `${target.service.id} long-term key ${credentialAlias(target.userName, target.credentialIndex, target.accountId)}`;
+  }
+  return `${target.service.id} short-term key signed by ${target.accessKeyId} (${target.region})`;
+}
+
+function accountRefusal(caller: Caller, accountId: string, opts: RevokeOptions): string | undefined {
+  if (accountId === caller.accountId || opts.force) return undefined;
+  return `the key belongs to account ${accountId} but the credentials in use are for account ${caller.accountId}: run with credentials for ${accountId} (--profile), or --force`;
+}
+
+/** Steps that take one credential out of use (deactivate, or delete with `--delete`). */
+function credentialSteps(
+  user: UserState,
+  cred: UserState['credentials'][number],
+  opts: RevokeOptions,
+  why: string,
+) {
+  const steps: Step[] = [];
+  const notes: PlanNote[] = [];
+  const target = `user/${user.userName} credential ${cred.id} (${cred.alias ?? cred.serviceUserName ?? cred.serviceName})`;
+  const ids = { UserName: user.userName, ServiceSpecificCredentialId: cred.id };
+  if (opts.delete) {
+    steps.push({
+      action: 'DeleteServiceSpecificCredential',
+      params: ids,
+      target,
+      reason: `${why}; --delete: deleted, not deactivated (irreversible)`,
+      irreversible: true,
+    });
+  } else if (cred.status === 'Active') {
+    steps.push({
+      action: 'UpdateServiceSpecificCredential',
+      params: { ...ids, Status: 'Inactive' },
+      target,
+      reason: why,
+      undo: { action: 'UpdateServiceSpecificCredential', params: { ...ids, Status: 'Active' } },
+    });
+  } else {
+    notes.push({ target, status: 'unchanged', message: `already ${cred.status}` });
+  }
+  return { steps, notes };
+}
+
+function accessKeySteps(user: UserState, opts: RevokeOptions, why: string) {
+  const steps: Step[] = [];
+  const notes: PlanNote[] = [];
+  for (const key of user.accessKeys) {
+    const target = `user/${user.userName} access key ${key.id}`;
+    const ids = { UserName: user.userName, AccessKeyId: key.id };
+    if (opts.delete) {
+      steps.push({
+        action: 'DeleteAccessKey',
+        params: ids,
+        target,
+        reason: `${why}; --delete: deleted, not deactivated (irreversible)`,
+        irreversible: true,
+      });
+    } else if (key.status === 'Active') {
+      steps.push({
+        action: 'UpdateAccessKey',
+        params: { ...ids, Status: 'Inactive' },
+        target,
+        reason: why,
+        undo: { action: 'UpdateAccessKey', params: { ...ids, Status: 'Active' } },
+      });
+    } else {
+      notes.push({ target, status: 'unchanged', message: `already ${key.status}` });
+    }
+  }
+  return { steps, notes };
+}
+
+/** The fixed-name deny over the services' namespaces; updated in place, never duplicated. */
+function denyPolicyStep(user: UserState, services: readonly KeyBearingService[]) {
+  const existing = user.inlinePolicies.find((p) => p.name === DENY_POLICY_NAME);
+  const present = deniedActions(existing?.document);
+  const wanted = namespaceActions(services);
+  const target = `user/${user.userName} inline policy ${DENY_POLICY_NAME}`;
+  if (existing && wanted.every((a) => present.includes(a))) {
+    return {
+      steps: [] as Step[],
+      notes: [{ target, status: 'unchanged', message: `already denies ${wanted.join(', ')}` } as PlanNote],
+    };
+  }
+  const document = denyNamespacesPolicy([...new Set([...present, ...wanted])]);
+  const step: Step = {
+    action: 'PutUserPolicy',
+    params: { UserName: user.userName, PolicyName: DENY_POLICY_NAME, PolicyDocument: document },
+    target,
+    reason: `deny ${wanted.join(', ')} to every credential of the user (--all-keys)`,
+    undo: existing
+      ? {
+          action: 'PutUserPolicy',
+          params: {
+            UserName: user.userName,
+            PolicyName: DENY_POLICY_NAME,
+            PolicyDocument: existing.document,
+          },
+        }
+      : { action: 'DeleteUserPolicy', params: { UserName: user.userName, PolicyName: DENY_POLICY_NAME } },
+  };
+  return { steps: [step], notes: [] as PlanNote[] };
+}
+
+/** A long-term key or a user name: the user's state was read with `readUserState` (null = absent). */
+export function planRevokeLongTerm(input: {
+  caller: Caller;
+  target: Extract<RevokeTarget, { kind: 'long-term' | 'user' }>;
+  user: UserState | null;
+  options: RevokeOptions;
+  /** Services to act on for a USER target (`--service`); a key's own service otherwise. */
+  services?: readonly KeyBearingService[];
+}): Plan {
+  const { caller, target, user, options } = input;
+  const plan: Plan = {
+    command: 'revoke-key',
+    accountId: caller.accountId,
+    partition: caller.partition,
+    steps: [],
+    notes: [],
+  };
+  if (target.kind === 'long-term') {
+    const refusal = accountRefusal(caller, target.accountId, options);
+    if (refusal) return { ...plan, refused: refusal };
+  }
+  if (!user) {
+    plan.notes.push({
+      target: `user/${target.userName}`,
+      status: 'absent',
+      message: `no such user in account ${caller.accountId}: its keys cannot authenticate, nothing to revoke`,
+    });
+    return plan;
+  }
+  const phantomOf = phantomServices(user);
+  if (phantomOf.length === 0 && !options.force) {
+    return {
+      ...plan,
+      refused: `user ${user.userName} is not a phantom API-key user (no ${SERVICES.map((s) => s.phantomUserPrefix).join('/')} name, no API-key managed policy): refusing to touch it without --force`,
+    };
+  }
+  const steps: Step[] = [];
+  const notes: PlanNote[] = [];
+  const add = (r: { steps: Step[]; notes: PlanNote[] }) => {
+    steps.push(...r.steps);
+    notes.push(...r.notes);
+  };
+  let services: KeyBearingService[];
+  const allKeys = target.kind === 'user' || Boolean(options.allKeys);
+  if (target.kind === 'long-term') {
+    services = [target.service];
+    const mine = user.credentials.filter((c) => c.serviceName === target.service.sscServiceName);
+    const alias = credentialAlias(target.userName, target.credentialIndex, target.accountId);
+    if (allKeys) {
+      for (const c of mine)
+        add(
+          credentialSteps(user, c, options, `--all-keys: every ${target.service.id} credential of the user`),
+        );
+    } else if (mine.some((c) => !c.alias && !c.serviceUserName)) {
+      return {
+        ...plan,
+        refused: `IAM did not return credential aliases for ${user.userName}: cannot tell which credential is the leaked key; use --all-keys`,
+      };
+    } else {
+      const match = mine.find((c) => (c.alias ?? c.serviceUserName) === alias);
+      if (match)
+        add(
+          credentialSteps(
+            user,
+            match,
+            options,
+            `the leaked key (alias ${alias}); the user's other key keeps working`,
+          ),
+        );
+      else
+        notes.push({
+          target: `user/${user.userName} credential ${alias}`,
+          status: 'absent',
+          message: 'no credential with this alias exists any more: the key cannot authenticate',
+        });
+    }
+  } else {
+    const held = SERVICES.filter((s) => user.credentials.some((c) => c.serviceName === s.sscServiceName));
+    services = (input.services ?? SERVICES).filter((s) => held.includes(s) || phantomOf.includes(s));
+    for (const c of user.credentials) {
+      if (services.some((s) => s.sscServiceName === c.serviceName)) {
+        add(credentialSteps(user, c, options, `every API key of user ${user.userName}`));
+      }
+    }
+  }
+  if (phantomOf.length > 0) {
+    add(
+      accessKeySteps(
+        user,
+        options,
+        'access key on a phantom API-key user: a persistent credential with the same permissions',
+      ),
+    );
+  }
+  if (allKeys && services.length > 0) add(denyPolicyStep(user, services));
+  plan.steps = numberSteps(steps);
+  plan.notes = notes;
+  return plan;
+}
+
+/** Who signed a short-term key, as CloudTrail (or IAM, for `AKIA`) showed it. */
+export type Signer =
+  | { kind: 'role'; name: string; arn: string }
+  | { kind: 'user'; name: string; arn: string; state: UserState | null }
+  | { kind: 'root'; arn: string }
+  | { kind: 'unknown'; reason: string };
+
+export const SSO_ROLE_PREFIX = 'AWSReservedSSO_';
+
+export const SSO_STEPS =
+  'in IAM Identity Center: revoke the user\'s active sessions (Users → the user → Active sessions → Revoke), remove or narrow the permission-set assignment, or add to the permission set an inline Deny "*" with condition DateLessThan aws:TokenIssueTime <now> and re-provision it';
+
+/** True when the caller's ARN is this identity (the same user, or a session of this role). */
+export function isCaller(caller: Caller, signer: Signer): boolean {
+  if (signer.kind === 'user') return caller.arn === signer.arn;
+  if (signer.kind === 'role')
+    return (
+      new RegExp(`:assumed-role/${escapeRe(signer.name)}/`).test(caller.arn) || caller.arn === signer.arn
+    );
+  if (signer.kind === 'root') return caller.arn.endsWith(':root');
+  return false;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function planRevokeShortTerm(input: {
+  caller: Caller;
+  target: Extract<RevokeTarget, { kind: 'short-term' }>;
+  signer: Signer;
+  /** Current inline policy named SESSION_POLICY_NAME on the signer, canonical JSON (undefined = none). */
+  existingSessionPolicy?: string;
+  options: RevokeOptions;
+  now: Date;
+}): Plan {
+  const { caller, target, signer, options, now } = input;
+  const plan: Plan = {
+    command: 'revoke-key',
+    accountId: caller.accountId,
+    partition: caller.partition,
+    steps: [],
+    notes: [],
+  };
+  const refusal = accountRefusal(caller, target.accountId, options);
+  if (refusal) return { ...plan, refused: refusal };
+  if (Date.parse(target.expiresAt) <= now.getTime()) {
+    plan.notes.push({
+      target: targetText(target),
+      status: 'unchanged',
+      message: `expired at ${target.expiresAt}: it can no longer be used, nothing to revoke`,
+    });
+    return plan;
+  }
+  if (signer.kind === 'unknown') {
+    return { ...plan, refused: `cannot revoke: ${signer.reason}` };
+  }
+  if (signer.kind === 'root') {
+    return {
+      ...plan,
+      refused:
+        'the key was signed with the root user: no IAM policy applies to root; sign in as root and delete its access keys, then rotate its password and MFA',
+    };
+  }
+  if (signer.kind === 'role' && signer.name.startsWith(SSO_ROLE_PREFIX) && !options.force) {
+    return {
+      ...plan,
+      refused: `the signer is the IAM Identity Center role ${signer.name}, which IAM Identity Center manages (a policy put on it is overwritten): ${SSO_STEPS}; --force to put the deny on the role anyway`,
+    };
+  }
+  if (isCaller(caller, signer) && !options.force) {
+    return {
+      ...plan,
+      refused: `the signer ${signer.arn} is the identity running this command: the deny would end your own session too; --force to do it anyway`,
+    };
+  }
+  const steps: Step[] = [];
+  if (target.accessKeyType === 'AKIA') {
+    // A key signed with a long-term access key carries no aws:TokenIssueTime, so a deny on it
+    // would not match: the signing access key itself has to go out of use.
+    if (signer.kind !== 'user' || !signer.state) {
+      return { ...plan, refused: `the access key ${target.accessKeyId} was not found on any IAM user` };
+    }
+    const key = signer.state.accessKeys.find((k) => k.id === target.accessKeyId);
+    if (!key)
+      return { ...plan, refused: `the access key ${target.accessKeyId} is no longer on ${signer.name}` };
+    const r = accessKeySteps(
+      { ...signer.state, accessKeys: [key] },
+      options,
+      `the key was signed with this access key: presigned keys die with it (aws:TokenIssueTime does not apply to long-term access keys); every other use of this access key stops too`,
+    );
+    plan.steps = numberSteps(r.steps);
+    plan.notes = r.notes;
+    return plan;
+  }
+  const existingCutoff = sessionCutoff(input.existingSessionPolicy);
+  const policyTarget = `${signer.kind}/${signer.name} inline policy ${SESSION_POLICY_NAME}`;
+  if (existingCutoff && Date.parse(existingCutoff) > Date.parse(target.issuedAt)) {
+    plan.notes.push({
+      target: policyTarget,
+      status: 'unchanged',
+      message: `already denies sessions issued before ${existingCutoff} (the key was signed at ${target.issuedAt})`,
+    });
+    return plan;
+  }
+  // The cut-off is the next whole second: aws:TokenIssueTime has second precision, and a session
+  // issued in the current second must be denied too (DateLessThan is strict).
+  const cutoff = new Date(Math.floor(now.getTime() / 1000) * 1000 + 1000)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
+  const document = denySessionsBeforePolicy(cutoff);
+  const nameParam: StepParams =
+    signer.kind === 'role' ? { RoleName: signer.name } : { UserName: signer.name };
+  const put = signer.kind === 'role' ? 'PutRolePolicy' : 'PutUserPolicy';
+  const del = signer.kind === 'role' ? 'DeleteRolePolicy' : 'DeleteUserPolicy';
+  steps.push({
+    action: put,
+    params: { ...nameParam, PolicyName: SESSION_POLICY_NAME, PolicyDocument: document },
+    target: policyTarget,
+    reason: `deny everything to sessions of ${signer.arn} issued before now (aws:TokenIssueTime): the leaked short-term key and every other session issued so far stop working; new sessions are unaffected`,
+    undo: input.existingSessionPolicy
+      ? {
+          action: put,
+          params: {
+            ...nameParam,
+            PolicyName: SESSION_POLICY_NAME,
+            PolicyDocument: input.existingSessionPolicy,
+          },
+        }
+      : { action: del, params: { ...nameParam, PolicyName: SESSION_POLICY_NAME } },
+  });
+  plan.steps = numberSteps(steps);
+  return plan;
+}
+
+export { targetText as describeRevokeTarget };

@@ -1,0 +1,179 @@
+/**
+ * report against bks-sim: the creators from CloudTrail (us-east-1), access keys and their last
+ * use, the inventory verdict, the timeline with its chart, risk and commands — in markdown,
+ * self-contained HTML and JSON, with no secret anywhere.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ACCT,
+  allText,
+  baseScenario,
+  LIMITED,
+  longTermKey,
+  type SimEnv,
+  secret,
+  simEnv,
+} from './sim-helpers';
+
+const USER = 'BedrockAPIKey-r3pt';
+const KEY = () => longTermKey(`${USER}-at-${ACCT}`, secret('r'));
+
+function ev(i: number, region: string, name: string, source: string, extra: Record<string, unknown> = {}) {
+  return {
+    eventVersion: '1.11',
+    userIdentity: {
+      type: 'IAMUser',
+      arn: `arn:aws:iam::${ACCT}:user/${USER}`,
+      accountId: ACCT,
+      userName: USER,
+    },
+    eventTime: new Date(Date.now() - i * 600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventSource: source,
+    eventName: name,
+    awsRegion: region,
+    sourceIPAddress: '203.0.113.7',
+    userAgent: 'python-requests/2.32.5 <script>',
+    requestParameters: {},
+    responseElements: null,
+    additionalEventData: { callWithBearerToken: true },
+    requestID: `r-${region}-${i}-${name}`,
+    eventID: `e-${region}-${i}-${name}`,
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: ACCT,
+    eventCategory: 'Management',
+    ...extra,
+  };
+}
+
+const admin = {
+  type: 'IAMUser',
+  arn: `arn:aws:iam::${ACCT}:user/mallory`,
+  accountId: ACCT,
+  userName: 'mallory',
+};
+
+let env: SimEnv;
+beforeAll(async () => {
+  env = await simEnv(
+    baseScenario({
+      accounts: [
+        {
+          id: ACCT,
+          regions: ['us-east-1', 'us-west-2', 'eu-west-1'],
+          users: [
+            { name: 'secops' },
+            {
+              name: USER,
+              managedPolicies: [LIMITED],
+              accessKeys: [
+                {
+                  status: 'Active',
+                  secret: secret('rak'),
+                  lastUsedAt: new Date().toISOString(),
+                  lastUsedService: 'bedrock',
+                  lastUsedRegion: 'us-west-2',
+                },
+              ],
+              serviceCredentials: [
+                { service: 'bedrock.amazonaws.com', secret: secret('r'), status: 'Active' },
+              ],
+            },
+          ],
+          events: [
+            ev(40, 'us-east-1', 'CreateUser', 'iam.amazonaws.com', {
+              userIdentity: admin,
+              requestParameters: { userName: USER },
+              additionalEventData: {},
+            }),
+            ev(39, 'us-east-1', 'AttachUserPolicy', 'iam.amazonaws.com', {
+              userIdentity: admin,
+              requestParameters: { userName: USER, policyArn: LIMITED },
+              additionalEventData: {},
+            }),
+            ev(38, 'us-east-1', 'CreateServiceSpecificCredential', 'iam.amazonaws.com', {
+              userIdentity: admin,
+              requestParameters: { userName: USER, serviceName: 'bedrock.amazonaws.com' },
+              additionalEventData: {},
+            }),
+            ev(37, 'us-east-1', 'CreateUser', 'iam.amazonaws.com', {
+              userIdentity: admin,
+              requestParameters: { userName: 'someone-else' },
+              additionalEventData: {},
+            }),
+            ...[1, 2, 3, 4, 5].map((i) => ev(i, 'us-west-2', 'InvokeModel', 'bedrock.amazonaws.com')),
+            ev(6, 'eu-west-1', 'ListFoundationModels', 'bedrock.amazonaws.com'),
+            ev(7, 'eu-west-1', 'CreateProvisionedModelThroughput', 'bedrock.amazonaws.com'),
+          ] as never,
+        },
+      ],
+    }),
+  );
+});
+afterAll(async () => {
+  await env.close();
+});
+
+const ARGS = ['--regions', 'us-east-1,us-west-2,eu-west-1', '--days', '7'];
+
+describe('report (bks-sim)', () => {
+  it('JSON: creators, access keys, verdict, timeline, risk and commands', async () => {
+    const r = await env.run(['report', KEY(), ...ARGS, '-o', 'json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.schema).toBe('bks.report/v1');
+    expect(out.user).toMatchObject({ userName: USER, phantomOf: ['bedrock'] });
+    expect(out.creation.map((c: { what: string; by: string }) => `${c.what} by ${c.by}`)).toEqual([
+      `user created by arn:aws:iam::${ACCT}:user/mallory`,
+      `policy attached (AmazonBedrockLimitedAccess) by arn:aws:iam::${ACCT}:user/mallory`,
+      `API key created by arn:aws:iam::${ACCT}:user/mallory`,
+    ]);
+    expect(out.accessKeys[0]).toMatchObject({ status: 'Active', lastUsedAt: expect.any(String) });
+    expect(out.classification).toEqual([
+      { service: 'bedrock', status: 'AT_RISK', reasons: expect.any(Array) },
+    ]);
+    expect(out.risk.level).toBe('high');
+    const reasons = out.risk.items.map((i: { reason: string }) => i.reason).join('\n');
+    expect(reasons).toMatch(/cost events/);
+    expect(reasons).toMatch(/reconnaissance/);
+    expect(reasons).toMatch(/activity in 2 regions/);
+    expect(out.timeline.summary.events).toBe(7); // the user's own calls (the creators' IAM calls are mallory's)
+    expect(out.callsPerHour.reduce((s: number, c: { count: number }) => s + c.count, 0)).toBe(7);
+    expect(out.commands.map((c: { command: string }) => c.command)).toContain('bks revoke-key "$LEAKED_KEY"');
+  });
+
+  it('HTML is self-contained, has the inline SVG chart, and escapes what CloudTrail said', async () => {
+    const r = await env.run(['report', USER, ...ARGS, '-o', 'html']);
+    expect(r.code).toBe(0);
+    const html = r.stdout;
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
+    expect(html).toMatch(/<rect [^>]*fill="#/);
+    expect(html).not.toMatch(/<script|\ssrc=|\shref=|url\(|@import/i);
+    expect(html).toContain('python-requests/2.32.5 &lt;script&gt;');
+  });
+
+  it('markdown has every section; no secret in any format', async () => {
+    const md = await env.run(['report', KEY(), ...ARGS]);
+    expect(md.code).toBe(0);
+    for (const h of [
+      '## Identity',
+      '## API keys',
+      '## IAM access keys',
+      '## Who created',
+      '## Policies',
+      '## Timeline summary',
+      '## Risk assessment: HIGH',
+      '## Contain and clean up',
+      '## Calls per hour per region',
+    ]) {
+      expect(md.stdout).toContain(h);
+    }
+    const html = await env.run(['report', KEY(), ...ARGS, '-o', 'html']);
+    const json = await env.run(['report', KEY(), ...ARGS, '-o', 'json']);
+    const text = allText(md, html, json);
+    for (const tag of ['r', 'rak']) expect(text).not.toContain(secret(tag));
+    expect(text).not.toContain(KEY().slice(8, 50));
+  });
+});

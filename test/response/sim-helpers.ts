@@ -1,0 +1,154 @@
+/**
+ * Helpers for the incident-response tests against bks-sim: one in-process simulator per file,
+ * the `bks` CLI run in-process with credentials that map to the sim's `secops` principal, bearer
+ * calls over raw HTTP, and key texts built from parts (never a key literal in the repository).
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { vi } from 'vitest';
+import type { Scenario } from '../../sim/scenario';
+import { type SimHandle, startSim } from '../../sim/server';
+import { type BksRun, bks } from '../cli/bks-runner';
+
+export const ACCT = '111111111111';
+export const OTHER = '222222222222';
+export const ADMIN_KEY = ['AKIA', 'SIMSECOPSKEY0001'].join('');
+export const ADMIN_SECRET = ['not', 'a', 'real', 'secret'].join('-');
+export const MODEL = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
+export const LIMITED = 'arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess';
+
+/** Secrets of the seeded credentials, built at run time. */
+export const secret = (tag: string) => ['bks', 'test', 'secret', tag, '0123456789abcdef'].join('-');
+
+export function longTermKey(alias: string, secretText: string): string {
+  return `ABSK${Buffer.from(`${alias}:${secretText}`).toString('base64')}`;
+}
+
+/** A short-term key text signed (in form: the sim does not verify signatures) by `accessKeyId`. */
+export function shortTermKey(
+  accessKeyId: string,
+  region: string,
+  issued: Date,
+  token = true,
+  expires = 43200,
+): string {
+  const amzDate = issued
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+  const q = [
+    'Action=CallWithBearerToken',
+    'X-Amz-Algorithm=AWS4-HMAC-SHA256',
+    `X-Amz-Credential=${accessKeyId}%2F${amzDate.slice(0, 8)}%2F${region}%2Fbedrock%2Faws4_request`,
+    `X-Amz-Date=${amzDate}`,
+    `X-Amz-Expires=${expires}`,
+    ...(token ? [`X-Amz-Security-Token=${['FQoGZXIvYXdz', 'EXAMPLETOKEN'].join('')}`] : []),
+    'X-Amz-SignedHeaders=host',
+    `X-Amz-Signature=${'0'.repeat(64)}`,
+    'Version=1',
+  ].join('&');
+  return `bedrock-api-key-${Buffer.from(`bedrock.amazonaws.com/?${q}`).toString('base64')}`;
+}
+
+export function baseScenario(over: Partial<Scenario> = {}): Scenario {
+  return {
+    principals: [
+      {
+        accessKeyId: ADMIN_KEY,
+        secretAccessKey: ADMIN_SECRET,
+        account: ACCT,
+        arn: `arn:aws:iam::${ACCT}:user/secops`,
+      },
+    ],
+    ...over,
+  } as Scenario;
+}
+
+export interface SimEnv {
+  sim: SimHandle;
+  dir: string;
+  /** Runs `bks` against the sim (credentials of `secops`, region us-east-1). */
+  run(args: string[]): Promise<BksRun>;
+  /** A bearer call to the simulated Bedrock runtime: HTTP status. */
+  invoke(key: string, region?: string): Promise<number>;
+  state(): Promise<SimStateView>;
+  control(method: string, path: string, body?: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface SimStateView {
+  accounts: {
+    id: string;
+    users: {
+      name: string;
+      id?: string;
+      accessKeys?: { id: string; status: string }[];
+      serviceCredentials?: { id: string; status: string; alias?: string }[];
+      inlinePolicies?: Record<string, unknown>;
+      managedPolicies?: string[];
+      groups?: string[];
+    }[];
+    roles: { name: string; inlinePolicies?: Record<string, unknown> }[];
+    events?: Record<string, unknown>[];
+  }[];
+}
+
+export async function simEnv(scenario: Scenario): Promise<SimEnv> {
+  const sim = await startSim({ scenario });
+  const dir = mkdtempSync(join(tmpdir(), 'bks-response-'));
+  vi.stubEnv('AWS_ACCESS_KEY_ID', ADMIN_KEY);
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', ADMIN_SECRET);
+  vi.stubEnv('AWS_SESSION_TOKEN', '');
+  vi.stubEnv('AWS_PROFILE', '');
+  vi.stubEnv('AWS_ENDPOINT_URL', '');
+  const control = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${sim.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return res.json();
+  };
+  return {
+    sim,
+    dir,
+    run: (args) => bks([...args, '--endpoint-url', sim.url, '--region', 'us-east-1']),
+    async invoke(key, region) {
+      const res = await fetch(`${sim.url}/model/${encodeURIComponent(MODEL)}/invoke`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          ...(region ? { 'x-bks-sim-region': region } : {}),
+        },
+        body: JSON.stringify({
+          anthropic_version: 'bedrock-2023-05-31',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    },
+    state: async () => (await control('GET', '/_sim/state')) as SimStateView,
+    control,
+    async close() {
+      vi.unstubAllEnvs();
+      await sim.close();
+    },
+  };
+}
+
+export function userOf(state: SimStateView, name: string, account = ACCT) {
+  return state.accounts.find((a) => a.id === account)?.users.find((u) => u.name === name);
+}
+
+export function readJsonFile<T = Record<string, unknown>>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** Every text a run produced, for the "no secret anywhere" assertions. */
+export function allText(...parts: (BksRun | string)[]): string {
+  return parts.map((p) => (typeof p === 'string' ? p : `${p.stdout}\n${p.stderr}`)).join('\n');
+}
