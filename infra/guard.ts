@@ -227,10 +227,8 @@ export class BedrockKeyGuard extends Construct {
           target: BUNDLE_TARGET,
           format: nodejs.OutputFormat.ESM,
           mainFields: ['module', 'main'],
-          // The runtime ships AWS SDK v3: leaving it out keeps bundles small.
-          externalModules: ['@aws-sdk/*', '@smithy/*'],
-          banner:
-            "import { createRequire as __bksRequire } from 'node:module'; const require = __bksRequire(import.meta.url);",
+          externalModules: BUNDLE_EXTERNALS,
+          banner: BUNDLE_BANNER,
         },
       });
       Validations.of(f).acknowledge({

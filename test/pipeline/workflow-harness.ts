@@ -90,9 +90,13 @@ export type Analyst =
   | { via: 'custom-action'; decision: 'approve' | 'reject'; by: string; reason: string }
   | { via: 'none' };
 
+/** A workflow document, walked freely by the assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: workflow state is arbitrary JSON
+export type Doc = Record<string, any>;
+
 export interface RunOutcome {
   status: 'SUCCEEDED' | 'FAILED';
-  output?: Record<string, any>;
+  output?: Doc;
   error?: string;
   /** Task invocations by state name (retries included). */
   calls: Record<string, number>;
@@ -185,11 +189,9 @@ export class Harness {
     return (await (await fetch(`${this.sim.url}${path}`)).json()) as T;
   }
 
-  async findings(): Promise<Array<Record<string, any>>> {
+  async findings(): Promise<Array<Doc>> {
     const r = await this.simGet<unknown>('/_sim/findings');
-    return (Array.isArray(r) ? r : ((r as { findings?: unknown[] }).findings ?? [])) as Array<
-      Record<string, any>
-    >;
+    return (Array.isArray(r) ? r : ((r as { findings?: unknown[] }).findings ?? [])) as Array<Doc>;
   }
 
   async credentialStatus(): Promise<string> {
@@ -309,13 +311,20 @@ export class Harness {
           AskAnalyst: 0,
         },
         taskResourceLocalHandlers: {
-          Normalize: async (p) => (count('Normalize'), json(await normalize(p as never))),
+          Normalize: async (p) => {
+            count('Normalize');
+            return json(await normalize(p as never));
+          },
           QuarantineMalformed: async (p) => {
             count('QuarantineMalformed');
             this.quarantined.push(p);
             return { MessageId: 'q' };
           },
-          Enrich: async (p) => (count('Enrich'), as('bks-reader'), json(await enrich(p as never))),
+          Enrich: async (p) => {
+            count('Enrich');
+            as('bks-reader');
+            return json(await enrich(p as never));
+          },
           RaiseFinding: async (p) => {
             count('RaiseFinding');
             as('bks-findings');
@@ -323,7 +332,10 @@ export class Harness {
             findingMs = performance.now() - t0;
             return out;
           },
-          Decide: async (p) => (count('Decide'), json(await decide(p as never))),
+          Decide: async (p) => {
+            count('Decide');
+            return json(await decide(p as never));
+          },
           AskAnalyst: async (p) => {
             count('AskAnalyst');
             const payload = (p as { Payload: { taskToken: string; finding: { id: string } } }).Payload;
@@ -355,7 +367,11 @@ export class Harness {
             as('bks-revoker');
             return json(await revoke(p as never));
           },
-          Contain: async (p) => (count('Contain'), as('bks-revoker'), json(await revoke(p as never))),
+          Contain: async (p) => {
+            count('Contain');
+            as('bks-revoker');
+            return json(await revoke(p as never));
+          },
           CloseFinding: async (p) => {
             count('CloseFinding');
             as('bks-findings');
@@ -370,7 +386,7 @@ export class Harness {
       },
     });
     try {
-      const output = (await execution.result) as Record<string, any>;
+      const output = (await execution.result) as Doc;
       return { status: 'SUCCEEDED', output, calls, ...(findingMs !== undefined ? { findingMs } : {}) };
     } catch (err) {
       if (err instanceof ExecutionError) {
