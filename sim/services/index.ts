@@ -8,6 +8,7 @@ import { cloudTrailRecorder } from '../cloudtrail';
 import type { CallRecorder, ServiceModule } from '../core';
 import { bedrock } from './bedrock';
 import { cloudtrail } from './cloudtrail';
+import { dynamodb } from './dynamodb';
 import { iam } from './iam';
 import { organizations } from './organizations';
 import { securityhub } from './securityhub';
@@ -22,6 +23,7 @@ export const SERVICE_MODULES: ServiceModule[] = [
   securityhub,
   states,
   bedrock,
+  dynamodb,
 ];
 
 /** Called after every served call of a module that declares it a management event. */
