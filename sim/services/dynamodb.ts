@@ -16,6 +16,7 @@
  * simulator's CloudTrail (the item operations are data events; the table calls would only add noise
  * to the histories that timelines read).
  */
+import { createHash } from 'node:crypto';
 import { arn, type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
 
 /** A typed attribute value (`{ S: 'x' }`, `{ N: '1' }`, `{ M: { … } }`, …). */
@@ -259,9 +260,12 @@ function itemSize(item: Item): number {
 
 const clone = <T>(x: T): T => structuredClone(x);
 
-/** A table id shaped like AWS's (a UUID), from the simulator's deterministic ids. */
-function tableId(ctx: SimContext): string {
-  const h = Buffer.from(ctx.ids.next('T', 24)).toString('hex').slice(0, 32);
+/**
+ * A table id shaped like AWS's (a UUID), derived from the table's ARN and creation time (not from
+ * the simulator's id sequence: creating a table must not shift the ids other services hand out).
+ */
+function tableId(tableArn: string, created: Date): string {
+  const h = createHash('sha256').update(`${tableArn}@${created.toISOString()}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -1118,10 +1122,12 @@ function createTable(ctx: SimContext, req: SimRequest): unknown {
   }
   const tables = tablesOf(ctx, req);
   if (tables.has(name)) fail('ResourceInUseException', `Table already exists: ${name}`);
+  const tableArn = arn(ctx, 'dynamodb', req.region, req.caller.account, `table/${name}`);
+  const created = ctx.now();
   const t: Table = {
     name,
-    arn: arn(ctx, 'dynamodb', req.region, req.caller.account, `table/${name}`),
-    id: tableId(ctx),
+    arn: tableArn,
+    id: tableId(tableArn, created),
     hash: typeOfKey(hash),
     ...(range ? { range: typeOfKey(range) } : {}),
     attributeDefinitions: defs.map((d) => ({
@@ -1131,7 +1137,7 @@ function createTable(ctx: SimContext, req: SimRequest): unknown {
     billingMode,
     read: billingMode === 'PROVISIONED' ? Number(throughput?.ReadCapacityUnits) : 0,
     write: billingMode === 'PROVISIONED' ? Number(throughput?.WriteCapacityUnits) : 0,
-    created: ctx.now(),
+    created,
     items: new Map(),
   };
   tables.set(name, t);
