@@ -1,8 +1,8 @@
 /**
  * Runs `statemachines/response.asl.json` locally (aws-local-stepfunctions) with the real handlers,
  * which talk over HTTP to bks-sim (IAM, STS, Security Hub, Step Functions SendTask*, Bedrock
- * runtime) and to moto (DynamoDB: bks-sim has none). Two things are stood in for, because neither
- * simulator serves them and neither is what these tests are about:
+ * runtime, DynamoDB). Two things are stood in for, because the simulator does not serve them and
+ * neither is what these tests are about:
  * - SNS: `PublishCommand` is captured on the client (the test reads the approval link from the
  *   captured message, as an analyst reads the email);
  * - the waiting itself: aws-local-stepfunctions 3.0 does not pause on `.waitForTaskToken`, so the
@@ -27,7 +27,6 @@ import { handler as requestApproval } from '../../handlers/request-approval';
 import { handler as revoke } from '../../handlers/revoke';
 import { type SimHandle, startSim } from '../../sim/server';
 import type { ResponsePolicy } from '../../src/pipeline/policy';
-import { type Moto, startMoto } from '../helpers/moto';
 
 // aws-local-stepfunctions 3.0 calls Promise.withResolvers, which Node 20 lacks.
 if (!('withResolvers' in Promise)) {
@@ -106,25 +105,20 @@ export interface RunOutcome {
 
 export class Harness {
   sim!: SimHandle;
-  moto!: Moto;
   published: Array<{ subject: string; message: string }> = [];
   announced: Array<{ Subject?: string; Message?: string }> = [];
   quarantined: unknown[] = [];
   logs: string[] = [];
   private savedEnv = { ...process.env };
   private restores: Array<() => void> = [];
-  private ownMoto = false;
   private static tables = 0;
 
-  /** Starts bks-sim (fresh state) and uses `moto` (or starts one) for DynamoDB. */
-  async start(moto?: Moto): Promise<void> {
+  /** Starts bks-sim with a fresh state (IAM, STS, Security Hub, SendTask*, Bedrock, DynamoDB). */
+  async start(): Promise<void> {
     this.sim = await startSim({ scenario: structuredClone(SCENARIO), port: 0 });
-    this.ownMoto = !moto;
-    this.moto = moto ?? (await startMoto());
     const suffix = ++Harness.tables;
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: this.sim.url,
-      AWS_ENDPOINT_URL_DYNAMODB: this.moto.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIAPIPELINETEST0001',
       AWS_SECRET_ACCESS_KEY: 'pipeline-test',
@@ -179,7 +173,6 @@ export class Harness {
   async stop(): Promise<void> {
     for (const r of this.restores.splice(0).reverse()) r();
     await this.sim?.close();
-    if (this.ownMoto) this.moto?.stop();
     process.env = this.savedEnv;
     resetClients();
     resetAws();

@@ -1,10 +1,9 @@
 /**
  * The response workflow end to end, locally: aws-local-stepfunctions runs the ASL, the real
- * handlers talk to bks-sim (IAM, STS, Security Hub, SendTask*, Bedrock runtime) and moto
- * (DynamoDB) over HTTP. See ./workflow-harness.ts for the two stand-ins and why.
+ * handlers talk to bks-sim (IAM, STS, Security Hub, SendTask*, Bedrock runtime, DynamoDB) over
+ * HTTP. See ./workflow-harness.ts for the two stand-ins and why.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hasMoto, type Moto, startMoto } from '../helpers/moto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { envelope, record } from './fixtures';
 import { API_KEY, CRED_ID, Harness, SECRET, USER } from './workflow-harness';
 
@@ -13,16 +12,11 @@ const created = () => {
   return { ruleId: 'BKS-004-BEDROCK', severity: 'HIGH', event: envelope(r) };
 };
 
-describe.skipIf(!hasMoto)('response workflow (local run against bks-sim)', () => {
+describe('response workflow (local run against bks-sim)', () => {
   let h: Harness;
-  let moto: Moto;
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 60_000);
-  afterAll(() => moto?.stop());
   beforeEach(async () => {
     h = new Harness();
-    await h.start(moto);
+    await h.start();
   }, 60_000);
   afterEach(async () => {
     // No secret anywhere: not in findings, notifications, logs or outputs.
