@@ -19,20 +19,26 @@ export function responderRoleNames(prefix = 'bks'): ResponderRoleNames {
 }
 
 /** IAM actions each role allows, kept here so the tests compare the template with this table. */
+/** IAM reads of `readUserState` (src/response), used by enrichment and by revocation's planning. */
+const USER_READS = [
+  'iam:GetUser',
+  'iam:ListAccessKeys',
+  'iam:ListAttachedUserPolicies',
+  'iam:ListServiceSpecificCredentials',
+  'iam:ListUserPolicies',
+  'iam:GetUserPolicy',
+  'iam:ListGroupsForUser',
+  'iam:ListUserTags',
+  'iam:GetLoginProfile',
+  'iam:ListMFADevices',
+  'iam:ListSSHPublicKeys',
+  'iam:ListSigningCertificates',
+  'iam:GetAccessKeyLastUsed',
+];
+
+/** IAM actions each role allows, kept here so the tests compare the template with this table. */
 export const RESPONDER_ACTIONS = {
-  readerUsers: [
-    'iam:GetUser',
-    'iam:ListAccessKeys',
-    'iam:ListAttachedUserPolicies',
-    'iam:ListServiceSpecificCredentials',
-    'iam:ListUserPolicies',
-    'iam:GetUserPolicy',
-    'iam:ListGroupsForUser',
-    'iam:ListUserTags',
-    'iam:GetLoginProfile',
-    'iam:ListMFADevices',
-    'iam:GetAccessKeyLastUsed',
-  ],
+  readerUsers: USER_READS,
   readerAccount: [
     'cloudtrail:LookupEvents',
     'iam:GetAccountAuthorizationDetails',
@@ -41,18 +47,12 @@ export const RESPONDER_ACTIONS = {
     'iam:GetCredentialReport',
     'iam:ListServiceSpecificCredentials',
   ],
-  revoker: [
-    'iam:GetUser',
-    'iam:ListAccessKeys',
-    'iam:ListServiceSpecificCredentials',
-    'iam:ListUserPolicies',
-    'iam:GetUserPolicy',
-    'iam:ListAttachedUserPolicies',
-    'iam:UpdateServiceSpecificCredential',
-    'iam:UpdateAccessKey',
-    'iam:PutUserPolicy',
-  ],
+  /** Deactivation and deny policies only: never a Delete*. */
+  revoker: [...USER_READS, 'iam:UpdateServiceSpecificCredential', 'iam:UpdateAccessKey', 'iam:PutUserPolicy'],
+  /** Short-term keys: the signer role gets a deny on tokens issued before now. */
   revokerRoles: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
+  /** Finding the signer of a short-term key in CloudTrail (no resource-level permissions). */
+  revokerAccount: ['cloudtrail:LookupEvents'],
   findings: ['securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
 } as const;
 
@@ -100,6 +100,9 @@ export class ResponderRoles extends Construct {
     this.revoker.addToPolicy(
       new iam.PolicyStatement({ actions: [...RESPONDER_ACTIONS.revokerRoles], resources: [roleArn] }),
     );
+    this.revoker.addToPolicy(
+      new iam.PolicyStatement({ actions: [...RESPONDER_ACTIONS.revokerAccount], resources: ['*'] }),
+    );
 
     this.findings = new iam.Role(this, 'Findings', {
       roleName: names.findings,
@@ -131,6 +134,11 @@ export class ResponderRoles extends Construct {
         reason: wildcardReason,
       });
     }
+    Validations.of(this.revoker.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudtrail:LookupEvents (finding the signer of a short-term key) supports no resource-level permissions.',
+    });
     Validations.of(this.reader.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
