@@ -499,7 +499,7 @@ export class BedrockKeyGuard extends Construct {
           env: { account: stack.account, region },
           description: `bks detection forwarders for ${region} (to ${busName} in ${homeRegion})`,
         });
-        regional.addDependency(stack);
+        regional.addStackDependency(stack);
         this.regionalStacks.push(regional);
         this.forwarders.push(
           new DetectionForwarder(regional, 'Forwarder', { rules: props.rules, centralBusArn: busArn }),
