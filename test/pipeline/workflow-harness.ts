@@ -215,6 +215,25 @@ export class Harness {
     });
   }
 
+  /** The approval link of the last SNS message, as a query object. */
+  lastLink(): Record<string, string> {
+    const last = this.published[this.published.length - 1]!;
+    const link = new URL(/https:\/\/approve\.example\.test\/\S+/.exec(last.message)![0]);
+    return Object.fromEntries(link.searchParams);
+  }
+
+  /** A request to the real approval endpoint handler (Lambda function URL event). */
+  async approvalRequest(method: string, query: Record<string, string>, body?: string): Promise<number> {
+    const res = (await approvalApi({
+      requestContext: { requestId: 'r', http: { method, sourceIp: '198.51.100.9' } },
+      queryStringParameters: query,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      isBase64Encoded: false,
+    } as never)) as { statusCode: number };
+    return res.statusCode;
+  }
+
   /** What the analyst does, through the real approval handlers. */
   private async actAsAnalyst(analyst: Analyst, findingId: string): Promise<void> {
     if (analyst.via === 'link') {

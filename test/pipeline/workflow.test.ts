@@ -52,6 +52,25 @@ describe('response workflow (local run against bks-sim)', () => {
     expect(run.findingMs).toBeGreaterThan(0);
   });
 
+  it('the approval link is single use over the wire: replay, forgery and other methods are refused', async () => {
+    await h.run(created(), { analyst: { via: 'link', decision: 'approve', by: 'alice', reason: 'leak' } });
+    const query = h.lastLink();
+    const body = new URLSearchParams({ decision: 'reject', by: 'mallory', reason: 'undo' }).toString();
+    expect(await h.approvalRequest('POST', query, body)).toBe(409);
+    expect(await h.approvalRequest('GET', query)).toBe(409);
+    const sig = query['sig']!;
+    expect(
+      await h.approvalRequest(
+        'POST',
+        { ...query, sig: `${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}` },
+        body,
+      ),
+    ).toBe(403);
+    expect(await h.approvalRequest('PUT', query, body)).toBe(405);
+    // The first decision stands.
+    expect((await h.findings())[0]).toMatchObject({ Workflow: { Status: 'RESOLVED' } });
+  });
+
   it('approve through the Security Hub custom action', async () => {
     const run = await h.run(created(), {
       analyst: { via: 'custom-action', decision: 'approve', by: 'carol', reason: 'confirmed with the owner' },
