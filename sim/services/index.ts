@@ -8,6 +8,7 @@ import { cloudTrailRecorder } from '../cloudtrail';
 import type { CallRecorder, ServiceModule } from '../core';
 import { bedrock } from './bedrock';
 import { cloudtrail } from './cloudtrail';
+import { dynamodb } from './dynamodb';
 import { iam } from './iam';
 import { organizations } from './organizations';
 import { s3 } from './s3';
@@ -26,6 +27,7 @@ export const SERVICE_MODULES: ServiceModule[] = [
   bedrock,
   s3,
   sns,
+  dynamodb,
 ];
 
 /** Called after every served call of a module that declares it a management event. */

@@ -1,0 +1,55 @@
+/**
+ * Member accounts as CDK stages (the documented alternative to a StackSet): per member account,
+ * one forwarder stack per region (rules from `detections/` on the default bus → the security
+ * account's central bus, which accepts the organization through `aws:PrincipalOrgID`) and the
+ * responder roles the pipeline assumes there.
+ *
+ *   new BedrockKeyGuardMemberStage(app, 'Member-222222222222', {
+ *     env: { account: '222222222222', region: 'us-east-1' }, rules, regions, homeRegion,
+ *     securityAccount: '111111111111' });
+ *   npx cdk deploy 'Member-222222222222/*'
+ */
+import { Stack, Stage, type StageProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { forwarderRegions, type PipelineRule } from '../src/pipeline/rules';
+import { DetectionForwarder } from './forwarder';
+import { ResponderRoles, responderRoleNames } from './responder-roles';
+
+export interface BedrockKeyGuardMemberStageProps extends StageProps {
+  readonly rules: readonly PipelineRule[];
+  readonly regions: readonly string[];
+  readonly homeRegion: string;
+  readonly securityAccount: string;
+  readonly centralBusName?: string;
+  readonly responderRolePrefix?: string;
+}
+
+export class BedrockKeyGuardMemberStage extends Stage {
+  readonly stacks: Stack[] = [];
+
+  constructor(scope: Construct, id: string, props: BedrockKeyGuardMemberStageProps) {
+    super(scope, id, props);
+    const account = props.env?.account;
+    const busArnIn = (stack: Stack) =>
+      stack.formatArn({
+        service: 'events',
+        region: props.homeRegion,
+        account: props.securityAccount,
+        resource: 'event-bus',
+        resourceName: props.centralBusName ?? 'bks-central',
+      });
+    const regions = forwarderRegions(props.regions, props.homeRegion);
+    for (const region of regions) {
+      const stack = new Stack(this, `Forwarders-${region}`, { env: { account, region } });
+      new DetectionForwarder(stack, 'Forwarder', { rules: props.rules, centralBusArn: busArnIn(stack) });
+      if (region === regions[0]) {
+        // IAM is global: the roles live in one stack (the first region).
+        new ResponderRoles(stack, 'Responders', {
+          securityAccount: props.securityAccount,
+          names: responderRoleNames(props.responderRolePrefix),
+        });
+      }
+      this.stacks.push(stack);
+    }
+  }
+}

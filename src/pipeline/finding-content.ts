@@ -1,0 +1,242 @@
+/**
+ * What the pipeline says in Security Hub: the finding's title, description and remediation for an
+ * incident (handed to the ASFF builder of `src/findings`), and the workflow status and note for
+ * each way the response ends. Pure; never carries a secret (incidents hold none).
+ */
+import type { ApprovalDecision } from './approval';
+import { describeTarget, type Incident, type KeyTarget } from './incident';
+import type { Decision } from './policy';
+
+/** What enrichment found, summarised; `unavailable` when it failed (fail closed: unknown, not clean). */
+export interface EnrichmentSummary {
+  status: 'complete' | 'partial' | 'unavailable';
+  timeline?: {
+    events: number;
+    regions: string[];
+    first?: string;
+    last?: string;
+    sourceIps: string[];
+    truncated: boolean;
+  };
+  inventory?: {
+    userExists?: boolean;
+    activeServiceCredentials?: number;
+    activeAccessKeys?: number;
+    attachedPolicies?: string[];
+  };
+  errors: string[];
+}
+
+export interface FindingContent {
+  title: string;
+  description: string;
+  remediation: string;
+  types: string[];
+  /** Secret-free facts for `ProductFields` (string → string, ≤ 50 entries). */
+  productFields: Record<string, string>;
+}
+
+const MAX_TITLE = 256;
+const MAX_DESCRIPTION = 1024;
+const MAX_TEXT = 512;
+
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+export function remediationFor(t: KeyTarget, account: string): string {
+  switch (t.kind) {
+    case 'service-credential':
+      return (
+        `Deactivate the key (bks revoke-key, or IAM UpdateServiceSpecificCredential Status=Inactive` +
+        `${t.credentialId ? ` for ${t.credentialId}` : ''} on user ${t.userName} in ${account}), review what it ` +
+        'did (bks timeline), then delete the key and, for a console phantom user, the user (bks cleanup).'
+      );
+    case 'access-key':
+      return (
+        `Deactivate access key ${t.accessKeyId} of ${t.userName} in ${account} (IAM UpdateAccessKey ` +
+        'Status=Inactive), review its use (bks timeline) and delete it: an access key on a Bedrock key user ' +
+        'is a persistent credential independent of the API key.'
+      );
+    case 'short-term':
+      return (
+        `Short-term keys cannot be deactivated one by one: deny bedrock:CallWithBearerToken to ${t.signerArn} ` +
+        'with an aws:TokenIssueTime condition (bks revoke-key), and rotate the signing credentials ' +
+        `${t.accessKeyId}.`
+      );
+    case 'user':
+      return (
+        `Review IAM user ${t.userName} in ${account}: deactivate its Bedrock keys and access keys and ` +
+        'remove it if it is an unused console phantom user (bks cleanup).'
+      );
+  }
+}
+
+export function findingContent(incident: Incident, enrichment?: EnrichmentSummary): FindingContent {
+  const target = describeTarget(incident.target);
+  const title = clip(`${incident.ruleId}: ${incident.eventName} on ${target}`, MAX_TITLE);
+  const parts = [
+    `${incident.eventName} (${incident.eventSource}) by ${incident.principal.arn} at ${incident.eventTime}` +
+      ` in ${incident.region}${incident.sourceIp ? ` from ${incident.sourceIp}` : ''}.`,
+    `Target: ${target}.`,
+  ];
+  if (incident.threshold) {
+    parts.push(
+      `${incident.threshold.count} matching events within ${incident.threshold.windowSeconds} s` +
+        `${incident.threshold.regions ? ` across ${incident.threshold.regions.join(', ')}` : ''}.`,
+    );
+  }
+  if (!enrichment || enrichment.status === 'unavailable') {
+    parts.push('Enrichment unavailable: timeline and inventory are UNKNOWN (not clean).');
+  } else {
+    const tl = enrichment.timeline;
+    if (tl) {
+      parts.push(
+        `Timeline: ${tl.events}${tl.truncated ? '+' : ''} events in ${tl.regions.join(', ') || 'no region'}` +
+          `${tl.first ? ` from ${tl.first}` : ''}${tl.last ? ` to ${tl.last}` : ''}` +
+          `${tl.sourceIps.length ? `; source IPs ${tl.sourceIps.slice(0, 5).join(', ')}` : ''}.`,
+      );
+    }
+    const inv = enrichment.inventory;
+    if (inv) {
+      parts.push(
+        `Inventory: user ${inv.userExists === false ? 'absent' : inv.userExists ? 'present' : 'UNKNOWN'}` +
+          `${inv.activeServiceCredentials !== undefined ? `, ${inv.activeServiceCredentials} active API keys` : ''}` +
+          `${inv.activeAccessKeys !== undefined ? `, ${inv.activeAccessKeys} active access keys` : ''}.`,
+      );
+    }
+    if (enrichment.status === 'partial') parts.push(`Partial enrichment: ${enrichment.errors.join('; ')}.`);
+  }
+  const productFields: Record<string, string> = {
+    'bks/RuleId': incident.ruleId,
+    'bks/IncidentId': incident.incidentId,
+    'bks/EventId': incident.eventId,
+    'bks/TargetKind': incident.target.kind,
+  };
+  const t = incident.target;
+  if ('userName' in t) productFields['bks/UserName'] = t.userName;
+  if (t.kind === 'service-credential' && t.credentialId) productFields['bks/CredentialId'] = t.credentialId;
+  if ('accessKeyId' in t) productFields['bks/AccessKeyId'] = t.accessKeyId;
+  return {
+    title,
+    description: clip(parts.join(' '), MAX_DESCRIPTION),
+    remediation: clip(remediationFor(incident.target, incident.account), MAX_TEXT),
+    types: [`Unusual Behaviors/User/${incident.ruleId}`],
+    productFields,
+  };
+}
+
+/** How the response ended; set by the workflow's Pass states. */
+export type Stage =
+  | 'allowlisted'
+  | 'rejected'
+  | 'timeout-notified'
+  | 'contained'
+  | 'revoked'
+  | 'revoke-failed'
+  | 'approval-failed';
+export const STAGES: readonly Stage[] = [
+  'allowlisted',
+  'rejected',
+  'timeout-notified',
+  'contained',
+  'revoked',
+  'revoke-failed',
+  'approval-failed',
+];
+
+export interface RevocationSummary {
+  mode: 'revoke' | 'contain';
+  actions: string[];
+  verified: boolean;
+  at: string;
+}
+
+/** The workflow state the closing step sees. */
+export interface ClosingState {
+  incident: Incident;
+  decision: Decision;
+  outcome: { stage: Stage };
+  approval?: ApprovalDecision;
+  revocation?: RevocationSummary;
+  revocationError?: { Error?: string; Cause?: string };
+  approvalError?: { Error?: string; Cause?: string };
+}
+
+export interface FindingUpdate {
+  workflowStatus: 'NEW' | 'NOTIFIED' | 'RESOLVED' | 'SUPPRESSED';
+  note: string;
+  subject: string;
+  message: string;
+}
+
+function who(state: ClosingState): string {
+  const a = state.approval;
+  return a
+    ? `${a.decision}d by ${a.by} at ${a.at} via ${a.via}: ${a.reason}`
+    : `by policy: ${state.decision.reason}`;
+}
+
+/** One line of an error for a note: the error name and the first line of its cause, no stack. */
+export function errorLine(e: { Error?: string; Cause?: string } | undefined): string {
+  if (!e) return 'unknown error';
+  let cause = e.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed.errorMessage) cause = parsed.errorMessage;
+  } catch {
+    // not JSON: keep the text
+  }
+  return `${e.Error ?? 'Error'}: ${cause.split('\n')[0] ?? ''}`.trim();
+}
+
+export function closingUpdate(state: ClosingState): FindingUpdate {
+  const target = describeTarget(state.incident.target);
+  const actions = state.revocation?.actions.length ? ` (${state.revocation.actions.join('; ')})` : '';
+  let workflowStatus: FindingUpdate['workflowStatus'];
+  let note: string;
+  switch (state.outcome.stage) {
+    case 'allowlisted':
+      workflowStatus = 'NOTIFIED';
+      note = `Notified only: ${state.decision.reason}.`;
+      break;
+    case 'rejected':
+      workflowStatus = 'SUPPRESSED';
+      note = `Revocation rejected: ${who(state)}.`;
+      break;
+    case 'timeout-notified':
+      workflowStatus = 'NOTIFIED';
+      note =
+        `No decision within ${state.decision.approvalTimeoutSeconds} s; no action taken (timeout action ` +
+        'notify-only). Review and revoke manually if needed.';
+      break;
+    case 'contained':
+      workflowStatus = 'NOTIFIED';
+      note =
+        `No decision within ${state.decision.approvalTimeoutSeconds} s; contained (reversible) ${target}` +
+        `${actions}${state.revocation?.verified ? ', verified' : ''}. Review, then restore or revoke.`;
+      break;
+    case 'revoked':
+      workflowStatus = 'RESOLVED';
+      note = `Revoked ${target}${actions}${state.revocation?.verified ? ', verified' : ''}; ${who(state)}.`;
+      break;
+    case 'revoke-failed':
+      workflowStatus = 'NOTIFIED';
+      note = `MANUAL ACTION REQUIRED: revoking ${target} failed after retries (${errorLine(state.revocationError)}); ${who(state)}.`;
+      break;
+    case 'approval-failed':
+      workflowStatus = 'NOTIFIED';
+      note = `MANUAL ACTION REQUIRED: the approval request could not be sent (${errorLine(state.approvalError)}); nothing was revoked.`;
+      break;
+  }
+  const subject = clip(
+    `[bks] ${state.outcome.stage}: ${state.incident.ruleId} in ${state.incident.account}`,
+    100,
+  );
+  return {
+    workflowStatus,
+    note: clip(note, MAX_TEXT),
+    subject,
+    message: `${note}\n\nIncident ${state.incident.incidentId}`,
+  };
+}

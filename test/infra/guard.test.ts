@@ -1,0 +1,297 @@
+import { Duration } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES, type FunctionName } from '../../infra/guard';
+import { RESPONDER_ACTIONS } from '../../infra/responder-roles';
+import { loadPipelineRules } from '../../infra/rules';
+import { compilePattern } from '../../src/detect/pattern';
+
+const RULES = loadPipelineRules();
+
+import { type Synthesized, synthGuard } from './synth';
+
+type Resources = Synthesized['templates'][string]['Resources'];
+type Res = Resources[string];
+
+const byType = (resources: Resources, type: string): Array<[string, Res]> =>
+  Object.entries(resources).filter(([, r]) => r.Type === type);
+
+let s: Synthesized;
+
+beforeAll(() => {
+  s = synthGuard({
+    rules: RULES,
+    regions: ['eu-west-1', 'us-west-2'],
+    organizationId: 'o-abc123def4',
+    approvalTimeout: Duration.hours(2),
+    timeoutAction: 'contain',
+    autoRevoke: ['CRITICAL'],
+    allowlistedPrincipals: ['arn:aws:iam::111111111111:role/break-glass'],
+  });
+}, 240_000);
+
+describe('synthesis', () => {
+  it('synthesizes offline with nothing left unacknowledged by cdk-nag or the template validator', () => {
+    expect(s.violations).toEqual([]);
+    expect(s.error).toBeUndefined();
+  });
+
+  it('makes one stack per region: the home region plus us-west-2 and the IAM region us-east-1', () => {
+    expect(Object.keys(s.templates).sort()).toEqual(['eu-west-1', 'us-east-1', 'us-west-2']);
+  });
+});
+
+describe('detection rules', () => {
+  const forwardRules = (region: string) =>
+    byType(s.templates[region]!.Resources, 'AWS::Events::Rule').filter(([id]) =>
+      id.includes('ForwarderForward'),
+    );
+  const patternsOf = (rules: Array<[string, Res]>) => rules.map(([, r]) => r.Properties!['EventPattern']);
+
+  it('places IAM rules only in us-east-1 and Bedrock rules in every region, patterns equal to the rule files', () => {
+    const iam = RULES.filter((r) => r.deploy === 'us-east-1').map((r) => r.pattern);
+    const all = RULES.filter((r) => r.deploy === 'all-regions').map((r) => r.pattern);
+    for (const region of ['eu-west-1', 'us-west-2', 'us-east-1']) {
+      const patterns = patternsOf(forwardRules(region).filter(([id]) => !id.includes('AnomalyAlarm')));
+      const expected = region === 'us-east-1' ? [...iam, ...all] : all;
+      expect(patterns).toEqual(expect.arrayContaining(expected));
+      expect(patterns).toHaveLength(expected.length);
+    }
+  });
+
+  it('forwards to the central bus in the home region', () => {
+    for (const region of ['us-west-2', 'us-east-1']) {
+      for (const [, r] of forwardRules(region)) {
+        const t = (r.Properties!['Targets'] as Array<{ Arn: unknown }>)[0]!;
+        expect(JSON.stringify(t.Arn)).toContain(':events:eu-west-1:111111111111:event-bus/bks-central');
+      }
+    }
+  });
+
+  it('has central rules with the same patterns, feeding the dispatcher the rule id and severity', () => {
+    const central = byType(s.templates['eu-west-1']!.Resources, 'AWS::Events::Rule').filter(
+      ([id]) => id.includes('Detect') || id.includes('Count'),
+    );
+    expect(patternsOf(central)).toEqual(expect.arrayContaining(RULES.map((r) => r.pattern)));
+    const rule = RULES.find((r) => r.kind === 'pattern')!;
+    const detect = central.find(
+      ([, r]) => JSON.stringify(r.Properties!['EventPattern']) === JSON.stringify(rule.pattern),
+    )![1];
+    const target = (
+      detect.Properties!['Targets'] as Array<{ InputTransformer: { InputTemplate: string } }>
+    )[0]!;
+    expect(target.InputTransformer.InputTemplate).toBe(
+      `{"ruleId":"${rule.id}","severity":"${rule.severity}","event":<f1>}`,
+    );
+  });
+
+  it('gives every target of every rule, in every stack, a dead-letter queue', () => {
+    let targets = 0;
+    for (const t of Object.values(s.templates)) {
+      for (const [id, r] of byType(t.Resources, 'AWS::Events::Rule')) {
+        for (const target of r.Properties!['Targets'] as Array<{ DeadLetterConfig?: { Arn: unknown } }>) {
+          targets++;
+          expect(target.DeadLetterConfig?.Arn, id).toBeDefined();
+        }
+      }
+    }
+    expect(targets).toBeGreaterThan(10);
+  });
+
+  it('encrypts every queue and refuses plain-HTTP access', () => {
+    for (const t of Object.values(s.templates)) {
+      for (const [, q] of byType(t.Resources, 'AWS::SQS::Queue'))
+        expect(q.Properties!['SqsManagedSseEnabled']).toBe(true);
+      const policies = byType(t.Resources, 'AWS::SQS::QueuePolicy');
+      expect(JSON.stringify(policies)).toContain('aws:SecureTransport');
+    }
+  });
+
+  it('never triggers on its own Security Hub findings; only the custom-action rule sees Security Hub', () => {
+    const finding = {
+      Id: 'bks/pipeline-bks-004-bedrock/111111111111/x',
+      ProductFields: { 'bks/RuleId': 'BKS-004' },
+    };
+    const imported = {
+      version: '0',
+      id: 'e1',
+      source: 'aws.securityhub',
+      'detail-type': 'Security Hub Findings - Imported',
+      account: '111111111111',
+      region: 'eu-west-1',
+      resources: ['arn:aws:securityhub:eu-west-1::product/111111111111/default'],
+      detail: { findings: [finding] },
+    };
+    const customAction = {
+      ...imported,
+      'detail-type': 'Security Hub Findings - Custom Action',
+      resources: ['arn:aws:securityhub:eu-west-1:111111111111:action/custom/BksApproveRevoke'],
+    };
+    let rules = 0;
+    for (const t of Object.values(s.templates)) {
+      for (const [id, r] of byType(t.Resources, 'AWS::Events::Rule')) {
+        const p = r.Properties!['EventPattern'];
+        if (!p) continue;
+        rules++;
+        // The custom actions' ARNs are CloudFormation attributes: resolve them as AWS would.
+        const resolved = JSON.parse(
+          JSON.stringify(p).replace(
+            /\{"Fn::GetAtt":\["Guard(Approve|Reject)Action\w+","ActionTargetArn"\]\}/g,
+            (_m, which: string) =>
+              JSON.stringify(`arn:aws:securityhub:eu-west-1:111111111111:action/custom/Bks${which}Revoke`),
+          ),
+        );
+        const test = compilePattern(resolved);
+        expect(test(imported), id).toBe(false);
+        expect(test(customAction), id).toBe(id.includes('CustomActions'));
+      }
+    }
+    expect(rules).toBeGreaterThan(RULES.length);
+  });
+
+  it('accepts the organization on the central bus with aws:PrincipalOrgID', () => {
+    const policies = byType(s.templates['eu-west-1']!.Resources, 'AWS::Events::EventBusPolicy');
+    expect(JSON.stringify(policies)).toContain('"aws:PrincipalOrgID":"o-abc123def4"');
+  });
+
+  it('has an anomaly-detection alarm on AWS/Bedrock Invocations in every region', () => {
+    for (const t of Object.values(s.templates)) {
+      const alarms = byType(t.Resources, 'AWS::CloudWatch::Alarm');
+      expect(alarms).toHaveLength(1);
+      const text = JSON.stringify(alarms[0]![1].Properties);
+      expect(text).toContain('ANOMALY_DETECTION_BAND(invocations');
+      expect(text).toContain('"Metric":{"MetricName":"Invocations","Namespace":"AWS/Bedrock"}');
+    }
+  });
+});
+
+describe('response workflow', () => {
+  const definition = () => {
+    const [, sm] = byType(s.templates['eu-west-1']!.Resources, 'AWS::StepFunctions::StateMachine')[0]!;
+    return { sm, def: JSON.parse(sm.Properties!['DefinitionString'] as string) };
+  };
+
+  it('is Standard, traced, logged, with the approval timeout and an explicit States.Timeout branch', () => {
+    const { sm, def } = definition();
+    expect(sm.Properties!['StateMachineType']).toBe('STANDARD');
+    expect(sm.Properties!['TracingConfiguration']).toEqual({ Enabled: true });
+    const ask = def.States.AskAnalyst;
+    expect(ask.Resource).toBe(`arn:${'$'}{Partition}:states:::lambda:invoke.waitForTaskToken`);
+    expect(ask.TimeoutSeconds).toBe(7200);
+    expect(ask.Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'OnApprovalTimeout' });
+    for (const [name, state] of Object.entries(
+      def.States as Record<string, { Type: string; TimeoutSeconds?: number }>,
+    )) {
+      if (state.Type === 'Task') expect(state.TimeoutSeconds, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('substitutes every placeholder of the ASL', () => {
+    const { sm } = definition();
+    const used = new Set(
+      [...(sm.Properties!['DefinitionString'] as string).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]),
+    );
+    expect(Object.keys(sm.Properties!['DefinitionSubstitutions'] as object).sort()).toEqual([...used].sort());
+  });
+
+  it('configures the decide function with the policy from the props', () => {
+    const fns = byType(s.templates['eu-west-1']!.Resources, 'AWS::Lambda::Function');
+    const decide = fns.find(([id]) => id.startsWith('Guarddecide'))![1];
+    const env = (decide.Properties!['Environment'] as { Variables: Record<string, string> }).Variables;
+    expect(JSON.parse(env['BKS_POLICY']!)).toEqual({
+      autoRevoke: ['CRITICAL'],
+      allowlist: ['arn:aws:iam::111111111111:role/break-glass'],
+      approvalTimeoutSeconds: 7200,
+      timeoutAction: 'contain',
+    });
+  });
+
+  it('creates the two Security Hub custom actions with names of at most 20 characters', () => {
+    const actions = byType(s.templates['eu-west-1']!.Resources, 'AWS::SecurityHub::ActionTarget').map(
+      ([, r]) => r.Properties!['Name'] as string,
+    );
+    expect(actions.sort()).toEqual(['Approve revoke', 'Reject']);
+    for (const name of actions) expect(name.length).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('least privilege', () => {
+  const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+  const DDB_RW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+  const TASK = ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'];
+  const EXPECTED: Record<FunctionName, string[]> = {
+    normalize: LOGS,
+    decide: LOGS,
+    enrich: [...LOGS, 'sts:AssumeRole'],
+    finding: [...LOGS, 'sts:AssumeRole'],
+    revoke: [...LOGS, 'sts:AssumeRole'],
+    reconcile: [...LOGS, 'sts:AssumeRole', 'states:StartExecution'],
+    dispatch: [...LOGS, 'states:StartExecution', 'dynamodb:PutItem'],
+    stateful: [
+      ...LOGS,
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'events:PutEvents',
+    ],
+    'approval-api': [...LOGS, ...DDB_RW, ...TASK],
+    'custom-action': [...LOGS, ...DDB_RW, ...TASK],
+    'request-approval': [
+      ...LOGS,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'sns:Publish',
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    ],
+  };
+
+  function actionsOfRole(resources: Resources, roleId: string): { actions: string[]; resources: string[] } {
+    const actions = new Set<string>();
+    const res: string[] = [];
+    for (const [, p] of byType(resources, 'AWS::IAM::Policy')) {
+      const roles = JSON.stringify(p.Properties!['Roles']);
+      if (!roles.includes(`"${roleId}"`)) continue;
+      for (const st of (
+        p.Properties!['PolicyDocument'] as {
+          Statement: Array<{ Action: string | string[]; Resource: unknown }>;
+        }
+      ).Statement) {
+        for (const a of [st.Action].flat()) actions.add(a);
+        res.push(JSON.stringify(st.Resource));
+      }
+    }
+    return { actions: [...actions].sort(), resources: res };
+  }
+
+  it.each(FUNCTION_NAMES)('gives %s exactly the actions it calls, and no managed policy', (name) => {
+    const resources = s.templates['eu-west-1']!.Resources;
+    const fnLogical = s.stack.getLogicalId(s.guard.functions[name].node.defaultChild as never);
+    const fnRes = resources[fnLogical]!;
+    const roleId = (fnRes.Properties!['Role'] as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const role = resources[roleId]!;
+    expect(role.Properties!['ManagedPolicyArns']).toBeUndefined();
+    const { actions, resources: scoped } = actionsOfRole(resources, roleId);
+    expect(actions).toEqual([...EXPECTED[name]].sort());
+    expect(scoped.every((r) => r !== '"*"')).toBe(true);
+  });
+
+  it('scopes assume-role to one named responder role per function', () => {
+    const resources = s.templates['eu-west-1']!.Resources;
+    const text = JSON.stringify(resources);
+    for (const role of ['bks-reader', 'bks-revoker', 'bks-findings'])
+      expect(text).toContain(`:iam::*:role/${role}`);
+  });
+
+  it('deploys the responder roles with the documented actions only', () => {
+    const resources = s.templates['eu-west-1']!.Resources;
+    const roles = byType(resources, 'AWS::IAM::Role').filter(([, r]) =>
+      ['bks-reader', 'bks-revoker', 'bks-findings'].includes(r.Properties!['RoleName'] as string),
+    );
+    expect(roles).toHaveLength(3);
+    const all = new Set<string>();
+    for (const [id] of roles) for (const a of actionsOfRole(resources, id).actions) all.add(a);
+    const documented = new Set(Object.values(RESPONDER_ACTIONS).flat());
+    for (const a of all) expect(documented.has(a as never), a).toBe(true);
+    for (const a of all) expect(a).not.toMatch(/Delete|\*$/);
+  });
+});
