@@ -41,7 +41,11 @@ describe.skipIf(!hasBoto3)('boto3 against bks-sim (demo scenario)', () => {
   let stderr: string;
 
   beforeAll(async () => {
-    sim = await startSim({ scenario: demo });
+    // This test checks what botocore parses, not rate limits (test/sim/server.test.ts and the timeline
+    // tests cover those): lift LookupEvents' 2/s so a loaded machine cannot turn a page into a throttle.
+    sim = await startSim({
+      scenario: { ...demo, rateLimits: { ...demo.rateLimits, 'cloudtrail:LookupEvents': 1000 } },
+    });
     const p = demo.principals![0]!;
     const cred = sim.state.accounts
       .find((a) => a.id === PROD)!
