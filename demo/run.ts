@@ -8,9 +8,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LocalPipeline } from '../handlers/local-run';
 import { type SimHandle, startSim } from '../sim/server';
 import { shiftScenarioToNow } from '../sim/timeshift';
 import { main as bks } from '../src/cli/main';
+import { compileRules, envelopeOf, evaluate, loadRules, severityRank } from '../src/detect';
 import { encodeLongTermKey, longTermAlias } from '../src/keys';
 import { serviceBySscName } from '../src/services';
 
@@ -47,6 +49,8 @@ class Demo {
   siblingKey: string | undefined;
   leakedKeyFile = '';
   exitCodes: { command: string; code: number }[] = [];
+  /** When the attacker started (sim clock = real clock: the scenario is shifted to now). */
+  attackStartedAt = '';
 
   constructor(readonly opts: DemoOptions) {
     this.out = opts.out ?? process.stdout;
@@ -153,7 +157,91 @@ const STEPS: Step[] = [
     title: 'The attacker uses the key, in several regions',
     why: 'LLMjacking: the key is a bearer token. Anyone holding it can invoke models, billed to the account.',
     async run(d) {
+      d.attackStartedAt = new Date(Date.now() - 1000).toISOString();
       for (const region of ATTACK_REGIONS) await d.attackerInvoke(d.leakedKey, region);
+    },
+  },
+  {
+    title: 'Detection and response: the pipeline reacts',
+    why: 'On AWS, EventBridge hands these CloudTrail events to the rules and a Step Functions workflow. Here the same rules, the same workflow definition and the real Lambda handlers run locally against the simulated account.',
+    async run(d) {
+      // The attacker's calls, as CloudTrail recorded them in the prod account.
+      const state = (await (await fetch(`${d.sim.url}/_sim/state`)).json()) as {
+        accounts: { id: string; events: Record<string, unknown>[] }[];
+      };
+      const records = (state.accounts.find((a) => a.id === PROD)?.events ?? []).filter(
+        (e) => String(e['eventTime']) >= d.attackStartedAt && e['eventSource'] === 'bedrock.amazonaws.com',
+      );
+      const trail = join(d.work, 'cloudtrail');
+      mkdirSync(trail, { recursive: true });
+      writeFileSync(join(trail, 'prod-attack.json'), JSON.stringify({ Records: records }));
+      await d.bks(`hunt ${d.path(trail)}`, ['hunt', trail], (code) =>
+        code === 1 ? 'matches at or above --fail-on' : undefined,
+      );
+      // What the EventBridge rule hands the workflow: the rule that matched and the event.
+      const rules = compileRules(loadRules());
+      const first = records[0];
+      const matched = first ? evaluate(rules, first as never) : [];
+      const rule = [...matched].sort((a, b) => severityRank(b.severity) - severityRank(a.severity))[0];
+      if (!first || !rule) throw new Error("no rule matched the attacker's calls");
+      const admin = d.sim.state.principals[0]!;
+      const pipeline = new LocalPipeline({
+        sim: d.sim,
+        account: admin.account,
+        credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey ?? '' },
+        // The demo organization's member accounts trust the security account through this role.
+        roles: {
+          reader: 'OrganizationAccountAccessRole',
+          revoker: 'OrganizationAccountAccessRole',
+          findings: 'OrganizationAccountAccessRole',
+        },
+        regions: ATTACK_REGIONS,
+      });
+      d.say(
+        `\n# EventBridge rule ${rule.id} (${rule.severity}) → Step Functions workflow bks-response, run locally:`,
+      );
+      await pipeline.start();
+      let run: Awaited<ReturnType<LocalPipeline['run']>>;
+      try {
+        run = await pipeline.run(
+          { ruleId: rule.id, severity: rule.severity, event: envelopeOf(first as never) },
+          {
+            analyst: {
+              via: 'custom-action',
+              decision: 'reject',
+              by: 'soc-analyst@acme.example',
+              reason:
+                'CloudTrail does not say which key made the calls, so the workflow would deactivate every key of the user; we know the leaked one (decoded above) and revoke only it',
+            },
+          },
+        );
+      } finally {
+        await pipeline.stop();
+      }
+      const states = Object.entries(run.calls)
+        .map(([name, n]) => (n > 1 ? `${name}×${n}` : name))
+        .join(' → ');
+      d.say(`  states run: ${states} (${run.status})`);
+      const findings = (await (await fetch(`${d.sim.url}/_sim/findings`)).json()) as
+        | { findings?: Record<string, unknown>[] }
+        | Record<string, unknown>[];
+      const list = Array.isArray(findings) ? findings : (findings.findings ?? []);
+      const f = list[list.length - 1] as
+        | {
+            Title?: string;
+            Severity?: { Label?: string };
+            Workflow?: { Status?: string };
+            Note?: { Text?: string; UpdatedBy?: string };
+          }
+        | undefined;
+      if (!f) throw new Error('the workflow raised no Security Hub finding');
+      d.say(`  Security Hub finding (in the simulator): [${f.Severity?.Label}] ${f.Title}`);
+      const ask = pipeline.published[0];
+      if (ask) d.say(`  approval request sent (SNS): "${ask.subject}"`);
+      d.say(
+        `  the analyst answers with the Security Hub custom action "Reject": finding workflow status ${f.Workflow?.Status ?? 'unknown'}`,
+      );
+      d.say(`  note: ${(f.Note?.Text ?? '').split('\n')[0]}`);
     },
   },
   {

@@ -227,7 +227,7 @@ export class LocalPipeline {
       await customAction({
         id: 'ca-1',
         account: this.account,
-        time: '2026-11-09T03:05:00Z',
+        time: new Date().toISOString(),
         resources: [analyst.decision === 'approve' ? this.approveArn : this.rejectArn],
         detail: {
           actionName: analyst.decision === 'approve' ? 'Approve revoke' : 'Reject',

@@ -173,7 +173,7 @@ export interface FindingUpdate {
 function who(state: ClosingState): string {
   const a = state.approval;
   return a
-    ? `${a.decision}d by ${a.by} at ${a.at} via ${a.via}: ${a.reason}`
+    ? `${a.decision === 'approve' ? 'approved' : 'rejected'} by ${a.by} at ${a.at} via ${a.via}: ${a.reason}`
     : `by policy: ${state.decision.reason}`;
 }
 

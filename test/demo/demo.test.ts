@@ -41,6 +41,15 @@ describe('npm run demo', () => {
     expect(out).toMatch(/BedrockAPIKey-q7xk\s+bedrock\s+yes/);
     expect(out).toContain('$ bks find-keys gist');
     expect(out).toContain('$ bks decode-key "$(cat leaked-key.txt)"');
+    // The pipeline: the recorded calls through the rules, then the workflow with the real handlers.
+    expect(out).toContain('$ bks hunt cloudtrail');
+    expect(out).toMatch(/BKS-010-BEDROCK\s+InvokeModel/);
+    expect(out).toMatch(
+      /states run: Normalize → Enrich → RaiseFinding → Decide → AskAnalyst → CloseFinding → Announce \(SUCCEEDED\)/,
+    );
+    expect(out).toMatch(/Security Hub finding \(in the simulator\): \[LOW\] BKS-010-BEDROCK/);
+    expect(out).toMatch(/approval request sent \(SNS\)/);
+    expect(out).toMatch(/finding workflow status SUPPRESSED/);
     // The attacker's three calls work before containment; after it, the leaked key is refused while
     // the same user's other key still answers.
     const calls = [...out.matchAll(/→ HTTP (\d{3})/g)].map((m) => m[1]);

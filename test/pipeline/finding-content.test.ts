@@ -61,14 +61,14 @@ describe('finding content', () => {
     });
     expect(revoked.workflowStatus).toBe('RESOLVED');
     expect(revoked.note).toContain('approved by alice at 2026-11-20T12:00:00Z via approval-link: leak');
-    expect(
-      closingUpdate({
-        incident: inc,
-        decision,
-        outcome: { stage: 'rejected' },
-        approval: { ...approval, decision: 'reject' },
-      }).workflowStatus,
-    ).toBe('SUPPRESSED');
+    const rejected = closingUpdate({
+      incident: inc,
+      decision,
+      outcome: { stage: 'rejected' },
+      approval: { ...approval, decision: 'reject' },
+    });
+    expect(rejected.workflowStatus).toBe('SUPPRESSED');
+    expect(rejected.note).toContain('rejected by alice at 2026-11-20T12:00:00Z via approval-link: leak');
     const failed = closingUpdate({
       incident: inc,
       decision,
