@@ -383,8 +383,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     d.say(
       `bks-sim (the simulated account) is listening on ${d.sim.url}; every command below talks to it over HTTP:`,
     );
+    d.say(`  export AWS_ENDPOINT_URL=${d.sim.url}`);
+    d.say(`  # profiles: default = the security team in the management account ${admin.account};`);
     d.say(
-      `  export AWS_ENDPOINT_URL=${d.sim.url}   # the security team's credentials in account ${admin.account}`,
+      `  # ${Object.entries(PROFILES)
+        .map(([n, a]) => `${n} = OrganizationAccountAccessRole in ${a}`)
+        .join(', ')}`,
     );
     d.say(`  cd ${d.work}`);
     let n = 0;
