@@ -72,9 +72,9 @@ class Demo {
   }
 
   /** What the attacker does with the key: a plain HTTPS call with the key as a bearer token. */
-  async attackerInvoke(key: string, region: string): Promise<number> {
+  async attackerInvoke(key: string, region: string, shownAs = '$LEAKED_KEY'): Promise<number> {
     this.say(
-      `$ curl -s -X POST https://bedrock-runtime.${region}.amazonaws.com/model/${MODEL}/invoke -H "Authorization: Bearer $LEAKED_KEY" -d '{"messages":[…]}'`,
+      `$ curl -s -X POST https://bedrock-runtime.${region}.amazonaws.com/model/${MODEL}/invoke -H "Authorization: Bearer ${shownAs}" -d '{"messages":[…]}'`,
     );
     const res = await fetch(`${this.sim.url}/model/${encodeURIComponent(MODEL)}/invoke`, {
       method: 'POST',
@@ -207,11 +207,13 @@ const STEPS: Step[] = [
           { ruleId: rule.id, severity: rule.severity, event: envelopeOf(first as never) },
           {
             analyst: {
-              via: 'custom-action',
-              decision: 'reject',
+              via: 'link',
+              decision: 'approve',
               by: 'soc-analyst@acme.example',
-              reason:
-                'CloudTrail does not say which key made the calls, so the workflow would deactivate every key of the user; we know the leaked one (decoded above) and revoke only it',
+              reason: 'the key from the public gist; the ML team still uses the other one',
+              // CloudTrail does not say which of the user's keys made the calls; the analyst, who
+              // decoded the leaked key, narrows the revocation to it.
+              key: `${LEAKED_USER}-at-${PROD}`,
             },
           },
         );
@@ -237,16 +239,18 @@ const STEPS: Step[] = [
       if (!f) throw new Error('the workflow raised no Security Hub finding');
       d.say(`  Security Hub finding (in the simulator): [${f.Severity?.Label}] ${f.Title}`);
       const ask = pipeline.published[0];
-      if (ask) d.say(`  approval request sent (SNS): "${ask.subject}"`);
+      if (ask) d.say(`  approval request sent (SNS, signed single-use link): "${ask.subject}"`);
       d.say(
-        `  the analyst answers with the Security Hub custom action "Reject": finding workflow status ${f.Workflow?.Status ?? 'unknown'}`,
+        `  the analyst approves through the link, for the leaked key only (${LEAKED_USER}-at-${PROD}): finding ${f.Workflow?.Status ?? 'unknown'}`,
       );
-      d.say(`  note: ${(f.Note?.Text ?? '').split('\n')[0]}`);
+      const revocation = run.output?.['revocation'] as { actions?: string[]; verified?: boolean } | undefined;
+      for (const a of revocation?.actions ?? []) d.say(`  revoked: ${a}`);
+      if (!revocation?.verified) throw new Error('the workflow did not revoke the key');
     },
   },
   {
-    title: 'Containment: revoke exactly the leaked key',
-    why: "Deactivate the leaked credential and the phantom's IAM access key — not the team's other key. Every change is planned, recorded and reversible.",
+    title: "Containment: the leaked key is dead, the team's other key is not",
+    why: "The workflow ran bks revoke-key's own code for the approved key: the command finds nothing left to do. Every change is planned, recorded and reversible (bks restore).",
     async run(d) {
       await d.bks('revoke-key "$(cat leaked-key.txt)" --profile acme-prod -y', [
         'revoke-key',
@@ -262,19 +266,9 @@ const STEPS: Step[] = [
       if (after !== 403) throw new Error(`the revoked key still works (HTTP ${after})`);
       if (d.siblingKey) {
         d.say("\n# the ML team's other key on the same user (BedrockAPIKey-q7xk+1) keeps working:");
-        const sibling = await d.attackerInvoke(d.siblingKey, 'us-east-1');
+        const sibling = await d.attackerInvoke(d.siblingKey, 'us-east-1', '$TEAM_KEY');
         if (sibling !== 200) throw new Error(`the sibling key was broken too (HTTP ${sibling})`);
       }
-      d.say('\n# running it again changes nothing (idempotent):');
-      await d.bks('revoke-key "$(cat leaked-key.txt)" --profile acme-prod -y', [
-        'revoke-key',
-        d.leakedKey,
-        '--profile',
-        'acme-prod',
-        '-y',
-        '--record-dir',
-        join(d.work, 'bks-records'),
-      ]);
     },
   },
   {
@@ -377,6 +371,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       AWS_REGION: 'us-east-1',
       AWS_CONFIG_FILE: config,
       AWS_SHARED_CREDENTIALS_FILE: credentials,
+      BKS_RECORD_DIR: join(d.work, 'bks-records'),
       NO_COLOR: process.env.NO_COLOR ?? (process.stdout.isTTY ? '' : '1'),
     });
     d.say('bks demo — an LLMjacking incident, end to end, against a simulated AWS organization');

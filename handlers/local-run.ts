@@ -59,7 +59,7 @@ export interface LocalPipelineOptions {
 }
 
 export type Analyst =
-  | { via: 'link'; decision: 'approve' | 'reject'; by: string; reason: string }
+  | { via: 'link'; decision: 'approve' | 'reject'; by: string; reason: string; key?: string }
   | { via: 'custom-action'; decision: 'approve' | 'reject'; by: string; reason: string }
   | { via: 'none' };
 
@@ -220,6 +220,7 @@ export class LocalPipeline {
         decision: analyst.decision,
         by: analyst.by,
         reason: analyst.reason,
+        ...(analyst.key ? { key: analyst.key } : {}),
       });
       const post = (await approvalApi(event('POST', body.toString()))) as { statusCode: number };
       if (post.statusCode !== 200) throw new Error(`approval POST answered ${post.statusCode}`);

@@ -17,7 +17,16 @@ export interface ApprovalDecision {
   reason: string;
   via: 'approval-link' | 'securityhub-custom-action';
   sourceIp?: string;
+  /**
+   * With an approval: only this API key (its alias, as `bks decode-key` prints it) is revoked, not
+   * every key of the user. CloudTrail does not say which of a user's keys made a call; the analyst
+   * who holds the leaked key does know.
+   */
+  key?: string;
 }
+
+/** The shape of a long-term key's alias: `<user>[+N]-at-<12-digit account>`. */
+const KEY_ALIAS = /^[\w+=,.@-]{1,68}-at-\d{12}$/;
 
 export interface ApprovalRecord {
   id: string;
@@ -241,6 +250,8 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
       `<pre>${esc(record.summary)}</pre><p>Finding: ${esc(record.findingId)}</p>` +
         '<form method="post"><label>Your name <input name="by" required maxlength="128"></label><br>' +
         '<label>Reason <input name="reason" required maxlength="1000"></label><br>' +
+        '<label>Only this API key (its alias, from <code>bks decode-key</code>; empty: every key of the user) ' +
+        '<input name="key" maxlength="200"></label><br>' +
         '<button name="decision" value="approve">Approve revoke</button> ' +
         '<button name="decision" value="reject">Reject</button></form>',
     );
@@ -256,6 +267,13 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
     return page(400, 'Bad request', '<p>Say who you are (1 to 128 characters).</p>');
   if (!reason || reason.length > 1000)
     return page(400, 'Bad request', '<p>Give a reason (1 to 1000 characters).</p>');
+  const onlyKey = (form['key'] ?? '').trim();
+  if (onlyKey && !KEY_ALIAS.test(onlyKey))
+    return page(
+      400,
+      'Bad request',
+      '<p>key must be an API key alias such as BedrockAPIKey-ab12-at-123456789012.</p>',
+    );
   const outcome: ApprovalDecision = {
     decision,
     by,
@@ -263,6 +281,7 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
     reason,
     via: 'approval-link',
     ...(req.sourceIp ? { sourceIp: req.sourceIp } : {}),
+    ...(onlyKey && decision === 'approve' ? { key: onlyKey } : {}),
   };
   const claimed = await deps.store.claim(id, outcome);
   if (!claimed)

@@ -6,6 +6,7 @@
  * verified by reading the user again.
  */
 import type { AwsContext } from '../aws';
+import { parseLongTermAlias } from '../keys';
 import type { RevokeTarget } from '../response/revoke';
 import { runRevoke } from '../response/revoke-run';
 import { readUserState, type UserState } from '../response/user-state';
@@ -107,7 +108,39 @@ function credentialIndex(userName: string, alias: string | undefined): number {
   return m ? Number(m[1]) : 0;
 }
 
-async function revokeTarget(aws: AwsContext, incident: Incident): Promise<RevokeTarget> {
+/**
+ * The one key an analyst approved (by its alias): it must be a key of the incident's user in the
+ * incident's account, or nothing is revoked.
+ */
+function approvedKeyTarget(incident: Incident, alias: string): RevokeTarget {
+  const t = incident.target;
+  const userName = 'userName' in t ? t.userName : undefined;
+  let parts: ReturnType<typeof parseLongTermAlias> | undefined;
+  try {
+    parts = parseLongTermAlias(alias);
+  } catch {
+    parts = undefined;
+  }
+  if (!parts || parts.accountId !== incident.account || parts.userName !== userName) {
+    throw new RevokeError(
+      `the approved key ${alias} is not a key of ${userName ?? 'the incident principal'} in ${incident.account}: nothing revoked`,
+    );
+  }
+  const service =
+    ('service' in t && t.service ? serviceById(t.service) : undefined) ??
+    SERVICES.find((s) => s.eventSources.includes(incident.eventSource)) ??
+    SERVICES[0]!;
+  return {
+    kind: 'long-term',
+    service,
+    accountId: incident.account,
+    userName: parts.userName,
+    credentialIndex: parts.credentialIndex,
+  };
+}
+
+async function revokeTarget(aws: AwsContext, incident: Incident, key?: string): Promise<RevokeTarget> {
+  if (key) return approvedKeyTarget(incident, key);
   const t = incident.target;
   if (t.kind === 'service-credential' && t.credentialId) {
     const user = await readUserState(aws.iam(), t.userName);
@@ -151,9 +184,9 @@ export async function revokeIncident(
   aws: AwsContext,
   incident: Incident,
   mode: 'revoke' | 'contain',
-  opts: { recordDir: string; now?: Date },
+  opts: { recordDir: string; now?: Date; key?: string },
 ): Promise<RevocationSummary> {
-  const target = await revokeTarget(aws, incident);
+  const target = await revokeTarget(aws, incident, mode === 'revoke' ? opts.key : undefined);
   const result = await runRevoke(aws, target, {
     // The detection and the analyst (or the policy) chose this key: act on it even when its user is
     // not a console phantom (API-created keys exist on any user).

@@ -45,15 +45,17 @@ describe('npm run demo', () => {
     expect(out).toContain('$ bks hunt cloudtrail');
     expect(out).toMatch(/BKS-010-BEDROCK\s+InvokeModel/);
     expect(out).toMatch(
-      /states run: Normalize → Enrich → RaiseFinding → Decide → AskAnalyst → CloseFinding → Announce \(SUCCEEDED\)/,
+      /states run: Normalize → Enrich → RaiseFinding → Decide → AskAnalyst → Revoke → CloseFinding → Announce \(SUCCEEDED\)/,
     );
     expect(out).toMatch(/Security Hub finding \(in the simulator\): \[LOW\] BKS-010-BEDROCK/);
-    expect(out).toMatch(/approval request sent \(SNS\)/);
-    expect(out).toMatch(/finding workflow status SUPPRESSED/);
+    expect(out).toMatch(/approval request sent \(SNS, signed single-use link\)/);
+    expect(out).toMatch(/for the leaked key only \(BedrockAPIKey-q7xk-at-222222222222\): finding RESOLVED/);
+    expect(out).toMatch(/revoked: iam:UpdateServiceSpecificCredential/);
     // The attacker's three calls work before containment; after it, the leaked key is refused while
     // the same user's other key still answers.
     const calls = [...out.matchAll(/→ HTTP (\d{3})/g)].map((m) => m[1]);
     expect(calls).toEqual(['200', '200', '200', '403', '200']);
+    // bks revoke-key finds nothing left to do: the workflow ran the same revoke.
     expect(out).toContain('$ bks revoke-key "$(cat leaked-key.txt)" --profile acme-prod -y');
     expect(out).toMatch(/nothing to change/);
     expect(out).toContain('$ bks timeline "$(cat leaked-key.txt)" --profile acme-prod --days 30 --summary');

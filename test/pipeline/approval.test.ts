@@ -146,12 +146,15 @@ describe('approval endpoint', () => {
     expect(s.resumed).toHaveLength(0);
   });
 
-  it('refuses a POST without decision, name or reason, and keeps the request pending', async () => {
+  it('refuses a POST without decision, name or reason, or with a malformed key, and keeps the request pending', async () => {
     const s = await setup();
     for (const body of [
       form({ by: 'a', reason: 'b' }),
       form({ decision: 'approve', reason: 'b' }),
       form({ decision: 'approve', by: 'a' }),
+      // A key that is not an API key alias (the narrowing must name one key exactly).
+      form({ decision: 'approve', by: 'a', reason: 'b', key: 'ABSK-not-an-alias' }),
+      form({ decision: 'approve', by: 'a', reason: 'b', key: 'BedrockAPIKey-ab12-at-12345' }),
     ]) {
       expect((await handleApprovalHttp({ method: 'POST', query: s.query, body }, s.deps)).statusCode).toBe(
         400,

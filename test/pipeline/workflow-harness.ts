@@ -66,10 +66,10 @@ export class Harness extends LocalPipeline {
   }
 
   /** A Bedrock runtime call with the leaked key, as an attacker would make it. */
-  async bearerCall(): Promise<number> {
+  async bearerCall(key: string = API_KEY): Promise<number> {
     const res = await fetch(`${this.sim.url}/model/anthropic.claude-sonnet-4-5-20250929-v1:0/invoke`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
     });
     return res.status;

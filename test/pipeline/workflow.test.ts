@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { envelope, record } from './fixtures';
-import { API_KEY, CRED_ID, Harness, SECRET, USER } from './workflow-harness';
+import { ACCOUNT, API_KEY, CRED_ID, Harness, SECRET, USER } from './workflow-harness';
 
 const created = () => {
   const r = record('console-create-bedrock-api-key');
@@ -50,6 +50,52 @@ describe('response workflow (local run against bks-sim)', () => {
     expect(h.published).toHaveLength(1);
     expect(h.published[0]!.message).not.toContain('AQ');
     expect(run.findingMs).toBeGreaterThan(0);
+  });
+
+  it("approve narrowed to one key: only that credential is revoked, the user's other key keeps working", async () => {
+    // A second key on the same user, made through IAM on bks-sim.
+    const { IAMClient, CreateServiceSpecificCredentialCommand } = await import('@aws-sdk/client-iam');
+    const iam = new IAMClient({ endpoint: h.sim.url, region: 'us-east-1' });
+    const second = await iam.send(
+      new CreateServiceSpecificCredentialCommand({ UserName: USER, ServiceName: 'bedrock.amazonaws.com' }),
+    );
+    iam.destroy();
+    const sibling = `ABSK${Buffer.from(
+      `${second.ServiceSpecificCredential!.ServiceCredentialAlias}:${second.ServiceSpecificCredential!.ServiceCredentialSecret}`,
+    ).toString('base64')}`;
+    const run = await h.run(created(), {
+      analyst: {
+        via: 'link',
+        decision: 'approve',
+        by: 'alice',
+        reason: 'this is the key in the gist',
+        key: `${USER}-at-${ACCOUNT}`,
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.approval).toMatchObject({ decision: 'approve', key: `${USER}-at-${ACCOUNT}` });
+    expect(await h.credentialStatus()).toBe('Inactive');
+    expect(await h.bearerCall()).toBe(403);
+    expect(await h.bearerCall(sibling)).toBe(200);
+  });
+
+  it('an approved key of another user revokes nothing and marks the finding for manual action', async () => {
+    const run = await h.run(created(), {
+      analyst: {
+        via: 'link',
+        decision: 'approve',
+        by: 'alice',
+        reason: 'typo',
+        key: `someone-else-at-${ACCOUNT}`,
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toContain('marked for manual action');
+    expect(await h.credentialStatus()).toBe('Active');
+    expect(await h.bearerCall()).toBe(200);
+    const [f] = await h.findings();
+    expect(f!.Note.Text).toContain('MANUAL ACTION REQUIRED');
+    expect(f!.Note.Text).toMatch(/not a key of BedrockAPIKey-q7xk/);
   });
 
   it('the approval link is single use over the wire: replay, forgery and other methods are refused', async () => {
