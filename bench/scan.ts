@@ -11,11 +11,7 @@
  * (ListServiceSpecificCredentials, ListAccessKeys, ListAttachedUserPolicies, ListUserPolicies),
  * one after another. Both use the same client layer, so both are counted the same way.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { cpus, loadavg } from 'node:os';
 import {
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
@@ -27,41 +23,7 @@ import { generateScenario } from '../sim/generate';
 import { type AwsContext, createAws } from '../src/aws';
 import { collectAccount, scanInventory } from '../src/inventory';
 import { SERVICES } from '../src/services';
-
-interface Sim {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function startSimProcess(scenario: unknown): Promise<Sim> {
-  const dir = mkdtempSync(join(tmpdir(), 'bks-bench-'));
-  const file = join(dir, 'scenario.json');
-  writeFileSync(file, JSON.stringify(scenario));
-  const child = spawn(
-    process.execPath,
-    ['--max-old-space-size=4096', 'bin/bks-sim.mjs', '--scenario', file],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout });
-    rl.once('line', (line) => {
-      const m = /listening on (\S+)/.exec(line);
-      if (m?.[1]) resolve(m[1]);
-      else reject(new Error(`bks-sim said: ${line}`));
-    });
-    child.once('exit', (code) => reject(new Error(`bks-sim exited ${code}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+import { startSimProcess } from './lib/sim-process';
 
 /** The old tool's scan of one account: ListUsers per service, then 4 calls per phantom. */
 async function baselineScan(aws: AwsContext): Promise<number> {
@@ -108,7 +70,7 @@ async function phantomSeries(ns: number[], latencyMs: number): Promise<string> {
   for (const n of ns) {
     const scenario = { ...generateScenario({ accounts: 1, users: 0, phantoms: n, seed: 7 }), latencyMs };
     const key = scenario.principals?.[0]?.accessKeyId ?? '';
-    const sim = await startSimProcess(scenario);
+    const sim = await startSimProcess(scenario, ['--max-old-space-size=4096']);
     try {
       const mk = () =>
         createAws({
@@ -142,7 +104,10 @@ async function orgRun(
   // Generate, hand to the sim process, and drop: the memory measured below is the scanner's.
   const { key, sim } = await (async () => {
     const scenario = { ...generateScenario({ accounts, users, seed: 1 }), latencyMs };
-    return { key: scenario.principals?.[0]?.accessKeyId ?? '', sim: await startSimProcess(scenario) };
+    return {
+      key: scenario.principals?.[0]?.accessKeyId ?? '',
+      sim: await startSimProcess(scenario, ['--max-old-space-size=4096']),
+    };
   })();
   (globalThis as { gc?: () => void }).gc?.();
   try {

@@ -9,14 +9,10 @@
  * The organization: accounts spread over OUs two levels deep (10 accounts per OU), the shipped
  * SCPs attached at a few OUs, a customer policy on every tenth account.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createAws } from '../src/aws';
 import { checkOrganization, collectOrganization, type OrgNode } from '../src/policy/check';
 import { loadScpCatalog, minifyPolicy, renderScp } from '../src/policy/scps';
+import { startSimProcess } from './lib/sim-process';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -71,34 +67,9 @@ function organization(n: number) {
   };
 }
 
-async function startSim(scenario: unknown): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bks-bench-'));
-  const file = join(dir, 'scenario.json');
-  writeFileSync(file, JSON.stringify(scenario));
-  const child = spawn(process.execPath, ['bin/bks-sim.mjs', '--scenario', file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      const m = /listening on (\S+)/.exec(line);
-      if (m?.[1]) resolve(m[1]);
-      else reject(new Error(`bks-sim said: ${line}`));
-    });
-    child.once('exit', (code) => reject(new Error(`bks-sim exited ${code}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 const rows: string[][] = [];
 for (const n of sizes) {
-  const sim = await startSim(organization(n));
+  const sim = await startSimProcess(organization(n));
   try {
     for (const concurrency of concurrencies) {
       const aws = createAws({

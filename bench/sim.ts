@@ -14,58 +14,14 @@
  * Memory: the generated scenario is loaded into a fresh sim process (`--expose-gc`), which reports
  * its RSS and heap after a forced GC.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { cpus, loadavg } from 'node:os';
 import { GetUserCommand, IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import { generateScenario } from '../sim/generate';
+import { startSimProcess } from './lib/sim-process';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-interface SimProcess {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startSimProcess(
-  scenario: unknown,
-  nodeArgs: string[] = [],
-): Promise<SimProcess & { loadMs: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bks-bench-sim-'));
-  const file = join(dir, 'scenario.json');
-  writeFileSync(file, JSON.stringify(scenario));
-  const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, 'bin/bks-sim.mjs', '--scenario', file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (line) => {
-      const m = /listening on (\S+)/.exec(line);
-      if (m) resolve(m[1] as string);
-      else reject(new Error(`unexpected sim output: ${line}`));
-    });
-    child.once('exit', (code) => reject(new Error(`bks-sim exited with ${code}`)));
-  });
-  const loadMs = performance.now() - started;
-  return {
-    url,
-    child,
-    loadMs,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
 function cpuSeconds(pid: number): number {

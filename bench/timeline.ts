@@ -9,14 +9,11 @@
  * ThrottlingException above that) and, on top, throttles the given fraction of calls at random.
  * The physical limit is the slowest region's pages ÷ 2/s: no client can read a region faster.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { cpus, loadavg } from 'node:os';
 import { createAws } from '../src/aws';
 import { DEFAULT_ENABLED_REGIONS } from '../src/timeline/regions';
 import { runTimeline } from '../src/timeline/run';
+import { startSimProcess } from './lib/sim-process';
 
 const ACCT = '111111111111';
 const USER = 'BedrockAPIKey-b3nc';
@@ -66,31 +63,6 @@ function scenario(regions: string[], perRegion: number, faults: number) {
       { accessKeyId: ADMIN, secretAccessKey: 'x', account: ACCT, arn: `arn:aws:iam::${ACCT}:user/secops` },
     ],
     accounts: [{ id: ACCT, regions, users: [{ name: 'secops' }, { name: USER }], events }],
-  };
-}
-
-async function startSimProcess(s: unknown): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bks-bench-timeline-'));
-  const file = join(dir, 'scenario.json');
-  writeFileSync(file, JSON.stringify(s));
-  const child = spawn(process.execPath, ['bin/bks-sim.mjs', '--scenario', file], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      const m = /listening on (\S+)/.exec(line);
-      if (m?.[1]) resolve(m[1]);
-      else reject(new Error(`bks-sim said: ${line}`));
-    });
-    child.once('exit', (code) => reject(new Error(`bks-sim exited ${code}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
   };
 }
 

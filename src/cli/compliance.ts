@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createAws, describeAwsError, resolveRegion } from '../aws';
 import { AwsFailure, UsageError } from '../errors';
-import { DEFAULT_ORG_ROLE, type ScanResult, scanInventory } from '../inventory';
+import { type ScanResult, scanInventory } from '../inventory';
 import {
   buildComplianceReport,
   type ComplianceReport,
@@ -30,7 +30,7 @@ import {
   type Renderers,
 } from './common';
 import type { RunAction } from './main';
-import { failsOn } from './scan';
+import { addInventoryOptions, failsOn } from './scan';
 
 const FORMATS = ['html', 'markdown', 'json', 'csv'] as const;
 const SPEC = { formats: FORMATS, aws: true };
@@ -56,16 +56,8 @@ export function register(program: Command, run: RunAction): void {
     .command('compliance')
     .description('org-wide compliance report of API keys and phantom users (HTML, markdown, JSON, CSV)')
     .option('--from <files...>', 'build the report from saved bks.scan/v1 JSON files instead of scanning')
-    .option('--previous <file>', 'a previous report (bks.compliance/v1 JSON): adds the trend and history')
-    .option('--service <id>', 'bedrock, claude-platform or all', 'all')
-    .option('--org', 'scan every active account of the organization')
-    .option('--org-role <name>', 'role assumed in member accounts', DEFAULT_ORG_ROLE)
-    .option('--external-id <id>', 'external id for AssumeRole')
-    .option('--accounts <ids>', 'with --org: only these accounts (comma-separated)')
-    .option('--skip-accounts <ids>', 'with --org: skip these accounts (comma-separated)')
-    .option('--max-age-days <n>', 'live keys older than this are a finding')
-    .option('--concurrency <n>', 'accounts scanned at once with --org', '8')
-    .option('--fail-on <level>', 'exit 1 when a user at or above: at-risk, unknown, active, orphaned, any');
+    .option('--previous <file>', 'a previous report (bks.compliance/v1 JSON): adds the trend and history');
+  addInventoryOptions(cmd);
   addCommonOptions(cmd, SPEC);
   cmd.action(run(async (flags: ComplianceFlags) => complianceCommand(flags)));
 }

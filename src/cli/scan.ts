@@ -57,10 +57,9 @@ export function failsOn(result: ScanResult, threshold: string): boolean {
   return result.accounts.some((a) => a.users.some((u) => RANK[u.status] >= min));
 }
 
-export function register(program: Command, run: RunAction): void {
-  const cmd = program
-    .command('scan')
-    .description('inventory every API key and phantom user (one account, or the organization with --org)')
+/** The inventory flags `bks scan` and `bks compliance` share (one account, or the organization). */
+export function addInventoryOptions(cmd: Command): Command {
+  return cmd
     .option('--service <id>', 'bedrock, claude-platform or all', 'all')
     .option('--org', 'scan every active account of the organization')
     .option('--org-role <name>', 'role assumed in member accounts', DEFAULT_ORG_ROLE)
@@ -68,9 +67,16 @@ export function register(program: Command, run: RunAction): void {
     .option('--accounts <ids>', 'with --org: only these accounts (comma-separated)')
     .option('--skip-accounts <ids>', 'with --org: skip these accounts (comma-separated)')
     .option('--max-age-days <n>', 'credentials and access keys older than this are a finding')
-    .option('--fresh', 'read access keys per user instead of the (up to 4 h old) credential report')
     .option('--concurrency <n>', 'accounts scanned at once with --org', '8')
     .option('--fail-on <level>', 'exit 1 when a user at or above: at-risk, unknown, active, orphaned, any');
+}
+
+export function register(program: Command, run: RunAction): void {
+  const cmd = program
+    .command('scan')
+    .description('inventory every API key and phantom user (one account, or the organization with --org)')
+    .option('--fresh', 'read access keys per user instead of the (up to 4 h old) credential report');
+  addInventoryOptions(cmd);
   addCommonOptions(cmd, SPEC);
   cmd.action(run(async (flags: ScanFlags) => scanCommand(flags)));
 }
