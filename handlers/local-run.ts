@@ -1,10 +1,9 @@
 /**
  * Runs `statemachines/response.asl.json` locally (aws-local-stepfunctions) with the real handlers,
  * which talk over HTTP to bks-sim (IAM, STS, Security Hub, Step Functions SendTask*, Bedrock
- * runtime, DynamoDB). The workflow tests and the demo both use it. Two things are stood in for,
- * because neither is what a local run is about:
- * - SNS: `PublishCommand` is captured on the client (the approval link is read from the captured
- *   message, as an analyst reads the email);
+ * runtime, DynamoDB, SNS). The workflow tests and the demo both use it. The approval link is read
+ * from the message bks-sim's SNS received, as an analyst reads the email. One thing is stood in
+ * for, because it is not what a local run is about:
  * - the waiting itself: aws-local-stepfunctions 3.0 does not pause on `.waitForTaskToken`, so the
  *   AskAnalyst stand-in runs the real request-approval handler, lets the caller act as the analyst
  *   (approval link or Security Hub custom action, through the real handlers, which call
@@ -13,9 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { type SimHandle, startSim } from '../sim/server';
+import { snsMessages } from '../sim/services/sns';
 import type { ResponsePolicy } from '../src/pipeline/policy';
 import { handler as approvalApi } from './approval-api';
 import { handler as customAction } from './custom-action';
@@ -79,9 +78,17 @@ export interface RunOutcome {
 
 export class LocalPipeline {
   sim!: SimHandle;
-  published: Array<{ subject: string; message: string }> = [];
+  /** What the workflow published to its SNS topic (bks-sim's SNS keeps it), oldest first. */
+  get published(): Array<{ subject: string; message: string }> {
+    const topic = `arn:aws:sns:us-east-1:${this.account}:bks`;
+    return snsMessages(this.sim.ctx)
+      .filter((m) => m.topicArn === topic)
+      .map((m) => ({ subject: m.subject ?? '', message: m.message }));
+  }
   announced: Array<{ Subject?: string; Message?: string }> = [];
   quarantined: unknown[] = [];
+  /** The task tokens the runs handed to the approval step (never to leave the server side). */
+  taskTokens: string[] = [];
   logs: string[] = [];
   private savedEnv = { ...process.env };
   private restores: Array<() => void> = [];
@@ -134,17 +141,6 @@ export class LocalPipeline {
       );
     }
     ddb.destroy();
-    const send = SNSClient.prototype.send;
-    SNSClient.prototype.send = (async (command: unknown) => {
-      if (command instanceof PublishCommand) {
-        this.published.push({ subject: command.input.Subject ?? '', message: command.input.Message ?? '' });
-        return { MessageId: `m-${this.published.length}` };
-      }
-      throw new Error('unexpected SNS call');
-    }) as never;
-    this.restores.push(() => {
-      SNSClient.prototype.send = send;
-    });
     // Structured logs go to stdout: keep them, to search them for secrets.
     const write = process.stdout.write;
     process.stdout.write = ((chunk: string | Uint8Array) => {
@@ -270,9 +266,11 @@ export class LocalPipeline {
     const machine = new StateMachine(JSON.parse(text), { validationOptions: { checkArn: false } });
     const analyst = opts.analyst ?? { via: 'none' };
     let revokeAttempts = 0;
+    const taskToken = `AQ${randomBytes(48).toString('base64url')}`;
+    this.taskTokens.push(taskToken);
     const execution = machine.run(json(input), {
       context: {
-        Task: { Token: `AQ${randomBytes(48).toString('base64url')}` },
+        Task: { Token: taskToken },
         Execution: { Id: `arn:aws:states:us-east-1:${this.account}:execution:bks-response:local` },
       } as never,
       overrides: {

@@ -48,7 +48,9 @@ describe('response workflow (local run against bks-sim)', () => {
     expect(findings[0]!.Description).toContain('Timeline:');
     expect(findings[0]!.Note.Text).toContain('leaked in a public repo');
     expect(h.published).toHaveLength(1);
-    expect(h.published[0]!.message).not.toContain('AQ');
+    // The task token stays server-side: never in the notification (nor its link).
+    expect(h.taskTokens).toHaveLength(1);
+    expect(h.published[0]!.message).not.toContain(h.taskTokens[0]!);
     expect(run.findingMs).toBeGreaterThan(0);
   });
 
