@@ -18,19 +18,9 @@ import {
 } from '../report/compliance';
 import { renderComplianceHtml } from '../report/render-html';
 import { renderComplianceCsv, renderComplianceJson, renderComplianceMarkdown } from '../report/render-text';
-import { selectServices } from '../services';
-import {
-  addCommonOptions,
-  type CommonOptions,
-  EXIT,
-  emit,
-  makeContext,
-  parseAccountList,
-  parseIntFlag,
-  type Renderers,
-} from './common';
+import { addCommonOptions, type CommonOptions, EXIT, emit, makeContext, type Renderers } from './common';
 import type { RunAction } from './main';
-import { addInventoryOptions, failsOn } from './scan';
+import { addInventoryOptions, failsOn, parseInventoryFlags } from './scan';
 
 const FORMATS = ['html', 'markdown', 'json', 'csv'] as const;
 const SPEC = { formats: FORMATS, aws: true };
@@ -49,7 +39,6 @@ interface ComplianceFlags extends CommonOptions {
   failOn?: string;
 }
 
-const FAIL_ON = ['at-risk', 'unknown', 'active', 'orphaned', 'any'];
 
 export function register(program: Command, run: RunAction): void {
   const cmd = program
@@ -75,26 +64,9 @@ export async function complianceCommand(
   io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {},
 ): Promise<number> {
   const ctx = makeContext(flags, SPEC, io);
-  let services: ReturnType<typeof selectServices>;
-  try {
-    services = selectServices(flags.service);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (flags.failOn !== undefined && !FAIL_ON.includes(flags.failOn)) {
-    throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')} (got "${flags.failOn}")`);
-  }
-  const accounts = parseAccountList('--accounts', flags.accounts);
-  const skipAccounts = parseAccountList('--skip-accounts', flags.skipAccounts);
-  if (!flags.org && (accounts || skipAccounts))
-    throw new UsageError('--accounts and --skip-accounts need --org');
+  const { services, accounts, skipAccounts, maxAgeDays, concurrency } = parseInventoryFlags(flags);
   if (flags.from && flags.org)
     throw new UsageError('--from reads saved scans: it cannot be combined with --org');
-  const maxAgeDays = parseIntFlag('--max-age-days', flags.maxAgeDays, 1, 36600);
-  const concurrency = parseIntFlag('--concurrency', flags.concurrency, 1, 64) ?? 8;
-  if (flags.orgRole !== undefined && !/^[\w+=,.@/-]{1,64}$|^arn:/.test(flags.orgRole)) {
-    throw new UsageError(`--org-role "${flags.orgRole}" is not a role name`);
-  }
   const previous: ComplianceReport | undefined = flags.previous
     ? parseComplianceReport(readText(flags.previous, '--previous'), `--previous ${flags.previous}`)
     : undefined;

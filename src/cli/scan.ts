@@ -81,11 +81,17 @@ export function register(program: Command, run: RunAction): void {
   cmd.action(run(async (flags: ScanFlags) => scanCommand(flags)));
 }
 
-export async function scanCommand(
-  flags: ScanFlags,
-  io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {},
-): Promise<number> {
-  const ctx = makeContext(flags, SPEC, io);
+/** The flags `addInventoryOptions` adds, validated (exit 2 with the flag named), for scan and compliance. */
+export function parseInventoryFlags(flags: {
+  service?: string;
+  failOn?: string;
+  org?: boolean;
+  orgRole?: string;
+  accounts?: string;
+  skipAccounts?: string;
+  maxAgeDays?: string;
+  concurrency?: string;
+}) {
   let services: ReturnType<typeof selectServices>;
   try {
     services = selectServices(flags.service);
@@ -107,6 +113,15 @@ export async function scanCommand(
   if (flags.orgRole !== undefined && !/^[\w+=,.@/-]{1,64}$|^arn:/.test(flags.orgRole)) {
     throw new UsageError(`--org-role "${flags.orgRole}" is not a role name`);
   }
+  return { services, accounts, skipAccounts, maxAgeDays, concurrency };
+}
+
+export async function scanCommand(
+  flags: ScanFlags,
+  io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {},
+): Promise<number> {
+  const ctx = makeContext(flags, SPEC, io);
+  const { services, accounts, skipAccounts, maxAgeDays, concurrency } = parseInventoryFlags(flags);
 
   const region = await resolveRegion({ region: ctx.aws.region, profile: ctx.aws.profile });
   const aws = createAws({ profile: ctx.aws.profile, region, endpointUrl: ctx.aws.endpointUrl });
