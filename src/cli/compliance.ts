@@ -39,7 +39,6 @@ interface ComplianceFlags extends CommonOptions {
   failOn?: string;
 }
 
-
 export function register(program: Command, run: RunAction): void {
   const cmd = program
     .command('compliance')
