@@ -813,14 +813,7 @@ const ops: Record<string, ActionHandler> = {
     const a = acct(ctx, req);
     const u = targetUserStrict(ctx, req, a);
     const c = findSsc(u, pReq(req.params, 'ServiceSpecificCredentialId'));
-    const status = pReq(req.params, 'Status');
-    if (status !== 'Active' && status !== 'Inactive') {
-      throw new SimError(
-        'ValidationError',
-        `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]`,
-        400,
-      );
-    }
+    const status = updateStatus(req);
     c.status = status;
     return undefined;
   },
@@ -900,14 +893,7 @@ const ops: Record<string, ActionHandler> = {
     const id = pReq(req.params, 'AccessKeyId');
     const k = u.accessKeys.find((x) => x.id === id);
     if (!k) throw new SimError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`, 404);
-    const status = pReq(req.params, 'Status');
-    if (status !== 'Active' && status !== 'Inactive') {
-      throw new SimError(
-        'ValidationError',
-        `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]`,
-        400,
-      );
-    }
+    const status = updateStatus(req);
     k.status = status;
     return undefined;
   },
@@ -1650,6 +1636,19 @@ function getRole(a: SimAccount, name: string): SimRole {
 }
 
 const READ_PREFIXES = ['List', 'Get', 'Generate'];
+
+/** The `Status` of IAM's Update* calls: Active or Inactive (Expired is IAM's own, never set). */
+function updateStatus(req: SimRequest): 'Active' | 'Inactive' {
+  const status = pReq(req.params, 'Status');
+  if (status !== 'Active' && status !== 'Inactive') {
+    throw new SimError(
+      'ValidationError',
+      `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]`,
+      400,
+    );
+  }
+  return status;
+}
 
 export const iam: ServiceModule = {
   service: 'iam',

@@ -7,7 +7,14 @@
  * root, the caller itself) unless `--force`.
  */
 import { isManagedPolicyArn, type KeyBearingService, SERVICES } from '../services';
-import { numberSteps, type Plan, type PlanNote, type PlanStep, type StepParams } from './plan';
+import {
+  type IamAction,
+  numberSteps,
+  type Plan,
+  type PlanNote,
+  type PlanStep,
+  type StepParams,
+} from './plan';
 import {
   DENY_POLICY_NAME,
   deniedActions,
@@ -81,6 +88,46 @@ function accountRefusal(caller: Caller, accountId: string, opts: RevokeOptions):
   return `the key belongs to account ${accountId} but the credentials in use are for account ${caller.accountId}: run with credentials for ${accountId} (--profile), or --force`;
 }
 
+/**
+ * Takes one credential out of use: deactivate it (undoable), or delete it with `--delete`
+ * (irreversible); one that is not Active is left as it is. `kind` names its IAM actions.
+ */
+function outOfUseStep(
+  kind: { update: IamAction; delete: IamAction },
+  ids: Record<string, string>,
+  status: string,
+  target: string,
+  opts: RevokeOptions,
+  why: string,
+  out: { steps: Step[]; notes: PlanNote[] },
+): void {
+  if (opts.delete) {
+    out.steps.push({
+      action: kind.delete,
+      params: ids,
+      target,
+      reason: `${why}; --delete: deleted, not deactivated (irreversible)`,
+      irreversible: true,
+    });
+  } else if (status === 'Active') {
+    out.steps.push({
+      action: kind.update,
+      params: { ...ids, Status: 'Inactive' },
+      target,
+      reason: why,
+      undo: { action: kind.update, params: { ...ids, Status: 'Active' } },
+    });
+  } else {
+    out.notes.push({ target, status: 'unchanged', message: `already ${status}` });
+  }
+}
+
+const SSC_ACTIONS = {
+  update: 'UpdateServiceSpecificCredential',
+  delete: 'DeleteServiceSpecificCredential',
+} as const;
+const ACCESS_KEY_ACTIONS = { update: 'UpdateAccessKey', delete: 'DeleteAccessKey' } as const;
+
 /** Steps that take one credential out of use (deactivate, or delete with `--delete`). */
 function credentialSteps(
   user: UserState,
@@ -88,59 +135,28 @@ function credentialSteps(
   opts: RevokeOptions,
   why: string,
 ) {
-  const steps: Step[] = [];
-  const notes: PlanNote[] = [];
+  const out = { steps: [] as Step[], notes: [] as PlanNote[] };
   const target = `user/${user.userName} credential ${cred.id} (${cred.alias ?? cred.serviceUserName ?? cred.serviceName})`;
   const ids = { UserName: user.userName, ServiceSpecificCredentialId: cred.id };
-  if (opts.delete) {
-    steps.push({
-      action: 'DeleteServiceSpecificCredential',
-      params: ids,
-      target,
-      reason: `${why}; --delete: deleted, not deactivated (irreversible)`,
-      irreversible: true,
-    });
-  } else if (cred.status === 'Active') {
-    steps.push({
-      action: 'UpdateServiceSpecificCredential',
-      params: { ...ids, Status: 'Inactive' },
-      target,
-      reason: why,
-      undo: { action: 'UpdateServiceSpecificCredential', params: { ...ids, Status: 'Active' } },
-    });
-  } else {
-    notes.push({ target, status: 'unchanged', message: `already ${cred.status}` });
-  }
-  return { steps, notes };
+  outOfUseStep(SSC_ACTIONS, ids, cred.status, target, opts, why, out);
+  return out;
 }
 
 function accessKeySteps(user: UserState, opts: RevokeOptions, why: string) {
-  const steps: Step[] = [];
-  const notes: PlanNote[] = [];
+  const out = { steps: [] as Step[], notes: [] as PlanNote[] };
   for (const key of user.accessKeys) {
-    const target = `user/${user.userName} access key ${key.id}`;
     const ids = { UserName: user.userName, AccessKeyId: key.id };
-    if (opts.delete) {
-      steps.push({
-        action: 'DeleteAccessKey',
-        params: ids,
-        target,
-        reason: `${why}; --delete: deleted, not deactivated (irreversible)`,
-        irreversible: true,
-      });
-    } else if (key.status === 'Active') {
-      steps.push({
-        action: 'UpdateAccessKey',
-        params: { ...ids, Status: 'Inactive' },
-        target,
-        reason: why,
-        undo: { action: 'UpdateAccessKey', params: { ...ids, Status: 'Active' } },
-      });
-    } else {
-      notes.push({ target, status: 'unchanged', message: `already ${key.status}` });
-    }
+    outOfUseStep(
+      ACCESS_KEY_ACTIONS,
+      ids,
+      key.status,
+      `user/${user.userName} access key ${key.id}`,
+      opts,
+      why,
+      out,
+    );
   }
-  return { steps, notes };
+  return out;
 }
 
 /** The fixed-name deny over the services' namespaces; updated in place, never duplicated. */

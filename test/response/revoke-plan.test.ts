@@ -10,46 +10,13 @@ import {
 } from '../../src/response/revoke';
 import type { UserState } from '../../src/response/user-state';
 import { serviceById } from '../../src/services';
+import { ACCOUNT, userState } from './fixtures';
 
-const ACCOUNT = '123456789012';
 const bedrock = serviceById('bedrock');
 const claude = serviceById('claude-platform');
 const caller: Caller = { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/secops`, partition: 'aws' };
 
-function user(name: string, over: Partial<UserState> = {}): UserState {
-  return {
-    userName: name,
-    userId: 'AIDAEXAMPLE000000001',
-    arn: `arn:aws:iam::${ACCOUNT}:user/${name}`,
-    path: '/',
-    tags: [],
-    credentials: [
-      {
-        id: 'ACCA0000000000000001',
-        serviceName: 'bedrock.amazonaws.com',
-        alias: `${name}-at-${ACCOUNT}`,
-        status: 'Active',
-      },
-      {
-        id: 'ACCA0000000000000002',
-        serviceName: 'bedrock.amazonaws.com',
-        alias: `${name}+1-at-${ACCOUNT}`,
-        status: 'Active',
-      },
-    ],
-    accessKeys: [{ id: 'AKIAEXAMPLE000000001', status: 'Active' }],
-    attachedPolicies: [
-      { arn: 'arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess', name: 'AmazonBedrockLimitedAccess' },
-    ],
-    inlinePolicies: [],
-    groups: [],
-    loginProfile: false,
-    mfaDevices: [],
-    sshPublicKeys: [],
-    signingCertificates: [],
-    ...over,
-  };
-}
+const user = userState;
 
 const key = (
   userName: string,
