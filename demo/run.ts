@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalPipeline } from '../handlers/local-run';
+import { LocalPipeline } from '../local/workflow';
 import { type SimHandle, startSim } from '../sim/server';
 import { shiftScenarioToNow } from '../sim/timeshift';
 import { main as bks } from '../src/cli/main';

@@ -13,19 +13,19 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { handler as approvalApi } from '../handlers/approval-api';
+import { handler as customAction } from '../handlers/custom-action';
+import { handler as decide } from '../handlers/decide';
+import { handler as enrich } from '../handlers/enrich';
+import { handler as finding } from '../handlers/finding';
+import { resetAws } from '../handlers/lib/aws';
+import { resetClients } from '../handlers/lib/clients';
+import { handler as normalize } from '../handlers/normalize';
+import { handler as requestApproval } from '../handlers/request-approval';
+import { handler as revoke } from '../handlers/revoke';
 import { type SimHandle, startSim } from '../sim/server';
 import { snsMessages } from '../sim/services/sns';
 import type { ResponsePolicy } from '../src/pipeline/policy';
-import { handler as approvalApi } from './approval-api';
-import { handler as customAction } from './custom-action';
-import { handler as decide } from './decide';
-import { handler as enrich } from './enrich';
-import { handler as finding } from './finding';
-import { resetAws } from './lib/aws';
-import { resetClients } from './lib/clients';
-import { handler as normalize } from './normalize';
-import { handler as requestApproval } from './request-approval';
-import { handler as revoke } from './revoke';
 
 // aws-local-stepfunctions 3.0 calls Promise.withResolvers, which Node 20 lacks.
 if (!('withResolvers' in Promise)) {
