@@ -13,19 +13,19 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { handler as approvalApi } from '../handlers/approval-api';
+import { handler as customAction } from '../handlers/custom-action';
+import { handler as decide } from '../handlers/decide';
+import { handler as enrich } from '../handlers/enrich';
+import { handler as finding } from '../handlers/finding';
+import { resetAws } from '../handlers/lib/aws';
+import { resetClients } from '../handlers/lib/clients';
+import { handler as normalize } from '../handlers/normalize';
+import { handler as requestApproval } from '../handlers/request-approval';
+import { handler as revoke } from '../handlers/revoke';
 import { type SimHandle, startSim } from '../sim/server';
 import { snsMessages } from '../sim/services/sns';
 import type { ResponsePolicy } from '../src/pipeline/policy';
-import { handler as approvalApi } from './approval-api';
-import { handler as customAction } from './custom-action';
-import { handler as decide } from './decide';
-import { handler as enrich } from './enrich';
-import { handler as finding } from './finding';
-import { resetAws } from './lib/aws';
-import { resetClients } from './lib/clients';
-import { handler as normalize } from './normalize';
-import { handler as requestApproval } from './request-approval';
-import { handler as revoke } from './revoke';
 
 // aws-local-stepfunctions 3.0 calls Promise.withResolvers, which Node 20 lacks.
 if (!('withResolvers' in Promise)) {
@@ -58,7 +58,15 @@ export interface LocalPipelineOptions {
 }
 
 export type Analyst =
-  | { via: 'link'; decision: 'approve' | 'reject'; by: string; reason: string; key?: string }
+  | {
+      via: 'link';
+      decision: 'approve' | 'reject';
+      by: string;
+      reason: string;
+      /** What the approval covers (see ApprovalDecision): credential ids, or every key of the user. */
+      scope?: 'credentials' | 'user';
+      credentials?: string[];
+    }
   | { via: 'custom-action'; decision: 'approve' | 'reject'; by: string; reason: string }
   | { via: 'none' };
 
@@ -216,8 +224,9 @@ export class LocalPipeline {
         decision: analyst.decision,
         by: analyst.by,
         reason: analyst.reason,
-        ...(analyst.key ? { key: analyst.key } : {}),
+        ...(analyst.scope ? { scope: analyst.scope } : {}),
       });
+      for (const id of analyst.credentials ?? []) body.append('credential', id);
       const post = (await approvalApi(event('POST', body.toString()))) as { statusCode: number };
       if (post.statusCode !== 200) throw new Error(`approval POST answered ${post.statusCode}`);
     } else if (analyst.via === 'custom-action') {
