@@ -10,8 +10,8 @@
  * Security Hub custom action, or any SDK client), or until the state's `TimeoutSeconds` pass on the
  * simulator's clock (aws-local-stepfunctions 3.0 would not pause by itself).
  *
- * Service integrations: `sns:publish` publishes through bks-sim's SNS; `sqs:sendMessage` sends
- * through bks-sim's SQS when the simulator serves it, else the message is kept in `quarantined`.
+ * Service integrations: `sns:publish` publishes through bks-sim's SNS, `sqs:sendMessage` sends
+ * through bks-sim's SQS.
  */
 import { randomBytes } from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -64,7 +64,7 @@ export interface ExecutionTrace {
   taskToken?: string;
   /** What the Announce state published. */
   announced: Array<{ Subject?: string; Message?: string }>;
-  /** What QuarantineMalformed sent (when bks-sim serves no SQS). */
+  /** What QuarantineMalformed sent to the dead-letter queue. */
   quarantined: unknown[];
 }
 
@@ -150,8 +150,8 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
             count('QuarantineMalformed');
             const params = p as { QueueUrl: string; MessageBody: unknown };
             const sent = await sendToQueue(opts, params.QueueUrl, JSON.stringify(params.MessageBody));
-            if (!sent) trace.quarantined.push(p);
-            return sent ?? { MessageId: 'kept-locally' };
+            trace.quarantined.push(params.MessageBody);
+            return sent;
           },
           Enrich: async (p) => {
             count('Enrich');
@@ -243,25 +243,21 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
   };
 }
 
-/** SQS SendMessage through bks-sim, or undefined when the simulator serves no SQS. */
+/** SQS SendMessage through bks-sim's SQS. */
 async function sendToQueue(
   opts: EngineOptions,
   queueUrl: string,
   body: string,
-): Promise<{ MessageId: string } | undefined> {
+): Promise<{ MessageId: string }> {
   const client = new SQSClient({
     endpoint: opts.simUrl,
     region: /sqs\.([\w-]+)\.amazonaws/.exec(queueUrl)?.[1] ?? 'us-east-1',
     credentials: opts.credentials,
-    maxAttempts: 1,
+    maxAttempts: 3,
   });
   try {
     const out = await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     return { MessageId: out.MessageId ?? '' };
-  } catch (e) {
-    // A bks-sim without SQS answers UnknownService: the message stays in the trace instead.
-    if ((e as Error).name === 'UnknownService') return undefined;
-    throw e;
   } finally {
     client.destroy();
   }

@@ -17,6 +17,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handler as approvalApi } from '../handlers/approval-api';
 import { handler as customAction } from '../handlers/custom-action';
 import { resetAws } from '../handlers/lib/aws';
@@ -47,7 +48,15 @@ export interface LocalPipelineOptions {
 }
 
 export type Analyst =
-  | { via: 'link'; decision: 'approve' | 'reject'; by: string; reason: string; key?: string }
+  | {
+      via: 'link';
+      decision: 'approve' | 'reject';
+      by: string;
+      reason: string;
+      /** What the approval covers (see ApprovalDecision): credential ids, or every key of the user. */
+      scope?: 'credentials' | 'user';
+      credentials?: string[];
+    }
   | { via: 'custom-action'; decision: 'approve' | 'reject'; by: string; reason: string }
   | { via: 'none' };
 
@@ -173,6 +182,9 @@ export class LocalPipeline {
       );
     }
     ddb.destroy();
+    const sqs = new SQSClient({});
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `bks-response-${suffix}-dlq` }));
+    sqs.destroy();
     setExecutionEngine(
       this.sim.ctx,
       responseEngine({
@@ -194,6 +206,7 @@ export class LocalPipeline {
         definition: responseDefinitionFor(this.account, {
           approvalTimeoutSeconds: this.approvalTimeoutSeconds,
           topicArn: this.topicArn,
+          dlqUrl: dlq.QueueUrl!,
         }),
         roleArn: `arn:aws:iam::${this.account}:role/bks-response`,
         type: 'STANDARD',
@@ -275,8 +288,9 @@ export class LocalPipeline {
         decision: analyst.decision,
         by: analyst.by,
         reason: analyst.reason,
-        ...(analyst.key ? { key: analyst.key } : {}),
+        ...(analyst.scope ? { scope: analyst.scope } : {}),
       });
+      for (const id of analyst.credentials ?? []) body.append('credential', id);
       const post = await this.approvalRequest('POST', query, body.toString());
       if (post !== 200) throw new Error(`approval POST answered ${post}`);
     } else if (analyst.via === 'custom-action') {
