@@ -21,7 +21,10 @@ const pack = process.argv.includes('--pack');
 const started = Date.now();
 const say = (s) => process.stderr.write(`build: ${s}\n`);
 
-rmSync(dist, { recursive: true, force: true });
+// `npm pack` runs prepack (--pack) and then prepare: the plain build replaces only its own outputs.
+if (pack) rmSync(dist, { recursive: true, force: true });
+for (const f of ['bks.mjs', 'bks-sim.mjs', 'cli.mjs', 'bks-help.json', 'externals.json', 'chunks', 'lib'])
+  rmSync(join(dist, f), { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: {
