@@ -33,7 +33,9 @@ beforeEach(async () => {
               name: PHANTOM,
               managedPolicies: [LIMITED],
               loginProfile: true,
-              serviceCredentials: [{ service: 'bedrock.amazonaws.com', secret: secret('pw'), status: 'Active' }],
+              serviceCredentials: [
+                { service: 'bedrock.amazonaws.com', secret: secret('pw'), status: 'Active' },
+              ],
             },
           ],
         },
