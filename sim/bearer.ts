@@ -1,7 +1,9 @@
 /**
  * Bearer-key authentication for the simulated Bedrock runtime: decides, from the simulator state,
  * whether AWS would accept a long-term (`ABSK…`) or short-term (`bedrock-api-key-…`) key for an
- * action, and as whom. Facts: ../shared/reference/bedrock-api-keys.md §1, §3.
+ * action, and as whom. Facts: Amazon Bedrock User Guide,
+ * "How Amazon Bedrock API keys work"; Service Authorization Reference for Amazon Bedrock
+ * (`CallWithBearerToken`, `bedrock:BearerTokenType`).
  *
  * - Long-term: the SSC with the key's alias exists on the alias's user, its secret matches, it is
  *   Active and unexpired, and no explicit Deny in the user's policies (inline, attached, groups)

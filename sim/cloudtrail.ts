@@ -551,7 +551,12 @@ export function cloudTrailErrorCode(protocol: string, code: string): string {
   return `${code}Exception`;
 }
 
-/** The CallRecorder the server runs after each call: see NOTES-sim.md. */
+/**
+ * The CallRecorder the server runs after each call: appends a full record to the recipient
+ * account's `events` for each call its module's `management(action)` calls a management event,
+ * failed calls included (with `errorCode`), throttled ones not. `req.trail` hints override the
+ * defaults (docs/simulator.md, "The account keeps its own CloudTrail").
+ */
 export const cloudTrailRecorder: CallRecorder = (ctx, call) => {
   const { module, req, output, error } = call;
   const trail = req.trail;

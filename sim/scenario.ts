@@ -3,7 +3,7 @@
  * loads a scenario, normalises it (every optional field filled with what a new AWS account has)
  * and then mutates that normalised form as calls arrive. `GET /_sim/state` returns it as is.
  *
- * Contract: ../shared/spec/simulated-account.md ("Scenario file").
+ * Contract: docs/simulator.md (scenario format: the types below).
  *
  * `Scenario*` types are what a file may contain (most fields optional); `Sim*` types are the
  * normalised state every service module works on.

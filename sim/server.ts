@@ -1,7 +1,7 @@
 /**
  * The `bks-sim` HTTP server: one port for every simulated AWS service, routed by the SigV4
  * credential scope (or `Authorization: Bearer` for the Bedrock runtime), plus the control API
- * under `/_sim/`. Contract: ../shared/spec/simulated-account.md.
+ * under `/_sim/`. Contract: docs/simulator.md.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';

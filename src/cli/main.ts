@@ -1,7 +1,7 @@
 /**
  * The `bks` program: commander wiring only. Each command lives in its own file under src/cli/ and
  * exports `register(program, run)`; `run` wraps its action so that every error becomes one line on
- * stderr and an exit code (../shared/spec/cli.md), never a stack trace.
+ * stderr and an exit code (docs/commands/README.md), never a stack trace.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
