@@ -9,6 +9,7 @@
  * normalised state every service module works on.
  */
 
+import { loadDetection } from './detection';
 import { type SimOrgPolicy, type SimOrgUnit, validateOrgTree } from './orgtree';
 import { checkScenarioPart } from './schema';
 
@@ -184,6 +185,13 @@ export interface ScenarioAccount {
   users?: ScenarioUser[];
   /** CloudTrail records, as in CloudTrail log files. */
   events?: Record<string, unknown>[];
+  /** Detection prerequisites and pipeline resources (sim/detection.ts). */
+  cloudtrail?: unknown;
+  securityHub?: unknown;
+  guardDuty?: unknown;
+  bedrockLogging?: unknown;
+  eventBridge?: unknown;
+  sqs?: unknown;
 }
 
 export interface Scenario {
@@ -316,6 +324,13 @@ export interface SimAccount {
   policies: SimPolicy[];
   users: SimUser[];
   events: Record<string, unknown>[];
+  /** Trails, Security Hub, GuardDuty, Bedrock logging, EventBridge and SQS (sim/detection.ts). */
+  cloudtrail?: import('./detection').SimCloudTrail;
+  securityHub?: import('./detection').SimSecurityHub;
+  guardDuty?: import('./detection').SimGuardDuty;
+  bedrockLogging?: import('./detection').SimBedrockLogging;
+  eventBridge?: import('./services/events').SimEventBridge;
+  sqs?: import('./services/sqs').SimSqs;
 }
 
 export interface SimOrgAccount {
@@ -728,15 +743,17 @@ function normaliseAccount(
     `${path}.users`,
     'user name',
   );
+  const regions = [...(a.regions ?? ['us-east-1'])];
   return {
     id,
     alias: a.alias ?? null,
-    regions: [...(a.regions ?? ['us-east-1'])],
+    regions,
     roles,
     groups,
     policies,
     users,
     events: a.events ?? [],
+    ...loadDetection(a as unknown as Record<string, unknown>, path, id, regions, partition, now),
   };
 }
 
