@@ -4,7 +4,7 @@
  * (`evaluate`). Pure: reading and validating rule files is `rule-files.ts` (the Lambda bundles, which
  * get their rules from `bundledRules`, need neither the file system nor the schema validator).
  */
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../paths';
 import {
   API_CALL_DETAIL_TYPE,
   type CloudTrailRecord,
@@ -95,7 +95,7 @@ export interface RuleSet {
 
 /** The default rule directory: `detections/` at the package root. */
 export function defaultRulesDir(): string {
-  return fileURLToPath(new URL('../../detections', import.meta.url));
+  return packagePath('detections');
 }
 
 /** A rule file that is not valid: names the file and the problem. */
