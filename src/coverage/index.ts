@@ -18,7 +18,7 @@ import {
   selectAccounts,
 } from '../aws';
 import { AwsFailure } from '../errors';
-import { loadRules } from '../detect/rules';
+import { loadRules } from '../detect/rule-files';
 import { IAM_REGION, type PipelineRule, partitionOfRegion } from '../pipeline/rules';
 import {
   type CentralBus,
