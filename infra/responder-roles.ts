@@ -7,6 +7,8 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
+import { SERVICES } from '../src/services';
 
 export interface ResponderRoleNames {
   reader: string;
@@ -18,43 +20,7 @@ export function responderRoleNames(prefix = 'bks'): ResponderRoleNames {
   return { reader: `${prefix}-reader`, revoker: `${prefix}-revoker`, findings: `${prefix}-findings` };
 }
 
-/** IAM actions each role allows, kept here so the tests compare the template with this table. */
-/** IAM reads of `readUserState` (src/response), used by enrichment and by revocation's planning. */
-const USER_READS = [
-  'iam:GetUser',
-  'iam:ListAccessKeys',
-  'iam:ListAttachedUserPolicies',
-  'iam:ListServiceSpecificCredentials',
-  'iam:ListUserPolicies',
-  'iam:GetUserPolicy',
-  'iam:ListGroupsForUser',
-  'iam:ListUserTags',
-  'iam:GetLoginProfile',
-  'iam:ListMFADevices',
-  'iam:ListSSHPublicKeys',
-  'iam:ListSigningCertificates',
-  'iam:GetAccessKeyLastUsed',
-];
-
-/** IAM actions each role allows, kept here so the tests compare the template with this table. */
-export const RESPONDER_ACTIONS = {
-  readerUsers: USER_READS,
-  readerAccount: [
-    'cloudtrail:LookupEvents',
-    'iam:GetAccountAuthorizationDetails',
-    'iam:ListUsers',
-    'iam:GenerateCredentialReport',
-    'iam:GetCredentialReport',
-    'iam:ListServiceSpecificCredentials',
-  ],
-  /** Deactivation and deny policies only: never a Delete*. */
-  revoker: [...USER_READS, 'iam:UpdateServiceSpecificCredential', 'iam:UpdateAccessKey', 'iam:PutUserPolicy'],
-  /** Short-term keys: the signer role gets a deny on tokens issued before now. */
-  revokerRoles: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
-  /** Finding the signer of a short-term key in CloudTrail (no resource-level permissions). */
-  revokerAccount: ['cloudtrail:LookupEvents'],
-  findings: ['securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
-} as const;
+export { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 
 export interface ResponderRolesProps {
   /** The security account whose pipeline functions assume these roles. */
@@ -98,6 +64,19 @@ export class ResponderRoles extends Construct {
       new iam.PolicyStatement({ actions: [...RESPONDER_ACTIONS.revoker], resources: [userArn] }),
     );
     this.revoker.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [...RESPONDER_ACTIONS.revokerPhantomPasswords],
+        resources: SERVICES.map((s) =>
+          stack.formatArn({
+            service: 'iam',
+            region: '',
+            resource: 'user',
+            resourceName: `${s.phantomUserPrefix}*`,
+          }),
+        ),
+      }),
+    );
+    this.revoker.addToPolicy(
       new iam.PolicyStatement({ actions: [...RESPONDER_ACTIONS.revokerRoles], resources: [roleArn] }),
     );
     this.revoker.addToPolicy(
@@ -132,6 +111,14 @@ export class ResponderRoles extends Construct {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:user/*]`,
         reason: wildcardReason,
+      });
+    }
+    for (const s of SERVICES) {
+      Validations.of(this.revoker.node.findChild('DefaultPolicy')).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:user/${s.phantomUserPrefix}*]`,
+        reason:
+          'iam:DeleteLoginProfile, the revoker’s one Delete, is limited to phantom API-key users, named by the ' +
+          'console with this prefix and a random suffix unknown at deploy time.',
       });
     }
     Validations.of(this.revoker.node.findChild('DefaultPolicy')).acknowledge({

@@ -29,7 +29,7 @@ const result = await build({
   absWorkingDir: root,
   entryPoints: {
     bks: 'src/cli/bin.ts',
-    'bks-sim': 'sim/bin.ts',
+    'bks-sim': 'local/bin.ts',
     cli: 'src/cli/main.ts',
     'lib/index': 'src/index.ts',
     'lib/cdk': 'infra/index.ts',
