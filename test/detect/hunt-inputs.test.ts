@@ -89,13 +89,15 @@ describe('hunt: bad inputs are one line and exit 2', () => {
     expect(r.code).toBe(2);
     expectOneLine(r.err);
     expect(r.err).toMatch(/at line 1 \(byte \d+\)/);
-    for (let n = 3; n <= secretish.length; n++) expect(r.err).not.toContain(secretish.slice(0, n));
+    // The temporary directory's random name is not input: leave the path out of the check.
+    const said = r.err.replaceAll(d, '');
+    for (let n = 3; n <= secretish.length; n++) expect(said).not.toContain(secretish.slice(0, n));
     const junk = await (async () => {
       writeFileSync(join(d, 'y.json'), 'Zsecret');
       return huntCli([join(d, 'y.json')]);
     })();
     expect(junk.code).toBe(2);
-    expect(junk.err).not.toContain('Z');
+    expect(junk.err.replaceAll(d, '')).not.toContain('Z');
   });
 
   it('CloudTrail digest files in a directory are skipped, not read as records', async () => {
