@@ -210,14 +210,19 @@ export async function hunt(
   const files = listLogFiles(paths);
   const engine = new StatefulEngine(set.stateful, { overrides: opts.overrides });
   const matches: HuntMatch[] = [];
+  const statefulOut: [StatefulMatch, HuntMatch][] = [];
   const summary: HuntResult['files'] = [];
   let scanned = 0;
   for (const file of files) {
     const fromStateful = (ms: StatefulMatch[]) => {
-      for (const m of ms)
-        matches.push(
-          toMatch(m.rule, m.record, file, { value: m.value, ...(m.regions ? { regions: m.regions } : {}) }),
-        );
+      for (const m of ms) {
+        const out = toMatch(m.rule, m.record, file, {
+          value: m.value,
+          ...(m.regions ? { regions: m.regions } : {}),
+        });
+        matches.push(out);
+        statefulOut.push([m, out]);
+      }
     };
     const { records, bytes } = await streamRecords(file, (raw) => {
       const envelope = envelopeOf(raw);
@@ -233,6 +238,12 @@ export async function hunt(
     scanned += records;
     summary.push({ path: file, records, bytes });
     opts.onFile?.(file, records);
+  }
+  // What each stateful window reached by the end of the input (the engine raises its matches).
+  for (const [m, out] of statefulOut) {
+    const reached = engine.reached(m);
+    out.value = reached.value;
+    if (reached.regions) out.regions = reached.regions;
   }
   matches.sort(
     (a, b) =>
