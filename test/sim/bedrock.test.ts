@@ -21,9 +21,10 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { matchingDeny } from '../../sim/deny';
+import { ALLOW_ALL, authorize, type PolicyDocument } from '../../sim/authz';
+import { loadScenario } from '../../sim/scenario';
 import type { SimHandle } from '../../sim/server';
-import { startSim } from '../../sim/server';
+import { createContext, startSim } from '../../sim/server';
 import {
   ACCT,
   ADMIN_KEY,
@@ -398,46 +399,86 @@ describe('streaming operations (AWS event streams)', () => {
   });
 });
 
-describe('Deny matching (src/policy through sim/deny)', () => {
-  it('matches Deny statements with wildcards, NotAction and conditions', () => {
+describe('Deny matching (the independent IAM engine behind sim/authz)', () => {
+  const ctx = createContext(loadScenario({ accounts: [{ id: ACCT }] }));
+  /** A string when some Deny in `docs` refuses the action on top of an allow-all, else undefined. */
+  async function matchingDeny(
+    docs: PolicyDocument[],
+    actions: string[],
+    resource: string,
+    context: Record<string, string>,
+  ): Promise<string | undefined> {
+    const { 'aws:TokenIssueTime': tokenIssueTime, ...rest } = context;
+    for (const action of actions) {
+      const d = await authorize(ctx, {
+        principal: {
+          arn: `arn:aws:iam::${ACCT}:user/alice`,
+          account: ACCT,
+          type: 'User',
+          identity: [
+            { name: 'all', document: ALLOW_ALL },
+            ...docs.map((document, i) => ({ name: `d${i}`, document })),
+          ],
+          ...(tokenIssueTime ? { tokenIssueTime } : {}),
+        },
+        action,
+        resource,
+        region: 'us-east-1',
+        time: new Date('2026-11-20T12:00:00Z'),
+        context: rest,
+      });
+      if (!d.allowed) return d.why;
+    }
+    return undefined;
+  }
+  it('matches Deny statements with wildcards, NotAction and conditions', async () => {
     const doc = (st: Record<string, unknown>) => ({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Deny', Resource: '*', ...st }],
     });
-    expect(matchingDeny([doc({ Action: 'bedrock:*' })], ['bedrock:InvokeModel'], '*', {})).toBeDefined();
+    expect(await matchingDeny([doc({ Action: 'bedrock:*' })], ['bedrock:InvokeModel'], '*', {})).toMatch(
+      /explicit deny in an identity-based policy/,
+    );
     expect(
-      matchingDeny([doc({ Action: 'BEDROCK:invoke*' })], ['bedrock:InvokeModel'], '*', {}),
+      await matchingDeny([doc({ Action: 'BEDROCK:invoke*' })], ['bedrock:InvokeModel'], '*', {}),
     ).toBeDefined();
-    expect(matchingDeny([doc({ Action: 's3:*' })], ['bedrock:InvokeModel'], '*', {})).toBeUndefined();
-    expect(matchingDeny([doc({ NotAction: 'iam:*' })], ['bedrock:InvokeModel'], '*', {})).toBeDefined();
+    expect(await matchingDeny([doc({ Action: 's3:*' })], ['bedrock:InvokeModel'], '*', {})).toBeUndefined();
+    expect(await matchingDeny([doc({ NotAction: 'iam:*' })], ['bedrock:InvokeModel'], '*', {})).toBeDefined();
     expect(
-      matchingDeny([{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }], ['x:y'], '*', {}),
+      await matchingDeny(
+        [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
+        ['iam:ListUsers'],
+        '*',
+        {},
+      ),
     ).toBeUndefined();
     const tokenTime = doc({
       Action: '*',
       Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-20T12:00:00Z' } },
     });
     expect(
-      matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {
+      await matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {
         'aws:TokenIssueTime': '2026-11-20T11:00:00Z',
       }),
     ).toBeDefined();
     expect(
-      matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {
+      await matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {
         'aws:TokenIssueTime': '2026-11-20T13:00:00Z',
       }),
     ).toBeUndefined();
     // A long-term key has no aws:TokenIssueTime: the condition does not match.
-    expect(matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {})).toBeUndefined();
+    expect(await matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {})).toBeUndefined();
     const typed = doc({
       Action: 'bedrock:CallWithBearerToken',
       Condition: { StringEquals: { 'bedrock:bearerTokenType': 'LONG_TERM' } },
     });
     expect(
-      matchingDeny([typed], ['bedrock:CallWithBearerToken'], '*', { 'bedrock:BearerTokenType': 'LONG_TERM' }),
+      await matchingDeny([typed], ['bedrock:CallWithBearerToken'], '*', {
+        'bedrock:BearerTokenType': 'LONG_TERM',
+      }),
     ).toBeDefined();
     expect(
-      matchingDeny([typed], ['bedrock:CallWithBearerToken'], '*', {
+      await matchingDeny([typed], ['bedrock:CallWithBearerToken'], '*', {
         'bedrock:BearerTokenType': 'SHORT_TERM',
       }),
     ).toBeUndefined();

@@ -113,7 +113,13 @@ export function scenario(): Scenario {
       {
         id: ACCT,
         regions: ['us-east-1', 'us-west-2', 'eu-west-1'],
-        roles: [{ name: 'AppRole', trustedAccounts: [ACCT] }],
+        roles: [
+          {
+            name: 'AppRole',
+            trustedAccounts: [ACCT],
+            managedPolicies: ['arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess'],
+          },
+        ],
         groups: [
           {
             name: 'blocked',
@@ -129,6 +135,8 @@ export function scenario(): Scenario {
           { name: 'secops' },
           {
             name: 'ml-user',
+            // Users and roles can do only what their policies allow (the simulator evaluates them).
+            managedPolicies: ['arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess'],
             accessKeys: [{ id: USER_KEY, secret: 'x'.repeat(40) }],
             serviceCredentials: [
               { service: 'bedrock.amazonaws.com', secret: SECRET_A },
@@ -143,10 +151,12 @@ export function scenario(): Scenario {
           {
             name: 'grouped',
             groups: ['blocked'],
+            managedPolicies: ['arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess'],
             serviceCredentials: [{ service: 'bedrock.amazonaws.com', secret: SECRET_A }],
           },
           {
             name: 'AeaApiKey-zz99',
+            managedPolicies: ['arn:aws:iam::aws:policy/AnthropicLimitedAccess'],
             serviceCredentials: [{ service: 'aws-external-anthropic.amazonaws.com', secret: SECRET_A }],
           },
         ],
