@@ -25,6 +25,7 @@ import { ALLOW_ALL, authorize, type PolicyDocument } from '../../sim/authz';
 import { loadScenario } from '../../sim/scenario';
 import type { SimHandle } from '../../sim/server';
 import { createContext, startSim } from '../../sim/server';
+import { generatedShortTermKey } from '../helpers/bedrock-token';
 import {
   ACCT,
   ADMIN_KEY,
@@ -34,9 +35,9 @@ import {
   SECRET_B,
   SECRET_C,
   scenario,
-  shortTermKey,
   UNKNOWN_KEY,
   USER_KEY,
+  USER_SECRET,
 } from './fixtures';
 import { clientConfig, failure } from './harness';
 
@@ -187,14 +188,12 @@ describe('long-term keys', () => {
 });
 
 describe('short-term keys', () => {
-  const dateOf = (ms: number) =>
-    new Date(ms)
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d{3}/, '');
+  // Keys made by AWS's own generator (a real SigV4 presign), issued at a moment of the sim clock.
+  const at = (msAgo = 0) => new Date(sim.ctx.nowMs() - msAgo);
+  const userCreds = { accessKeyId: USER_KEY, secretAccessKey: USER_SECRET };
 
   it('accepts a key signed with an active user access key, logged as the signer in the key region', async () => {
-    const key = shortTermKey(USER_KEY, 'us-west-2', dateOf(sim.ctx.nowMs() - 60_000));
+    const key = await generatedShortTermKey(userCreds, 'us-west-2', at(60_000));
     expect((await invoke(key, { path: 'converse' })).status).toBe(200);
     const ct = new CloudTrailClient(clientConfig(sim, ADMIN_KEY, { region: 'us-west-2' }));
     const out = await ct.send(
@@ -214,9 +213,10 @@ describe('short-term keys', () => {
 
   it('refuses an expired key and an unknown signing key', async () => {
     expect(
-      (await invoke(shortTermKey(USER_KEY, 'us-west-2', dateOf(sim.ctx.nowMs() - 7200_000), 3600))).status,
+      (await invoke(await generatedShortTermKey(userCreds, 'us-west-2', at(7200_000), 3600))).status,
     ).toBe(403);
-    expect((await invoke(shortTermKey(UNKNOWN_KEY, 'us-west-2', dateOf(sim.ctx.nowMs())))).status).toBe(403);
+    const unknown = { accessKeyId: UNKNOWN_KEY, secretAccessKey: USER_SECRET };
+    expect((await invoke(await generatedShortTermKey(unknown, 'us-west-2', at()))).status).toBe(403);
   });
 
   it('is cut off by a Deny with aws:TokenIssueTime on the signing role (an assumed-role ASIA key)', async () => {
@@ -224,8 +224,12 @@ describe('short-term keys', () => {
     const assumed = await sts.send(
       new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCT}:role/AppRole`, RoleSessionName: 'notebook' }),
     );
-    const asia = assumed.Credentials!.AccessKeyId!;
-    const key = shortTermKey(asia, 'eu-west-1', dateOf(sim.ctx.nowMs()), 43200, true);
+    const session = (c: typeof assumed.Credentials) => ({
+      accessKeyId: c!.AccessKeyId!,
+      secretAccessKey: c!.SecretAccessKey!,
+      sessionToken: c!.SessionToken!,
+    });
+    const key = await generatedShortTermKey(session(assumed.Credentials), 'eu-west-1', at());
     expect((await invoke(key)).status).toBe(200);
     sim.advanceClock(5);
     const cutoff = sim.ctx.now().toISOString();
@@ -254,13 +258,7 @@ describe('short-term keys', () => {
     const fresh = await sts.send(
       new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCT}:role/AppRole`, RoleSessionName: 'later' }),
     );
-    const freshKey = shortTermKey(
-      fresh.Credentials!.AccessKeyId!,
-      'eu-west-1',
-      dateOf(sim.ctx.nowMs()),
-      43200,
-      true,
-    );
+    const freshKey = await generatedShortTermKey(session(fresh.Credentials), 'eu-west-1', at());
     expect((await invoke(freshKey)).status).toBe(200);
   });
 });
