@@ -31,8 +31,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledgeInvokeGrants } from './function';
+import { holdingQueue } from './soc';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const COMPLIANCE_ASL = join(ROOT, 'statemachines', 'compliance.asl.json');
@@ -69,45 +72,118 @@ export interface ComplianceReportProps {
 
 const ACCOUNT = /^\d{12}$/;
 
+/** The props with their defaults, or an Error naming the first bad one. */
+export function complianceSettings(props: ComplianceReportProps) {
+  const settings = {
+    maxConcurrency: props.maxConcurrency ?? 10,
+    tolerated: props.toleratedFailurePercentage ?? 10,
+    retentionDays: props.retentionDays ?? 400,
+    linkTtl: props.linkTtl ?? Duration.hours(1),
+    orgRole: props.orgRole ?? 'OrganizationAccountAccessRole',
+    schedule: props.schedule ?? 'cron(0 6 ? * MON *)',
+  };
+  const { maxConcurrency, tolerated, retentionDays, linkTtl, orgRole, schedule } = settings;
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 1000)
+    throw new Error('ComplianceReport: maxConcurrency must be a whole number in 1..1000');
+  if (!(tolerated >= 0 && tolerated <= 100))
+    throw new Error('ComplianceReport: toleratedFailurePercentage must be in 0..100');
+  if (!Number.isInteger(retentionDays) || retentionDays < 15)
+    throw new Error('ComplianceReport: retentionDays must be a whole number of at least 15');
+  if (linkTtl.toSeconds() < 60 || linkTtl.toSeconds() > 43_200)
+    throw new Error('ComplianceReport: linkTtl must be between 1 minute and 12 hours');
+  if (!/^(cron|rate)\(.+\)$/.test(schedule))
+    throw new Error(`ComplianceReport: schedule "${schedule}" is not cron(…) or rate(…)`);
+  if (!/^[\w+=,.@-]{1,64}$/.test(orgRole))
+    throw new Error(`ComplianceReport: orgRole "${orgRole}" is not a role name`);
+  for (const a of [...(props.accounts ?? []), ...(props.skipAccounts ?? [])])
+    if (!ACCOUNT.test(a)) throw new Error(`ComplianceReport: "${a}" is not a 12-digit account id`);
+  if (props.maxAgeDays !== undefined && !(Number.isInteger(props.maxAgeDays) && props.maxAgeDays >= 1))
+    throw new Error('ComplianceReport: maxAgeDays must be a positive whole number');
+  return settings;
+}
+
 export class ComplianceReport extends Construct {
   readonly bucket: s3.Bucket;
   readonly accessLogs: s3.Bucket;
   readonly topic: sns.ITopic;
   readonly stateMachine: sfn.StateMachine;
   readonly schedule: scheduler.CfnSchedule;
-  readonly functions: {
-    listAccounts: nodejs.NodejsFunction;
-    scanAccount: nodejs.NodejsFunction;
-    aggregate: nodejs.NodejsFunction;
-  };
+  /** Where the scheduler puts a start it could not deliver. */
+  readonly scheduleDeadLetterQueue: sqs.Queue;
+  readonly functions: ComplianceFunctions['functions'];
 
   constructor(scope: Construct, id: string, props: ComplianceReportProps = {}) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const maxConcurrency = props.maxConcurrency ?? 10;
-    const tolerated = props.toleratedFailurePercentage ?? 10;
-    const retentionDays = props.retentionDays ?? 400;
-    const linkTtl = props.linkTtl ?? Duration.hours(1);
-    const orgRole = props.orgRole ?? 'OrganizationAccountAccessRole';
-    const schedule = props.schedule ?? 'cron(0 6 ? * MON *)';
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 1000)
-      throw new Error('ComplianceReport: maxConcurrency must be a whole number in 1..1000');
-    if (!(tolerated >= 0 && tolerated <= 100))
-      throw new Error('ComplianceReport: toleratedFailurePercentage must be in 0..100');
-    if (!Number.isInteger(retentionDays) || retentionDays < 15)
-      throw new Error('ComplianceReport: retentionDays must be a whole number of at least 15');
-    if (linkTtl.toSeconds() < 60 || linkTtl.toSeconds() > 43_200)
-      throw new Error('ComplianceReport: linkTtl must be between 1 minute and 12 hours');
-    if (!/^(cron|rate)\(.+\)$/.test(schedule))
-      throw new Error(`ComplianceReport: schedule "${schedule}" is not cron(…) or rate(…)`);
-    if (!/^[\w+=,.@-]{1,64}$/.test(orgRole))
-      throw new Error(`ComplianceReport: orgRole "${orgRole}" is not a role name`);
-    for (const a of [...(props.accounts ?? []), ...(props.skipAccounts ?? [])])
-      if (!ACCOUNT.test(a)) throw new Error(`ComplianceReport: "${a}" is not a 12-digit account id`);
-    if (props.maxAgeDays !== undefined && !(Number.isInteger(props.maxAgeDays) && props.maxAgeDays >= 1))
-      throw new Error('ComplianceReport: maxAgeDays must be a positive whole number');
+    const settings = complianceSettings(props);
+    const storage = new ReportStorage(this, 'Storage', { retentionDays: settings.retentionDays });
+    this.bucket = storage.bucket;
+    this.accessLogs = storage.accessLogs;
+    if (props.topic) {
+      this.topic = props.topic;
+    } else {
+      const key = new kms.Key(this, 'TopicKey', {
+        enableKeyRotation: true,
+        description: 'bks compliance report notifications',
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.topic = new sns.Topic(this, 'Topic', {
+        displayName: 'bks compliance report',
+        masterKey: key,
+        enforceSSL: true,
+      });
+    }
+    this.functions = new ComplianceFunctions(this, 'Functions', {
+      ...props,
+      bucket: this.bucket,
+      topic: this.topic,
+      orgRole: settings.orgRole,
+      linkTtl: settings.linkTtl,
+    }).functions;
+    this.stateMachine = new ComplianceWorkflow(this, 'Workflow', {
+      bucket: this.bucket,
+      functions: this.functions,
+      maxConcurrency: settings.maxConcurrency,
+      toleratedFailurePercentage: settings.tolerated,
+    }).stateMachine;
 
-    // --- storage --------------------------------------------------------------------------------
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    });
+    this.stateMachine.grantStartExecution(schedulerRole);
+    this.scheduleDeadLetterQueue = holdingQueue(
+      this,
+      'ScheduleDeadLetters',
+      'This queue is the dead-letter queue of the report schedule; a DLQ of a DLQ adds nothing.',
+    );
+    // The scheduler sends undeliverable starts with the schedule's execution role.
+    this.scheduleDeadLetterQueue.grantSendMessages(schedulerRole);
+    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+      description: 'bks compliance report',
+      scheduleExpression: settings.schedule,
+      scheduleExpressionTimezone: props.scheduleTimeZone ?? 'UTC',
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: this.stateMachine.stateMachineArn,
+        roleArn: schedulerRole.roleArn,
+        input: '{}',
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        deadLetterConfig: { arn: this.scheduleDeadLetterQueue.queueArn },
+      },
+    });
+  }
+}
+
+/** The report bucket (versioned, private, TLS only, lifecycle per prefix) and its access-log bucket. */
+export class ReportStorage extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: { retentionDays: number }) {
+    super(scope, id);
+    const { retentionDays } = props;
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -120,6 +196,12 @@ export class ComplianceReport extends Construct {
       id: 'AwsSolutions-S1',
       reason:
         'This bucket is the server access log target of the report bucket; logging it into itself would recurse.',
+    });
+    const scratch = (prefix: string) => ({
+      id: prefix,
+      prefix: `${prefix}/`,
+      expiration: Duration.days(14),
+      noncurrentVersionExpiration: Duration.days(1),
     });
     this.bucket = new s3.Bucket(this, 'Reports', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -136,46 +218,41 @@ export class ComplianceReport extends Construct {
           expiration: Duration.days(retentionDays),
           noncurrentVersionExpiration: Duration.days(30),
         },
-        {
-          id: 'runs',
-          prefix: 'runs/',
-          expiration: Duration.days(14),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-        {
-          id: 'map-runs',
-          prefix: 'map-runs/',
-          expiration: Duration.days(14),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
+        scratch('runs'),
+        scratch('map-runs'),
         { id: 'latest', prefix: 'latest/', noncurrentVersionExpiration: Duration.days(retentionDays) },
         { id: 'uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });
+  }
+}
 
-    if (props.topic) {
-      this.topic = props.topic;
-    } else {
-      const key = new kms.Key(this, 'TopicKey', {
-        enableKeyRotation: true,
-        description: 'bks compliance report notifications',
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-      this.topic = new sns.Topic(this, 'Topic', {
-        displayName: 'bks compliance report',
-        masterKey: key,
-        enforceSSL: true,
-      });
-    }
+export interface ComplianceFunctionsProps extends ComplianceReportProps {
+  readonly bucket: s3.Bucket;
+  readonly topic: sns.ITopic;
+  readonly orgRole: string;
+  readonly linkTtl: Duration;
+}
 
-    // --- functions ------------------------------------------------------------------------------
+/** The three functions of the report (list accounts, scan one account, aggregate) and their grants. */
+export class ComplianceFunctions extends Construct {
+  readonly functions: {
+    listAccounts: nodejs.NodejsFunction;
+    scanAccount: nodejs.NodejsFunction;
+    aggregate: nodejs.NodejsFunction;
+  };
+
+  constructor(scope: Construct, id: string, props: ComplianceFunctionsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { bucket, orgRole } = props;
     const environment: Record<string, string> = {
-      REPORT_BUCKET: this.bucket.bucketName,
+      REPORT_BUCKET: bucket.bucketName,
       ORG_ROLE: orgRole,
       SERVICES: props.services === undefined || props.services === 'all' ? 'all' : props.services.join(','),
-      LINK_TTL_SECONDS: String(linkTtl.toSeconds()),
+      LINK_TTL_SECONDS: String(props.linkTtl.toSeconds()),
       SECURITY_HUB: String(props.securityHub ?? true),
-      TOPIC_ARN: this.topic.topicArn,
+      TOPIC_ARN: props.topic.topicArn,
       POWERTOOLS_SERVICE_NAME: 'bks-compliance',
     };
     if (props.externalId) environment.EXTERNAL_ID = props.externalId;
@@ -183,56 +260,23 @@ export class ComplianceReport extends Construct {
     if (props.accounts?.length) environment.ACCOUNTS = props.accounts.join(',');
     if (props.skipAccounts?.length) environment.SKIP_ACCOUNTS = props.skipAccounts.join(',');
 
-    const fn = (name: string, entry: string, timeout: Duration, memorySize: number) => {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
-        retention: logs.RetentionDays.THREE_MONTHS,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-      const f = new nodejs.NodejsFunction(this, name, {
-        entry: join(ROOT, 'handlers', entry),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
-        timeout,
-        memorySize,
-        environment,
-        logGroup,
-        tracing: lambda.Tracing.ACTIVE,
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
-        bundling: {
-          forceDockerBundling: false,
-          minify: true,
-          target: 'node22',
-          format: nodejs.OutputFormat.ESM,
-          mainFields: ['module', 'main'],
-          // The SDK is bundled (not taken from the runtime): the presigner and the exact client
-          // versions the tests ran against travel with the code.
-          externalModules: [],
-          banner:
-            "import { createRequire as __bksRequire } from 'node:module'; const require = __bksRequire(import.meta.url);",
-        },
-      });
-      Validations.of(f).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason: 'nodejs22.x is deliberate: the code base supports Node 20 and 22 and is tested on both.',
-      });
-      Validations.of(f.role as iam.IRole).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The AWS-managed basic execution role only lets the function write its own CloudWatch Logs.',
-      });
-      return f;
-    };
+    const fn = (name: string, entry: string, timeout: Duration, memorySize: number) =>
+      complianceFunction(this, name, { entry, timeout, memorySize, environment });
     const listAccounts = fn('ListAccounts', 'compliance-list-accounts.ts', Duration.minutes(5), 512);
-    const scanAccount = fn('ScanAccount', 'compliance-scan-account.ts', Duration.seconds(240), 1024);
+    const scanAccount = fn(
+      'ScanAccount',
+      'compliance-scan-account.ts',
+      Duration.seconds(SCAN_LAMBDA_TIMEOUT),
+      1024,
+    );
     const aggregate = fn('Aggregate', 'compliance-aggregate.ts', Duration.minutes(15), 2048);
     this.functions = { listAccounts, scanAccount, aggregate };
 
     listAccounts.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['organizations:ListAccounts'], resources: ['*'] }),
     );
-    this.bucket.grantPut(listAccounts, 'runs/*');
-    this.bucket.grantPut(scanAccount, 'runs/*');
+    bucket.grantPut(listAccounts, 'runs/*');
+    bucket.grantPut(scanAccount, 'runs/*');
     scanAccount.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['sts:AssumeRole'],
@@ -247,10 +291,10 @@ export class ComplianceReport extends Construct {
         ],
       }),
     );
-    this.bucket.grantRead(aggregate);
-    this.bucket.grantPut(aggregate, 'reports/*');
-    this.bucket.grantPut(aggregate, 'latest/*');
-    this.topic.grantPublish(aggregate);
+    bucket.grantRead(aggregate);
+    bucket.grantPut(aggregate, 'reports/*');
+    bucket.grantPut(aggregate, 'latest/*');
+    props.topic.grantPublish(aggregate);
     aggregate.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['securityhub:BatchImportFindings'],
@@ -263,7 +307,14 @@ export class ComplianceReport extends Construct {
         ],
       }),
     );
+    this.acknowledge(bucket, orgRole);
+  }
+
+  private acknowledge(bucket: s3.Bucket, orgRole: string) {
+    const { listAccounts, scanAccount, aggregate } = this.functions;
+    const all = [listAccounts, scanAccount, aggregate];
     const policyOf = (f: nodejs.NodejsFunction) => (f.role as iam.Role).node.findChild('DefaultPolicy');
+    const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     Validations.of(policyOf(listAccounts)).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'organizations:ListAccounts supports no resource-level permissions; X-Ray tracing needs * too.',
@@ -273,19 +324,15 @@ export class ComplianceReport extends Construct {
       reason:
         'The inventory runs in every account of the organization; the function may assume only this one named role.',
     });
-    for (const f of [listAccounts, scanAccount, aggregate]) {
-      Validations.of(policyOf(f)).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Lambda active tracing).',
-      });
-      Validations.of(policyOf(f)).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/runs/*]`,
-        reason:
-          'Writes are limited to the run prefix; object keys are per run and account, unknown at deploy time.',
-      });
-    }
     for (const [id, reason] of [
+      [
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Lambda active tracing).',
+      ],
+      [
+        `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/runs/*]`,
+        'Writes are limited to the run prefix; object keys are per run and account, unknown at deploy time.',
+      ],
       ['AwsSolutions-IAM5[Action::s3:GetBucket*]', 'grantRead: the report bucket only.'],
       ['AwsSolutions-IAM5[Action::s3:GetObject*]', 'grantRead: the report bucket only.'],
       [
@@ -294,15 +341,12 @@ export class ComplianceReport extends Construct {
       ],
       ['AwsSolutions-IAM5[Action::s3:Abort*]', 'grantPut: multipart uploads of the report objects.'],
       [
-        `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+        `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
         'The aggregate reads every account result of the run and the previous report.',
       ],
+      [`AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/reports/*]`, 'Reports are keyed by date and run id.'],
       [
-        `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/reports/*]`,
-        'Reports are keyed by date and run id.',
-      ],
-      [
-        `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/latest/*]`,
+        `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/latest/*]`,
         'The latest report, the next run’s previous report.',
       ],
       [
@@ -310,23 +354,85 @@ export class ComplianceReport extends Construct {
         "Publishing to the KMS-encrypted topic needs kms:GenerateDataKey* on the topic's key.",
       ],
     ] as const) {
-      for (const f of [listAccounts, scanAccount, aggregate])
-        Validations.of(policyOf(f)).acknowledge({ id, reason });
+      for (const f of all) Validations.of(policyOf(f)).acknowledge({ id, reason });
     }
+  }
+}
 
-    // --- workflow -------------------------------------------------------------------------------
+/**
+ * Lambda timeout of the per-account scan. The map task's own timeout (`TimeoutSeconds` in the ASL)
+ * is shorter, so a hung scan ends in `States.Timeout`, which the task retries once; were the
+ * Lambda timeout the shorter one, the error would be the function's and that retry could never fire.
+ */
+export const SCAN_LAMBDA_TIMEOUT = 300;
+
+function complianceFunction(
+  scope: Construct,
+  name: string,
+  opts: { entry: string; timeout: Duration; memorySize: number; environment: Record<string, string> },
+): nodejs.NodejsFunction {
+  const logGroup = new logs.LogGroup(scope, `${name}Logs`, {
+    retention: logs.RetentionDays.THREE_MONTHS,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const f = new nodejs.NodejsFunction(scope, name, {
+    entry: join(ROOT, 'handlers', opts.entry),
+    handler: 'handler',
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    timeout: opts.timeout,
+    memorySize: opts.memorySize,
+    environment: opts.environment,
+    logGroup,
+    tracing: lambda.Tracing.ACTIVE,
+    projectRoot: ROOT,
+    depsLockFilePath: join(ROOT, 'package-lock.json'),
+    bundling: {
+      forceDockerBundling: false,
+      minify: true,
+      target: 'node22',
+      format: nodejs.OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      // The SDK is bundled (not taken from the runtime): the presigner and the exact client
+      // versions the tests ran against travel with the code.
+      externalModules: [],
+      banner:
+        "import { createRequire as __bksRequire } from 'node:module'; const require = __bksRequire(import.meta.url);",
+    },
+  });
+  Validations.of(f).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'nodejs22.x is deliberate: the code base supports Node 20 and 22 and is tested on both.',
+  });
+  Validations.of(f.role as iam.IRole).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: 'The AWS-managed basic execution role only lets the function write its own CloudWatch Logs.',
+  });
+  return f;
+}
+
+export interface ComplianceWorkflowProps {
+  readonly bucket: s3.Bucket;
+  readonly functions: ComplianceFunctions['functions'];
+  readonly maxConcurrency: number;
+  readonly toleratedFailurePercentage: number;
+}
+
+/** The Standard workflow of `statemachines/compliance.asl.json` and what its role may do. */
+export class ComplianceWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: ComplianceWorkflowProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { bucket } = props;
+    const { listAccounts, scanAccount, aggregate } = props.functions;
     const definition = JSON.parse(readFileSync(COMPLIANCE_ASL, 'utf8')) as {
       States: { ScanAccounts: { MaxConcurrency: number; ToleratedFailurePercentage: number } };
     };
-    definition.States.ScanAccounts.MaxConcurrency = maxConcurrency;
-    definition.States.ScanAccounts.ToleratedFailurePercentage = tolerated;
+    definition.States.ScanAccounts.MaxConcurrency = props.maxConcurrency;
+    definition.States.ScanAccounts.ToleratedFailurePercentage = props.toleratedFailurePercentage;
     const stateMachineName = Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
-    const smArn = stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: stateMachineName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
     const smLogs = new logs.LogGroup(this, 'WorkflowLogs', {
       logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
       retention: logs.RetentionDays.THREE_MONTHS,
@@ -338,7 +444,7 @@ export class ComplianceReport extends Construct {
       definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(definition)),
       definitionSubstitutions: {
         Partition: Aws.PARTITION,
-        ReportBucket: this.bucket.bucketName,
+        ReportBucket: bucket.bucketName,
         ListAccountsFunctionArn: listAccounts.functionArn,
         ScanAccountFunctionArn: scanAccount.functionArn,
         AggregateFunctionArn: aggregate.functionArn,
@@ -348,32 +454,39 @@ export class ComplianceReport extends Construct {
       timeout: Duration.hours(6),
     });
     for (const f of [listAccounts, scanAccount, aggregate]) f.grantInvoke(this.stateMachine);
-    this.bucket.grantRead(this.stateMachine, 'runs/*'); // ItemReader
-    this.bucket.grantPut(this.stateMachine, 'map-runs/*'); // ResultWriter
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
-        resources: [this.bucket.arnForObjects('map-runs/*')],
-      }),
-    );
-    // The Distributed Map starts its child executions on this state machine.
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [smArn] }),
-    );
+    bucket.grantRead(this.stateMachine, 'runs/*'); // ItemReader
+    bucket.grantPut(this.stateMachine, 'map-runs/*'); // ResultWriter
+    const smArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     const execArn = stack.formatArn({
       service: 'states',
       resource: 'execution',
       resourceName: `${stateMachineName}/*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: [execArn],
-      }),
-    );
+    for (const [actions, resource] of [
+      [['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload'], bucket.arnForObjects('map-runs/*')],
+      // The Distributed Map starts, describes and stops its child executions on this state machine.
+      [['states:StartExecution'], smArn],
+      [['states:DescribeExecution', 'states:StopExecution'], execArn],
+    ] as const) {
+      this.stateMachine.addToRolePolicy(
+        new iam.PolicyStatement({ actions: [...actions], resources: [resource] }),
+      );
+    }
+    this.acknowledge(bucket, stateMachineName, [listAccounts, scanAccount, aggregate]);
+  }
+
+  private acknowledge(bucket: s3.Bucket, stateMachineName: string, functions: lambda.IFunction[]) {
+    const stack = Stack.of(this);
     const smPolicy = this.stateMachine.role.node.findChild('DefaultPolicy');
-    const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    const bucketId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     for (const [idRule, reason] of [
       [
         'AwsSolutions-IAM5[Resource::*]',
@@ -392,39 +505,12 @@ export class ComplianceReport extends Construct {
       ['AwsSolutions-IAM5[Action::s3:List*]', 'grantRead on the report bucket (ItemReader).'],
       ['AwsSolutions-IAM5[Action::s3:Abort*]', 'ResultWriter multipart uploads.'],
       [
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region}:${Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account}:execution:${stateMachineName}/*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${stateMachineName}/*]`,
         'The Distributed Map describes and stops its own child executions, whose names are generated per run.',
       ],
     ] as const) {
       Validations.of(smPolicy).acknowledge({ id: idRule, reason });
     }
-    for (const f of [listAccounts, scanAccount, aggregate]) {
-      Validations.of(smPolicy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(f.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-        reason:
-          "grantInvoke adds the function's versions and aliases (ARN:*); the workflow invokes only this function.",
-      });
-    }
-
-    // --- schedule -------------------------------------------------------------------------------
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-    });
-    this.stateMachine.grantStartExecution(schedulerRole);
-    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
-      description: 'bks compliance report',
-      scheduleExpression: schedule,
-      scheduleExpressionTimezone: props.scheduleTimeZone ?? 'UTC',
-      flexibleTimeWindow: { mode: 'OFF' },
-      state: 'ENABLED',
-      target: {
-        arn: this.stateMachine.stateMachineArn,
-        roleArn: schedulerRole.roleArn,
-        input: '{}',
-        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-      },
-    });
+    acknowledgeInvokeGrants(smPolicy, functions);
   }
 }

@@ -96,16 +96,55 @@ export type AuthzDecision =
       why: string;
     };
 
+/** The engine's npm package: AGPL-3.0-or-later, so it is loaded only by the simulator, on first use. */
+export const ENGINE_PACKAGE = '@cloud-copilot/iam-simulate';
+
+interface Engine {
+  runSimulation: typeof import('@cloud-copilot/iam-simulate').runSimulation;
+  createValidatedPolicy: typeof import('@cloud-copilot/iam-policy').createValidatedPolicy;
+  validateIdentityPolicy: typeof import('@cloud-copilot/iam-policy').validateIdentityPolicy;
+  validateServiceControlPolicy: typeof import('@cloud-copilot/iam-policy').validateServiceControlPolicy;
+}
+let engine: Engine | undefined;
+
+/**
+ * Loads the IAM engine (once). Without it the simulator cannot judge any call, so it refuses to
+ * start rather than allow everything: the error is one line naming the package and how to get it.
+ */
+export async function loadEngine(): Promise<Engine> {
+  if (engine) return engine;
+  try {
+    const [simulate, policy] = await Promise.all([
+      import('@cloud-copilot/iam-simulate'),
+      import('@cloud-copilot/iam-policy'),
+    ]);
+    engine = {
+      runSimulation: simulate.runSimulation,
+      createValidatedPolicy: policy.createValidatedPolicy,
+      validateIdentityPolicy: policy.validateIdentityPolicy,
+      validateServiceControlPolicy: policy.validateServiceControlPolicy,
+    };
+    return engine;
+  } catch {
+    throw new Error(
+      `its IAM policy engine ${ENGINE_PACKAGE} (AGPL-3.0-or-later) is not installed: npm install ${ENGINE_PACKAGE}`,
+    );
+  }
+}
+
 const TIME_KEY_RE = /aws:(currenttime|epochtime)/i;
 
 /** Text form of every validated policy, so a document is validated once however often it is met. */
-const validated = new Map<string, ReturnType<typeof createValidatedPolicy>>();
+const validated = new Map<string, ReturnType<Engine['createValidatedPolicy']>>();
 
-function validatedPolicy(doc: PolicyDocument, text: string, kind: 'identity' | 'scp') {
+function validatedPolicy(e: Engine, doc: PolicyDocument, text: string, kind: 'identity' | 'scp') {
   const key = `${kind}\n${text}`;
   let v = validated.get(key);
   if (!v) {
-    v = createValidatedPolicy(doc, kind === 'scp' ? validateServiceControlPolicy : validateIdentityPolicy);
+    v = e.createValidatedPolicy(
+      doc,
+      kind === 'scp' ? e.validateServiceControlPolicy : e.validateIdentityPolicy,
+    );
     if (validated.size > 10_000) validated.clear();
     validated.set(key, v);
   }
@@ -229,6 +268,7 @@ export async function authorize(ctx: SimContext, req: AuthzRequest): Promise<Aut
   ]);
   const hit = decisions.get(cacheKey);
   if (hit) return hit;
+  const e = engine ?? (await loadEngine());
 
   if (timed) {
     context['aws:CurrentTime'] = req.time.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -243,27 +283,30 @@ export async function authorize(ctx: SimContext, req: AuthzRequest): Promise<Aut
     },
     identityPolicies: p.identity.map((x, i) => ({
       name: `${i}:${x.name}`,
-      policy: validatedPolicy(x.document, identityTexts[i] as string, 'identity'),
+      policy: validatedPolicy(e, x.document, identityTexts[i] as string, 'identity'),
     })),
     serviceControlPolicies: (chain ?? []).map((level) => ({
       orgIdentifier: level.id,
       policies: level.policies.map((x) => ({
         name: `${level.id}:${x.name}`,
-        policy: validatedPolicy(x.document, JSON.stringify(x.document), 'scp'),
+        policy: validatedPolicy(e, x.document, JSON.stringify(x.document), 'scp'),
       })),
     })),
     resourceControlPolicies: [],
   };
   if (p.boundary) {
     simulation.permissionBoundaryPolicies = [
-      { name: p.boundary.name, policy: validatedPolicy(p.boundary.document, boundaryText, 'identity') },
+      { name: p.boundary.name, policy: validatedPolicy(e, p.boundary.document, boundaryText, 'identity') },
     ];
   }
   evaluations++;
-  const result = await runSimulation(simulation, {});
+  const result = await e.runSimulation(simulation, {});
   let decision: AuthzDecision;
   if (result.resultType === 'error') {
-    decision = { allowed: false, why: `because bks-sim could not evaluate the request (${result.errors.message})` };
+    decision = {
+      allowed: false,
+      why: `because bks-sim could not evaluate the request (${result.errors.message})`,
+    };
   } else if (result.overallResult === 'Allowed') {
     decision = { allowed: true };
   } else {
@@ -280,7 +323,7 @@ function principalArnForContext(p: Principal): string {
   return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : p.arn;
 }
 
-type Success = Exclude<Awaited<ReturnType<typeof runSimulation>>, { resultType: 'error' }>;
+type Success = Exclude<Awaited<ReturnType<Engine['runSimulation']>>, { resultType: 'error' }>;
 
 function denialWords(result: Success, action: string): string {
   const analyses =

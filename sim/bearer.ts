@@ -2,7 +2,9 @@
  * Bearer-key authentication for the simulated Bedrock runtime: decides, from the simulator state,
  * whether AWS would accept a long-term (`ABSK…`) or short-term (`bedrock-api-key-…`) key for an
  * action, and as whom. The key is read by the simulator's own parser (./keys.ts) and the policies
- * are judged by the independent IAM engine (./authz.ts).
+ * are judged by the independent IAM engine (./authz.ts). Facts: Amazon Bedrock User Guide, "How Amazon Bedrock API
+ * keys work"; Service Authorization Reference for Amazon Bedrock (`CallWithBearerToken`,
+ * `bedrock:BearerTokenType`).
  *
  * - Long-term: the service-specific credential with the key's alias exists on its user, the secret
  *   matches, it is Active and unexpired, and the user's policies allow both the action and

@@ -9,6 +9,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Caller, type CallRecorder, RawResponse, type SimContext } from './core';
 import type { SimState } from './scenario';
+import { publishCloudTrailRecord } from './services/events';
 
 export type CloudTrailRecord = Record<string, unknown> & {
   eventTime: string;
@@ -551,7 +552,12 @@ export function cloudTrailErrorCode(protocol: string, code: string): string {
   return `${code}Exception`;
 }
 
-/** The CallRecorder the server runs after each call: see NOTES-sim.md. */
+/**
+ * The CallRecorder the server runs after each call: appends a full record to the recipient
+ * account's `events` for each call its module's `management(action)` calls a management event,
+ * failed calls included (with `errorCode`), throttled ones not. `req.trail` hints override the
+ * defaults (docs/simulator.md, "The account keeps its own CloudTrail").
+ */
 export const cloudTrailRecorder: CallRecorder = (ctx, call) => {
   const { module, req, output, error } = call;
   const trail = req.trail;
@@ -585,4 +591,6 @@ export const cloudTrailRecorder: CallRecorder = (ctx, call) => {
     errorMessage: error?.message,
   });
   appendRecord(ctx, recipient, record);
+  // As on AWS, the record reaches EventBridge only where a trail logs it (services/events.ts).
+  publishCloudTrailRecord(ctx, recipient, record);
 };

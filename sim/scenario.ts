@@ -3,12 +3,13 @@
  * loads a scenario, normalises it (every optional field filled with what a new AWS account has)
  * and then mutates that normalised form as calls arrive. `GET /_sim/state` returns it as is.
  *
- * Contract: ../shared/spec/simulated-account.md ("Scenario file").
+ * Contract: docs/simulator.md (scenario format: the types below).
  *
  * `Scenario*` types are what a file may contain (most fields optional); `Sim*` types are the
  * normalised state every service module works on.
  */
 
+import { DETECTION_KEYS, loadDetection } from './detection';
 import { ORG_TREE_FIELDS, type SimOrgPolicy, type SimOrgUnit, validateOrgTree } from './orgtree';
 
 // ---------------------------------------------------------------------------------------------
@@ -183,6 +184,13 @@ export interface ScenarioAccount {
   users?: ScenarioUser[];
   /** CloudTrail records, as in CloudTrail log files. */
   events?: Record<string, unknown>[];
+  /** Detection prerequisites and pipeline resources (sim/detection.ts). */
+  cloudtrail?: unknown;
+  securityHub?: unknown;
+  guardDuty?: unknown;
+  bedrockLogging?: unknown;
+  eventBridge?: unknown;
+  sqs?: unknown;
 }
 
 export interface Scenario {
@@ -307,6 +315,13 @@ export interface SimAccount {
   policies: SimPolicy[];
   users: SimUser[];
   events: Record<string, unknown>[];
+  /** Trails, Security Hub, GuardDuty, Bedrock logging, EventBridge and SQS (sim/detection.ts). */
+  cloudtrail?: import('./detection').SimCloudTrail;
+  securityHub?: import('./detection').SimSecurityHub;
+  guardDuty?: import('./detection').SimGuardDuty;
+  bedrockLogging?: import('./detection').SimBedrockLogging;
+  eventBridge?: import('./services/events').SimEventBridge;
+  sqs?: import('./services/sqs').SimSqs;
 }
 
 export interface SimOrgAccount {
@@ -844,7 +859,17 @@ function validateAccount(
   rnd: () => number,
 ): SimAccount {
   const o = obj(v, path);
-  noUnknown(o, path, ['id', 'alias', 'regions', 'roles', 'groups', 'policies', 'users', 'events']);
+  noUnknown(o, path, [
+    'id',
+    'alias',
+    'regions',
+    'roles',
+    'groups',
+    'policies',
+    'users',
+    'events',
+    ...DETECTION_KEYS,
+  ]);
   const id = str(o.id, `${path}.id`, ACCOUNT_RE, 'a 12-digit account id');
   const regions =
     o.regions === undefined
@@ -975,6 +1000,7 @@ function validateAccount(
     policies,
     users,
     events,
+    ...loadDetection(o, path, id, regions, partition, now),
   };
 }
 

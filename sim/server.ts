@@ -1,13 +1,13 @@
 /**
  * The `bks-sim` HTTP server: one port for every simulated AWS service, routed by the SigV4
  * credential scope (or `Authorization: Bearer` for the Bedrock runtime), plus the control API
- * under `/_sim/`. Contract: ../shared/spec/simulated-account.md.
+ * under `/_sim/`. Contract: docs/simulator.md.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { authorize, callerPrincipal } from './authz';
+import { authorize, callerPrincipal, loadEngine } from './authz';
 import {
   type Caller,
   homeRegion,
@@ -42,6 +42,7 @@ import {
   validateFaults,
   validateRateLimits,
 } from './scenario';
+import { type DeliveryListener, deliveriesSettled, onDelivery } from './services/events';
 import { moduleByService, RECORDERS } from './services/index';
 
 export interface SimStats {
@@ -69,6 +70,13 @@ export interface SimHandle {
   resetStats(): void;
   /** Moves the sim clock forward. */
   advanceClock(seconds: number): void;
+  /**
+   * EventBridge deliveries to targets the simulator cannot run itself (Lambda, Step Functions, …):
+   * see `DeliveryListener` in services/events.ts. Returns the function that removes the listener.
+   */
+  onDelivery(listener: DeliveryListener): () => void;
+  /** Resolves once every delivery listener started so far has finished. */
+  deliveriesSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -241,6 +249,14 @@ interface Bucket {
   last: number;
 }
 
+/** The Bedrock runtime authorizes its own calls: it knows the model ARN and a bearer key's signer. */
+const SELF_AUTHORIZED = new Set([
+  'bedrock:InvokeModel',
+  'bedrock:Converse',
+  'bedrock:InvokeModelWithResponseStream',
+  'bedrock:ConverseStream',
+]);
+
 const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
 /** SigV4a scopes carry no region (`KEY/DATE/SERVICE/aws4_request`); the region set is a header. */
 const SCOPE_4A_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/aws4_request/;
@@ -251,6 +267,8 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     typeof opts.scenario === 'string'
       ? readScenarioFile(opts.scenario)
       : loadScenario(structuredClone(opts.scenario));
+  // Without its IAM engine the simulator could judge no call: refuse to start (one line).
+  await loadEngine();
   const ctx = createContext(state) as SimContext & { advance(ms: number): void };
   const modules = moduleByService();
   const controlRoutes = new Map<string, (ctx: SimContext, input: Record<string, unknown>) => unknown>();
@@ -413,7 +431,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
    * the model ARN and the bearer key's signer).
    */
   async function denied(module: ServiceModule, req: SimRequest): Promise<SimError | undefined> {
-    if (req.bearer !== undefined || req.service === 'bedrock') return undefined;
+    if (req.bearer !== undefined || SELF_AUTHORIZED.has(`${req.service}:${req.action}`)) return undefined;
     const target = iamTarget(ctx, req);
     if (NEVER_DENIED.has(target.action)) return undefined;
     const principal = callerPrincipal(ctx, req.caller);
@@ -803,6 +821,8 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     stats: () => structuredClone(stats),
     resetStats,
     advanceClock: (seconds: number) => ctx.advance(seconds * 1000),
+    onDelivery: (listener: DeliveryListener) => onDelivery(ctx, listener),
+    deliveriesSettled: () => deliveriesSettled(ctx),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,7 +3,10 @@
  * prefixes, credential service name, phantom user prefix, managed policy and action namespaces
  * are; a new service is a new entry here, never a new branch in code.
  *
- * Facts: ../shared/reference/bedrock-api-keys.md §1 and §3.
+ * Facts: IAM User Guide, "API keys for Amazon Bedrock" (service-specific credentials, the
+ * `BedrockAPIKey-` user and `AmazonBedrockLimitedAccess`); Service Authorization Reference for
+ * Amazon Bedrock (`CallWithBearerToken`, `bedrock:BearerTokenType`) and IAM
+ * (`iam:ServiceSpecificCredentialServiceName`, `iam:ServiceSpecificCredentialAgeDays`).
  */
 
 /** The id users type in `--service` and that JSON output carries. */

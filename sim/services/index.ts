@@ -9,11 +9,14 @@ import type { CallRecorder, ServiceModule } from '../core';
 import { bedrock } from './bedrock';
 import { cloudtrail } from './cloudtrail';
 import { dynamodb } from './dynamodb';
+import { events } from './events';
+import { guardduty } from './guardduty';
 import { iam } from './iam';
 import { organizations } from './organizations';
 import { s3 } from './s3';
 import { securityhub } from './securityhub';
 import { sns } from './sns';
+import { sqs } from './sqs';
 import { states } from './stepfunctions';
 import { sts } from './sts';
 
@@ -28,6 +31,9 @@ export const SERVICE_MODULES: ServiceModule[] = [
   s3,
   sns,
   dynamodb,
+  events,
+  sqs,
+  guardduty,
 ];
 
 /** Called after every served call of a module that declares it a management event. */

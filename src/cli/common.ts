@@ -1,5 +1,5 @@
 /**
- * Conventions every `bks` command shares (../shared/spec/cli.md): AWS options, output formats,
+ * Conventions every `bks` command shares (docs/commands/README.md): AWS options, output formats,
  * `--out-file` with mode 0600, quiet, colour, progress on stderr, exit codes, confirmation of
  * changes. Commands build a typed result and hand it to `emit` with their renderers; they never
  * print on their own.

@@ -3,7 +3,9 @@
  * (`ruleset.ts`) and the timeline's tags (`tagEvent`) are both built from these tables, so a new
  * event name is one table entry, never a new branch.
  *
- * Facts: ../shared/reference/bedrock-api-keys.md §4–5.
+ * Facts: Amazon Bedrock User Guide, "Monitor Amazon Bedrock API calls using CloudTrail" and
+ * "Monitor bedrock-mantle API calls using CloudTrail" (the `callWithBearerToken` flags); EventBridge
+ * User Guide, "Events from AWS services" (IAM events reach EventBridge only in us-east-1).
  */
 import { type KeyBearingService, SERVICES } from '../services';
 

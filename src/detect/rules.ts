@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../paths';
 import {
   API_CALL_DETAIL_TYPE,
   type CloudTrailRecord,
@@ -96,7 +96,7 @@ export interface RuleSet {
 
 /** The default rule directory: `detections/` at the package root. */
 export function defaultRulesDir(): string {
-  return fileURLToPath(new URL('../../detections', import.meta.url));
+  return packagePath('detections');
 }
 
 /** A rule file that is not valid: names the file and the problem. */

@@ -161,7 +161,8 @@ function fileOrTranslated(s: KeyBearingService, file: string, template: CloudTra
   return s === TEMPLATE ? ref(file) : (translate(template, s) as SampleRef);
 }
 
-// The shared sample files (copied from ../shared/samples/cloudtrail), as records for translation.
+// The hand-written sample files in detections/samples/ (synthetic records shaped after the
+// CloudTrail events AWS documents), as records for translation.
 const FILE = {
   createPhantom: 'console-create-phantom-user.json',
   attach: 'console-attach-limited-access.json',

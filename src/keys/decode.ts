@@ -2,7 +2,9 @@
  * Offline decoding of every key format of every key-bearing service (src/services.ts): long-term
  * keys (`ABSK…`, `AEAA…`: an IAM service-specific credential's alias and secret) and short-term
  * keys (`bedrock-api-key-…`, `aws-external-anthropic-api-key-…`: a presigned SigV4 URL).
- * Facts: ../shared/reference/bedrock-api-keys.md §1. The formats come from the service table; there
+ * Facts: Amazon Bedrock User Guide, "How Amazon Bedrock API keys work"; IAM User Guide, "API keys
+ * for Amazon Bedrock"; AWS's token generators (`@aws/bedrock-token-generator`,
+ * `aws-bedrock-token-generator`), which presign `CallWithBearerToken`. The formats come from the service table; there
  * is no per-service branch here.
  *
  * Failures are `KeyDecodeError`s with fixed one-line reasons: no part of the input ever appears in

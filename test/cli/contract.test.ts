@@ -1,5 +1,5 @@
 /**
- * The CLI contract (../shared/spec/cli.md), swept over every registered command and subcommand
+ * The CLI contract (docs/commands/README.md), swept over every registered command and subcommand
  * (walked from `buildProgram`, so a new command is covered without touching this file):
  * `--help` exits 0; an unknown flag exits 2 with one `bks: …` line and no stack; `-o` with an
  * unknown format exits 2 naming the valid ones; a command that talks to AWS, pointed at an
@@ -26,7 +26,7 @@ function walk(c: Command, path: string[] = []): Leaf[] {
   return c.commands.flatMap((s) => [{ path: [...path, s.name()], cmd: s }, ...walk(s, [...path, s.name()])]);
 }
 
-const ALL = walk(buildProgram(() => {}));
+const ALL = walk(await buildProgram(() => {}));
 const LEAVES = ALL.filter((l) => l.cmd.commands.length === 0);
 const has = (l: Leaf, long: string) => l.cmd.options.some((o) => o.long === long);
 const name = (l: Leaf) => l.path.join(' ');

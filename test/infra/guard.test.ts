@@ -135,7 +135,7 @@ describe('detection rules', () => {
         // The custom actions' ARNs are CloudFormation attributes: resolve them as AWS would.
         const resolved = JSON.parse(
           JSON.stringify(p).replace(
-            /\{"Fn::GetAtt":\["Guard(Approve|Reject)Action\w+","ActionTargetArn"\]\}/g,
+            /\{"Fn::GetAtt":\["GuardApproval(Approve|Reject)Action\w+","ActionTargetArn"\]\}/g,
             (_m, which: string) =>
               JSON.stringify(`arn:aws:securityhub:eu-west-1:111111111111:action/custom/Bks${which}Revoke`),
           ),
@@ -195,7 +195,7 @@ describe('response workflow', () => {
 
   it('configures the decide function with the policy from the props', () => {
     const fns = byType(s.templates['eu-west-1']!.Resources, 'AWS::Lambda::Function');
-    const decide = fns.find(([id]) => id.startsWith('Guarddecide'))![1];
+    const decide = fns.find(([id]) => id.startsWith('GuardResponsedecide'))![1];
     const env = (decide.Properties!['Environment'] as { Variables: Record<string, string> }).Variables;
     expect(JSON.parse(env['BKS_POLICY']!)).toEqual({
       autoRevoke: ['CRITICAL'],

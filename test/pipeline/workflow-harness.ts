@@ -1,11 +1,12 @@
 /**
  * The workflow tests' fixture: a one-account scenario with a console phantom and its key, run
- * through the shared local runner (handlers/local-run.ts; see there for the two stand-ins and why).
+ * through the shared local runner (local/workflow.ts: bks-sim, the workflow deployed into its Step
+ * Functions, the local engine with the real handlers).
  */
 import { randomBytes } from 'node:crypto';
-import { LocalPipeline } from '../../handlers/local-run';
+import { LocalPipeline } from '../../local/workflow';
 
-export type { Analyst, Doc, RunOutcome } from '../../handlers/local-run';
+export type { Analyst, Doc, RunOutcome } from '../../local/workflow';
 
 export const ACCOUNT = '123456789012';
 export const USER = 'BedrockAPIKey-q7xk';

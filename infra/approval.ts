@@ -1,0 +1,130 @@
+/**
+ * `Approval`: how an analyst decides on a pending revocation — the approval table, the signed-link
+ * endpoint (a public function URL: the HMAC-signed, expiring, single-use link is the credential),
+ * the function that stores the task token and notifies the SOC, and the Security Hub custom actions
+ * "Approve revoke" / "Reject" with their rule on the default bus. Decisions go back to the response
+ * workflow named `stateMachineName` through SendTaskSuccess.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as securityhub from 'aws-cdk-lib/aws-securityhub';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { type FunctionName, pipelineFunction } from './function';
+import { holdingQueue } from './soc';
+
+export interface ApprovalProps {
+  /** Name of the response workflow the decisions are sent to. */
+  readonly stateMachineName: string;
+  /** Where the SOC is notified of a pending approval. */
+  readonly topic: sns.ITopic;
+  /** Longest validity of an approval link. @default 24 hours */
+  readonly linkTtl?: Duration;
+  /** Dead-letter queue of the custom-action rule's target. @default a new queue */
+  readonly deadLetterQueue?: sqs.IQueue;
+}
+
+export class Approval extends Construct {
+  readonly table: dynamodb.Table;
+  readonly url: lambda.FunctionUrl;
+  readonly approveAction: securityhub.CfnActionTarget;
+  readonly rejectAction: securityhub.CfnActionTarget;
+  readonly functions: Record<'approval-api' | 'request-approval' | 'custom-action', nodejs.NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: ApprovalProps) {
+    super(scope, id);
+    const linkTtl = (props.linkTtl ?? Duration.hours(24)).toSeconds();
+    this.table = new dynamodb.Table(this, 'Approvals', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'ttl',
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const fn = (name: FunctionName, environment: Record<string, string>) =>
+      pipelineFunction(this, name, {
+        environment: { BKS_APPROVAL_TABLE: this.table.tableName, ...environment },
+      });
+
+    const approvalApi = fn('approval-api', {});
+    this.table.grant(approvalApi, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // The link is the credential (HMAC-signed, expiring, single use), so the URL itself is public.
+    this.url = approvalApi.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+
+    const requestApproval = fn('request-approval', {
+      BKS_APPROVAL_URL: this.url.url,
+      BKS_TOPIC_ARN: props.topic.topicArn,
+      BKS_LINK_TTL_SECONDS: String(linkTtl),
+    });
+    this.table.grant(requestApproval, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    props.topic.grantPublish(requestApproval);
+    Validations.of(requestApproval.role!.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to a KMS-encrypted SNS topic needs kms:GenerateDataKey* (SNS developer guide); the grant is ' +
+        "limited to the topic's own key.",
+    });
+
+    this.approveAction = this.action('ApproveAction', 'BksApproveRevoke', 'Approve revoke', 'approve');
+    this.rejectAction = this.action('RejectAction', 'BksRejectRevoke', 'Reject', 'reject');
+    const customAction = fn('custom-action', {
+      BKS_APPROVE_ACTION_ARN: this.approveAction.attrActionTargetArn,
+      BKS_REJECT_ACTION_ARN: this.rejectAction.attrActionTargetArn,
+    });
+    this.table.grant(customAction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+
+    const byName = sfn.StateMachine.fromStateMachineName(this, 'ResponseByName', props.stateMachineName);
+    byName.grantTaskResponse(approvalApi);
+    byName.grantTaskResponse(customAction);
+
+    // Security Hub custom actions arrive on the home region's default bus.
+    new events.Rule(this, 'CustomActions', {
+      description: 'bks: Security Hub custom actions Approve revoke / Reject',
+      eventPattern: {
+        source: ['aws.securityhub'],
+        detailType: ['Security Hub Findings - Custom Action'],
+        resources: [this.approveAction.attrActionTargetArn, this.rejectAction.attrActionTargetArn],
+      },
+      targets: [
+        new targets.LambdaFunction(customAction, {
+          deadLetterQueue:
+            props.deadLetterQueue ??
+            holdingQueue(
+              this,
+              'DeadLetters',
+              'This queue is the dead-letter queue of the custom-action rule.',
+            ),
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+    this.functions = {
+      'approval-api': approvalApi,
+      'request-approval': requestApproval,
+      'custom-action': customAction,
+    };
+  }
+
+  private action(id: string, actionId: string, name: string, verb: string): securityhub.CfnActionTarget {
+    const action = new securityhub.CfnActionTarget(this, id, {
+      id: actionId,
+      name,
+      description: `bks: ${verb} the pending revocation of this finding's Bedrock API key (add a note with your reason first)`,
+    });
+    Validations.of(action).acknowledge({
+      id: 'CloudFormation-Validate::F3006',
+      reason:
+        "AWS::SecurityHub::ActionTarget is a documented CloudFormation type (CreateActionTarget); the validator's " +
+        'regional resource table lags behind it.',
+    });
+    return action;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * One pipeline Lambda function as every construct of the pipeline builds it: `handlers/<name>.ts`
+ * bundled with the local esbuild (ESM, nodejs22.x, arm64), its own log group kept a year, and its
+ * own role carrying only what the construct grants it.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET } from './bundling';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The Lambda functions of the pipeline, by short name (`handlers/<name>.ts`). */
+export const FUNCTION_NAMES = [
+  'dispatch',
+  'normalize',
+  'enrich',
+  'finding',
+  'decide',
+  'request-approval',
+  'approval-api',
+  'custom-action',
+  'revoke',
+  'stateful',
+  'reconcile',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export interface PipelineFunctionOptions {
+  readonly environment?: Record<string, string>;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+}
+
+export function pipelineFunction(
+  scope: Construct,
+  name: FunctionName,
+  opts: PipelineFunctionOptions = {},
+): nodejs.NodejsFunction {
+  const logGroup = new logs.LogGroup(scope, `${name}-logs`, {
+    retention: logs.RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const role = new iam.Role(scope, `${name}-role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `bks pipeline function ${name}`,
+  });
+  logGroup.grantWrite(role);
+  const f = new nodejs.NodejsFunction(scope, name, {
+    entry: `${ROOT}/handlers/${name}.ts`,
+    handler: 'handler',
+    projectRoot: ROOT,
+    depsLockFilePath: `${ROOT}/package-lock.json`,
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: 256,
+    timeout: opts.timeout ?? Duration.seconds(30),
+    role,
+    logGroup,
+    environment: { POWERTOOLS_SERVICE_NAME: 'bks-pipeline', ...opts.environment },
+    bundling: {
+      forceDockerBundling: false,
+      minify: true,
+      target: BUNDLE_TARGET,
+      format: nodejs.OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      externalModules: BUNDLE_EXTERNALS,
+      banner: BUNDLE_BANNER,
+    },
+  });
+  Validations.of(f).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'nodejs22.x is deliberate: the code base supports Node 20 and 22 and is tested on both.',
+  });
+  return f;
+}
+
+/** Lets `f` assume the responder role `roleName` in any account (incidents come from any account). */
+export function allowAssume(f: nodejs.NodejsFunction, roleName: string): void {
+  f.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['sts:AssumeRole'],
+      resources: [
+        Stack.of(f).formatArn({
+          service: 'iam',
+          region: '',
+          account: '*',
+          resource: 'role',
+          resourceName: roleName,
+        }),
+      ],
+    }),
+  );
+  Validations.of(f.role!.node.findChild('DefaultPolicy')).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${roleName}]`,
+    reason:
+      'Incidents come from any account of the organization; the function may assume only this one named ' +
+      'responder role, which each account deploys with a trust on the security account.',
+  });
+}
+
+/** cdk-nag acknowledgements for `grantInvoke` (ARN:*) on a workflow role's default policy. */
+export function acknowledgeInvokeGrants(policy: Construct, fns: readonly lambda.IFunction[]): void {
+  const stack = Stack.of(policy);
+  for (const f of fns) {
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(f.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+      reason:
+        "grantInvoke adds the function's versions and aliases (ARN:*); the workflow invokes only this function.",
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * `Reconciliation`: on a schedule, inventory the accounts (through the reader role) and start the
+ * response workflow for what the event stream missed.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { allowAssume, pipelineFunction } from './function';
+import { holdingQueue } from './soc';
+
+export interface ReconciliationProps {
+  /** The response workflow started for each finding of the inventory. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** Name of the reader role assumed in each account. */
+  readonly readerRole: string;
+  /** Accounts inventoried. @default this account */
+  readonly accounts?: readonly string[];
+  /** How often it runs; it looks back twice as far (at least an hour). @default 1 hour */
+  readonly period?: Duration;
+  /** Dead-letter queue of the schedule's target. @default a new queue */
+  readonly deadLetterQueue?: sqs.IQueue;
+}
+
+export class Reconciliation extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ReconciliationProps) {
+    super(scope, id);
+    const period = props.period ?? Duration.hours(1);
+    this.function = pipelineFunction(this, 'reconcile', {
+      environment: {
+        BKS_ROLE_NAME: props.readerRole,
+        BKS_STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        BKS_ACCOUNTS: (props.accounts ?? []).join(','),
+        BKS_LOOKBACK_SECONDS: String(Math.max(2 * period.toSeconds(), 3600)),
+      },
+      timeout: Duration.minutes(5),
+    });
+    allowAssume(this.function, props.readerRole);
+    props.stateMachine.grantStartExecution(this.function);
+    this.rule = new events.Rule(this, 'Reconcile', {
+      description: 'bks: scheduled reconciliation (inventory; raises what the event stream missed)',
+      schedule: events.Schedule.rate(period),
+      targets: [
+        new targets.LambdaFunction(this.function, {
+          deadLetterQueue:
+            props.deadLetterQueue ??
+            holdingQueue(
+              this,
+              'DeadLetters',
+              'This queue is the dead-letter queue of the reconciliation schedule.',
+            ),
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+  }
+}

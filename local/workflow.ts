@@ -1,0 +1,376 @@
+/**
+ * The response workflow run locally, for the workflow tests, the demo and the benchmarks: bks-sim
+ * with the pipeline's tables, the workflow deployed into bks-sim's Step Functions through the SDK
+ * (CreateStateMachine) and executed by the local engine (`local/engine.ts`: aws-local-stepfunctions
+ * with the real handlers) on every StartExecution. The approval step really waits for the
+ * SendTaskSuccess / SendTaskFailure that reaches bks-sim. `run` plays a scripted analyst once the
+ * approval request went out: through the approval link (read from the message bks-sim's SNS
+ * received, as an analyst reads the email), the Security Hub custom action, or nobody (the
+ * simulator's clock is moved past the approval timeout).
+ */
+
+import { readFileSync } from 'node:fs';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStateMachineCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { handler as approvalApi } from '../handlers/approval-api';
+import { handler as customAction } from '../handlers/custom-action';
+import { resetAws } from '../handlers/lib/aws';
+import { resetClients } from '../handlers/lib/clients';
+import { type SimHandle, startSim } from '../sim/server';
+import { snsMessages } from '../sim/services/sns';
+import { executionDone, setExecutionEngine } from '../sim/services/stepfunctions';
+import type { ResponsePolicy } from '../src/pipeline/policy';
+import { type Doc, type ExecutionTrace, responseEngine } from './engine';
+
+export type { Doc } from './engine';
+
+export interface LocalPipelineOptions {
+  /** The scenario bks-sim starts with (a fresh copy per start)… */
+  scenario?: unknown;
+  /** …or a simulator that is already running (left running by `stop`). */
+  sim?: SimHandle;
+  /** The security account the pipeline runs in (its SNS topic, custom actions, DLQ). */
+  account: string;
+  /** The pipeline's own credentials (a principal of the scenario). */
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Responder roles assumed in the incident's account, per task. */
+  roles?: { reader: string; revoker: string; findings: string };
+  /** Regions the timeline enrichment searches. */
+  regions?: string[];
+  /** The approval step's timeout (AskAnalyst TimeoutSeconds). @default 14400 */
+  approvalTimeoutSeconds?: number;
+}
+
+export type Analyst =
+  | {
+      via: 'link';
+      decision: 'approve' | 'reject';
+      by: string;
+      reason: string;
+      /** What the approval covers (see ApprovalDecision): credential ids, or every key of the user. */
+      scope?: 'credentials' | 'user';
+      credentials?: string[];
+    }
+  | { via: 'custom-action'; decision: 'approve' | 'reject'; by: string; reason: string }
+  | { via: 'none' };
+
+export interface RunOutcome {
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  output?: Doc;
+  error?: string;
+  /** Task invocations by state name (retries included). */
+  calls: Record<string, number>;
+  /** Milliseconds from the start to the end of RaiseFinding. */
+  findingMs?: number;
+  executionArn: string;
+}
+
+/** The response workflow's definition as deployed: ARNs substituted, the approval timeout set. */
+export function responseDefinitionFor(
+  account: string,
+  opts: { region?: string; approvalTimeoutSeconds?: number; topicArn?: string; dlqUrl?: string } = {},
+): string {
+  const region = opts.region ?? 'us-east-1';
+  const text = readFileSync(new URL('../statemachines/response.asl.json', import.meta.url), 'utf8');
+  const def = JSON.parse(
+    text.replace(/\$\{(\w+)\}/g, (_m, name: string) => {
+      if (name === 'Partition') return 'aws';
+      if (name === 'DeadLetterQueueUrl')
+        return opts.dlqUrl ?? `https://sqs.${region}.amazonaws.com/${account}/bks-dlq`;
+      if (name === 'NotificationTopicArn') return opts.topicArn ?? `arn:aws:sns:${region}:${account}:bks`;
+      const fn = name
+        .replace(/FunctionArn$/, '')
+        .replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase());
+      return `arn:aws:lambda:${region}:${account}:function:bks-${fn}`;
+    }),
+  );
+  if (opts.approvalTimeoutSeconds !== undefined)
+    def.States.AskAnalyst.TimeoutSeconds = opts.approvalTimeoutSeconds;
+  return JSON.stringify(def);
+}
+
+export class LocalPipeline {
+  sim!: SimHandle;
+  /** The approval requests the workflow published to its SNS topic (bks-sim's SNS keeps them), oldest first. */
+  get published(): Array<{ subject: string; message: string }> {
+    const announced = new Set(this.traces.flatMap((t) => t.announced.map((a) => a.Message)));
+    return snsMessages(this.sim.ctx)
+      .filter((m) => m.topicArn === this.topicArn && !announced.has(m.message))
+      .map((m) => ({ subject: m.subject ?? '', message: m.message }));
+  }
+  /** What the Announce states published (closing notifications), oldest first. */
+  get announced(): Array<{ Subject?: string; Message?: string }> {
+    return this.traces.flatMap((t) => t.announced);
+  }
+  /** What the malformed-input branch sent to the dead-letter queue, oldest first. */
+  get quarantined(): unknown[] {
+    return this.traces.flatMap((t) => t.quarantined);
+  }
+  /** The task tokens the runs handed to the approval step (never to leave the server side). */
+  get taskTokens(): string[] {
+    return this.traces.flatMap((t) => (t.taskToken ? [t.taskToken] : []));
+  }
+  logs: string[] = [];
+  readonly traces: ExecutionTrace[] = [];
+  private savedEnv = { ...process.env };
+  private restores: Array<() => void> = [];
+  private static tables = 0;
+  private runs = 0;
+  private stateMachineArn = '';
+  private sfn!: SFNClient;
+  private waiting = new Map<string, (trace: ExecutionTrace) => void>();
+  private revokeHooks = new Map<string, (attempt: number) => Promise<void>>();
+  readonly account: string;
+  readonly approveArn: string;
+  readonly rejectArn: string;
+  readonly topicArn: string;
+  /** The approval timeout the workflow is deployed with (AskAnalyst's TimeoutSeconds). */
+  readonly approvalTimeoutSeconds: number;
+  private readonly roles: { reader: string; revoker: string; findings: string };
+
+  constructor(readonly options: LocalPipelineOptions) {
+    this.account = options.account;
+    this.approveArn = `arn:aws:securityhub:us-east-1:${options.account}:action/custom/BksApproveRevoke`;
+    this.rejectArn = `arn:aws:securityhub:us-east-1:${options.account}:action/custom/BksRejectRevoke`;
+    this.topicArn = `arn:aws:sns:us-east-1:${options.account}:bks`;
+    this.roles = options.roles ?? { reader: 'bks-reader', revoker: 'bks-revoker', findings: 'bks-findings' };
+    this.approvalTimeoutSeconds = options.approvalTimeoutSeconds ?? 14_400;
+  }
+
+  /**
+   * Starts bks-sim with a fresh state, creates the pipeline's tables and deploys the workflow into
+   * bks-sim's Step Functions, with the local engine behind it.
+   */
+  async start(): Promise<void> {
+    this.sim =
+      this.options.sim ?? (await startSim({ scenario: structuredClone(this.options.scenario), port: 0 }));
+    const suffix = ++LocalPipeline.tables;
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: this.sim.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: this.options.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: this.options.credentials.secretAccessKey,
+      BKS_APPROVAL_TABLE: `approvals-${suffix}`,
+      BKS_COUNTER_TABLE: `counters-${suffix}`,
+      BKS_APPROVAL_URL: 'https://approve.example.test/',
+      BKS_TOPIC_ARN: this.topicArn,
+      BKS_HOME_REGION: 'us-east-1',
+      BKS_REGIONS: (this.options.regions ?? ['us-east-1', 'us-west-2']).join(','),
+      BKS_TIMELINE_HOURS: '24',
+      BKS_APPROVE_ACTION_ARN: this.approveArn,
+      BKS_REJECT_ACTION_ARN: this.rejectArn,
+      POWERTOOLS_DEV: 'false',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    resetClients();
+    resetAws();
+    const ddb = new DynamoDBClient({});
+    for (const name of [`approvals-${suffix}`, `counters-${suffix}`]) {
+      await ddb.send(
+        new CreateTableCommand({
+          TableName: name,
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    }
+    ddb.destroy();
+    const sqs = new SQSClient({});
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `bks-response-${suffix}-dlq` }));
+    sqs.destroy();
+    setExecutionEngine(
+      this.sim.ctx,
+      responseEngine({
+        ctx: this.sim.ctx,
+        simUrl: this.sim.url,
+        credentials: this.options.credentials,
+        roles: this.roles,
+        hooks: {
+          onStart: (trace) => this.traces.push(trace),
+          onApprovalRequested: (trace) => this.waiting.get(trace.name)?.(trace),
+          beforeRevoke: (trace, attempt) => this.revokeHooks.get(trace.name)?.(attempt),
+        },
+      }),
+    );
+    this.sfn = new SFNClient({});
+    const created = await this.sfn.send(
+      new CreateStateMachineCommand({
+        name: `bks-response-${suffix}`,
+        definition: responseDefinitionFor(this.account, {
+          approvalTimeoutSeconds: this.approvalTimeoutSeconds,
+          topicArn: this.topicArn,
+          dlqUrl: dlq.QueueUrl!,
+        }),
+        roleArn: `arn:aws:iam::${this.account}:role/bks-response`,
+        type: 'STANDARD',
+      }),
+    );
+    this.stateMachineArn = created.stateMachineArn!;
+    // Structured logs go to stdout: keep them, to search them for secrets.
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      this.logs.push(String(chunk));
+      return true;
+    }) as never;
+    this.restores.push(() => {
+      process.stdout.write = write;
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const r of this.restores.splice(0).reverse()) r();
+    setExecutionEngine(this.sim.ctx, undefined);
+    this.sfn?.destroy();
+    if (!this.options.sim) await this.sim?.close();
+    process.env = this.savedEnv;
+    resetClients();
+    resetAws();
+  }
+
+  async simGet<T>(path: string): Promise<T> {
+    return (await (await fetch(`${this.sim.url}${path}`)).json()) as T;
+  }
+
+  async findings(): Promise<Array<Doc>> {
+    const r = await this.simGet<unknown>('/_sim/findings');
+    return (Array.isArray(r) ? r : ((r as { findings?: unknown[] }).findings ?? [])) as Array<Doc>;
+  }
+
+  async setFaults(faults: unknown[]): Promise<void> {
+    await fetch(`${this.sim.url}/_sim/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ faults }),
+    });
+  }
+
+  /** The approval link of the last approval request, as a query object. */
+  lastLink(): Record<string, string> {
+    const last = this.published[this.published.length - 1]!;
+    const link = new URL(/https:\/\/approve\.example\.test\/\S+/.exec(last.message)![0]);
+    return Object.fromEntries(link.searchParams);
+  }
+
+  /** A request to the real approval endpoint handler (Lambda function URL event). */
+  async approvalRequest(method: string, query: Record<string, string>, body?: string): Promise<number> {
+    const res = (await approvalApi({
+      requestContext: { requestId: 'r', http: { method, sourceIp: '198.51.100.9' } },
+      queryStringParameters: query,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      isBase64Encoded: false,
+    } as never)) as { statusCode: number };
+    return res.statusCode;
+  }
+
+  /**
+   * After the simulator's clock jumped, the handlers' cached role sessions are stale there; on AWS
+   * they refresh on the wall clock, so drop them as time passing would.
+   */
+  resetClientSessions(): void {
+    resetAws();
+  }
+
+  /** What the analyst does, through the real approval handlers (which call SendTaskSuccess on bks-sim). */
+  private async actAsAnalyst(analyst: Analyst, findingId: string): Promise<void> {
+    if (analyst.via === 'link') {
+      const query = this.lastLink();
+      const view = await this.approvalRequest('GET', query);
+      if (view !== 200) throw new Error(`approval page answered ${view}`);
+      const body = new URLSearchParams({
+        decision: analyst.decision,
+        by: analyst.by,
+        reason: analyst.reason,
+        ...(analyst.scope ? { scope: analyst.scope } : {}),
+      });
+      for (const id of analyst.credentials ?? []) body.append('credential', id);
+      const post = await this.approvalRequest('POST', query, body.toString());
+      if (post !== 200) throw new Error(`approval POST answered ${post}`);
+    } else if (analyst.via === 'custom-action') {
+      await customAction({
+        id: 'ca-1',
+        account: this.account,
+        time: new Date().toISOString(),
+        resources: [analyst.decision === 'approve' ? this.approveArn : this.rejectArn],
+        detail: {
+          actionName: analyst.decision === 'approve' ? 'Approve revoke' : 'Reject',
+          findings: [{ Id: findingId, Note: { Text: analyst.reason, UpdatedBy: analyst.by } }],
+        },
+      });
+    } else {
+      // Nobody answers: the approval's deadline passes on the simulator's clock.
+      this.sim.advanceClock(this.approvalTimeoutSeconds + 1);
+      this.resetClientSessions();
+    }
+  }
+
+  /**
+   * Starts one execution through bks-sim's Step Functions (StartExecution, as the dispatch
+   * function does) and returns at once; `approval` resolves when the run waits for a decision,
+   * `done` when it ends.
+   */
+  async startRun(
+    input: unknown,
+    opts: { policy?: Partial<ResponsePolicy>; onRevoke?: (attempt: number) => Promise<void> } = {},
+  ): Promise<{ executionArn: string; approval: Promise<ExecutionTrace>; done: Promise<RunOutcome> }> {
+    process.env['BKS_POLICY'] = JSON.stringify(opts.policy ?? {});
+    const name = `local-${++this.runs}-${Date.now()}`;
+    const approval = new Promise<ExecutionTrace>((resolve) => this.waiting.set(name, resolve));
+    if (opts.onRevoke) this.revokeHooks.set(name, opts.onRevoke);
+    const out = await this.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.stateMachineArn,
+        name,
+        input: JSON.stringify(input),
+      }),
+    );
+    const executionArn = out.executionArn!;
+    const done = executionDone(this.sim.ctx, executionArn).then((e): RunOutcome => {
+      this.waiting.delete(name);
+      this.revokeHooks.delete(name);
+      const trace = this.traces.find((t) => t.executionArn === executionArn);
+      return {
+        status: e.status === 'RUNNING' ? 'FAILED' : e.status,
+        executionArn,
+        calls: trace?.calls ?? {},
+        ...(e.output !== undefined ? { output: JSON.parse(e.output) as Doc } : {}),
+        ...(e.status !== 'SUCCEEDED' ? { error: `${e.error ?? ''}: ${e.cause ?? ''}` } : {}),
+        ...(trace?.findingMs !== undefined ? { findingMs: trace.findingMs } : {}),
+      };
+    });
+    return { executionArn, approval, done };
+  }
+
+  /** Runs one execution to its end, playing the scripted analyst when it asks for a decision. */
+  async run(
+    input: unknown,
+    opts: {
+      policy?: Partial<ResponsePolicy>;
+      analyst?: Analyst;
+      onRevoke?: (attempt: number) => Promise<void>;
+    } = {},
+  ): Promise<RunOutcome> {
+    const started = await this.startRun(input, opts);
+    const asked = await Promise.race([started.approval, started.done.then(() => undefined)]);
+    if (asked) {
+      try {
+        await this.actAsAnalyst(opts.analyst ?? { via: 'none' }, String(asked.finding?.id ?? ''));
+      } catch (e) {
+        // The scripted analyst could not decide: end the waiting run rather than leave it paused.
+        await this.sfn.send(
+          new StopExecutionCommand({ executionArn: started.executionArn, error: 'AnalystFailed' }),
+        );
+        await started.done;
+        throw e;
+      }
+    }
+    return started.done;
+  }
+}
