@@ -82,11 +82,16 @@ interface ListedCredential extends CredentialInfo {
   userName: string;
 }
 
-/** Every credential of one service in the account; `null` when the service has none here. */
+/**
+ * Every credential of one service in the account; `null` when the service does not exist in the
+ * partition. "Not supported" from a partition where the service table says it exists is a failed
+ * read (a wrong endpoint, a proxy, an outage), never an empty list.
+ */
 async function readCredentials(
   iam: IAMClient,
   service: KeyBearingService,
   pageSize: number,
+  partition: string,
 ): Promise<ListedCredential[] | null> {
   const out: ListedCredential[] = [];
   let marker: string | undefined;
@@ -113,8 +118,9 @@ async function readCredentials(
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
   } catch (err) {
-    if (errorCode(err) === 'ServiceNotSupportedException' || errorCode(err) === 'NotSupportedService')
-      return null;
+    const unsupported =
+      errorCode(err) === 'ServiceNotSupportedException' || errorCode(err) === 'NotSupportedService';
+    if (unsupported && !service.partitions.includes(partition)) return null;
     throw err;
   }
   return out;
@@ -181,7 +187,7 @@ export async function collectAccount(aws: AwsContext, opts: CollectOptions): Pro
   );
   const credsP = Promise.all(
     opts.services.map((s) =>
-      readCredentials(iam, s, pageSize).then(readOk, (err: unknown) =>
+      readCredentials(iam, s, pageSize, aws.partition).then(readOk, (err: unknown) =>
         readFailed<ListedCredential[] | null>(describeAwsError(err)),
       ),
     ),

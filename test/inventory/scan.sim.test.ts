@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchImportFindingsCommand } from '@aws-sdk/client-securityhub';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generateScenario } from '../../sim/generate';
 import { type SimHandle, startSim } from '../../sim/server';
 import { createAws } from '../../src/aws';
@@ -268,6 +268,56 @@ describe('scan against bks-sim', () => {
     expect(bedrockUsers.length).toBeGreaterThan(0);
     expect(new Set(bedrockUsers.map((u) => u.status))).toEqual(new Set(['UNKNOWN']));
     expect(user(result, 'AeaApiKey-zz99', 'claude-platform').status).toBe('ACTIVE');
+  });
+
+  it.each([
+    ['NotSupportedService', 404],
+    ['ServiceNotSupportedException', 400],
+  ])(
+    '"%s" from the credential listing where the service exists is a failed read, not an empty one',
+    async (error, status) => {
+      const s = await sim({
+        ...accountScenario(),
+        faults: [
+          { action: 'iam:ListServiceSpecificCredentials', error, status, where: { ServiceName: BEDROCK } },
+        ],
+      });
+      const { result } = await scan(s);
+      expect(result.status).toBe('error');
+      expect(result.error).toMatch(new RegExp(`could not list Amazon Bedrock credentials: ${error}`));
+      // The phantom with an active key is not ORPHANED; the account is incomplete (an ordinary user
+      // with a key cannot be seen without the listing), so the run exits 3 instead of 0.
+      expect(user(result, 'BedrockAPIKey-risk').status).toBe('UNKNOWN');
+      expect(result.users.filter((u) => u.service === 'bedrock' && u.status === 'ORPHANED')).toEqual([]);
+      vi.stubEnv('AWS_ACCESS_KEY_ID', creds.accessKeyId);
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', creds.secretAccessKey);
+      vi.stubEnv('AWS_REGION', 'us-east-1');
+      vi.stubEnv('AWS_PROFILE', '');
+      vi.stubEnv('AWS_SESSION_TOKEN', '');
+      const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        const code = await main(['scan', '--endpoint-url', s.url, '-o', 'json'], {
+          write: () => true,
+        } as unknown as NodeJS.WritableStream);
+        expect(code).toBe(3);
+      } finally {
+        out.mockRestore();
+        vi.unstubAllEnvs();
+      }
+    },
+  );
+
+  it('"NotSupportedService" in a partition where the service does not exist is a note, not a failure', async () => {
+    // Bedrock API keys do not exist in the China partition ("Supported Regions … for Amazon Bedrock API keys").
+    const s = await sim({
+      ...accountScenario('aws-cn'),
+      faults: [{ action: 'iam:ListServiceSpecificCredentials', error: 'NotSupportedService', status: 404 }],
+    });
+    const { result } = await scan(s, { region: 'cn-north-1' });
+    expect(result.status).toBe('ok');
+    expect((result.notes ?? []).join('\n')).toMatch(
+      /Amazon Bedrock credentials are not supported in this partition/,
+    );
   });
 
   it('a denied user listing fails the account; key holders are still listed, UNKNOWN', async () => {
