@@ -6,6 +6,7 @@
  */
 import { cloudTrailRecorder } from '../cloudtrail';
 import type { CallRecorder, ServiceModule } from '../core';
+import { account } from './account';
 import { bedrock } from './bedrock';
 import { cloudtrail } from './cloudtrail';
 import { dynamodb } from './dynamodb';
@@ -34,6 +35,7 @@ export const SERVICE_MODULES: ServiceModule[] = [
   events,
   sqs,
   guardduty,
+  account,
 ];
 
 /** Called after every served call of a module that declares it a management event. */

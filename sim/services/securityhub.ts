@@ -440,7 +440,8 @@ function getAdministratorAccount(ctx: SimContext, req: SimRequest): unknown {
     Administrator: {
       AccountId: admin,
       InvitationId: `${admin}-${req.caller.account}`,
-      InvitedAt: new Date(hub.subscribedAt ?? ctx.state.now),
+      // Security Hub's REST timestamps are ISO 8601 strings on the wire.
+      InvitedAt: new Date(hub.subscribedAt ?? ctx.state.now).toISOString(),
       MemberStatus: 'Enabled',
     },
   };

@@ -31,4 +31,5 @@ export const commands: CommandEntry[] = [
   { name: 'timeline', load: () => import('./timeline') },
   { name: 'report', load: () => import('./report') },
   { name: 'compliance', load: () => import('./compliance') },
+  { name: 'coverage', load: () => import('./coverage') },
 ];

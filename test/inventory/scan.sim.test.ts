@@ -184,11 +184,16 @@ describe('scan against bks-sim', () => {
     expect(alice.arn).toBe(`arn:aws:iam::${ACCOUNT}:user/alice`);
     expect(result.users.some((u) => u.userName === 'bob' || u.userName === 'git-user')).toBe(false);
     // O(pages): no per-user call at all.
-    expect(calls.get('iam:ListAccessKeys')).toBe(0);
+    // Pages, plus the confirmation of each AT_RISK verdict the report gave (issue 15: a stale report
+    // must not keep a revoked user AT_RISK): ListAccessKeys + GetLoginProfile per at-risk user.
+    const atRisk = result.users.filter((u) => u.status === 'AT_RISK').length;
+    expect(atRisk).toBe(2);
+    expect(calls.get('iam:ListAccessKeys')).toBe(atRisk);
+    expect(calls.get('iam:GetLoginProfile')).toBe(atRisk);
     expect(calls.get('iam:ListServiceSpecificCredentials')).toBe(2);
     expect(calls.get('iam:GetAccountAuthorizationDetails')).toBe(1);
     expect(calls.get('iam:GetCredentialReport')).toBe(1);
-    expect(calls.total).toBeLessThanOrEqual(10);
+    expect(calls.total - 2 * atRisk).toBeLessThanOrEqual(10);
   });
 
   it('--fresh reads the same verdicts per candidate user, with key ids', async () => {
@@ -206,7 +211,10 @@ describe('scan against bks-sim', () => {
     const s = await sim({ ...accountScenario(), now: new Date(nowMs - 2 * 3600_000).toISOString() });
     const { result } = await scan(s);
     expect(result.dataAsOf).toBeDefined();
-    expect(user(result, 'BedrockAPIKey-risk').dataAsOf).toBe(result.dataAsOf);
+    expect(user(result, 'BedrockAPIKey-orph').dataAsOf).toBe(result.dataAsOf);
+    // An AT_RISK verdict is confirmed by reading that user now (issue 15: a revoke done after the
+    // report must not leave the user AT_RISK): its data is current, so it carries no dataAsOf.
+    expect(user(result, 'BedrockAPIKey-risk').dataAsOf).toBeUndefined();
   });
 
   it('AccessDenied on the report falls back to per-user reads; a denied user read is UNKNOWN, never ORPHANED', async () => {
@@ -377,7 +385,13 @@ describe('scan against bks-sim', () => {
       });
       const r = await collectAccount(ctx, { services: SERVICES });
       ctx.destroy();
-      return { calls: ctx.calls.total, users: r.users.length };
+      // Confirming each AT_RISK verdict costs 2 calls per at-risk user; everything else is pages.
+      const confirmations = ctx.calls.get('iam:ListAccessKeys') + ctx.calls.get('iam:GetLoginProfile');
+      const atRisk = r.users.filter((u) => u.status === 'AT_RISK').length;
+      expect(confirmations).toBe(
+        2 * new Set(r.users.filter((u) => u.status === 'AT_RISK').map((u) => u.userName)).size,
+      );
+      return { calls: ctx.calls.total - confirmations, users: r.users.length, atRisk };
     };
     const small = await count(400);
     const big = await count(800);
