@@ -26,7 +26,6 @@ const STILL_TO_SPLIT = new Set([
   'src/response/user-state.ts readUserState',
   'src/keys/decode.ts tryDecodeShortTerm',
   'src/cli/scp.ts register',
-  'sim/services/events.ts loadEventBridge',
 ]);
 
 describe('function size', () => {
