@@ -135,7 +135,11 @@ describe('the installed package (npm pack, npm install --omit=dev)', () => {
     writeFileSync(join(app, 'package.json'), '{"name":"user-app","private":true,"type":"module"}\n');
     const cdk = `aws-cdk-lib@${PKG.devDependencies['aws-cdk-lib']}`;
     const constructs = `constructs@${PKG.devDependencies.constructs}`;
-    npm(['install', tarball, cdk, constructs, '--omit=dev', '--prefer-offline'], app);
+    // bks-sim's IAM engine is an optional peer dependency (AGPL-3.0): a user of bks-sim installs it.
+    const engine = ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy'].map(
+      (p) => `${p}@${(PKG.peerDependencies as Record<string, string>)[p]}`,
+    );
+    npm(['install', tarball, cdk, constructs, ...engine, '--omit=dev', '--prefer-offline'], app);
     bin = join(app, 'node_modules/.bin');
     pkgDir = join(app, 'node_modules', PKG.name);
   }, 300_000);
