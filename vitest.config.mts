@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Every JSON document a command prints in-process is checked against its schema in schemas/.
+    setupFiles: ['test/setup/output-schemas.ts'],
     // The default `forks` pool: `threads` breaks esbuild bundling in the infra tests.
     pool: 'forks',
     testTimeout: 60_000,

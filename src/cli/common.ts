@@ -125,11 +125,22 @@ export function makeContext(
 export type Renderers<T> = Record<string, (result: T, ctx: CommandContext) => string>;
 
 /** Renders a result in the chosen format to stdout or `--out-file` (mode 0600). */
+let jsonOutputCheck: ((text: string) => void) | undefined;
+
+/**
+ * Registers a check of every JSON document a command emits (the tests validate each against its
+ * JSON Schema in schemas/: test/setup/output-schemas.ts). A check that throws fails the command.
+ */
+export function checkJsonOutputs(check: ((text: string) => void) | undefined): void {
+  jsonOutputCheck = check;
+}
+
 export function emit<T>(result: T, renderers: Renderers<T>, ctx: CommandContext): void {
   const render = renderers[ctx.format];
   if (!render) throw new UsageError(`--output ${ctx.format} is not available for this command`);
   let text = render(result, ctx);
   if (text.length > 0 && !text.endsWith('\n')) text += '\n';
+  if (ctx.format === 'json') jsonOutputCheck?.(text);
   if (ctx.outFile) {
     outFileCheck(ctx.outFile);
     writePrivateFile(ctx.outFile, text);

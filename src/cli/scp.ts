@@ -196,7 +196,7 @@ interface CheckOptions extends CommonOptions {
   concurrency?: string;
 }
 
-type CheckResult = ScpCheckReport & {
+export type CheckResult = ScpCheckReport & {
   generatedAt: string;
   apiCalls: CollectResult['apiCalls'];
   errors: CollectResult['errors'];

@@ -32,7 +32,36 @@ interface TimelineFlags extends CommonOptions, OrgRoleFlags {
   summary?: boolean;
 }
 
-export function timelineJson(r: TimelineResult): object {
+/** `-o json` (bks.timeline/v1, schemas/timeline.schema.json). */
+export interface TimelineJson {
+  target: TimelineResult['target'];
+  window: TimelineResult['window'];
+  lookups: TimelineResult['lookups'];
+  regions: {
+    region: string;
+    status: TimelineResult['regions'][number]['status'];
+    events: number;
+    error?: string;
+  }[];
+  summary: TimelineResult['summary'];
+  calls: { lookupEvents: number; throttled: number };
+  events: {
+    time: string;
+    region: string;
+    eventName: string;
+    eventSource: string;
+    sourceIp: string | null;
+    userAgent: string | null;
+    errorCode: string | null;
+    bearerToken: boolean;
+    tags: string[];
+    eventId: string;
+    actor: string | null;
+    accessKeyId: string | null;
+  }[];
+}
+
+export function timelineJson(r: TimelineResult): TimelineJson {
   return {
     target: r.target,
     window: r.window,

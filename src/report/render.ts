@@ -263,7 +263,16 @@ ${body.join('\n')}
 `;
 }
 
-export function reportJson(r: IncidentReport): object {
+/** `-o json` (bks.report/v1, schemas/report.schema.json): the report with the timeline's summary only. */
+export type ReportJson = Omit<IncidentReport, 'timeline'> & {
+  timeline: {
+    window: IncidentReport['timeline']['window'];
+    regions: { region: string; status: 'ok' | 'error'; events: number; error?: string }[];
+    summary: IncidentReport['timeline']['summary'];
+  };
+};
+
+export function reportJson(r: IncidentReport): ReportJson {
   const t = r.timeline;
   return {
     generatedAt: r.generatedAt,

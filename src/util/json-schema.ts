@@ -26,6 +26,8 @@ export function describeSchemaError(e: ErrorObject): string {
   const own = (e.parentSchema?.['x-error'] as Record<string, string> | undefined)?.[e.keyword];
   let message = own ?? e.message ?? 'is not valid';
   if (!own && e.keyword === 'enum') message = `must be one of ${e.params.allowedValues.join(', ')}`;
+  if (!own && e.keyword === 'additionalProperties')
+    message = `must NOT have the additional property "${e.params.additionalProperty}"`;
   const missing = e.keyword === 'required' ? String(e.params.missingProperty) : undefined;
   let field = fieldPath(e.instancePath);
   if (missing && !own) {
