@@ -17,7 +17,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { THRESHOLD_EVENT_DETAIL_TYPE, THRESHOLD_EVENT_SOURCE } from '../src/pipeline/incident';
 import { forwarderRegions, type PipelineRule } from '../src/pipeline/rules';
-import { ANOMALY_ALARM_PREFIX, DetectionForwarder } from './forwarder';
+import { ANOMALY_ALARM_PREFIX, DetectionForwarder, withRuleState } from './forwarder';
 import { pipelineFunction } from './function';
 
 export interface DetectionProps {
@@ -152,12 +152,16 @@ export class Detection extends Construct {
       eventPattern: events.EventPattern,
       target: events.IRuleTarget,
     ) =>
-      new events.Rule(this, id, {
-        eventBus: this.centralBus,
-        description: description.slice(0, 512),
-        eventPattern,
-        targets: [target],
-      });
+      withRuleState(
+        new events.Rule(this, id, {
+          eventBus: this.centralBus,
+          description: description.slice(0, 512),
+          eventPattern,
+          targets: [target],
+        }),
+        // CDK's camelCase keys back to the event's own field names.
+        JSON.parse(JSON.stringify(eventPattern).replaceAll('"detailType":', '"detail-type":')),
+      );
     for (const r of props.rules) {
       const toDispatch = new targets.LambdaFunction(dispatch, { ...targetOpts, event: ruleInput(r) });
       if (r.kind === 'stateful') {

@@ -12,10 +12,21 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ruleStateFor } from '../src/pipeline/rule-state';
 import { type PipelineRule, rulesForRegion } from '../src/pipeline/rules';
 
 /** Name prefix of the anomaly alarms; the central bus routes their state changes to the SOC topic. */
 export const ANOMALY_ALARM_PREFIX = 'bks-bedrock-invocations-anomaly';
+
+/**
+ * Sets the state a rule's pattern needs (`src/pipeline/rule-state.ts`): rules that must see
+ * read-only CloudTrail management events get `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`, on
+ * the default bus and on the central bus alike.
+ */
+export function withRuleState(rule: events.Rule, pattern: Record<string, unknown>): events.Rule {
+  (rule.node.defaultChild as events.CfnRule).state = ruleStateFor(pattern);
+  return rule;
+}
 
 export interface DetectionForwarderProps {
   /** Every rule of the rule set; the forwarder keeps those that belong in its region. */
@@ -62,11 +73,14 @@ export class DetectionForwarder extends Construct {
 
     for (const rule of placed) {
       this.rules.push(
-        new events.Rule(this, `Forward-${rule.id}`, {
-          description: `bks ${rule.id}: ${rule.title}`.slice(0, 512),
-          eventPattern: rule.pattern as events.EventPattern,
-          targets: [forward()],
-        }),
+        withRuleState(
+          new events.Rule(this, `Forward-${rule.id}`, {
+            description: `bks ${rule.id}: ${rule.title}`.slice(0, 512),
+            eventPattern: rule.pattern as events.EventPattern,
+            targets: [forward()],
+          }),
+          rule.pattern,
+        ),
       );
     }
 

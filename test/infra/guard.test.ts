@@ -4,6 +4,7 @@ import { FUNCTION_NAMES, type FunctionName } from '../../infra/guard';
 import { RESPONDER_ACTIONS } from '../../infra/responder-roles';
 import { loadPipelineRules } from '../../infra/rules';
 import { compilePattern } from '../../src/detect/pattern';
+import { ALL_MANAGEMENT_EVENTS, ruleStateFor } from '../../src/pipeline/rule-state';
 
 const RULES = loadPipelineRules();
 
@@ -146,6 +147,39 @@ describe('detection rules', () => {
       }
     }
     expect(rules).toBeGreaterThan(RULES.length);
+  });
+
+  it('sets every rule state from its pattern, on the default buses and on the central bus', () => {
+    let all = 0;
+    for (const t of Object.values(s.templates)) {
+      for (const [id, r] of byType(t.Resources, 'AWS::Events::Rule')) {
+        const p = r.Properties!['EventPattern'] as Record<string, unknown> | undefined;
+        if (!p) continue;
+        expect(r.Properties!['State'], id).toBe(ruleStateFor(p));
+        if (r.Properties!['State'] === ALL_MANAGEMENT_EVENTS) all++;
+      }
+    }
+    // BKS-010 (x2), 011, 016 (x2), 017, 018: forwarders in three regions and the central rules.
+    expect(all).toBe(7 * 4);
+    const central = byType(s.templates['eu-west-1']!.Resources, 'AWS::Events::Rule').filter(
+      ([id]) => id.includes('DetectBKS011'),
+    );
+    expect(central.map(([, r]) => r.Properties!['State'])).toEqual([ALL_MANAGEMENT_EVENTS]);
+  });
+
+  it('matches only AWS service events (or its own threshold events) on the central bus', () => {
+    for (const [id, r] of byType(s.templates['eu-west-1']!.Resources, 'AWS::Events::Rule')) {
+      if (!r.Properties!['EventBusName']) continue;
+      const p = r.Properties!['EventPattern'] as { source?: unknown[] };
+      const sources = p.source ?? [];
+      expect(sources.length, id).toBeGreaterThan(0);
+      for (const src of sources) {
+        const ok =
+          (typeof src === 'string' && (src.startsWith('aws.') || src === 'bks.detect')) ||
+          JSON.stringify(src) === JSON.stringify({ prefix: 'aws.' });
+        expect(ok, `${id}: ${JSON.stringify(src)}`).toBe(true);
+      }
+    }
   });
 
   it('accepts the organization on the central bus with aws:PrincipalOrgID', () => {
