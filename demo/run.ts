@@ -112,6 +112,14 @@ function keyOf(d: Demo, userName: string, index: number): string | undefined {
   return encodeLongTermKey(service, longTermAlias(userName, PROD, index), cred.secret);
 }
 
+function credentialIdOf(d: Demo, userName: string, index: number): string {
+  const account = d.sim.state.accounts.find((a) => a.id === PROD);
+  const user = account?.users.find((u) => u.name === userName);
+  const cred = user?.serviceCredentials.filter((c) => c.service === 'bedrock.amazonaws.com')[index];
+  if (!cred) throw new Error(`the demo scenario has no key ${index} for ${userName}`);
+  return cred.id;
+}
+
 const STEPS: Step[] = [
   {
     title: 'Discovery: every API key and phantom user in the organization',
@@ -212,8 +220,8 @@ const STEPS: Step[] = [
               by: 'soc-analyst@acme.example',
               reason: 'the key from the public gist; the ML team still uses the other one',
               // CloudTrail does not say which of the user's keys made the calls; the analyst, who
-              // decoded the leaked key, narrows the revocation to it.
-              key: `${LEAKED_USER}-at-${PROD}`,
+              // decoded the leaked key, picks its credential (by id) among the user's keys.
+              credentials: [credentialIdOf(d, LEAKED_USER, 0)],
             },
           },
         );

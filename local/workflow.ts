@@ -58,7 +58,15 @@ export interface LocalPipelineOptions {
 }
 
 export type Analyst =
-  | { via: 'link'; decision: 'approve' | 'reject'; by: string; reason: string; key?: string }
+  | {
+      via: 'link';
+      decision: 'approve' | 'reject';
+      by: string;
+      reason: string;
+      /** What the approval covers (see ApprovalDecision): credential ids, or every key of the user. */
+      scope?: 'credentials' | 'user';
+      credentials?: string[];
+    }
   | { via: 'custom-action'; decision: 'approve' | 'reject'; by: string; reason: string }
   | { via: 'none' };
 
@@ -216,8 +224,9 @@ export class LocalPipeline {
         decision: analyst.decision,
         by: analyst.by,
         reason: analyst.reason,
-        ...(analyst.key ? { key: analyst.key } : {}),
+        ...(analyst.scope ? { scope: analyst.scope } : {}),
       });
+      for (const id of analyst.credentials ?? []) body.append('credential', id);
       const post = (await approvalApi(event('POST', body.toString()))) as { statusCode: number };
       if (post.statusCode !== 200) throw new Error(`approval POST answered ${post.statusCode}`);
     } else if (analyst.via === 'custom-action') {

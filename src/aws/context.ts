@@ -2,6 +2,9 @@
  * The AWS context of a run: credentials, region, partition, endpoint, retries, rate limits and
  * call accounting, and the SDK clients built from them. See `index.ts` for the overview.
  */
+
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -10,6 +13,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { AwsFailure } from '../errors';
 import { CallCounter } from './calls';
 import { errorCode } from './errors';
 import { type Partition, type PartitionInfo, partitionInfo, partitionOf } from './partition';
@@ -240,6 +244,12 @@ export class AwsContext {
     });
   }
 
+  /** The credentials this context signs with (resolves the provider chain once; the SDK caches). */
+  async resolveCredentials(): Promise<AwsCredentialIdentity> {
+    const c = this.credentials;
+    return typeof c === 'function' ? c() : c;
+  }
+
   /** Closes every client's sockets. */
   destroy(): void {
     for (const c of this.clients.values()) (c as SdkClient).destroy();
@@ -285,12 +295,19 @@ export function createAws(options: AwsOptions = {}): AwsContext {
 }
 
 /**
- * The region a run uses: the flag, else what the SDK resolves from the environment and the
- * profile's config (`AWS_REGION`, `region =` in ~/.aws/config), else `us-east-1`.
+ * The one region resolver of every command: `--region`, else `AWS_REGION`, else
+ * `AWS_DEFAULT_REGION`, else the profile's `region =` in the shared config file (`AWS_CONFIG_FILE`,
+ * `~/.aws/config`; the profile is `--profile`, else `AWS_PROFILE`, else `default`), else
+ * `us-east-1`. A GovCloud or China profile therefore works in its own partition without `--region`.
  */
-export async function resolveRegion(opts: { region?: string; profile?: string } = {}): Promise<string> {
-  if (opts.region) return opts.region;
-  const probe = new STSClient({ profile: opts.profile });
+export async function resolveRegion(
+  opts: { region?: string; profile?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const env = opts.env ?? process.env;
+  const fromEnv = opts.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (fromEnv) return fromEnv;
+  // The SDK's own resolution of the profile's `region` (the same files, the same profile choice).
+  const probe = new STSClient({ profile: opts.profile || undefined });
   try {
     const region = await probe.config.region();
     return region || 'us-east-1';
@@ -299,4 +316,51 @@ export async function resolveRegion(opts: { region?: string; profile?: string } 
   } finally {
     probe.destroy();
   }
+}
+
+/**
+ * The AWS client factory of the command line: the region from `resolveRegion`, then the context,
+ * then the credentials resolved once, so that "no credentials at all" is one clear failure (exit
+ * 3, naming where the chain looked) before any command prints anything.
+ */
+export async function openAws(options: AwsOptions = {}): Promise<AwsContext> {
+  const region = await resolveRegion({ region: options.region, profile: options.profile, env: options.env });
+  const aws = new AwsContext({ ...options, region });
+  if (!options.credentials) {
+    try {
+      await aws.resolveCredentials();
+    } catch (err) {
+      aws.destroy();
+      throw noCredentials(err, options);
+    }
+  }
+  return aws;
+}
+
+/** `CredentialsProviderError` ("could not load credentials from any providers", a missing profile, …). */
+function isCredentialsMissing(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name;
+  return name === 'CredentialsProviderError' || name === 'ProviderError';
+}
+
+function noCredentials(err: unknown, options: AwsOptions): Error {
+  if (!isCredentialsMissing(err)) return err as Error;
+  const env = options.env ?? process.env;
+  const profile = options.profile || env.AWS_PROFILE || 'default';
+  const home = homedir();
+  const credentialsFile = env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials');
+  const configFile = env.AWS_CONFIG_FILE || join(home, '.aws', 'config');
+  const reason = err instanceof Error ? (err.message.split('\n')[0] ?? '') : '';
+  const where = [
+    ...(options.profile ? [] : ['the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)']),
+    `profile "${profile}" in ${credentialsFile} and ${configFile} (keys, SSO, credential_process, role)`,
+    'web identity (AWS_WEB_IDENTITY_TOKEN_FILE)',
+    'container credentials (AWS_CONTAINER_CREDENTIALS_*)',
+    env.AWS_EC2_METADATA_DISABLED === 'true'
+      ? 'not the EC2 instance metadata (AWS_EC2_METADATA_DISABLED=true)'
+      : 'the EC2 instance metadata',
+  ];
+  return new AwsFailure(
+    `no AWS credentials found${reason && !/any providers/i.test(reason) ? ` (${reason})` : ''}: looked in ${where.join(', ')}; set credentials there or pass --profile NAME`,
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * The one AWS client layer of bks. Every call to AWS goes through an `AwsContext`:
  *
- *   const aws = createAws({ profile, region, endpointUrl });   // standard credential chain
+ *   const aws = await openAws({ profile, region, endpointUrl }); // the CLI: profile's region, credentials checked
+ *   const aws = createAws({ region, credentials });              // handlers, tests: synchronous
  *   aws.iam() / aws.sts() / aws.organizations()                // global APIs, home region
  *   aws.cloudtrail(region) / aws.securityhub(region) / aws.sfn(region)
  *   aws.client('bedrock', SomeClient, region)                  // any other SDK v3 client
@@ -10,6 +11,7 @@
  *   await aws.identity()                                       // caller's account (cached)
  *   await aws.forAccount(id, { role, externalId, command })    // AssumeRole, same counter/limits
  *   await mapAccounts(aws, ids, fn, { role, command, concurrency })  // isolated per account
+ *   await reachAccount(aws, keyAccount, { role, command, say })     // one identity's own account
  *
  * - Credentials: explicit `credentials`, else `fromNodeProviderChain({ profile })` (env, profile,
  *   SSO, web identity, container and instance roles).
@@ -32,6 +34,7 @@ export {
   AwsContext,
   type AwsOptions,
   createAws,
+  openAws,
   resolveRegion,
   sessionNameFor,
 } from './context';
@@ -43,6 +46,8 @@ export {
   type MapAccountsOptions,
   mapAccounts,
   type OrgAccount,
+  type ReachOptions,
+  reachAccount,
   selectAccounts,
 } from './org';
 export {

@@ -5,6 +5,7 @@
  * caller's credentials; every other account through `sts:AssumeRole`.
  */
 import { ListAccountsCommand } from '@aws-sdk/client-organizations';
+import { AwsFailure } from '../errors';
 import { mapLimit } from './concurrency';
 import type { AwsContext } from './context';
 import { describeAwsError } from './errors';
@@ -122,5 +123,52 @@ async function runInAccount<R>(
     return { accountId, ok: false, stage: 'run', error: describeAwsError(err) };
   } finally {
     if (ctx !== aws) ctx.destroy();
+  }
+}
+
+/** The default of `--org-role` (the role AWS Organizations creates in every account it creates). */
+export const DEFAULT_ORG_ROLE = 'OrganizationAccountAccessRole';
+
+export interface ReachOptions {
+  /** `--org-role`: role name (or ARN) assumed into the target account. */
+  role?: string;
+  externalId?: string;
+  /** Names the session (`bks-<command>-<timestamp>`). */
+  command: string;
+  /** What is in that account, for the messages (`the key`, `the record`). */
+  what?: string;
+  /** Announces the switch (stderr; shown even without a terminal). */
+  say: (message: string) => void;
+}
+
+/**
+ * A context in `accountId`, where one identity lives (a key's account is decoded offline): the
+ * caller's own context when it is that account, else `role` assumed into it (announced through
+ * `say`). When the role cannot be assumed the run stops (exit 3) naming both accounts and the ways
+ * to get there — never a context that would read the wrong account and answer "nothing found".
+ */
+export async function reachAccount(
+  aws: AwsContext,
+  accountId: string | undefined,
+  opts: ReachOptions,
+): Promise<AwsContext> {
+  const self = (await aws.identity()).accountId;
+  if (!accountId || accountId === self) return aws;
+  const role = opts.role ?? DEFAULT_ORG_ROLE;
+  const what = opts.what ?? 'the key';
+  try {
+    const ctx = await aws.forAccount(accountId, {
+      role,
+      externalId: opts.externalId,
+      command: opts.command,
+    });
+    opts.say(
+      `${what}'s account ${accountId} is not the caller's (${self}): assumed ${role} into ${accountId}`,
+    );
+    return ctx;
+  } catch (err) {
+    throw new AwsFailure(
+      `${what} belongs to account ${accountId} but the credentials in use are for account ${self}, and ${role} could not be assumed into ${accountId} (${describeAwsError(err)}): run with credentials for account ${accountId} (--profile), or from the organization's management or security account with --org-role ROLE (a role in ${accountId} that trusts it)`,
+    );
   }
 }

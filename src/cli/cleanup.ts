@@ -1,6 +1,6 @@
 /** `bks cleanup`: delete orphaned phantom users, planned, backed up, re-checked and recorded. */
 import type { Command } from 'commander';
-import { createAws } from '../aws';
+import { openAws } from '../aws';
 import { UsageError } from '../errors';
 import { type CleanupRunResult, DEFAULT_BACKUP_DIR, runCleanup } from '../response/cleanup-run';
 import { DEFAULT_RECORD_DIR } from '../response/record';
@@ -65,7 +65,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
     if (!/^[\w+=,.@-]{1,64}$/.test(name))
       throw new UsageError(`--exclude: "${name}" is not an IAM user name`);
   }
-  const aws = createAws({
+  const aws = await openAws({
     profile: ctx.aws.profile,
     region: ctx.aws.region,
     endpointUrl: ctx.aws.endpointUrl,

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createAws, describeAwsError, resolveRegion } from '../aws';
+import { describeAwsError, openAws } from '../aws';
 import { AwsFailure, UsageError } from '../errors';
 import { type ScanResult, scanInventory } from '../inventory';
 import {
@@ -74,8 +74,11 @@ export async function complianceCommand(
   if (flags.from) {
     scans = flags.from.map((file) => parseScanResult(readText(file, '--from'), file));
   } else {
-    const region = await resolveRegion({ region: ctx.aws.region, profile: ctx.aws.profile });
-    const aws = createAws({ profile: ctx.aws.profile, region, endpointUrl: ctx.aws.endpointUrl });
+    const aws = await openAws({
+      profile: ctx.aws.profile,
+      region: ctx.aws.region,
+      endpointUrl: ctx.aws.endpointUrl,
+    });
     try {
       scans = [
         await scanInventory(aws, {

@@ -3,7 +3,13 @@
  * first non-empty line of stdin, so it never appears in the process list or the shell history
  * (`bks revoke-key - -y < leaked.txt`).
  */
+import type { Command } from 'commander';
+import { type AwsContext, openAws, reachAccount } from '../aws';
+import { DEFAULT_ORG_ROLE } from '../aws/org';
 import { UsageError } from '../errors';
+import { decodeKey } from '../keys';
+import { looksLikeKey } from '../response/target';
+import type { CommandContext } from './common';
 
 export async function resolveKeyArg(
   arg: string,
@@ -19,4 +25,69 @@ export async function resolveKeyArg(
     .find((l) => l !== '');
   if (!line) throw new UsageError('no key on stdin (the argument "-" reads one key from stdin)');
   return line;
+}
+
+/**
+ * The account an identity argument lives in, decoded offline: an API key's account (long-term: the
+ * alias; short-term: its access key id). Undefined for a user name or an access key id (those are
+ * looked up in the caller's account).
+ */
+export function keyAccountOf(text: string): string | undefined {
+  if (!looksLikeKey(text)) return undefined;
+  try {
+    return decodeKey(text).accountId;
+  } catch {
+    return undefined; // the command's own parsing reports the bad key (exit 2)
+  }
+}
+
+export interface OrgRoleFlags {
+  orgRole?: string;
+  externalId?: string;
+}
+
+/** `--org-role` and `--external-id` of the commands that read one identity. */
+export function addOrgRoleOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--org-role <name>',
+      `role assumed into the identity's account when it is not the caller's (from the management or security account)`,
+      DEFAULT_ORG_ROLE,
+    )
+    .option('--external-id <id>', 'ExternalId for --org-role');
+}
+
+/**
+ * Runs `fn` with a context in `accountId` (the caller's, or `--org-role` assumed into it, said on
+ * stderr; exit 3 naming both accounts when neither works) and the caller's own context. Both are
+ * closed afterwards.
+ */
+export async function withIdentityAccount<T>(
+  ctx: CommandContext,
+  flags: OrgRoleFlags,
+  accountId: string | undefined,
+  opts: { command: string; what?: string },
+  fn: (aws: AwsContext, caller: AwsContext) => Promise<T>,
+): Promise<T> {
+  const caller = await openAws({
+    profile: ctx.aws.profile,
+    region: ctx.aws.region,
+    endpointUrl: ctx.aws.endpointUrl,
+  });
+  try {
+    const aws = await reachAccount(caller, accountId, {
+      role: flags.orgRole,
+      externalId: flags.externalId,
+      command: opts.command,
+      what: opts.what,
+      say: (m) => ctx.warn(m),
+    });
+    try {
+      return await fn(aws, caller);
+    } finally {
+      if (aws !== caller) aws.destroy();
+    }
+  } finally {
+    caller.destroy();
+  }
 }

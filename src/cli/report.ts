@@ -1,6 +1,5 @@
 /** `bks report USER|KEY`: the incident lead's document (markdown, self-contained HTML, JSON). */
 import type { Command } from 'commander';
-import { createAws } from '../aws';
 import { buildIncidentReport } from '../report/incident';
 import { REPORT_SCHEMA, renderHtml, renderMarkdown, reportJson } from '../report/render';
 import { parseRegions } from '../timeline/regions';
@@ -14,12 +13,18 @@ import {
   makeContext,
   renderJson,
 } from './common';
-import { resolveKeyArg } from './key-arg';
+import {
+  addOrgRoleOptions,
+  keyAccountOf,
+  type OrgRoleFlags,
+  resolveKeyArg,
+  withIdentityAccount,
+} from './key-arg';
 import type { RunAction } from './main';
 
 const SPEC = { formats: ['markdown', 'html', 'json'], aws: true } as const;
 
-interface ReportFlags extends CommonOptions {
+interface ReportFlags extends CommonOptions, OrgRoleFlags {
   days?: string;
   regions?: string;
 }
@@ -31,12 +36,7 @@ export async function reportCommand(
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   const days = parseDays(flags.days ?? '30');
-  const aws = createAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
-  });
-  try {
+  return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'report' }, async (aws) => {
     const regions = parseRegions(flags.regions, aws.partition);
     ctx.log(
       `building the report for ${arg.length > 40 ? 'the key' : arg} (${regions.length} regions, ${days} days)…`,
@@ -59,9 +59,7 @@ export async function reportCommand(
       return EXIT.FAILURE;
     }
     return EXIT.OK;
-  } finally {
-    aws.destroy();
-  }
+  });
 }
 
 export function register(program: Command, run: RunAction): void {
@@ -76,6 +74,7 @@ export function register(program: Command, run: RunAction): void {
     )
     .option('--days <n>', 'timeline window, 1 to 90', '30')
     .option('--regions <list>', '"all" (default-enabled regions), a comma list, or both', 'all');
+  addOrgRoleOptions(cmd);
   addCommonOptions(cmd, SPEC);
   cmd.action(
     run(async (arg: string, flags: ReportFlags) => reportCommand(arg, flags, makeContext(flags, SPEC))),

@@ -1,9 +1,8 @@
 /** `bks restore RECORD`: undo a revoke, or recreate users deleted by cleanup, from a record or backup. */
 import type { Command } from 'commander';
-import { createAws } from '../aws';
 import { UsageError } from '../errors';
 import { DEFAULT_RECORD_DIR } from '../response/record';
-import { type RestoreRunResult, runRestore } from '../response/restore-run';
+import { type RestoreRunResult, restoreSourceAccount, runRestore } from '../response/restore-run';
 import {
   addCommonOptions,
   type CommandContext,
@@ -13,6 +12,7 @@ import {
   makeContext,
   renderJson,
 } from './common';
+import { addOrgRoleOptions, type OrgRoleFlags, withIdentityAccount } from './key-arg';
 import type { RunAction } from './main';
 import { type ChangeOptions, planGate } from './plan-gate';
 import { outcomeLine, renderActions } from './revoke-key';
@@ -26,16 +26,12 @@ function renderRestoreTable(r: RestoreRunResult, ctx: CommandContext): string {
 
 export async function restoreCommand(
   source: string,
-  flags: CommonOptions & ChangeOptions,
+  flags: CommonOptions & ChangeOptions & OrgRoleFlags,
   ctx: CommandContext,
 ): Promise<number> {
   if (flags.dryRun && flags.yes) throw new UsageError('--dry-run and --yes contradict each other');
-  const aws = createAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
-  });
-  try {
+  const account = restoreSourceAccount(source);
+  return withIdentityAccount(ctx, flags, account, { command: 'restore', what: 'the record' }, async (aws) => {
     const result = await runRestore(aws, source, {
       gate: planGate(ctx, flags, 'Apply this restore plan?'),
       recordDir: flags.recordDir ?? DEFAULT_RECORD_DIR,
@@ -57,9 +53,7 @@ export async function restoreCommand(
       ctx,
     );
     return result.outcome === 'failed' ? EXIT.FAILURE : EXIT.OK;
-  } finally {
-    aws.destroy();
-  }
+  });
 }
 
 export function register(program: Command, run: RunAction): void {
@@ -72,9 +66,10 @@ export function register(program: Command, run: RunAction): void {
     .option('--dry-run', 'print the plan and stop')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--record-dir <dir>', 'where the restore’s own record goes', DEFAULT_RECORD_DIR);
+  addOrgRoleOptions(cmd);
   addCommonOptions(cmd, SPEC);
   cmd.action(
-    run(async (source: string, flags: CommonOptions & ChangeOptions) =>
+    run(async (source: string, flags: CommonOptions & ChangeOptions & OrgRoleFlags) =>
       restoreCommand(source, flags, makeContext(flags, SPEC)),
     ),
   );

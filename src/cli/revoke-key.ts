@@ -3,7 +3,6 @@
  * `bks restore` can undo it. See src/response/revoke.ts for what is planned and why.
  */
 import type { Command } from 'commander';
-import { createAws } from '../aws';
 import { UsageError } from '../errors';
 import type { Action } from '../response/act';
 import { DEFAULT_RECORD_DIR } from '../response/record';
@@ -20,14 +19,14 @@ import {
   renderJson,
   renderTable,
 } from './common';
-import { resolveKeyArg } from './key-arg';
+import { addOrgRoleOptions, type OrgRoleFlags, resolveKeyArg, withIdentityAccount } from './key-arg';
 import type { RunAction } from './main';
 import { type ChangeOptions, planGate } from './plan-gate';
 
 const SPEC = { formats: ['table', 'json'], aws: true } as const;
 export const REVOKE_SCHEMA = 'bks.revoke-key/v1';
 
-interface RevokeFlags extends CommonOptions, ChangeOptions {
+interface RevokeFlags extends CommonOptions, ChangeOptions, OrgRoleFlags {
   allKeys?: boolean;
   delete?: boolean;
   force?: boolean;
@@ -80,12 +79,8 @@ export async function revokeKeyCommand(
   }
   if (flags.service && target.kind !== 'user')
     throw new UsageError('--service applies to a USER argument only (a key names its service)');
-  const aws = createAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
-  });
-  try {
+  const keyAccount = target.kind === 'user' ? undefined : target.accountId;
+  return withIdentityAccount(ctx, flags, keyAccount, { command: 'revoke-key' }, async (aws) => {
     const result = await runRevoke(aws, target, {
       allKeys: flags.allKeys,
       delete: flags.delete,
@@ -116,9 +111,7 @@ export async function revokeKeyCommand(
       ctx,
     );
     return result.outcome === 'failed' ? EXIT.FAILURE : EXIT.OK;
-  } finally {
-    aws.destroy();
-  }
+  });
 }
 
 export function register(program: Command, run: RunAction): void {
@@ -138,12 +131,13 @@ export function register(program: Command, run: RunAction): void {
     .option('--delete', 'delete instead of deactivate (IRREVERSIBLE: restore cannot bring keys back)')
     .option(
       '--force',
-      'act on a non-phantom user, a key of another account, an SSO role or the caller itself',
+      'act on a non-phantom user, an SSO role or the caller itself (never on an account it cannot reach)',
     )
     .option('--service <id>', 'with a USER argument: bedrock, claude-platform or all (default all)')
     .option('--dry-run', 'print the plan and stop')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--record-dir <dir>', 'where the JSON record goes', DEFAULT_RECORD_DIR);
+  addOrgRoleOptions(cmd);
   addCommonOptions(cmd, SPEC);
   cmd.action(
     run(async (arg: string, flags: RevokeFlags) => revokeKeyCommand(arg, flags, makeContext(flags, SPEC))),

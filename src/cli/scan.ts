@@ -3,7 +3,7 @@
  * Flags, parse, call `scanInventory`, render. Exit 3 when any account failed, 1 per `--fail-on`.
  */
 import type { Command } from 'commander';
-import { createAws, describeAwsError, resolveRegion } from '../aws';
+import { describeAwsError, openAws } from '../aws';
 import { AwsFailure, UsageError } from '../errors';
 import { scanUserFinding } from '../findings';
 import {
@@ -123,8 +123,11 @@ export async function scanCommand(
   const ctx = makeContext(flags, SPEC, io);
   const { services, accounts, skipAccounts, maxAgeDays, concurrency } = parseInventoryFlags(flags);
 
-  const region = await resolveRegion({ region: ctx.aws.region, profile: ctx.aws.profile });
-  const aws = createAws({ profile: ctx.aws.profile, region, endpointUrl: ctx.aws.endpointUrl });
+  const aws = await openAws({
+    profile: ctx.aws.profile,
+    region: ctx.aws.region,
+    endpointUrl: ctx.aws.endpointUrl,
+  });
   const progress = progressReporter(ctx);
   let result: ScanResult;
   try {
@@ -147,7 +150,7 @@ export async function scanCommand(
     aws.destroy();
   }
   progress.done();
-  emit(result, renderers(region), ctx);
+  emit(result, renderers(aws.region), ctx);
   for (const a of result.accounts) {
     if (a.status === 'error') ctx.warn(`account ${a.accountId}: ${a.error}`);
   }

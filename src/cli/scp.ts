@@ -4,7 +4,7 @@
  * lives in src/policy/scps.ts, the organization walk and its verdicts in src/policy/check.ts.
  */
 import { Command } from 'commander';
-import { createAws, describeAwsError, resolveRegion } from '../aws';
+import { describeAwsError, openAws } from '../aws';
 import { AwsFailure, UsageError } from '../errors';
 import {
   type AccountVerdict,
@@ -241,9 +241,12 @@ function checkCommand(run: RunAction): Command {
 
       ctx.log('reading the organization…');
       let collected: CollectResult;
+      const aws = await openAws({
+        profile: ctx.aws.profile,
+        region: ctx.aws.region,
+        endpointUrl: ctx.aws.endpointUrl,
+      });
       try {
-        const region = await resolveRegion({ region: ctx.aws.region, profile: ctx.aws.profile });
-        const aws = createAws({ profile: ctx.aws.profile, region, endpointUrl: ctx.aws.endpointUrl });
         collected = await collectOrganization(aws.organizations(), { concurrency });
       } catch (err) {
         const name = (err as { name?: string }).name;
@@ -251,6 +254,8 @@ function checkCommand(run: RunAction): Command {
           throw new AwsFailure('this account is not a member of an organization: no SCP can apply to it');
         }
         throw new AwsFailure(`cannot read the organization: ${describeAwsError(err)}`);
+      } finally {
+        aws.destroy();
       }
       const report = checkOrganization(collected.snapshot, controls, { maxAgeDays }, catalog);
       const result: CheckResult = {

@@ -1,6 +1,5 @@
 /** `bks timeline USER|KEY|ACCESS_KEY_ID`: what this identity did, in every region, within CloudTrail's limits. */
 import type { Command } from 'commander';
-import { createAws } from '../aws';
 import { parseRegions } from '../timeline/regions';
 import { parseDays, resolveTimelineTarget, runTimeline, type TimelineResult } from '../timeline/run';
 import {
@@ -13,13 +12,19 @@ import {
   renderJson,
   renderTable,
 } from './common';
-import { resolveKeyArg } from './key-arg';
+import {
+  addOrgRoleOptions,
+  keyAccountOf,
+  type OrgRoleFlags,
+  resolveKeyArg,
+  withIdentityAccount,
+} from './key-arg';
 import type { RunAction } from './main';
 
 const SPEC = { formats: ['table', 'json'], aws: true } as const;
 export const TIMELINE_SCHEMA = 'bks.timeline/v1';
 
-interface TimelineFlags extends CommonOptions {
+interface TimelineFlags extends CommonOptions, OrgRoleFlags {
   days?: string;
   regions?: string;
   summary?: boolean;
@@ -123,12 +128,7 @@ export async function timelineCommand(
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   const days = parseDays(flags.days);
-  const aws = createAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
-  });
-  try {
+  return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'timeline' }, async (aws) => {
     const regions = parseRegions(flags.regions, aws.partition);
     const target = await resolveTimelineTarget(aws, arg);
     ctx.log(`searching ${regions.length} region(s) for ${target.label} (${days} days)…`);
@@ -148,9 +148,7 @@ export async function timelineCommand(
       return EXIT.FAILURE;
     }
     return EXIT.OK;
-  } finally {
-    aws.destroy();
-  }
+  });
 }
 
 export function register(program: Command, run: RunAction): void {
@@ -173,6 +171,7 @@ export function register(program: Command, run: RunAction): void {
       '--summary',
       'table: header lines, tags and per-region counts without the per-event rows (JSON is unchanged)',
     );
+  addOrgRoleOptions(cmd);
   addCommonOptions(cmd, SPEC);
   cmd.action(
     run(async (arg: string, flags: TimelineFlags) => timelineCommand(arg, flags, makeContext(flags, SPEC))),

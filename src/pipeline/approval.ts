@@ -18,15 +18,28 @@ export interface ApprovalDecision {
   via: 'approval-link' | 'securityhub-custom-action';
   sourceIp?: string;
   /**
-   * With an approval: only this API key (its alias, as `bks decode-key` prints it) is revoked, not
-   * every key of the user. CloudTrail does not say which of a user's keys made a call; the analyst
-   * who holds the leaked key does know.
+   * What an approval covers. Absent: the incident's own target (the credential the detection named,
+   * or the user). `credentials`: exactly the credentials in `credentialIds`, each one of the choices
+   * the request offered (CloudTrail does not say which of a user's keys made a call; the analyst who
+   * holds the leaked key does know). `user`: every API key and access key of the incident's user.
    */
-  key?: string;
+  scope?: 'credentials' | 'user';
+  /** With `scope: 'credentials'`: IAM service-specific credential ids, never aliases or secrets. */
+  credentialIds?: string[];
 }
 
-/** The shape of a long-term key's alias: `<user>[+N]-at-<12-digit account>`. */
-const KEY_ALIAS = /^[\w+=,.@-]{1,68}-at-\d{12}$/;
+/** One credential of the incident's user the analyst may choose (secret-free, read at request time). */
+export interface CredentialChoice {
+  id: string;
+  /** The alias IAM gives it (`<user>[+N]-at-<account>`), when IAM returned one. */
+  alias?: string;
+  serviceName: string;
+  status: string;
+  createdAt?: string;
+}
+
+/** An IAM service-specific credential id (`ACCA…`, 20 to 128 word characters). */
+const CREDENTIAL_ID = /^\w{16,128}$/;
 
 export interface ApprovalRecord {
   id: string;
@@ -40,6 +53,13 @@ export interface ApprovalRecord {
   expiresAt: number;
   status: 'PENDING' | 'DECIDED';
   decision?: ApprovalDecision;
+  /** The incident's user, when the incident names one. */
+  userName?: string;
+  /**
+   * The user's credentials as enrichment read them, offered as choices; undefined when they could
+   * not be read (then no credential can be chosen by id).
+   */
+  credentials?: CredentialChoice[];
 }
 
 /** Storage of pending approvals (DynamoDB in AWS, see `DynamoApprovalStore`). */
@@ -89,6 +109,23 @@ export interface RequestApprovalInput {
   taskToken: string;
   incident: Incident;
   finding: { id: string; title?: string };
+  /** The workflow's enrichment: the user's credentials become the analyst's choices. */
+  enrichment?: { inventory?: { credentials?: CredentialChoice[] } };
+}
+
+/** The credentials an analyst may choose from: only a list enrichment actually read. */
+function choicesOf(input: RequestApprovalInput): CredentialChoice[] | undefined {
+  const list = input.enrichment?.inventory?.credentials;
+  if (!Array.isArray(list)) return undefined;
+  return list
+    .filter((c) => c && typeof c.id === 'string' && CREDENTIAL_ID.test(c.id))
+    .map((c) => ({
+      id: c.id,
+      ...(typeof c.alias === 'string' ? { alias: c.alias } : {}),
+      serviceName: String(c.serviceName),
+      status: String(c.status),
+      ...(typeof c.createdAt === 'string' ? { createdAt: c.createdAt } : {}),
+    }));
 }
 
 export interface RequestApprovalDeps {
@@ -126,6 +163,7 @@ export async function requestApproval(
   const expiresAt = Math.floor(now.getTime() / 1000) + deps.linkTtlSeconds;
   const title = input.finding.title ?? `Bedrock key incident ${input.incident.ruleId}`;
   const summary = incidentSummary(input.incident);
+  const choices = choicesOf(input);
   await deps.store.put({
     id,
     taskToken: input.taskToken,
@@ -136,6 +174,8 @@ export async function requestApproval(
     createdAt: now.toISOString(),
     expiresAt,
     status: 'PENDING',
+    ...('userName' in input.incident.target ? { userName: input.incident.target.userName } : {}),
+    ...(choices ? { credentials: choices } : {}),
   });
   const link = signedLink(deps.baseUrl, await deps.store.signingKey(), id, expiresAt);
   const message = [
@@ -204,6 +244,66 @@ function page(
   };
 }
 
+/** The credential ids a decision names: repeated `credential` form fields, or a JSON string array. */
+function credentialField(req: HttpRequest): string[] {
+  const body = req.body ?? '';
+  if ((req.contentType ?? '').includes('application/json')) {
+    try {
+      const v = (JSON.parse(body) as Record<string, unknown>)['credential'];
+      const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+      return list.map((x) => (typeof x === 'string' ? x.trim() : '\u0000'));
+    } catch {
+      return [];
+    }
+  }
+  return new URLSearchParams(body).getAll('credential').map((x) => x.trim());
+}
+
+/**
+ * What an approval covers, checked against the choices the request offered: a credential that is not
+ * one of the incident user's credentials is refused before anything is recorded.
+ */
+function approvalScope(
+  record: ApprovalRecord,
+  scope: string,
+  ids: string[],
+): { scope?: 'credentials' | 'user'; credentialIds?: string[] } | { refused: string } {
+  const named = ids.filter((x) => x !== '');
+  if (scope === '' && named.length === 0) return {};
+  if (scope === 'user') {
+    if (named.length > 0) return { refused: 'scope user covers every key: name no credential with it.' };
+    if (!record.userName) return { refused: 'this incident names no IAM user: scope user does not apply.' };
+    return { scope: 'user' };
+  }
+  if (scope !== '' && scope !== 'credentials') return { refused: 'scope must be credentials or user.' };
+  if (named.length === 0) return { refused: 'scope credentials needs at least one credential id.' };
+  const known = new Set((record.credentials ?? []).map((c) => c.id));
+  for (const id of named) {
+    if (!CREDENTIAL_ID.test(id) || !known.has(id)) {
+      return {
+        refused: record.credentials
+          ? `a chosen credential is not a credential of ${record.userName ?? 'the incident user'}: nothing was recorded.`
+          : 'the credentials of the incident user could not be read when the request was made: approve the whole user or the incident target, or reject.',
+      };
+    }
+  }
+  return { scope: 'credentials', credentialIds: [...new Set(named)] };
+}
+
+function choiceForm(record: ApprovalRecord): string {
+  const radio = (value: string, label: string, checked = false) =>
+    `<label><input type="radio" name="credential" value="${esc(value)}"${checked ? ' checked' : ''}> ${label}</label><br>`;
+  const creds = (record.credentials ?? [])
+    .map((c) =>
+      radio(
+        c.id,
+        `only ${esc(c.id)}${c.alias ? ` (${esc(c.alias)})` : ''}, ${esc(c.status)}${c.createdAt ? `, created ${esc(c.createdAt)}` : ''}`,
+      ),
+    )
+    .join('');
+  return `<fieldset><legend>What to revoke</legend>${radio('', 'the incident target (as detected)', true)}${creds}</fieldset>`;
+}
+
 function parseBody(req: HttpRequest): Record<string, string> {
   const body = req.body ?? '';
   if ((req.contentType ?? '').includes('application/json')) {
@@ -250,8 +350,7 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
       `<pre>${esc(record.summary)}</pre><p>Finding: ${esc(record.findingId)}</p>` +
         '<form method="post"><label>Your name <input name="by" required maxlength="128"></label><br>' +
         '<label>Reason <input name="reason" required maxlength="1000"></label><br>' +
-        '<label>Only this API key (its alias, from <code>bks decode-key</code>; empty: every key of the user) ' +
-        '<input name="key" maxlength="200"></label><br>' +
+        choiceForm(record) +
         '<button name="decision" value="approve">Approve revoke</button> ' +
         '<button name="decision" value="reject">Reject</button></form>',
     );
@@ -267,13 +366,11 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
     return page(400, 'Bad request', '<p>Say who you are (1 to 128 characters).</p>');
   if (!reason || reason.length > 1000)
     return page(400, 'Bad request', '<p>Give a reason (1 to 1000 characters).</p>');
-  const onlyKey = (form['key'] ?? '').trim();
-  if (onlyKey && !KEY_ALIAS.test(onlyKey))
-    return page(
-      400,
-      'Bad request',
-      '<p>key must be an API key alias such as BedrockAPIKey-ab12-at-123456789012.</p>',
-    );
+  if ('key' in form)
+    return page(400, 'Bad request', '<p>Name credentials by id (credential), not by key alias.</p>');
+  const covered =
+    decision === 'approve' ? approvalScope(record, (form['scope'] ?? '').trim(), credentialField(req)) : {};
+  if ('refused' in covered) return page(400, 'Bad request', `<p>${esc(covered.refused)}</p>`);
   const outcome: ApprovalDecision = {
     decision,
     by,
@@ -281,7 +378,7 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
     reason,
     via: 'approval-link',
     ...(req.sourceIp ? { sourceIp: req.sourceIp } : {}),
-    ...(onlyKey && decision === 'approve' ? { key: onlyKey } : {}),
+    ...covered,
   };
   const claimed = await deps.store.claim(id, outcome);
   if (!claimed)

@@ -13,7 +13,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { ApprovalDecision, ApprovalRecord, ApprovalStore } from './approval';
+import type { ApprovalDecision, ApprovalRecord, ApprovalStore, CredentialChoice } from './approval';
 
 /** Items outlive their link by a day, then DynamoDB's TTL sweeps them. */
 const TTL_MARGIN_S = 86_400;
@@ -50,6 +50,8 @@ export class DynamoApprovalStore implements ApprovalStore {
           createdAt: { S: r.createdAt },
           expiresAt: { N: String(r.expiresAt) },
           status: { S: r.status },
+          ...(r.userName ? { userName: { S: r.userName } } : {}),
+          ...(r.credentials ? { credentials: { S: JSON.stringify(r.credentials) } } : {}),
           ttl,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -65,6 +67,8 @@ export class DynamoApprovalStore implements ApprovalStore {
 
   private toRecord(id: string, item: Record<string, AttributeValue>): ApprovalRecord {
     const decision = s(item, 'decision');
+    const userName = s(item, 'userName');
+    const credentials = s(item, 'credentials');
     return {
       id,
       taskToken: s(item, 'taskToken'),
@@ -76,6 +80,8 @@ export class DynamoApprovalStore implements ApprovalStore {
       expiresAt: Number(item['expiresAt']?.N ?? 0),
       status: s(item, 'status') === 'PENDING' ? 'PENDING' : 'DECIDED',
       ...(decision ? { decision: JSON.parse(decision) as ApprovalDecision } : {}),
+      ...(userName ? { userName } : {}),
+      ...(credentials ? { credentials: JSON.parse(credentials) as CredentialChoice[] } : {}),
     };
   }
 

@@ -3,7 +3,7 @@
  * incident (handed to the ASFF builder of `src/findings`), and the workflow status and note for
  * each way the response ends. Pure; never carries a secret (incidents hold none).
  */
-import type { ApprovalDecision } from './approval';
+import type { ApprovalDecision, CredentialChoice } from './approval';
 import { describeTarget, type Incident, type KeyTarget } from './incident';
 import type { Decision } from './policy';
 
@@ -23,6 +23,8 @@ export interface EnrichmentSummary {
     activeServiceCredentials?: number;
     activeAccessKeys?: number;
     attachedPolicies?: string[];
+    /** The user's API keys (ids and aliases, never secrets): the analyst's choices at approval. */
+    credentials?: CredentialChoice[];
   };
   errors: string[];
 }

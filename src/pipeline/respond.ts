@@ -6,7 +6,6 @@
  * verified by reading the user again.
  */
 import type { AwsContext } from '../aws';
-import { parseLongTermAlias } from '../keys';
 import type { RevokeTarget } from '../response/revoke';
 import { runRevoke } from '../response/revoke-run';
 import { readUserState, type UserState } from '../response/user-state';
@@ -91,6 +90,13 @@ export async function enrichIncident(
         activeServiceCredentials: u.credentials.filter((c) => c.status === 'Active').length,
         activeAccessKeys: u.accessKeys.filter((k) => k.status === 'Active').length,
         attachedPolicies: u.attachedPolicies.map((p) => p.name),
+        credentials: u.credentials.map((c) => ({
+          id: c.id,
+          ...((c.alias ?? c.serviceUserName) ? { alias: (c.alias ?? c.serviceUserName) as string } : {}),
+          serviceName: c.serviceName,
+          status: c.status,
+          ...(c.createdAt ? { createdAt: c.createdAt } : {}),
+        })),
       };
     }
   } else {
@@ -108,39 +114,69 @@ function credentialIndex(userName: string, alias: string | undefined): number {
   return m ? Number(m[1]) : 0;
 }
 
-/**
- * The one key an analyst approved (by its alias): it must be a key of the incident's user in the
- * incident's account, or nothing is revoked.
- */
-function approvedKeyTarget(incident: Incident, alias: string): RevokeTarget {
-  const t = incident.target;
-  const userName = 'userName' in t ? t.userName : undefined;
-  let parts: ReturnType<typeof parseLongTermAlias> | undefined;
-  try {
-    parts = parseLongTermAlias(alias);
-  } catch {
-    parts = undefined;
-  }
-  if (!parts || parts.accountId !== incident.account || parts.userName !== userName) {
-    throw new RevokeError(
-      `the approved key ${alias} is not a key of ${userName ?? 'the incident principal'} in ${incident.account}: nothing revoked`,
-    );
-  }
-  const service =
-    ('service' in t && t.service ? serviceById(t.service) : undefined) ??
-    SERVICES.find((s) => s.eventSources.includes(incident.eventSource)) ??
-    SERVICES[0]!;
-  return {
-    kind: 'long-term',
-    service,
-    accountId: incident.account,
-    userName: parts.userName,
-    credentialIndex: parts.credentialIndex,
-  };
+/** What an analyst's approval covers (see `ApprovalDecision`). */
+export interface ApprovedScope {
+  scope?: 'credentials' | 'user';
+  credentialIds?: string[];
 }
 
-async function revokeTarget(aws: AwsContext, incident: Incident, key?: string): Promise<RevokeTarget> {
-  if (key) return approvedKeyTarget(incident, key);
+function serviceOf(incident: Incident, serviceName?: string) {
+  const t = incident.target;
+  return (
+    SERVICES.find((s) => serviceName !== undefined && s.sscServiceName === serviceName) ??
+    ('service' in t && t.service ? serviceById(t.service) : undefined) ??
+    SERVICES.find((s) => s.eventSources.includes(incident.eventSource)) ??
+    SERVICES[0]!
+  );
+}
+
+/**
+ * The credentials an analyst approved, by id: each must be, now, a credential of the incident's
+ * user in the incident's account, or nothing is revoked.
+ */
+async function approvedTargets(aws: AwsContext, incident: Incident, ids: string[]): Promise<RevokeTarget[]> {
+  const t = incident.target;
+  const userName = 'userName' in t ? t.userName : undefined;
+  if (!userName || ids.length === 0) {
+    throw new RevokeError(
+      `the approval names credentials but the incident names no IAM user with credentials: nothing revoked`,
+    );
+  }
+  const user = await readUserState(aws.iam(), userName);
+  const targets: RevokeTarget[] = [];
+  for (const id of ids) {
+    const cred = user?.credentials.find((c) => c.id === id);
+    if (!cred) {
+      throw new RevokeError(
+        `the approved credential ${id} is not a credential of ${userName} in ${incident.account}: nothing revoked`,
+      );
+    }
+    targets.push({
+      kind: 'long-term',
+      service: serviceOf(incident, cred.serviceName),
+      accountId: incident.account,
+      userName,
+      credentialIndex: credentialIndex(userName, cred.alias ?? cred.serviceUserName),
+    });
+  }
+  return targets;
+}
+
+async function revokeTargets(
+  aws: AwsContext,
+  incident: Incident,
+  approved: ApprovedScope,
+): Promise<RevokeTarget[]> {
+  const t = incident.target;
+  if (approved.scope === 'credentials') return approvedTargets(aws, incident, approved.credentialIds ?? []);
+  if (approved.scope === 'user') {
+    if (!('userName' in t)) throw new RevokeError('the approval covers a user but the incident names none');
+    return [{ kind: 'user', userName: t.userName }];
+  }
+  return [await revokeTarget(aws, incident)];
+}
+
+async function revokeTarget(aws: AwsContext, incident: Incident): Promise<RevokeTarget> {
   const t = incident.target;
   if (t.kind === 'service-credential' && t.credentialId) {
     const user = await readUserState(aws.iam(), t.userName);
@@ -178,45 +214,63 @@ async function revokeTarget(aws: AwsContext, incident: Incident, key?: string): 
 
 /**
  * Revokes (or, on an approval timeout, contains: the same deactivation, labelled) the incident's
- * key. Deactivation only, never deletion: `bks restore` undoes it from the record.
+ * key, or what the analyst's approval covers. Deactivation only, never deletion: `bks restore`
+ * undoes it from the record. A revocation that changed nothing and found nothing already revoked
+ * (the key named is absent, the user has no key) is never reported as containment: it throws, and
+ * the workflow marks the finding for manual action.
  */
 export async function revokeIncident(
   aws: AwsContext,
   incident: Incident,
   mode: 'revoke' | 'contain',
-  opts: { recordDir: string; now?: Date; key?: string },
+  opts: { recordDir: string; now?: Date; approved?: ApprovedScope },
 ): Promise<RevocationSummary> {
-  const target = await revokeTarget(aws, incident, mode === 'revoke' ? opts.key : undefined);
-  const result = await runRevoke(aws, target, {
-    // The detection and the analyst (or the policy) chose this key: act on it even when its user is
-    // not a console phantom (API-created keys exist on any user).
-    force: true,
-    recordDir: opts.recordDir,
-    gate: { show: () => undefined, confirm: async () => 'yes' },
-    ...(opts.now ? { now: opts.now } : {}),
-  });
-  if (result.plan.refused) throw new RevokeError(`revocation refused: ${result.plan.refused}`);
-  if (result.outcome === 'failed') {
-    const failed = result.actions.find((a) => a.status === 'failed');
-    throw new RevokeError(`revocation failed: ${failed?.error ?? 'a step failed'}`);
-  }
-  const actions = result.actions.filter((a) => a.status === 'done').map((a) => `${a.action} ${a.target}`);
-  // Verify from fresh state: every credential and access key the plan touched is now inactive.
-  let verified = true;
-  if (target.kind !== 'short-term') {
-    const after = await readUserState(aws.iam(), target.userName);
-    const touched = result.plan.steps.map(
-      (s) => s.params['ServiceSpecificCredentialId'] ?? s.params['AccessKeyId'],
-    );
-    for (const id of touched) {
-      if (typeof id !== 'string') continue;
-      const now =
-        after?.credentials.find((c) => c.id === id)?.status ??
-        after?.accessKeys.find((k) => k.id === id)?.status;
-      if (now === 'Active') verified = false;
+  const targets = await revokeTargets(aws, incident, mode === 'revoke' ? (opts.approved ?? {}) : {});
+  const actions: string[] = [];
+  let alreadyOut = 0;
+  const absent: string[] = [];
+  for (const target of targets) {
+    const result = await runRevoke(aws, target, {
+      // The detection and the analyst (or the policy) chose this key: act on it even when its user is
+      // not a console phantom (API-created keys exist on any user).
+      force: true,
+      recordDir: opts.recordDir,
+      gate: { show: () => undefined, confirm: async () => 'yes' },
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    if (result.plan.refused) throw new RevokeError(`revocation refused: ${result.plan.refused}`);
+    if (result.outcome === 'failed') {
+      const failed = result.actions.find((a) => a.status === 'failed');
+      throw new RevokeError(`revocation failed: ${failed?.error ?? 'a step failed'}`);
     }
-    if (!verified)
-      throw new RevokeError('revocation not verified: a deactivated credential still reads Active');
+    actions.push(...result.actions.filter((a) => a.status === 'done').map((a) => `${a.action} ${a.target}`));
+    // Already out of use: the key itself (an access key left inactive elsewhere on the user is not).
+    alreadyOut += result.plan.notes.filter(
+      (n) => n.status === 'unchanged' && !n.target.includes(' access key '),
+    ).length;
+    absent.push(
+      ...result.plan.notes.filter((n) => n.status === 'absent').map((n) => `${n.target}: ${n.message}`),
+    );
+    // Verify from fresh state: every credential and access key the plan touched is now inactive.
+    if (target.kind !== 'short-term') {
+      const after = await readUserState(aws.iam(), target.userName);
+      const touched = result.plan.steps.map(
+        (s) => s.params['ServiceSpecificCredentialId'] ?? s.params['AccessKeyId'],
+      );
+      for (const id of touched) {
+        if (typeof id !== 'string') continue;
+        const now =
+          after?.credentials.find((c) => c.id === id)?.status ??
+          after?.accessKeys.find((k) => k.id === id)?.status;
+        if (now === 'Active')
+          throw new RevokeError('revocation not verified: a deactivated credential still reads Active');
+      }
+    }
   }
-  return { mode, actions, verified, at: (opts.now ?? new Date()).toISOString() };
+  if (actions.length === 0 && alreadyOut === 0) {
+    throw new RevokeError(
+      `nothing was changed and nothing was found already revoked${absent.length ? ` (${absent.join('; ')})` : ''}: the key is not contained by this workflow`,
+    );
+  }
+  return { mode, actions, verified: true, at: (opts.now ?? new Date()).toISOString() };
 }

@@ -42,6 +42,12 @@ function readJson(path: string): { schema?: string } {
   }
 }
 
+/** The account a record or backup was made in (read before any AWS call; bad files fail here, exit 2). */
+export function restoreSourceAccount(path: string): string | undefined {
+  const doc = readJson(path) as { accountId?: unknown };
+  return typeof doc.accountId === 'string' && /^\d{12}$/.test(doc.accountId) ? doc.accountId : undefined;
+}
+
 function readBackup(path: string): UserBackup {
   const b = readJson(path) as Partial<UserBackup>;
   if (b.schema !== BACKUP_SCHEMA || !b.user?.userName || !b.accountId) {

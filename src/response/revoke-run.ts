@@ -46,7 +46,7 @@ export async function runRevoke(
   let subjects: RecordSubject[] = [];
   let signer: Signer | undefined;
   if (target.kind === 'short-term') {
-    const foreign = target.accountId !== caller.accountId && !opts.force;
+    const foreign = target.accountId !== caller.accountId;
     signer = foreign
       ? { kind: 'unknown', reason: 'not looked up (other account)' }
       : await findSigner(aws, target, caller.accountId);
@@ -67,7 +67,7 @@ export async function runRevoke(
       now,
     });
   } else {
-    const foreign = target.kind === 'long-term' && target.accountId !== caller.accountId && !opts.force;
+    const foreign = target.kind === 'long-term' && target.accountId !== caller.accountId;
     const user = foreign ? null : await readUserState(iam, target.userName);
     if (user) subjects = [{ kind: 'user', name: user.userName, id: user.userId, arn: user.arn }];
     plan = planRevokeLongTerm({ caller, target, user, options: opts, services: opts.services });

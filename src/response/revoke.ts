@@ -3,8 +3,8 @@
  * IAM calls: targeted (the leaked credential only, matched by alias and `+N` index), reversible
  * (every step carries its undo unless `--delete`), idempotent (what is already in the wanted state
  * becomes an `unchanged` note, so a second run plans nothing) and refusing what a typo or a leak
- * from someone else's account would otherwise break (non-phantoms, other accounts, SSO roles,
- * root, the caller itself) unless `--force`.
+ * from someone else's account would otherwise break: non-phantoms, SSO roles, root and the caller
+ * itself unless `--force`; a key of another account always (the CLI reaches that account first).
  */
 import { isManagedPolicyArn, type KeyBearingService, SERVICES } from '../services';
 import {
@@ -83,9 +83,13 @@ function targetText(target: RevokeTarget): string {
   return `${target.service.id} short-term key signed by ${target.accessKeyId} (${target.region})`;
 }
 
-function accountRefusal(caller: Caller, accountId: string, opts: RevokeOptions): string | undefined {
-  if (accountId === caller.accountId || opts.force) return undefined;
-  return `the key belongs to account ${accountId} but the credentials in use are for account ${caller.accountId}: run with credentials for ${accountId} (--profile), or --force`;
+/**
+ * A key of another account is never planned against the caller's account, `--force` or not: what
+ * the caller can read there says nothing about the key, and "nothing to change" would be a lie.
+ */
+function accountRefusal(caller: Caller, accountId: string): string | undefined {
+  if (accountId === caller.accountId) return undefined;
+  return `the key belongs to account ${accountId} but the credentials in use are for account ${caller.accountId}: run with credentials for ${accountId} (--profile), or --org-role ROLE from the organization's management or security account (--force does not change this)`;
 }
 
 /**
@@ -209,7 +213,7 @@ export function planRevokeLongTerm(input: {
     notes: [],
   };
   if (target.kind === 'long-term') {
-    const refusal = accountRefusal(caller, target.accountId, options);
+    const refusal = accountRefusal(caller, target.accountId);
     if (refusal) return { ...plan, refused: refusal };
   }
   if (!user) {
@@ -335,7 +339,7 @@ export function planRevokeShortTerm(input: {
     steps: [],
     notes: [],
   };
-  const refusal = accountRefusal(caller, target.accountId, options);
+  const refusal = accountRefusal(caller, target.accountId);
   if (refusal) return { ...plan, refused: refusal };
   if (Date.parse(target.expiresAt) <= now.getTime()) {
     plan.notes.push({

@@ -15,14 +15,34 @@ const TOKEN = `AQC${'t'.repeat(900)}-task-token-secret`;
 const APPROVE = 'arn:aws:securityhub:us-east-1:123456789012:action/custom/BksApprove';
 const REJECT = 'arn:aws:securityhub:us-east-1:123456789012:action/custom/BksReject';
 
-async function setup(now = new Date('2026-11-20T12:00:00Z')) {
+const CHOICES = [
+  {
+    id: 'ACCAQ7XKFIRSTKEY0001',
+    alias: 'BedrockAPIKey-q7xk-at-123456789012',
+    serviceName: 'bedrock.amazonaws.com',
+    status: 'Active',
+  },
+  {
+    id: 'ACCAQ7XKSECONDKEY002',
+    alias: 'BedrockAPIKey-q7xk+1-at-123456789012',
+    serviceName: 'bedrock.amazonaws.com',
+    status: 'Active',
+  },
+];
+
+async function setup(now = new Date('2026-11-20T12:00:00Z'), credentials: typeof CHOICES | null = CHOICES) {
   const store = new MemoryApprovalStore();
   const sent: Array<{ subject: string; message: string }> = [];
   const resumed: Array<{ token: string; output: ApprovalDecision }> = [];
   const clock = { now };
   const incident = normalize(input('BKS-001', 'HIGH', record('console-create-bedrock-api-key')));
   const out = await requestApproval(
-    { taskToken: TOKEN, incident, finding: { id: 'finding-1', title: 'New Bedrock API key' } },
+    {
+      taskToken: TOKEN,
+      incident,
+      finding: { id: 'finding-1', title: 'New Bedrock API key' },
+      ...(credentials ? { enrichment: { inventory: { credentials } } } : {}),
+    },
     {
       store,
       baseUrl: BASE,
@@ -146,21 +166,56 @@ describe('approval endpoint', () => {
     expect(s.resumed).toHaveLength(0);
   });
 
-  it('refuses a POST without decision, name or reason, or with a malformed key, and keeps the request pending', async () => {
+  it('refuses a POST without decision, name or reason, or naming a credential not offered, and keeps the request pending', async () => {
     const s = await setup();
     for (const body of [
       form({ by: 'a', reason: 'b' }),
       form({ decision: 'approve', reason: 'b' }),
       form({ decision: 'approve', by: 'a' }),
-      // A key that is not an API key alias (the narrowing must name one key exactly).
-      form({ decision: 'approve', by: 'a', reason: 'b', key: 'ABSK-not-an-alias' }),
-      form({ decision: 'approve', by: 'a', reason: 'b', key: 'BedrockAPIKey-ab12-at-12345' }),
+      // Keys are chosen by credential id among the user's credentials, never by a typed alias.
+      form({ decision: 'approve', by: 'a', reason: 'b', key: 'BedrockAPIKey-q7xk-at-123456789012' }),
+      form({ decision: 'approve', by: 'a', reason: 'b', credential: 'ACCANOTACREDENTIAL01' }),
+      form({ decision: 'approve', by: 'a', reason: 'b', credential: 'ABSK-not-an-id' }),
+      form({ decision: 'approve', by: 'a', reason: 'b', scope: 'credentials' }),
+      form({ decision: 'approve', by: 'a', reason: 'b', scope: 'user', credential: CHOICES[0]!.id }),
+      form({ decision: 'approve', by: 'a', reason: 'b', scope: 'everything' }),
     ]) {
       expect((await handleApprovalHttp({ method: 'POST', query: s.query, body }, s.deps)).statusCode).toBe(
         400,
       );
     }
     expect((await s.store.get(s.out.approvalId))?.status).toBe('PENDING');
+  });
+
+  it("offers the user's credentials by id and records the chosen ones", async () => {
+    const s = await setup();
+    const view = await handleApprovalHttp({ method: 'GET', query: s.query }, s.deps);
+    for (const c of CHOICES) expect(view.body).toContain(`value="${c.id}"`);
+    const body = new URLSearchParams([
+      ['decision', 'approve'],
+      ['by', 'a'],
+      ['reason', 'b'],
+      ['credential', CHOICES[1]!.id],
+    ]).toString();
+    expect((await handleApprovalHttp({ method: 'POST', query: s.query, body }, s.deps)).statusCode).toBe(200);
+    expect(s.resumed[0]!.output).toMatchObject({ scope: 'credentials', credentialIds: [CHOICES[1]!.id] });
+  });
+
+  it('every key of the user: scope user', async () => {
+    const s = await setup();
+    const body = form({ decision: 'approve', by: 'a', reason: 'b', scope: 'user' });
+    expect((await handleApprovalHttp({ method: 'POST', query: s.query, body }, s.deps)).statusCode).toBe(200);
+    expect(s.resumed[0]!.output).toMatchObject({ scope: 'user' });
+    expect(s.resumed[0]!.output.credentialIds).toBeUndefined();
+  });
+
+  it('when the credentials could not be read, no credential can be chosen', async () => {
+    const s = await setup(undefined, null);
+    const body = form({ decision: 'approve', by: 'a', reason: 'b', credential: CHOICES[0]!.id });
+    const res = await handleApprovalHttp({ method: 'POST', query: s.query, body }, s.deps);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('could not be read');
+    expect(s.resumed).toHaveLength(0);
   });
 
   it('answers 410 when the workflow stopped waiting, and releases the claim on a transient failure', async () => {

@@ -71,33 +71,114 @@ describe('response workflow (local run against bks-sim)', () => {
         decision: 'approve',
         by: 'alice',
         reason: 'this is the key in the gist',
-        key: `${USER}-at-${ACCOUNT}`,
+        credentials: [CRED_ID],
       },
     });
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.output?.approval).toMatchObject({ decision: 'approve', key: `${USER}-at-${ACCOUNT}` });
+    expect(run.output?.approval).toMatchObject({
+      decision: 'approve',
+      scope: 'credentials',
+      credentialIds: [CRED_ID],
+    });
     expect(await h.credentialStatus()).toBe('Inactive');
     expect(await h.bearerCall()).toBe(403);
     expect(await h.bearerCall(sibling)).toBe(200);
   });
 
-  it('an approved key of another user revokes nothing and marks the finding for manual action', async () => {
+  it('an approved credential gone by the time of the revoke revokes nothing and marks the finding for manual action', async () => {
+    // A second key the analyst chose; it is deleted between the approval and the revoke step.
+    const { IAMClient, CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand } =
+      await import('@aws-sdk/client-iam');
+    const iam = new IAMClient({ endpoint: h.sim.url, region: 'us-east-1' });
+    const second = await iam.send(
+      new CreateServiceSpecificCredentialCommand({ UserName: USER, ServiceName: 'bedrock.amazonaws.com' }),
+    );
+    const secondId = second.ServiceSpecificCredential!.ServiceSpecificCredentialId!;
     const run = await h.run(created(), {
-      analyst: {
-        via: 'link',
-        decision: 'approve',
-        by: 'alice',
-        reason: 'typo',
-        key: `someone-else-at-${ACCOUNT}`,
+      analyst: { via: 'link', decision: 'approve', by: 'alice', reason: 'typo', credentials: [secondId] },
+      onRevoke: async (attempt) => {
+        if (attempt === 1)
+          await iam.send(
+            new DeleteServiceSpecificCredentialCommand({
+              UserName: USER,
+              ServiceSpecificCredentialId: secondId,
+            }),
+          );
       },
     });
+    iam.destroy();
     expect(run.status).toBe('FAILED');
     expect(run.error).toContain('marked for manual action');
     expect(await h.credentialStatus()).toBe('Active');
     expect(await h.bearerCall()).toBe(200);
     const [f] = await h.findings();
     expect(f!.Note.Text).toContain('MANUAL ACTION REQUIRED');
-    expect(f!.Note.Text).toMatch(/not a key of BedrockAPIKey-q7xk/);
+    expect(f!.Note.Text).toMatch(/is not a credential of BedrockAPIKey-q7xk/);
+  });
+
+  it('an approval naming a credential the user does not have is refused before anything is recorded', async () => {
+    // Issue: an approval narrowed to `<user>+1-at-<account>` (no such key) closed the incident as
+    // revoked with the leaked key still live. Choices are credential ids of the incident's user.
+    await h.run(created(), { analyst: { via: 'none' } });
+    const query = h.lastLink();
+    const post = (fields: Array<[string, string]>) =>
+      h.approvalRequest(
+        'POST',
+        query,
+        new URLSearchParams([
+          ['decision', 'approve'],
+          ['by', 'alice'],
+          ['reason', 'leak'],
+          ...fields,
+        ]).toString(),
+      );
+    expect(await post([['credential', 'ACCANOTACREDENTIAL01']])).toBe(400);
+    expect(
+      await post([
+        ['credential', CRED_ID],
+        ['credential', 'ACCANOTACREDENTIAL01'],
+      ]),
+    ).toBe(400);
+    expect(await post([['key', `${USER}+1-at-${ACCOUNT}`]])).toBe(400);
+    expect(await post([['scope', 'credentials']])).toBe(400);
+    // Nothing was recorded: the request still waits for a decision, the key still answers.
+    expect(await h.approvalRequest('GET', query)).toBe(200);
+    expect(await h.credentialStatus()).toBe('Active');
+    expect(await h.bearerCall()).toBe(200);
+  });
+
+  it('a revocation that changed nothing is never reported as containment: manual action', async () => {
+    // The user is gone by the time the revoke step runs (someone deleted it by hand): no step, nothing
+    // found already revoked. The finding must not say "Revoked … verified".
+    const iamSdk = await import('@aws-sdk/client-iam');
+    const run = await h.run(created(), {
+      policy: { autoRevoke: ['HIGH'] },
+      onRevoke: async (attempt) => {
+        if (attempt > 1) return;
+        const iam = new iamSdk.IAMClient({ endpoint: h.sim.url, region: 'us-east-1' });
+        await iam.send(
+          new iamSdk.DeleteServiceSpecificCredentialCommand({
+            UserName: USER,
+            ServiceSpecificCredentialId: CRED_ID,
+          }),
+        );
+        await iam.send(
+          new iamSdk.DetachUserPolicyCommand({
+            UserName: USER,
+            PolicyArn: 'arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess',
+          }),
+        );
+        await iam.send(new iamSdk.DeleteUserCommand({ UserName: USER }));
+        iam.destroy();
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toContain('marked for manual action');
+    const [f] = await h.findings();
+    expect(f).toMatchObject({ Workflow: { Status: 'NOTIFIED' } });
+    expect(f!.Note.Text).toContain('MANUAL ACTION REQUIRED');
+    expect(f!.Note.Text).toContain('nothing was changed');
+    expect(f!.Note.Text).not.toMatch(/^Revoked/);
   });
 
   it('the approval link is single use over the wire: replay, forgery and other methods are refused', async () => {

@@ -139,7 +139,14 @@ describe('planRevokeLongTerm', () => {
       name: 'a key of another account is refused',
       target: key('BedrockAPIKey-h42z', 0, '210987654321'),
       user: user('BedrockAPIKey-h42z'),
-      refused: /belongs to account 210987654321.*--force/,
+      refused: /belongs to account 210987654321.*--org-role.*--force does not change this/,
+    },
+    {
+      name: 'a key of another account is refused with --force too (never "nothing to change")',
+      target: key('BedrockAPIKey-h42z', 0, '210987654321'),
+      user: null,
+      options: { force: true },
+      refused: /belongs to account 210987654321/,
     },
     {
       name: 'a non-phantom user is refused (a typo must not deny Bedrock to an admin)',
