@@ -34,6 +34,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { alarmOnQueue, alarmOnWorkflow } from './alarms';
 import { acknowledgeInvokeGrants } from './function';
 import { holdingQueue } from './soc';
 
@@ -159,6 +160,14 @@ export class ComplianceReport extends Construct {
     );
     // The scheduler sends undeliverable starts with the schedule's execution role.
     this.scheduleDeadLetterQueue.grantSendMessages(schedulerRole);
+    alarmOnWorkflow(this, 'Compliance', this.stateMachine, this.topic);
+    alarmOnQueue(
+      this,
+      'ScheduleDeadLettersAlarm',
+      this.scheduleDeadLetterQueue,
+      'the report schedule DLQ',
+      this.topic,
+    );
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       description: 'bks compliance report',
       scheduleExpression: settings.schedule,
