@@ -62,7 +62,8 @@ async function phaseSplit(dir: string) {
 
 async function phaseHunt(dir: string) {
   const { hunt } = await import('../src/detect/hunt');
-  const { compileRules, loadRules } = await import('../src/detect/rules');
+  const { compileRules } = await import('../src/detect/rules');
+  const { loadRules } = await import('../src/detect/rule-files');
   const set = compileRules(loadRules());
   const t0 = process.hrtime.bigint();
   const r = await hunt(set, [dir]);
@@ -274,7 +275,7 @@ function runPhase(phase: string, dir: string) {
   };
 }
 
-const ruleCount = (await import('../src/detect/rules')).loadRules().length;
+const ruleCount = (await import('../src/detect/rule-files')).loadRules().length;
 const mb = Number(flag('--mb', '1024'));
 const fileMb = Number(flag('--file-mb', '128'));
 const base = flag('--dir');

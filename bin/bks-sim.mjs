@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `bks-sim` command (the simulated AWS account).
+// Development launcher of `bks-sim` (the simulated AWS account): runs the TypeScript sources through
+// tsx's loader (tests and benchmarks spawn it). The installed `bks-sim` is the bundle, dist/bks-sim.mjs.
 import { register } from 'tsx/esm/api';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

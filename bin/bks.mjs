@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `bks` command: runs the TypeScript sources through tsx's loader, so that
-// `npm ci` is the only step before `npx bks` works.
+// Development launcher of `bks`: runs the TypeScript sources through tsx's loader (tests spawn it, so
+// they always run the code under test). The installed `bks` is the bundle, dist/bks.mjs.
 import { register } from 'tsx/esm/api';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

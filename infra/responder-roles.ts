@@ -8,6 +8,7 @@ import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { partitionOfRegion } from '../src/pipeline/rules';
+import { SERVICES } from '../src/services';
 
 /**
  * The pipeline's role names. Every role lives under the path `/<prefix>/` with a fixed name, so a
@@ -91,8 +92,13 @@ export const RESPONDER_ACTIONS = {
     'iam:GetCredentialReport',
     'iam:ListServiceSpecificCredentials',
   ],
-  /** Deactivation and deny policies only: never a Delete*. */
+  /** Deactivation and deny policies (the one Delete is below, on phantom-named users only). */
   revoker: [...USER_READS, 'iam:UpdateServiceSpecificCredential', 'iam:UpdateAccessKey', 'iam:PutUserPolicy'],
+  /**
+   * Its one Delete: a phantom's console password (revoke-key's plan removes it; a password cannot
+   * be deactivated), on phantom-named users only (`user/BedrockAPIKey-*`, `user/AeaApiKey-*`).
+   */
+  revokerPhantomPasswords: ['iam:DeleteLoginProfile'],
   /** Short-term keys: the signer role gets a deny on tokens issued before now. */
   revokerRoles: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
   /** Finding the signer of a short-term key in CloudTrail (no resource-level permissions). */
@@ -158,6 +164,19 @@ export class ResponderRoles extends Construct {
       new iam.PolicyStatement({ actions: [...RESPONDER_ACTIONS.revoker], resources: [userArn] }),
     );
     this.revoker.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [...RESPONDER_ACTIONS.revokerPhantomPasswords],
+        resources: SERVICES.map((s) =>
+          stack.formatArn({
+            service: 'iam',
+            region: '',
+            resource: 'user',
+            resourceName: `${s.phantomUserPrefix}*`,
+          }),
+        ),
+      }),
+    );
+    this.revoker.addToPolicy(
       new iam.PolicyStatement({ actions: [...RESPONDER_ACTIONS.revokerRoles], resources: [roleArn] }),
     );
     this.revoker.addToPolicy(
@@ -220,6 +239,14 @@ export class ResponderRoles extends Construct {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:user/*]`,
         reason: wildcardReason,
+      });
+    }
+    for (const s of SERVICES) {
+      Validations.of(this.revoker.node.findChild('DefaultPolicy')).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${acct}:user/${s.phantomUserPrefix}*]`,
+        reason:
+          'iam:DeleteLoginProfile, the revoker’s one Delete, is limited to phantom API-key users, named by the ' +
+          'console with this prefix and a random suffix unknown at deploy time.',
       });
     }
     Validations.of(this.revoker.node.findChild('DefaultPolicy')).acknowledge({

@@ -1,5 +1,5 @@
 /** The detection rules of `detections/` (through `src/detect`), as the infra deploys them. */
-import { loadRules } from '../src/detect/rules';
+import { loadRules } from '../src/detect/rule-files';
 import type { PipelineRule } from '../src/pipeline/rules';
 
 export function loadPipelineRules(dir?: string): PipelineRule[] {

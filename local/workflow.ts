@@ -1,46 +1,34 @@
 /**
- * Runs `statemachines/response.asl.json` locally (aws-local-stepfunctions) with the real handlers,
- * which talk over HTTP to bks-sim (IAM, STS, Security Hub, Step Functions SendTask*, Bedrock
- * runtime, DynamoDB, SNS). The workflow tests and the demo both use it. The approval link is read
- * from the message bks-sim's SNS received, as an analyst reads the email. One thing is stood in
- * for, because it is not what a local run is about:
- * - the waiting itself: aws-local-stepfunctions 3.0 does not pause on `.waitForTaskToken`, so the
- *   AskAnalyst stand-in runs the real request-approval handler, lets the caller act as the analyst
- *   (approval link or Security Hub custom action, through the real handlers, which call
- *   SendTaskSuccess on bks-sim), then returns the output bks-sim recorded for that token.
+ * The response workflow run locally, for the workflow tests, the demo and the benchmarks: bks-sim
+ * with the pipeline's tables, the workflow deployed into bks-sim's Step Functions through the SDK
+ * (CreateStateMachine) and executed by the local engine (`local/engine.ts`: aws-local-stepfunctions
+ * with the real handlers) on every StartExecution. The approval step really waits for the
+ * SendTaskSuccess / SendTaskFailure that reaches bks-sim. `run` plays a scripted analyst once the
+ * approval request went out: through the approval link (read from the message bks-sim's SNS
+ * received, as an analyst reads the email), the Security Hub custom action, or nobody (the
+ * simulator's clock is moved past the approval timeout).
  */
-import { randomBytes } from 'node:crypto';
+
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import {
+  CreateStateMachineCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handler as approvalApi } from '../handlers/approval-api';
 import { handler as customAction } from '../handlers/custom-action';
-import { handler as decide } from '../handlers/decide';
-import { handler as enrich } from '../handlers/enrich';
-import { handler as finding } from '../handlers/finding';
 import { resetAws } from '../handlers/lib/aws';
 import { resetClients } from '../handlers/lib/clients';
-import { handler as normalize } from '../handlers/normalize';
-import { handler as requestApproval } from '../handlers/request-approval';
-import { handler as revoke } from '../handlers/revoke';
 import { type SimHandle, startSim } from '../sim/server';
 import { snsMessages } from '../sim/services/sns';
+import { executionDone, setExecutionEngine } from '../sim/services/stepfunctions';
 import type { ResponsePolicy } from '../src/pipeline/policy';
+import { type Doc, type ExecutionTrace, responseEngine } from './engine';
 
-// aws-local-stepfunctions 3.0 calls Promise.withResolvers, which Node 20 lacks.
-if (!('withResolvers' in Promise)) {
-  Object.assign(Promise, {
-    withResolvers<T>() {
-      let resolve!: (v: T) => void;
-      let reject!: (e: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
+export type { Doc } from './engine';
 
 export interface LocalPipelineOptions {
   /** The scenario bks-sim starts with (a fresh copy per start)… */
@@ -55,6 +43,8 @@ export interface LocalPipelineOptions {
   roles?: { reader: string; revoker: string; findings: string };
   /** Regions the timeline enrichment searches. */
   regions?: string[];
+  /** The approval step's timeout (AskAnalyst TimeoutSeconds). @default 14400 */
+  approvalTimeoutSeconds?: number;
 }
 
 export type Analyst =
@@ -70,50 +60,93 @@ export type Analyst =
   | { via: 'custom-action'; decision: 'approve' | 'reject'; by: string; reason: string }
   | { via: 'none' };
 
-/** A workflow document, walked freely by the assertions. */
-// biome-ignore lint/suspicious/noExplicitAny: workflow state is arbitrary JSON
-export type Doc = Record<string, any>;
-
 export interface RunOutcome {
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   output?: Doc;
   error?: string;
   /** Task invocations by state name (retries included). */
   calls: Record<string, number>;
   /** Milliseconds from the start to the end of RaiseFinding. */
   findingMs?: number;
+  executionArn: string;
+}
+
+/** The response workflow's definition as deployed: ARNs substituted, the approval timeout set. */
+export function responseDefinitionFor(
+  account: string,
+  opts: { region?: string; approvalTimeoutSeconds?: number; topicArn?: string; dlqUrl?: string } = {},
+): string {
+  const region = opts.region ?? 'us-east-1';
+  const text = readFileSync(new URL('../statemachines/response.asl.json', import.meta.url), 'utf8');
+  const def = JSON.parse(
+    text.replace(/\$\{(\w+)\}/g, (_m, name: string) => {
+      if (name === 'Partition') return 'aws';
+      if (name === 'DeadLetterQueueUrl')
+        return opts.dlqUrl ?? `https://sqs.${region}.amazonaws.com/${account}/bks-dlq`;
+      if (name === 'NotificationTopicArn') return opts.topicArn ?? `arn:aws:sns:${region}:${account}:bks`;
+      const fn = name
+        .replace(/FunctionArn$/, '')
+        .replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase());
+      return `arn:aws:lambda:${region}:${account}:function:bks-${fn}`;
+    }),
+  );
+  if (opts.approvalTimeoutSeconds !== undefined)
+    def.States.AskAnalyst.TimeoutSeconds = opts.approvalTimeoutSeconds;
+  return JSON.stringify(def);
 }
 
 export class LocalPipeline {
   sim!: SimHandle;
-  /** What the workflow published to its SNS topic (bks-sim's SNS keeps it), oldest first. */
+  /** The approval requests the workflow published to its SNS topic (bks-sim's SNS keeps them), oldest first. */
   get published(): Array<{ subject: string; message: string }> {
-    const topic = `arn:aws:sns:us-east-1:${this.account}:bks`;
+    const announced = new Set(this.traces.flatMap((t) => t.announced.map((a) => a.Message)));
     return snsMessages(this.sim.ctx)
-      .filter((m) => m.topicArn === topic)
+      .filter((m) => m.topicArn === this.topicArn && !announced.has(m.message))
       .map((m) => ({ subject: m.subject ?? '', message: m.message }));
   }
-  announced: Array<{ Subject?: string; Message?: string }> = [];
-  quarantined: unknown[] = [];
+  /** What the Announce states published (closing notifications), oldest first. */
+  get announced(): Array<{ Subject?: string; Message?: string }> {
+    return this.traces.flatMap((t) => t.announced);
+  }
+  /** What the malformed-input branch sent to the dead-letter queue, oldest first. */
+  get quarantined(): unknown[] {
+    return this.traces.flatMap((t) => t.quarantined);
+  }
   /** The task tokens the runs handed to the approval step (never to leave the server side). */
-  taskTokens: string[] = [];
+  get taskTokens(): string[] {
+    return this.traces.flatMap((t) => (t.taskToken ? [t.taskToken] : []));
+  }
   logs: string[] = [];
+  readonly traces: ExecutionTrace[] = [];
   private savedEnv = { ...process.env };
   private restores: Array<() => void> = [];
   private static tables = 0;
+  private runs = 0;
+  private stateMachineArn = '';
+  private sfn!: SFNClient;
+  private waiting = new Map<string, (trace: ExecutionTrace) => void>();
+  private revokeHooks = new Map<string, (attempt: number) => Promise<void>>();
   readonly account: string;
   readonly approveArn: string;
   readonly rejectArn: string;
+  readonly topicArn: string;
+  /** The approval timeout the workflow is deployed with (AskAnalyst's TimeoutSeconds). */
+  readonly approvalTimeoutSeconds: number;
   private readonly roles: { reader: string; revoker: string; findings: string };
 
   constructor(readonly options: LocalPipelineOptions) {
     this.account = options.account;
     this.approveArn = `arn:aws:securityhub:us-east-1:${options.account}:action/custom/BksApproveRevoke`;
     this.rejectArn = `arn:aws:securityhub:us-east-1:${options.account}:action/custom/BksRejectRevoke`;
+    this.topicArn = `arn:aws:sns:us-east-1:${options.account}:bks`;
     this.roles = options.roles ?? { reader: 'bks-reader', revoker: 'bks-revoker', findings: 'bks-findings' };
+    this.approvalTimeoutSeconds = options.approvalTimeoutSeconds ?? 14_400;
   }
 
-  /** Starts bks-sim with a fresh state (IAM, STS, Security Hub, SendTask*, Bedrock, DynamoDB). */
+  /**
+   * Starts bks-sim with a fresh state, creates the pipeline's tables and deploys the workflow into
+   * bks-sim's Step Functions, with the local engine behind it.
+   */
   async start(): Promise<void> {
     this.sim =
       this.options.sim ?? (await startSim({ scenario: structuredClone(this.options.scenario), port: 0 }));
@@ -126,7 +159,7 @@ export class LocalPipeline {
       BKS_APPROVAL_TABLE: `approvals-${suffix}`,
       BKS_COUNTER_TABLE: `counters-${suffix}`,
       BKS_APPROVAL_URL: 'https://approve.example.test/',
-      BKS_TOPIC_ARN: `arn:aws:sns:us-east-1:${this.account}:bks`,
+      BKS_TOPIC_ARN: this.topicArn,
       BKS_HOME_REGION: 'us-east-1',
       BKS_REGIONS: (this.options.regions ?? ['us-east-1', 'us-west-2']).join(','),
       BKS_TIMELINE_HOURS: '24',
@@ -149,6 +182,37 @@ export class LocalPipeline {
       );
     }
     ddb.destroy();
+    const sqs = new SQSClient({});
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `bks-response-${suffix}-dlq` }));
+    sqs.destroy();
+    setExecutionEngine(
+      this.sim.ctx,
+      responseEngine({
+        ctx: this.sim.ctx,
+        simUrl: this.sim.url,
+        credentials: this.options.credentials,
+        roles: this.roles,
+        hooks: {
+          onStart: (trace) => this.traces.push(trace),
+          onApprovalRequested: (trace) => this.waiting.get(trace.name)?.(trace),
+          beforeRevoke: (trace, attempt) => this.revokeHooks.get(trace.name)?.(attempt),
+        },
+      }),
+    );
+    this.sfn = new SFNClient({});
+    const created = await this.sfn.send(
+      new CreateStateMachineCommand({
+        name: `bks-response-${suffix}`,
+        definition: responseDefinitionFor(this.account, {
+          approvalTimeoutSeconds: this.approvalTimeoutSeconds,
+          topicArn: this.topicArn,
+          dlqUrl: dlq.QueueUrl!,
+        }),
+        roleArn: `arn:aws:iam::${this.account}:role/bks-response`,
+        type: 'STANDARD',
+      }),
+    );
+    this.stateMachineArn = created.stateMachineArn!;
     // Structured logs go to stdout: keep them, to search them for secrets.
     const write = process.stdout.write;
     process.stdout.write = ((chunk: string | Uint8Array) => {
@@ -162,6 +226,8 @@ export class LocalPipeline {
 
   async stop(): Promise<void> {
     for (const r of this.restores.splice(0).reverse()) r();
+    setExecutionEngine(this.sim.ctx, undefined);
+    this.sfn?.destroy();
     if (!this.options.sim) await this.sim?.close();
     process.env = this.savedEnv;
     resetClients();
@@ -185,7 +251,7 @@ export class LocalPipeline {
     });
   }
 
-  /** The approval link of the last SNS message, as a query object. */
+  /** The approval link of the last approval request, as a query object. */
   lastLink(): Record<string, string> {
     const last = this.published[this.published.length - 1]!;
     const link = new URL(/https:\/\/approve\.example\.test\/\S+/.exec(last.message)![0]);
@@ -204,22 +270,20 @@ export class LocalPipeline {
     return res.statusCode;
   }
 
-  /** What the analyst does, through the real approval handlers. */
+  /**
+   * After the simulator's clock jumped, the handlers' cached role sessions are stale there; on AWS
+   * they refresh on the wall clock, so drop them as time passing would.
+   */
+  resetClientSessions(): void {
+    resetAws();
+  }
+
+  /** What the analyst does, through the real approval handlers (which call SendTaskSuccess on bks-sim). */
   private async actAsAnalyst(analyst: Analyst, findingId: string): Promise<void> {
     if (analyst.via === 'link') {
-      const last = this.published[this.published.length - 1]!;
-      const link = new URL(/https:\/\/approve\.example\.test\/\S+/.exec(last.message)![0]);
-      const query = Object.fromEntries(link.searchParams);
-      const event = (method: string, body?: string) =>
-        ({
-          requestContext: { requestId: 'r', http: { method, sourceIp: '198.51.100.9' } },
-          queryStringParameters: query,
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body,
-          isBase64Encoded: false,
-        }) as never;
-      const view = (await approvalApi(event('GET'))) as { statusCode: number };
-      if (view.statusCode !== 200) throw new Error(`approval page answered ${view.statusCode}`);
+      const query = this.lastLink();
+      const view = await this.approvalRequest('GET', query);
+      if (view !== 200) throw new Error(`approval page answered ${view}`);
       const body = new URLSearchParams({
         decision: analyst.decision,
         by: analyst.by,
@@ -227,8 +291,8 @@ export class LocalPipeline {
         ...(analyst.scope ? { scope: analyst.scope } : {}),
       });
       for (const id of analyst.credentials ?? []) body.append('credential', id);
-      const post = (await approvalApi(event('POST', body.toString()))) as { statusCode: number };
-      if (post.statusCode !== 200) throw new Error(`approval POST answered ${post.statusCode}`);
+      const post = await this.approvalRequest('POST', query, body.toString());
+      if (post !== 200) throw new Error(`approval POST answered ${post}`);
     } else if (analyst.via === 'custom-action') {
       await customAction({
         id: 'ca-1',
@@ -240,10 +304,51 @@ export class LocalPipeline {
           findings: [{ Id: findingId, Note: { Text: analyst.reason, UpdatedBy: analyst.by } }],
         },
       });
+    } else {
+      // Nobody answers: the approval's deadline passes on the simulator's clock.
+      this.sim.advanceClock(this.approvalTimeoutSeconds + 1);
+      this.resetClientSessions();
     }
   }
 
-  /** Runs one execution of the workflow. */
+  /**
+   * Starts one execution through bks-sim's Step Functions (StartExecution, as the dispatch
+   * function does) and returns at once; `approval` resolves when the run waits for a decision,
+   * `done` when it ends.
+   */
+  async startRun(
+    input: unknown,
+    opts: { policy?: Partial<ResponsePolicy>; onRevoke?: (attempt: number) => Promise<void> } = {},
+  ): Promise<{ executionArn: string; approval: Promise<ExecutionTrace>; done: Promise<RunOutcome> }> {
+    process.env['BKS_POLICY'] = JSON.stringify(opts.policy ?? {});
+    const name = `local-${++this.runs}-${Date.now()}`;
+    const approval = new Promise<ExecutionTrace>((resolve) => this.waiting.set(name, resolve));
+    if (opts.onRevoke) this.revokeHooks.set(name, opts.onRevoke);
+    const out = await this.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.stateMachineArn,
+        name,
+        input: JSON.stringify(input),
+      }),
+    );
+    const executionArn = out.executionArn!;
+    const done = executionDone(this.sim.ctx, executionArn).then((e): RunOutcome => {
+      this.waiting.delete(name);
+      this.revokeHooks.delete(name);
+      const trace = this.traces.find((t) => t.executionArn === executionArn);
+      return {
+        status: e.status === 'RUNNING' ? 'FAILED' : e.status,
+        executionArn,
+        calls: trace?.calls ?? {},
+        ...(e.output !== undefined ? { output: JSON.parse(e.output) as Doc } : {}),
+        ...(e.status !== 'SUCCEEDED' ? { error: `${e.error ?? ''}: ${e.cause ?? ''}` } : {}),
+        ...(trace?.findingMs !== undefined ? { findingMs: trace.findingMs } : {}),
+      };
+    });
+    return { executionArn, approval, done };
+  }
+
+  /** Runs one execution to its end, playing the scripted analyst when it asks for a decision. */
   async run(
     input: unknown,
     opts: {
@@ -252,137 +357,20 @@ export class LocalPipeline {
       onRevoke?: (attempt: number) => Promise<void>;
     } = {},
   ): Promise<RunOutcome> {
-    process.env['BKS_POLICY'] = JSON.stringify(opts.policy ?? {});
-    const calls: Record<string, number> = {};
-    const count = (name: string) => {
-      calls[name] = (calls[name] ?? 0) + 1;
-    };
-    const as = (role: string) => {
-      process.env['BKS_ROLE_NAME'] = role;
-    };
-    const json = (v: unknown) => JSON.parse(JSON.stringify(v ?? null));
-    const t0 = performance.now();
-    let findingMs: number | undefined;
-    const text = readFileSync(new URL('../statemachines/response.asl.json', import.meta.url), 'utf8').replace(
-      /\$\{(\w+)\}/g,
-      (_m, name: string) =>
-        name === 'Partition'
-          ? 'aws'
-          : name.endsWith('Url')
-            ? `https://sqs.us-east-1.amazonaws.com/${this.account}/bks-dlq`
-            : `arn:aws:lambda:us-east-1:${this.account}:function:${name}`,
-    );
-    const machine = new StateMachine(JSON.parse(text), { validationOptions: { checkArn: false } });
-    const analyst = opts.analyst ?? { via: 'none' };
-    let revokeAttempts = 0;
-    const taskToken = `AQ${randomBytes(48).toString('base64url')}`;
-    this.taskTokens.push(taskToken);
-    const execution = machine.run(json(input), {
-      context: {
-        Task: { Token: taskToken },
-        Execution: { Id: `arn:aws:states:us-east-1:${this.account}:execution:bks-response:local` },
-      } as never,
-      overrides: {
-        retryIntervalOverrides: {
-          Normalize: 0,
-          Enrich: 0,
-          RaiseFinding: 0,
-          Decide: 0,
-          Revoke: 0,
-          Contain: 0,
-          CloseFinding: 0,
-          Announce: 0,
-          QuarantineMalformed: 0,
-          AskAnalyst: 0,
-        },
-        taskResourceLocalHandlers: {
-          Normalize: async (p) => {
-            count('Normalize');
-            return json(await normalize(p as never));
-          },
-          QuarantineMalformed: async (p) => {
-            count('QuarantineMalformed');
-            this.quarantined.push(p);
-            return { MessageId: 'q' };
-          },
-          Enrich: async (p) => {
-            count('Enrich');
-            as(this.roles.reader);
-            return json(await enrich(p as never));
-          },
-          RaiseFinding: async (p) => {
-            count('RaiseFinding');
-            as(this.roles.findings);
-            const out = json(await finding(p as never));
-            findingMs = performance.now() - t0;
-            return out;
-          },
-          Decide: async (p) => {
-            count('Decide');
-            return json(await decide(p as never));
-          },
-          AskAnalyst: async (p) => {
-            count('AskAnalyst');
-            const payload = (p as { Payload: { taskToken: string; finding: { id: string } } }).Payload;
-            await fetch(`${this.sim.url}/_sim/task-tokens`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ tokens: [payload.taskToken] }),
-            });
-            await requestApproval(payload as never);
-            if (analyst.via === 'none') {
-              const e = new Error('approval timed out');
-              e.name = 'States.Timeout';
-              throw e;
-            }
-            await this.actAsAnalyst(analyst, payload.finding.id);
-            const { calls: list } = await this.simGet<{
-              calls: Array<{ taskToken: string; output?: string }>;
-            }>('/_sim/task-tokens');
-            const sent = list.find((t) => t.taskToken === payload.taskToken);
-            if (!sent?.output) {
-              throw new Error('no SendTaskSuccess reached bks-sim');
-            }
-            return JSON.parse(sent.output);
-          },
-          Revoke: async (p) => {
-            count('Revoke');
-            revokeAttempts++;
-            await opts.onRevoke?.(revokeAttempts);
-            as(this.roles.revoker);
-            return json(await revoke(p as never));
-          },
-          Contain: async (p) => {
-            count('Contain');
-            as(this.roles.revoker);
-            return json(await revoke(p as never));
-          },
-          CloseFinding: async (p) => {
-            count('CloseFinding');
-            as(this.roles.findings);
-            return json(await finding(p as never));
-          },
-          Announce: async (p) => {
-            count('Announce');
-            this.announced.push(p as { Subject?: string; Message?: string });
-            return { MessageId: 'a' };
-          },
-        },
-      },
-    });
-    try {
-      const output = (await execution.result) as Doc;
-      return { status: 'SUCCEEDED', output, calls, ...(findingMs !== undefined ? { findingMs } : {}) };
-    } catch (err) {
-      if (err instanceof ExecutionError) {
-        return {
-          status: 'FAILED',
-          error: (err as Error).message,
-          calls,
-          ...(findingMs !== undefined ? { findingMs } : {}),
-        };
+    const started = await this.startRun(input, opts);
+    const asked = await Promise.race([started.approval, started.done.then(() => undefined)]);
+    if (asked) {
+      try {
+        await this.actAsAnalyst(opts.analyst ?? { via: 'none' }, String(asked.finding?.id ?? ''));
+      } catch (e) {
+        // The scripted analyst could not decide: end the waiting run rather than leave it paused.
+        await this.sfn.send(
+          new StopExecutionCommand({ executionArn: started.executionArn, error: 'AnalystFailed' }),
+        );
+        await started.done;
+        throw e;
       }
-      throw err;
     }
+    return started.done;
   }
 }

@@ -9,6 +9,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Caller, type CallRecorder, RawResponse, type SimContext } from './core';
 import type { SimState } from './scenario';
+import { publishCloudTrailRecord } from './services/events';
 
 export type CloudTrailRecord = Record<string, unknown> & {
   eventTime: string;
@@ -590,4 +591,6 @@ export const cloudTrailRecorder: CallRecorder = (ctx, call) => {
     errorMessage: error?.message,
   });
   appendRecord(ctx, recipient, record);
+  // As on AWS, the record reaches EventBridge only where a trail logs it (services/events.ts).
+  publishCloudTrailRecord(ctx, recipient, record);
 };

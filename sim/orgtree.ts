@@ -13,11 +13,11 @@
  *
  * The normalised form (what `/_sim/state` shows) is the same shape with every id, parent and
  * target resolved to ids and every content a JSON string, so it loads again as a scenario.
- * Validation follows AWS's own rules: ids match the API's patterns, an SCP is at most 5,120
+ * The shape is checked by sim/schemas/scenario.schema.json; the rest follows AWS's own rules: ids match the API's patterns, an SCP is at most 5,120
  * characters without whitespace outside strings, a target holds at most 5 SCPs and, while SCPs
  * are enabled, at least one (AWS refuses to detach the last); with SCPs disabled nothing is attached.
  */
-import { type IdMaker, ScenarioError } from './scenario';
+import { type IdMaker, ScenarioError, type ScenarioOrganization } from './scenario';
 
 export const FULL_AWS_ACCESS_ID = 'p-FullAWSAccess';
 export const FULL_AWS_ACCESS_CONTENT = JSON.stringify({
@@ -25,13 +25,9 @@ export const FULL_AWS_ACCESS_CONTENT = JSON.stringify({
   Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
 });
 
-/** The `organization` fields this module validates. */
-export const ORG_TREE_FIELDS = ['rootId', 'scpEnabled', 'ous', 'policies', 'fullAWSAccess'] as const;
-
 export const ROOT_ID_RE = /^r-[0-9a-z]{4,32}$/;
 export const OU_ID_RE = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
 export const POLICY_ID_RE = /^p-[0-9a-zA-Z_]{8,128}$/;
-const ACCOUNT_RE = /^\d{12}$/;
 const SCP_MAX_CHARS = 5120;
 const SCPS_PER_TARGET = 5;
 
@@ -63,115 +59,28 @@ export interface SimOrgTree {
   fullAWSAccess: string[];
 }
 
-type Obj = Record<string, unknown>;
-
 function fail(path: string, problem: string): never {
   throw new ScenarioError(path, problem);
-}
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-function obj(v: unknown, path: string): Obj {
-  if (!isObj(v)) fail(path, 'must be an object');
-  return v;
-}
-function arr(v: unknown, path: string): unknown[] {
-  if (!Array.isArray(v)) fail(path, 'must be an array');
-  return v;
-}
-function str(v: unknown, path: string, re?: RegExp, what?: string): string {
-  if (typeof v !== 'string') fail(path, 'must be a string');
-  if (re && !re.test(v)) fail(path, `${JSON.stringify(v)} is not ${what ?? 'valid'}`);
-  return v;
-}
-function noUnknown(o: Obj, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) fail(`${path}.${k}`, `unknown field (allowed: ${allowed.join(', ')})`);
-  }
 }
 const lower = (s: string) => s.toLowerCase();
 
 /**
- * Validates the tree fields of `organization` (the caller has checked the rest) against the
- * organization's members and returns the normalised tree.
+ * Resolves the tree fields of `organization` (their shape is checked by the scenario schema)
+ * against the organization's members and returns the normalised tree; throws `ScenarioError` for
+ * what AWS would refuse and a schema cannot say (references, cycles, SCP sizes and counts).
  */
 export function validateOrgTree(
-  o: Obj,
+  o: ScenarioOrganization,
   path: string,
   ctx: { orgId: string; featureSet: string; members: string[]; ids: IdMaker },
 ): SimOrgTree {
-  const rootId =
-    o.rootId === undefined
-      ? `r-${ctx.orgId.slice(2, 6)}`
-      : str(o.rootId, `${path}.rootId`, ROOT_ID_RE, 'a root id (r-…)');
-  const suffix = rootId.slice(2);
-  let scpEnabled = ctx.featureSet === 'ALL';
-  if (o.scpEnabled !== undefined) {
-    if (typeof o.scpEnabled !== 'boolean') fail(`${path}.scpEnabled`, 'must be true or false');
-    if (o.scpEnabled && ctx.featureSet !== 'ALL') {
-      fail(`${path}.scpEnabled`, 'SCPs need featureSet ALL (consolidated billing has no policies)');
-    }
-    scpEnabled = o.scpEnabled;
+  const rootId = o.rootId ?? `r-${ctx.orgId.slice(2, 6)}`;
+  if (o.scpEnabled && ctx.featureSet !== 'ALL') {
+    fail(`${path}.scpEnabled`, 'SCPs need featureSet ALL (consolidated billing has no policies)');
   }
-
-  // OUs: ids first (so parents can be named in any order), then parents and accounts.
-  const ousIn =
-    o.ous === undefined ? [] : arr(o.ous, `${path}.ous`).map((u, i) => obj(u, `${path}.ous[${i}]`));
-  const ous: SimOrgUnit[] = ousIn.map((u, i) => {
-    const p = `${path}.ous[${i}]`;
-    noUnknown(u, p, ['id', 'name', 'parent', 'accounts']);
-    const name = str(u.name, `${p}.name`, /^[\s\S]{1,128}$/, 'an OU name (1-128 characters)');
-    const id =
-      u.id === undefined
-        ? `ou-${suffix}-${lower(ctx.ids.next('', 8))}`
-        : str(u.id, `${p}.id`, OU_ID_RE, 'an OU id (ou-…-…)');
-    return { id, name, parent: rootId, accounts: [] };
-  });
-  const seenIds = new Set<string>([rootId]);
-  ous.forEach((u, i) => {
-    if (seenIds.has(u.id)) fail(`${path}.ous[${i}].id`, `duplicate id ${u.id}`);
-    seenIds.add(u.id);
-  });
-  /** A root id, OU id or unique OU name → id. */
-  const containerId = (ref: string, p: string): string | undefined => {
-    if (ref === rootId || ous.some((u) => u.id === ref)) return ref;
-    const named = ous.filter((u) => u.name === ref);
-    if (named.length > 1) fail(p, `OU name ${JSON.stringify(ref)} is not unique: use its id`);
-    return named[0]?.id;
-  };
-  const placed = new Map<string, string>();
-  ousIn.forEach((u, i) => {
-    const p = `${path}.ous[${i}]`;
-    const unit = ous[i]!;
-    if (u.parent !== undefined) {
-      const ref = str(u.parent, `${p}.parent`);
-      const parent = containerId(ref, `${p}.parent`);
-      if (!parent) fail(`${p}.parent`, `no root or OU ${JSON.stringify(ref)}`);
-      if (parent === unit.id) fail(`${p}.parent`, 'an OU cannot be its own parent');
-      unit.parent = parent;
-    }
-    if (u.accounts !== undefined) {
-      arr(u.accounts, `${p}.accounts`).forEach((a, j) => {
-        const ap = `${p}.accounts[${j}]`;
-        const id = str(a, ap, ACCOUNT_RE, 'a 12-digit account id');
-        if (!ctx.members.includes(id)) fail(ap, `account ${id} is not a member of the organization`);
-        if (placed.has(id)) fail(ap, `account ${id} is already in ${placed.get(id)}`);
-        placed.set(id, unit.id);
-        unit.accounts.push(id);
-      });
-    }
-  });
-  // Every OU must reach the root (no cycles).
-  ous.forEach((u, i) => {
-    const seen = new Set<string>();
-    let at: string = u.id;
-    while (at !== rootId) {
-      if (seen.has(at)) fail(`${path}.ous[${i}].parent`, `OU ${u.id} is in a parent cycle`);
-      seen.add(at);
-      at = ous.find((x) => x.id === at)!.parent;
-    }
-  });
-
+  const scpEnabled = o.scpEnabled ?? ctx.featureSet === 'ALL';
+  const ous = resolveOus(o.ous ?? [], `${path}.ous`, rootId, ctx);
+  const containerId = containerResolver(rootId, ous);
   const targetId = (ref: string, p: string): string => {
     if (ctx.members.includes(ref)) return ref;
     const id = containerId(ref, p);
@@ -179,53 +88,21 @@ export function validateOrgTree(
     return id;
   };
   const allTargets = [rootId, ...ous.map((u) => u.id), ...ctx.members];
-
   const fullAWSAccess =
     o.fullAWSAccess === undefined
       ? scpEnabled
         ? allTargets
         : []
-      : arr(o.fullAWSAccess, `${path}.fullAWSAccess`).map((t, i) =>
-          targetId(str(t, `${path}.fullAWSAccess[${i}]`), `${path}.fullAWSAccess[${i}]`),
-        );
-
-  const policiesIn =
-    o.policies === undefined
-      ? []
-      : arr(o.policies, `${path}.policies`).map((x, i) => obj(x, `${path}.policies[${i}]`));
-  const policies: SimOrgPolicy[] = policiesIn.map((x, i) => {
+      : o.fullAWSAccess.map((t, i) => targetId(t, `${path}.fullAWSAccess[${i}]`));
+  const policies: SimOrgPolicy[] = (o.policies ?? []).map((x, i) => {
     const p = `${path}.policies[${i}]`;
-    noUnknown(x, p, ['id', 'name', 'description', 'content', 'targets']);
-    const id =
-      x.id === undefined
-        ? `p-${lower(ctx.ids.next('', 8))}`
-        : str(x.id, `${p}.id`, POLICY_ID_RE, 'a policy id (p-…)');
+    const id = x.id ?? `p-${lower(ctx.ids.next('', 8))}`;
     if (id === FULL_AWS_ACCESS_ID) fail(`${p}.id`, 'p-FullAWSAccess is AWS-managed: use fullAWSAccess');
-    const name = str(x.name, `${p}.name`, /^[\s\S]{1,128}$/, 'a policy name (1-128 characters)');
-    const description = x.description === undefined ? '' : str(x.description, `${p}.description`);
-    let content: string;
-    if (typeof x.content === 'string') content = x.content;
-    else if (isObj(x.content)) content = JSON.stringify(x.content);
-    else fail(`${p}.content`, 'must be a policy document (object or JSON text)');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(content);
-    } catch {
-      fail(`${p}.content`, 'is not valid JSON');
-    }
-    if (!isObj(parsed) || parsed.Statement === undefined) fail(`${p}.content`, 'must have a Statement');
-    const size = JSON.stringify(parsed).length;
-    if (size > SCP_MAX_CHARS)
-      fail(`${p}.content`, `is ${size} characters; an SCP holds at most ${SCP_MAX_CHARS}`);
-    const targets =
-      x.targets === undefined
-        ? []
-        : arr(x.targets, `${p}.targets`).map((t, j) =>
-            targetId(str(t, `${p}.targets[${j}]`), `${p}.targets[${j}]`),
-          );
+    const content = scpContent(x.content, `${p}.content`);
+    const targets = (x.targets ?? []).map((t, j) => targetId(t, `${p}.targets[${j}]`));
     if (targets.length > 0 && !scpEnabled)
       fail(`${p}.targets`, 'SCPs are not enabled, so nothing can be attached');
-    return { id, name, description, content, targets: [...new Set(targets)] };
+    return { id, name: x.name, description: x.description ?? '', content, targets: [...new Set(targets)] };
   });
   policies.forEach((x, i) => {
     if (policies.findIndex((y) => y.id === x.id) !== i)
@@ -234,23 +111,110 @@ export function validateOrgTree(
       fail(`${path}.policies[${i}].name`, `duplicate name ${x.name}`);
     }
   });
+  if (scpEnabled) checkScpCounts(allTargets, policies, fullAWSAccess, path);
+  return { rootId, scpEnabled, ous, policies, fullAWSAccess: [...new Set(fullAWSAccess)] };
+}
 
-  if (scpEnabled) {
-    for (const target of allTargets) {
-      const count =
-        policies.filter((x) => x.targets.includes(target)).length + (fullAWSAccess.includes(target) ? 1 : 0);
-      if (count === 0) {
-        fail(
-          `${path}.fullAWSAccess`,
-          `${target} would hold no SCP; AWS keeps at least one on every root, OU and account`,
-        );
-      }
-      if (count > SCPS_PER_TARGET) {
-        fail(`${path}.policies`, `${target} would hold ${count} SCPs; AWS allows at most ${SCPS_PER_TARGET}`);
-      }
+type ScenarioOu = NonNullable<ScenarioOrganization['ous']>[number];
+
+/** A root id, OU id or unique OU name → id (undefined when there is none). */
+function containerResolver(rootId: string, ous: SimOrgUnit[]) {
+  return (ref: string, p: string): string | undefined => {
+    if (ref === rootId || ous.some((u) => u.id === ref)) return ref;
+    const named = ous.filter((u) => u.name === ref);
+    if (named.length > 1) fail(p, `OU name ${JSON.stringify(ref)} is not unique: use its id`);
+    return named[0]?.id;
+  };
+}
+
+/** OUs: ids first (so parents can be named in any order), then parents and accounts, then no cycles. */
+function resolveOus(
+  ousIn: ScenarioOu[],
+  path: string,
+  rootId: string,
+  ctx: { members: string[]; ids: IdMaker },
+): SimOrgUnit[] {
+  const suffix = rootId.slice(2);
+  const ous: SimOrgUnit[] = ousIn.map((u) => ({
+    id: u.id ?? `ou-${suffix}-${lower(ctx.ids.next('', 8))}`,
+    name: u.name,
+    parent: rootId,
+    accounts: [],
+  }));
+  const seenIds = new Set<string>([rootId]);
+  ous.forEach((u, i) => {
+    if (seenIds.has(u.id)) fail(`${path}[${i}].id`, `duplicate id ${u.id}`);
+    seenIds.add(u.id);
+  });
+  const containerId = containerResolver(rootId, ous);
+  const placed = new Map<string, string>();
+  ousIn.forEach((u, i) => {
+    const p = `${path}[${i}]`;
+    const unit = ous[i]!;
+    if (u.parent !== undefined) {
+      const parent = containerId(u.parent, `${p}.parent`);
+      if (!parent) fail(`${p}.parent`, `no root or OU ${JSON.stringify(u.parent)}`);
+      if (parent === unit.id) fail(`${p}.parent`, 'an OU cannot be its own parent');
+      unit.parent = parent;
+    }
+    (u.accounts ?? []).forEach((id, j) => {
+      const ap = `${p}.accounts[${j}]`;
+      if (!ctx.members.includes(id)) fail(ap, `account ${id} is not a member of the organization`);
+      if (placed.has(id)) fail(ap, `account ${id} is already in ${placed.get(id)}`);
+      placed.set(id, unit.id);
+      unit.accounts.push(id);
+    });
+  });
+  // Every OU must reach the root (no cycles).
+  ous.forEach((u, i) => {
+    const seen = new Set<string>();
+    let at: string = u.id;
+    while (at !== rootId) {
+      if (seen.has(at)) fail(`${path}[${i}].parent`, `OU ${u.id} is in a parent cycle`);
+      seen.add(at);
+      at = ous.find((x) => x.id === at)!.parent;
+    }
+  });
+  return ous;
+}
+
+/** The policy text as DescribePolicy returns it; JSON with a Statement, at most 5,120 characters. */
+function scpContent(raw: unknown, p: string): string {
+  const content = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    fail(p, 'is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('Statement' in parsed)) {
+    fail(p, 'must have a Statement');
+  }
+  const size = JSON.stringify(parsed).length;
+  if (size > SCP_MAX_CHARS) fail(p, `is ${size} characters; an SCP holds at most ${SCP_MAX_CHARS}`);
+  return content;
+}
+
+/** While SCPs are enabled, every root, OU and account holds between 1 and 5 SCPs. */
+function checkScpCounts(
+  allTargets: string[],
+  policies: SimOrgPolicy[],
+  fullAWSAccess: string[],
+  path: string,
+): void {
+  for (const target of allTargets) {
+    const count =
+      policies.filter((x) => x.targets.includes(target)).length + (fullAWSAccess.includes(target) ? 1 : 0);
+    if (count === 0) {
+      fail(
+        `${path}.fullAWSAccess`,
+        `${target} would hold no SCP; AWS keeps at least one on every root, OU and account`,
+      );
+    }
+    if (count > SCPS_PER_TARGET) {
+      fail(`${path}.policies`, `${target} would hold ${count} SCPs; AWS allows at most ${SCPS_PER_TARGET}`);
     }
   }
-  return { rootId, scpEnabled, ous, policies, fullAWSAccess: [...new Set(fullAWSAccess)] };
 }
 
 /** The parent (root or OU id) of an account. */

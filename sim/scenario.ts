@@ -9,7 +9,9 @@
  * normalised state every service module works on.
  */
 
-import { ORG_TREE_FIELDS, type SimOrgPolicy, type SimOrgUnit, validateOrgTree } from './orgtree';
+import { loadDetection } from './detection';
+import { type SimOrgPolicy, type SimOrgUnit, validateOrgTree } from './orgtree';
+import { checkScenarioPart } from './schema';
 
 // ---------------------------------------------------------------------------------------------
 // Scenario file form (input)
@@ -25,13 +27,13 @@ export interface ScenarioFault {
   /** 0..1; default 1. */
   probability?: number;
   /** Only calls made in (into) this account. */
-  account?: string;
+  account?: string | null;
   /** Only calls made in this region. */
-  region?: string;
+  region?: string | null;
   /** Only calls whose request parameters have these values (top-level, compared as strings). */
   where?: Record<string, string | number | boolean>;
   /** Message of the error; default a generic one. */
-  message?: string;
+  message?: string | null;
   /** HTTP status; default the status AWS uses for the code (400 when unknown). */
   status?: number;
   /** Stop injecting after this many hits; default unlimited. */
@@ -40,25 +42,25 @@ export interface ScenarioFault {
 
 export interface ScenarioPrincipal {
   accessKeyId: string;
-  secretAccessKey?: string;
+  secretAccessKey?: string | null;
   account: string;
   arn: string;
 }
 
 export interface ScenarioOrgAccount {
   id: string;
-  name?: string;
-  email?: string;
+  name?: string | null;
+  email?: string | null;
   /** `ACTIVE` | `SUSPENDED` | `PENDING_CLOSURE` | `CLOSED`; default `ACTIVE`. */
-  state?: string;
+  state?: 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE' | 'CLOSED';
   joinedMethod?: 'INVITED' | 'CREATED';
-  joinedAt?: string;
+  joinedAt?: string | null;
 }
 
 export interface ScenarioOrganization {
-  id?: string;
+  id?: string | null;
   managementAccount: string;
-  managementAccountEmail?: string;
+  managementAccountEmail?: string | null;
   featureSet?: 'ALL' | 'CONSOLIDATED_BILLING';
   /** Member accounts; default every scenario account. The management account is always listed. */
   accounts?: ScenarioOrgAccount[];
@@ -71,59 +73,59 @@ export interface ScenarioOrganization {
 }
 
 export interface ScenarioAccessKey {
-  id?: string;
-  secret?: string;
+  id?: string | null;
+  secret?: string | null;
   status?: 'Active' | 'Inactive';
-  createdAt?: string;
+  createdAt?: string | null;
   lastUsedAt?: string | null;
-  lastUsedService?: string;
-  lastUsedRegion?: string;
+  lastUsedService?: string | null;
+  lastUsedRegion?: string | null;
 }
 
 export interface ScenarioServiceCredential {
-  id?: string;
+  id?: string | null;
   /** `ServiceName`, e.g. `bedrock.amazonaws.com`. */
   service: string;
-  secret?: string;
+  secret?: string | null;
   /** `Expired` is derived from `expiresAt`; a file may still say it. */
   status?: 'Active' | 'Inactive' | 'Expired';
-  createdAt?: string;
+  createdAt?: string | null;
   expiresAt?: string | null;
   /** Default `<user>-at-<account>`, `<user>+1-at-<account>` for the second of a service. */
-  alias?: string;
+  alias?: string | null;
   /** CodeCommit / Keyspaces style user name; default for those services `<user>-at-<account>`. */
-  serviceUserName?: string;
+  serviceUserName?: string | null;
 }
 
 export interface ScenarioLoginProfile {
-  createdAt?: string;
+  createdAt?: string | null;
   passwordLastUsed?: string | null;
   passwordResetRequired?: boolean;
 }
 
 export interface ScenarioMfaDevice {
-  serialNumber?: string;
-  enabledAt?: string;
+  serialNumber?: string | null;
+  enabledAt?: string | null;
 }
 
 export interface ScenarioSshKey {
-  id?: string;
+  id?: string | null;
   status?: 'Active' | 'Inactive';
-  uploadedAt?: string;
-  fingerprint?: string;
+  uploadedAt?: string | null;
+  fingerprint?: string | null;
 }
 
 export interface ScenarioSigningCertificate {
-  id?: string;
+  id?: string | null;
   status?: 'Active' | 'Inactive';
-  uploadedAt?: string;
+  uploadedAt?: string | null;
 }
 
 export interface ScenarioUser {
   name: string;
-  path?: string;
-  id?: string;
-  createdAt?: string;
+  path?: string | null;
+  id?: string | null;
+  createdAt?: string | null;
   passwordLastUsed?: string | null;
   managedPolicies?: string[];
   inlinePolicies?: Record<string, PolicyDocument>;
@@ -140,9 +142,9 @@ export interface ScenarioUser {
 
 export interface ScenarioRole {
   name: string;
-  path?: string;
-  id?: string;
-  createdAt?: string;
+  path?: string | null;
+  id?: string | null;
+  createdAt?: string | null;
   /** Accounts whose principals may assume the role. */
   trustedAccounts?: string[];
   /** When set, AssumeRole must pass this `ExternalId`. */
@@ -156,9 +158,9 @@ export interface ScenarioRole {
 
 export interface ScenarioGroup {
   name: string;
-  path?: string;
-  id?: string;
-  createdAt?: string;
+  path?: string | null;
+  id?: string | null;
+  createdAt?: string | null;
   managedPolicies?: string[];
   inlinePolicies?: Record<string, PolicyDocument>;
 }
@@ -166,16 +168,16 @@ export interface ScenarioGroup {
 /** A customer managed policy of the account. */
 export interface ScenarioPolicy {
   name: string;
-  path?: string;
-  id?: string;
-  createdAt?: string;
-  description?: string;
+  path?: string | null;
+  id?: string | null;
+  createdAt?: string | null;
+  description?: string | null;
   document: PolicyDocument;
 }
 
 export interface ScenarioAccount {
   id: string;
-  alias?: string;
+  alias?: string | null;
   regions?: string[];
   roles?: ScenarioRole[];
   groups?: ScenarioGroup[];
@@ -183,19 +185,34 @@ export interface ScenarioAccount {
   users?: ScenarioUser[];
   /** CloudTrail records, as in CloudTrail log files. */
   events?: Record<string, unknown>[];
+  /** Detection prerequisites and pipeline resources (sim/detection.ts). */
+  cloudtrail?: unknown;
+  securityHub?: unknown;
+  guardDuty?: unknown;
+  bedrockLogging?: unknown;
+  eventBridge?: unknown;
+  sqs?: unknown;
 }
 
 export interface Scenario {
+  /** The JSON Schema of the file, for editors: `sim/schemas/scenario.schema.json`. */
+  $schema?: string;
+  /** Free text: what the scenario shows. */
+  description?: string;
   partition?: 'aws' | 'aws-us-gov' | 'aws-cn';
   now?: string;
   latencyMs?: number;
   rateLimits?: Record<string, number>;
   faults?: ScenarioFault[];
   /** Seed of the fault-probability generator: same seed, same faults. */
-  seed?: number;
+  seed?: number | null;
   principals?: ScenarioPrincipal[];
   organization?: ScenarioOrganization | null;
   accounts: ScenarioAccount[];
+  /** Security Hub findings already imported (the state's form). */
+  findings?: Record<string, unknown>[];
+  /** Step Functions SendTask* calls already received (the state's form). */
+  taskTokens?: Record<string, unknown>[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +324,13 @@ export interface SimAccount {
   policies: SimPolicy[];
   users: SimUser[];
   events: Record<string, unknown>[];
+  /** Trails, Security Hub, GuardDuty, Bedrock logging, EventBridge and SQS (sim/detection.ts). */
+  cloudtrail?: import('./detection').SimCloudTrail;
+  securityHub?: import('./detection').SimSecurityHub;
+  guardDuty?: import('./detection').SimGuardDuty;
+  bedrockLogging?: import('./detection').SimBedrockLogging;
+  eventBridge?: import('./services/events').SimEventBridge;
+  sqs?: import('./services/sqs').SimSqs;
 }
 
 export interface SimOrgAccount {
@@ -353,7 +377,7 @@ export interface SimState {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation
+// Validation: the shape is sim/schemas/scenario.schema.json; what a schema cannot say is below
 // ---------------------------------------------------------------------------------------------
 
 /** A malformed scenario; `message` names the path of the bad field. */
@@ -368,106 +392,28 @@ export class ScenarioError extends Error {
 }
 
 export const PARTITIONS = ['aws', 'aws-us-gov', 'aws-cn'] as const;
-const ACCOUNT_RE = /^\d{12}$/;
-const USER_NAME_RE = /^[\w+=,.@-]{1,64}$/;
-const ROLE_NAME_RE = /^[\w+=,.@-]{1,64}$/;
-const GROUP_NAME_RE = /^[\w+=,.@-]{1,128}$/;
-const PATH_RE = /^\/(?:[\x21-\x7e]*\/)?$/;
-const ARN_RE = /^arn:aws(?:-[a-z]+)*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:.+$/;
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function fail(path: string, problem: string): never {
   throw new ScenarioError(path, problem);
 }
 
-function obj(v: unknown, path: string): Obj {
-  if (!isObj(v)) fail(path, 'must be an object');
-  return v;
-}
-
-function arr(v: unknown, path: string): unknown[] {
-  if (!Array.isArray(v)) fail(path, 'must be an array');
-  return v;
-}
-
-function str(v: unknown, path: string, re?: RegExp, what?: string): string {
-  if (typeof v !== 'string') fail(path, 'must be a string');
-  if (re && !re.test(v)) fail(path, `${JSON.stringify(v)} is not ${what ?? `a valid value (${re})`}`);
-  return v;
-}
-
-function optStr(v: unknown, path: string, re?: RegExp, what?: string): string | undefined {
-  return v === undefined || v === null ? undefined : str(v, path, re, what);
-}
-
-function num(v: unknown, path: string, min: number, max: number, integer = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, 'must be a number');
-  if (integer && !Number.isInteger(v)) fail(path, 'must be an integer');
-  if (v < min || v > max) fail(path, `must be between ${min} and ${max} (got ${v})`);
-  return v;
-}
-
-function bool(v: unknown, path: string): boolean {
-  if (typeof v !== 'boolean') fail(path, 'must be true or false');
-  return v;
-}
-
-function oneOf<T extends string>(v: unknown, path: string, values: readonly T[]): T {
-  if (typeof v !== 'string' || !values.includes(v as T)) {
-    fail(path, `must be one of ${values.join(', ')} (got ${JSON.stringify(v)})`);
-  }
-  return v as T;
+/** Throws the first schema error of `value` (a scenario part at `ref`), named under `prefix`. */
+function check(ref: string, value: unknown, prefix: string): void {
+  const problem = checkScenarioPart(ref, value, prefix);
+  if (problem) fail(problem.path, problem.problem);
 }
 
 const CANONICAL_TIME_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/;
 
-function time(v: unknown, path: string): string {
+/** A valid date-time in the canonical form of the state (`2026-01-02T03:04:05Z`). */
+function time(v: string): string {
   // Fast path: already in the canonical form (what generated scenarios and the state hold).
-  if (typeof v === 'string' && CANONICAL_TIME_RE.test(v) && !Number.isNaN(Date.parse(v))) return v;
-  if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\dT/.test(v) || Number.isNaN(Date.parse(v))) {
-    fail(path, `must be an ISO 8601 date-time such as 2026-01-02T03:04:05Z (got ${JSON.stringify(v)})`);
-  }
+  if (CANONICAL_TIME_RE.test(v) && !Number.isNaN(Date.parse(v))) return v;
   return new Date(v).toISOString().replace(/\.000Z$/, 'Z');
 }
 
-function optTime(v: unknown, path: string): string | null | undefined {
-  if (v === undefined) return undefined;
-  if (v === null) return null;
-  return time(v, path);
-}
-
-function noUnknown(o: Obj, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) fail(`${path}.${k}`, `unknown field (allowed: ${allowed.join(', ')})`);
-  }
-}
-
-function strMap(v: unknown, path: string): Record<string, string> {
-  const o = obj(v, path);
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(o)) out[k] = str(val, `${path}.${k}`);
-  return out;
-}
-
-function policyMap(v: unknown, path: string): Record<string, PolicyDocument> {
-  const o = obj(v, path);
-  const out: Record<string, PolicyDocument> = {};
-  for (const [k, val] of Object.entries(o)) {
-    if (!/^[\w+=,.@-]{1,128}$/.test(k)) fail(`${path}.${k}`, 'is not a valid policy name');
-    const doc = obj(val, `${path}.${k}`);
-    if (doc.Statement === undefined) fail(`${path}.${k}.Statement`, 'is required in a policy document');
-    out[k] = doc;
-  }
-  return out;
-}
-
-function arnList(v: unknown, path: string): string[] {
-  return arr(v, path).map((a, i) => str(a, `${path}[${i}]`, ARN_RE, 'an ARN'));
+function optTime(v: string | null | undefined): string | null | undefined {
+  return v === undefined || v === null ? v : time(v);
 }
 
 /** Deterministic pseudo-random ids: the same scenario yields the same ids. */
@@ -573,6 +519,7 @@ export function accountFromAccessKeyId(keyId: string): string | undefined {
   return acct.toString().padStart(12, '0');
 }
 
+/** Names must be unique in their list, ignoring case (as IAM compares them). */
 function unique(names: string[], path: string, what: string): void {
   const seen = new Set<string>();
   names.forEach((n, i) => {
@@ -598,210 +545,100 @@ export const SERVICE_USER_NAME_SERVICES = ['codecommit.amazonaws.com', 'cassandr
  * naming the path of the first bad field.
  */
 export function loadScenario(input: unknown): SimState {
-  const root = obj(input, '$');
-  noUnknown(root, '$', [
-    '$schema',
-    'description',
-    'partition',
-    'now',
-    'latencyMs',
-    'rateLimits',
-    'faults',
-    'seed',
-    'principals',
-    'organization',
-    'accounts',
-    'findings',
-    'taskTokens',
-  ]);
-  const partition = root.partition === undefined ? 'aws' : oneOf(root.partition, 'partition', PARTITIONS);
-  const now = root.now === undefined ? new Date().toISOString() : time(root.now, 'now');
-  const latencyMs = root.latencyMs === undefined ? 0 : num(root.latencyMs, 'latencyMs', 0, 60_000);
-  const rateLimits = root.rateLimits === undefined ? {} : validateRateLimits(root.rateLimits, 'rateLimits');
+  check('', input, '');
+  const root = input as Scenario;
+  const partition = root.partition ?? 'aws';
+  const now = root.now === undefined ? new Date().toISOString() : time(root.now);
+  const rateLimits = { ...root.rateLimits };
   // AWS: LookupEvents serves 2 requests per second per account per region.
   if (rateLimits['cloudtrail:LookupEvents'] === undefined && rateLimits['cloudtrail:*'] === undefined) {
     rateLimits['cloudtrail:LookupEvents'] = 2;
   }
-  const faults = root.faults === undefined ? [] : validateFaults(root.faults, 'faults');
-  const seed =
-    root.seed === undefined || root.seed === null ? null : num(root.seed, 'seed', 0, 2 ** 32 - 1, true);
+  const seed = root.seed ?? null;
   const ids = new IdMaker(String(seed ?? 0));
   const rnd = () => ids.int();
-
-  if (root.accounts === undefined) fail('accounts', 'is required (at least one account)');
-  const accountsIn = arr(root.accounts, 'accounts');
-  if (accountsIn.length === 0) fail('accounts', 'must list at least one account');
-  const accounts = accountsIn.map((a, i) => validateAccount(a, `accounts[${i}]`, partition, now, ids, rnd));
+  const accounts = root.accounts.map((a, i) =>
+    normaliseAccount(a, `accounts[${i}]`, partition, now, ids, rnd),
+  );
   unique(
     accounts.map((a) => a.id),
     'accounts',
     'account id',
   );
-
-  const principals =
-    root.principals === undefined
-      ? []
-      : arr(root.principals, 'principals').map((p, i) => {
-          const path = `principals[${i}]`;
-          const o = obj(p, path);
-          noUnknown(o, path, ['accessKeyId', 'secretAccessKey', 'account', 'arn']);
-          const out: ScenarioPrincipal = {
-            accessKeyId: str(o.accessKeyId, `${path}.accessKeyId`, /^[A-Z0-9]{4,128}$/, 'an access key id'),
-            account: str(o.account, `${path}.account`, ACCOUNT_RE, 'a 12-digit account id'),
-            arn: str(o.arn, `${path}.arn`, ARN_RE, 'an ARN'),
-          };
-          const secret = optStr(o.secretAccessKey, `${path}.secretAccessKey`);
-          if (secret !== undefined) out.secretAccessKey = secret;
-          return out;
-        });
-
-  let organization: SimOrganization | null = null;
-  if (root.organization !== undefined && root.organization !== null) {
-    organization = validateOrganization(root.organization, 'organization', accounts, ids, now);
-  }
-
-  const state: SimState = {
+  const principals = (root.principals ?? []).map((p) => {
+    const out: ScenarioPrincipal = { accessKeyId: p.accessKeyId, account: p.account, arn: p.arn };
+    if (typeof p.secretAccessKey === 'string') out.secretAccessKey = p.secretAccessKey;
+    return out;
+  });
+  const organization = root.organization
+    ? normaliseOrganization(root.organization, 'organization', accounts, ids, now)
+    : null;
+  return {
     partition,
     now,
-    latencyMs,
+    latencyMs: root.latencyMs ?? 0,
     rateLimits,
-    faults,
+    faults: normaliseFaults(root.faults ?? []),
     seed,
     principals,
     organization,
     accounts,
-    findings:
-      root.findings === undefined ? [] : (arr(root.findings, 'findings') as Record<string, unknown>[]),
-    taskTokens:
-      root.taskTokens === undefined ? [] : (arr(root.taskTokens, 'taskTokens') as Record<string, unknown>[]),
+    findings: root.findings ?? [],
+    taskTokens: root.taskTokens ?? [],
   };
-  return state;
 }
 
+/** Checks and copies the `rateLimits` of `PUT /_sim/faults`. */
 export function validateRateLimits(v: unknown, path: string): Record<string, number> {
-  const o = obj(v, path);
-  const out: Record<string, number> = {};
-  for (const [k, val] of Object.entries(o)) {
-    if (!/^(\*|[a-z0-9-]+:(\*|[A-Za-z0-9]+))$/.test(k)) {
-      fail(`${path}.${k}`, 'key must be "<service>:<Action>", "<service>:*" or "*"');
-    }
-    out[k] = num(val, `${path}.${k}`, 0.001, 1_000_000);
-  }
-  return out;
+  check('/properties/rateLimits', v, path);
+  return { ...(v as Record<string, number>) };
 }
 
+/** Checks and normalises the `faults` of `PUT /_sim/faults`. */
 export function validateFaults(v: unknown, path: string): SimFault[] {
-  return arr(v, path).map((f, i) => {
-    const p = `${path}[${i}]`;
-    const o = obj(f, p);
-    noUnknown(o, p, [
-      'action',
-      'error',
-      'probability',
-      'account',
-      'region',
-      'where',
-      'message',
-      'status',
-      'count',
-    ]);
-    const out: SimFault = {
-      action: str(
-        o.action,
-        `${p}.action`,
-        /^(\*|[a-z0-9-]+:(\*|[A-Za-z0-9]+))$/,
-        'a "<service>:<Action>" pattern',
-      ),
-      error: str(o.error, `${p}.error`, /^[A-Za-z0-9.]{1,128}$/, 'an error code'),
-      probability: o.probability === undefined ? 1 : num(o.probability, `${p}.probability`, 0, 1),
-    };
-    const account = optStr(o.account, `${p}.account`, ACCOUNT_RE, 'a 12-digit account id');
-    if (account !== undefined) out.account = account;
-    const region = optStr(o.region, `${p}.region`);
-    if (region !== undefined) out.region = region;
-    if (o.where !== undefined) {
-      const w = obj(o.where, `${p}.where`);
-      const where: Record<string, string | number | boolean> = {};
-      for (const [k, val] of Object.entries(w)) {
-        if (!['string', 'number', 'boolean'].includes(typeof val))
-          fail(`${p}.where.${k}`, 'must be a scalar');
-        where[k] = val as string | number | boolean;
-      }
-      out.where = where;
-    }
-    const message = optStr(o.message, `${p}.message`);
-    if (message !== undefined) out.message = message;
-    if (o.status !== undefined) out.status = num(o.status, `${p}.status`, 400, 599, true);
-    if (o.count !== undefined) out.count = num(o.count, `${p}.count`, 0, Number.MAX_SAFE_INTEGER, true);
+  check('/properties/faults', v, path);
+  return normaliseFaults(v as ScenarioFault[]);
+}
+
+function normaliseFaults(faults: ScenarioFault[]): SimFault[] {
+  return faults.map((f) => {
+    const out: SimFault = { action: f.action, error: f.error, probability: f.probability ?? 1 };
+    for (const k of ['account', 'region', 'message'] as const) if (typeof f[k] === 'string') out[k] = f[k];
+    if (f.where !== undefined) out.where = { ...f.where };
+    if (f.status !== undefined) out.status = f.status;
+    if (f.count !== undefined) out.count = f.count;
     return out;
   });
 }
 
-function validateOrganization(
-  v: unknown,
+function normaliseOrganization(
+  o: ScenarioOrganization,
   path: string,
   accounts: SimAccount[],
   ids: IdMaker,
   now: string,
 ): SimOrganization {
-  const o = obj(v, path);
-  noUnknown(o, path, [
-    'id',
-    'managementAccount',
-    'managementAccountEmail',
-    'featureSet',
-    'accounts',
-    ...ORG_TREE_FIELDS,
-  ]);
-  const management = str(
-    o.managementAccount,
-    `${path}.managementAccount`,
-    ACCOUNT_RE,
-    'a 12-digit account id',
-  );
-  const id =
-    optStr(o.id, `${path}.id`, /^o-[a-z0-9]{10,32}$/, 'an organization id (o-…)') ??
-    `o-${ids.next('', 10).toLowerCase()}`;
-  const featureSet =
-    o.featureSet === undefined
-      ? 'ALL'
-      : oneOf(o.featureSet, `${path}.featureSet`, ['ALL', 'CONSOLIDATED_BILLING']);
-  const email =
-    optStr(o.managementAccountEmail, `${path}.managementAccountEmail`) ?? `aws+${management}@example.com`;
-  const alias = (id: string) => accounts.find((a) => a.id === id)?.alias;
-  const members: SimOrgAccount[] = [];
-  const list =
-    o.accounts === undefined
-      ? accounts.map((a) => ({ id: a.id }))
-      : arr(o.accounts, `${path}.accounts`).map((a, i) => obj(a, `${path}.accounts[${i}]`));
-  list.forEach((a, i) => {
-    const p = `${path}.accounts[${i}]`;
-    noUnknown(a, p, ['id', 'name', 'email', 'state', 'joinedMethod', 'joinedAt']);
-    const aid = str(a.id, `${p}.id`, ACCOUNT_RE, 'a 12-digit account id');
-    members.push({
-      id: aid,
-      name:
-        optStr(a.name, `${p}.name`) ?? alias(aid) ?? (aid === management ? 'management' : `account-${aid}`),
-      email: optStr(a.email, `${p}.email`) ?? `aws+${aid}@example.com`,
-      state:
-        a.state === undefined
-          ? 'ACTIVE'
-          : oneOf(a.state, `${p}.state`, ['ACTIVE', 'SUSPENDED', 'PENDING_CLOSURE', 'CLOSED']),
-      joinedMethod:
-        a.joinedMethod === undefined
-          ? aid === management
-            ? 'INVITED'
-            : 'CREATED'
-          : oneOf(a.joinedMethod, `${p}.joinedMethod`, ['INVITED', 'CREATED']),
-      joinedAt: optTime(a.joinedAt, `${p}.joinedAt`) ?? now,
-    });
-  });
+  const management = o.managementAccount;
+  const id = o.id ?? `o-${ids.next('', 10).toLowerCase()}`;
+  const featureSet = o.featureSet ?? 'ALL';
+  const email = o.managementAccountEmail ?? `aws+${management}@example.com`;
+  const alias = (id: string) => accounts.find((a) => a.id === id)?.alias ?? undefined;
+  const list: ScenarioOrgAccount[] = o.accounts ?? accounts.map((a) => ({ id: a.id }));
+  const members: SimOrgAccount[] = list.map((a) => ({
+    id: a.id,
+    name: a.name ?? alias(a.id) ?? (a.id === management ? 'management' : `account-${a.id}`),
+    email: a.email ?? `aws+${a.id}@example.com`,
+    state: a.state ?? 'ACTIVE',
+    joinedMethod: a.joinedMethod ?? (a.id === management ? 'INVITED' : 'CREATED'),
+    joinedAt: optTime(a.joinedAt) ?? now,
+  }));
   unique(
     members.map((m) => m.id),
     `${path}.accounts`,
     'account id',
   );
-  if (!members.some((m) => m.id === management)) {
+  const i = members.findIndex((m) => m.id === management);
+  if (i < 0) {
     members.unshift({
       id: management,
       name: alias(management) ?? 'management',
@@ -811,7 +648,6 @@ function validateOrganization(
       joinedAt: now,
     });
   } else {
-    const i = members.findIndex((m) => m.id === management);
     const [m] = members.splice(i, 1);
     members.unshift(m!);
   }
@@ -826,332 +662,189 @@ function validateOrganization(
   };
 }
 
-function countOrList<T>(v: unknown, path: string, make: (item: Obj, p: string, i: number) => T): T[] {
+/** A count (`"mfaDevices": 2`) or a list, as a list of `make`'s items. */
+function countOrList<I extends object, T>(
+  v: number | I[] | undefined,
+  make: (item: Partial<I>, i: number) => T,
+): T[] {
   if (v === undefined) return [];
-  if (typeof v === 'number') {
-    num(v, path, 0, 100, true);
-    return Array.from({ length: v }, (_, i) => make({}, `${path}[${i}]`, i));
-  }
-  return arr(v, path).map((item, i) => make(obj(item, `${path}[${i}]`), `${path}[${i}]`, i));
+  if (typeof v === 'number') return Array.from({ length: v }, (_, i) => make({}, i));
+  return v.map((item, i) => make(item, i));
 }
 
-function validateAccount(
-  v: unknown,
+function normaliseAccount(
+  a: ScenarioAccount,
   path: string,
   partition: string,
   now: string,
   ids: IdMaker,
   rnd: () => number,
 ): SimAccount {
-  const o = obj(v, path);
-  noUnknown(o, path, ['id', 'alias', 'regions', 'roles', 'groups', 'policies', 'users', 'events']);
-  const id = str(o.id, `${path}.id`, ACCOUNT_RE, 'a 12-digit account id');
-  const regions =
-    o.regions === undefined
-      ? ['us-east-1']
-      : arr(o.regions, `${path}.regions`).map((r, i) =>
-          str(r, `${path}.regions[${i}]`, /^[a-z]{2}(-[a-z]+)+-\d$/, 'a region name'),
-        );
-
-  const policies: SimPolicy[] = (o.policies === undefined ? [] : arr(o.policies, `${path}.policies`)).map(
-    (pv, i) => {
-      const p = `${path}.policies[${i}]`;
-      const po = obj(pv, p);
-      noUnknown(po, p, ['name', 'path', 'id', 'createdAt', 'description', 'document']);
-      const doc = obj(po.document, `${p}.document`);
-      if (doc.Statement === undefined) fail(`${p}.document.Statement`, 'is required in a policy document');
-      return {
-        name: str(po.name, `${p}.name`, /^[\w+=,.@-]{1,128}$/, 'a policy name'),
-        path: optStr(po.path, `${p}.path`, PATH_RE, 'a path such as / or /team/') ?? '/',
-        id: optStr(po.id, `${p}.id`) ?? ids.next('ANPA'),
-        createdAt: optTime(po.createdAt, `${p}.createdAt`) ?? now,
-        description: optStr(po.description, `${p}.description`) ?? null,
-        document: doc,
-      };
-    },
-  );
+  const id = a.id;
+  const policies: SimPolicy[] = (a.policies ?? []).map((po) => ({
+    name: po.name,
+    path: po.path ?? '/',
+    id: po.id ?? ids.next('ANPA'),
+    createdAt: optTime(po.createdAt) ?? now,
+    description: po.description ?? null,
+    document: po.document,
+  }));
   unique(
     policies.map((x) => x.name),
     `${path}.policies`,
     'policy name',
   );
-
-  const groups: SimGroup[] = (o.groups === undefined ? [] : arr(o.groups, `${path}.groups`)).map((gv, i) => {
-    const p = `${path}.groups[${i}]`;
-    const g = obj(gv, p);
-    noUnknown(g, p, ['name', 'path', 'id', 'createdAt', 'managedPolicies', 'inlinePolicies']);
-    return {
-      name: str(g.name, `${p}.name`, GROUP_NAME_RE, 'a valid group name'),
-      path: optStr(g.path, `${p}.path`, PATH_RE, 'a path such as / or /team/') ?? '/',
-      id: optStr(g.id, `${p}.id`) ?? ids.next('AGPA'),
-      createdAt: optTime(g.createdAt, `${p}.createdAt`) ?? now,
-      managedPolicies:
-        g.managedPolicies === undefined ? [] : arnList(g.managedPolicies, `${p}.managedPolicies`),
-      inlinePolicies:
-        g.inlinePolicies === undefined ? {} : policyMap(g.inlinePolicies, `${p}.inlinePolicies`),
-    };
-  });
+  const groups: SimGroup[] = (a.groups ?? []).map((g) => ({
+    name: g.name,
+    path: g.path ?? '/',
+    id: g.id ?? ids.next('AGPA'),
+    createdAt: optTime(g.createdAt) ?? now,
+    managedPolicies: [...(g.managedPolicies ?? [])],
+    inlinePolicies: { ...g.inlinePolicies },
+  }));
   unique(
     groups.map((g) => g.name),
     `${path}.groups`,
     'group name',
   );
-
-  const roles: SimRole[] = (o.roles === undefined ? [] : arr(o.roles, `${path}.roles`)).map((rv, i) => {
-    const p = `${path}.roles[${i}]`;
-    const r = obj(rv, p);
-    noUnknown(r, p, [
-      'name',
-      'path',
-      'id',
-      'createdAt',
-      'trustedAccounts',
-      'externalId',
-      'managedPolicies',
-      'inlinePolicies',
-      'tags',
-      'maxSessionDuration',
-      'permissionsBoundary',
-    ]);
-    return {
-      name: str(r.name, `${p}.name`, ROLE_NAME_RE, 'a valid role name'),
-      path: optStr(r.path, `${p}.path`, PATH_RE, 'a path such as / or /team/') ?? '/',
-      id: optStr(r.id, `${p}.id`) ?? ids.next('AROA'),
-      createdAt: optTime(r.createdAt, `${p}.createdAt`) ?? now,
-      trustedAccounts:
-        r.trustedAccounts === undefined
-          ? [id]
-          : arr(r.trustedAccounts, `${p}.trustedAccounts`).map((t, j) =>
-              str(t, `${p}.trustedAccounts[${j}]`, ACCOUNT_RE, 'a 12-digit account id'),
-            ),
-      externalId:
-        r.externalId === undefined || r.externalId === null ? null : str(r.externalId, `${p}.externalId`),
-      managedPolicies:
-        r.managedPolicies === undefined ? [] : arnList(r.managedPolicies, `${p}.managedPolicies`),
-      inlinePolicies:
-        r.inlinePolicies === undefined ? {} : policyMap(r.inlinePolicies, `${p}.inlinePolicies`),
-      tags: r.tags === undefined ? {} : strMap(r.tags, `${p}.tags`),
-      maxSessionDuration:
-        r.maxSessionDuration === undefined
-          ? 3600
-          : num(r.maxSessionDuration, `${p}.maxSessionDuration`, 3600, 43200, true),
-      permissionsBoundary:
-        r.permissionsBoundary === undefined || r.permissionsBoundary === null
-          ? null
-          : str(r.permissionsBoundary, `${p}.permissionsBoundary`, ARN_RE, 'an ARN'),
-    };
-  });
+  const roles: SimRole[] = (a.roles ?? []).map((r) => ({
+    name: r.name,
+    path: r.path ?? '/',
+    id: r.id ?? ids.next('AROA'),
+    createdAt: optTime(r.createdAt) ?? now,
+    trustedAccounts: [...(r.trustedAccounts ?? [id])],
+    externalId: r.externalId ?? null,
+    managedPolicies: [...(r.managedPolicies ?? [])],
+    inlinePolicies: { ...r.inlinePolicies },
+    tags: { ...r.tags },
+    maxSessionDuration: r.maxSessionDuration ?? 3600,
+    permissionsBoundary: r.permissionsBoundary ?? null,
+  }));
   unique(
     roles.map((r) => r.name),
     `${path}.roles`,
     'role name',
   );
-
   const groupNames = new Set(groups.map((g) => g.name));
   const usedKeyIds = new Set<string>();
-  const users: SimUser[] = (o.users === undefined ? [] : arr(o.users, `${path}.users`)).map((uv, i) =>
-    validateUser(uv, `${path}.users[${i}]`, partition, id, now, ids, rnd, groupNames, usedKeyIds),
+  const users: SimUser[] = (a.users ?? []).map((u, i) =>
+    normaliseUser(u, `${path}.users[${i}]`, {
+      partition,
+      account: id,
+      now,
+      ids,
+      rnd,
+      groupNames,
+      usedKeyIds,
+    }),
   );
   unique(
     users.map((u) => u.name),
     `${path}.users`,
     'user name',
   );
-
-  const events = (o.events === undefined ? [] : arr(o.events, `${path}.events`)).map((ev, i) => {
-    const p = `${path}.events[${i}]`;
-    const e = obj(ev, p);
-    str(e.eventName, `${p}.eventName`);
-    str(e.eventSource, `${p}.eventSource`);
-    time(e.eventTime, `${p}.eventTime`);
-    return e;
-  });
+  const regions = [...(a.regions ?? ['us-east-1'])];
   return {
     id,
-    alias: optStr(o.alias, `${path}.alias`) ?? null,
+    alias: a.alias ?? null,
     regions,
     roles,
     groups,
     policies,
     users,
-    events,
+    events: a.events ?? [],
+    ...loadDetection(a as unknown as Record<string, unknown>, path, id, regions, partition, now),
   };
 }
 
-function validateUser(
-  v: unknown,
-  path: string,
-  partition: string,
-  account: string,
-  now: string,
-  ids: IdMaker,
-  rnd: () => number,
-  groupNames: Set<string>,
-  usedKeyIds: Set<string>,
-): SimUser {
-  const u = obj(v, path);
-  noUnknown(u, path, [
-    'name',
-    'path',
-    'id',
-    'createdAt',
-    'passwordLastUsed',
-    'managedPolicies',
-    'inlinePolicies',
-    'groups',
-    'tags',
-    'loginProfile',
-    'mfaDevices',
-    'sshPublicKeys',
-    'signingCertificates',
-    'permissionsBoundary',
-    'accessKeys',
-    'serviceCredentials',
-  ]);
-  const name = str(u.name, `${path}.name`, USER_NAME_RE, 'a valid IAM user name ([\\w+=,.@-]{1,64})');
-  const createdAt = optTime(u.createdAt, `${path}.createdAt`) ?? now;
-  const groups =
-    u.groups === undefined
-      ? []
-      : arr(u.groups, `${path}.groups`).map((g, i) => {
-          const gn = str(g, `${path}.groups[${i}]`);
-          if (!groupNames.has(gn))
-            fail(`${path}.groups[${i}]`, `group ${JSON.stringify(gn)} is not in the account`);
-          return gn;
-        });
+interface UserContext {
+  partition: string;
+  account: string;
+  now: string;
+  ids: IdMaker;
+  rnd: () => number;
+  groupNames: Set<string>;
+  usedKeyIds: Set<string>;
+}
+
+function normaliseUser(u: ScenarioUser, path: string, c: UserContext): SimUser {
+  const { account, ids } = c;
+  const name = u.name;
+  const createdAt = optTime(u.createdAt) ?? c.now;
+  (u.groups ?? []).forEach((g, i) => {
+    if (!c.groupNames.has(g))
+      fail(`${path}.groups[${i}]`, `group ${JSON.stringify(g)} is not in the account`);
+  });
   let loginProfile: SimLoginProfile | null = null;
   if (u.loginProfile === true) loginProfile = { createdAt, passwordResetRequired: false };
-  else if (isObj(u.loginProfile)) {
-    const lp = u.loginProfile;
-    const p = `${path}.loginProfile`;
-    noUnknown(lp, p, ['createdAt', 'passwordLastUsed', 'passwordResetRequired']);
+  else if (typeof u.loginProfile === 'object' && u.loginProfile !== null) {
     loginProfile = {
-      createdAt: optTime(lp.createdAt, `${p}.createdAt`) ?? createdAt,
-      passwordResetRequired:
-        lp.passwordResetRequired === undefined
-          ? false
-          : bool(lp.passwordResetRequired, `${p}.passwordResetRequired`),
+      createdAt: optTime(u.loginProfile.createdAt) ?? createdAt,
+      passwordResetRequired: u.loginProfile.passwordResetRequired ?? false,
     };
-  } else if (u.loginProfile !== undefined && u.loginProfile !== false && u.loginProfile !== null) {
-    fail(`${path}.loginProfile`, 'must be true, false or an object');
   }
-  const accessKeys = (u.accessKeys === undefined ? [] : arr(u.accessKeys, `${path}.accessKeys`)).map(
-    (kv, i) => {
-      const p = `${path}.accessKeys[${i}]`;
-      const k = obj(kv, p);
-      noUnknown(k, p, [
-        'id',
-        'secret',
-        'status',
-        'createdAt',
-        'lastUsedAt',
-        'lastUsedService',
-        'lastUsedRegion',
-      ]);
-      const kid =
-        optStr(k.id, `${p}.id`, /^AKIA[A-Z0-9]{12,124}$/, 'an access key id (AKIA…)') ??
-        makeAccessKeyId('AKIA', account, rnd);
-      if (usedKeyIds.has(kid)) fail(`${p}.id`, `duplicate access key id ${kid}`);
-      usedKeyIds.add(kid);
-      const key: SimAccessKey = {
-        id: kid,
-        secret: optStr(k.secret, `${p}.secret`) ?? ids.secret(40),
-        status: k.status === undefined ? 'Active' : oneOf(k.status, `${p}.status`, ['Active', 'Inactive']),
-        createdAt: optTime(k.createdAt, `${p}.createdAt`) ?? createdAt,
-        lastUsedAt: optTime(k.lastUsedAt, `${p}.lastUsedAt`) ?? null,
-        lastUsedService: optStr(k.lastUsedService, `${p}.lastUsedService`) ?? null,
-        lastUsedRegion: optStr(k.lastUsedRegion, `${p}.lastUsedRegion`) ?? null,
-      };
-      return key;
-    },
-  );
-  if (accessKeys.length > 2) fail(`${path}.accessKeys`, 'an IAM user has at most 2 access keys');
-
+  const accessKeys = (u.accessKeys ?? []).map((k, i): SimAccessKey => {
+    const kid = k.id ?? makeAccessKeyId('AKIA', account, c.rnd);
+    if (c.usedKeyIds.has(kid)) fail(`${path}.accessKeys[${i}].id`, `duplicate access key id ${kid}`);
+    c.usedKeyIds.add(kid);
+    return {
+      id: kid,
+      secret: k.secret ?? ids.secret(40),
+      status: k.status ?? 'Active',
+      createdAt: optTime(k.createdAt) ?? createdAt,
+      lastUsedAt: optTime(k.lastUsedAt) ?? null,
+      lastUsedService: k.lastUsedService ?? null,
+      lastUsedRegion: k.lastUsedRegion ?? null,
+    };
+  });
   const perService = new Map<string, string[]>();
-  const serviceCredentials = (
-    u.serviceCredentials === undefined ? [] : arr(u.serviceCredentials, `${path}.serviceCredentials`)
-  ).map((cv, i) => {
-    const p = `${path}.serviceCredentials[${i}]`;
-    const c = obj(cv, p);
-    noUnknown(c, p, [
-      'id',
-      'service',
-      'secret',
-      'status',
-      'createdAt',
-      'expiresAt',
-      'alias',
-      'serviceUserName',
-    ]);
-    const service = str(
-      c.service,
-      `${p}.service`,
-      /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/,
-      'a service name',
-    );
+  const serviceCredentials = (u.serviceCredentials ?? []).map((sc, i): SimServiceCredential => {
+    const service = sc.service;
     const taken = perService.get(service) ?? [];
-    if (taken.length >= 2) fail(p, `a user has at most 2 credentials for ${service}`);
-    const alias = optStr(c.alias, `${p}.alias`) ?? sscAlias(name, account, taken);
+    if (taken.length >= 2) {
+      fail(`${path}.serviceCredentials[${i}]`, `a user has at most 2 credentials for ${service}`);
+    }
+    const alias = sc.alias ?? sscAlias(name, account, taken);
     taken.push(alias);
     perService.set(service, taken);
-    const cred: SimServiceCredential = {
-      id: optStr(c.id, `${p}.id`, /^ACCA[A-Z0-9]{12,124}$/, 'a credential id (ACCA…)') ?? ids.next('ACCA'),
+    return {
+      id: sc.id ?? ids.next('ACCA'),
       service,
-      secret: optStr(c.secret, `${p}.secret`) ?? ids.secret(40),
-      status:
-        c.status === undefined ? 'Active' : oneOf(c.status, `${p}.status`, ['Active', 'Inactive', 'Expired']),
-      createdAt: optTime(c.createdAt, `${p}.createdAt`) ?? createdAt,
-      expiresAt: optTime(c.expiresAt, `${p}.expiresAt`) ?? null,
+      secret: sc.secret ?? ids.secret(40),
+      status: sc.status ?? 'Active',
+      createdAt: optTime(sc.createdAt) ?? createdAt,
+      expiresAt: optTime(sc.expiresAt) ?? null,
       alias,
-      serviceUserName:
-        optStr(c.serviceUserName, `${p}.serviceUserName`) ??
-        (SERVICE_USER_NAME_SERVICES.includes(service) ? alias : null),
+      serviceUserName: sc.serviceUserName ?? (SERVICE_USER_NAME_SERVICES.includes(service) ? alias : null),
     };
-    return cred;
   });
-
   return {
     name,
-    path: optStr(u.path, `${path}.path`, PATH_RE, 'a path such as / or /team/') ?? '/',
-    id: optStr(u.id, `${path}.id`) ?? ids.next('AIDA'),
+    path: u.path ?? '/',
+    id: u.id ?? ids.next('AIDA'),
     createdAt,
-    passwordLastUsed: optTime(u.passwordLastUsed, `${path}.passwordLastUsed`) ?? null,
-    managedPolicies:
-      u.managedPolicies === undefined ? [] : arnList(u.managedPolicies, `${path}.managedPolicies`),
-    inlinePolicies:
-      u.inlinePolicies === undefined ? {} : policyMap(u.inlinePolicies, `${path}.inlinePolicies`),
-    groups,
-    tags: u.tags === undefined ? {} : strMap(u.tags, `${path}.tags`),
+    passwordLastUsed: optTime(u.passwordLastUsed) ?? null,
+    managedPolicies: [...(u.managedPolicies ?? [])],
+    inlinePolicies: { ...u.inlinePolicies },
+    groups: [...(u.groups ?? [])],
+    tags: { ...u.tags },
     loginProfile,
-    mfaDevices: countOrList(u.mfaDevices, `${path}.mfaDevices`, (m, p, i) => {
-      noUnknown(m, p, ['serialNumber', 'enabledAt']);
-      return {
-        serialNumber:
-          optStr(m.serialNumber, `${p}.serialNumber`) ?? `arn:${partition}:iam::${account}:mfa/${name}-${i}`,
-        enabledAt: optTime(m.enabledAt, `${p}.enabledAt`) ?? createdAt,
-      };
-    }),
-    sshPublicKeys: countOrList(u.sshPublicKeys, `${path}.sshPublicKeys`, (m, p) => {
-      noUnknown(m, p, ['id', 'status', 'uploadedAt', 'fingerprint']);
-      return {
-        id: optStr(m.id, `${p}.id`) ?? ids.next('APKA'),
-        status: m.status === undefined ? 'Active' : oneOf(m.status, `${p}.status`, ['Active', 'Inactive']),
-        uploadedAt: optTime(m.uploadedAt, `${p}.uploadedAt`) ?? createdAt,
-        fingerprint: optStr(m.fingerprint, `${p}.fingerprint`) ?? ids.next('', 32).toLowerCase(),
-      };
-    }),
-    signingCertificates: countOrList(u.signingCertificates, `${path}.signingCertificates`, (m, p) => {
-      noUnknown(m, p, ['id', 'status', 'uploadedAt']);
-      return {
-        id: optStr(m.id, `${p}.id`) ?? ids.next('', 32),
-        status: m.status === undefined ? 'Active' : oneOf(m.status, `${p}.status`, ['Active', 'Inactive']),
-        uploadedAt: optTime(m.uploadedAt, `${p}.uploadedAt`) ?? createdAt,
-      };
-    }),
-    permissionsBoundary:
-      u.permissionsBoundary === undefined || u.permissionsBoundary === null
-        ? null
-        : str(u.permissionsBoundary, `${path}.permissionsBoundary`, ARN_RE, 'an ARN'),
+    mfaDevices: countOrList(u.mfaDevices, (m, i) => ({
+      serialNumber: m.serialNumber ?? `arn:${c.partition}:iam::${account}:mfa/${name}-${i}`,
+      enabledAt: optTime(m.enabledAt) ?? createdAt,
+    })),
+    sshPublicKeys: countOrList(u.sshPublicKeys, (m) => ({
+      id: m.id ?? ids.next('APKA'),
+      status: m.status ?? 'Active',
+      uploadedAt: optTime(m.uploadedAt) ?? createdAt,
+      fingerprint: m.fingerprint ?? ids.next('', 32).toLowerCase(),
+    })),
+    signingCertificates: countOrList(u.signingCertificates, (m) => ({
+      id: m.id ?? ids.next('', 32),
+      status: m.status ?? 'Active',
+      uploadedAt: optTime(m.uploadedAt) ?? createdAt,
+    })),
+    permissionsBoundary: u.permissionsBoundary ?? null,
     accessKeys,
     serviceCredentials,
   };

@@ -41,6 +41,7 @@ import {
   validateFaults,
   validateRateLimits,
 } from './scenario';
+import { type DeliveryListener, deliveriesSettled, onDelivery } from './services/events';
 import { callerPolicyDocuments } from './services/iam';
 import { moduleByService, RECORDERS } from './services/index';
 
@@ -69,6 +70,13 @@ export interface SimHandle {
   resetStats(): void;
   /** Moves the sim clock forward. */
   advanceClock(seconds: number): void;
+  /**
+   * EventBridge deliveries to targets the simulator cannot run itself (Lambda, Step Functions, …):
+   * see `DeliveryListener` in services/events.ts. Returns the function that removes the listener.
+   */
+  onDelivery(listener: DeliveryListener): () => void;
+  /** Resolves once every delivery listener started so far has finished. */
+  deliveriesSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -811,6 +819,8 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     stats: () => structuredClone(stats),
     resetStats,
     advanceClock: (seconds: number) => ctx.advance(seconds * 1000),
+    onDelivery: (listener: DeliveryListener) => onDelivery(ctx, listener),
+    deliveriesSettled: () => deliveriesSettled(ctx),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -42,6 +42,11 @@ export interface KeyBearingService {
   eventSources: string[];
   /** Environment variable the SDKs read the key from. */
   bearerEnvVar: string;
+  /**
+   * Partitions where the service issues keys. Anywhere else IAM answers `NotSupportedService` and
+   * that means "none here"; inside them, the same answer is a failed read.
+   */
+  partitions: readonly string[];
 }
 
 /** The `bedrock-mantle` plane: OpenAI/Anthropic-compatible routes, same keys as Bedrock. */
@@ -62,6 +67,8 @@ export const SERVICES: readonly KeyBearingService[] = [
     actionNamespaces: ['bedrock', BEDROCK_MANTLE_NAMESPACE],
     eventSources: ['bedrock.amazonaws.com', 'bedrock-mantle.amazonaws.com'],
     bearerEnvVar: 'AWS_BEARER_TOKEN_BEDROCK',
+    // "Supported Regions … for Amazon Bedrock API keys": commercial regions and AWS GovCloud (US).
+    partitions: ['aws', 'aws-us-gov'],
   },
   {
     id: 'claude-platform',
@@ -77,6 +84,8 @@ export const SERVICES: readonly KeyBearingService[] = [
     actionNamespaces: ['aws-external-anthropic'],
     eventSources: ['aws-external-anthropic.amazonaws.com'],
     bearerEnvVar: 'AWS_BEARER_TOKEN_AWS_EXTERNAL_ANTHROPIC',
+    // Claude Platform on AWS is offered in commercial regions only.
+    partitions: ['aws'],
   },
 ];
 

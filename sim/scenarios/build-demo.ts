@@ -921,6 +921,7 @@ function account(
 
 export function buildDemo(): Scenario {
   return {
+    $schema: '../schemas/scenario.schema.json',
     partition: P,
     now: NOW,
     seed: 20261128,

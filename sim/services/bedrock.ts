@@ -12,6 +12,7 @@
 import { authorizeBearer, userPolicyDocuments } from '../bearer';
 import { RawResponse, type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
 import { matchingDeny, type PolicyDocument } from '../deny';
+import { inRegion } from '../detection';
 import { eventMessage } from '../eventstream';
 
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -260,6 +261,19 @@ function converseStream(ctx: SimContext, req: SimRequest): unknown {
   ]);
 }
 
+/**
+ * Control plane: GetModelInvocationLoggingConfiguration answers the account's `bedrockLogging` in
+ * the regions it holds in; elsewhere (and without it) an empty answer, as for an account that never
+ * configured logging.
+ */
+function getLoggingConfiguration(ctx: SimContext, req: SimRequest): unknown {
+  const account = ctx.account(req.caller.account);
+  const config = account.bedrockLogging;
+  if (!config || !inRegion(config, account.regions, req.region)) return {};
+  const { regions: _r, ...loggingConfig } = config;
+  return { loggingConfig };
+}
+
 const ROUTE_RE = /^\/model\/([^/]+)\/(invoke|converse|invoke-with-response-stream|converse-stream)$/;
 const ACTIONS: Record<string, string> = {
   invoke: 'InvokeModel',
@@ -278,8 +292,13 @@ export const bedrock: ServiceModule = {
     Converse: converse,
     InvokeModelWithResponseStream: invokeModelWithResponseStream,
     ConverseStream: converseStream,
+    GetModelInvocationLoggingConfiguration: getLoggingConfiguration,
   },
   route: (method, path) => {
+    // The control plane (`bedrock.<region>.amazonaws.com`) signs with the same scope: route by path.
+    if (method.toUpperCase() === 'GET' && path === '/logging/modelinvocations') {
+      return { action: 'GetModelInvocationLoggingConfiguration', pathParams: {} as Record<string, string> };
+    }
     if (method.toUpperCase() !== 'POST') return undefined;
     const m = ROUTE_RE.exec(path);
     if (!m) return undefined;
@@ -291,5 +310,7 @@ export const bedrock: ServiceModule = {
     }
     return { action: ACTIONS[m[2] as string] as string, pathParams: { modelId } };
   },
-  management: () => ({ readOnly: true }),
+  // Control-plane reads are not recorded (as for the other services of the simulator).
+  management: (action) =>
+    action === 'GetModelInvocationLoggingConfiguration' ? undefined : { readOnly: true },
 };

@@ -12,6 +12,7 @@ import {
   queryDigest,
 } from '../cloudtrail';
 import { type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
+import { type SimTrail, trailsCovering, type VisibleTrail } from '../trails';
 
 const NINETY_DAYS_MS = 90 * 24 * 3600 * 1000;
 
@@ -147,6 +148,98 @@ function lookupEvents(ctx: SimContext, req: SimRequest): unknown {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Trails: DescribeTrails, GetTrailStatus, GetEventSelectors, answered from `accounts[].cloudtrail`
+
+/** Trails a caller sees in a region: its own trails of that home region, and (shadow) multi-region
+ * and organization trails of other home regions. */
+function visibleTrails(ctx: SimContext, req: SimRequest, shadows: boolean): VisibleTrail[] {
+  return trailsCovering(ctx.state, req.caller.account).filter(({ trail, owner }) => {
+    if (trail.HomeRegion === req.region && owner === req.caller.account) return true;
+    if (!shadows) return false;
+    return trail.IsMultiRegionTrail || trail.HomeRegion === req.region;
+  });
+}
+
+/** A trail's DescribeTrails object (without the simulator's status and selector members). */
+function describeTrail(trail: SimTrail): Record<string, unknown> {
+  const { IsLogging: _l, EventSelectors: _e, AdvancedEventSelectors: _a, ...rest } = trail;
+  return rest;
+}
+
+/**
+ * The trail a `Name`/`TrailName` names: a name finds the caller's own trail of this home region
+ * only; a shadow trail (another home region) or an organization trail needs its ARN, as on AWS.
+ */
+function resolveTrail(ctx: SimContext, req: SimRequest, member: string): SimTrail {
+  const name = req.params[member];
+  if (typeof name !== 'string' || name === '') {
+    throw new SimError(
+      'InvalidTrailNameException',
+      `Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).`,
+      400,
+    );
+  }
+  const isArn = name.startsWith('arn:');
+  if (isArn && !/^arn:[\w-]+:cloudtrail:[a-z0-9-]+:\d{12}:trail\/.+$/.test(name)) {
+    throw new SimError('CloudTrailARNInvalidException', `${name} is not a valid trail ARN.`, 400);
+  }
+  const found = visibleTrails(ctx, req, true).find(({ trail, owner }) =>
+    isArn
+      ? trail.TrailARN === name
+      : trail.Name === name && trail.HomeRegion === req.region && owner === req.caller.account,
+  );
+  if (!found) {
+    throw new SimError(
+      'TrailNotFoundException',
+      `Unknown trail: ${name} for the user: ${req.caller.account}`,
+      400,
+    );
+  }
+  return found.trail;
+}
+
+function describeTrails(ctx: SimContext, req: SimRequest): unknown {
+  const names = req.params.trailNameList;
+  if (names !== undefined && names !== null && !Array.isArray(names)) {
+    throw new SimError('InvalidTrailNameException', 'trailNameList must be a list.', 400);
+  }
+  const shadows = req.params.includeShadowTrails !== false;
+  let list = visibleTrails(ctx, req, shadows);
+  if (Array.isArray(names) && names.length > 0) {
+    list = list.filter(({ trail, owner }) =>
+      (names as unknown[]).some(
+        (n) =>
+          n === trail.TrailARN ||
+          (n === trail.Name && trail.HomeRegion === req.region && owner === req.caller.account),
+      ),
+    );
+  }
+  return { trailList: list.map(({ trail }) => describeTrail(trail)) };
+}
+
+function getTrailStatus(ctx: SimContext, req: SimRequest): unknown {
+  const trail = resolveTrail(ctx, req, 'Name');
+  const out: Record<string, unknown> = { IsLogging: trail.IsLogging };
+  if (trail.IsLogging) {
+    const started = new Date(Date.parse(ctx.state.now) - 24 * 3600 * 1000);
+    out.StartLoggingTime = started;
+    out.TimeLoggingStarted = started.toISOString();
+    out.LatestDeliveryTime = new Date(ctx.nowMs() - 5 * 60 * 1000);
+  } else {
+    out.StopLoggingTime = new Date(Date.parse(ctx.state.now) - 3600 * 1000);
+  }
+  return out;
+}
+
+function getEventSelectors(ctx: SimContext, req: SimRequest): unknown {
+  const trail = resolveTrail(ctx, req, 'TrailName');
+  if (trail.AdvancedEventSelectors && trail.AdvancedEventSelectors.length > 0) {
+    return { TrailARN: trail.TrailARN, AdvancedEventSelectors: trail.AdvancedEventSelectors };
+  }
+  return { TrailARN: trail.TrailARN, EventSelectors: trail.EventSelectors ?? [] };
+}
+
 export const cloudtrail: ServiceModule = {
   service: 'cloudtrail',
   protocol: 'json',
@@ -154,8 +247,13 @@ export const cloudtrail: ServiceModule = {
   targetPrefix: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
   throttlingCode: 'ThrottlingException',
   eventSource: 'cloudtrail.amazonaws.com',
-  actions: { LookupEvents: lookupEvents },
-  // LookupEvents is read-only; the simulator does not record its own lookups (they would flood the
+  actions: {
+    LookupEvents: lookupEvents,
+    DescribeTrails: describeTrails,
+    GetTrailStatus: getTrailStatus,
+    GetEventSelectors: getEventSelectors,
+  },
+  // Read-only; the simulator does not record its own CloudTrail reads (they would flood the
   // history that timelines read).
   management: () => undefined,
 };

@@ -6,14 +6,18 @@
  */
 import { cloudTrailRecorder } from '../cloudtrail';
 import type { CallRecorder, ServiceModule } from '../core';
+import { account } from './account';
 import { bedrock } from './bedrock';
 import { cloudtrail } from './cloudtrail';
 import { dynamodb } from './dynamodb';
+import { events } from './events';
+import { guardduty } from './guardduty';
 import { iam } from './iam';
 import { organizations } from './organizations';
 import { s3 } from './s3';
 import { securityhub } from './securityhub';
 import { sns } from './sns';
+import { sqs } from './sqs';
 import { states } from './stepfunctions';
 import { sts } from './sts';
 
@@ -28,6 +32,10 @@ export const SERVICE_MODULES: ServiceModule[] = [
   s3,
   sns,
   dynamodb,
+  events,
+  sqs,
+  guardduty,
+  account,
 ];
 
 /** Called after every served call of a module that declares it a management event. */

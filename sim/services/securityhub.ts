@@ -2,9 +2,11 @@
  * Security Hub (REST-JSON): BatchImportFindings (upsert on Id + ProductArn, per-finding validation
  * reported in `FailedFindings`), GetFindings (string filters, pagination), BatchUpdateFindings
  * (Workflow, Note, Severity, …) and CreateActionTarget. Findings live in the state's `findings`
- * array (what `/_sim/findings` returns).
+ * array (what `/_sim/findings` returns). DescribeHub and GetAdministratorAccount answer from the
+ * account's `securityHub` (absent: not subscribed, `InvalidAccessException`).
  */
 import { type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
+import { inRegion, type SimSecurityHub } from '../detection';
 
 type Finding = Record<string, unknown>;
 
@@ -405,7 +407,51 @@ export function actionTargets(ctx: SimContext): ActionTarget[] {
   ];
 }
 
+/** The account's hub in the request's region, or Security Hub's answer for an account without one. */
+function hubOf(ctx: SimContext, req: SimRequest): SimSecurityHub {
+  const account = ctx.account(req.caller.account);
+  const hub = account.securityHub;
+  if (!hub?.enabled || !inRegion(hub, account.regions, req.region)) {
+    throw new SimError(
+      'InvalidAccessException',
+      `Account ${req.caller.account} is not subscribed to AWS Security Hub`,
+      401,
+    );
+  }
+  return hub;
+}
+
+function describeHub(ctx: SimContext, req: SimRequest): unknown {
+  const hub = hubOf(ctx, req);
+  return {
+    HubArn: `arn:${ctx.state.partition}:securityhub:${req.region}:${req.caller.account}:hub/default`,
+    SubscribedAt: hub.subscribedAt ?? ctx.state.now,
+    AutoEnableControls: hub.autoEnableControls ?? true,
+    ControlFindingGenerator: hub.controlFindingGenerator ?? 'SECURITY_CONTROL',
+  };
+}
+
+function getAdministratorAccount(ctx: SimContext, req: SimRequest): unknown {
+  const hub = hubOf(ctx, req);
+  const admin = hub.administratorAccount;
+  // An account that is its own administrator (or has none) has no administrator to show.
+  if (!admin || admin === req.caller.account) return {};
+  return {
+    Administrator: {
+      AccountId: admin,
+      InvitationId: `${admin}-${req.caller.account}`,
+      // Security Hub's REST timestamps are ISO 8601 strings on the wire.
+      InvitedAt: new Date(hub.subscribedAt ?? ctx.state.now).toISOString(),
+      MemberStatus: 'Enabled',
+    },
+  };
+}
+
+const READS = new Set(['GetFindings', 'DescribeHub', 'GetAdministratorAccount']);
+
 const ROUTES: Record<string, string> = {
+  'GET /accounts': 'DescribeHub',
+  'GET /administrator': 'GetAdministratorAccount',
   'POST /findings/import': 'BatchImportFindings',
   'POST /findings': 'GetFindings',
   'PATCH /findings/batchupdate': 'BatchUpdateFindings',
@@ -422,10 +468,13 @@ export const securityhub: ServiceModule = {
     GetFindings: getFindings,
     BatchUpdateFindings: batchUpdateFindings,
     CreateActionTarget: createActionTarget,
+    DescribeHub: describeHub,
+    GetAdministratorAccount: getAdministratorAccount,
   },
   route: (method, path) => {
     const action = ROUTES[`${method.toUpperCase()} ${path.replace(/\/+$/, '') || '/'}`];
     return action ? { action, pathParams: {} } : undefined;
   },
-  management: (action) => (action === 'GetFindings' ? undefined : { readOnly: false }),
+  // Reads are not recorded (as for the other services of the simulator).
+  management: (action) => (READS.has(action) ? undefined : { readOnly: false }),
 };

@@ -1,33 +1,35 @@
-/** Every `bks` command, in the order `bks --help` lists them. One import per command file. */
+/**
+ * Every `bks` command, in the order `bks --help` lists them: one line per command, naming the
+ * command and the file that registers it. Files are imported only when their command runs, so a
+ * command never pays for the AWS SDK clients of another (`bks --help` and `--version` load none:
+ * they are served from the manifest the build writes, see `main.ts`).
+ *
+ * Adding a command: write src/cli/NAME.ts exporting `register(program, run)`, add its line here,
+ * and its page docs/commands/NAME.md.
+ */
 import type { Command } from 'commander';
-import { register as cleanup } from './cleanup';
-import { register as compliance } from './compliance';
-import { register as decodeKey } from './decode-key';
-import { register as detections } from './detections';
-import { register as findKeys } from './find-keys';
-import { register as hunt } from './hunt';
 import type { RunAction } from './main';
-import { register as report } from './report';
-import { register as restore } from './restore';
-import { register as revokeKey } from './revoke-key';
-import { register as scan } from './scan';
-import { register as scp } from './scp';
-import { register as timeline } from './timeline';
 
 export type RegisterCommand = (program: Command, run: RunAction) => void;
 
+export interface CommandEntry {
+  name: string;
+  load: () => Promise<{ register: RegisterCommand }>;
+}
+
 // biome-ignore format: one command per line, so that parallel branches adding commands merge cleanly
-export const commands: RegisterCommand[] = [
-  scan,
-  decodeKey,
-  findKeys,
-  hunt,
-  detections,
-  scp,
-  revokeKey,
-  restore,
-  cleanup,
-  timeline,
-  report,
-  compliance,
+export const commands: CommandEntry[] = [
+  { name: 'scan', load: () => import('./scan') },
+  { name: 'decode-key', load: () => import('./decode-key') },
+  { name: 'find-keys', load: () => import('./find-keys') },
+  { name: 'hunt', load: () => import('./hunt') },
+  { name: 'detections', load: () => import('./detections') },
+  { name: 'scp', load: () => import('./scp') },
+  { name: 'revoke-key', load: () => import('./revoke-key') },
+  { name: 'restore', load: () => import('./restore') },
+  { name: 'cleanup', load: () => import('./cleanup') },
+  { name: 'timeline', load: () => import('./timeline') },
+  { name: 'report', load: () => import('./report') },
+  { name: 'compliance', load: () => import('./compliance') },
+  { name: 'coverage', load: () => import('./coverage') },
 ];

@@ -4,10 +4,11 @@
  * changes. Commands build a typed result and hand it to `emit` with their renderers; they never
  * print on their own.
  */
-import { chmodSync, closeSync, openSync, writeSync } from 'node:fs';
+
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors';
+import { writePrivateFile } from '../util/private-file';
 
 export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2, FAILURE: 3 } as const;
 
@@ -126,17 +127,6 @@ export function emit<T>(result: T, renderers: Renderers<T>, ctx: CommandContext)
   }
 }
 
-/** Writes a file readable only by its owner (mode 0600), also when it already existed. */
-export function writePrivateFile(path: string, text: string | Uint8Array): void {
-  const fd = openSync(path, 'w', 0o600);
-  try {
-    writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(path, 0o600);
-}
-
 /** JSON rendering shared by every command: one document with its schema first. */
 export function renderJson(schema: string, result: object): string {
   return JSON.stringify({ schema, ...result }, null, 2);
@@ -218,6 +208,19 @@ export function parseIntFlag(
   const n = Number(value);
   if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max} (got ${n})`);
   return n;
+}
+
+/**
+ * Runs a core parser on a flag's value: the core words the problem, the CLI names the flag
+ * (`--regions: "nowhere" is not a region name`).
+ */
+export function forFlag<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${name}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Parses a comma-separated list of 12-digit account ids. */

@@ -10,7 +10,8 @@ import { writeRuleFiles } from '../detect/build-rules';
 import { exportEventBridge } from '../detect/export';
 import { exportSigma } from '../detect/export-sigma';
 import { exportSql } from '../detect/export-sql';
-import { defaultRulesDir, loadRules, type Rule, RuleError } from '../detect/rules';
+import { loadRules } from '../detect/rule-files';
+import { defaultRulesDir, type Rule, RuleError } from '../detect/rules';
 import { UsageError } from '../errors';
 import {
   addCommonOptions,

@@ -3,10 +3,10 @@
  * blob of a repository's history. Every candidate is decoded and validated; findings carry the
  * key's owner and a fingerprint of its secret, never the key. Exit 1 when keys are found.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors';
 import { DEFAULT_MAX_FILE_SIZE, type Finding, type FindKeysResult, findKeysInPaths, toSarif } from '../keys';
+import { packageVersion } from '../paths';
 import {
   addCommonOptions,
   type CommandContext,
@@ -41,10 +41,7 @@ export function parseSize(flag: string, value: string): number {
 }
 
 function toolVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+  return packageVersion();
 }
 
 function owner(f: Finding): string {

@@ -1,10 +1,10 @@
 /** `bks hunt FILE|DIR…`: run the detection rules (stateful ones included) over CloudTrail log files. */
 import type { Command } from 'commander';
 import { HuntInputError, type HuntResult, hunt } from '../detect/hunt';
+import { loadRules } from '../detect/rule-files';
 import {
   compileRules,
   defaultRulesDir,
-  loadRules,
   RuleError,
   SEVERITIES,
   type Severity,

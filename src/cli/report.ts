@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 import { buildIncidentReport } from '../report/incident';
 import { REPORT_SCHEMA, renderHtml, renderMarkdown, reportJson } from '../report/render';
 import { parseRegions } from '../timeline/regions';
-import { parseDays } from '../timeline/run';
 import {
   addCommonOptions,
   type CommandContext,
   type CommonOptions,
   EXIT,
   emit,
+  forFlag,
   makeContext,
   renderJson,
 } from './common';
@@ -21,6 +21,7 @@ import {
   withIdentityAccount,
 } from './key-arg';
 import type { RunAction } from './main';
+import { parseDays } from './timeline';
 
 const SPEC = { formats: ['markdown', 'html', 'json'], aws: true } as const;
 
@@ -35,9 +36,9 @@ export async function reportCommand(
   ctx: CommandContext,
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
-  const days = parseDays(flags.days ?? '30');
+  const days = parseDays(flags.days, 30);
   return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'report' }, async (aws) => {
-    const regions = parseRegions(flags.regions, aws.partition);
+    const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
     ctx.log(
       `building the report for ${arg.length > 40 ? 'the key' : arg} (${regions.length} regions, ${days} days)…`,
     );

@@ -16,6 +16,7 @@ import {
   type UserStatus,
 } from '../inventory';
 import { selectServices } from '../services';
+import { csvCell } from '../util/csv';
 import {
   addCommonOptions,
   type CommandContext,
@@ -279,13 +280,6 @@ export function renderScanTable(result: ScanResult, ctx: CommandContext): string
       `; ${sum.apiCalls} API calls`,
   );
   return out.join('\n');
-}
-
-/** A CSV cell that a spreadsheet will not run as a formula, quoted when needed. */
-export function csvCell(value: unknown): string {
-  let text = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function renderScanCsv(result: ScanResult): string {

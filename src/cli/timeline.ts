@@ -1,13 +1,15 @@
 /** `bks timeline USER|KEY|ACCESS_KEY_ID`: what this identity did, in every region, within CloudTrail's limits. */
 import type { Command } from 'commander';
+import { UsageError } from '../errors';
 import { parseRegions } from '../timeline/regions';
-import { parseDays, resolveTimelineTarget, runTimeline, type TimelineResult } from '../timeline/run';
+import { MAX_DAYS, resolveTimelineTarget, runTimeline, type TimelineResult } from '../timeline/run';
 import {
   addCommonOptions,
   type CommandContext,
   type CommonOptions,
   EXIT,
   emit,
+  forFlag,
   makeContext,
   renderJson,
   renderTable,
@@ -121,15 +123,27 @@ export function renderTimelineTable(r: TimelineResult, ctx: CommandContext, summ
   return lines.join('\n');
 }
 
+/** `--days`: whole days back, 1 to 90 (what CloudTrail event history keeps); `fallback` when absent. */
+export function parseDays(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--days must be a whole number (got "${value}")`);
+  const n = Number(value);
+  if (n < 1 || n > MAX_DAYS)
+    throw new UsageError(
+      `--days must be between 1 and ${MAX_DAYS}: CloudTrail event history keeps 90 days (got ${n})`,
+    );
+  return n;
+}
+
 export async function timelineCommand(
   rawArg: string,
   flags: TimelineFlags,
   ctx: CommandContext,
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
-  const days = parseDays(flags.days);
+  const days = parseDays(flags.days, 7);
   return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'timeline' }, async (aws) => {
-    const regions = parseRegions(flags.regions, aws.partition);
+    const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
     const target = await resolveTimelineTarget(aws, arg);
     ctx.log(`searching ${regions.length} region(s) for ${target.label} (${days} days)…`);
     const result = await runTimeline(aws, target, { days, regions });

@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { maskKeysDeep } from '../keys/mask';
 import { type CloudTrailRecord, isBearerTokenCall, principalOf } from './knowledge';
 import { RecordSplitter, RecordSyntaxError } from './records';
 import { envelopeOf, type Rule, type RuleSet, recordOf, type Severity } from './rules';
@@ -162,7 +163,8 @@ function toMatch(
   file: string,
   extra: Partial<HuntMatch> = {},
 ): HuntMatch {
-  return {
+  // What is printed from the record never carries a key a caller put in it.
+  return maskKeysDeep({
     ruleId: rule.id,
     title: rule.title,
     severity: rule.severity,
@@ -177,7 +179,7 @@ function toMatch(
     bearerToken: isBearerTokenCall(record),
     file,
     ...extra,
-  };
+  });
 }
 
 /** Runs every rule over the files; matches sorted by event time, then rule id. */

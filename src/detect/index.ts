@@ -21,13 +21,13 @@ export {
   type Predicate,
   validatePattern,
 } from './pattern';
+export { loadRules, validateRuleFile } from './rule-files';
 export {
   type CompiledRule,
   compileRules,
   defaultRulesDir,
   envelopeOf,
   evaluate,
-  loadRules,
   type Rule,
   RuleError,
   type RuleFile,

@@ -1,11 +1,10 @@
 /**
- * Detection rules as data: the rule format (detections/README.md), its validation, the loader
- * (`loadRules`), compilation into a fast rule set (`compileRules`) and evaluation of one CloudTrail
- * record (`evaluate`). Pure except `loadRules`, which reads the rule directory.
+ * Detection rules as data: the rule format (detections/README.md), the checks a schema cannot
+ * express, compilation into a fast rule set (`compileRules`) and evaluation of one CloudTrail record
+ * (`evaluate`). Pure: reading and validating rule files is `rule-files.ts` (the Lambda bundles, which
+ * get their rules from `bundledRules`, need neither the file system nor the schema validator).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../paths';
 import {
   API_CALL_DETAIL_TYPE,
   type CloudTrailRecord,
@@ -96,7 +95,7 @@ export interface RuleSet {
 
 /** The default rule directory: `detections/` at the package root. */
 export function defaultRulesDir(): string {
-  return fileURLToPath(new URL('../../detections', import.meta.url));
+  return packagePath('detections');
 }
 
 /** A rule file that is not valid: names the file and the problem. */
@@ -139,150 +138,21 @@ export function deployOf(pattern: EventPattern): Deploy {
   return 'all-regions';
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
-
-function need(cond: unknown, where: string, message: string): asserts cond {
-  if (!cond) throw new RuleError(`${where}: ${message}`);
-}
-
-/** Checks a rule's shape and compiles its pattern; throws RuleError naming `where`. */
-export function validateRuleFile(raw: unknown, where: string): RuleFile {
-  need(isObject(raw), where, 'a rule must be a JSON object');
-  const r = raw as Record<string, unknown>;
-  need(
-    typeof r.id === 'string' && /^BKS-\d{3}(-[A-Z0-9-]+)?$/.test(r.id),
-    where,
-    'id must look like BKS-001 or BKS-001-SERVICE',
-  );
-  for (const k of ['title', 'severityRationale', 'description', 'remediation'] as const) {
-    need(
-      typeof r[k] === 'string' && (r[k] as string).trim() !== '',
-      where,
-      `${k} must be a non-empty string`,
-    );
-  }
-  need(
-    SEVERITIES.includes(r.severity as Severity),
-    where,
-    `severity must be one of ${SEVERITIES.join(', ')}`,
-  );
-  need(
-    isObject(r.attack) &&
-      typeof r.attack.id === 'string' &&
-      /^T\d{4}(\.\d{3})?$/.test(r.attack.id) &&
-      typeof r.attack.name === 'string',
-    where,
-    'attack must be {id: "T1234[.001]", name}',
-  );
-  need(
-    Array.isArray(r.tags) && r.tags.length > 0 && r.tags.every((t) => RULE_TAGS.includes(t as RuleTag)),
-    where,
-    `tags must be a non-empty list from ${RULE_TAGS.join(', ')}`,
-  );
-  need(r.kind === 'pattern' || r.kind === 'stateful', where, 'kind must be "pattern" or "stateful"');
-  need(r.service === null || typeof r.service === 'string', where, 'service must be a service id or null');
-  need(
-    r.deploy === 'us-east-1' || r.deploy === 'all-regions',
-    where,
-    'deploy must be "us-east-1" or "all-regions"',
-  );
+/**
+ * What the rule schema cannot say: the pattern compiles (the full pattern language) and `deploy` is
+ * the one its source implies. Throws RuleError naming `where`.
+ */
+export function checkRuleSemantics(rule: RuleFile, where: string): void {
   try {
-    compilePattern(r.pattern);
+    compilePattern(rule.pattern);
   } catch (err) {
     if (err instanceof PatternError) throw new RuleError(`${where}: pattern ${err.message}`);
     throw err;
   }
-  need(
-    r.deploy === deployOf(r.pattern as EventPattern),
-    where,
-    `deploy must be "${deployOf(r.pattern as EventPattern)}" (derived from the pattern's source)`,
-  );
-  if (r.kind === 'stateful') {
-    const s = r.stateful as Record<string, unknown> | undefined;
-    need(
-      isObject(s) &&
-        (s.type === 'count' || s.type === 'distinct-regions') &&
-        Number.isInteger(s.threshold) &&
-        (s.threshold as number) >= 1 &&
-        Number.isInteger(s.windowSeconds) &&
-        (s.windowSeconds as number) >= 1,
-      where,
-      'stateful must be {type: "count"|"distinct-regions", threshold >= 1, windowSeconds >= 1}',
-    );
-  } else {
-    need(r.stateful === undefined, where, 'only stateful rules carry "stateful"');
+  const deploy = deployOf(rule.pattern);
+  if (rule.deploy !== deploy) {
+    throw new RuleError(`${where}: deploy must be "${deploy}" (derived from the pattern's source)`);
   }
-  const samples = r.samples as Record<string, unknown> | undefined;
-  need(
-    isObject(samples) &&
-      Array.isArray(samples.match) &&
-      samples.match.length > 0 &&
-      Array.isArray(samples.noMatch) &&
-      samples.noMatch.length > 0,
-    where,
-    'samples must have at least one "match" and one "noMatch" sample',
-  );
-  return raw as unknown as RuleFile;
-}
-
-/** Resolves a rule's samples (file references are relative to the rule directory). */
-export function resolveSamples(file: RuleFile, dir: string | undefined): Rule {
-  const load = (ref: SampleRef, kind: string, i: number): CloudTrailRecord => {
-    if (typeof ref.file === 'string' && Object.keys(ref).length === 1) {
-      if (dir === undefined)
-        throw new RuleError(`${file.id}: sample ${kind}[${i}] refers to a file but no directory was given`);
-      const path = resolve(dir, ref.file);
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        throw new RuleError(`${file.id}: sample ${kind}[${i}] file ${ref.file} cannot be read`);
-      }
-      try {
-        return JSON.parse(text) as CloudTrailRecord;
-      } catch {
-        throw new RuleError(`${file.id}: sample ${kind}[${i}] file ${ref.file} is not valid JSON`);
-      }
-    }
-    return ref as CloudTrailRecord;
-  };
-  return {
-    ...file,
-    samples: {
-      match: file.samples.match.map((s, i) => load(s, 'match', i)),
-      noMatch: file.samples.noMatch.map((s, i) => load(s, 'noMatch', i)),
-    },
-  };
-}
-
-/** Loads every `*.json` rule of a directory (default `detections/`), validated, samples resolved, by id. */
-export function loadRules(dir: string = defaultRulesDir()): Rule[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
-  } catch {
-    throw new RuleError(`cannot read the rule directory ${dir}`);
-  }
-  const rules: Rule[] = [];
-  const ids = new Set<string>();
-  for (const name of names.sort()) {
-    const path = join(dir, name);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (err) {
-      throw new RuleError(
-        `${name}: ${err instanceof SyntaxError ? `invalid JSON (${err.message})` : 'cannot be read'}`,
-      );
-    }
-    const file = validateRuleFile(raw, name);
-    if (ids.has(file.id)) throw new RuleError(`${name}: duplicate rule id ${file.id}`);
-    ids.add(file.id);
-    rules.push(resolveSamples(file, dir));
-  }
-  if (rules.length === 0) throw new RuleError(`no rules (*.json) in ${dir}`);
-  return rules.sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** Compiles rules once into a rule set indexed by envelope source (no I/O). */

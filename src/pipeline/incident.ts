@@ -4,6 +4,8 @@
  * key or user is at stake, where and when. Pure; malformed input throws `MalformedEventError`, which
  * the response workflow routes to its dead-letter queue and a Fail state without any retry.
  */
+
+import { maskKeysDeep } from '../keys/mask';
 import { SERVICES, type ServiceId, serviceBySscName } from '../services';
 import { partitionOfRegion } from './rules';
 
@@ -217,8 +219,11 @@ export function normalize(input: unknown): Incident {
   if (!isSeverity(severity)) throw new MalformedEventError('malformed event: bad severity');
   const envelope = obj(root['event']);
   if (!envelope) throw new MalformedEventError('malformed event: missing event');
-  const detail = obj(envelope['detail']);
-  if (!detail) throw new MalformedEventError('malformed event: missing event.detail');
+  const raw = obj(envelope['detail']);
+  if (!raw) throw new MalformedEventError('malformed event: missing event.detail');
+  // A key a caller put in any field (user agent, source address, parameters) never reaches a
+  // finding, a note or a notification.
+  const detail = maskKeysDeep(raw);
   if (envelope['source'] === THRESHOLD_EVENT_SOURCE) {
     const sample = obj(detail['sample']);
     const count = detail['count'];

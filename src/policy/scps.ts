@@ -6,9 +6,10 @@
  * policy misses its own samples, and `bks scp check` uses the same requests to recognise a control
  * in an organization's own policies.
  */
+
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../paths';
 import {
   type AuthorizationRequest,
   evaluatePolicies,
@@ -66,7 +67,7 @@ export type ScpParams = Record<string, number | undefined>;
 
 /** The `scps/` directory of this package. */
 export function scpDirectory(): string {
-  return fileURLToPath(new URL('../../scps/', import.meta.url));
+  return `${packagePath('scps')}/`;
 }
 
 /** Reads every SCP and its tests; `includeNegative` adds the documented negative examples. */

@@ -9,6 +9,7 @@ import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import type { AwsContext } from '../aws';
 import { describeError } from '../errors';
+import { maskKeysDeep } from '../keys/mask';
 import { classifyState } from '../response/classify-state';
 import { DENY_POLICY_NAME, SESSION_POLICY_NAME } from '../response/policies';
 import { phantomServices } from '../response/revoke';
@@ -97,7 +98,7 @@ async function creationEvents(aws: AwsContext, userName: string, start: Date): P
       for (const e of r.Events ?? []) {
         let rec: Record<string, unknown> = {};
         try {
-          rec = JSON.parse(e.CloudTrailEvent ?? '{}') as Record<string, unknown>;
+          rec = maskKeysDeep(JSON.parse(e.CloudTrailEvent ?? '{}') as Record<string, unknown>);
         } catch {
           continue;
         }

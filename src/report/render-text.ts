@@ -1,6 +1,7 @@
 /** The compliance report as markdown, CSV (formula-injection safe) and JSON (`bks.compliance/v1`). */
-import { csvCell } from '../cli/scan';
+
 import { STATUS_ORDER } from '../inventory/types';
+import { csvCell } from '../util/csv';
 import type { ComplianceReport, KeyRow } from './compliance';
 
 /** Rows per markdown table (the JSON and CSV carry everything). */

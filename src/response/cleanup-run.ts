@@ -9,10 +9,10 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AwsContext } from '../aws';
-import { writePrivateFile } from '../cli/common';
 import { AwsFailure } from '../errors';
 import { collectAccount } from '../inventory';
 import type { KeyBearingService } from '../services';
+import { writePrivateFile } from '../util/private-file';
 import { type ActResult, actOnPlan, type PlanGate } from './act';
 import { cleanupBlocker, planUserDeletion, stateChanges } from './cleanup';
 import { iamStepRunner } from './iam-runner';

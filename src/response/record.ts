@@ -8,8 +8,8 @@
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writePrivateFile } from '../cli/common';
 import { UsageError } from '../errors';
+import { writePrivateFile } from '../util/private-file';
 import type { Plan, PlanNote, PlanStep } from './plan';
 
 export const RECORD_SCHEMA = 'bks.record/v1';

@@ -7,6 +7,7 @@
  */
 import { numberSteps, type Plan, type PlanNote, type PlanStep } from './plan';
 import type { RecordedStep, ResponseRecord } from './record';
+import { LOGIN_PROFILE_NOT_RESTORABLE } from './revoke';
 import { canonicalPolicy, type UserState } from './user-state';
 
 export const BACKUP_SCHEMA = 'bks.backup/v1';
@@ -84,7 +85,10 @@ export function planRestoreRevoke(record: ResponseRecord, current: CurrentState)
       notes.push({
         target: s.target,
         status: 'refused',
-        message: `iam:${s.action} cannot be undone (deleted)`,
+        message:
+          s.action === 'DeleteLoginProfile'
+            ? LOGIN_PROFILE_NOT_RESTORABLE
+            : `iam:${s.action} cannot be undone (deleted)`,
       });
       continue;
     }

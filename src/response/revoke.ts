@@ -163,6 +163,24 @@ function accessKeySteps(user: UserState, opts: RevokeOptions, why: string) {
   return out;
 }
 
+/**
+ * A console password on a phantom is a persistent credential of its own (nobody needs to sign in as
+ * a console-made API-key user): it is deleted, which cannot be undone — IAM never returns a
+ * password, so `restore` can only say so.
+ */
+export const LOGIN_PROFILE_NOT_RESTORABLE =
+  'a console password cannot be restored (IAM never returns it): set a new one with aws iam create-login-profile if the user really needs console access';
+
+function loginProfileStep(user: UserState): Step {
+  return {
+    action: 'DeleteLoginProfile',
+    params: { UserName: user.userName },
+    target: `user/${user.userName} login profile`,
+    reason: `console password on a phantom API-key user: a persistent credential with the same permissions; ${LOGIN_PROFILE_NOT_RESTORABLE}`,
+    irreversible: true,
+  };
+}
+
 /** The fixed-name deny over the services' namespaces; updated in place, never duplicated. */
 function denyPolicyStep(user: UserState, services: readonly KeyBearingService[]) {
   const existing = user.inlinePolicies.find((p) => p.name === DENY_POLICY_NAME);
@@ -288,6 +306,7 @@ export function planRevokeLongTerm(input: {
         'access key on a phantom API-key user: a persistent credential with the same permissions',
       ),
     );
+    if (user.loginProfile) steps.push(loginProfileStep(user));
   }
   if (allKeys && services.length > 0) add(denyPolicyStep(user, services));
   plan.steps = numberSteps(steps);

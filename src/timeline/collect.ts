@@ -9,6 +9,7 @@
  */
 import { type CloudTrailRecord, isBearerTokenCall, tagEvent } from '../detect/knowledge';
 import { describeError } from '../errors';
+import { maskKeysDeep } from '../keys/mask';
 
 export type LookupAttributeKey = 'Username' | 'AccessKeyId';
 
@@ -185,7 +186,8 @@ export async function collectTimeline(input: {
               (raw) => {
                 let record: Record<string, unknown> = {};
                 try {
-                  record = JSON.parse(raw.CloudTrailEvent ?? '{}') as Record<string, unknown>;
+                  // A key a caller put in any field (user agent, parameters) is never printed.
+                  record = maskKeysDeep(JSON.parse(raw.CloudTrailEvent ?? '{}') as Record<string, unknown>);
                 } catch {
                   record = {};
                 }

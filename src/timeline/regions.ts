@@ -2,7 +2,7 @@
  * Which regions `timeline` searches. "Enabled" would come from EC2 DescribeRegions or
  * account:ListRegions, which neither this project's dependencies nor bks-sim carry; instead the
  * default is every region a new account of the partition has enabled (the regions that are not
- * opt-in), and opt-in regions are added by naming them (`--regions all,me-central-1`). The list is
+ * opt-in), and opt-in regions are added by naming them (`all,me-central-1`). The list is
  * data, per partition; a region that answers with an error is reported as failed (exit 3), never
  * skipped silently.
  */
@@ -41,20 +41,20 @@ export function partitionOfRegion(region: string): string {
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** `all`, a comma list, or both (`all,me-central-1`); `all` = the partition's default-enabled regions. */
-export function parseRegions(flag: string | undefined, partition: string): string[] {
-  const items = (flag ?? 'all')
+export function parseRegions(spec: string | undefined, partition: string): string[] {
+  const items = (spec ?? 'all')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (items.length === 0) throw new UsageError('--regions: give "all" or a comma-separated list of regions');
+  if (items.length === 0) throw new UsageError('give "all" or a comma-separated list of regions');
   const out = new Set<string>();
   for (const item of items) {
     if (item === 'all') {
       for (const r of DEFAULT_ENABLED_REGIONS[partition] ?? []) out.add(r);
     } else if (!REGION_RE.test(item)) {
-      throw new UsageError(`--regions: "${item}" is not a region name`);
+      throw new UsageError(`"${item}" is not a region name`);
     } else if (partitionOfRegion(item) !== partition) {
-      throw new UsageError(`--regions: ${item} is not in partition ${partition}`);
+      throw new UsageError(`${item} is not in partition ${partition}`);
     } else {
       out.add(item);
     }

@@ -100,17 +100,6 @@ async function userTarget(aws: AwsContext, userName: string): Promise<TimelineTa
   return { kind: 'user', label: userName, userName, accessKeyIds: ids, notes };
 }
 
-export function parseDays(value: string | undefined): number {
-  if (value === undefined) return 7;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--days must be a whole number (got "${value}")`);
-  const n = Number(value);
-  if (n < 1 || n > MAX_DAYS)
-    throw new UsageError(
-      `--days must be between 1 and ${MAX_DAYS}: CloudTrail event history keeps 90 days (got ${n})`,
-    );
-  return n;
-}
-
 /** A LookupEvents page through src/aws, one attempt per call (./collect retries through the limiter). */
 export function cloudTrailLookup(aws: AwsContext): LookupPage & { destroy(): void } {
   const single = createAws({

@@ -26,7 +26,7 @@ function walk(c: Command, path: string[] = []): Leaf[] {
   return c.commands.flatMap((s) => [{ path: [...path, s.name()], cmd: s }, ...walk(s, [...path, s.name()])]);
 }
 
-const ALL = walk(buildProgram(() => {}));
+const ALL = walk(await buildProgram(() => {}));
 const LEAVES = ALL.filter((l) => l.cmd.commands.length === 0);
 const has = (l: Leaf, long: string) => l.cmd.options.some((o) => o.long === long);
 const name = (l: Leaf) => l.path.join(' ');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, failsOn, nextCommand, renderScanCsv } from '../../src/cli/scan';
+import { failsOn, nextCommand, renderScanCsv } from '../../src/cli/scan';
 import { type ScanResult, type ScanUser, summarize } from '../../src/inventory';
+import { csvCell } from '../../src/util/csv';
 
 const u = (status: ScanUser['status'], over: Partial<ScanUser> = {}): ScanUser => ({
   userName: `BedrockAPIKey-${status.toLowerCase().slice(0, 4)}`,

@@ -6,7 +6,7 @@ import { exportSigma } from '../../src/detect/export-sigma';
 import { exportSql, ruleSql, type SqlDialect } from '../../src/detect/export-sql';
 import type { CloudTrailRecord } from '../../src/detect/knowledge';
 import { compilePattern } from '../../src/detect/pattern';
-import { loadRules } from '../../src/detect/rules';
+import { loadRules } from '../../src/detect/rule-files';
 
 const rules = loadRules();
 const parser = new sqlParser.Parser();

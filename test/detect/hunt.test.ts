@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { hunt, listLogFiles } from '../../src/detect/hunt';
-import { compileRules, defaultRulesDir, loadRules } from '../../src/detect/rules';
+import { loadRules } from '../../src/detect/rule-files';
+import { compileRules, defaultRulesDir } from '../../src/detect/rules';
 
 const samplesDir = join(defaultRulesDir(), 'samples');
 const sample = (name: string) => JSON.parse(readFileSync(join(samplesDir, name), 'utf8'));

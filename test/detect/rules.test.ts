@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePattern } from '../../src/detect/pattern';
-import {
-  compileRules,
-  defaultRulesDir,
-  envelopeOf,
-  evaluate,
-  loadRules,
-  RuleError,
-} from '../../src/detect/rules';
+import { loadRules } from '../../src/detect/rule-files';
+import { compileRules, defaultRulesDir, envelopeOf, evaluate, RuleError } from '../../src/detect/rules';
 import { buildRuleSet, ruleFileName, ruleFileText } from '../../src/detect/ruleset';
 import { SERVICES } from '../../src/services';
 
@@ -116,6 +110,29 @@ describe('loadRules', () => {
     );
     expect(() => loadRules(dirWith({ 'a.json': good, 'b.json': good }))).toThrow(/duplicate rule id BKS-011/);
     expect(() => loadRules(join(tmpdir(), 'does-not-exist-bks'))).toThrow(/cannot read the rule directory/);
+  });
+
+  it('checks the shape with detections/rule.schema.json, which every rule file references', () => {
+    const rule = JSON.parse(good);
+    expect(rule.$schema).toBe('./rule.schema.json');
+    const load = (patch: Record<string, unknown>) => () =>
+      loadRules(dirWith({ 'v.json': JSON.stringify({ ...rule, ...patch }) }));
+    expect(load({ id: 'X-1' })).toThrow(/^v\.json: id must look like BKS-001 or BKS-001-SERVICE$/);
+    expect(load({ title: '  ' })).toThrow(/^v\.json: title must be a non-empty string$/);
+    expect(load({ severity: 'SEVERE' })).toThrow(/^v\.json: severity must be one of CRITICAL, HIGH/);
+    expect(load({ tags: ['nope'] })).toThrow(/^v\.json: tags\[0\] must be one of recon, invoke/);
+    expect(load({ stateful: { type: 'count', threshold: 1, windowSeconds: 60 } })).toThrow(
+      /only stateful rules carry "stateful"/,
+    );
+    expect(load({ kind: 'stateful' })).toThrow(/a stateful rule must carry "stateful"/);
+    // the schema file itself is not read as a rule
+    const withSchema = dirWith({ 'BKS-011.json': good });
+    writeFileSync(
+      join(withSchema, 'rule.schema.json'),
+      readFileSync(join(defaultRulesDir(), 'rule.schema.json')),
+    );
+    expect(loadRules(withSchema).map((r) => r.id)).toEqual(['BKS-011']);
+    expect(loadRules(withSchema)[0]).not.toHaveProperty('$schema');
   });
 
   it('resolves sample files relative to the rule directory', () => {

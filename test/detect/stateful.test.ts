@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudTrailRecord } from '../../src/detect/knowledge';
-import { compileRules, loadRules } from '../../src/detect/rules';
+import { loadRules } from '../../src/detect/rule-files';
+import { compileRules } from '../../src/detect/rules';
 import {
   type CounterStore,
   MemoryCounterStore,

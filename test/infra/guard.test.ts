@@ -391,7 +391,9 @@ describe('least privilege', () => {
     for (const [id] of roles) for (const a of actionsOfRole(resources, id).actions) all.add(a);
     const documented = new Set(Object.values(RESPONDER_ACTIONS).flat());
     for (const a of all) expect(documented.has(a as never), a).toBe(true);
-    for (const a of all) expect(a).not.toMatch(/Delete|\*$/);
+    // The one Delete (issue: revoke-key on a phantom removes its console password): see
+    // test/infra/revoker-login-profile.test.ts for its phantom-only resources.
+    for (const a of all) if (a !== 'iam:DeleteLoginProfile') expect(a).not.toMatch(/Delete|\*$/);
   });
 
   it('trusts only the function roles that use each responder role, and denies them any change to the pipeline roles', () => {

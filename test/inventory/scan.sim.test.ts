@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchImportFindingsCommand } from '@aws-sdk/client-securityhub';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generateScenario } from '../../sim/generate';
 import { type SimHandle, startSim } from '../../sim/server';
 import { createAws } from '../../src/aws';
@@ -184,11 +184,16 @@ describe('scan against bks-sim', () => {
     expect(alice.arn).toBe(`arn:aws:iam::${ACCOUNT}:user/alice`);
     expect(result.users.some((u) => u.userName === 'bob' || u.userName === 'git-user')).toBe(false);
     // O(pages): no per-user call at all.
-    expect(calls.get('iam:ListAccessKeys')).toBe(0);
+    // Pages, plus the confirmation of each AT_RISK verdict the report gave (issue 15: a stale report
+    // must not keep a revoked user AT_RISK): ListAccessKeys + GetLoginProfile per at-risk user.
+    const atRisk = result.users.filter((u) => u.status === 'AT_RISK').length;
+    expect(atRisk).toBe(2);
+    expect(calls.get('iam:ListAccessKeys')).toBe(atRisk);
+    expect(calls.get('iam:GetLoginProfile')).toBe(atRisk);
     expect(calls.get('iam:ListServiceSpecificCredentials')).toBe(2);
     expect(calls.get('iam:GetAccountAuthorizationDetails')).toBe(1);
     expect(calls.get('iam:GetCredentialReport')).toBe(1);
-    expect(calls.total).toBeLessThanOrEqual(10);
+    expect(calls.total - 2 * atRisk).toBeLessThanOrEqual(10);
   });
 
   it('--fresh reads the same verdicts per candidate user, with key ids', async () => {
@@ -206,7 +211,10 @@ describe('scan against bks-sim', () => {
     const s = await sim({ ...accountScenario(), now: new Date(nowMs - 2 * 3600_000).toISOString() });
     const { result } = await scan(s);
     expect(result.dataAsOf).toBeDefined();
-    expect(user(result, 'BedrockAPIKey-risk').dataAsOf).toBe(result.dataAsOf);
+    expect(user(result, 'BedrockAPIKey-orph').dataAsOf).toBe(result.dataAsOf);
+    // An AT_RISK verdict is confirmed by reading that user now (issue 15: a revoke done after the
+    // report must not leave the user AT_RISK): its data is current, so it carries no dataAsOf.
+    expect(user(result, 'BedrockAPIKey-risk').dataAsOf).toBeUndefined();
   });
 
   it('AccessDenied on the report falls back to per-user reads; a denied user read is UNKNOWN, never ORPHANED', async () => {
@@ -270,6 +278,56 @@ describe('scan against bks-sim', () => {
     expect(user(result, 'AeaApiKey-zz99', 'claude-platform').status).toBe('ACTIVE');
   });
 
+  it.each([
+    ['NotSupportedService', 404],
+    ['ServiceNotSupportedException', 400],
+  ])(
+    '"%s" from the credential listing where the service exists is a failed read, not an empty one',
+    async (error, status) => {
+      const s = await sim({
+        ...accountScenario(),
+        faults: [
+          { action: 'iam:ListServiceSpecificCredentials', error, status, where: { ServiceName: BEDROCK } },
+        ],
+      });
+      const { result } = await scan(s);
+      expect(result.status).toBe('error');
+      expect(result.error).toMatch(new RegExp(`could not list Amazon Bedrock credentials: ${error}`));
+      // The phantom with an active key is not ORPHANED; the account is incomplete (an ordinary user
+      // with a key cannot be seen without the listing), so the run exits 3 instead of 0.
+      expect(user(result, 'BedrockAPIKey-risk').status).toBe('UNKNOWN');
+      expect(result.users.filter((u) => u.service === 'bedrock' && u.status === 'ORPHANED')).toEqual([]);
+      vi.stubEnv('AWS_ACCESS_KEY_ID', creds.accessKeyId);
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', creds.secretAccessKey);
+      vi.stubEnv('AWS_REGION', 'us-east-1');
+      vi.stubEnv('AWS_PROFILE', '');
+      vi.stubEnv('AWS_SESSION_TOKEN', '');
+      const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        const code = await main(['scan', '--endpoint-url', s.url, '-o', 'json'], {
+          write: () => true,
+        } as unknown as NodeJS.WritableStream);
+        expect(code).toBe(3);
+      } finally {
+        out.mockRestore();
+        vi.unstubAllEnvs();
+      }
+    },
+  );
+
+  it('"NotSupportedService" in a partition where the service does not exist is a note, not a failure', async () => {
+    // Bedrock API keys do not exist in the China partition ("Supported Regions … for Amazon Bedrock API keys").
+    const s = await sim({
+      ...accountScenario('aws-cn'),
+      faults: [{ action: 'iam:ListServiceSpecificCredentials', error: 'NotSupportedService', status: 404 }],
+    });
+    const { result } = await scan(s, { region: 'cn-north-1' });
+    expect(result.status).toBe('ok');
+    expect((result.notes ?? []).join('\n')).toMatch(
+      /Amazon Bedrock credentials are not supported in this partition/,
+    );
+  });
+
   it('a denied user listing fails the account; key holders are still listed, UNKNOWN', async () => {
     const s = await sim({
       ...accountScenario(),
@@ -327,7 +385,13 @@ describe('scan against bks-sim', () => {
       });
       const r = await collectAccount(ctx, { services: SERVICES });
       ctx.destroy();
-      return { calls: ctx.calls.total, users: r.users.length };
+      // Confirming each AT_RISK verdict costs 2 calls per at-risk user; everything else is pages.
+      const confirmations = ctx.calls.get('iam:ListAccessKeys') + ctx.calls.get('iam:GetLoginProfile');
+      const atRisk = r.users.filter((u) => u.status === 'AT_RISK').length;
+      expect(confirmations).toBe(
+        2 * new Set(r.users.filter((u) => u.status === 'AT_RISK').map((u) => u.userName)).size,
+      );
+      return { calls: ctx.calls.total - confirmations, users: r.users.length, atRisk };
     };
     const small = await count(400);
     const big = await count(800);

@@ -1,6 +1,7 @@
 /**
  * The workflow tests' fixture: a one-account scenario with a console phantom and its key, run
- * through the shared local runner (local/workflow.ts; see there for the two stand-ins and why).
+ * through the shared local runner (local/workflow.ts: bks-sim, the workflow deployed into its Step
+ * Functions, the local engine with the real handlers).
  */
 import { randomBytes } from 'node:crypto';
 import { LocalPipeline } from '../../local/workflow';

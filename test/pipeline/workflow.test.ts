@@ -1,7 +1,7 @@
 /**
  * The response workflow end to end, locally: aws-local-stepfunctions runs the ASL, the real
  * handlers talk to bks-sim (IAM, STS, Security Hub, SendTask*, Bedrock runtime, DynamoDB) over
- * HTTP. See ./workflow-harness.ts for the two stand-ins and why.
+ * HTTP. The approval step really waits (see ./workflow-wait.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { envelope, record } from './fixtures';

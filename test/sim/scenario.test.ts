@@ -2,6 +2,7 @@
  * Scenario files: validation names the path of the bad field; defaults are a new account's; key ids
  * the simulator makes decode to their account offline.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accountFromAccessKeyId, loadScenario, makeAccessKeyId, ScenarioError } from '../../sim/scenario';
@@ -82,6 +83,31 @@ describe('scenario validation', () => {
     expect(
       messageOf({ accounts: [{ id: '111111111111', events: [{ eventName: 'X', eventSource: 'y' }] }] }),
     ).toMatch(/^scenario: accounts\[0\]\.events\[0\]\.eventTime: /);
+  });
+
+  it('takes its shape from sim/schemas/scenario.schema.json, which the demo scenario references', () => {
+    const demo = JSON.parse(readFileSync(new URL('../../sim/scenarios/demo.json', import.meta.url), 'utf8'));
+    expect(demo.$schema).toBe('../schemas/scenario.schema.json');
+    const schema = JSON.parse(
+      readFileSync(new URL('../../sim/schemas/scenario.schema.json', import.meta.url), 'utf8'),
+    );
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    // every user field the schema lists is one the loader knows, and the other way round
+    expect(Object.keys(schema.definitions.user.properties).sort()).toEqual(
+      Object.keys(loadScenario(withUser3({})).accounts[0]!.users[3]!).sort(),
+    );
+    expect(messageOf({ ...ok, faults: [{ action: '*', error: 'X', where: { a: {} } }] })).toBe(
+      'scenario: faults[0].where.a: must be a scalar',
+    );
+    expect(messageOf(withUser3({ loginProfile: 'yes' }))).toBe(
+      'scenario: accounts[0].users[3].loginProfile: must be true, false or an object',
+    );
+    expect(messageOf(withUser3({ inlinePolicies: { 'bad name': { Statement: [] } } }))).toBe(
+      'scenario: accounts[0].users[3].inlinePolicies.bad name: is not a valid policy name',
+    );
+    expect(messageOf({ ...ok, now: 5 })).toBe(
+      'scenario: now: must be an ISO 8601 date-time such as 2026-01-02T03:04:05Z (got 5)',
+    );
   });
 
   it('fills what a new account has', () => {
