@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadPipelineRules } from '../../infra/rules';
 import { compilePattern } from '../../src/detect/pattern';
-import { envelopeOf, loadRules } from '../../src/detect/rules';
+import { loadRules } from '../../src/detect/rule-files';
+import { envelopeOf } from '../../src/detect/rules';
 import {
   ALL_MANAGEMENT_EVENTS,
   CLOUDTRAIL_API_CALL,
