@@ -5,5 +5,8 @@ import { register } from 'tsx/esm/api';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
-const { main } = await import('../sim/main.ts');
-await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const { main } = argv.includes('--pipeline')
+  ? await import('../local/main.ts')
+  : await import('../sim/main.ts');
+await main(argv);

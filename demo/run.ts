@@ -12,7 +12,8 @@ import { LocalPipeline } from '../local/workflow';
 import { type SimHandle, startSim } from '../sim/server';
 import { shiftScenarioToNow } from '../sim/timeshift';
 import { main as bks } from '../src/cli/main';
-import { compileRules, envelopeOf, evaluate, loadRules, severityRank } from '../src/detect';
+import { compileRules, envelopeOf, loadRules, severityRank } from '../src/detect';
+import { hunt } from '../src/detect/hunt';
 import { encodeLongTermKey, longTermAlias } from '../src/keys';
 import { serviceBySscName } from '../src/services';
 
@@ -177,21 +178,39 @@ const STEPS: Step[] = [
       const state = (await (await fetch(`${d.sim.url}/_sim/state`)).json()) as {
         accounts: { id: string; events: Record<string, unknown>[] }[];
       };
-      const records = (state.accounts.find((a) => a.id === PROD)?.events ?? []).filter(
-        (e) => String(e['eventTime']) >= d.attackStartedAt && e['eventSource'] === 'bedrock.amazonaws.com',
+      // The whole attack window, not just the last minutes: the prod account's CloudTrail history
+      // (management and Bedrock events) from the leaked key's first use to now.
+      const records = (state.accounts.find((a) => a.id === PROD)?.events ?? []).sort((a, b) =>
+        String(a['eventTime']).localeCompare(String(b['eventTime'])),
       );
       const trail = join(d.work, 'cloudtrail');
       mkdirSync(trail, { recursive: true });
-      writeFileSync(join(trail, 'prod-attack.json'), JSON.stringify({ Records: records }));
-      await d.bks(`hunt ${d.path(trail)}`, ['hunt', trail], (code) =>
-        code === 1 ? 'matches at or above --fail-on' : undefined,
+      writeFileSync(join(trail, 'prod-30-days.json'), JSON.stringify({ Records: records }));
+      await d.bks(
+        `hunt ${d.path(trail)} --min-severity high`,
+        ['hunt', trail, '--min-severity', 'high'],
+        (code) => (code === 1 ? 'matches at or above --fail-on' : undefined),
       );
-      // What the EventBridge rule hands the workflow: the rule that matched and the event.
-      const rules = compileRules(loadRules());
-      const first = records[0];
-      const matched = first ? evaluate(rules, first as never) : [];
-      const rule = [...matched].sort((a, b) => severityRank(b.severity) - severityRank(a.severity))[0];
-      if (!first || !rule) throw new Error("no rule matched the attacker's calls");
+      // In real time, EventBridge hands the workflow each rule that fires on the attacker's calls
+      // of the last minutes: every signal on one key is one incident, as severe as its worst signal.
+      const live = join(d.work, 'live');
+      mkdirSync(live, { recursive: true });
+      const recent = records.filter(
+        (e) => String(e['eventTime']) >= d.attackStartedAt && e['eventSource'] === 'bedrock.amazonaws.com',
+      );
+      writeFileSync(join(live, 'events.json'), JSON.stringify({ Records: recent }));
+      const signals = (await hunt(compileRules(loadRules()), [live])).matches;
+      const top = [...signals].sort((a, b) => severityRank(b.severity) - severityRank(a.severity))[0];
+      const first = recent.find((e) => e['eventID'] === top?.eventId);
+      if (!first || !top) throw new Error("no rule matched the attacker's calls");
+      const rule = { id: top.ruleId, severity: top.severity };
+      const counted = new Map<string, number>();
+      for (const m of signals)
+        counted.set(`${m.ruleId} (${m.severity})`, (counted.get(`${m.ruleId} (${m.severity})`) ?? 0) + 1);
+      d.say(
+        `\n# the attacker's calls just now fired ${[...counted].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join(', ')} on one key:`,
+      );
+      d.say(`#   one incident, severity ${rule.severity} (its worst signal)`);
       const admin = d.sim.state.principals[0]!;
       const pipeline = new LocalPipeline({
         sim: d.sim,
@@ -206,7 +225,7 @@ const STEPS: Step[] = [
         regions: ATTACK_REGIONS,
       });
       d.say(
-        `\n# EventBridge rule ${rule.id} (${rule.severity}) → Step Functions workflow bks-response, run locally:`,
+        `# EventBridge rule ${rule.id} (${rule.severity}) → Step Functions workflow bks-response, run locally:`,
       );
       await pipeline.start();
       let run: Awaited<ReturnType<LocalPipeline['run']>>;
@@ -249,9 +268,12 @@ const STEPS: Step[] = [
       const ask = pipeline.published[0];
       if (ask) d.say(`  approval request sent (SNS, signed single-use link): "${ask.subject}"`);
       d.say(
-        `  the analyst approves through the link, for the leaked key only (${LEAKED_USER}-at-${PROD}): finding ${f.Workflow?.Status ?? 'unknown'}`,
+        `  the analyst approves through the link, for the leaked key only (${LEAKED_USER}-at-${PROD}), not the team's other key: finding ${f.Workflow?.Status ?? 'unknown'}`,
       );
       const revocation = run.output?.['revocation'] as { actions?: string[]; verified?: boolean } | undefined;
+      d.say(
+        `  the revocation (revoke-key's plan): the leaked key, and — ${LEAKED_USER} being a phantom — its IAM access key, a second door with the same permissions:`,
+      );
       for (const a of revocation?.actions ?? []) d.say(`  revoked: ${a}`);
       if (!revocation?.verified) throw new Error('the workflow did not revoke the key');
     },
@@ -402,7 +424,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       await step.run(d);
       if (n < STEPS.length) await pause(d);
     }
-    d.say(`\nDone. Working files are in ${opts.keep ? d.work : '(deleted; run with --keep to keep them)'}`);
+    d.say(
+      opts.keep
+        ? `\nDone. Working files are in ${d.work}`
+        : '\nDone. The working files were deleted (run with --keep to keep them).',
+    );
     return 0;
   } catch (err) {
     d.say(`demo failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -7,6 +7,7 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 import { partitionOfRegion } from '../src/pipeline/rules';
 import { SERVICES } from '../src/services';
 
@@ -63,48 +64,7 @@ export const SELF_PROTECTED_ACTIONS = [
   'iam:Update*',
 ];
 
-/** IAM actions each role allows, kept here so the tests compare the template with this table. */
-/** IAM reads of `readUserState` (src/response), used by enrichment and by revocation's planning. */
-const USER_READS = [
-  'iam:GetUser',
-  'iam:ListAccessKeys',
-  'iam:ListAttachedUserPolicies',
-  'iam:ListServiceSpecificCredentials',
-  'iam:ListUserPolicies',
-  'iam:GetUserPolicy',
-  'iam:ListGroupsForUser',
-  'iam:ListUserTags',
-  'iam:GetLoginProfile',
-  'iam:ListMFADevices',
-  'iam:ListSSHPublicKeys',
-  'iam:ListSigningCertificates',
-  'iam:GetAccessKeyLastUsed',
-];
-
-/** IAM actions each role allows, kept here so the tests compare the template with this table. */
-export const RESPONDER_ACTIONS = {
-  readerUsers: USER_READS,
-  readerAccount: [
-    'cloudtrail:LookupEvents',
-    'iam:GetAccountAuthorizationDetails',
-    'iam:ListUsers',
-    'iam:GenerateCredentialReport',
-    'iam:GetCredentialReport',
-    'iam:ListServiceSpecificCredentials',
-  ],
-  /** Deactivation and deny policies (the one Delete is below, on phantom-named users only). */
-  revoker: [...USER_READS, 'iam:UpdateServiceSpecificCredential', 'iam:UpdateAccessKey', 'iam:PutUserPolicy'],
-  /**
-   * Its one Delete: a phantom's console password (revoke-key's plan removes it; a password cannot
-   * be deactivated), on phantom-named users only (`user/BedrockAPIKey-*`, `user/AeaApiKey-*`).
-   */
-  revokerPhantomPasswords: ['iam:DeleteLoginProfile'],
-  /** Short-term keys: the signer role gets a deny on tokens issued before now. */
-  revokerRoles: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
-  /** Finding the signer of a short-term key in CloudTrail (no resource-level permissions). */
-  revokerAccount: ['cloudtrail:LookupEvents'],
-  findings: ['securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
-} as const;
+export { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 
 export interface ResponderRolesProps {
   /** The security account whose pipeline functions assume these roles. */

@@ -25,6 +25,7 @@ import { resetClients } from '../handlers/lib/clients';
 import { type SimHandle, startSim } from '../sim/server';
 import { snsMessages } from '../sim/services/sns';
 import { executionDone, setExecutionEngine } from '../sim/services/stepfunctions';
+import { packagePath } from '../src/paths';
 import type { ResponsePolicy } from '../src/pipeline/policy';
 import { type Doc, type ExecutionTrace, responseEngine } from './engine';
 
@@ -77,7 +78,7 @@ export function responseDefinitionFor(
   opts: { region?: string; approvalTimeoutSeconds?: number; topicArn?: string; dlqUrl?: string } = {},
 ): string {
   const region = opts.region ?? 'us-east-1';
-  const text = readFileSync(new URL('../statemachines/response.asl.json', import.meta.url), 'utf8');
+  const text = readFileSync(packagePath('statemachines', 'response.asl.json'), 'utf8');
   const def = JSON.parse(
     text.replace(/\$\{(\w+)\}/g, (_m, name: string) => {
       if (name === 'Partition') return 'aws';

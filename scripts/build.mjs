@@ -17,7 +17,7 @@ const result = await build({
   absWorkingDir: root,
   entryPoints: {
     bks: 'src/cli/bin.ts',
-    'bks-sim': 'sim/bin.ts',
+    'bks-sim': 'local/bin.ts',
     cli: 'src/cli/main.ts',
   },
   outdir: dist,

@@ -77,8 +77,29 @@ export interface SimHandle {
   onDelivery(listener: DeliveryListener): () => void;
   /** Resolves once every delivery listener started so far has finished. */
   deliveriesSettled(): Promise<void>;
+  /**
+   * Serves every request whose path starts with `prefix` (e.g. `/_pipeline/`) with `handler`,
+   * before the control API and the AWS services: how a composition (the local pipeline) adds its
+   * own endpoints on the simulator's port. Returns the function that removes the mount.
+   */
+  mount(prefix: string, handler: MountHandler): () => void;
   close(): Promise<void>;
 }
+
+/** A request to a mounted endpoint, and its answer. */
+export interface MountRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  sourceIp: string;
+}
+export interface MountResponse {
+  status: number;
+  headers?: Record<string, string | string[]>;
+  body?: string | Buffer;
+}
+export type MountHandler = (req: MountRequest) => Promise<MountResponse>;
 
 /** Loads a scenario file (JSON); throws ScenarioError / a one-line Error on bad input. */
 export function readScenarioFile(file: string): SimState {
@@ -773,12 +794,34 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     stats.errors = {};
   }
 
+  const mounts: Array<{ prefix: string; handler: MountHandler }> = [];
+
   async function onRequest(httpReq: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of httpReq) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
     const url = new URL(httpReq.url ?? '/', 'http://sim');
     const requestId = randomUUID();
+    const mount = mounts.find((m) => url.pathname.startsWith(m.prefix));
+    if (mount) {
+      let answer: MountResponse;
+      try {
+        answer = await mount.handler({
+          method: httpReq.method ?? 'GET',
+          url: new URL(httpReq.url ?? '/', `http://${httpReq.headers.host ?? 'sim'}`),
+          headers: httpReq.headers,
+          body,
+          sourceIp: httpReq.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        });
+      } catch (e) {
+        process.stderr.write(`bks-sim: ${(e as Error).stack ?? String(e)}\n`);
+        answer = { status: 500, headers: { 'content-type': 'text/plain' }, body: 'internal error' };
+      }
+      const payload = Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body ?? '', 'utf8');
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': String(payload.length) });
+      res.end(payload);
+      return;
+    }
     let out: WireResponse;
     try {
       if (url.pathname.startsWith('/_sim/')) out = control(httpReq.method ?? 'GET', url.pathname, body);
@@ -821,6 +864,14 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     advanceClock: (seconds: number) => ctx.advance(seconds * 1000),
     onDelivery: (listener: DeliveryListener) => onDelivery(ctx, listener),
     deliveriesSettled: () => deliveriesSettled(ctx),
+    mount: (prefix: string, handler: MountHandler) => {
+      const entry = { prefix, handler };
+      mounts.push(entry);
+      return () => {
+        const i = mounts.indexOf(entry);
+        if (i >= 0) mounts.splice(i, 1);
+      };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -27,6 +27,16 @@ export function snsMessages(ctx: SimContext): SnsMessage[] {
 
 export const sns: ServiceModule = {
   service: 'sns',
+  control: {
+    // What an email subscriber of each topic would have received, oldest first.
+    'GET /_sim/notifications': (ctx) =>
+      snsMessages(ctx).map((m) => ({
+        topicArn: m.topicArn,
+        ...(m.subject !== undefined ? { subject: m.subject } : {}),
+        message: m.message,
+        at: m.at,
+      })),
+  },
   protocol: 'query',
   xmlNamespace: 'http://sns.amazonaws.com/doc/2010-03-31/',
   throttlingCode: 'Throttling',

@@ -43,13 +43,18 @@ describe('npm run demo', () => {
     expect(out).toContain('$ bks decode-key "$(cat leaked-key.txt)"');
     // The pipeline: the recorded calls through the rules, then the workflow with the real handlers.
     expect(out).toContain('$ bks hunt cloudtrail');
-    expect(out).toMatch(/BKS-010-BEDROCK\s+InvokeModel/);
+    // The hunt shows HIGH and above over the whole window (issue 15); the live signals are listed.
+    expect(out).toMatch(/HIGH\s+BKS-018\s+InvokeModel/);
+    expect(out).toMatch(/fired BKS-010-BEDROCK \(LOW\) ×3/);
     expect(out).toMatch(
       /states run: Normalize → Enrich → RaiseFinding → Decide → AskAnalyst → Revoke → CloseFinding → Announce \(SUCCEEDED\)/,
     );
-    expect(out).toMatch(/Security Hub finding \(in the simulator\): \[LOW\] BKS-010-BEDROCK/);
+    // One incident per key at its worst signal's severity (issue 15): the HIGH multi-region rule.
+    expect(out).toMatch(/Security Hub finding \(in the simulator\): \[HIGH\] BKS-018/);
     expect(out).toMatch(/approval request sent \(SNS, signed single-use link\)/);
-    expect(out).toMatch(/for the leaked key only \(BedrockAPIKey-q7xk-at-222222222222\): finding RESOLVED/);
+    expect(out).toMatch(
+      /for the leaked key only \(BedrockAPIKey-q7xk-at-222222222222\), not the team's other key: finding RESOLVED/,
+    );
     expect(out).toMatch(/revoked: iam:UpdateServiceSpecificCredential/);
     // The attacker's three calls work before containment; after it, the leaked key is refused while
     // the same user's other key still answers.

@@ -1,0 +1,560 @@
+/**
+ * The live pipeline inside bks-sim (`bks-sim --pipeline`): the simulator, the project's rule set
+ * and the real handlers, composed as the CDK app deploys them on AWS.
+ *
+ * `start()` starts bks-sim and deploys the pipeline into it through the AWS SDK, so that what runs
+ * is what the simulator's EventBridge, SQS, DynamoDB and Step Functions list:
+ * - in every account and region of the scenario (plus the IAM region), forwarder rules
+ *   `bks-fwd-<RULE>` on the default bus — IAM rules only in the IAM region — each in the state its
+ *   pattern needs (`ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` for rules that must see read-only
+ *   management events), targeting the central bus, with the region's `bks-forwarder-dlq`;
+ * - in the security account's home region: the central bus `bks-central` (PutEvents allowed to the
+ *   other accounts), one rule per detection on it (`bks-<RULE>`; stateful rules count through the
+ *   stateful function, `bks-<RULE>-threshold` dispatches), the dead-letter queues, the approval and
+ *   counter tables, and the response workflow `bks-response` in Step Functions;
+ * - in every account, the responder roles the member stacks deploy (`bks-reader`, `bks-revoker`,
+ *   `bks-findings`, trusting the security account), added to the scenario before it starts.
+ *
+ * The simulator then delivers each CloudTrail record it writes as EventBridge does (per region,
+ * only where a trail logs it, read-only management events only to rules in the state that receives
+ * them); deliveries to the pipeline's functions run the real handlers in this process (dispatch →
+ * StartExecution → the local engine, `local/engine.ts`), and the workflow pauses at the approval
+ * step until the analyst's decision reaches the simulator. The approval endpoint is served at
+ * `/_pipeline/approve` on the simulator's port; the notifications at `GET /_sim/notifications`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateEventBusCommand,
+  EventBridgeClient,
+  PutPermissionCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { handler as approvalApi } from '../handlers/approval-api';
+import { handler as customAction } from '../handlers/custom-action';
+import { handler as dispatch } from '../handlers/dispatch';
+import { resetAws } from '../handlers/lib/aws';
+import { resetClients } from '../handlers/lib/clients';
+import { loadPipelineRules } from '../infra/rules';
+import { type MountRequest, type MountResponse, type SimHandle, startSim } from '../sim/server';
+import type { DeliveryTarget } from '../sim/services/events';
+import { setExecutionEngine } from '../sim/services/stepfunctions';
+import { shiftScenarioToNow } from '../sim/timeshift';
+import { THRESHOLD_EVENT_DETAIL_TYPE, THRESHOLD_EVENT_SOURCE } from '../src/pipeline/incident';
+import type { ResponsePolicy } from '../src/pipeline/policy';
+import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
+import { ruleStateFor } from '../src/pipeline/rule-state';
+import { forwarderRegions, type PipelineRule, rulesForRegion } from '../src/pipeline/rules';
+import { SERVICES } from '../src/services';
+import { type ExecutionTrace, responseEngine } from './engine';
+import { responseDefinitionFor } from './workflow';
+
+export interface LivePipelineOptions {
+  /** A scenario object, or the path of a scenario JSON file. */
+  scenario: unknown;
+  port?: number;
+  host?: string;
+  /** Move the scenario's times so that its `now` is the real current time. */
+  shiftToNow?: boolean;
+  /** The account the pipeline runs in. @default the organization's management account, else the first account */
+  securityAccount?: string;
+  /** The pipeline's home region (central bus, workflow, tables). @default us-east-1 */
+  homeRegion?: string;
+  /** The response policy (auto-revoke, allowlist, timeout action). */
+  policy?: Partial<ResponsePolicy>;
+  /** The approval step's timeout. @default 14400 (4 hours) */
+  approvalTimeoutSeconds?: number;
+  /** The detection rules' folder. @default detections/ */
+  rulesDir?: string;
+  /** One line per pipeline event (a rule matched, a finding raised, an approval requested). */
+  log?: (line: string) => void;
+}
+
+/** What was deployed into the simulator (names as the SDK returned them). */
+export interface Deployment {
+  securityAccount: string;
+  homeRegion: string;
+  centralBusArn: string;
+  stateMachineArn: string;
+  approvalTable: string;
+  counterTable: string;
+  topicArn: string;
+  approvalUrl: string;
+  deadLetterQueues: string[];
+  /** Forwarder rules per `account/region`. */
+  forwarders: Record<string, string[]>;
+  centralRules: string[];
+}
+
+const ROLE_NAMES = { reader: 'bks-reader', revoker: 'bks-revoker', findings: 'bks-findings' };
+const PREFIX = 'bks';
+
+/** `AKIA` + 16 characters: an access key id of the simulated pipeline's own principals. */
+function principalKey(kind: 'P' | 'D', account: string): string {
+  return `AKIABKS${kind}${account.slice(0, 12)}`.slice(0, 20).padEnd(20, '0');
+}
+
+function readScenario(scenario: unknown): Record<string, unknown> {
+  if (typeof scenario !== 'string') return structuredClone(scenario) as Record<string, unknown>;
+  let text: string;
+  try {
+    text = readFileSync(scenario, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read scenario ${scenario}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`scenario ${scenario} is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+type Doc = Record<string, unknown>;
+
+/** The responder roles' policies, as the member stacks grant them (infra/responder-roles.ts). */
+function responderRoles(partition: string, security: string): Doc[] {
+  const stmt = (actions: readonly string[], resource: string) => ({
+    Effect: 'Allow',
+    Action: [...actions],
+    Resource: resource,
+  });
+  const users = `arn:${partition}:iam::*:user/*`;
+  const roles = `arn:${partition}:iam::*:role/*`;
+  const doc = (...s: Doc[]) => ({ Version: '2012-10-17', Statement: s });
+  return [
+    {
+      name: ROLE_NAMES.reader,
+      trustedAccounts: [security],
+      inlinePolicies: {
+        reader: doc(stmt(RESPONDER_ACTIONS.readerUsers, users), stmt(RESPONDER_ACTIONS.readerAccount, '*')),
+      },
+    },
+    {
+      name: ROLE_NAMES.revoker,
+      trustedAccounts: [security],
+      inlinePolicies: {
+        revoker: doc(
+          stmt(RESPONDER_ACTIONS.revoker, users),
+          stmt(RESPONDER_ACTIONS.revokerRoles, roles),
+          stmt(RESPONDER_ACTIONS.revokerAccount, '*'),
+          {
+            Effect: 'Allow',
+            Action: [...RESPONDER_ACTIONS.revokerPhantomPasswords],
+            Resource: SERVICES.map((s) => `arn:${partition}:iam::*:user/${s.phantomUserPrefix}*`),
+          },
+        ),
+      },
+    },
+    {
+      name: ROLE_NAMES.findings,
+      trustedAccounts: [security],
+      inlinePolicies: { findings: doc(stmt(RESPONDER_ACTIONS.findings, '*')) },
+    },
+  ];
+}
+
+export class LivePipeline {
+  sim!: SimHandle;
+  deployment!: Deployment;
+  readonly traces: ExecutionTrace[] = [];
+  /** The handlers' structured log lines (kept, never printed unless asked). */
+  readonly logs: string[] = [];
+  private readonly secret = randomBytes(18).toString('base64url');
+  private savedEnv = { ...process.env };
+  private undo: Array<() => void | Promise<void>> = [];
+  private recordDir = '';
+  private rules: PipelineRule[] = [];
+
+  constructor(readonly options: LivePipelineOptions) {}
+
+  private say(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /** The credentials of the pipeline's own principal (the functions' role) in the security account. */
+  get credentials(): { accessKeyId: string; secretAccessKey: string } {
+    return { accessKeyId: principalKey('P', this.deployment.securityAccount), secretAccessKey: this.secret };
+  }
+
+  private clientConfig(account: string, region: string, kind: 'P' | 'D' = 'D') {
+    return {
+      endpoint: this.sim.url,
+      region,
+      credentials: { accessKeyId: principalKey(kind, account), secretAccessKey: this.secret },
+      maxAttempts: 2,
+    };
+  }
+
+  async start(): Promise<Deployment> {
+    const raw = readScenario(this.options.scenario);
+    const scenario = (this.options.shiftToNow ? shiftScenarioToNow(raw) : raw) as Doc & {
+      accounts?: Array<Doc & { id: string; roles?: Doc[] }>;
+      principals?: Doc[];
+      organization?: { managementAccount?: string } | null;
+      partition?: string;
+    };
+    const accounts = Array.isArray(scenario.accounts) ? scenario.accounts : [];
+    if (accounts.length === 0) throw new Error('scenario: accounts must name at least one account');
+    const security =
+      this.options.securityAccount ?? scenario.organization?.managementAccount ?? String(accounts[0]!.id);
+    if (!accounts.some((a) => a.id === security)) {
+      throw new Error(`--security-account ${security} is not an account of the scenario`);
+    }
+    const partition = scenario.partition ?? 'aws';
+    // What the CDK deployment brings before anything runs: the responder roles in every account,
+    // the functions' role in the security account, a deployment role per account.
+    for (const a of accounts) {
+      const have = new Set((a.roles ?? []).map((r) => String(r['name'])));
+      a.roles = [
+        ...(a.roles ?? []),
+        ...responderRoles(partition, security).filter((r) => !have.has(String(r['name']))),
+      ];
+    }
+    scenario.principals = [
+      ...(scenario.principals ?? []),
+      {
+        accessKeyId: principalKey('P', security),
+        secretAccessKey: this.secret,
+        account: security,
+        arn: `arn:${partition}:sts::${security}:assumed-role/bks-pipeline-functions/bks-pipeline`,
+      },
+      ...accounts.map((a) => ({
+        accessKeyId: principalKey('D', a.id),
+        secretAccessKey: this.secret,
+        account: a.id,
+        arn: `arn:${partition}:sts::${a.id}:assumed-role/cdk-deploy-role/bks-deploy`,
+      })),
+    ];
+    this.sim = await startSim({
+      scenario,
+      port: this.options.port ?? 0,
+      host: this.options.host ?? '127.0.0.1',
+    });
+    this.undo.push(() => this.sim.close());
+    try {
+      await this.deploy(security);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    return this.deployment;
+  }
+
+  private async deploy(security: string): Promise<void> {
+    const home = this.options.homeRegion ?? 'us-east-1';
+    const partition = this.sim.state.partition;
+    this.rules = loadPipelineRules(this.options.rulesDir);
+    const topicArn = `arn:${partition}:sns:${home}:${security}:${PREFIX}-soc`;
+    const approvalUrl = `${this.sim.url}/_pipeline/approve`;
+    const d: Deployment = {
+      securityAccount: security,
+      homeRegion: home,
+      centralBusArn: '',
+      stateMachineArn: '',
+      approvalTable: `${PREFIX}-approvals`,
+      counterTable: `${PREFIX}-counters`,
+      topicArn,
+      approvalUrl,
+      deadLetterQueues: [],
+      forwarders: {},
+      centralRules: [],
+    };
+    this.deployment = d;
+    const sec = this.clientConfig(security, home);
+
+    // Tables and queues.
+    const ddb = new DynamoDBClient(sec);
+    for (const TableName of [d.approvalTable, d.counterTable]) {
+      await ddb.send(
+        new CreateTableCommand({
+          TableName,
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    }
+    ddb.destroy();
+    const queue = async (account: string, region: string, name: string) => {
+      const sqs = new SQSClient(this.clientConfig(account, region));
+      try {
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+        const attrs = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: QueueUrl!, AttributeNames: ['QueueArn'] }),
+        );
+        d.deadLetterQueues.push(attrs.Attributes!['QueueArn']!);
+        return { url: QueueUrl!, arn: attrs.Attributes!['QueueArn']! };
+      } finally {
+        sqs.destroy();
+      }
+    };
+    const centralDlq = await queue(security, home, `${PREFIX}-central-dlq`);
+    const responseDlq = await queue(security, home, `${PREFIX}-response-dlq`);
+
+    // The workflow.
+    const sfn = new SFNClient(sec);
+    const sm = await sfn.send(
+      new CreateStateMachineCommand({
+        name: `${PREFIX}-response`,
+        definition: responseDefinitionFor(security, {
+          region: home,
+          approvalTimeoutSeconds: this.options.approvalTimeoutSeconds ?? 14_400,
+          topicArn,
+          dlqUrl: responseDlq.url,
+        }),
+        roleArn: `arn:${partition}:iam::${security}:role/${PREFIX}-response`,
+        type: 'STANDARD',
+      }),
+    );
+    sfn.destroy();
+    d.stateMachineArn = sm.stateMachineArn!;
+
+    // The central bus and its rules.
+    const lambdaArn = (name: string) =>
+      `arn:${partition}:lambda:${home}:${security}:function:${PREFIX}-${name}`;
+    const eb = new EventBridgeClient(sec);
+    const bus = await eb.send(new CreateEventBusCommand({ Name: `${PREFIX}-central` }));
+    d.centralBusArn = bus.EventBusArn!;
+    for (const a of this.sim.state.accounts) {
+      if (a.id === security) continue;
+      await eb.send(
+        new PutPermissionCommand({
+          EventBusName: `${PREFIX}-central`,
+          Action: 'events:PutEvents',
+          Principal: a.id,
+          StatementId: `member-${a.id}`,
+        }),
+      );
+    }
+    const targetOpts = {
+      DeadLetterConfig: { Arn: centralDlq.arn },
+      RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+    };
+    // RuleTargetInput.fromObject({ruleId, severity, event: EventField.fromPath('$')}), as CDK renders it.
+    const ruleInput = (r: PipelineRule) => ({
+      InputTransformer: {
+        InputPathsMap: { event: '$' },
+        InputTemplate: `{"ruleId":${JSON.stringify(r.id)},"severity":${JSON.stringify(r.severity)},"event":<event>}`,
+      },
+    });
+    const centralRule = async (name: string, pattern: Doc, target: Doc) => {
+      await eb.send(
+        new PutRuleCommand({
+          Name: name,
+          EventBusName: `${PREFIX}-central`,
+          EventPattern: JSON.stringify(pattern),
+          State: ruleStateFor(pattern),
+        }),
+      );
+      await eb.send(
+        new PutTargetsCommand({
+          Rule: name,
+          EventBusName: `${PREFIX}-central`,
+          Targets: [{ Id: 'fn', ...targetOpts, ...target } as never],
+        }),
+      );
+      d.centralRules.push(name);
+    };
+    for (const r of this.rules) {
+      if (r.kind === 'stateful') {
+        await centralRule(`${PREFIX}-${r.id}`, r.pattern, { Arn: lambdaArn('stateful'), ...ruleInput(r) });
+        await centralRule(
+          `${PREFIX}-${r.id}-threshold`,
+          {
+            source: [THRESHOLD_EVENT_SOURCE],
+            'detail-type': [THRESHOLD_EVENT_DETAIL_TYPE],
+            detail: { ruleId: [r.id] },
+          },
+          { Arn: lambdaArn('dispatch'), ...ruleInput(r) },
+        );
+      } else {
+        await centralRule(`${PREFIX}-${r.id}`, r.pattern, { Arn: lambdaArn('dispatch'), ...ruleInput(r) });
+      }
+    }
+    // Security Hub custom actions arrive on the home region's default bus.
+    const approveArn = `arn:${partition}:securityhub:${home}:${security}:action/custom/BksApproveRevoke`;
+    const rejectArn = `arn:${partition}:securityhub:${home}:${security}:action/custom/BksRejectRevoke`;
+    await eb.send(
+      new PutRuleCommand({
+        Name: `${PREFIX}-custom-actions`,
+        EventPattern: JSON.stringify({
+          source: ['aws.securityhub'],
+          'detail-type': ['Security Hub Findings - Custom Action'],
+          resources: [approveArn, rejectArn],
+        }),
+        State: 'ENABLED',
+      }),
+    );
+    await eb.send(
+      new PutTargetsCommand({
+        Rule: `${PREFIX}-custom-actions`,
+        Targets: [{ Id: 'fn', Arn: lambdaArn('custom-action'), ...targetOpts }],
+      }),
+    );
+    eb.destroy();
+
+    // Forwarders: every account, every region it uses, plus the IAM region.
+    for (const a of this.sim.state.accounts) {
+      for (const region of forwarderRegions(a.regions, home)) {
+        const placed = rulesForRegion(this.rules, region);
+        const dlq = await queue(a.id, region, `${PREFIX}-forwarder-dlq`);
+        const client = new EventBridgeClient(this.clientConfig(a.id, region));
+        const names: string[] = [];
+        for (const r of placed) {
+          const name = `${PREFIX}-fwd-${r.id}`;
+          await client.send(
+            new PutRuleCommand({
+              Name: name,
+              EventPattern: JSON.stringify(r.pattern),
+              State: ruleStateFor(r.pattern),
+              Description: `bks ${r.id}: ${r.title}`.slice(0, 512),
+            }),
+          );
+          await client.send(
+            new PutTargetsCommand({
+              Rule: name,
+              Targets: [
+                {
+                  Id: 'central',
+                  Arn: d.centralBusArn,
+                  RoleArn: `arn:${partition}:iam::${a.id}:role/${PREFIX}-forwarder`,
+                  DeadLetterConfig: { Arn: dlq.arn },
+                },
+              ],
+            }),
+          );
+          names.push(name);
+        }
+        client.destroy();
+        d.forwarders[`${a.id}/${region}`] = names;
+      }
+    }
+
+    // The functions' environment, as the CDK app sets it.
+    this.recordDir = mkdtempSync(join(tmpdir(), 'bks-pipeline-'));
+    const statefulRules = this.rules.filter((r) => r.kind === 'stateful');
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: this.sim.url,
+      AWS_REGION: home,
+      AWS_ACCESS_KEY_ID: this.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: this.credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: '',
+      BKS_APPROVAL_TABLE: d.approvalTable,
+      BKS_COUNTER_TABLE: d.counterTable,
+      BKS_APPROVAL_URL: approvalUrl,
+      BKS_TOPIC_ARN: topicArn,
+      BKS_HOME_REGION: home,
+      BKS_REGIONS: [...new Set(this.sim.state.accounts.flatMap((a) => a.regions))].join(','),
+      BKS_TIMELINE_HOURS: '24',
+      BKS_APPROVE_ACTION_ARN: approveArn,
+      BKS_REJECT_ACTION_ARN: rejectArn,
+      BKS_STATE_MACHINE_ARN: d.stateMachineArn,
+      BKS_DEDUPE_SECONDS: '86400',
+      BKS_EVENT_BUS: `${PREFIX}-central`,
+      BKS_STATEFUL_RULES: JSON.stringify(
+        statefulRules.map(({ id, severity, stateful }) => ({ id, severity, stateful })),
+      ),
+      BKS_POLICY: JSON.stringify(this.options.policy ?? {}),
+      BKS_RECORD_DIR: this.recordDir,
+      BKS_LINK_TTL_SECONDS: String(Math.min(86_400, this.options.approvalTimeoutSeconds ?? 14_400)),
+      POWERTOOLS_DEV: 'false',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    delete process.env['AWS_SESSION_TOKEN'];
+    delete process.env['AWS_PROFILE'];
+    resetClients();
+    resetAws();
+    // The stateful function reads its rules when it loads: load it now that they are set.
+    const { handler: stateful } = await import('../handlers/stateful');
+
+    // The handlers' structured logs: kept in memory (they would interleave with the CLI's output).
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = String(chunk);
+      if (text.startsWith('{"level"') || text.startsWith('{"cold_start"') || /^\{"[a-z_]+":/.test(text)) {
+        this.logs.push(text);
+        return true;
+      }
+      return (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    }) as never;
+    this.undo.push(() => {
+      process.stdout.write = write;
+    });
+
+    setExecutionEngine(
+      this.sim.ctx,
+      responseEngine({
+        ctx: this.sim.ctx,
+        simUrl: this.sim.url,
+        credentials: this.credentials,
+        roles: ROLE_NAMES,
+        hooks: {
+          onStart: (t) => {
+            this.traces.push(t);
+            this.say(`workflow ${t.name} started`);
+          },
+          onApprovalRequested: (t) =>
+            this.say(
+              `workflow ${t.name}: finding ${String(t.finding?.id ?? '?')} raised, approval requested`,
+            ),
+        },
+      }),
+    );
+    this.undo.push(() => setExecutionEngine(this.sim.ctx, undefined));
+
+    const functions: Record<string, (input: never) => Promise<unknown>> = {
+      [`${PREFIX}-dispatch`]: dispatch as never,
+      [`${PREFIX}-stateful`]: stateful as never,
+      [`${PREFIX}-custom-action`]: customAction as never,
+    };
+    this.undo.push(
+      this.sim.onDelivery(async (target: DeliveryTarget, input: unknown) => {
+        const m = /^arn:[\w-]+:lambda:([\w-]+):(\d{12}):function:([\w-]+)$/.exec(target.target.Arn);
+        const fn = m && m[2] === security && m[1] === home ? functions[m[3]!] : undefined;
+        if (!fn) throw new Error(`no function ${target.target.Arn} in the local pipeline`);
+        const ruleId = (input as { ruleId?: string }).ruleId;
+        if (ruleId && m![3] === `${PREFIX}-dispatch`) this.say(`${ruleId} matched (${target.ruleName})`);
+        return fn(input as never);
+      }),
+    );
+
+    this.undo.push(this.sim.mount('/_pipeline/approve', (req) => this.approve(req)));
+    const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
+    this.say(
+      `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
+        `${Object.keys(d.forwarders).length} account-regions, workflow ${PREFIX}-response; approvals at ${approvalUrl}`,
+    );
+  }
+
+  /** The approval endpoint (the Lambda function URL on AWS), on the simulator's port. */
+  private async approve(req: MountRequest): Promise<MountResponse> {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+    const res = (await approvalApi({
+      requestContext: {
+        requestId: `local-${Date.now()}`,
+        http: { method: req.method, sourceIp: req.sourceIp },
+      },
+      rawPath: req.url.pathname,
+      queryStringParameters: Object.fromEntries(req.url.searchParams),
+      headers,
+      body: req.body,
+      isBase64Encoded: false,
+    } as never)) as { statusCode?: number; headers?: Record<string, string>; body?: string };
+    return { status: res.statusCode ?? 200, headers: res.headers ?? {}, body: res.body ?? '' };
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.undo.splice(0).reverse()) await u();
+    process.env = this.savedEnv;
+    resetClients();
+    resetAws();
+    if (this.recordDir) rmSync(this.recordDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * `bks-sim --pipeline` end to end, in process: the project's rules, buses, queues and workflow are
+ * deployed into bks-sim through the SDK (and are what its EventBridge, SQS and Step Functions list);
+ * an attacker's calls in a member account flow as CloudTrail records through the forwarders and the
+ * central bus into the real handlers, raising a Security Hub finding and an approval request; the
+ * workflow waits; the analyst's decision through the served approval endpoint resumes it.
+ */
+
+import { DescribeRuleCommand, EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
+import {
+  AttachUserPolicyCommand,
+  CreateServiceSpecificCredentialCommand,
+  CreateUserCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LivePipeline } from '../../local/pipeline';
+
+const SEC = '111111111111';
+const MEMBER = '222222222222';
+const ATTACKER = { accessKeyId: 'AKIAATTACKER00000001', secretAccessKey: 'attacker-secret' };
+
+const scenario = (member: Record<string, unknown> = {}) => ({
+  now: new Date().toISOString(),
+  principals: [{ ...ATTACKER, account: MEMBER, arn: `arn:aws:iam::${MEMBER}:user/dev-ci` }],
+  accounts: [
+    { id: SEC, regions: ['us-east-1'] },
+    { id: MEMBER, regions: ['us-east-1', 'us-west-2'], ...member },
+  ],
+});
+
+/** The attacker's calls: a phantom user, a 1-day key on it, one bearer call with the key. */
+async function attack(url: string): Promise<{ key: string; t0: number }> {
+  // A copy: the SDK marks the credentials object it is given.
+  const iam = new IAMClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { ...ATTACKER },
+    maxAttempts: 1,
+  });
+  const t0 = Date.now();
+  await iam.send(new CreateUserCommand({ UserName: 'BedrockAPIKey-x9k2' }));
+  await iam.send(
+    new AttachUserPolicyCommand({
+      UserName: 'BedrockAPIKey-x9k2',
+      PolicyArn: 'arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess',
+    }),
+  );
+  const made = await iam.send(
+    new CreateServiceSpecificCredentialCommand({
+      UserName: 'BedrockAPIKey-x9k2',
+      ServiceName: 'bedrock.amazonaws.com',
+      CredentialAgeDays: 1,
+    }),
+  );
+  iam.destroy();
+  const c = made.ServiceSpecificCredential!;
+  const key = `ABSK${Buffer.from(`${c.ServiceCredentialAlias}:${c.ServiceCredentialSecret}`).toString('base64')}`;
+  return { key, t0 };
+}
+
+async function bearer(url: string, key: string): Promise<number> {
+  const res = await fetch(`${url}/model/anthropic.claude-3-haiku-20240307-v1:0/invoke`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  return res.status;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('bks-sim --pipeline', () => {
+  let p: LivePipeline;
+  const lines: string[] = [];
+  afterEach(async () => {
+    await p?.stop();
+    lines.length = 0;
+  });
+
+  describe('with the default trail', () => {
+    beforeEach(async () => {
+      p = new LivePipeline({ scenario: scenario(), log: (l) => lines.push(l) });
+      await p.start();
+    }, 60_000);
+
+    it('deploys what EventBridge, SQS and Step Functions then list, rule states from the patterns', async () => {
+      const cfg = (account: string, region: string) => ({
+        endpoint: p.sim.url,
+        region,
+        credentials: {
+          accessKeyId: `AKIABKSD${account}`,
+          secretAccessKey: (p as unknown as { secret: string }).secret,
+        },
+      });
+      const east = new EventBridgeClient(cfg(MEMBER, 'us-east-1'));
+      const west = new EventBridgeClient(cfg(MEMBER, 'us-west-2'));
+      const eastRules = (await east.send(new ListRulesCommand({ NamePrefix: 'bks-fwd-' }))).Rules ?? [];
+      const westRules = (await west.send(new ListRulesCommand({ NamePrefix: 'bks-fwd-' }))).Rules ?? [];
+      // IAM rules only where IAM's events reach EventBridge (us-east-1).
+      expect(eastRules.map((r) => r.Name)).toContain('bks-fwd-BKS-001-BEDROCK');
+      expect(westRules.map((r) => r.Name)).not.toContain('bks-fwd-BKS-001-BEDROCK');
+      expect(westRules.map((r) => r.Name)).toContain('bks-fwd-BKS-010-BEDROCK');
+      expect(eastRules.length).toBe(p.deployment.forwarders[`${MEMBER}/us-east-1`]!.length);
+      // A rule that must see read-only management events is in the state that receives them.
+      const bearerRule = await west.send(new DescribeRuleCommand({ Name: 'bks-fwd-BKS-010-BEDROCK' }));
+      expect(bearerRule.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
+      const created = await east.send(new DescribeRuleCommand({ Name: 'bks-fwd-BKS-001-BEDROCK' }));
+      expect(created.State).toBe('ENABLED');
+      east.destroy();
+      west.destroy();
+      const sec = cfg(SEC, 'us-east-1');
+      const sfn = new SFNClient(sec);
+      expect((await sfn.send(new ListStateMachinesCommand({}))).stateMachines?.map((m) => m.name)).toEqual([
+        'bks-response',
+      ]);
+      sfn.destroy();
+      const sqs = new SQSClient(sec);
+      const queues = (await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'bks-' }))).QueueUrls ?? [];
+      expect(queues.map((q) => q.split('/').pop()).sort()).toEqual([
+        'bks-central-dlq',
+        'bks-forwarder-dlq',
+        'bks-response-dlq',
+      ]);
+      sqs.destroy();
+    });
+
+    it("an attacker's calls raise a finding and an approval request within seconds; the analyst's click resumes the waiting run", async () => {
+      const { key, t0 } = await attack(p.sim.url);
+      expect(await bearer(p.sim.url, key)).toBe(200);
+      const findings = await until('the findings', async () => {
+        const { findings } = (await (await fetch(`${p.sim.url}/_sim/findings`)).json()) as {
+          findings: Array<{ GeneratorId: string; AwsAccountId: string }>;
+        };
+        const ids = findings.map((f) => f.GeneratorId);
+        return ids.some((i) => i.includes('BKS-001')) && ids.some((i) => i.includes('BKS-010'))
+          ? findings
+          : undefined;
+      });
+      const latency = Date.now() - t0;
+      expect(findings.every((f) => f.AwsAccountId === MEMBER)).toBe(true);
+      expect(latency).toBeLessThan(20_000);
+      const notes = await until('an approval request', async () => {
+        const n = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as Array<{
+          topicArn: string;
+          subject: string;
+          message: string;
+          at: string;
+        }>;
+        return n.length > 0 ? n : undefined;
+      });
+      expect(notes[0]).toMatchObject({
+        topicArn: `arn:aws:sns:us-east-1:${SEC}:bks-soc`,
+        at: expect.any(String),
+      });
+      expect(JSON.stringify(notes)).not.toContain(key.slice(4));
+      const link = /http:\/\/127\.0\.0\.1:\d+\/_pipeline\/approve\?\S+/.exec(notes[0]!.message)?.[0];
+      expect(link).toBeDefined();
+
+      // The workflow waits for the analyst.
+      const sfn = new SFNClient({
+        endpoint: p.sim.url,
+        region: 'us-east-1',
+        credentials: p.credentials,
+      });
+      const ruleId = /approve revocation\? (\S+)/.exec(notes[0]!.subject)![1]!;
+      const running = p.traces.find((t) => t.name.startsWith(`${ruleId}-`) && t.taskToken)!;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(
+        (await sfn.send(new DescribeExecutionCommand({ executionArn: running.executionArn }))).status,
+      ).toBe('RUNNING');
+
+      // The analyst opens the link (the endpoint is served on the simulator's port) and approves.
+      const page = await fetch(link!);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('BedrockAPIKey-x9k2');
+      const url = new URL(link!);
+      const post = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          decision: 'approve',
+          by: 'soc-analyst',
+          reason: 'not ours',
+          scope: 'user',
+        }),
+      });
+      expect(post.status).toBe(200);
+      const done = await until('the run to end', async () => {
+        const d = await sfn.send(new DescribeExecutionCommand({ executionArn: running.executionArn }));
+        return d.status !== 'RUNNING' ? d : undefined;
+      });
+      sfn.destroy();
+      expect(done.status).toBe('SUCCEEDED');
+      expect(JSON.parse(done.output!).outcome).toEqual({ stage: 'revoked' });
+      expect(await bearer(p.sim.url, key)).toBe(403);
+      expect(lines.some((l) => /BKS-001-BEDROCK matched/.test(l))).toBe(true);
+    });
+  });
+
+  it('an account whose trail is not logging delivers nothing: no finding (as on AWS)', async () => {
+    p = new LivePipeline({
+      scenario: scenario({
+        cloudtrail: {
+          trails: [
+            {
+              Name: 'main',
+              HomeRegion: 'us-east-1',
+              TrailARN: `arn:aws:cloudtrail:us-east-1:${MEMBER}:trail/main`,
+              IsMultiRegionTrail: true,
+              IncludeGlobalServiceEvents: true,
+              IsLogging: false,
+            },
+          ],
+        },
+      }),
+    });
+    await p.start();
+    const { key } = await attack(p.sim.url);
+    expect(await bearer(p.sim.url, key)).toBe(200);
+    await p.sim.deliveriesSettled();
+    await new Promise((r) => setTimeout(r, 500));
+    const { deliveries } = (await (await fetch(`${p.sim.url}/_sim/deliveries`)).json()) as {
+      deliveries: Array<{ account: string; eventName?: string; trails?: string[] }>;
+    };
+    const member = deliveries.filter((d) => d.account === MEMBER && d.eventName === 'CreateUser');
+    expect(member.every((d) => (d.trails ?? []).length === 0)).toBe(true);
+    const { findings } = (await (await fetch(`${p.sim.url}/_sim/findings`)).json()) as {
+      findings: unknown[];
+    };
+    expect(findings).toEqual([]);
+  });
+});
