@@ -21,9 +21,12 @@ export const SCENARIO = {
     {
       id: ACCOUNT,
       regions: ['us-east-1', 'us-west-2'],
+      // bks-sim evaluates every call against the role's policies: until these roles are loaded
+      // from the synthesized CDK template, they may do anything.
       roles: ['bks-reader', 'bks-revoker', 'bks-findings'].map((name) => ({
         name,
         trustedAccounts: [ACCOUNT],
+        managedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'],
       })),
       users: [
         {
