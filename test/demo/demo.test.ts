@@ -41,15 +41,17 @@ describe('npm run demo', () => {
     expect(out).toMatch(/BedrockAPIKey-q7xk\s+bedrock\s+yes/);
     expect(out).toContain('$ bks find-keys gist');
     expect(out).toContain('$ bks decode-key "$(cat leaked-key.txt)"');
-    // The pipeline: the recorded calls through the rules, then the workflow with the real handlers.
-    expect(out).toContain('$ bks hunt cloudtrail');
-    expect(out).toMatch(/BKS-010-BEDROCK\s+InvokeModel/);
+    // The pipeline (bks-sim --pipeline): the attacker's calls flow through the deployed rules into the
+    // workflow, which raises the finding, asks the SOC and waits until the analyst approves.
+    expect(out).toContain('bks-sim --pipeline');
+    expect(out).toMatch(/Security Hub finding: \[LOW\] BKS-010-BEDROCK/);
+    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] approve revocation\? BKS-010-BEDROCK/);
+    expect(out).toMatch(/the workflow \(BKS-010-BEDROCK\) is waiting for the analyst's decision/);
+    expect(out).toMatch(/for the leaked key only \(BedrockAPIKey-q7xk-at-222222222222\)/);
     expect(out).toMatch(
       /states run: Normalize → Enrich → RaiseFinding → Decide → AskAnalyst → Revoke → CloseFinding → Announce \(SUCCEEDED\)/,
     );
-    expect(out).toMatch(/Security Hub finding \(in the simulator\): \[LOW\] BKS-010-BEDROCK/);
-    expect(out).toMatch(/approval request sent \(SNS, signed single-use link\)/);
-    expect(out).toMatch(/for the leaked key only \(BedrockAPIKey-q7xk-at-222222222222\): finding RESOLVED/);
+    expect(out).toMatch(/finding RESOLVED/);
     expect(out).toMatch(/revoked: iam:UpdateServiceSpecificCredential/);
     // The attacker's three calls work before containment; after it, the leaked key is refused while
     // the same user's other key still answers.
