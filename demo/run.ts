@@ -186,14 +186,46 @@ const STEPS: Step[] = [
     title: 'Detection and response: the pipeline reacts',
     why: "Each call is a CloudTrail record; the pipeline's EventBridge rules (deployed in every account and region) forward it to the central bus, which starts the Step Functions workflow: a Security Hub finding, then a request to the SOC — the workflow waits for a human.",
     async run(d) {
-      // What the SOC receives: the approval request published by the waiting workflow.
-      const ask = await d.waitFor('the approval request', async () => {
-        const notes = (await (await fetch(`${d.sim.url}/_sim/notifications`)).json()) as Array<{
-          subject?: string;
-          message: string;
-        }>;
-        return notes.find((n) => n.message.includes(LEAKED_USER) && n.message.includes('/_pipeline/approve'));
-      });
+      // The attacker's calls, as CloudTrail recorded them in the prod account.
+      const state = (await (await fetch(`${d.sim.url}/_sim/state`)).json()) as {
+        accounts: { id: string; events: Record<string, unknown>[] }[];
+      };
+      // The whole attack window, not just the last minutes: the prod account's CloudTrail history
+      // (management and Bedrock events) from the leaked key's first use to now.
+      const records = (state.accounts.find((a) => a.id === PROD)?.events ?? []).sort((a, b) =>
+        String(a['eventTime']).localeCompare(String(b['eventTime'])),
+      );
+      const trail = join(d.work, 'cloudtrail');
+      mkdirSync(trail, { recursive: true });
+      writeFileSync(join(trail, 'prod-30-days.json'), JSON.stringify({ Records: records }));
+      await d.bks(
+        `hunt ${d.path(trail)} --min-severity high`,
+        ['hunt', trail, '--min-severity', 'high'],
+        (code) => (code === 1 ? 'matches at or above --fail-on' : undefined),
+      );
+      // In real time: the pipeline deployed in bks-sim already saw the attacker's calls.
+      // What the SOC receives: one approval request per incident the waiting workflows opened; the
+      // analyst takes the most severe one first.
+      await d.sim.deliveriesSettled();
+      await d.waitFor('the approval requests', async () =>
+        d.pipeline.traces.length > 0 && d.pipeline.traces.every((t) => t.taskToken) ? true : undefined,
+      );
+      const notes = (await (await fetch(`${d.sim.url}/_sim/notifications`)).json()) as Array<{
+        subject?: string;
+        message: string;
+      }>;
+      const raised = (await (await fetch(`${d.sim.url}/_sim/findings`)).json()) as {
+        findings: Array<{ GeneratorId?: string; Severity?: { Label?: string } }>;
+      };
+      const rank = (subject = '') => {
+        const ruleId = /approve revocation\? (\S+)/.exec(subject)?.[1] ?? '';
+        const f = raised.findings.find((x) => x.GeneratorId === `bks/pipeline/${ruleId}`);
+        return ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].indexOf(f?.Severity?.Label ?? '');
+      };
+      const ask = notes
+        .filter((n) => n.message.includes(LEAKED_USER) && n.message.includes('/_pipeline/approve'))
+        .sort((a, b) => rank(b.subject) - rank(a.subject))[0];
+      if (!ask) throw new Error('no approval request reached the SOC');
       const findings = (await (await fetch(`${d.sim.url}/_sim/findings`)).json()) as {
         findings: Array<{ Title?: string; Severity?: { Label?: string }; Workflow?: { Status?: string } }>;
       };
@@ -224,6 +256,9 @@ const STEPS: Step[] = [
       const run = waiting ? await d.pipeline.done(waiting.executionArn) : undefined;
       const output = run?.output ? (JSON.parse(run.output) as Record<string, unknown>) : {};
       const revocation = output['revocation'] as { actions?: string[]; verified?: boolean } | undefined;
+      d.say(
+        `  the revocation (revoke-key's plan): the leaked key, and — ${LEAKED_USER} being a phantom — its IAM access key, a second door with the same permissions:`,
+      );
       for (const a of revocation?.actions ?? []) d.say(`  revoked: ${a}`);
       if (!revocation?.verified) throw new Error('the workflow did not revoke the key');
       const states = Object.entries(waiting?.calls ?? {})
@@ -394,7 +429,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       await step.run(d);
       if (n < STEPS.length) await pause(d);
     }
-    d.say(`\nDone. Working files are in ${opts.keep ? d.work : '(deleted; run with --keep to keep them)'}`);
+    d.say(
+      opts.keep
+        ? `\nDone. Working files are in ${d.work}`
+        : '\nDone. The working files were deleted (run with --keep to keep them).',
+    );
     return 0;
   } catch (err) {
     d.say(`demo failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -44,7 +44,12 @@ import { resetClients } from '../handlers/lib/clients';
 import { loadPipelineRules } from '../infra/rules';
 import { type MountRequest, type MountResponse, type SimHandle, startSim } from '../sim/server';
 import type { DeliveryTarget } from '../sim/services/events';
-import { executionDone, type SimExecution, setExecutionEngine } from '../sim/services/stepfunctions';
+import {
+  abortAll,
+  executionDone,
+  type SimExecution,
+  setExecutionEngine,
+} from '../sim/services/stepfunctions';
 import { shiftScenarioToNow } from '../sim/timeshift';
 import { THRESHOLD_EVENT_DETAIL_TYPE, THRESHOLD_EVENT_SOURCE } from '../src/pipeline/incident';
 import type { ResponsePolicy } from '../src/pipeline/policy';
@@ -473,7 +478,7 @@ export class LivePipeline {
       BKS_DEDUPE_SECONDS: '86400',
       BKS_EVENT_BUS: `${PREFIX}-central`,
       BKS_STATEFUL_RULES: JSON.stringify(
-        statefulRules.map(({ id, severity, stateful }) => ({ id, severity, stateful })),
+        statefulRules.map(({ id, severity, pattern, stateful }) => ({ id, severity, pattern, stateful })),
       ),
       BKS_POLICY: JSON.stringify(this.options.policy ?? {}),
       BKS_RECORD_DIR: this.recordDir,
@@ -521,7 +526,10 @@ export class LivePipeline {
         },
       }),
     );
-    this.undo.push(() => setExecutionEngine(this.sim.ctx, undefined));
+    this.undo.push(() => {
+      abortAll(this.sim.ctx);
+      setExecutionEngine(this.sim.ctx, undefined);
+    });
 
     const functions: Record<string, (input: never) => Promise<unknown>> = {
       [`${PREFIX}-dispatch`]: dispatch as never,

@@ -48,6 +48,7 @@ export {
   type OrgAccount,
   type ReachOptions,
   reachAccount,
+  runInAccount,
   selectAccounts,
 } from './org';
 export {

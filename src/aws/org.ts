@@ -92,12 +92,16 @@ export async function mapAccounts<R>(
   });
 }
 
-async function runInAccount<R>(
+/**
+ * Runs `fn` in one account: the caller's own context for its own account, else a session of
+ * `opts.role` there (destroyed afterwards). An AssumeRole refusal or `fn` throwing is the outcome.
+ */
+export async function runInAccount<R>(
   aws: AwsContext,
   self: string,
   accountId: string,
   fn: (ctx: AwsContext, accountId: string) => Promise<R>,
-  opts: MapAccountsOptions,
+  opts: Pick<MapAccountsOptions, 'role' | 'externalId' | 'command'>,
 ): Promise<AccountOutcome<R>> {
   let ctx: AwsContext;
   try {

@@ -14,10 +14,12 @@ import {
   renderCoverageTable,
 } from '../coverage/render';
 import { UsageError } from '../errors';
+import { parseRegions, partitionOfRegion } from '../timeline/regions';
 import {
   addCommonOptions,
   type CommonOptions,
   emit,
+  forFlag,
   makeContext,
   parseAccountList,
   parseIntFlag,
@@ -67,27 +69,21 @@ export function register(program: Command, run: RunAction): void {
   cmd.action(run(async (flags: CoverageFlags) => coverageCommand(flags)));
 }
 
-function parseRegions(value: string | undefined): 'all' | string[] {
-  if (value === undefined || value === 'all') return 'all';
-  const list = [
-    ...new Set(
-      value
-        .split(',')
-        .map((r) => r.trim())
-        .filter(Boolean),
-    ),
-  ];
-  if (list.length === 0) throw new UsageError('--regions names no region');
-  for (const r of list) {
-    if (!REGION_RE.test(r))
-      throw new UsageError(`--regions: "${r}" is not a region name (e.g. us-east-1), nor all`);
-  }
-  return list;
+/** `all` (the regions enabled in each account, read from AWS) or a list of one partition's regions. */
+function regionsFlag(value: string | undefined): 'all' | string[] {
+  if (value === undefined || value.trim() === 'all') return 'all';
+  const first = value.split(',')[0]?.trim() ?? '';
+  return forFlag('--regions', () => {
+    if (value.split(',').some((r) => r.trim() === 'all')) {
+      throw new UsageError('give all (every enabled region) or a list of regions, not both');
+    }
+    return parseRegions(value, partitionOfRegion(first));
+  });
 }
 
 export async function coverageCommand(flags: CoverageFlags): Promise<number> {
   const ctx = makeContext(flags, SPEC);
-  const regions = parseRegions(flags.regions);
+  const regions = regionsFlag(flags.regions);
   const accounts = parseAccountList('--accounts', flags.accounts);
   const skipAccounts = parseAccountList('--skip-accounts', flags.skipAccounts);
   if (!flags.org && (accounts || skipAccounts))

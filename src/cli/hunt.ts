@@ -28,6 +28,7 @@ const SPEC = { formats: ['table', 'json', 'markdown'] } as const;
 
 interface HuntFlags extends CommonOptions {
   failOn?: string;
+  minSeverity?: string;
   rules?: string;
   volumeThreshold?: string;
   volumeWindow?: string;
@@ -35,18 +36,20 @@ interface HuntFlags extends CommonOptions {
   regionsWindow?: string;
 }
 
-function parseSeverity(value: string | undefined): Severity | undefined {
+function parseSeverity(value: string | undefined, flag = '--fail-on'): Severity | undefined {
   if (value === undefined) return undefined;
   const s = value.toUpperCase();
   if (!SEVERITIES.includes(s as Severity)) {
     throw new UsageError(
-      `--fail-on must be one of ${SEVERITIES.map((x) => x.toLowerCase()).join(', ')} (got "${value}")`,
+      `${flag} must be one of ${SEVERITIES.map((x) => x.toLowerCase()).join(', ')} (got "${value}")`,
     );
   }
   return s as Severity;
 }
 
-function renderText(r: HuntResult, markdown: boolean): string {
+type Shown = HuntResult & { hidden?: { minSeverity: Severity; matches: number } };
+
+function renderText(r: Shown, markdown: boolean): string {
   const rows = r.matches.map((m) => [
     m.eventTime ?? '-',
     m.severity,
@@ -60,9 +63,12 @@ function renderText(r: HuntResult, markdown: boolean): string {
   const bySeverity = SEVERITIES.map(
     (s) => [s, r.matches.filter((m) => m.severity === s).length] as const,
   ).filter(([, n]) => n > 0);
+  const hidden = r.hidden
+    ? `; ${r.hidden.matches} below ${r.hidden.minSeverity} not shown (--min-severity)`
+    : '';
   const summary = `${r.matches.length} match(es) in ${r.scanned} record(s) from ${r.files.length} file(s), ${r.rules.length} rules${
     bySeverity.length ? `: ${bySeverity.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''
-  }`;
+  }${hidden}`;
   if (markdown) {
     const esc = (s: string) => s.replace(/\|/g, '\\|');
     const table = [
@@ -87,6 +93,10 @@ export function register(program: Command, run: RunAction): void {
       '--fail-on <severity>',
       `exit 1 when a match is at or above this severity (${SEVERITIES.map((s) => s.toLowerCase()).join('|')})`,
     )
+    .option(
+      '--min-severity <severity>',
+      `show only matches at or above this severity (${SEVERITIES.map((s) => s.toLowerCase()).join('|')}); the summary counts the others`,
+    )
     .option('--rules <dir>', 'rule directory (default: the bundled detections/)')
     .option(
       '--volume-threshold <n>',
@@ -100,6 +110,7 @@ export function register(program: Command, run: RunAction): void {
     run(async (paths: string[], flags: HuntFlags) => {
       const ctx = makeContext(flags, SPEC);
       const failOn = parseSeverity(flags.failOn);
+      const minSeverity = parseSeverity(flags.minSeverity, '--min-severity');
       const overrides: StatefulOverrides = {
         count: {
           threshold: parseIntFlag('--volume-threshold', flags.volumeThreshold, 1, 1_000_000_000),
@@ -124,8 +135,18 @@ export function register(program: Command, run: RunAction): void {
         if (err instanceof HuntInputError) throw new UsageError(err.message);
         throw err;
       }
+      const shownMatches = minSeverity
+        ? result.matches.filter((m) => severityRank(m.severity) >= severityRank(minSeverity))
+        : result.matches;
+      const shown: Shown = minSeverity
+        ? {
+            ...result,
+            matches: shownMatches,
+            hidden: { minSeverity, matches: result.matches.length - shownMatches.length },
+          }
+        : result;
       emit(
-        result,
+        shown,
         {
           json: (r) => renderJson('bks.hunt/v1', r),
           table: (r) => renderText(r, false),

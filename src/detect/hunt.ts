@@ -6,6 +6,7 @@
 import {
   closeSync,
   createReadStream,
+  fstatSync,
   openSync,
   readdirSync,
   readSync,
@@ -60,6 +61,8 @@ export class HuntInputError extends Error {
 }
 
 const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
+/** CloudTrail digest files (integrity validation) sit next to the logs and hold no records. */
+const DIGEST_FILE = /CloudTrail-Digest/;
 
 /** Expands files and directories (recursively, sorted) into the log files to read. */
 export function listLogFiles(paths: readonly string[]): string[] {
@@ -81,29 +84,40 @@ export function listLogFiles(paths: readonly string[]): string[] {
       const p = join(dir, name);
       const st = statSync(p, { throwIfNoEntry: false });
       if (st?.isDirectory()) walk(p);
-      else if (st?.isFile() && LOG_FILE.test(name)) out.push(p);
+      else if (st?.isFile() && LOG_FILE.test(name) && !DIGEST_FILE.test(name)) out.push(p);
     }
   };
   for (const p of paths) {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) throw new HuntInputError(`cannot read ${p}: no such file or directory`);
     if (st.isDirectory()) walk(p);
-    else out.push(p);
+    else if (st.isFile()) out.push(p);
+    // A FIFO, socket or device would block or never end: only regular files are read.
+    else throw new HuntInputError(`${p}: not a regular file (a pipe, socket or device is not read)`);
   }
   return out;
 }
 
-function isGzip(path: string): boolean {
+/** Opens a log file for reading: a descriptor, or one line naming why not (never a stream error). */
+function openLog(path: string): { fd: number; gzip: boolean } {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
+    if (!fstatSync(fd).isFile()) throw new HuntInputError(`${path}: not a regular file`);
     const head = Buffer.alloc(2);
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    const gzip = readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    return { fd, gzip };
   } catch (err) {
-    throw new HuntInputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  } finally {
     if (fd !== undefined) closeSync(fd);
+    if (err instanceof HuntInputError) throw err;
+    throw new HuntInputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
+}
+
+/** A record hunt can match: a CloudTrail record, or an EventBridge envelope of one. */
+function isCloudTrailRecord(r: Record<string, unknown>): boolean {
+  if ('detail-type' in r && 'detail' in r) return r['detail'] !== null && typeof r['detail'] === 'object';
+  return typeof r['eventName'] === 'string' && typeof r['eventSource'] === 'string';
 }
 
 export interface HuntOptions {
@@ -116,15 +130,20 @@ export interface HuntOptions {
 export async function streamRecords(
   path: string,
   onRecord: (record: CloudTrailRecord) => void | Promise<void>,
+  opts: { maxRecordBytes?: number } = {},
 ): Promise<{ records: number; bytes: number }> {
   let records = 0;
   let bytes = 0;
   const pending: CloudTrailRecord[] = [];
-  const splitter = new RecordSplitter((r) => {
+  const splitter = new RecordSplitter((r, at) => {
+    if (!isCloudTrailRecord(r)) {
+      throw new RecordSyntaxError('not a CloudTrail record (no eventName and eventSource)', at);
+    }
     pending.push(r as CloudTrailRecord);
-  });
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
-  const stream = isGzip(path) ? raw.pipe(createGunzip()) : raw;
+  }, opts.maxRecordBytes);
+  const { fd, gzip } = openLog(path);
+  const raw = createReadStream('', { fd, highWaterMark: 1 << 20 });
+  const stream = gzip ? raw.pipe(createGunzip()) : raw;
   raw.on('error', (err) => stream.destroy(err));
   const drain = async () => {
     for (const r of pending) {
@@ -191,14 +210,19 @@ export async function hunt(
   const files = listLogFiles(paths);
   const engine = new StatefulEngine(set.stateful, { overrides: opts.overrides });
   const matches: HuntMatch[] = [];
+  const statefulOut: [StatefulMatch, HuntMatch][] = [];
   const summary: HuntResult['files'] = [];
   let scanned = 0;
   for (const file of files) {
     const fromStateful = (ms: StatefulMatch[]) => {
-      for (const m of ms)
-        matches.push(
-          toMatch(m.rule, m.record, file, { value: m.value, ...(m.regions ? { regions: m.regions } : {}) }),
-        );
+      for (const m of ms) {
+        const out = toMatch(m.rule, m.record, file, {
+          value: m.value,
+          ...(m.regions ? { regions: m.regions } : {}),
+        });
+        matches.push(out);
+        statefulOut.push([m, out]);
+      }
     };
     const { records, bytes } = await streamRecords(file, (raw) => {
       const envelope = envelopeOf(raw);
@@ -214,6 +238,12 @@ export async function hunt(
     scanned += records;
     summary.push({ path: file, records, bytes });
     opts.onFile?.(file, records);
+  }
+  // What each stateful window reached by the end of the input (the engine raises its matches).
+  for (const [m, out] of statefulOut) {
+    const reached = engine.reached(m);
+    out.value = reached.value;
+    if (reached.regions) out.regions = reached.regions;
   }
   matches.sort(
     (a, b) =>

@@ -5,8 +5,14 @@
  * - a top-level JSON array of records,
  * - one record per line (JSON Lines), or concatenated / pretty-printed record objects.
  * Each record's bytes are parsed with JSON.parse on their own; memory holds one record at a time.
- * Errors name the byte offset and line of the offending record.
+ * Errors name the byte offset and line of the offending record and quote nothing of the input (a
+ * record may hold a secret). A record that spans chunks is assembled in a buffer that grows by
+ * doubling, so a huge record costs linear work; one longer than `maxRecordBytes` (default
+ * `MAX_RECORD_BYTES`) is refused as soon as it passes the limit.
  */
+
+/** The longest record accepted: CloudTrail's own records are far smaller (tens of KB at most). */
+export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 
 export interface RecordPosition {
   /** Byte offset of the record's first byte in the (decompressed) input. */
@@ -42,7 +48,16 @@ const RECORDS_KEY = Buffer.from('"Records"');
  * object) with its position. Throws RecordSyntaxError on malformed input.
  */
 export class RecordSplitter {
+  /** The live bytes: `store[0…len)`; `buf` is a view of them. */
+  private store: Buffer = EMPTY;
+  private len = 0;
   private buf: Buffer = EMPTY;
+  /** Whether `store` is ours to write into (else it is the caller's chunk). */
+  private owned = false;
+  /** A store of ours kept for reuse while scanning a caller's chunk in place. */
+  private spare: Buffer | undefined;
+  /** Bytes copied to assemble records across chunks (linear in the input: see the tests). */
+  copiedBytes = 0;
   /** Absolute offset of buf[0]. */
   private base = 0;
   /** Where scanning resumes in buf. */
@@ -57,21 +72,56 @@ export class RecordSplitter {
   /** Set when the top-level `{` is the `{"Records":[` wrapper. */
   private inWrapper = false;
 
-  constructor(private readonly onRecord: (record: Record<string, unknown>, at: RecordPosition) => void) {}
+  constructor(
+    private readonly onRecord: (record: Record<string, unknown>, at: RecordPosition) => void,
+    private readonly maxRecordBytes = MAX_RECORD_BYTES,
+  ) {}
 
   push(chunk: Buffer): void {
     if (this.buf.length === this.pos && this.recStart < 0) {
-      this.base += this.buf.length;
-      this.buf = chunk;
+      // Nothing pending: scan the chunk in place (it is the caller's: never written to).
+      this.base += this.len;
+      if (this.owned) this.spare = this.store;
+      this.store = chunk;
+      this.owned = false;
+      this.len = chunk.length;
       this.pos = 0;
     } else {
       const keepFrom = this.recStart >= 0 ? Math.min(this.recStart, this.pos) : this.pos;
+      const keep = this.len - keepFrom;
+      const need = keep + chunk.length;
+      if (this.owned && need <= this.store.length) {
+        if (keepFrom > 0) {
+          this.store.copyWithin(0, keepFrom, this.len);
+          this.copiedBytes += keep;
+        }
+      } else {
+        // Grow by doubling: a record spanning many chunks is copied O(1) times on average.
+        const grown =
+          this.spare && this.spare.length >= need && this.spare !== this.store
+            ? this.spare
+            : Buffer.allocUnsafe(Math.max(2 * need, 64 * 1024));
+        this.spare = undefined;
+        this.store.copy(grown, 0, keepFrom, this.len);
+        this.copiedBytes += keep;
+        this.store = grown;
+        this.owned = true;
+      }
+      chunk.copy(this.store, keep);
+      this.copiedBytes += chunk.length;
+      this.len = need;
       this.base += keepFrom;
-      this.buf = Buffer.concat([this.buf.subarray(keepFrom), chunk]);
       this.pos -= keepFrom;
       if (this.recStart >= 0) this.recStart -= keepFrom;
     }
+    this.buf = this.store.subarray(0, this.len);
     this.scan(false);
+    if (this.recStart >= 0 && this.len - this.recStart > this.maxRecordBytes) {
+      throw new RecordSyntaxError(`record over ${Math.round(this.maxRecordBytes / 1048576)} MiB`, {
+        offset: this.base + this.recStart,
+        line: this.recLine,
+      });
+    }
   }
 
   end(): void {
@@ -136,6 +186,7 @@ export class RecordSplitter {
                 while (m < n && isWs(b[m] as number)) m++;
                 if (m >= n && !final) break;
                 wrapper = b[m] === LBRACKET;
+                if (!wrapper) this.fail('Records is not an array (not a CloudTrail log file)', m);
               } else if (m >= n && !final) {
                 break;
               }
@@ -152,7 +203,7 @@ export class RecordSplitter {
         this.depth++;
         i++;
       } else if (c === RBRACE || c === RBRACKET) {
-        if (this.depth === 0) this.fail(`unexpected "${String.fromCharCode(c)}"`, i);
+        if (this.depth === 0) this.fail('unexpected closing bracket', i);
         this.depth--;
         if (this.recStart >= 0 && this.depth === this.recordDepth) {
           this.emit(this.recStart, i + 1);
@@ -172,7 +223,7 @@ export class RecordSplitter {
         if (i === 0 && this.base === 0 && c === 0xef) {
           i += 3; // UTF-8 byte order mark
         } else {
-          this.fail(`unexpected "${String.fromCharCode(c)}" outside a record`, i);
+          this.fail('unexpected character outside a record', i);
         }
       } else if (
         this.depth === this.recordDepth &&
@@ -194,8 +245,9 @@ export class RecordSplitter {
     let value: unknown;
     try {
       value = JSON.parse(text);
-    } catch (err) {
-      throw new RecordSyntaxError(`malformed JSON (${(err as Error).message.split('\n')[0]})`, {
+    } catch {
+      // JSON.parse's message quotes the input: name the position only.
+      throw new RecordSyntaxError('malformed JSON in the record starting', {
         offset: this.base + start,
         line: this.recLine,
       });

@@ -4,6 +4,7 @@
  * (`evaluate`). Pure: reading and validating rule files is `rule-files.ts` (the Lambda bundles, which
  * get their rules from `bundledRules`, need neither the file system nor the schema validator).
  */
+import type { Severity } from '../findings/severity';
 import { packagePath } from '../paths';
 import {
   API_CALL_DETAIL_TYPE,
@@ -14,8 +15,7 @@ import {
 } from './knowledge';
 import { compilePattern, type EventPattern, PatternError, type Predicate } from './pattern';
 
-export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity, severityRank } from '../findings/severity';
 
 export const RULE_TAGS = [
   'recon',
@@ -203,9 +203,4 @@ export function evaluate(rules: RuleSet | readonly Rule[], record: CloudTrailRec
   if (candidates) for (const c of candidates) if (c.test(envelope)) out.push(c.rule);
   for (const c of set.anySource) if (c.test(envelope)) out.push(c.rule);
   return out;
-}
-
-/** Severity order for `--fail-on` (CRITICAL highest). */
-export function severityRank(s: Severity): number {
-  return SEVERITIES.length - SEVERITIES.indexOf(s);
 }

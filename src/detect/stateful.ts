@@ -159,6 +159,19 @@ export class StatefulEngine {
   readonly store: CounterStore;
   private readonly active: Active[];
   private clock = Number.NEGATIVE_INFINITY;
+  /**
+   * What each window that fired went on to reach: a later event of the same window does not fire
+   * again (the match stays as it was when it crossed), but `reached(match)` tells a batch reader
+   * (`bks hunt`) the whole window — 3 regions, not the 2 that crossed the threshold.
+   */
+  private readonly fired = new Map<string, { value: number; regions?: string[] }>();
+  private readonly reachedBy = new WeakMap<StatefulMatch, { value: number; regions?: string[] }>();
+
+  /** The value (and regions) the match's window reached by the last event observed so far. */
+  reached(match: StatefulMatch): { value: number; regions?: string[] } {
+    const r = this.reachedBy.get(match);
+    return r ? { ...r } : { value: match.value, ...(match.regions ? { regions: match.regions } : {}) };
+  }
 
   constructor(rules: readonly CompiledRule[], opts: StatefulOptions = {}) {
     this.store = opts.store ?? new MemoryCounterStore();
@@ -230,11 +243,29 @@ export class StatefulEngine {
     const fire = (value: number, regions?: string[]): MaybePromise<StatefulMatch | undefined> => {
       if (value < a.spec.threshold) return undefined;
       const windowIndex = Math.floor(t / a.windowMs);
-      return then(this.store.claim(`${key}|${windowIndex}`, (windowIndex + 2) * a.windowMs), (first) =>
-        first
-          ? { rule: a.compiled.rule, spec: a.spec, principal, record, value, ...(regions ? { regions } : {}) }
-          : undefined,
-      );
+      const claimKey = `${key}|${windowIndex}`;
+      return then(this.store.claim(claimKey, (windowIndex + 2) * a.windowMs), (first) => {
+        if (first) {
+          const m: StatefulMatch = {
+            rule: a.compiled.rule,
+            spec: a.spec,
+            principal,
+            record,
+            value,
+            ...(regions ? { regions } : {}),
+          };
+          const reached = { value, ...(regions ? { regions } : {}) };
+          this.fired.set(claimKey, reached);
+          this.reachedBy.set(m, reached);
+          return m;
+        }
+        const reached = this.fired.get(claimKey);
+        if (reached && value > reached.value) {
+          reached.value = value;
+          if (regions) reached.regions = regions;
+        }
+        return undefined;
+      });
     };
     if (a.spec.type === 'count') {
       return then(this.store.increment(key, bucket, 1, expiresAt), () =>

@@ -10,8 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Partition } from '../aws/partition';
+import type { Severity } from './severity';
 
-export type SeverityLabel = 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+/** ASFF `Severity.Label`: the toolkit's one severity scale. */
+export type SeverityLabel = Severity;
 
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
 

@@ -4,7 +4,9 @@
  * use the Security Hub custom actions "Approve revoke" / "Reject". Either way the decision records
  * who decided, when, why and through which channel, and resumes the workflow exactly once.
  */
+
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { escapeHtml } from '../util/html';
 import { describeTarget, type Incident } from './incident';
 
 export type Verdict = 'approve' | 'reject';
@@ -224,12 +226,7 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 };
 
-function esc(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-}
+const esc = escapeHtml;
 
 function page(
   statusCode: number,

@@ -5,12 +5,12 @@
  * the response workflow routes to its dead-letter queue and a Fail state without any retry.
  */
 
+import { isSeverity, type Severity } from '../findings/severity';
 import { maskKeysDeep } from '../keys/mask';
 import { SERVICES, type ServiceId, serviceBySscName } from '../services';
 import { partitionOfRegion } from './rules';
 
-export const SEVERITIES = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity } from '../findings/severity';
 
 /** `source` and `detail-type` of the events the stateful consumer puts back on the bus. */
 export const THRESHOLD_EVENT_SOURCE = 'bks.detect';
@@ -155,10 +155,6 @@ function principalOf(detail: Json): Principal {
     ...(accessKeyId ? { accessKeyId } : {}),
     ...(roleArn ? { roleArn } : {}),
   };
-}
-
-function isSeverity(v: unknown): v is Severity {
-  return typeof v === 'string' && (SEVERITIES as readonly string[]).includes(v);
 }
 
 /** A CloudTrail record (the `detail` of an EventBridge envelope) plus rule metadata → Incident. */

@@ -3,7 +3,9 @@
  * (a strict Content-Security-Policy forbids them), charts as inline SVG, readable on screen and on
  * paper. Every piece of data is escaped; `data-metric` attributes name the headline numbers.
  */
+
 import { STATUS_ORDER, type UserStatus } from '../inventory/types';
+import { escapeHtml } from '../util/html';
 import type { ComplianceReport, HistoryPoint, KeyRow, PostureFinding } from './compliance';
 
 /** Rows shown per table; the JSON and CSV carry everything. */
@@ -11,8 +13,7 @@ export const HTML_ROW_LIMIT = 200;
 /** Accounts drawn in the per-account chart (the most findings first). */
 export const CHART_ACCOUNTS = 20;
 
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const esc = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (ch) => ESC[ch] ?? ch);
+export const esc = escapeHtml;
 
 const STATUS_COLOUR: Record<UserStatus, string> = {
   AT_RISK: '#c0392b',

@@ -3,6 +3,7 @@
  * chart of calls per hour per region; no script, no external asset), JSON. Every value that came
  * from AWS is escaped for its format (CloudTrail user agents are attacker-controlled text).
  */
+import { escapeHtml } from '../util/html';
 import type { IncidentReport } from './incident';
 
 export const REPORT_SCHEMA = 'bks.report/v1';
@@ -157,13 +158,7 @@ export function renderMarkdown(r: IncidentReport): string {
   return out.join('\n');
 }
 
-const esc = (s: unknown) =>
-  String(s ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+const esc = escapeHtml;
 
 const PALETTE = [
   '#1f77b4',

@@ -22,7 +22,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { type AwsContext, describeAwsError, listOrgAccounts, mapLimit, selectAccounts } from '../aws';
+import {
+  type AwsContext,
+  describeAwsError,
+  listOrgAccounts,
+  mapLimit,
+  runInAccount,
+  selectAccounts,
+} from '../aws';
 import { collectAccount } from '../inventory/collect';
 import type { AccountScan } from '../inventory/types';
 import { type ServiceId, selectServices } from '../services';
@@ -155,31 +162,14 @@ async function scanOne(
   services: ReturnType<typeof selectServices>,
 ): Promise<AccountScan> {
   const self = (await aws.identity()).accountId;
-  let ctx: AwsContext;
-  try {
-    ctx =
-      accountId === self
-        ? aws
-        : await aws.forAccount(accountId, {
-            role: input.orgRole,
-            externalId: input.externalId,
-            command: 'compliance',
-          });
-  } catch (err) {
-    return {
-      accountId,
-      status: 'error',
-      error: `could not assume ${input.orgRole}: ${describeAwsError(err)}`,
-      users: [],
-    };
-  }
-  try {
-    return await collectAccount(ctx, { services, accountId, maxAgeDays: input.maxAgeDays, now: input.now });
-  } catch (err) {
-    return { accountId, status: 'error', error: describeAwsError(err), users: [] };
-  } finally {
-    if (ctx !== aws) ctx.destroy();
-  }
+  const outcome = await runInAccount(
+    aws,
+    self,
+    accountId,
+    (ctx) => collectAccount(ctx, { services, accountId, maxAgeDays: input.maxAgeDays, now: input.now }),
+    { role: input.orgRole, externalId: input.externalId, command: 'compliance' },
+  );
+  return outcome.ok ? outcome.value : { accountId, status: 'error', error: outcome.error, users: [] };
 }
 
 export interface AggregateInput {

@@ -41,12 +41,17 @@ describe('npm run demo', () => {
     expect(out).toMatch(/BedrockAPIKey-q7xk\s+bedrock\s+yes/);
     expect(out).toContain('$ bks find-keys gist');
     expect(out).toContain('$ bks decode-key "$(cat leaked-key.txt)"');
+    // The hunt over the whole window shows HIGH and above (issue 15).
+    expect(out).toContain('$ bks hunt cloudtrail');
+    expect(out).toMatch(/HIGH\s+BKS-018\s+InvokeModel/);
     // The pipeline (bks-sim --pipeline): the attacker's calls flow through the deployed rules into the
     // workflow, which raises the finding, asks the SOC and waits until the analyst approves.
     expect(out).toContain('bks-sim --pipeline');
     expect(out).toMatch(/Security Hub finding: \[LOW\] BKS-010-BEDROCK/);
-    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] approve revocation\? BKS-010-BEDROCK/);
-    expect(out).toMatch(/the workflow \(BKS-010-BEDROCK\) is waiting for the analyst's decision/);
+    // The stateful multi-region rule fires live too, and the analyst takes the most severe incident.
+    expect(out).toMatch(/Security Hub finding: \[HIGH\] BKS-018/);
+    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] approve revocation\? BKS-018 /);
+    expect(out).toMatch(/the workflow \(BKS-018\) is waiting for the analyst's decision/);
     expect(out).toMatch(/for the leaked key only \(BedrockAPIKey-q7xk-at-222222222222\)/);
     expect(out).toMatch(
       /states run: Normalize → Enrich → RaiseFinding → Decide → AskAnalyst → Revoke → CloseFinding → Announce \(SUCCEEDED\)/,

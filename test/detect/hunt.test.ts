@@ -87,7 +87,9 @@ describe('hunt', () => {
     expect(quiet.matches.filter((m) => m.ruleId === 'BKS-017')).toEqual([]);
     const loud = await hunt(set, [dir], { overrides: { count: { threshold: 25 } } });
     expect(loud.matches.filter((m) => m.ruleId === 'BKS-017').map((m) => [m.eventId, m.value])).toEqual([
-      ['burst-0024', 25],
+      // The match is the event that crossed 25; its value is what the window reached (issue 15:
+      // a hunt reports the whole window, as the multi-region rule must count every region).
+      ['burst-0024', 30],
     ]);
     expect(loud.rules.find((r) => r.id === 'BKS-017')).toMatchObject({ threshold: 25, windowSeconds: 300 });
   });
@@ -128,10 +130,14 @@ describe('bks hunt', () => {
 
   it('exits 2 with one line naming the file and position on bad input', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bks-bad-'));
-    writeFileSync(join(dir, 'bad.json'), '{"Records":[{"eventName":"A"},\n{"eventName": nope}]}');
+    // Records need eventName and eventSource (hunt refuses other JSON): the first one is valid.
+    writeFileSync(
+      join(dir, 'bad.json'),
+      '{"Records":[{"eventName":"A","eventSource":"s"},\n{"eventName": nope}]}',
+    );
     const err = capture();
     expect(await main(['hunt', join(dir, 'bad.json')], err.stream)).toBe(2);
-    expect(err.text()).toMatch(/^bks: .*bad\.json: malformed JSON .* at line 2 \(byte 31\)\n$/);
+    expect(err.text()).toMatch(/^bks: .*bad\.json: malformed JSON .* at line 2 \(byte 49\)\n$/);
     const err2 = capture();
     expect(await main(['hunt', join(dir, 'missing.json')], err2.stream)).toBe(2);
     expect(err2.text()).toBe(`bks: cannot read ${join(dir, 'missing.json')}: no such file or directory\n`);

@@ -60,7 +60,9 @@ describe('RecordSplitter', () => {
     expect(() => split('{"Records":[{"a":1},{"b":2')).toThrow(
       /unexpected end of input .* at line 1 \(byte 20\)/,
     );
-    expect(() => split('{"a":1} x')).toThrow(/unexpected "x" outside a record at line 1 \(byte 8\)/);
+    // Nothing of the input is quoted (a record may hold a secret): the position says where.
+    expect(() => split('{"a":1} x')).toThrow(/unexpected character outside a record at line 1 \(byte 8\)/);
+    expect(() => split('{"a":1} x')).not.toThrow(/"x"/);
     expect(() => split('[1, 2]')).toThrow(/expected a CloudTrail record object/);
     expect(() => split('{"Records":[1]}')).toThrow(RecordSyntaxError);
     expect(() => split('"just a string"')).toThrow(/unexpected string outside a record/);

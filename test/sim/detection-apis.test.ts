@@ -385,3 +385,32 @@ print(json.dumps(out))
     });
   });
 });
+
+describe('bks-sim detection scenario keys', () => {
+  it('a malformed key fails at start naming the path of the bad field', async () => {
+    const { loadScenario } = await import('../../sim/scenario');
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { cloudtrail: { trails: [{ Name: 'x1x', EventSelectors: [], AdvancedEventSelectors: [] }] } },
+        'accounts[0].cloudtrail.trails[0]: a trail has EventSelectors or AdvancedEventSelectors, not both',
+      ],
+      [
+        { eventBridge: { rules: [{ Name: 'r', State: 'ON', EventPattern: { source: ['a'] } }] } },
+        'accounts[0].eventBridge.rules[0].State: must be one of ENABLED, DISABLED, ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
+      ],
+      [
+        { eventBridge: { rules: [{ Name: 'r', EventPattern: { source: 'aws.iam' } }] } },
+        'accounts[0].eventBridge.rules[0].EventPattern: source: match value must be put inside a JSON array',
+      ],
+      [{ sqs: { queues: [{ QueueName: 'bad name' }] } }, 'accounts[0].sqs.queues[0].QueueName'],
+      [
+        { securityHub: { enabled: true, administratorAccount: '12' } },
+        'accounts[0].securityHub.administratorAccount',
+      ],
+      [{ guardDuty: { detectors: [{ Status: 'ON' }] } }, 'accounts[0].guardDuty.detectors[0].Status'],
+    ];
+    for (const [extra, message] of cases) {
+      expect(() => loadScenario({ accounts: [{ id: ACCOUNT_A, ...extra }] }), message).toThrow(message);
+    }
+  });
+});
