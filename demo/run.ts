@@ -252,7 +252,9 @@ const STEPS: Step[] = [
         }),
       });
       if (post.status !== 200) throw new Error(`the approval answered ${post.status}`);
-      d.say(`  the analyst approves through the link, for the leaked key only (${LEAKED_USER}-at-${PROD})`);
+      d.say(
+        `  the analyst approves through the link, for the leaked key only (${LEAKED_USER}-at-${PROD}), not the team's other key`,
+      );
       const run = waiting ? await d.pipeline.done(waiting.executionArn) : undefined;
       const output = run?.output ? (JSON.parse(run.output) as Record<string, unknown>) : {};
       const revocation = output['revocation'] as { actions?: string[]; verified?: boolean } | undefined;
