@@ -12,7 +12,8 @@
  * - a light raw HTTP client (keep-alive, pre-built query requests with a SigV4-shaped
  *   Authorization header, 64 in flight): the server's own capacity.
  * Memory: the generated scenario is loaded into a fresh sim process (`--expose-gc`), which reports
- * its RSS and heap after a forced GC.
+ * its RSS and heap after a forced GC. Authorization: the IAM engine's own rate (cache misses) and the
+ * decision cache's, measured in this process.
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -167,11 +168,55 @@ async function heapOfState(accounts: number, users: number): Promise<[string, st
   return rows;
 }
 
+/**
+ * The IAM authorization every call goes through (sim/authz.ts), in this process: decisions the
+ * engine evaluates (cache misses: a user with AmazonBedrockLimitedAccess, a distinct resource per
+ * call) and decisions served from the cache (the same call again).
+ */
+async function authorization(n: number): Promise<[string, string][]> {
+  const { loadScenario } = await import('../sim/scenario');
+  const { createContext } = await import('../sim/server');
+  const { authorize, loadEngine, userPrincipal, engineEvaluations } = await import('../sim/authz');
+  await loadEngine();
+  const state = loadScenario({
+    accounts: [
+      {
+        id: '111111111111',
+        users: [{ name: 'ml', managedPolicies: ['arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess'] }],
+      },
+    ],
+  });
+  const ctx = createContext(state);
+  const account = state.accounts[0]!;
+  const principal = userPrincipal(ctx, account, account.users[0]!);
+  const req = (i: number) => ({
+    principal,
+    action: 'bedrock:InvokeModel',
+    resource: `arn:aws:bedrock:us-east-1::foundation-model/bench.model-${i}`,
+    region: 'us-east-1',
+    time: new Date(),
+  });
+  const before = engineEvaluations();
+  let t = performance.now();
+  for (let i = 0; i < n; i++) await authorize(ctx, req(i));
+  const missRate = n / ((performance.now() - t) / 1000);
+  const evaluated = engineEvaluations() - before;
+  t = performance.now();
+  for (let i = 0; i < n * 10; i++) await authorize(ctx, req(i % n));
+  const hitRate = (n * 10) / ((performance.now() - t) / 1000);
+  const fmt = (x: number) => `${Math.round(x).toLocaleString('en-US')} decisions/s`;
+  return [
+    [`IAM authorization, engine evaluations (${evaluated} cache misses)`, fmt(missRate)],
+    ['IAM authorization, cached decisions', fmt(hitRate)],
+  ];
+}
+
 async function main(argv: string[]): Promise<void> {
   const i = argv.indexOf('--calls');
   const calls = i >= 0 ? Number(argv[i + 1]) : 4000;
   const rows: [string, string][] = [];
   rows.push(...(await throughput(calls)));
+  rows.push(...(await authorization(Math.min(calls, 2000))));
   rows.push(...(await memory(50, 2000)));
   rows.push(...(await heapOfState(50, 2000)));
   const width = Math.max(...rows.map((r) => r[0].length));

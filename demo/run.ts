@@ -345,6 +345,19 @@ const STEPS: Step[] = [
       );
     },
   },
+  {
+    title: 'Would we see the next one? Detection coverage',
+    why: 'Detection depends on things outside the pipeline — trails and their data-event selectors, rule states, Security Hub, GuardDuty, invocation logging — and on the pipeline being deployed and healthy. What is in place in the security account? (This demo ran the response workflow locally: the pipeline itself was never deployed here, and coverage says so.)',
+    async run(d) {
+      await d.bks('coverage --regions us-east-1', ['coverage', '--regions', 'us-east-1'], (code) =>
+        code === 1
+          ? 'gaps: every row says what was read and how to fix it; run it on a schedule (exit 1 on a gap, 3 when something could not be read)'
+          : code === 3
+            ? 'something could not be read: unknown, never ok'
+            : undefined,
+      );
+    },
+  },
 ];
 
 async function pause(d: Demo): Promise<void> {

@@ -1,7 +1,42 @@
-/** How every pipeline function is bundled (shared by the CDK construct and `bench/pipeline.ts`). */
+/**
+ * How every Lambda function is bundled: shared by the CDK constructs (NodejsFunction bundling from
+ * the TypeScript sources), `bench/pipeline.ts`, and the package build, which prebundles every
+ * handler with the same settings at pack time (scripts/build.mjs --pack → dist/handlers/<name>/),
+ * because a user's CDK app has neither our sources nor our lockfile nor our dev dependencies.
+ */
+import { existsSync } from 'node:fs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { packagePath } from '../src/paths';
+
 export const BUNDLE_TARGET = 'node22';
 /** The nodejs22.x runtime ships AWS SDK v3: leaving it out keeps bundles small. */
 export const BUNDLE_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
+/**
+ * The compliance report's functions bundle the SDK (not taken from the runtime): the presigner and
+ * the exact client versions the tests ran against travel with the code.
+ */
+export const COMPLIANCE_BUNDLE_EXTERNALS: string[] = [];
 /** ESM output with a `require` for the CommonJS dependencies that still call it. */
 export const BUNDLE_BANNER =
   "import { createRequire as __bksRequire } from 'node:module'; const require = __bksRequire(import.meta.url);";
+
+/** Every handler a construct deploys (`handlers/<name>.ts`) and the externals it is bundled with. */
+export const COMPLIANCE_HANDLERS = [
+  'compliance-list-accounts',
+  'compliance-scan-account',
+  'compliance-aggregate',
+] as const;
+
+/**
+ * The prebundled code of `handlers/<name>.ts` when the package runs without its sources (installed
+ * from npm); undefined in a source checkout, where NodejsFunction bundles the TypeScript itself.
+ */
+export function handlerCode(name: string): lambda.Code | undefined {
+  if (existsSync(packagePath('handlers', `${name}.ts`))) return undefined;
+  const dir = packagePath('dist', 'handlers', name);
+  if (!existsSync(`${dir}/index.mjs`))
+    throw new Error(
+      `bedrock-key-security: prebundled handler ${name} is missing (${dir}/index.mjs): reinstall the package`,
+    );
+  return lambda.Code.fromAsset(dir);
+}

@@ -20,8 +20,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -34,10 +33,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { packageRoot } from '../src/paths';
+import { BUNDLE_BANNER, COMPLIANCE_BUNDLE_EXTERNALS, handlerCode } from './bundling';
 import { acknowledgeInvokeGrants } from './function';
 import { holdingQueue } from './soc';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = packageRoot();
 export const COMPLIANCE_ASL = join(ROOT, 'statemachines', 'compliance.asl.json');
 
 export interface ComplianceReportProps {
@@ -375,9 +376,16 @@ function complianceFunction(
     retention: logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.DESTROY,
   });
+  const code = handlerCode(opts.entry.replace(/\.ts$/, ''));
   const f = new nodejs.NodejsFunction(scope, name, {
-    entry: join(ROOT, 'handlers', opts.entry),
-    handler: 'handler',
+    ...(code
+      ? { code, handler: 'index.handler' }
+      : {
+          entry: join(ROOT, 'handlers', opts.entry),
+          handler: 'handler',
+          projectRoot: ROOT,
+          depsLockFilePath: join(ROOT, 'package-lock.json'),
+        }),
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,
     timeout: opts.timeout,
@@ -385,19 +393,14 @@ function complianceFunction(
     environment: opts.environment,
     logGroup,
     tracing: lambda.Tracing.ACTIVE,
-    projectRoot: ROOT,
-    depsLockFilePath: join(ROOT, 'package-lock.json'),
     bundling: {
       forceDockerBundling: false,
       minify: true,
       target: 'node22',
       format: nodejs.OutputFormat.ESM,
       mainFields: ['module', 'main'],
-      // The SDK is bundled (not taken from the runtime): the presigner and the exact client
-      // versions the tests ran against travel with the code.
-      externalModules: [],
-      banner:
-        "import { createRequire as __bksRequire } from 'node:module'; const require = __bksRequire(import.meta.url);",
+      externalModules: COMPLIANCE_BUNDLE_EXTERNALS,
+      banner: BUNDLE_BANNER,
     },
   });
   Validations.of(f).acknowledge({

@@ -3,16 +3,16 @@
  * bundled with the local esbuild (ESM, nodejs22.x, arm64), its own log group kept a year, and its
  * own role carrying only what the construct grants it.
  */
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET } from './bundling';
+import { packageRoot } from '../src/paths';
+import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET, handlerCode } from './bundling';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const ROOT = packageRoot();
 
 /** The Lambda functions of the pipeline, by short name (`handlers/<name>.ts`). */
 export const FUNCTION_NAMES = [
@@ -50,11 +50,16 @@ export function pipelineFunction(
     description: `bks pipeline function ${name}`,
   });
   logGroup.grantWrite(role);
+  const code = handlerCode(name);
   const f = new nodejs.NodejsFunction(scope, name, {
-    entry: `${ROOT}/handlers/${name}.ts`,
-    handler: 'handler',
-    projectRoot: ROOT,
-    depsLockFilePath: `${ROOT}/package-lock.json`,
+    ...(code
+      ? { code, handler: 'index.handler' }
+      : {
+          entry: `${ROOT}/handlers/${name}.ts`,
+          handler: 'handler',
+          projectRoot: ROOT,
+          depsLockFilePath: `${ROOT}/package-lock.json`,
+        }),
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: 256,

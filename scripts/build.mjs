@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// Builds dist/: the `bks` and `bks-sim` executables as ES modules bundled by esbuild, split so that
-// each command's code (and the AWS SDK clients it imports) loads only when that command runs, plus
-// the help manifest `bks --help` is served from. Dependencies stay in node_modules (`packages:
-// external`). Runs on `npm ci` (prepare) and `npm pack` (prepack); takes about a second.
+// Builds dist/ with esbuild.
+//
+//   node scripts/build.mjs          the `bks` and `bks-sim` executables and the library entries:
+//                                   ES modules split so that each command's code (and the AWS SDK
+//                                   clients it imports) loads only when that command runs, plus the
+//                                   help manifest `bks --help` is served from. Dependencies stay in
+//                                   node_modules (`packages: external`). Runs on `npm ci` (prepare).
+//   node scripts/build.mjs --pack   also what only the published package needs (prepack): every
+//                                   Lambda handler prebundled with the settings of infra/bundling.ts
+//                                   (dist/handlers/<name>/index.mjs), and the type declarations.
+import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,15 +17,22 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
+const pack = process.argv.includes('--pack');
 const started = Date.now();
+const say = (s) => process.stderr.write(`build: ${s}\n`);
 
-rmSync(dist, { recursive: true, force: true });
+// `npm pack` runs prepack (--pack) and then prepare: the plain build replaces only its own outputs.
+if (pack) rmSync(dist, { recursive: true, force: true });
+for (const f of ['bks.mjs', 'bks-sim.mjs', 'cli.mjs', 'bks-help.json', 'externals.json', 'chunks', 'lib'])
+  rmSync(join(dist, f), { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: {
     bks: 'src/cli/bin.ts',
     'bks-sim': 'local/bin.ts',
     cli: 'src/cli/main.ts',
+    'lib/index': 'src/index.ts',
+    'lib/cdk': 'infra/index.ts',
   },
   outdir: dist,
   outExtension: { '.js': '.mjs' },
@@ -37,9 +51,66 @@ const result = await build({
 // The help manifest: every command's options and arguments, so that help loads no command module.
 const cli = await import(pathToFileURL(join(dist, 'cli.mjs')).href);
 writeFileSync(join(dist, cli.MANIFEST_FILE), `${JSON.stringify(await cli.helpManifest())}\n`);
-
+// The packages dist/ imports (dependencies or peer dependencies: test/package/package.test.ts).
+const externals = new Set();
+for (const out of Object.values(result.metafile.outputs))
+  for (const i of out.imports)
+    if (i.external && !i.path.startsWith('node:')) externals.add(i.path.match(/^(@[^/]+\/[^/]+|[^/]+)/)[1]);
+writeFileSync(join(dist, 'externals.json'), `${JSON.stringify([...externals].sort(), null, 1)}\n`);
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-const files = Object.keys(result.metafile.outputs).length;
-process.stderr.write(
-  `build: dist/ ${files} files, ${(bytes / 1024).toFixed(0)} KiB in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-);
+say(`dist/ ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024).toFixed(0)} KiB`);
+
+if (pack) {
+  // The handler lists and bundling settings, from the constructs' own module.
+  const settingsFile = join(dist, '.bundling.mjs');
+  await build({
+    absWorkingDir: root,
+    stdin: {
+      contents: "export * from './infra/bundling'; export { FUNCTION_NAMES } from './infra/function';",
+      resolveDir: root,
+      loader: 'ts',
+    },
+    outfile: settingsFile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const s = await import(pathToFileURL(settingsFile).href);
+  rmSync(settingsFile);
+  const handlers = [
+    ...s.FUNCTION_NAMES.map((name) => ({ name, external: s.BUNDLE_EXTERNALS })),
+    ...s.COMPLIANCE_HANDLERS.map((name) => ({ name, external: s.COMPLIANCE_BUNDLE_EXTERNALS })),
+  ];
+  await Promise.all(
+    handlers.map(({ name, external }) =>
+      build({
+        absWorkingDir: root,
+        entryPoints: [`handlers/${name}.ts`],
+        outfile: join(dist, 'handlers', name, 'index.mjs'),
+        bundle: true,
+        minify: true,
+        platform: 'node',
+        format: 'esm',
+        target: s.BUNDLE_TARGET,
+        mainFields: ['module', 'main'],
+        external,
+        banner: { js: s.BUNDLE_BANNER },
+        logLevel: 'warning',
+      }),
+    ),
+  );
+  say(`dist/handlers/ ${handlers.length} Lambda handlers prebundled`);
+  const tsc = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+  say('dist/types/ declarations');
+}
+say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

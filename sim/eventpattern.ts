@@ -144,6 +144,13 @@ function checkNumeric(arg: unknown, path: string): void {
     if (lower !== 1 || upper !== 1) {
       throw new PatternError(`${path}: a numeric range needs one lower and one upper bound`);
     }
+    // As aws/event-ruler: the lower bound comes first, and the range is not empty.
+    if (ops[0] !== '>' && ops[0] !== '>=') {
+      throw new PatternError(`${path}: a numeric range gives its lower bound first`);
+    }
+    if (!((arg[1] as number) < (arg[3] as number))) {
+      throw new PatternError(`${path}: a numeric range must not be empty`);
+    }
   }
 }
 
@@ -192,14 +199,33 @@ function matchObject(pattern: Record<string, unknown>, event: Record<string, Jso
         continue;
       }
       const candidates = Array.isArray(value) ? value : [value];
-      if (!candidates.some((c) => matchObject(p, isObj(c) ? (c as Record<string, Json>) : undefined))) {
-        return false;
+      const one = (c: Json) => matchObject(p, isObj(c) ? (c as Record<string, Json>) : undefined);
+      // Only `exists: false` under an array of objects: no element may have the field (event-ruler).
+      if (Array.isArray(value) && absenceOnly(p)) {
+        if (!candidates.every((c) => !isObj(c) || one(c))) return false;
+        continue;
       }
+      if (!candidates.some(one)) return false;
       continue;
     }
     if (!matchLeaf(p as unknown[], value)) return false;
   }
   return true;
+}
+
+/** Whether a nested pattern holds only `exists: false` leaves (at any depth, no `$or`). */
+function absenceOnly(p: Record<string, unknown>): boolean {
+  return Object.entries(p).every(([k, v]) => {
+    if (k === '$or') return false;
+    if (isObj(v)) return absenceOnly(v);
+    return (
+      Array.isArray(v) &&
+      v.length === 1 &&
+      isObj(v[0]) &&
+      Object.keys(v[0]).length === 1 &&
+      v[0].exists === false
+    );
+  });
 }
 
 /** A nested pattern can match an absent object only when every leaf under it is `exists: false`. */

@@ -45,6 +45,13 @@ export interface ScenarioPrincipal {
   secretAccessKey?: string | null;
   account: string;
   arn: string;
+  /**
+   * The principal's own policies (sim/authz.ts). Without any of the three it may do anything, and
+   * meets the Deny statements of the scenario user or role its ARN names.
+   */
+  managedPolicies?: string[];
+  inlinePolicies?: Record<string, PolicyDocument>;
+  permissionsBoundary?: string | null;
 }
 
 export interface ScenarioOrgAccount {
@@ -568,6 +575,10 @@ export function loadScenario(input: unknown): SimState {
   const principals = (root.principals ?? []).map((p) => {
     const out: ScenarioPrincipal = { accessKeyId: p.accessKeyId, account: p.account, arn: p.arn };
     if (typeof p.secretAccessKey === 'string') out.secretAccessKey = p.secretAccessKey;
+    if (p.managedPolicies !== undefined) out.managedPolicies = [...p.managedPolicies];
+    if (p.inlinePolicies !== undefined) out.inlinePolicies = structuredClone(p.inlinePolicies);
+    if (p.permissionsBoundary !== undefined && p.permissionsBoundary !== null)
+      out.permissionsBoundary = p.permissionsBoundary;
     return out;
   });
   const organization = root.organization

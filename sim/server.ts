@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { authorize, callerPrincipal, loadEngine } from './authz';
 import {
   type Caller,
   homeRegion,
@@ -18,7 +19,7 @@ import {
   type SimRequest,
   type SimSession,
 } from './core';
-import { matchingDeny } from './deny';
+import { iamTarget, NEVER_DENIED } from './iam-actions';
 import {
   DEFAULT_ERROR_MESSAGE,
   ERROR_STATUS,
@@ -42,7 +43,6 @@ import {
   validateRateLimits,
 } from './scenario';
 import { type DeliveryListener, deliveriesSettled, onDelivery } from './services/events';
-import { callerPolicyDocuments } from './services/iam';
 import { moduleByService, RECORDERS } from './services/index';
 
 export interface SimStats {
@@ -270,18 +270,13 @@ interface Bucket {
   last: number;
 }
 
-/** A cheap pre-check: does a policy document hold any Deny statement at all? */
-function hasDeny(doc: Record<string, unknown>): boolean {
-  const st = doc.Statement;
-  if (Array.isArray(st))
-    return st.some(
-      (x) => typeof x === 'object' && x !== null && (x as { Effect?: unknown }).Effect === 'Deny',
-    );
-  return typeof st === 'object' && st !== null && (st as { Effect?: unknown }).Effect === 'Deny';
-}
-
-/** Calls AWS answers whatever the caller's policies say. */
-const NEVER_DENIED = new Set(['sts:GetCallerIdentity']);
+/** The Bedrock runtime authorizes its own calls: it knows the model ARN and a bearer key's signer. */
+const SELF_AUTHORIZED = new Set([
+  'bedrock:InvokeModel',
+  'bedrock:Converse',
+  'bedrock:InvokeModelWithResponseStream',
+  'bedrock:ConverseStream',
+]);
 
 const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
 /** SigV4a scopes carry no region (`KEY/DATE/SERVICE/aws4_request`); the region set is a header. */
@@ -293,6 +288,8 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     typeof opts.scenario === 'string'
       ? readScenarioFile(opts.scenario)
       : loadScenario(structuredClone(opts.scenario));
+  // Without its IAM engine the simulator could judge no call: refuse to start (one line).
+  await loadEngine();
   const ctx = createContext(state) as SimContext & { advance(ms: number): void };
   const modules = moduleByService();
   const controlRoutes = new Map<string, (ctx: SimContext, input: Record<string, unknown>) => unknown>();
@@ -450,28 +447,33 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
   }
 
   /**
-   * AWS refuses any call an explicit Deny in the caller's identity policies covers. Checked here for
-   * the query and JSON services (REST services such as the Bedrock runtime check their own), for
-   * Deny statements on any resource (`"Resource": "*"`): a deny-all or a service-wide deny stops an
-   * IAM user's or a role session's key everywhere, as a revoke expects.
+   * AWS's policy evaluation for a SigV4 call (sim/authz.ts): the caller's identity policies,
+   * boundary and the SCPs of its account. The Bedrock runtime authorizes its own calls (it knows
+   * the model ARN and the bearer key's signer).
    */
-  function explicitDeny(module: ServiceModule, req: SimRequest): SimError | undefined {
-    if (module.protocol === 'rest-json' || req.bearer !== undefined) return undefined;
-    const action = `${req.service}:${req.action}`;
-    if (NEVER_DENIED.has(action)) return undefined;
-    const docs = callerPolicyDocuments(ctx, req.caller);
-    if (!docs.some(hasDeny)) return undefined;
-    const context: Record<string, string | Date> = {
-      'aws:CurrentTime': req.time,
-      'aws:PrincipalArn': req.caller.arn,
-      'aws:PrincipalAccount': req.caller.account,
-    };
-    if (req.caller.role) context['aws:TokenIssueTime'] = req.caller.role.issuedAt;
-    if (!matchingDeny(docs, [action], '*', context)) return undefined;
-    const message = `User: ${req.caller.arn} is not authorized to perform: ${action} with an explicit deny in an identity-based policy`;
-    return module.protocol === 'query'
-      ? new SimError('AccessDenied', message, 403)
-      : new SimError('AccessDeniedException', message, 400);
+  async function denied(module: ServiceModule, req: SimRequest): Promise<SimError | undefined> {
+    if (req.bearer !== undefined || SELF_AUTHORIZED.has(`${req.service}:${req.action}`)) return undefined;
+    const target = iamTarget(ctx, req);
+    if (NEVER_DENIED.has(target.action)) return undefined;
+    const principal = callerPrincipal(ctx, req.caller);
+    for (const resource of target.resources) {
+      const decision = await authorize(ctx, {
+        principal,
+        action: target.action,
+        resource,
+        region: req.region,
+        time: req.time,
+        sourceIp: req.sourceIp,
+        context: target.context,
+      });
+      if (decision.allowed) continue;
+      const message = `User: ${req.caller.arn} is not authorized to perform: ${target.action} on resource: ${resource} ${decision.why}`;
+      if (module.protocol === 'query') return new SimError('AccessDenied', message, 403);
+      if (module.protocol === 'rest-xml') return new SimError('AccessDenied', message, 403);
+      if (module.protocol === 'rest-json') return new SimError('AccessDeniedException', message, 403);
+      return new SimError('AccessDeniedException', message, 400);
+    }
+    return undefined;
   }
 
   function render(module: ServiceModule, req: SimRequest, output: unknown, error?: SimError): WireResponse {
@@ -641,7 +643,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
       return render(module, req, undefined, new SimError(module.throttlingCode, 'Rate exceeded', 400));
     }
     let output: unknown;
-    let error: SimError | undefined = explicitDeny(module, req);
+    let error: SimError | undefined = await denied(module, req);
     if (!error) {
       error = injectedFault(req, req.caller.account, budgetRegion);
       if (error) count(stats.faulted, key);

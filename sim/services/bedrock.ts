@@ -9,9 +9,9 @@
  * carries none, and a client pointed at `AWS_ENDPOINT_URL` sends no region, so the sim takes it from
  * the `X-Bks-Sim-Region` header, else a `bedrock-runtime.<region>.` Host, else `us-east-1`.
  */
-import { authorizeBearer, userPolicyDocuments } from '../bearer';
+import { callerPrincipal, authorize as iamAuthorize } from '../authz';
+import { authorizeBearer } from '../bearer';
 import { RawResponse, type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
-import { matchingDeny, type PolicyDocument } from '../deny';
 import { inRegion } from '../detection';
 import { eventMessage } from '../eventstream';
 
@@ -42,27 +42,24 @@ function modelArn(ctx: SimContext, region: string, account: string, modelId: str
   return `arn:${p}:bedrock:${region}::foundation-model/${modelId}`;
 }
 
-/** A SigV4 caller's explicit Deny (users and assumed roles of the scenario). */
-function sigv4Denied(ctx: SimContext, req: SimRequest, action: string, resource: string): string | undefined {
-  const caller = req.caller;
-  const account = ctx.state.accounts.find((a) => a.id === caller.account);
-  if (!account) return undefined;
-  let docs: PolicyDocument[] = [];
-  const context: Record<string, string | Date> = {
-    'aws:CurrentTime': req.time,
-    'aws:PrincipalArn': caller.arn,
-  };
-  if (caller.type === 'IAMUser' && caller.userName) {
-    const user = ctx.index.user(account.id, caller.userName);
-    if (user) docs = userPolicyDocuments(account, user);
-  } else if (caller.type === 'AssumedRole' && caller.role) {
-    const role = account.roles.find((r) => r.name === caller.role?.name);
-    if (role) docs = Object.values(role.inlinePolicies) as PolicyDocument[];
-    context['aws:TokenIssueTime'] = caller.role.issuedAt;
-  }
-  return matchingDeny(docs, [action], resource, context)
-    ? `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} with an explicit deny in an identity-based policy`
-    : undefined;
+/** Whether the SigV4 caller's policies allow the action on the model (sim/authz.ts); AWS's refusal text if not. */
+async function sigv4Denied(
+  ctx: SimContext,
+  req: SimRequest,
+  action: string,
+  resource: string,
+): Promise<string | undefined> {
+  const d = await iamAuthorize(ctx, {
+    principal: callerPrincipal(ctx, req.caller),
+    action,
+    resource,
+    region: req.region,
+    time: req.time,
+    sourceIp: req.sourceIp,
+  });
+  return d.allowed
+    ? undefined
+    : `User: ${req.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${d.why}`;
 }
 
 function tokenCounts(body: string): { input: number; output: number } {
@@ -106,20 +103,29 @@ function invokeBody(modelId: string, counts: { input: number; output: number }, 
  * `bedrock:InvokeModelWithResponseStream` for the streaming operations); sets the CloudTrail
  * hints. Throws AccessDeniedException.
  */
-function authorize(ctx: SimContext, req: SimRequest, modelId: string, action = 'bedrock:InvokeModel'): void {
+async function authorize(
+  ctx: SimContext,
+  req: SimRequest,
+  modelId: string,
+  action = 'bedrock:InvokeModel',
+): Promise<void> {
   if (req.bearer === undefined) {
     const resource = modelArn(ctx, req.region, req.caller.account, modelId);
-    const denied = sigv4Denied(ctx, req, action, resource);
+    const denied = await sigv4Denied(ctx, req, action, resource);
     req.trail = { ...req.trail, requestParameters: { modelId }, responseElements: null };
     if (denied) throw new SimError('AccessDeniedException', denied, 403);
     return;
   }
   // Bearer: the region and account come from the key.
-  const first = authorizeBearer(ctx, req.bearer, [action], '*', 'bedrock');
-  req.region = bearerRegion(req, first.keyRegion);
-  const account = first.account ?? req.caller.account;
-  const resource = modelArn(ctx, req.region, account, modelId);
-  const decision = authorizeBearer(ctx, req.bearer, [action], resource, 'bedrock');
+  const decision = await authorizeBearer(
+    ctx,
+    req.bearer,
+    [action],
+    (account, keyRegion) => modelArn(ctx, bearerRegion(req, keyRegion), account, modelId),
+    'bedrock',
+    (keyRegion) => bearerRegion(req, keyRegion),
+  );
+  req.region = bearerRegion(req, decision.keyRegion);
   if (decision.account && decision.userIdentity) {
     req.trail = {
       ...req.trail,
@@ -143,9 +149,9 @@ function modelIdOf(req: SimRequest): string {
   return id;
 }
 
-function invokeModel(ctx: SimContext, req: SimRequest): unknown {
+async function invokeModel(ctx: SimContext, req: SimRequest): Promise<unknown> {
   const modelId = modelIdOf(req);
-  authorize(ctx, req, modelId);
+  await authorize(ctx, req, modelId);
   if (req.rawBody) {
     try {
       JSON.parse(req.rawBody);
@@ -166,9 +172,9 @@ function invokeModel(ctx: SimContext, req: SimRequest): unknown {
   });
 }
 
-function converse(ctx: SimContext, req: SimRequest): unknown {
+async function converse(ctx: SimContext, req: SimRequest): Promise<unknown> {
   const modelId = modelIdOf(req);
-  authorize(ctx, req, modelId);
+  await authorize(ctx, req, modelId);
   const messages = req.params.messages;
   if (messages !== undefined && !Array.isArray(messages)) {
     throw new SimError('ValidationException', 'messages must be a list.', 400);
@@ -202,9 +208,9 @@ function chunk(body: unknown): Buffer {
   return eventMessage('chunk', { bytes: Buffer.from(JSON.stringify(body)).toString('base64') });
 }
 
-function invokeModelWithResponseStream(ctx: SimContext, req: SimRequest): unknown {
+async function invokeModelWithResponseStream(ctx: SimContext, req: SimRequest): Promise<unknown> {
   const modelId = modelIdOf(req);
-  authorize(ctx, req, modelId, STREAM_ACTION);
+  await authorize(ctx, req, modelId, STREAM_ACTION);
   const counts = tokenCounts(req.rawBody);
   if (!/anthropic\.|claude/i.test(modelId))
     return streamResponse([chunk(invokeBody(modelId, counts, req.requestId))]);
@@ -241,9 +247,9 @@ function invokeModelWithResponseStream(ctx: SimContext, req: SimRequest): unknow
   ]);
 }
 
-function converseStream(ctx: SimContext, req: SimRequest): unknown {
+async function converseStream(ctx: SimContext, req: SimRequest): Promise<unknown> {
   const modelId = modelIdOf(req);
-  authorize(ctx, req, modelId, STREAM_ACTION);
+  await authorize(ctx, req, modelId, STREAM_ACTION);
   const counts = tokenCounts(req.rawBody);
   return streamResponse([
     eventMessage('messageStart', { role: 'assistant' }),

@@ -128,7 +128,6 @@ export interface DeliveryTrace {
 
 const NAME_RE = /^[.\-_A-Za-z0-9]{1,64}$/;
 const BUS_NAME_RE = /^[/.\-_A-Za-z0-9]{1,256}$/;
-const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const MAX_TARGETS = 5;
 const MAX_TRACE = 5000;
 const MAX_HOPS = 3;
@@ -140,7 +139,49 @@ function isObj(v: unknown): v is Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Scenario form
 
-/** Validates `accounts[i].eventBridge`; absent → only the default buses, no rules. */
+/** Scenario form of a bus or rule, after the scenario's JSON Schema checked its shape. */
+type Raw = Record<string, unknown>;
+
+function loadBus(b: Raw, home: string, now: string): SimBus {
+  const bus: SimBus = {
+    Name: b.Name as string,
+    Region: (b.Region as string | undefined) ?? home,
+    CreationTime: (b.CreationTime as string | undefined) ?? now,
+    LastModifiedTime: (b.LastModifiedTime as string | undefined) ?? now,
+  };
+  if (typeof b.Description === 'string') bus.Description = b.Description;
+  if (b.Policy !== undefined) bus.Policy = typeof b.Policy === 'string' ? b.Policy : JSON.stringify(b.Policy);
+  if (isObj(b.DeadLetterConfig)) bus.DeadLetterConfig = { Arn: b.DeadLetterConfig.Arn as string };
+  return bus;
+}
+
+function loadRule(r: Raw, path: string, home: string, accountId: string): SimRule {
+  const rule: SimRule = {
+    Name: r.Name as string,
+    Region: (r.Region as string | undefined) ?? home,
+    EventBusName: (r.EventBusName as string | undefined) ?? 'default',
+    State: (r.State as RuleState | undefined) ?? 'ENABLED',
+    CreatedBy: (r.CreatedBy as string | undefined) ?? accountId,
+    Targets: ((r.Targets as Raw[] | undefined) ?? []).map((t) => ({ ...t }) as SimTarget),
+  };
+  if (r.EventPattern !== undefined) {
+    // What a schema cannot say: the pattern must be one EventBridge accepts.
+    try {
+      rule.EventPattern = JSON.stringify(parsePattern(r.EventPattern));
+    } catch (e) {
+      throw new ScenarioError(`${path}.EventPattern`, (e as Error).message);
+    }
+  }
+  for (const k of ['ScheduleExpression', 'Description', 'RoleArn', 'ManagedBy'] as const) {
+    if (typeof r[k] === 'string') rule[k] = r[k] as string;
+  }
+  return rule;
+}
+
+/**
+ * `accounts[i].eventBridge` in the state's form (shape checked by the scenario's JSON Schema);
+ * absent → only the default buses, no rules. Regions default to the account's first.
+ */
 export function loadEventBridge(
   v: unknown,
   path: string,
@@ -148,120 +189,14 @@ export function loadEventBridge(
   regions: string[],
   now: string,
 ): SimEventBridge | undefined {
-  if (v === undefined) return undefined;
-  if (!isObj(v)) throw new ScenarioError(path, 'must be an object with "buses" and "rules"');
-  for (const k of Object.keys(v))
-    if (k !== 'buses' && k !== 'rules') throw new ScenarioError(`${path}.${k}`, 'unknown field');
+  if (!isObj(v)) return undefined;
   const home = regions[0] ?? 'us-east-1';
-  const region = (r: unknown, p: string): string => {
-    const out = r ?? home;
-    if (typeof out !== 'string' || !REGION_RE.test(out)) throw new ScenarioError(p, 'must be a region name');
-    return out;
+  return {
+    buses: ((v.buses as Raw[] | undefined) ?? []).map((b) => loadBus(b, home, now)),
+    rules: ((v.rules as Raw[] | undefined) ?? []).map((r, i) =>
+      loadRule(r, `${path}.rules[${i}]`, home, accountId),
+    ),
   };
-  const buses = (v.buses === undefined ? [] : Array.isArray(v.buses) ? v.buses : null)?.map(
-    (b, i): SimBus => {
-      const p = `${path}.buses[${i}]`;
-      if (!isObj(b) || typeof b.Name !== 'string' || !BUS_NAME_RE.test(b.Name)) {
-        throw new ScenarioError(`${p}.Name`, 'must be an event bus name');
-      }
-      for (const k of Object.keys(b)) {
-        if (
-          ![
-            'Name',
-            'Region',
-            'Description',
-            'Policy',
-            'DeadLetterConfig',
-            'CreationTime',
-            'LastModifiedTime',
-          ].includes(k)
-        ) {
-          throw new ScenarioError(`${p}.${k}`, 'unknown field');
-        }
-      }
-      const bus: SimBus = {
-        Name: b.Name,
-        Region: region(b.Region, `${p}.Region`),
-        CreationTime: typeof b.CreationTime === 'string' ? b.CreationTime : now,
-        LastModifiedTime: typeof b.LastModifiedTime === 'string' ? b.LastModifiedTime : now,
-      };
-      if (typeof b.Description === 'string') bus.Description = b.Description;
-      if (b.Policy !== undefined)
-        bus.Policy = typeof b.Policy === 'string' ? b.Policy : JSON.stringify(b.Policy);
-      if (isObj(b.DeadLetterConfig) && typeof b.DeadLetterConfig.Arn === 'string')
-        bus.DeadLetterConfig = { Arn: b.DeadLetterConfig.Arn };
-      return bus;
-    },
-  );
-  if (!buses) throw new ScenarioError(`${path}.buses`, 'must be an array');
-  const rules = (v.rules === undefined ? [] : Array.isArray(v.rules) ? v.rules : null)?.map(
-    (r, i): SimRule => {
-      const p = `${path}.rules[${i}]`;
-      if (!isObj(r) || typeof r.Name !== 'string' || !NAME_RE.test(r.Name))
-        throw new ScenarioError(`${p}.Name`, 'must be a rule name');
-      for (const k of Object.keys(r)) {
-        if (
-          ![
-            'Name',
-            'Region',
-            'EventBusName',
-            'EventPattern',
-            'ScheduleExpression',
-            'State',
-            'Description',
-            'RoleArn',
-            'ManagedBy',
-            'CreatedBy',
-            'Targets',
-          ].includes(k)
-        ) {
-          throw new ScenarioError(`${p}.${k}`, 'unknown field');
-        }
-      }
-      const state = r.State ?? 'ENABLED';
-      if (!RULE_STATES.includes(state as RuleState))
-        throw new ScenarioError(`${p}.State`, `must be one of ${RULE_STATES.join(', ')}`);
-      let pattern: string | undefined;
-      if (r.EventPattern !== undefined) {
-        try {
-          pattern = JSON.stringify(parsePattern(r.EventPattern));
-        } catch (e) {
-          throw new ScenarioError(`${p}.EventPattern`, (e as Error).message);
-        }
-      }
-      if (pattern === undefined && typeof r.ScheduleExpression !== 'string') {
-        throw new ScenarioError(`${p}.EventPattern`, 'a rule needs an EventPattern or a ScheduleExpression');
-      }
-      const targets = (r.Targets === undefined ? [] : Array.isArray(r.Targets) ? r.Targets : null)?.map(
-        (t, j) => {
-          const tp = `${p}.Targets[${j}]`;
-          if (!isObj(t) || typeof t.Id !== 'string' || !NAME_RE.test(t.Id))
-            throw new ScenarioError(`${tp}.Id`, 'must be a target id');
-          if (typeof t.Arn !== 'string' || !t.Arn.startsWith('arn:'))
-            throw new ScenarioError(`${tp}.Arn`, 'must be an ARN');
-          return { ...t } as SimTarget;
-        },
-      );
-      if (!targets) throw new ScenarioError(`${p}.Targets`, 'must be an array');
-      if (targets.length > MAX_TARGETS)
-        throw new ScenarioError(`${p}.Targets`, `a rule has at most ${MAX_TARGETS} targets`);
-      const rule: SimRule = {
-        Name: r.Name,
-        Region: region(r.Region, `${p}.Region`),
-        EventBusName: typeof r.EventBusName === 'string' ? r.EventBusName : 'default',
-        State: state as RuleState,
-        CreatedBy: typeof r.CreatedBy === 'string' ? r.CreatedBy : accountId,
-        Targets: targets,
-      };
-      if (pattern !== undefined) rule.EventPattern = pattern;
-      for (const k of ['ScheduleExpression', 'Description', 'RoleArn', 'ManagedBy'] as const) {
-        if (typeof r[k] === 'string') rule[k] = r[k] as string;
-      }
-      return rule;
-    },
-  );
-  if (!rules) throw new ScenarioError(`${path}.rules`, 'must be an array');
-  return { buses, rules };
 }
 
 function ebOf(account: SimAccount): SimEventBridge {

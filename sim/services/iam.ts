@@ -3,9 +3,10 @@
  * semantics the toolkit depends on, as AWS answers them: shapes, error codes and statuses from the
  * botocore model; messages as IAM words them.
  */
+import { awsManagedPolicy } from '../authz';
 import {
   type ActionHandler,
-  type Caller,
+  isoSeconds,
   type ServiceModule,
   type SimContext,
   SimError,
@@ -270,104 +271,16 @@ function localPolicy(ctx: SimContext, account: SimAccount, arn: string): SimPoli
   return account.policies.find((p) => localPolicyArn(ctx, account.id, p) === arn);
 }
 
-/** Documents of the AWS managed policies the project meets; others get an empty document. */
-const AWS_MANAGED_DOCUMENTS: Record<string, PolicyDocument> = {
-  AmazonBedrockLimitedAccess: {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'BedrockAPIs',
-        Effect: 'Allow',
-        Action: ['bedrock:Get*', 'bedrock:List*', 'bedrock:CallWithBearerToken', 'bedrock:InvokeModel*'],
-        Resource: '*',
-      },
-      {
-        Sid: 'BedrockMantleAPIs',
-        Effect: 'Allow',
-        Action: [
-          'bedrock-mantle:Get*',
-          'bedrock-mantle:List*',
-          'bedrock-mantle:CallWithBearerToken',
-          'bedrock-mantle:CreateInference',
-        ],
-        Resource: '*',
-      },
-      { Sid: 'DescribeKey', Effect: 'Allow', Action: ['kms:DescribeKey'], Resource: 'arn:*:kms:*:::*' },
-      { Sid: 'IAMListRoles', Effect: 'Allow', Action: ['iam:ListRoles'], Resource: '*' },
-      {
-        Sid: 'EC2Describe',
-        Effect: 'Allow',
-        Action: ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        Resource: '*',
-      },
-    ],
-  },
-  AnthropicLimitedAccess: {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Action: ['aws-external-anthropic:CallWithBearerToken', 'aws-external-anthropic:*'],
-        Resource: '*',
-      },
-    ],
-  },
-  AdministratorAccess: {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-  },
-  AWSDenyAll: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] },
-  ReadOnlyAccess: {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: ['*:Describe*', '*:Get*', '*:List*'], Resource: '*' }],
-  },
-};
-
 /** The document of a managed policy (AWS or customer), or undefined if unknown. */
 export function managedPolicyDocument(
   ctx: SimContext,
   account: SimAccount,
   arn: string,
 ): PolicyDocument | undefined {
+  // AWS managed policies: the documents shipped in sim/data (their version and source are there).
   if (isAwsManaged(arn))
-    return AWS_MANAGED_DOCUMENTS[policyName(arn)] ?? { Version: '2012-10-17', Statement: [] };
+    return awsManagedPolicy(policyName(arn))?.document ?? { Version: '2012-10-17', Statement: [] };
   return localPolicy(ctx, account, arn)?.document;
-}
-
-/**
- * Every identity policy document that applies to a caller of the scenario: a user's inline,
- * attached and group policies and its permissions boundary (a Deny there still denies), or an
- * assumed role's inline and attached policies. Empty for callers the scenario does not hold.
- */
-export function callerPolicyDocuments(ctx: SimContext, caller: Caller): PolicyDocument[] {
-  const account = ctx.state.accounts.find((a) => a.id === caller.account);
-  if (!account) return [];
-  const docs: PolicyDocument[] = [];
-  const arns: string[] = [];
-  if (caller.type === 'IAMUser' && caller.userName !== undefined) {
-    const user = ctx.index.user(account.id, caller.userName);
-    if (!user) return [];
-    docs.push(...Object.values(user.inlinePolicies));
-    arns.push(...user.managedPolicies);
-    for (const name of user.groups) {
-      const g = account.groups.find((x) => x.name === name);
-      if (!g) continue;
-      docs.push(...Object.values(g.inlinePolicies));
-      arns.push(...g.managedPolicies);
-    }
-    if (user.permissionsBoundary) arns.push(user.permissionsBoundary);
-  } else if (caller.type === 'AssumedRole' && caller.role) {
-    const role = account.roles.find((r) => r.name === caller.role!.name);
-    if (!role) return [];
-    docs.push(...Object.values(role.inlinePolicies));
-    arns.push(...role.managedPolicies);
-    if (role.permissionsBoundary) arns.push(role.permissionsBoundary);
-  }
-  for (const arn of arns) {
-    const d = managedPolicyDocument(ctx, account, arn);
-    if (d) docs.push(d);
-  }
-  return docs;
 }
 
 function assertAttachable(ctx: SimContext, account: SimAccount, arn: string): void {
@@ -1535,12 +1448,14 @@ const ops: Record<string, ActionHandler> = {
           PolicyId: awsPolicyId(arn),
           Arn: arn,
           Path: policyPath(arn),
-          DefaultVersionId: 'v1',
+          DefaultVersionId: awsManagedPolicy(policyName(arn))?.versionId ?? 'v1',
           AttachmentCount: countAttachments(a, arn),
           PermissionsBoundaryUsageCount: 0,
           IsAttachable: true,
           CreateDate: '2015-02-06T18:40:00Z',
-          UpdateDate: '2015-02-06T18:40:00Z',
+          UpdateDate: isoSeconds(
+            Date.parse(awsManagedPolicy(policyName(arn))?.updateDate ?? '2015-02-06T18:40:00Z'),
+          ),
         },
       };
     }
@@ -1554,7 +1469,8 @@ const ops: Record<string, ActionHandler> = {
     const arn = pReq(req.params, 'PolicyArn');
     const version = pReq(req.params, 'VersionId');
     const doc = managedPolicyDocument(ctx, a, arn);
-    if (!doc || version !== 'v1') {
+    const current = (isAwsManaged(arn) && awsManagedPolicy(policyName(arn))?.versionId) || 'v1';
+    if (!doc || version !== current) {
       throw new SimError(
         'NoSuchEntity',
         `Policy ${arn} version ${version} does not exist or is not attachable.`,
@@ -1565,7 +1481,7 @@ const ops: Record<string, ActionHandler> = {
     return {
       PolicyVersion: {
         Document: encodeDocument(doc),
-        VersionId: 'v1',
+        VersionId: current,
         IsDefaultVersion: true,
         CreateDate: created,
       },

@@ -8,7 +8,7 @@
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors';
-import { writePrivateFile } from '../util/private-file';
+import { checkOutputPath, OutputPathError, writePrivateFile } from '../util/private-file';
 
 export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2, FAILURE: 3 } as const;
 
@@ -72,6 +72,15 @@ export function addCommonOptions(cmd: Command, spec: CommonOptionSpec): Command 
   return cmd;
 }
 
+function outFileCheck(path: string): void {
+  try {
+    checkOutputPath(path);
+  } catch (err) {
+    if (err instanceof OutputPathError) throw new UsageError(`--out-file: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Builds the context of a run from the parsed options, validating the format. */
 export function makeContext(
   opts: CommonOptions,
@@ -85,6 +94,8 @@ export function makeContext(
   if (!spec.formats.includes(format)) {
     throw new UsageError(`--output must be one of ${spec.formats.join(', ')} (got "${format}")`);
   }
+  // A folder that does not exist is bad input, found before any work is done.
+  if (opts.outFile) outFileCheck(opts.outFile);
   const quiet = Boolean(opts.quiet);
   const verbose = Boolean(opts.verbose);
   const stderrTty = Boolean((stderr as { isTTY?: boolean }).isTTY);
@@ -120,6 +131,7 @@ export function emit<T>(result: T, renderers: Renderers<T>, ctx: CommandContext)
   let text = render(result, ctx);
   if (text.length > 0 && !text.endsWith('\n')) text += '\n';
   if (ctx.outFile) {
+    outFileCheck(ctx.outFile);
     writePrivateFile(ctx.outFile, text);
     ctx.log(`wrote ${ctx.outFile}`);
   } else {

@@ -20,10 +20,10 @@ import {
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsContext, describeAwsError, errorCode, isAccessDenied } from '../aws';
+import { type RuleState, ruleStateFor } from '../pipeline/rule-state';
 import { type PipelineRule, rulesForRegion } from '../pipeline/rules';
 import type { CoverageCheck } from './types';
 
-export type RuleState = 'ENABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
 
 export interface PipelineNames {
   prefix: string;
@@ -46,20 +46,13 @@ export function pipelineNames(prefix = 'bks'): PipelineNames {
 }
 
 /**
- * The state a rule's forwarder needs: a pattern that can match a read-only management event (a
- * Bedrock key's InvokeModel, a ListFoundationModels probe) needs
- * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS; one on IAM's write events (or pinned to
- * `readOnly: false`) is served by ENABLED.
+ * The state a rule's forwarder needs: the pipeline's own decision (src/pipeline/rule-state.ts), so
+ * coverage requires exactly what the pipeline deploys. A pattern that can match a read-only
+ * management event (a key's InvokeModel, a ListFoundationModels probe) needs
+ * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS.
  */
 export function requiredState(rule: PipelineRule): RuleState {
-  const p = rule.pattern as { source?: unknown; 'detail-type'?: unknown; detail?: { readOnly?: unknown } };
-  const types = Array.isArray(p['detail-type']) ? p['detail-type'] : undefined;
-  if (types && !types.includes('AWS API Call via CloudTrail')) return 'ENABLED';
-  const ro = p.detail?.readOnly;
-  if (Array.isArray(ro) && ro.length === 1 && ro[0] === false) return 'ENABLED';
-  const sources = Array.isArray(p.source) ? p.source : undefined;
-  if (sources && sources.every((s) => s === 'aws.iam')) return 'ENABLED';
-  return 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+  return ruleStateFor(rule.pattern);
 }
 
 /** What the security account's home region holds, read once for every account's forwarders. */

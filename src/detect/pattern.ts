@@ -21,7 +21,10 @@
  * - `numeric` (`=`, or one lower bound `>`/`>=` and/or one upper bound `<`/`<=`) matches JSON numbers
  *   only — never strings that look like numbers.
  * - `exists: true` matches a present leaf value (including `null` and `""`); `exists: false` matches
- *   a missing field, an object, or an empty array.
+ *   a missing field, an object, or an empty array. Under an array of objects, a sub-pattern made only
+ *   of `exists: false` holds when no element has the field (aws/event-ruler's decision; the user
+ *   guide is silent); with other fields it is judged in the element they match.
+ * - `numeric` ranges name the lower bound first and must not be empty (event-ruler refuses both).
  * - `anything-but`: a string, a number, a list of only strings or only numbers, or an object with
  *   `prefix`, `suffix`, `equals-ignore-case` (string or list) or `wildcard` (string or list). It needs
  *   a present leaf value and matches when the value is not excluded — values of another type are not
@@ -221,6 +224,7 @@ function compileNumeric(path: string, arg: unknown): (n: number) => boolean {
   const tests: ((n: number) => boolean)[] = [];
   let lower = false;
   let upper = false;
+  let lowerValue = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < arg.length; i += 2) {
     const op = arg[i];
     const v = arg[i + 1];
@@ -235,10 +239,20 @@ function compileNumeric(path: string, arg: unknown): (n: number) => boolean {
       tests.push((n) => n === v);
     } else if (op === '>' || op === '>=') {
       if (lower) throw new PatternError(path, 'numeric has two lower bounds');
+      // A range names its lower bound first (as AWS's matcher, aws/event-ruler, requires).
+      if (upper) throw new PatternError(path, 'numeric range must give the lower bound first');
       lower = true;
+      lowerValue = v;
       tests.push(op === '>' ? (n) => n > v : (n) => n >= v);
     } else {
       if (upper) throw new PatternError(path, 'numeric has two upper bounds');
+      // An empty or inverted range matches nothing: refused, as event-ruler refuses it.
+      if (lower && !(lowerValue < v)) {
+        throw new PatternError(
+          path,
+          `numeric range is empty: the lower bound must be below the upper (${lowerValue} vs ${v})`,
+        );
+      }
       upper = true;
       tests.push(op === '<' ? (n) => n < v : (n) => n <= v);
     }
@@ -399,10 +413,28 @@ function compileLeaf(path: string, list: unknown[]): FieldTest {
   };
 }
 
+/**
+ * Object patterns made only of `exists: false` leaves (at any depth, no `$or`): against an array of
+ * objects they hold only when NO element has the field, as event-ruler decides (with no other field
+ * of the pattern to pick an element, absence is judged over the whole array).
+ */
+const ABSENCE_ONLY = new WeakSet<Predicate>();
+
+function isExistsFalse(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.length === 1 &&
+    isObject(value[0]) &&
+    Object.keys(value[0]).length === 1 &&
+    value[0].exists === false
+  );
+}
+
 function compileObject(path: string, pattern: unknown): Predicate {
   if (!isObject(pattern)) throw new PatternError(path, `expected an object (got ${describe(pattern)})`);
   const checks: FieldCheck[] = [];
   const ors: Predicate[][] = [];
+  let absenceOnly = true;
   for (const [key, value] of Object.entries(pattern)) {
     const p = path === '$' ? `$.${key}` : `${path}.${key}`;
     if (key === '$or') {
@@ -410,12 +442,16 @@ function compileObject(path: string, pattern: unknown): Predicate {
         throw new PatternError(p, '"$or" takes a list of at least two patterns');
       }
       ors.push(value.map((sub, i) => compileObject(`${p}[${i}]`, sub)));
+      absenceOnly = false;
     } else if (Array.isArray(value)) {
       checks.push({ key, leaf: compileLeaf(p, value) });
+      if (!isExistsFalse(value)) absenceOnly = false;
     } else if (isObject(value)) {
       if (Object.keys(value).length === 0)
         throw new PatternError(p, 'an empty object matches nothing; remove it');
-      checks.push({ key, nested: compileObject(p, value) });
+      const nested = compileObject(p, value);
+      checks.push({ key, nested });
+      if (!ABSENCE_ONLY.has(nested)) absenceOnly = false;
     } else {
       throw new PatternError(p, `must be an object or a list of matchers (got ${describe(value)})`);
     }
@@ -443,17 +479,26 @@ function compileObject(path: string, pattern: unknown): Predicate {
     }
     return true;
   };
-  return (event) => {
+  const predicate: Predicate = (event) => {
     if (isObject(event)) return objectMatches(event);
     // An absent or non-object value: only a pattern made of `exists: false` leaves can match it.
     return objectMatches(EMPTY);
   };
+  if (absenceOnly) ABSENCE_ONLY.add(predicate);
+  return predicate;
 }
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 /** A nested pattern against a value that may be an object, an array of objects, or absent. */
 function matchNested(pred: Predicate, value: unknown): boolean {
+  if (Array.isArray(value) && ABSENCE_ONLY.has(pred)) {
+    // Every element must lack the fields (an empty array lacks them all).
+    for (const el of value) {
+      if (Array.isArray(el) ? !matchNested(pred, el) : isObject(el) && !pred(el)) return false;
+    }
+    return true;
+  }
   if (Array.isArray(value)) {
     let sawObject = false;
     for (const el of value) {

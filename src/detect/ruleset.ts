@@ -300,499 +300,559 @@ const keyPrincipal = (services: readonly KeyBearingService[]) => [
   { userIdentity: { type: ['IAMUser'], userName: services.map((s) => ({ prefix: s.phantomUserPrefix })) } },
 ];
 
+/** The rules built for each key-bearing service: one builder per rule, each given the service. */
 function perService(s: KeyBearingService): Draft[] {
+  const c = serviceRuleContext(s);
+  return PER_SERVICE_RULES.map((rule) => rule(c));
+}
+
+type ServiceRuleContext = ReturnType<typeof serviceRuleContext>;
+
+/** The service, its phantom user name, and the translation of template samples to it. */
+function serviceRuleContext(s: KeyBearingService) {
   const phantomUser = phantomName(s);
   const tpl = (r: CloudTrailRecord) => translate(r, s);
   const templatePhantom = phantomName(TEMPLATE);
-  return [
-    {
-      id: `BKS-001-${sid(s)}`,
-      title: `${s.displayName} phantom user created (${s.phantomUserPrefix}*)`,
-      severity: 'LOW',
-      severityRationale:
-        'Expected when someone makes a long-term key in the console, but it leaves a standing IAM user with a broad managed policy that nobody deletes; worth an inventory entry, not a page.',
-      description: `An IAM user named ${s.phantomUserPrefix}… was created: the console does this for every long-term ${s.displayName} API key and attaches ${s.managedPolicyName}. The user outlives the key.`,
-      remediation: `Confirm the key was wanted (owner, expiry). Run \`bks scan\`; delete the user with \`bks cleanup\` once its key is gone.`,
-      attack: { id: 'T1136.003', name: 'Create Account: Cloud Account' },
-      tags: ['persistence', 'credential-creation'],
-      kind: 'pattern',
-      service: s.id,
-      pattern: cloudTrail(iamSource, {
-        eventSource: [IAM_EVENT_SOURCE],
-        eventName: ['CreateUser'],
-        errorCode: [{ exists: false }],
-        requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
-      }),
-      samples: {
-        match: [
-          fileOrTranslated(s, FILE.createPhantom, readTemplate('createPhantom')),
-          tpl(createUser(`${templatePhantom.slice(0, -4)}zz01`, root())),
-          tpl(createUser(`${templatePhantom.slice(0, -4)}ic42`, identityCenterUser())),
-        ],
-        noMatch: [
-          ref(FILE.benignUser),
-          createUser(phantomUser.toLowerCase()),
-          createUser(phantomUser, admin(), {
-            errorCode: 'EntityAlreadyExists',
-            errorMessage: 'exists',
-            responseElements: null,
-          }),
-          tpl(onUser('DeleteUser', templatePhantom)),
-          ...SERVICES.filter((o) => o !== s).map((o) => createUser(phantomName(o))),
-        ],
-      },
-    },
-    {
-      id: `BKS-002-${sid(s)}`,
-      title: `${s.managedPolicyName} attached to a role, a group or an ordinary user`,
-      severity: 'MEDIUM',
-      severityRationale:
-        'The policy grants bearer-token use, model invocation and cost-bearing jobs; outside a fresh phantom user it widens who can mint or use keys, but it is a deliberate admin action.',
-      description: `The ${s.displayName} key policy ${s.managedPolicyName} was attached to a role, a group, or an IAM user that is not a ${s.phantomUserPrefix}… phantom. The console only attaches it to the phantom it just created.`,
-      remediation: `Check who attached it and why. Prefer a scoped policy; detach ${s.managedPolicyName} where it is not needed.`,
-      attack: { id: 'T1098.003', name: 'Account Manipulation: Additional Cloud Roles' },
-      tags: ['privilege-escalation'],
-      kind: 'pattern',
-      service: s.id,
-      limitations:
-        'A pattern cannot tell a fresh phantom (created seconds before by the console) from an old user renamed to look like one; phantom-named targets are excluded by name. BKS-009 covers other policies on phantoms.',
-      pattern: cloudTrail(iamSource, {
-        eventSource: [IAM_EVENT_SOURCE],
-        errorCode: [{ exists: false }],
-        requestParameters: { policyArn: [{ wildcard: policyWildcard(s) }] },
-        $or: [
-          { eventName: ['AttachRolePolicy', 'AttachGroupPolicy'] },
-          {
-            eventName: ['AttachUserPolicy'],
-            requestParameters: { userName: [{ 'anything-but': { prefix: s.phantomUserPrefix } }] },
-          },
-        ],
-      }),
-      samples: {
-        match: [
-          iam('AttachRolePolicy', {
-            requestParameters: {
-              roleName: 'app-role',
-              policyArn: `arn:aws:iam::aws:policy/${s.managedPolicyName}`,
-            },
-          }),
-          iam('AttachGroupPolicy', {
-            requestParameters: {
-              groupName: 'devs',
-              policyArn: `arn:aws-us-gov:iam::aws:policy/${s.managedPolicyName}`,
-            },
-          }),
-          onUser(
-            'AttachUserPolicy',
-            'dev-bob',
-            { policyArn: `arn:aws-cn:iam::aws:policy/${s.managedPolicyName}` },
-            { userIdentity: iamUser('admin-alice') },
-          ),
-        ],
-        noMatch: [
-          fileOrTranslated(s, FILE.attach, readTemplate('attach')),
-          onUser('AttachUserPolicy', 'dev-bob', { policyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }),
-          iam('AttachRolePolicy', {
-            requestParameters: {
-              roleName: 'app-role',
-              policyArn: `arn:aws:iam::${ACCOUNT}:policy/${s.managedPolicyName}`,
-            },
-          }),
-          iam('AttachRolePolicy', {
-            requestParameters: {
-              roleName: 'app-role',
-              policyArn: `arn:aws:iam::aws:policy/${s.managedPolicyName}`,
-            },
-            errorCode: 'AccessDenied',
-          }),
-          iam('DetachRolePolicy', {
-            requestParameters: {
-              roleName: 'app-role',
-              policyArn: `arn:aws:iam::aws:policy/${s.managedPolicyName}`,
-            },
-          }),
-        ],
-      },
-    },
-    {
-      id: `BKS-003-${sid(s)}`,
-      title: `${s.displayName} API key created`,
-      severity: 'LOW',
-      severityRationale:
-        'A long-term bearer credential now exists; expected for sanctioned use, so low on its own — BKS-004/005 raise it when the key never expires or outlives the maximum age.',
-      description: `A long-term ${s.displayName} API key (IAM service-specific credential for ${s.sscServiceName}) was created, on a phantom or on any IAM user. Other services' credentials (CodeCommit, Keyspaces, CloudWatch Logs) never match.`,
-      remediation:
-        'Confirm the owner and expiry; record the key id. Prefer short-term keys; revoke with `bks revoke-key` if unexpected.',
-      attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
-      tags: ['credential-creation', 'persistence'],
-      kind: 'pattern',
-      service: s.id,
-      limitations:
-        'Matches the service name in the request or, when the sink dropped requestParameters, in the response.',
-      pattern: cloudTrail(iamSource, {
-        eventSource: [IAM_EVENT_SOURCE],
-        eventName: ['CreateServiceSpecificCredential'],
-        errorCode: [{ exists: false }],
-        $or: [
-          { requestParameters: { serviceName: [s.sscServiceName] } },
-          { responseElements: { serviceSpecificCredential: { serviceName: [s.sscServiceName] } } },
-        ],
-      }),
-      samples: {
-        match: [
-          fileOrTranslated(s, FILE.createKey, readTemplate('createKey')),
-          createKey(s, 'dev-bob', undefined),
-          { ...createKey(s, phantomUser, 7), requestParameters: null },
-        ],
-        noMatch: [
-          ref(FILE.benignCodecommit),
-          createKey({ ...s, sscServiceName: 'cassandra.amazonaws.com' }, phantomUser, 30),
-          createKey({ ...s, sscServiceName: 'logs.amazonaws.com' }, 'dev-bob', 30),
-          createKey(s, phantomUser, 30, { errorCode: 'LimitExceeded', responseElements: null }),
-          onUser('ListServiceSpecificCredentials', phantomUser, { serviceName: s.sscServiceName }),
-        ],
-      },
-    },
-    {
-      id: `BKS-004-${sid(s)}`,
-      title: `${s.displayName} API key created that never expires`,
-      severity: 'HIGH',
-      severityRationale:
-        'A bearer credential with no expiry stays valid after it leaks until someone finds and revokes it; leaked keys are used within minutes.',
-      description: `A long-term ${s.displayName} API key was created without CredentialAgeDays (no expiry), or with the console's "never" (${NEVER_EXPIRES_DAYS}+ days).`,
-      remediation: `Replace it with a key that expires (≤ ${MAX_KEY_AGE_DAYS} days) or a short-term key; enforce expiry with the max-age SCP (\`bks scp show\`).`,
-      attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
-      tags: ['credential-creation', 'persistence'],
-      kind: 'pattern',
-      service: s.id,
-      pattern: cloudTrail(iamSource, {
-        eventSource: [IAM_EVENT_SOURCE],
-        eventName: ['CreateServiceSpecificCredential'],
-        errorCode: [{ exists: false }],
-        requestParameters: { serviceName: [s.sscServiceName] },
-        $or: [
-          {
-            requestParameters: { credentialAgeDays: [{ exists: false }] },
-            responseElements: { serviceSpecificCredential: { expirationDate: [{ exists: false }] } },
-          },
-          { requestParameters: { credentialAgeDays: [{ numeric: ['>=', NEVER_EXPIRES_DAYS] }] } },
-        ],
-      }),
-      samples: {
-        match: [
-          createKey(s, phantomUser, undefined),
-          createKey(s, 'dev-bob', 36600, { userIdentity: root() }),
-        ],
-        noMatch: [
-          fileOrTranslated(s, FILE.createKey, readTemplate('createKey')),
-          createKey(s, phantomUser, 365),
-          {
-            ...createKey(s, phantomUser, undefined),
-            responseElements: {
-              serviceSpecificCredential: {
-                expirationDate: 'Dec 2, 2026, 9:14:06 AM',
-                serviceName: s.sscServiceName,
-              },
-            },
-          },
-          ref(FILE.benignCodecommit),
-          createKey({ ...s, sscServiceName: 'codecommit.amazonaws.com' }, 'dev-bob', undefined),
-        ],
-      },
-    },
-    {
-      id: `BKS-005-${sid(s)}`,
-      title: `${s.displayName} API key created with more than ${MAX_KEY_AGE_DAYS} days of life`,
-      severity: 'MEDIUM',
-      severityRationale: `Longer than the ${MAX_KEY_AGE_DAYS}-day maximum the SCPs enforce: a leak stays exploitable for months, but the key does expire.`,
-      description: `A long-term ${s.displayName} API key was created with CredentialAgeDays above ${MAX_KEY_AGE_DAYS} (and below the console's "never", which BKS-004 covers).`,
-      remediation: `Recreate it with ≤ ${MAX_KEY_AGE_DAYS} days, or use short-term keys; deploy the max-age SCP.`,
-      attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
-      tags: ['credential-creation'],
-      kind: 'pattern',
-      service: s.id,
-      pattern: cloudTrail(iamSource, {
-        eventSource: [IAM_EVENT_SOURCE],
-        eventName: ['CreateServiceSpecificCredential'],
-        errorCode: [{ exists: false }],
-        requestParameters: {
-          serviceName: [s.sscServiceName],
-          credentialAgeDays: [{ numeric: ['>', MAX_KEY_AGE_DAYS, '<', NEVER_EXPIRES_DAYS] }],
-        },
-      }),
-      samples: {
-        match: [createKey(s, phantomUser, 365), createKey(s, 'dev-bob', 91)],
-        noMatch: [
-          createKey(s, phantomUser, 90),
-          createKey(s, phantomUser, 36600),
-          createKey(s, phantomUser, undefined),
-          {
-            ...createKey(s, phantomUser, 365),
-            requestParameters: {
-              userName: phantomUser,
-              serviceName: s.sscServiceName,
-              credentialAgeDays: '365',
-            },
-          },
-          createKey({ ...s, sscServiceName: 'codecommit.amazonaws.com' }, 'dev-bob', 365),
-        ],
-      },
-    },
-    {
-      id: `BKS-006-${sid(s)}`,
-      title: `IAM access key or other long-lived credential added to a phantom user (${s.phantomUserPrefix}*)`,
-      severity: 'HIGH',
-      severityRationale:
-        'The privilege-escalation path of §1: an access key on the phantom is a persistent credential with the whole managed policy, independent of the API key and not revoked with it.',
-      description: `CreateAccessKey, UploadSSHPublicKey or UploadSigningCertificate on an IAM user named ${s.phantomUserPrefix}…. Phantoms never need them. Attempts that failed match too: they show intent.`,
-      remediation:
-        'Deactivate the key now (`bks revoke-key USER`), find who created it (`bks timeline`), then delete the phantom when its API key is unused.',
-      attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
-      tags: ['persistence', 'privilege-escalation', 'credential-creation'],
-      kind: 'pattern',
-      service: s.id,
-      pattern: cloudTrail(iamSource, {
-        eventSource: [IAM_EVENT_SOURCE],
-        eventName: ['CreateAccessKey', ...PHANTOM_OTHER_CREDENTIAL_EVENTS],
-        requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
-      }),
-      samples: {
-        match: [
-          fileOrTranslated(s, FILE.accessKey, readTemplate('accessKey')),
-          onUser(
-            'CreateAccessKey',
-            phantomUser,
-            {},
-            { userIdentity: phantom(s), errorCode: 'AccessDenied', errorMessage: 'denied' },
-          ),
-          onUser(
-            'UploadSSHPublicKey',
-            phantomUser,
-            { sSHPublicKeyBody: 'ssh-ed25519 AAAA' },
-            { userIdentity: federated() },
-          ),
-        ],
-        noMatch: [
-          onUser('CreateAccessKey', 'dev-bob'),
-          iam('CreateAccessKey', { requestParameters: null, userIdentity: phantom(s) }),
-          onUser('DeleteAccessKey', phantomUser, { accessKeyId: 'AKIAEXAMPLENEWKEY001' }),
-          onUser('ListAccessKeys', phantomUser),
-        ],
-      },
-    },
-    {
-      id: `BKS-007-${sid(s)}`,
-      title: `Console password set on a phantom user (${s.phantomUserPrefix}*)`,
-      severity: 'HIGH',
-      severityRationale:
-        'A login profile turns the phantom into a console identity that outlives its key; phantoms never sign in.',
-      description: `CreateLoginProfile or UpdateLoginProfile on an IAM user named ${s.phantomUserPrefix}….`,
-      remediation:
-        'Delete the login profile, review sign-ins (`bks timeline USER`), and remove the phantom when unused.',
-      attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
-      tags: ['persistence', 'credential-creation'],
-      kind: 'pattern',
-      service: s.id,
-      pattern: cloudTrail(iamSource, {
-        eventSource: [IAM_EVENT_SOURCE],
-        eventName: [...PHANTOM_LOGIN_EVENTS],
-        requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
-      }),
-      samples: {
-        match: [
-          onUser('CreateLoginProfile', phantomUser, { passwordResetRequired: false }),
-          onUser('UpdateLoginProfile', phantomUser, {}, { userIdentity: root() }),
-        ],
-        noMatch: [
-          onUser('CreateLoginProfile', 'dev-bob'),
-          onUser('DeleteLoginProfile', phantomUser),
-          iam('UpdateLoginProfile', { requestParameters: null }),
-        ],
-      },
-    },
-    {
-      id: `BKS-008-${sid(s)}`,
-      title: `MFA device registered on a phantom user (${s.phantomUserPrefix}*)`,
-      severity: 'MEDIUM',
-      severityRationale:
-        'An attacker-held MFA device makes a stolen console identity on the phantom durable; needs a password too, so below BKS-007.',
-      description: `EnableMFADevice, ResyncMFADevice or DeactivateMFADevice on an IAM user named ${s.phantomUserPrefix}….`,
-      remediation:
-        'Deactivate and delete the device; check for a login profile (BKS-007) and access keys (BKS-006).',
-      attack: { id: 'T1098.005', name: 'Account Manipulation: Device Registration' },
-      tags: ['persistence'],
-      kind: 'pattern',
-      service: s.id,
-      pattern: cloudTrail(iamSource, {
-        eventSource: [IAM_EVENT_SOURCE],
-        eventName: [...PHANTOM_MFA_EVENTS],
-        requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
-      }),
-      samples: {
-        match: [onUser('EnableMFADevice', phantomUser, { serialNumber: `arn:aws:iam::${ACCOUNT}:mfa/x` })],
-        noMatch: [
-          onUser('EnableMFADevice', 'dev-bob'),
-          iam('CreateVirtualMFADevice', { requestParameters: { virtualMFADeviceName: phantomUser } }),
-        ],
-      },
-    },
-    {
-      id: `BKS-009-${sid(s)}`,
-      title: `Permissions widened on a phantom user (${s.phantomUserPrefix}*)`,
-      severity: 'HIGH',
-      severityRationale:
-        'Any policy, group or boundary change beyond the managed policy turns a leaked API key into a broader foothold.',
-      description: `AddUserToGroup, PutUserPolicy, DeleteUserPermissionsBoundary, or AttachUserPolicy of any policy other than ${s.managedPolicyName}, on an IAM user named ${s.phantomUserPrefix}….`,
-      remediation:
-        "Remove the added permissions, find the actor (`bks timeline`), revoke the phantom's keys if the change was not sanctioned.",
-      attack: { id: 'T1098.003', name: 'Account Manipulation: Additional Cloud Roles' },
-      tags: ['privilege-escalation', 'persistence'],
-      kind: 'pattern',
-      service: s.id,
-      pattern: cloudTrail(iamSource, {
-        eventSource: [IAM_EVENT_SOURCE],
-        requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
-        $or: [
-          { eventName: PHANTOM_ESCALATION_EVENTS.filter((e) => e !== 'AttachUserPolicy') },
-          {
-            eventName: ['AttachUserPolicy'],
-            requestParameters: { policyArn: [{ 'anything-but': { wildcard: policyWildcard(s) } }] },
-          },
-        ],
-      }),
-      samples: {
-        match: [
-          onUser('AttachUserPolicy', phantomUser, {
-            policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
-          }),
-          onUser('AddUserToGroup', phantomUser, { groupName: 'admins' }, { userIdentity: phantom(s) }),
-          onUser('PutUserPolicy', phantomUser, { policyName: 'x', policyDocument: '{}' }),
-          onUser('AttachUserPolicy', phantomUser, {
-            policyArn: `arn:aws:iam::${ACCOUNT}:policy/${s.managedPolicyName}`,
-          }),
-        ],
-        noMatch: [
-          fileOrTranslated(s, FILE.attach, readTemplate('attach')),
-          onUser('AttachUserPolicy', phantomUser, {
-            policyArn: `arn:aws-us-gov:iam::aws:policy/${s.managedPolicyName}`,
-          }),
-          onUser('AddUserToGroup', 'dev-bob', { groupName: 'admins' }),
-          onUser('RemoveUserFromGroup', phantomUser, { groupName: 'admins' }),
-        ],
-      },
-    },
-    {
-      id: `BKS-010-${sid(s)}`,
-      title: `${s.displayName} API key used (bearer token)`,
-      severity: 'LOW',
-      severityRationale:
-        'Shows where keys are in use (and by whom); normal for sanctioned keys, the basis for the higher-severity rules and stateful counters.',
-      description: `A call on ${s.eventSources.join(' or ')} authenticated with an API key: callWithBearerToken is true (boolean or the string "true") in additionalEventData or requestParameters.`,
-      remediation:
-        "Check the principal and source IP against the key's expected use; revoke with `bks revoke-key` if unknown.",
-      attack: { id: 'T1550.001', name: 'Use Alternate Authentication Material: Application Access Token' },
-      tags: ['invoke'],
-      kind: 'pattern',
-      service: s.id,
-      pattern: cloudTrail(s.eventSources.map(eventBridgeSource), {
-        eventSource: [...s.eventSources],
-        $or: keyPrincipal([]).slice(0, 2),
-      }),
-      samples: {
-        match: [
-          fileOrTranslated(s, FILE.invokeLongTerm, readTemplate('invokeLongTerm')),
-          fileOrTranslated(s, FILE.mantle, readTemplate('mantle')),
-          keyCall(s, 'Converse', shortTermSigner(), 'additionalEventData', 'true'),
-          keyCall(s, 'ListModels', phantom(s), 'requestParameters', 'true'),
-        ],
-        noMatch: [
-          fileOrTranslated(s, FILE.benignInvoke, readTemplate('benignInvoke')),
-          keyCall(s, 'InvokeModel', admin(), 'additionalEventData', false),
-          keyCall(s, 'InvokeModel', admin(), 'additionalEventData', 'false'),
-          keyCall(s, 'InvokeModel', admin(), 'none', undefined, {
-            additionalEventData: null,
-            requestParameters: null,
-          }),
-          ...SERVICES.filter((o) => o !== s).map((o) =>
-            keyCall(o, 'InvokeModel', phantom(o), 'additionalEventData', true),
-          ),
-        ],
-      },
-    },
-    {
-      id: `BKS-016-${sid(s)}`,
-      title: `Phantom user (${s.phantomUserPrefix}*) calling a service outside its namespaces (pivot)`,
-      severity: 'HIGH',
-      severityRationale:
-        'A phantom exists only to hold an API key for its service; a call anywhere else (STS, IAM, EC2, S3, sign-in) means its credentials are used by a person or a tool exploring the account.',
-      description: `The caller is the IAM user ${s.phantomUserPrefix}… and the event source is not one of ${s.eventSources.join(', ')}. Failed calls match too (AccessDenied probing is the usual first step).`,
-      remediation:
-        "Treat the phantom's credentials as compromised: `bks revoke-key USER --all-keys`, then review its timeline in every region.",
-      attack: { id: 'T1078.004', name: 'Valid Accounts: Cloud Accounts' },
-      tags: ['discovery', 'lateral-movement'],
-      kind: 'pattern',
-      service: s.id,
-      pattern: {
-        'detail-type': [...new Set(Object.values(DETAIL_TYPES))],
-        detail: {
-          userIdentity: { type: ['IAMUser'], userName: [{ prefix: s.phantomUserPrefix }] },
-          eventSource: [{ 'anything-but': [...s.eventSources] }],
-        },
-      },
-      samples: {
-        match: [
-          record({
-            eventSource: 'sts.amazonaws.com',
-            eventName: 'GetCallerIdentity',
-            userIdentity: phantom(s),
-            readOnly: true,
-          }),
-          record({
-            eventSource: 'iam.amazonaws.com',
-            eventName: 'ListRoles',
-            userIdentity: phantom(s),
-            readOnly: true,
-            awsRegion: 'us-east-1',
-          }),
-          record({
-            eventSource: 's3.amazonaws.com',
-            eventName: 'ListBuckets',
-            userIdentity: phantom(s),
-            errorCode: 'AccessDenied',
-          }),
-          record({
-            eventSource: 'signin.amazonaws.com',
-            eventName: 'ConsoleLogin',
-            eventType: 'AwsConsoleSignIn',
-            userIdentity: phantom(s),
-          }),
-        ],
-        noMatch: [
-          fileOrTranslated(s, FILE.invokeLongTerm, readTemplate('invokeLongTerm')),
-          fileOrTranslated(s, FILE.mantle, readTemplate('mantle')),
-          record({
-            eventSource: 'sts.amazonaws.com',
-            eventName: 'GetCallerIdentity',
-            userIdentity: iamUser('dev-bob'),
-          }),
-          record({
-            eventSource: 'sts.amazonaws.com',
-            eventName: 'GetCallerIdentity',
-            userIdentity: { ...admin(), userName: phantomUser },
-          }),
-          record({
-            eventSource: 'kms.amazonaws.com',
-            eventName: 'Decrypt',
-            userIdentity: awsService(s.eventSources[0] as string),
-          }),
-        ],
-      },
-    },
-  ];
+  return { s, phantomUser, tpl, templatePhantom };
 }
 
-/** Rules that span every key-bearing service. */
+function serviceRule001({ s, phantomUser, tpl, templatePhantom }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-001-${sid(s)}`,
+    title: `${s.displayName} phantom user created (${s.phantomUserPrefix}*)`,
+    severity: 'LOW',
+    severityRationale:
+      'Expected when someone makes a long-term key in the console, but it leaves a standing IAM user with a broad managed policy that nobody deletes; worth an inventory entry, not a page.',
+    description: `An IAM user named ${s.phantomUserPrefix}… was created: the console does this for every long-term ${s.displayName} API key and attaches ${s.managedPolicyName}. The user outlives the key.`,
+    remediation: `Confirm the key was wanted (owner, expiry). Run \`bks scan\`; delete the user with \`bks cleanup\` once its key is gone.`,
+    attack: { id: 'T1136.003', name: 'Create Account: Cloud Account' },
+    tags: ['persistence', 'credential-creation'],
+    kind: 'pattern',
+    service: s.id,
+    pattern: cloudTrail(iamSource, {
+      eventSource: [IAM_EVENT_SOURCE],
+      eventName: ['CreateUser'],
+      errorCode: [{ exists: false }],
+      requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
+    }),
+    samples: {
+      match: [
+        fileOrTranslated(s, FILE.createPhantom, readTemplate('createPhantom')),
+        tpl(createUser(`${templatePhantom.slice(0, -4)}zz01`, root())),
+        tpl(createUser(`${templatePhantom.slice(0, -4)}ic42`, identityCenterUser())),
+      ],
+      noMatch: [
+        ref(FILE.benignUser),
+        createUser(phantomUser.toLowerCase()),
+        createUser(phantomUser, admin(), {
+          errorCode: 'EntityAlreadyExists',
+          errorMessage: 'exists',
+          responseElements: null,
+        }),
+        tpl(onUser('DeleteUser', templatePhantom)),
+        ...SERVICES.filter((o) => o !== s).map((o) => createUser(phantomName(o))),
+      ],
+    },
+  };
+}
+
+function serviceRule002({ s }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-002-${sid(s)}`,
+    title: `${s.managedPolicyName} attached to a role, a group or an ordinary user`,
+    severity: 'MEDIUM',
+    severityRationale:
+      'The policy grants bearer-token use, model invocation and cost-bearing jobs; outside a fresh phantom user it widens who can mint or use keys, but it is a deliberate admin action.',
+    description: `The ${s.displayName} key policy ${s.managedPolicyName} was attached to a role, a group, or an IAM user that is not a ${s.phantomUserPrefix}… phantom. The console only attaches it to the phantom it just created.`,
+    remediation: `Check who attached it and why. Prefer a scoped policy; detach ${s.managedPolicyName} where it is not needed.`,
+    attack: { id: 'T1098.003', name: 'Account Manipulation: Additional Cloud Roles' },
+    tags: ['privilege-escalation'],
+    kind: 'pattern',
+    service: s.id,
+    limitations:
+      'A pattern cannot tell a fresh phantom (created seconds before by the console) from an old user renamed to look like one; phantom-named targets are excluded by name. BKS-009 covers other policies on phantoms.',
+    pattern: cloudTrail(iamSource, {
+      eventSource: [IAM_EVENT_SOURCE],
+      errorCode: [{ exists: false }],
+      requestParameters: { policyArn: [{ wildcard: policyWildcard(s) }] },
+      $or: [
+        { eventName: ['AttachRolePolicy', 'AttachGroupPolicy'] },
+        {
+          eventName: ['AttachUserPolicy'],
+          requestParameters: { userName: [{ 'anything-but': { prefix: s.phantomUserPrefix } }] },
+        },
+      ],
+    }),
+    samples: {
+      match: [
+        iam('AttachRolePolicy', {
+          requestParameters: {
+            roleName: 'app-role',
+            policyArn: `arn:aws:iam::aws:policy/${s.managedPolicyName}`,
+          },
+        }),
+        iam('AttachGroupPolicy', {
+          requestParameters: {
+            groupName: 'devs',
+            policyArn: `arn:aws-us-gov:iam::aws:policy/${s.managedPolicyName}`,
+          },
+        }),
+        onUser(
+          'AttachUserPolicy',
+          'dev-bob',
+          { policyArn: `arn:aws-cn:iam::aws:policy/${s.managedPolicyName}` },
+          { userIdentity: iamUser('admin-alice') },
+        ),
+      ],
+      noMatch: [
+        fileOrTranslated(s, FILE.attach, readTemplate('attach')),
+        onUser('AttachUserPolicy', 'dev-bob', { policyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }),
+        iam('AttachRolePolicy', {
+          requestParameters: {
+            roleName: 'app-role',
+            policyArn: `arn:aws:iam::${ACCOUNT}:policy/${s.managedPolicyName}`,
+          },
+        }),
+        iam('AttachRolePolicy', {
+          requestParameters: {
+            roleName: 'app-role',
+            policyArn: `arn:aws:iam::aws:policy/${s.managedPolicyName}`,
+          },
+          errorCode: 'AccessDenied',
+        }),
+        iam('DetachRolePolicy', {
+          requestParameters: {
+            roleName: 'app-role',
+            policyArn: `arn:aws:iam::aws:policy/${s.managedPolicyName}`,
+          },
+        }),
+      ],
+    },
+  };
+}
+
+function serviceRule003({ s, phantomUser }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-003-${sid(s)}`,
+    title: `${s.displayName} API key created`,
+    severity: 'LOW',
+    severityRationale:
+      'A long-term bearer credential now exists; expected for sanctioned use, so low on its own — BKS-004/005 raise it when the key never expires or outlives the maximum age.',
+    description: `A long-term ${s.displayName} API key (IAM service-specific credential for ${s.sscServiceName}) was created, on a phantom or on any IAM user. Other services' credentials (CodeCommit, Keyspaces, CloudWatch Logs) never match.`,
+    remediation:
+      'Confirm the owner and expiry; record the key id. Prefer short-term keys; revoke with `bks revoke-key` if unexpected.',
+    attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
+    tags: ['credential-creation', 'persistence'],
+    kind: 'pattern',
+    service: s.id,
+    limitations:
+      'Matches the service name in the request or, when the sink dropped requestParameters, in the response.',
+    pattern: cloudTrail(iamSource, {
+      eventSource: [IAM_EVENT_SOURCE],
+      eventName: ['CreateServiceSpecificCredential'],
+      errorCode: [{ exists: false }],
+      $or: [
+        { requestParameters: { serviceName: [s.sscServiceName] } },
+        { responseElements: { serviceSpecificCredential: { serviceName: [s.sscServiceName] } } },
+      ],
+    }),
+    samples: {
+      match: [
+        fileOrTranslated(s, FILE.createKey, readTemplate('createKey')),
+        createKey(s, 'dev-bob', undefined),
+        { ...createKey(s, phantomUser, 7), requestParameters: null },
+      ],
+      noMatch: [
+        ref(FILE.benignCodecommit),
+        createKey({ ...s, sscServiceName: 'cassandra.amazonaws.com' }, phantomUser, 30),
+        createKey({ ...s, sscServiceName: 'logs.amazonaws.com' }, 'dev-bob', 30),
+        createKey(s, phantomUser, 30, { errorCode: 'LimitExceeded', responseElements: null }),
+        onUser('ListServiceSpecificCredentials', phantomUser, { serviceName: s.sscServiceName }),
+      ],
+    },
+  };
+}
+
+function serviceRule004({ s, phantomUser }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-004-${sid(s)}`,
+    title: `${s.displayName} API key created that never expires`,
+    severity: 'HIGH',
+    severityRationale:
+      'A bearer credential with no expiry stays valid after it leaks until someone finds and revokes it; leaked keys are used within minutes.',
+    description: `A long-term ${s.displayName} API key was created without CredentialAgeDays (no expiry), or with the console's "never" (${NEVER_EXPIRES_DAYS}+ days).`,
+    remediation: `Replace it with a key that expires (≤ ${MAX_KEY_AGE_DAYS} days) or a short-term key; enforce expiry with the max-age SCP (\`bks scp show\`).`,
+    attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
+    tags: ['credential-creation', 'persistence'],
+    kind: 'pattern',
+    service: s.id,
+    pattern: cloudTrail(iamSource, {
+      eventSource: [IAM_EVENT_SOURCE],
+      eventName: ['CreateServiceSpecificCredential'],
+      errorCode: [{ exists: false }],
+      requestParameters: { serviceName: [s.sscServiceName] },
+      $or: [
+        {
+          requestParameters: { credentialAgeDays: [{ exists: false }] },
+          responseElements: { serviceSpecificCredential: { expirationDate: [{ exists: false }] } },
+        },
+        { requestParameters: { credentialAgeDays: [{ numeric: ['>=', NEVER_EXPIRES_DAYS] }] } },
+      ],
+    }),
+    samples: {
+      match: [createKey(s, phantomUser, undefined), createKey(s, 'dev-bob', 36600, { userIdentity: root() })],
+      noMatch: [
+        fileOrTranslated(s, FILE.createKey, readTemplate('createKey')),
+        createKey(s, phantomUser, 365),
+        {
+          ...createKey(s, phantomUser, undefined),
+          responseElements: {
+            serviceSpecificCredential: {
+              expirationDate: 'Dec 2, 2026, 9:14:06 AM',
+              serviceName: s.sscServiceName,
+            },
+          },
+        },
+        ref(FILE.benignCodecommit),
+        createKey({ ...s, sscServiceName: 'codecommit.amazonaws.com' }, 'dev-bob', undefined),
+      ],
+    },
+  };
+}
+
+function serviceRule005({ s, phantomUser }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-005-${sid(s)}`,
+    title: `${s.displayName} API key created with more than ${MAX_KEY_AGE_DAYS} days of life`,
+    severity: 'MEDIUM',
+    severityRationale: `Longer than the ${MAX_KEY_AGE_DAYS}-day maximum the SCPs enforce: a leak stays exploitable for months, but the key does expire.`,
+    description: `A long-term ${s.displayName} API key was created with CredentialAgeDays above ${MAX_KEY_AGE_DAYS} (and below the console's "never", which BKS-004 covers).`,
+    remediation: `Recreate it with ≤ ${MAX_KEY_AGE_DAYS} days, or use short-term keys; deploy the max-age SCP.`,
+    attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
+    tags: ['credential-creation'],
+    kind: 'pattern',
+    service: s.id,
+    pattern: cloudTrail(iamSource, {
+      eventSource: [IAM_EVENT_SOURCE],
+      eventName: ['CreateServiceSpecificCredential'],
+      errorCode: [{ exists: false }],
+      requestParameters: {
+        serviceName: [s.sscServiceName],
+        credentialAgeDays: [{ numeric: ['>', MAX_KEY_AGE_DAYS, '<', NEVER_EXPIRES_DAYS] }],
+      },
+    }),
+    samples: {
+      match: [createKey(s, phantomUser, 365), createKey(s, 'dev-bob', 91)],
+      noMatch: [
+        createKey(s, phantomUser, 90),
+        createKey(s, phantomUser, 36600),
+        createKey(s, phantomUser, undefined),
+        {
+          ...createKey(s, phantomUser, 365),
+          requestParameters: {
+            userName: phantomUser,
+            serviceName: s.sscServiceName,
+            credentialAgeDays: '365',
+          },
+        },
+        createKey({ ...s, sscServiceName: 'codecommit.amazonaws.com' }, 'dev-bob', 365),
+      ],
+    },
+  };
+}
+
+function serviceRule006({ s, phantomUser }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-006-${sid(s)}`,
+    title: `IAM access key or other long-lived credential added to a phantom user (${s.phantomUserPrefix}*)`,
+    severity: 'HIGH',
+    severityRationale:
+      'The privilege-escalation path of §1: an access key on the phantom is a persistent credential with the whole managed policy, independent of the API key and not revoked with it.',
+    description: `CreateAccessKey, UploadSSHPublicKey or UploadSigningCertificate on an IAM user named ${s.phantomUserPrefix}…. Phantoms never need them. Attempts that failed match too: they show intent.`,
+    remediation:
+      'Deactivate the key now (`bks revoke-key USER`), find who created it (`bks timeline`), then delete the phantom when its API key is unused.',
+    attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
+    tags: ['persistence', 'privilege-escalation', 'credential-creation'],
+    kind: 'pattern',
+    service: s.id,
+    pattern: cloudTrail(iamSource, {
+      eventSource: [IAM_EVENT_SOURCE],
+      eventName: ['CreateAccessKey', ...PHANTOM_OTHER_CREDENTIAL_EVENTS],
+      requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
+    }),
+    samples: {
+      match: [
+        fileOrTranslated(s, FILE.accessKey, readTemplate('accessKey')),
+        onUser(
+          'CreateAccessKey',
+          phantomUser,
+          {},
+          { userIdentity: phantom(s), errorCode: 'AccessDenied', errorMessage: 'denied' },
+        ),
+        onUser(
+          'UploadSSHPublicKey',
+          phantomUser,
+          { sSHPublicKeyBody: 'ssh-ed25519 AAAA' },
+          { userIdentity: federated() },
+        ),
+      ],
+      noMatch: [
+        onUser('CreateAccessKey', 'dev-bob'),
+        iam('CreateAccessKey', { requestParameters: null, userIdentity: phantom(s) }),
+        onUser('DeleteAccessKey', phantomUser, { accessKeyId: 'AKIAEXAMPLENEWKEY001' }),
+        onUser('ListAccessKeys', phantomUser),
+      ],
+    },
+  };
+}
+
+function serviceRule007({ s, phantomUser }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-007-${sid(s)}`,
+    title: `Console password set on a phantom user (${s.phantomUserPrefix}*)`,
+    severity: 'HIGH',
+    severityRationale:
+      'A login profile turns the phantom into a console identity that outlives its key; phantoms never sign in.',
+    description: `CreateLoginProfile or UpdateLoginProfile on an IAM user named ${s.phantomUserPrefix}….`,
+    remediation:
+      'Delete the login profile, review sign-ins (`bks timeline USER`), and remove the phantom when unused.',
+    attack: { id: 'T1098.001', name: 'Account Manipulation: Additional Cloud Credentials' },
+    tags: ['persistence', 'credential-creation'],
+    kind: 'pattern',
+    service: s.id,
+    pattern: cloudTrail(iamSource, {
+      eventSource: [IAM_EVENT_SOURCE],
+      eventName: [...PHANTOM_LOGIN_EVENTS],
+      requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
+    }),
+    samples: {
+      match: [
+        onUser('CreateLoginProfile', phantomUser, { passwordResetRequired: false }),
+        onUser('UpdateLoginProfile', phantomUser, {}, { userIdentity: root() }),
+      ],
+      noMatch: [
+        onUser('CreateLoginProfile', 'dev-bob'),
+        onUser('DeleteLoginProfile', phantomUser),
+        iam('UpdateLoginProfile', { requestParameters: null }),
+      ],
+    },
+  };
+}
+
+function serviceRule008({ s, phantomUser }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-008-${sid(s)}`,
+    title: `MFA device registered on a phantom user (${s.phantomUserPrefix}*)`,
+    severity: 'MEDIUM',
+    severityRationale:
+      'An attacker-held MFA device makes a stolen console identity on the phantom durable; needs a password too, so below BKS-007.',
+    description: `EnableMFADevice, ResyncMFADevice or DeactivateMFADevice on an IAM user named ${s.phantomUserPrefix}….`,
+    remediation:
+      'Deactivate and delete the device; check for a login profile (BKS-007) and access keys (BKS-006).',
+    attack: { id: 'T1098.005', name: 'Account Manipulation: Device Registration' },
+    tags: ['persistence'],
+    kind: 'pattern',
+    service: s.id,
+    pattern: cloudTrail(iamSource, {
+      eventSource: [IAM_EVENT_SOURCE],
+      eventName: [...PHANTOM_MFA_EVENTS],
+      requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
+    }),
+    samples: {
+      match: [onUser('EnableMFADevice', phantomUser, { serialNumber: `arn:aws:iam::${ACCOUNT}:mfa/x` })],
+      noMatch: [
+        onUser('EnableMFADevice', 'dev-bob'),
+        iam('CreateVirtualMFADevice', { requestParameters: { virtualMFADeviceName: phantomUser } }),
+      ],
+    },
+  };
+}
+
+function serviceRule009({ s, phantomUser }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-009-${sid(s)}`,
+    title: `Permissions widened on a phantom user (${s.phantomUserPrefix}*)`,
+    severity: 'HIGH',
+    severityRationale:
+      'Any policy, group or boundary change beyond the managed policy turns a leaked API key into a broader foothold.',
+    description: `AddUserToGroup, PutUserPolicy, DeleteUserPermissionsBoundary, or AttachUserPolicy of any policy other than ${s.managedPolicyName}, on an IAM user named ${s.phantomUserPrefix}….`,
+    remediation:
+      "Remove the added permissions, find the actor (`bks timeline`), revoke the phantom's keys if the change was not sanctioned.",
+    attack: { id: 'T1098.003', name: 'Account Manipulation: Additional Cloud Roles' },
+    tags: ['privilege-escalation', 'persistence'],
+    kind: 'pattern',
+    service: s.id,
+    pattern: cloudTrail(iamSource, {
+      eventSource: [IAM_EVENT_SOURCE],
+      requestParameters: { userName: [{ prefix: s.phantomUserPrefix }] },
+      $or: [
+        { eventName: PHANTOM_ESCALATION_EVENTS.filter((e) => e !== 'AttachUserPolicy') },
+        {
+          eventName: ['AttachUserPolicy'],
+          requestParameters: { policyArn: [{ 'anything-but': { wildcard: policyWildcard(s) } }] },
+        },
+      ],
+    }),
+    samples: {
+      match: [
+        onUser('AttachUserPolicy', phantomUser, {
+          policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+        }),
+        onUser('AddUserToGroup', phantomUser, { groupName: 'admins' }, { userIdentity: phantom(s) }),
+        onUser('PutUserPolicy', phantomUser, { policyName: 'x', policyDocument: '{}' }),
+        onUser('AttachUserPolicy', phantomUser, {
+          policyArn: `arn:aws:iam::${ACCOUNT}:policy/${s.managedPolicyName}`,
+        }),
+      ],
+      noMatch: [
+        fileOrTranslated(s, FILE.attach, readTemplate('attach')),
+        onUser('AttachUserPolicy', phantomUser, {
+          policyArn: `arn:aws-us-gov:iam::aws:policy/${s.managedPolicyName}`,
+        }),
+        onUser('AddUserToGroup', 'dev-bob', { groupName: 'admins' }),
+        onUser('RemoveUserFromGroup', phantomUser, { groupName: 'admins' }),
+      ],
+    },
+  };
+}
+
+function serviceRule010({ s }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-010-${sid(s)}`,
+    title: `${s.displayName} API key used (bearer token)`,
+    severity: 'LOW',
+    severityRationale:
+      'Shows where keys are in use (and by whom); normal for sanctioned keys, the basis for the higher-severity rules and stateful counters.',
+    description: `A call on ${s.eventSources.join(' or ')} authenticated with an API key: callWithBearerToken is true (boolean or the string "true") in additionalEventData or requestParameters.`,
+    remediation:
+      "Check the principal and source IP against the key's expected use; revoke with `bks revoke-key` if unknown.",
+    attack: { id: 'T1550.001', name: 'Use Alternate Authentication Material: Application Access Token' },
+    tags: ['invoke'],
+    kind: 'pattern',
+    service: s.id,
+    pattern: cloudTrail(s.eventSources.map(eventBridgeSource), {
+      eventSource: [...s.eventSources],
+      $or: keyPrincipal([]).slice(0, 2),
+    }),
+    samples: {
+      match: [
+        fileOrTranslated(s, FILE.invokeLongTerm, readTemplate('invokeLongTerm')),
+        fileOrTranslated(s, FILE.mantle, readTemplate('mantle')),
+        keyCall(s, 'Converse', shortTermSigner(), 'additionalEventData', 'true'),
+        keyCall(s, 'ListModels', phantom(s), 'requestParameters', 'true'),
+      ],
+      noMatch: [
+        fileOrTranslated(s, FILE.benignInvoke, readTemplate('benignInvoke')),
+        keyCall(s, 'InvokeModel', admin(), 'additionalEventData', false),
+        keyCall(s, 'InvokeModel', admin(), 'additionalEventData', 'false'),
+        keyCall(s, 'InvokeModel', admin(), 'none', undefined, {
+          additionalEventData: null,
+          requestParameters: null,
+        }),
+        ...SERVICES.filter((o) => o !== s).map((o) =>
+          keyCall(o, 'InvokeModel', phantom(o), 'additionalEventData', true),
+        ),
+      ],
+    },
+  };
+}
+
+function serviceRule016({ s, phantomUser }: ServiceRuleContext): Draft {
+  return {
+    id: `BKS-016-${sid(s)}`,
+    title: `Phantom user (${s.phantomUserPrefix}*) calling a service outside its namespaces (pivot)`,
+    severity: 'HIGH',
+    severityRationale:
+      'A phantom exists only to hold an API key for its service; a call anywhere else (STS, IAM, EC2, S3, sign-in) means its credentials are used by a person or a tool exploring the account.',
+    description: `The caller is the IAM user ${s.phantomUserPrefix}… and the event source is not one of ${s.eventSources.join(', ')}. Failed calls match too (AccessDenied probing is the usual first step).`,
+    remediation:
+      "Treat the phantom's credentials as compromised: `bks revoke-key USER --all-keys`, then review its timeline in every region.",
+    attack: { id: 'T1078.004', name: 'Valid Accounts: Cloud Accounts' },
+    tags: ['discovery', 'lateral-movement'],
+    kind: 'pattern',
+    service: s.id,
+    pattern: {
+      'detail-type': [...new Set(Object.values(DETAIL_TYPES))],
+      detail: {
+        userIdentity: { type: ['IAMUser'], userName: [{ prefix: s.phantomUserPrefix }] },
+        eventSource: [{ 'anything-but': [...s.eventSources] }],
+      },
+    },
+    samples: {
+      match: [
+        record({
+          eventSource: 'sts.amazonaws.com',
+          eventName: 'GetCallerIdentity',
+          userIdentity: phantom(s),
+          readOnly: true,
+        }),
+        record({
+          eventSource: 'iam.amazonaws.com',
+          eventName: 'ListRoles',
+          userIdentity: phantom(s),
+          readOnly: true,
+          awsRegion: 'us-east-1',
+        }),
+        record({
+          eventSource: 's3.amazonaws.com',
+          eventName: 'ListBuckets',
+          userIdentity: phantom(s),
+          errorCode: 'AccessDenied',
+        }),
+        record({
+          eventSource: 'signin.amazonaws.com',
+          eventName: 'ConsoleLogin',
+          eventType: 'AwsConsoleSignIn',
+          userIdentity: phantom(s),
+        }),
+      ],
+      noMatch: [
+        fileOrTranslated(s, FILE.invokeLongTerm, readTemplate('invokeLongTerm')),
+        fileOrTranslated(s, FILE.mantle, readTemplate('mantle')),
+        record({
+          eventSource: 'sts.amazonaws.com',
+          eventName: 'GetCallerIdentity',
+          userIdentity: iamUser('dev-bob'),
+        }),
+        record({
+          eventSource: 'sts.amazonaws.com',
+          eventName: 'GetCallerIdentity',
+          userIdentity: { ...admin(), userName: phantomUser },
+        }),
+        record({
+          eventSource: 'kms.amazonaws.com',
+          eventName: 'Decrypt',
+          userIdentity: awsService(s.eventSources[0] as string),
+        }),
+      ],
+    },
+  };
+}
+
+const PER_SERVICE_RULES = [
+  serviceRule001,
+  serviceRule002,
+  serviceRule003,
+  serviceRule004,
+  serviceRule005,
+  serviceRule006,
+  serviceRule007,
+  serviceRule008,
+  serviceRule009,
+  serviceRule010,
+  serviceRule016,
+];
+
+/** The rules that span services: one builder per rule, each given the shared helpers. */
 function crossService(): Draft[] {
+  const c = crossServiceContext();
+  return CROSS_SERVICE_RULES.map((rule) => rule(c));
+}
+
+type CrossServiceContext = ReturnType<typeof crossServiceContext>;
+
+/** What the cross-service rules share: the services, a phantom, the Bedrock pattern and samples. */
+function crossServiceContext() {
   const services = SERVICES;
   const phantomTemplate = phantom(TEMPLATE);
   const bedrockPattern = (events: readonly string[]) =>
@@ -817,152 +877,170 @@ function crossService(): Draft[] {
       bedrockCall('InvokeModel', phantomTemplate, true),
     ],
   });
-  return [
-    {
-      id: 'BKS-011',
-      title: 'LLMjacking reconnaissance with an API key',
-      severity: 'MEDIUM',
-      severityRationale:
-        'Model availability, use-case and logging-configuration reads from a key are the first step of LLMjacking, but also what SDKs and tools do on start-up; a lead to check, not proof.',
-      description: `${RECON_EVENTS.join(', ')} on Bedrock by ${principals}.`,
-      remediation:
-        "Check the source IP and user agent against the key's expected use; if unknown, revoke the key and review its timeline.",
-      attack: { id: 'T1526', name: 'Cloud Service Discovery' },
-      tags: ['recon', 'discovery'],
-      kind: 'pattern',
-      service: null,
-      pattern: bedrockPattern(RECON_EVENTS),
-      samples: samplesFor(RECON_EVENTS),
-    },
-    {
-      id: 'BKS-012',
-      title: 'Model access enabled with an API key',
-      severity: 'HIGH',
-      severityRationale:
-        'Submitting a use case, entitlement or marketplace agreement from a key unlocks expensive models for the attacker; legitimate teams do this once, from the console, as admins.',
-      description: `${MODEL_ACCESS_EVENTS.join(', ')} on Bedrock by ${principals}.`,
-      remediation:
-        'Revoke the key, review which models were enabled and remove agreements that were not intended.',
-      attack: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
-      tags: ['recon', 'impact'],
-      kind: 'pattern',
-      service: null,
-      pattern: bedrockPattern(MODEL_ACCESS_EVENTS),
-      samples: samplesFor(MODEL_ACCESS_EVENTS),
-    },
-    {
-      id: 'BKS-013',
-      title: 'Model invocation logging changed with an API key',
-      severity: 'HIGH',
-      severityRationale:
-        'Turning off or redirecting invocation logging hides prompts and responses from the owner; no workload needs to do this with a key.',
-      description: `PutModelInvocationLoggingConfiguration or DeleteModelInvocationLoggingConfiguration by ${principals}.`,
-      remediation:
-        'Restore the logging configuration, revoke the key, and review what was invoked while logging was off.',
-      attack: { id: 'T1562.008', name: 'Impair Defenses: Disable or Modify Cloud Logs' },
-      tags: ['defense-evasion'],
-      kind: 'pattern',
-      service: null,
-      pattern: bedrockPattern(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Logging'))),
-      samples: samplesFor(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Logging'))),
-    },
-    {
-      id: 'BKS-014',
-      title: 'Guardrail deleted or changed with an API key',
-      severity: 'HIGH',
-      severityRationale:
-        'Removing or weakening a guardrail from a key disables content controls for everyone using it; an attacker preparing abuse does this.',
-      description: `DeleteGuardrail or UpdateGuardrail by ${principals}.`,
-      remediation:
-        'Restore the guardrail version, revoke the key, and review the invocations since the change.',
-      attack: { id: 'T1562', name: 'Impair Defenses' },
-      tags: ['defense-evasion'],
-      kind: 'pattern',
-      service: null,
-      pattern: bedrockPattern(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Guardrail'))),
-      samples: samplesFor(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Guardrail'))),
-    },
-    {
-      id: 'BKS-015',
-      title: 'Cost bomb started with an API key (provisioned throughput, batch or customization job)',
-      severity: 'HIGH',
-      severityRationale:
-        'Provisioned throughput and customization jobs cost thousands per day and run unattended; nobody watches them the way they watch invocations.',
-      description: `${COST_BOMB_EVENTS.join(', ')} by ${principals}.`,
-      remediation: 'Stop or delete the job / provisioned throughput now, revoke the key, and check the bill.',
-      attack: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
-      tags: ['cost', 'impact'],
-      kind: 'pattern',
-      service: null,
-      pattern: bedrockPattern(COST_BOMB_EVENTS),
-      samples: samplesFor(COST_BOMB_EVENTS),
-    },
-    {
-      id: 'BKS-017',
-      title: `High invocation volume by one key principal (≥ ${VOLUME_THRESHOLD} calls in ${VOLUME_WINDOW_SECONDS / 60} min)`,
-      severity: 'HIGH',
-      severityRationale:
-        'A burst of invocations from one key is the signature of LLMjacking resale or a runaway script; either way it is money.',
-      description: `Counts model invocations (${INVOKE_EVENTS.slice(0, 4).join(', ')}, …) made with an API key or by a phantom user, per principal, in a sliding window; fires once per window when the count reaches the threshold.`,
-      remediation:
-        'Identify the principal and source IPs; revoke the key if the volume is not expected; set a budget alarm.',
-      attack: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
-      tags: ['invoke', 'cost', 'impact'],
-      kind: 'stateful',
-      service: null,
-      limitations:
-        'A count over time cannot be an EventBridge pattern: the pattern selects the events, src/detect/stateful.ts counts them per principal (thresholds are per-run settings).',
-      pattern: cloudTrail(keyEventSources().map(eventBridgeSource), {
-        eventSource: keyEventSources(),
-        eventName: [...INVOKE_EVENTS],
-        $or: keyPrincipal(services),
-      }),
-      stateful: { type: 'count', threshold: VOLUME_THRESHOLD, windowSeconds: VOLUME_WINDOW_SECONDS },
-      samples: {
-        match: [
-          ref(FILE.invokeLongTerm),
-          ref(FILE.mantle),
-          bedrockCall('Converse', shortTermSigner(), 'true'),
-        ],
-        noMatch: [ref(FILE.benignInvoke), bedrockCall('ListFoundationModels', phantomTemplate, true)],
-      },
-    },
-    {
-      id: 'BKS-018',
-      title: `Same key principal in ${REGIONS_THRESHOLD}+ regions within ${REGIONS_WINDOW_SECONDS / 60} minutes`,
-      severity: 'HIGH',
-      severityRationale:
-        'Workloads pin a region; a key that hops regions in minutes is being tested for quota or model availability — typical LLMjacking behaviour.',
-      description:
-        'Counts the distinct AWS regions in which one API-key principal (bearer flag or phantom user) calls a key-bearing service, in a sliding window; fires once per window when the count reaches the threshold.',
-      remediation:
-        'Revoke the key (`bks revoke-key`), review `bks timeline KEY --regions all`, and restrict regions with an SCP.',
-      attack: { id: 'T1535', name: 'Unused/Unsupported Cloud Regions' },
-      tags: ['recon', 'invoke'],
-      kind: 'stateful',
-      service: null,
-      limitations:
-        'Distinct regions over time cannot be an EventBridge pattern: the pattern selects the events, src/detect/stateful.ts tracks regions per principal.',
-      pattern: cloudTrail(keyEventSources().map(eventBridgeSource), {
-        eventSource: keyEventSources(),
-        $or: keyPrincipal(services),
-      }),
-      stateful: {
-        type: 'distinct-regions',
-        threshold: REGIONS_THRESHOLD,
-        windowSeconds: REGIONS_WINDOW_SECONDS,
-      },
-      samples: {
-        match: [
-          ref(FILE.invokeLongTerm),
-          ref(FILE.mantle),
-          bedrockCall('ListFoundationModels', shortTermSigner(), true),
-        ],
-        noMatch: [ref(FILE.benignInvoke), ref(FILE.accessKey)],
-      },
-    },
-  ];
+  return { services, phantomTemplate, bedrockPattern, principals, samplesFor };
 }
+
+function rule011({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
+  return {
+    id: 'BKS-011',
+    title: 'LLMjacking reconnaissance with an API key',
+    severity: 'MEDIUM',
+    severityRationale:
+      'Model availability, use-case and logging-configuration reads from a key are the first step of LLMjacking, but also what SDKs and tools do on start-up; a lead to check, not proof.',
+    description: `${RECON_EVENTS.join(', ')} on Bedrock by ${principals}.`,
+    remediation:
+      "Check the source IP and user agent against the key's expected use; if unknown, revoke the key and review its timeline.",
+    attack: { id: 'T1526', name: 'Cloud Service Discovery' },
+    tags: ['recon', 'discovery'],
+    kind: 'pattern',
+    service: null,
+    pattern: bedrockPattern(RECON_EVENTS),
+    samples: samplesFor(RECON_EVENTS),
+  };
+}
+
+function rule012({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
+  return {
+    id: 'BKS-012',
+    title: 'Model access enabled with an API key',
+    severity: 'HIGH',
+    severityRationale:
+      'Submitting a use case, entitlement or marketplace agreement from a key unlocks expensive models for the attacker; legitimate teams do this once, from the console, as admins.',
+    description: `${MODEL_ACCESS_EVENTS.join(', ')} on Bedrock by ${principals}.`,
+    remediation:
+      'Revoke the key, review which models were enabled and remove agreements that were not intended.',
+    attack: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
+    tags: ['recon', 'impact'],
+    kind: 'pattern',
+    service: null,
+    pattern: bedrockPattern(MODEL_ACCESS_EVENTS),
+    samples: samplesFor(MODEL_ACCESS_EVENTS),
+  };
+}
+
+function rule013({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
+  return {
+    id: 'BKS-013',
+    title: 'Model invocation logging changed with an API key',
+    severity: 'HIGH',
+    severityRationale:
+      'Turning off or redirecting invocation logging hides prompts and responses from the owner; no workload needs to do this with a key.',
+    description: `PutModelInvocationLoggingConfiguration or DeleteModelInvocationLoggingConfiguration by ${principals}.`,
+    remediation:
+      'Restore the logging configuration, revoke the key, and review what was invoked while logging was off.',
+    attack: { id: 'T1562.008', name: 'Impair Defenses: Disable or Modify Cloud Logs' },
+    tags: ['defense-evasion'],
+    kind: 'pattern',
+    service: null,
+    pattern: bedrockPattern(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Logging'))),
+    samples: samplesFor(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Logging'))),
+  };
+}
+
+function rule014({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
+  return {
+    id: 'BKS-014',
+    title: 'Guardrail deleted or changed with an API key',
+    severity: 'HIGH',
+    severityRationale:
+      'Removing or weakening a guardrail from a key disables content controls for everyone using it; an attacker preparing abuse does this.',
+    description: `DeleteGuardrail or UpdateGuardrail by ${principals}.`,
+    remediation:
+      'Restore the guardrail version, revoke the key, and review the invocations since the change.',
+    attack: { id: 'T1562', name: 'Impair Defenses' },
+    tags: ['defense-evasion'],
+    kind: 'pattern',
+    service: null,
+    pattern: bedrockPattern(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Guardrail'))),
+    samples: samplesFor(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Guardrail'))),
+  };
+}
+
+function rule015({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
+  return {
+    id: 'BKS-015',
+    title: 'Cost bomb started with an API key (provisioned throughput, batch or customization job)',
+    severity: 'HIGH',
+    severityRationale:
+      'Provisioned throughput and customization jobs cost thousands per day and run unattended; nobody watches them the way they watch invocations.',
+    description: `${COST_BOMB_EVENTS.join(', ')} by ${principals}.`,
+    remediation: 'Stop or delete the job / provisioned throughput now, revoke the key, and check the bill.',
+    attack: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
+    tags: ['cost', 'impact'],
+    kind: 'pattern',
+    service: null,
+    pattern: bedrockPattern(COST_BOMB_EVENTS),
+    samples: samplesFor(COST_BOMB_EVENTS),
+  };
+}
+
+function rule017({ services, phantomTemplate }: CrossServiceContext): Draft {
+  return {
+    id: 'BKS-017',
+    title: `High invocation volume by one key principal (≥ ${VOLUME_THRESHOLD} calls in ${VOLUME_WINDOW_SECONDS / 60} min)`,
+    severity: 'HIGH',
+    severityRationale:
+      'A burst of invocations from one key is the signature of LLMjacking resale or a runaway script; either way it is money.',
+    description: `Counts model invocations (${INVOKE_EVENTS.slice(0, 4).join(', ')}, …) made with an API key or by a phantom user, per principal, in a sliding window; fires once per window when the count reaches the threshold.`,
+    remediation:
+      'Identify the principal and source IPs; revoke the key if the volume is not expected; set a budget alarm.',
+    attack: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
+    tags: ['invoke', 'cost', 'impact'],
+    kind: 'stateful',
+    service: null,
+    limitations:
+      'A count over time cannot be an EventBridge pattern: the pattern selects the events, src/detect/stateful.ts counts them per principal (thresholds are per-run settings).',
+    pattern: cloudTrail(keyEventSources().map(eventBridgeSource), {
+      eventSource: keyEventSources(),
+      eventName: [...INVOKE_EVENTS],
+      $or: keyPrincipal(services),
+    }),
+    stateful: { type: 'count', threshold: VOLUME_THRESHOLD, windowSeconds: VOLUME_WINDOW_SECONDS },
+    samples: {
+      match: [ref(FILE.invokeLongTerm), ref(FILE.mantle), bedrockCall('Converse', shortTermSigner(), 'true')],
+      noMatch: [ref(FILE.benignInvoke), bedrockCall('ListFoundationModels', phantomTemplate, true)],
+    },
+  };
+}
+
+function rule018({ services }: CrossServiceContext): Draft {
+  return {
+    id: 'BKS-018',
+    title: `Same key principal in ${REGIONS_THRESHOLD}+ regions within ${REGIONS_WINDOW_SECONDS / 60} minutes`,
+    severity: 'HIGH',
+    severityRationale:
+      'Workloads pin a region; a key that hops regions in minutes is being tested for quota or model availability — typical LLMjacking behaviour.',
+    description:
+      'Counts the distinct AWS regions in which one API-key principal (bearer flag or phantom user) calls a key-bearing service, in a sliding window; fires once per window when the count reaches the threshold.',
+    remediation:
+      'Revoke the key (`bks revoke-key`), review `bks timeline KEY --regions all`, and restrict regions with an SCP.',
+    attack: { id: 'T1535', name: 'Unused/Unsupported Cloud Regions' },
+    tags: ['recon', 'invoke'],
+    kind: 'stateful',
+    service: null,
+    limitations:
+      'Distinct regions over time cannot be an EventBridge pattern: the pattern selects the events, src/detect/stateful.ts tracks regions per principal.',
+    pattern: cloudTrail(keyEventSources().map(eventBridgeSource), {
+      eventSource: keyEventSources(),
+      $or: keyPrincipal(services),
+    }),
+    stateful: {
+      type: 'distinct-regions',
+      threshold: REGIONS_THRESHOLD,
+      windowSeconds: REGIONS_WINDOW_SECONDS,
+    },
+    samples: {
+      match: [
+        ref(FILE.invokeLongTerm),
+        ref(FILE.mantle),
+        bedrockCall('ListFoundationModels', shortTermSigner(), true),
+      ],
+      noMatch: [ref(FILE.benignInvoke), ref(FILE.accessKey)],
+    },
+  };
+}
+
+const CROSS_SERVICE_RULES = [rule011, rule012, rule013, rule014, rule015, rule017, rule018];
 
 // The template records the translated samples start from (the same content as the sample files).
 const TEMPLATES = {

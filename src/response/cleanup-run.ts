@@ -6,10 +6,11 @@
  * failed half-way is named in the record with the steps that remain, and the next run resumes it
  * from that record even though it may no longer look like a phantom (its policy may be gone).
  */
+
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AwsContext } from '../aws';
-import { AwsFailure } from '../errors';
+import { AwsFailure, describeError } from '../errors';
 import { collectAccount } from '../inventory';
 import type { KeyBearingService } from '../services';
 import { writePrivateFile } from '../util/private-file';
@@ -157,6 +158,7 @@ export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise
     })),
   };
   const backups = new Map<string, string>();
+  const unbackedUp = new Map<string, string>();
   const result = await actOnPlan(plan, {
     gate: opts.gate,
     recordDir: opts.recordDir,
@@ -185,7 +187,15 @@ export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise
           partition: aws.partition,
           user: fresh,
         };
-        const path = writeBackup(opts.backupDir, backup);
+        let path: string;
+        try {
+          path = writeBackup(opts.backupDir, backup);
+        } catch (err) {
+          // No backup, no deletion: a failure of this run (exit 3), not a skip.
+          const reason = `could not write the backup in ${opts.backupDir}: ${describeError(err)}; nothing done`;
+          unbackedUp.set(userName, reason);
+          return reason;
+        }
         backups.set(userName, path);
         writer.update((r) => {
           r.backups = [...(r.backups ?? []), path];
@@ -212,7 +222,7 @@ export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise
     }
     const anyDone = mine.some((s) => s.status === 'done');
     const firstBad = mine.find((s) => s.status === 'failed' || s.status === 'not-run');
-    if (!anyDone && firstBad?.status === 'not-run') {
+    if (!anyDone && firstBad?.status === 'not-run' && !unbackedUp.has(p.userName)) {
       out.skipped.push({ userName: p.userName, reason: firstBad.error ?? 'not run' });
       continue;
     }

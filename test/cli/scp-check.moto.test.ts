@@ -1,10 +1,10 @@
 /**
  * `bks scp check` over the wire against moto's Organizations (python3 + moto on this machine), with
  * the real AWS SDK v3 client: a second, independent server besides bks-sim, so our reading of the
- * Organizations protocol is checked against someone else's implementation too. Skips cleanly
- * when python3 or moto is absent.
+ * Organizations protocol is checked against someone else's implementation too. Needs moto's
+ * server (skipped without it, failing on CI).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import {
@@ -22,8 +22,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main';
 import { collectOrganization } from '../../src/policy/check';
 import { loadScpCatalog, minifyPolicy, renderScp } from '../../src/policy/scps';
-
-const hasMoto = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
+import { skipWithout, TOOLS } from '../helpers/tools';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,7 +56,7 @@ async function bks(env: Record<string, string>, ...argv: string[]) {
   }
 }
 
-describe.skipIf(!hasMoto)('bks scp check against moto Organizations', () => {
+describe.skipIf(skipWithout(TOOLS.motoServer))('bks scp check against moto Organizations', () => {
   let moto: ChildProcess;
   let endpoint: string;
   let client: OrganizationsClient;

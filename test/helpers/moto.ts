@@ -1,11 +1,10 @@
 /**
  * moto_server (python3 + moto on this machine) for the AWS services bks-sim does not serve and the
- * pipeline uses: DynamoDB (approval and counter stores). Tests using it skip when moto is absent.
+ * pipeline uses: DynamoDB (approval and counter stores). Suites using it are guarded by
+ * `skipWithout(TOOLS.motoServer)` (./tools.ts): skipped here without it, failing on CI.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-
-export const hasMoto = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

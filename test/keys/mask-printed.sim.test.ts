@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { maskKeys, maskKeysDeep } from '../../src/keys/mask';
 import { normalize } from '../../src/pipeline/incident';
 import { bks } from '../cli/bks-runner';
+import { generatedShortTermKey } from '../helpers/bedrock-token';
 import {
   ACCT,
   allText,
@@ -19,7 +20,6 @@ import {
   longTermKey,
   type SimEnv,
   secret,
-  shortTermKey,
   simEnv,
 } from '../response/sim-helpers';
 
@@ -27,8 +27,13 @@ const USER = 'BedrockAPIKey-m4sk';
 const OTHER_ALIAS = `BedrockAPIKey-zz99-at-${ACCT}`;
 const KEY = longTermKey(`${USER}-at-${ACCT}`, secret('m'));
 const OTHER_KEY = longTermKey(OTHER_ALIAS, secret('other'));
-const SHORT = shortTermKey(
-  ['ASIA', 'MASKTESTSHORTABC'].join(''),
+// A short-term key made by AWS's own generator (a real SigV4 presign).
+const SHORT = await generatedShortTermKey(
+  {
+    accessKeyId: ['ASIA', 'MASKTESTSHORTABC'].join(''),
+    secretAccessKey: ['not', 'a', 'real', 'secret'].join('-'),
+    sessionToken: ['session', 'token'].join('-'),
+  },
   'us-east-1',
   new Date(Date.now() - 600_000),
 );

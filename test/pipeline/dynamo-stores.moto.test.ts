@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCounterStore } from '../../src/detect/stateful';
 import { DynamoApprovalStore } from '../../src/pipeline/dynamo-approval-store';
 import { DynamoCounterStore } from '../../src/pipeline/dynamo-counter-store';
-import { hasMoto, type Moto, startMoto } from '../helpers/moto';
+import { type Moto, startMoto } from '../helpers/moto';
+import { skipWithout, TOOLS } from '../helpers/tools';
 
-describe.skipIf(!hasMoto)('DynamoDB stores against moto', () => {
+describe.skipIf(skipWithout(TOOLS.motoServer))('DynamoDB stores against moto', () => {
   let moto: Moto;
   let client: DynamoDBClient;
 

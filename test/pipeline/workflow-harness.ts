@@ -21,9 +21,12 @@ export const SCENARIO = {
     {
       id: ACCOUNT,
       regions: ['us-east-1', 'us-west-2'],
+      // bks-sim evaluates every call against the role's policies: until these roles are loaded
+      // from the synthesized CDK template, they may do anything.
       roles: ['bks-reader', 'bks-revoker', 'bks-findings'].map((name) => ({
         name,
         trustedAccounts: [ACCOUNT],
+        managedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'],
       })),
       users: [
         {
@@ -48,9 +51,10 @@ export const SCENARIO = {
 };
 
 export class Harness extends LocalPipeline {
-  constructor() {
+  /** `scenario`: another scenario for the run (default SCENARIO). */
+  constructor(scenario: object = SCENARIO) {
     super({
-      scenario: SCENARIO,
+      scenario,
       account: ACCOUNT,
       credentials: { accessKeyId: 'AKIAPIPELINETEST0001', secretAccessKey: 'pipeline-test' },
     });

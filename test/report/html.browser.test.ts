@@ -5,7 +5,7 @@
  * Without /usr/bin/chromium the test is skipped with a message — except in CI, where it must run
  * (`.ci/run` installs chromium first).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,15 +13,11 @@ import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { buildComplianceReport, mergeScans } from '../../src/report/compliance';
 import { renderComplianceHtml } from '../../src/report/render-html';
+import { chromiumPath, skipWithout, TOOLS } from '../helpers/tools';
 import { cred, inDays, sampleAccounts, sampleScan, user } from './fixtures';
 
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-if (!present && !process.env.CI) {
-  process.stderr.write(
-    `html.browser.test: skipped — ${CHROMIUM} is absent (apt-get install -y chromium; CI installs it)\n`,
-  );
-}
+const skip = skipWithout(TOOLS.chromium);
+const CHROMIUM = chromiumPath() ?? '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 
 function twoWeeks() {
@@ -41,7 +37,7 @@ function twoWeeks() {
   });
 }
 
-describe.skipIf(!present && !process.env.CI)('HTML report in headless Chromium', () => {
+describe.skipIf(skip)('HTML report in headless Chromium', () => {
   it('shows the expected numbers, loads nothing from outside, and is kept as a screenshot', async () => {
     const report = twoWeeks();
     mkdirSync(ARTIFACTS, { recursive: true });

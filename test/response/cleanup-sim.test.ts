@@ -4,7 +4,7 @@
  * and action aborts that user, and faults injected mid-way leave a record naming what remains —
  * which the next run finishes.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateAccessKeyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -222,6 +222,29 @@ describe('cleanup (bks-sim)', () => {
       out.record,
     );
     expect(await userNames()).toEqual(['BedrockAPIKey-live', 'BedrockAPIKey-risk', 'alice', 'secops']);
+  });
+
+  it('a backup that cannot be written (--backup-dir is a file): exit 3 naming the real reason, nothing deleted', async () => {
+    const notADir = join(env.dir, 'backups-file');
+    writeFileSync(notADir, 'a file, not a folder');
+    const r = await env.run([
+      'cleanup',
+      '-y',
+      '--backup-dir',
+      notADir,
+      '--record-dir',
+      join(env.dir, 'records'),
+      '-o',
+      'json',
+    ]);
+    expect(r.code).toBe(3);
+    const out = JSON.parse(r.stdout);
+    expect(out.outcome).toBe('failed');
+    expect(names(out.failed)).toEqual(ORPHANS);
+    for (const f of out.failed) expect(f.error).toMatch(/could not write the backup .*EEXIST|ENOTDIR/);
+    expect(out.failed[0].error).not.toMatch(/re-read/);
+    expect(out.deleted).toEqual([]);
+    for (const u of ORPHANS) expect(await userNames()).toContain(u);
   });
 
   it('a user that changes between the plan and its deletion is aborted, nothing done to it', async () => {

@@ -1,11 +1,6 @@
-/**
- * report against bks-sim: the creators from CloudTrail (us-east-1), access keys and their last
- * use, the inventory verdict, the timeline with its chart, risk and commands — in markdown,
- * self-contained HTML and JSON, with no secret anywhere.
- */
-import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, skipWithout, TOOLS } from '../helpers/tools';
 import {
   ACCT,
   allText,
@@ -160,26 +155,24 @@ describe('report (bks-sim)', () => {
     expect(html).toContain('python-requests/2.32.5 &lt;script&gt;');
   });
 
-  it('HTML: long cells wrap, so the page never scrolls sideways at 1280 px (Chromium, skipped without it)', async () => {
-    const exe = [process.env.BKS_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-      (p) => p && existsSync(p),
-    );
-    if (!exe) {
-      console.warn('no Chromium found (set BKS_CHROMIUM): layout check skipped');
-      return;
-    }
-    const r = await env.run(['report', USER, ...ARGS, '-o', 'html']);
-    expect(r.stdout).toContain(LONG_UA.slice(0, 60));
-    const browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox'] });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await page.setContent(r.stdout);
-      const width = await page.evaluate('document.documentElement.scrollWidth');
-      expect(width).toBeLessThanOrEqual(1280);
-    } finally {
-      await browser.close();
-    }
-  }, 60_000);
+  it.skipIf(skipWithout(TOOLS.chromium))(
+    'HTML: long cells wrap, so the page never scrolls sideways at 1280 px (Chromium)',
+    async () => {
+      const exe = chromiumPath() as string;
+      const r = await env.run(['report', USER, ...ARGS, '-o', 'html']);
+      expect(r.stdout).toContain(LONG_UA.slice(0, 60));
+      const browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox'] });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        await page.setContent(r.stdout);
+        const width = await page.evaluate('document.documentElement.scrollWidth');
+        expect(width).toBeLessThanOrEqual(1280);
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
 
   it('markdown has every section; no secret in any format', async () => {
     const md = await env.run(['report', KEY(), ...ARGS]);

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generatedShortTermKey, type SigningCredentials } from '../helpers/bedrock-token';
 import {
   ACCT,
   ADMIN_KEY,
@@ -18,7 +19,6 @@ import {
   readJsonFile,
   type SimEnv,
   secret,
-  shortTermKey,
   simEnv,
   userOf,
 } from './sim-helpers';
@@ -35,11 +35,13 @@ function scenario() {
         id: ACCT,
         regions: ['us-east-1', 'eu-west-1'],
         roles: [
-          { name: 'ml-app', trustedAccounts: [ACCT] },
+          // Roles and users can do only what their policies allow (bks-sim evaluates them).
+          { name: 'ml-app', trustedAccounts: [ACCT], managedPolicies: [LIMITED] },
           {
             name: 'AWSReservedSSO_Admin_0123abcd',
             path: '/aws-reserved/sso.amazonaws.com/',
             trustedAccounts: [ACCT],
+            managedPolicies: [LIMITED],
           },
         ],
         users: [
@@ -368,12 +370,20 @@ describe('revoke-key with a short-term key (bks-sim)', () => {
         RoleSessionName: 'app',
       }),
     );
-    return r.Credentials?.AccessKeyId as string;
+    const c = r.Credentials!;
+    return {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
   }
+  // Keys made by AWS's own generator (a real SigV4 presign) with the session's credentials.
+  const keyOf = (creds: SigningCredentials, region: string) =>
+    generatedShortTermKey(creds, region, new Date());
 
   it('finds the signing role in the key region and denies its sessions issued before now; idempotent; restore removes the deny', async () => {
-    const asia = await assume('ml-app');
-    const key = shortTermKey(asia, 'eu-west-1', new Date());
+    const creds = await assume('ml-app');
+    const key = await keyOf(creds, 'eu-west-1');
     expect(await env.invoke(key)).toBe(200); // leaves its CloudTrail record in eu-west-1
     const r1 = await env.run(['revoke-key', key, '-y', '-o', 'json', '--record-dir', env.dir]);
     expect(r1.code).toBe(0);
@@ -394,8 +404,9 @@ describe('revoke-key with a short-term key (bks-sim)', () => {
   });
 
   it('timeline and report of a short-term key: its calls by access key id, its signer from the key region', async () => {
-    const asia = await assume('ml-app');
-    const key = shortTermKey(asia, 'eu-west-1', new Date());
+    const creds = await assume('ml-app');
+    const asia = creds.accessKeyId;
+    const key = await keyOf(creds, 'eu-west-1');
     expect(await env.invoke(key)).toBe(200);
     expect(await env.invoke(key)).toBe(200);
     const t = await env.run(['timeline', key, '--regions', 'us-east-1,eu-west-1', '-o', 'json']);
@@ -417,8 +428,8 @@ describe('revoke-key with a short-term key (bks-sim)', () => {
   });
 
   it('refuses an IAM Identity Center role and says what to do instead', async () => {
-    const asia = await assume('AWSReservedSSO_Admin_0123abcd', '/aws-reserved/sso.amazonaws.com/');
-    const key = shortTermKey(asia, 'eu-west-1', new Date());
+    const creds = await assume('AWSReservedSSO_Admin_0123abcd', '/aws-reserved/sso.amazonaws.com/');
+    const key = await keyOf(creds, 'eu-west-1');
     expect(await env.invoke(key)).toBe(200);
     const r = await env.run(['revoke-key', key, '-y', '--record-dir', env.dir]);
     expect(r.code).toBe(2);
@@ -427,8 +438,8 @@ describe('revoke-key with a short-term key (bks-sim)', () => {
   });
 
   it('fails closed when CloudTrail in the key region does not name the signer', async () => {
-    const asia = await assume('ml-app');
-    const key = shortTermKey(asia, 'eu-west-1', new Date());
+    const creds = await assume('ml-app');
+    const key = await keyOf(creds, 'eu-west-1');
     // never used: no event in eu-west-1
     const r = await env.run(['revoke-key', key, '-y', '--record-dir', env.dir]);
     expect(r.code).toBe(2);
@@ -437,7 +448,7 @@ describe('revoke-key with a short-term key (bks-sim)', () => {
 
   it('an AKIA-signed key: the signing access key of its user is deactivated', async () => {
     const akia = userOf(await env.state(), PHANTOM)?.accessKeys?.[0]?.id as string;
-    const key = shortTermKey(akia, 'us-west-2', new Date(), false);
+    const key = await keyOf({ accessKeyId: akia, secretAccessKey: secret('ak') }, 'us-west-2');
     expect(await env.invoke(key)).toBe(200);
     const r = await env.run(['revoke-key', key, '-y', '-o', 'json', '--record-dir', env.dir]);
     expect(r.code).toBe(0);

@@ -25,32 +25,6 @@ export function longTermKey(alias: string, secretText: string): string {
   return `ABSK${Buffer.from(`${alias}:${secretText}`).toString('base64')}`;
 }
 
-/** A short-term key text signed (in form: the sim does not verify signatures) by `accessKeyId`. */
-export function shortTermKey(
-  accessKeyId: string,
-  region: string,
-  issued: Date,
-  token = true,
-  expires = 43200,
-): string {
-  const amzDate = issued
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
-  const q = [
-    'Action=CallWithBearerToken',
-    'X-Amz-Algorithm=AWS4-HMAC-SHA256',
-    `X-Amz-Credential=${accessKeyId}%2F${amzDate.slice(0, 8)}%2F${region}%2Fbedrock%2Faws4_request`,
-    `X-Amz-Date=${amzDate}`,
-    `X-Amz-Expires=${expires}`,
-    ...(token ? [`X-Amz-Security-Token=${['FQoGZXIvYXdz', 'EXAMPLETOKEN'].join('')}`] : []),
-    'X-Amz-SignedHeaders=host',
-    `X-Amz-Signature=${'0'.repeat(64)}`,
-    'Version=1',
-  ].join('&');
-  return `bedrock-api-key-${Buffer.from(`bedrock.amazonaws.com/?${q}`).toString('base64')}`;
-}
-
 export function baseScenario(over: Partial<Scenario> = {}): Scenario {
   return {
     principals: [

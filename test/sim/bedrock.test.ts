@@ -21,9 +21,11 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { matchingDeny } from '../../sim/deny';
+import { ALLOW_ALL, authorize, type PolicyDocument } from '../../sim/authz';
+import { loadScenario } from '../../sim/scenario';
 import type { SimHandle } from '../../sim/server';
-import { startSim } from '../../sim/server';
+import { createContext, startSim } from '../../sim/server';
+import { generatedShortTermKey } from '../helpers/bedrock-token';
 import {
   ACCT,
   ADMIN_KEY,
@@ -33,9 +35,9 @@ import {
   SECRET_B,
   SECRET_C,
   scenario,
-  shortTermKey,
   UNKNOWN_KEY,
   USER_KEY,
+  USER_SECRET,
 } from './fixtures';
 import { clientConfig, failure } from './harness';
 
@@ -186,14 +188,12 @@ describe('long-term keys', () => {
 });
 
 describe('short-term keys', () => {
-  const dateOf = (ms: number) =>
-    new Date(ms)
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d{3}/, '');
+  // Keys made by AWS's own generator (a real SigV4 presign), issued at a moment of the sim clock.
+  const at = (msAgo = 0) => new Date(sim.ctx.nowMs() - msAgo);
+  const userCreds = { accessKeyId: USER_KEY, secretAccessKey: USER_SECRET };
 
   it('accepts a key signed with an active user access key, logged as the signer in the key region', async () => {
-    const key = shortTermKey(USER_KEY, 'us-west-2', dateOf(sim.ctx.nowMs() - 60_000));
+    const key = await generatedShortTermKey(userCreds, 'us-west-2', at(60_000));
     expect((await invoke(key, { path: 'converse' })).status).toBe(200);
     const ct = new CloudTrailClient(clientConfig(sim, ADMIN_KEY, { region: 'us-west-2' }));
     const out = await ct.send(
@@ -213,9 +213,10 @@ describe('short-term keys', () => {
 
   it('refuses an expired key and an unknown signing key', async () => {
     expect(
-      (await invoke(shortTermKey(USER_KEY, 'us-west-2', dateOf(sim.ctx.nowMs() - 7200_000), 3600))).status,
+      (await invoke(await generatedShortTermKey(userCreds, 'us-west-2', at(7200_000), 3600))).status,
     ).toBe(403);
-    expect((await invoke(shortTermKey(UNKNOWN_KEY, 'us-west-2', dateOf(sim.ctx.nowMs())))).status).toBe(403);
+    const unknown = { accessKeyId: UNKNOWN_KEY, secretAccessKey: USER_SECRET };
+    expect((await invoke(await generatedShortTermKey(unknown, 'us-west-2', at()))).status).toBe(403);
   });
 
   it('is cut off by a Deny with aws:TokenIssueTime on the signing role (an assumed-role ASIA key)', async () => {
@@ -223,8 +224,12 @@ describe('short-term keys', () => {
     const assumed = await sts.send(
       new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCT}:role/AppRole`, RoleSessionName: 'notebook' }),
     );
-    const asia = assumed.Credentials!.AccessKeyId!;
-    const key = shortTermKey(asia, 'eu-west-1', dateOf(sim.ctx.nowMs()), 43200, true);
+    const session = (c: typeof assumed.Credentials) => ({
+      accessKeyId: c!.AccessKeyId!,
+      secretAccessKey: c!.SecretAccessKey!,
+      sessionToken: c!.SessionToken!,
+    });
+    const key = await generatedShortTermKey(session(assumed.Credentials), 'eu-west-1', at());
     expect((await invoke(key)).status).toBe(200);
     sim.advanceClock(5);
     const cutoff = sim.ctx.now().toISOString();
@@ -253,13 +258,7 @@ describe('short-term keys', () => {
     const fresh = await sts.send(
       new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCT}:role/AppRole`, RoleSessionName: 'later' }),
     );
-    const freshKey = shortTermKey(
-      fresh.Credentials!.AccessKeyId!,
-      'eu-west-1',
-      dateOf(sim.ctx.nowMs()),
-      43200,
-      true,
-    );
+    const freshKey = await generatedShortTermKey(session(fresh.Credentials), 'eu-west-1', at());
     expect((await invoke(freshKey)).status).toBe(200);
   });
 });
@@ -398,46 +397,86 @@ describe('streaming operations (AWS event streams)', () => {
   });
 });
 
-describe('Deny matching (src/policy through sim/deny)', () => {
-  it('matches Deny statements with wildcards, NotAction and conditions', () => {
+describe('Deny matching (the independent IAM engine behind sim/authz)', () => {
+  const ctx = createContext(loadScenario({ accounts: [{ id: ACCT }] }));
+  /** A string when some Deny in `docs` refuses the action on top of an allow-all, else undefined. */
+  async function matchingDeny(
+    docs: PolicyDocument[],
+    actions: string[],
+    resource: string,
+    context: Record<string, string>,
+  ): Promise<string | undefined> {
+    const { 'aws:TokenIssueTime': tokenIssueTime, ...rest } = context;
+    for (const action of actions) {
+      const d = await authorize(ctx, {
+        principal: {
+          arn: `arn:aws:iam::${ACCT}:user/alice`,
+          account: ACCT,
+          type: 'User',
+          identity: [
+            { name: 'all', document: ALLOW_ALL },
+            ...docs.map((document, i) => ({ name: `d${i}`, document })),
+          ],
+          ...(tokenIssueTime ? { tokenIssueTime } : {}),
+        },
+        action,
+        resource,
+        region: 'us-east-1',
+        time: new Date('2026-11-20T12:00:00Z'),
+        context: rest,
+      });
+      if (!d.allowed) return d.why;
+    }
+    return undefined;
+  }
+  it('matches Deny statements with wildcards, NotAction and conditions', async () => {
     const doc = (st: Record<string, unknown>) => ({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Deny', Resource: '*', ...st }],
     });
-    expect(matchingDeny([doc({ Action: 'bedrock:*' })], ['bedrock:InvokeModel'], '*', {})).toBeDefined();
+    expect(await matchingDeny([doc({ Action: 'bedrock:*' })], ['bedrock:InvokeModel'], '*', {})).toMatch(
+      /explicit deny in an identity-based policy/,
+    );
     expect(
-      matchingDeny([doc({ Action: 'BEDROCK:invoke*' })], ['bedrock:InvokeModel'], '*', {}),
+      await matchingDeny([doc({ Action: 'BEDROCK:invoke*' })], ['bedrock:InvokeModel'], '*', {}),
     ).toBeDefined();
-    expect(matchingDeny([doc({ Action: 's3:*' })], ['bedrock:InvokeModel'], '*', {})).toBeUndefined();
-    expect(matchingDeny([doc({ NotAction: 'iam:*' })], ['bedrock:InvokeModel'], '*', {})).toBeDefined();
+    expect(await matchingDeny([doc({ Action: 's3:*' })], ['bedrock:InvokeModel'], '*', {})).toBeUndefined();
+    expect(await matchingDeny([doc({ NotAction: 'iam:*' })], ['bedrock:InvokeModel'], '*', {})).toBeDefined();
     expect(
-      matchingDeny([{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }], ['x:y'], '*', {}),
+      await matchingDeny(
+        [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
+        ['iam:ListUsers'],
+        '*',
+        {},
+      ),
     ).toBeUndefined();
     const tokenTime = doc({
       Action: '*',
       Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-20T12:00:00Z' } },
     });
     expect(
-      matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {
+      await matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {
         'aws:TokenIssueTime': '2026-11-20T11:00:00Z',
       }),
     ).toBeDefined();
     expect(
-      matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {
+      await matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {
         'aws:TokenIssueTime': '2026-11-20T13:00:00Z',
       }),
     ).toBeUndefined();
     // A long-term key has no aws:TokenIssueTime: the condition does not match.
-    expect(matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {})).toBeUndefined();
+    expect(await matchingDeny([tokenTime], ['bedrock:InvokeModel'], '*', {})).toBeUndefined();
     const typed = doc({
       Action: 'bedrock:CallWithBearerToken',
       Condition: { StringEquals: { 'bedrock:bearerTokenType': 'LONG_TERM' } },
     });
     expect(
-      matchingDeny([typed], ['bedrock:CallWithBearerToken'], '*', { 'bedrock:BearerTokenType': 'LONG_TERM' }),
+      await matchingDeny([typed], ['bedrock:CallWithBearerToken'], '*', {
+        'bedrock:BearerTokenType': 'LONG_TERM',
+      }),
     ).toBeDefined();
     expect(
-      matchingDeny([typed], ['bedrock:CallWithBearerToken'], '*', {
+      await matchingDeny([typed], ['bedrock:CallWithBearerToken'], '*', {
         'bedrock:BearerTokenType': 'SHORT_TERM',
       }),
     ).toBeUndefined();

@@ -2,16 +2,16 @@
  * Cross-check with a second, independent SDK: boto3/botocore from the machine's python3 drives the
  * demo scenario (STS, Organizations, IAM SSC listing and creation, credential report, GAAD,
  * LookupEvents pagination, Security Hub, Step Functions, a bearer call), so a wire quirk only the
- * JS SDK tolerates is caught. Skipped when python3 or boto3 is absent.
+ * JS SDK tolerates is caught. Needs python3 with boto3 (skipped without it, failing on CI).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scenario } from '../../sim/scenario';
 import { type SimHandle, startSim } from '../../sim/server';
+import { skipWithout, TOOLS } from '../helpers/tools';
 
-const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0;
 const SCRIPT = fileURLToPath(new URL('./boto3_crosscheck.py', import.meta.url));
 const demo = JSON.parse(
   readFileSync(new URL('../../sim/scenarios/demo.json', import.meta.url), 'utf8'),
@@ -35,7 +35,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-describe.skipIf(!hasBoto3)('boto3 against bks-sim (demo scenario)', () => {
+describe.skipIf(skipWithout(TOOLS.boto3))('boto3 against bks-sim (demo scenario)', () => {
   let sim: SimHandle;
   let out: Record<string, unknown>;
   let stderr: string;

@@ -15,7 +15,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimHandle, startSim } from '../../sim/server';
-import { hasMoto, type Moto, startMoto } from '../helpers/moto';
+import { type Moto, startMoto } from '../helpers/moto';
+import { skipWithout, TOOLS } from '../helpers/tools';
 
 type Step = PutItemCommand | UpdateItemCommand | DeleteItemCommand | GetItemCommand;
 const T = 'xcheck';
@@ -205,7 +206,7 @@ async function outcomes(client: DynamoDBClient): Promise<unknown[]> {
   return out;
 }
 
-describe.skipIf(!hasMoto)('bks-sim DynamoDB agrees with moto', () => {
+describe.skipIf(skipWithout(TOOLS.motoServer))('bks-sim DynamoDB agrees with moto', () => {
   let moto: Moto;
   let sim: SimHandle;
   const clients: DynamoDBClient[] = [];

@@ -14,6 +14,8 @@ export const SECRET_C = ['s3cr3t', 'Charlie', '0123456789abcdefgh'].join('');
 /** Access key ids whose account decodes offline (as real ones do). */
 export const USER_KEY = makeAccessKeyId('AKIA', '111111111111', counter(1));
 export const UNKNOWN_KEY = makeAccessKeyId('AKIA', '111111111111', counter(99));
+/** Secret of ml-user's access key (USER_KEY). */
+export const USER_SECRET = 'x'.repeat(40);
 
 function counter(start: number): () => number {
   let n = start;
@@ -28,28 +30,6 @@ export function longTermKey(alias: string, secret: string): string {
 /** `AEAA…`: base64 of the three framing bytes + `alias:secret`. */
 export function claudeKey(alias: string, secret: string): string {
   return Buffer.concat([Buffer.from([0, 0x40, 0]), Buffer.from(`${alias}:${secret}`)]).toString('base64');
-}
-
-/** A short-term key text (the sim does not verify its signature). */
-export function shortTermKey(
-  accessKeyId: string,
-  region: string,
-  amzDate: string,
-  expires = 43200,
-  token = false,
-): string {
-  const q = [
-    'Action=CallWithBearerToken',
-    'X-Amz-Algorithm=AWS4-HMAC-SHA256',
-    `X-Amz-Credential=${accessKeyId}%2F${amzDate.slice(0, 8)}%2F${region}%2Fbedrock%2Faws4_request`,
-    `X-Amz-Date=${amzDate}`,
-    `X-Amz-Expires=${expires}`,
-    ...(token ? ['X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLE'] : []),
-    'X-Amz-SignedHeaders=host',
-    'X-Amz-Signature=0000000000000000000000000000000000000000000000000000000000000000',
-    'Version=1',
-  ].join('&');
-  return 'bedrock-api-key-' + Buffer.from(`bedrock.amazonaws.com/?${q}`).toString('base64');
 }
 
 function event(i: number, region: string, user: string, name: string, extra: Record<string, unknown> = {}) {
@@ -113,7 +93,13 @@ export function scenario(): Scenario {
       {
         id: ACCT,
         regions: ['us-east-1', 'us-west-2', 'eu-west-1'],
-        roles: [{ name: 'AppRole', trustedAccounts: [ACCT] }],
+        roles: [
+          {
+            name: 'AppRole',
+            trustedAccounts: [ACCT],
+            managedPolicies: ['arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess'],
+          },
+        ],
         groups: [
           {
             name: 'blocked',
@@ -129,7 +115,9 @@ export function scenario(): Scenario {
           { name: 'secops' },
           {
             name: 'ml-user',
-            accessKeys: [{ id: USER_KEY, secret: 'x'.repeat(40) }],
+            // Users and roles can do only what their policies allow (the simulator evaluates them).
+            managedPolicies: ['arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess'],
+            accessKeys: [{ id: USER_KEY, secret: USER_SECRET }],
             serviceCredentials: [
               { service: 'bedrock.amazonaws.com', secret: SECRET_A },
               { service: 'bedrock.amazonaws.com', secret: SECRET_B, expiresAt: '2026-11-20T12:30:00Z' },
@@ -143,10 +131,12 @@ export function scenario(): Scenario {
           {
             name: 'grouped',
             groups: ['blocked'],
+            managedPolicies: ['arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess'],
             serviceCredentials: [{ service: 'bedrock.amazonaws.com', secret: SECRET_A }],
           },
           {
             name: 'AeaApiKey-zz99',
+            managedPolicies: ['arn:aws:iam::aws:policy/AnthropicLimitedAccess'],
             serviceCredentials: [{ service: 'aws-external-anthropic.amazonaws.com', secret: SECRET_A }],
           },
         ],

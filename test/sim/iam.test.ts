@@ -835,6 +835,7 @@ describe('callers that are not the target user', () => {
           users: [
             {
               name: 'ml-dev',
+              managedPolicies: ['arn:aws:iam::aws:policy/IAMReadOnlyAccess'],
               accessKeys: [{ id: 'AKIAEXAMPLEMLDEV0001' }],
               serviceCredentials: [{ service: BEDROCK }],
             },

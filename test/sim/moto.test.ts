@@ -3,9 +3,9 @@
  * python3, on a free loopback port) and against bks-sim, through the JS SDK v3, comparing the
  * answers where moto implements the operation. Where the two disagree and AWS's documentation
  * says otherwise than moto, the difference is named below and the sim is held to AWS.
- * Skipped when moto_server is absent.
+ * Needs moto_server (skipped without it, failing on CI).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import {
   AttachUserPolicyCommand,
@@ -40,8 +40,8 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimHandle, startSim } from '../../sim/server';
+import { skipWithout, TOOLS } from '../helpers/tools';
 
-const hasMoto = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
 const ACCOUNT = '123456789012'; // moto's default account
 const POLICY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const DOC = JSON.stringify({
@@ -235,7 +235,7 @@ async function waitFor(url: string, ms: number): Promise<void> {
   throw new Error(`moto_server did not start at ${url}`);
 }
 
-describe.skipIf(!hasMoto)('IAM: bks-sim against moto, same calls', () => {
+describe.skipIf(skipWithout(TOOLS.motoServer))('IAM: bks-sim against moto, same calls', () => {
   let moto: ChildProcess;
   let sim: SimHandle;
   let motoOut: Record<string, Obs>;

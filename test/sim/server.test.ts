@@ -327,6 +327,8 @@ describe('identity on JSON services', () => {
   });
 });
 
+const ADMIN_POLICY = 'arn:aws:iam::aws:policy/AdministratorAccess';
+
 describe('explicit deny', () => {
   it("stops a user's or a role session's key on every call a Deny covers (GetCallerIdentity excepted)", async () => {
     const denyAll = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] };
@@ -350,8 +352,12 @@ describe('explicit deny', () => {
             },
           ],
           users: [
-            { name: 'attacker-path', accessKeys: [{ id: 'AKIAEXAMPLEDENY00001' }] },
-            { name: 'fine', accessKeys: [{ id: 'AKIAEXAMPLEFINE00001' }] },
+            {
+              name: 'attacker-path',
+              managedPolicies: [ADMIN_POLICY],
+              accessKeys: [{ id: 'AKIAEXAMPLEDENY00001' }],
+            },
+            { name: 'fine', managedPolicies: [ADMIN_POLICY], accessKeys: [{ id: 'AKIAEXAMPLEFINE00001' }] },
           ],
         },
       ],

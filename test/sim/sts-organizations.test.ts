@@ -39,7 +39,11 @@ const scenario: Scenario = {
     {
       id: ACCOUNT_B,
       roles: [
-        { name: 'OrganizationAccountAccessRole', trustedAccounts: [ACCOUNT_A, ACCOUNT_B] },
+        {
+          name: 'OrganizationAccountAccessRole',
+          trustedAccounts: [ACCOUNT_A, ACCOUNT_B],
+          managedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+        },
         { name: 'Vendor', trustedAccounts: [ACCOUNT_A], externalId: 'ext-123' },
       ],
       users: [{ name: 'bob' }],
