@@ -177,7 +177,8 @@ const STEPS: Step[] = [
     title: 'The attacker uses the key, in several regions',
     why: 'LLMjacking: the key is a bearer token. Anyone holding it can invoke models, billed to the account.',
     async run(d) {
-      d.attackStartedAt = new Date(Date.now() - 1000).toISOString();
+      // A minute of slack: the simulator's clock and CloudTrail's whole-second times may trail ours.
+      d.attackStartedAt = new Date(Date.now() - 60_000).toISOString();
       for (const region of ATTACK_REGIONS) await d.attackerInvoke(d.leakedKey, region);
       d.say('  (each call is a CloudTrail record in the prod account: the pipeline sees it now)');
     },
