@@ -282,6 +282,20 @@ const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request
 /** SigV4a scopes carry no region (`KEY/DATE/SERVICE/aws4_request`); the region set is a header. */
 const SCOPE_4A_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/aws4_request/;
 
+/** What the request handlers of one simulator share: its state, clock, services and counters. */
+interface SimRuntime {
+  state: SimState;
+  ctx: SimContext & { advance(ms: number): void };
+  modules: ReturnType<typeof moduleByService>;
+  controlRoutes: Map<string, (ctx: SimContext, input: Record<string, unknown>) => unknown>;
+  stats: SimStats;
+  buckets: Map<string, Bucket>;
+  rng: () => number;
+  faultHits: Map<number, number>;
+  principals: Map<string, SimState['principals'][number]>;
+  mounts: Array<{ prefix: string; handler: MountHandler }>;
+}
+
 /** Starts the simulator in-process. */
 export async function startSim(opts: StartOptions): Promise<SimHandle> {
   const state =
@@ -297,548 +311,24 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     for (const [route, fn] of Object.entries(m.control ?? {})) controlRoutes.set(route, fn);
   const stats: SimStats = { total: 0, calls: {}, throttled: {}, faulted: {}, errors: {} };
   const buckets = new Map<string, Bucket>();
-  let rng = state.seed === null ? Math.random : seeded(state.seed);
+  const rng = state.seed === null ? Math.random : seeded(state.seed);
   const faultHits = new Map<number, number>();
   const principals = new Map(state.principals.map((p) => [p.accessKeyId, p]));
-  const admin = (): Caller => {
-    const account = state.accounts[0]!.id;
-    return {
-      type: 'IAMUser',
-      accessKeyId: '',
-      account,
-      arn: `arn:${state.partition}:iam::${account}:user/sim-admin`,
-      principalId: 'AIDASIMADMIN00000000',
-      userName: 'sim-admin',
-    };
-  };
-
-  function resolveCaller(accessKeyId: string, service: string, region: string): Caller {
-    const session = ctx.sessions.get(accessKeyId);
-    if (session) {
-      if (Date.parse(session.expiresAt) <= ctx.nowMs()) {
-        throw new SimError('ExpiredToken', 'The security token included in the request is expired', 400);
-      }
-      return {
-        type: 'AssumedRole',
-        accessKeyId,
-        account: session.account,
-        arn: `arn:${state.partition}:sts::${session.account}:assumed-role/${session.roleName}/${session.sessionName}`,
-        principalId: `${session.roleId}:${session.sessionName}`,
-        role: {
-          name: session.roleName,
-          arn: session.roleArn,
-          id: session.roleId,
-          sessionName: session.sessionName,
-          issuedAt: session.issuedAt,
-        },
-      };
-    }
-    const p = principals.get(accessKeyId);
-    if (p) return callerFromArn(accessKeyId, p.account, p.arn);
-    const owned = ctx.index.accessKey(accessKeyId);
-    if (owned) {
-      if (owned.key.status !== 'Active') {
-        throw new SimError(
-          'InvalidClientTokenId',
-          'The security token included in the request is invalid.',
-          403,
-        );
-      }
-      owned.key.lastUsedAt = ctx.nowIso();
-      owned.key.lastUsedService = service;
-      owned.key.lastUsedRegion = region;
-      return {
-        type: 'IAMUser',
-        accessKeyId,
-        account: owned.account.id,
-        arn: `arn:${state.partition}:iam::${owned.account.id}:user${owned.user.path}${owned.user.name}`,
-        principalId: owned.user.id,
-        userName: owned.user.name,
-      };
-    }
-    if (state.principals.length === 0 && !ctx.index.retiredKey(accessKeyId))
-      return { ...admin(), accessKeyId };
-    throw new SimError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
-  }
-
-  function callerFromArn(accessKeyId: string, account: string, arn: string): Caller {
-    const resource = arn.split(':').slice(5).join(':');
-    const pid = `AIDA${hashId(arn)}`;
-    if (resource.startsWith('assumed-role/')) {
-      const [, roleName = '', sessionName = ''] = resource.split('/');
-      const roleId = `AROA${hashId(`role:${account}:${roleName}`)}`;
-      return {
-        type: 'AssumedRole',
-        accessKeyId,
-        account,
-        arn,
-        principalId: `${roleId}:${sessionName}`,
-        role: {
-          name: roleName,
-          arn: `arn:${state.partition}:iam::${account}:role/${roleName}`,
-          id: roleId,
-          sessionName,
-          issuedAt: state.now,
-        },
-      };
-    }
-    if (resource === 'root') return { type: 'Root', accessKeyId, account, arn, principalId: account };
-    const userName = resource.split('/').pop() ?? '';
-    const user = ctx.index.user(account, userName);
-    return { type: 'IAMUser', accessKeyId, account, arn, principalId: user?.id ?? pid, userName };
-  }
-
-  function rateLimited(service: string, action: string, account: string, region: string): boolean {
-    const limits = state.rateLimits;
-    let key = `${service}:${action}`;
-    let rate = limits[key];
-    if (rate === undefined) {
-      key = `${service}:*`;
-      rate = limits[key];
-    }
-    if (rate === undefined) {
-      key = '*';
-      rate = limits[key];
-    }
-    if (rate === undefined) return false;
-    const bucketKey = `${key}|${account}|${region}`;
-    const now = performance.now();
-    const capacity = Math.max(1, rate);
-    let b = buckets.get(bucketKey);
-    if (!b) {
-      b = { tokens: capacity, last: now };
-      buckets.set(bucketKey, b);
-    }
-    b.tokens = Math.min(capacity, b.tokens + ((now - b.last) / 1000) * rate);
-    b.last = now;
-    if (b.tokens < 1) return true;
-    b.tokens -= 1;
-    return false;
-  }
-
-  function injectedFault(req: SimRequest, account: string, region: string): SimError | undefined {
-    const full = `${req.service}:${req.action}`;
-    for (let i = 0; i < state.faults.length; i++) {
-      const f = state.faults[i]!;
-      if (f.action !== '*' && f.action !== full && f.action !== `${req.service}:*`) continue;
-      if (f.account !== undefined && f.account !== account) continue;
-      if (f.region !== undefined && f.region !== region) continue;
-      if (f.where) {
-        let ok = true;
-        for (const [k, v] of Object.entries(f.where)) {
-          const actual = req.params[k];
-          if (actual === undefined || String(actual) !== String(v)) {
-            ok = false;
-            break;
-          }
-        }
-        if (!ok) continue;
-      }
-      if (f.count !== undefined && (faultHits.get(i) ?? 0) >= f.count) continue;
-      if (f.probability < 1 && rng() >= f.probability) continue;
-      faultHits.set(i, (faultHits.get(i) ?? 0) + 1);
-      return new SimError(
-        f.error,
-        f.message ?? DEFAULT_ERROR_MESSAGE[f.error] ?? `Injected fault: ${f.error}`,
-        f.status ?? ERROR_STATUS[f.error] ?? 400,
-      );
-    }
-    return undefined;
-  }
-
-  /**
-   * AWS's policy evaluation for a SigV4 call (sim/authz.ts): the caller's identity policies,
-   * boundary and the SCPs of its account. The Bedrock runtime authorizes its own calls (it knows
-   * the model ARN and the bearer key's signer).
-   */
-  async function denied(module: ServiceModule, req: SimRequest): Promise<SimError | undefined> {
-    if (req.bearer !== undefined || SELF_AUTHORIZED.has(`${req.service}:${req.action}`)) return undefined;
-    const target = iamTarget(ctx, req);
-    if (NEVER_DENIED.has(target.action)) return undefined;
-    const principal = callerPrincipal(ctx, req.caller);
-    for (const resource of target.resources) {
-      const decision = await authorize(ctx, {
-        principal,
-        action: target.action,
-        resource,
-        region: req.region,
-        time: req.time,
-        sourceIp: req.sourceIp,
-        context: target.context,
-      });
-      if (decision.allowed) continue;
-      const message = `User: ${req.caller.arn} is not authorized to perform: ${target.action} on resource: ${resource} ${decision.why}`;
-      if (module.protocol === 'query') return new SimError('AccessDenied', message, 403);
-      if (module.protocol === 'rest-xml') return new SimError('AccessDenied', message, 403);
-      if (module.protocol === 'rest-json') return new SimError('AccessDeniedException', message, 403);
-      return new SimError('AccessDeniedException', message, 400);
-    }
-    return undefined;
-  }
-
-  function render(module: ServiceModule, req: SimRequest, output: unknown, error?: SimError): WireResponse {
-    if (error) {
-      if (module.protocol === 'query') return renderQueryError(error, module.xmlNamespace!, req.requestId);
-      if (module.protocol === 'rest-xml') return renderRestXmlError(error, req.requestId);
-      return renderJsonError(error, req.requestId, module.protocol === 'json' ? module.jsonVersion! : 'rest');
-    }
-    if (output instanceof RawResponse) {
-      return {
-        status: output.status,
-        headers: { 'x-amzn-requestid': req.requestId, ...output.headers },
-        body: output.body,
-      };
-    }
-    if (module.protocol === 'query') {
-      return renderQueryResult(req.action, module.xmlNamespace!, output, req.requestId);
-    }
-    return renderJsonResult(output, req.requestId, module.protocol === 'json' ? module.jsonVersion! : 'rest');
-  }
-
-  function count(map: Record<string, number>, key: string): void {
-    map[key] = (map[key] ?? 0) + 1;
-  }
-
-  async function handleAws(
-    httpReq: IncomingMessage,
-    body: string,
-    url: URL,
-    auth: string,
-    requestId: string,
-  ): Promise<WireResponse> {
-    let service = '';
-    let region = '';
-    let accessKeyId = '';
-    let bearer: string | undefined;
-    if (/^Bearer\s/i.test(auth)) {
-      bearer = auth.replace(/^Bearer\s+/i, '').trim();
-      service = 'bedrock';
-      region = 'us-east-1';
-    } else {
-      const m =
-        SCOPE_RE.exec(auth) ?? SCOPE_RE.exec(`Credential=${url.searchParams.get('X-Amz-Credential') ?? ''}`);
-      const m4a = m ? undefined : SCOPE_4A_RE.exec(auth);
-      if (m4a) {
-        const set = String(httpReq.headers['x-amz-region-set'] ?? '');
-        accessKeyId = m4a[1]!;
-        service = m4a[3]!;
-        region = set && set !== '*' ? set.split(',')[0]!.trim() : homeRegion(state.partition);
-      } else if (!m) {
-        return plainError(
-          403,
-          'MissingAuthenticationToken',
-          'Request is missing Authentication Token',
-          requestId,
-        );
-      } else {
-        accessKeyId = m[1]!;
-        region = m[3]!;
-        service = m[4]!;
-      }
-    }
-    const module = modules.get(service);
-    if (!module) return plainError(400, 'UnknownService', `bks-sim does not simulate ${service}`, requestId);
-
-    // The operation.
-    let action: string | undefined;
-    let params: Record<string, unknown> = {};
-    let pathParams: Record<string, string> = {};
-    let version = '';
-    if (module.protocol === 'query') {
-      params = parseForm(url.search.slice(1));
-      if ((httpReq.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) parseForm(body, params);
-      action = typeof params.Action === 'string' ? params.Action : undefined;
-      version = typeof params.Version === 'string' ? params.Version : '';
-      delete params.Action;
-      delete params.Version;
-    } else if (module.protocol === 'json') {
-      const target = String(httpReq.headers['x-amz-target'] ?? '');
-      const dot = target.lastIndexOf('.');
-      const prefix = target.slice(0, dot);
-      // AWS accepts the short prefix too: botocore sends `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`,
-      // the JS SDK v3 `CloudTrail_20131101` (sim-services).
-      if (dot > 0 && (prefix === module.targetPrefix || module.targetPrefix?.endsWith(`.${prefix}`))) {
-        action = target.slice(dot + 1);
-      }
-      try {
-        params = body ? (JSON.parse(body) as Record<string, unknown>) : {};
-      } catch {
-        const err = new SimError('SerializationException', 'Request body is not valid JSON');
-        return renderJsonError(err, requestId, module.jsonVersion!);
-      }
-    } else {
-      const r = module.route?.(httpReq.method ?? 'GET', url.pathname);
-      if (r) {
-        action = r.action;
-        pathParams = r.pathParams;
-      }
-      if (
-        body &&
-        module.protocol === 'rest-json' &&
-        (httpReq.headers['content-type'] ?? '').includes('json')
-      ) {
-        try {
-          params = JSON.parse(body) as Record<string, unknown>;
-        } catch {
-          params = {};
-        }
-      }
-      params = { ...params, ...pathParams };
-    }
-    const handler = action === undefined ? undefined : module.actions[action];
-    const req: SimRequest = {
-      service,
-      action: action ?? '',
-      region,
-      params,
-      caller: admin(),
-      method: httpReq.method ?? 'GET',
-      path: url.pathname,
-      query: url.searchParams,
-      headers: httpReq.headers,
-      rawBody: body,
-      requestId,
-      sourceIp: httpReq.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-      userAgent: String(httpReq.headers['user-agent'] ?? ''),
-      time: ctx.now(),
-      pathParams,
-    };
-    if (bearer !== undefined) req.bearer = bearer;
-    if (!handler) {
-      const err =
-        module.protocol === 'query'
-          ? new SimError(
-              'InvalidAction',
-              `Could not find operation ${action ?? ''} for version ${version}`.trim(),
-              400,
-            )
-          : module.protocol === 'json'
-            ? new SimError('UnknownOperationException', `Unknown operation ${action ?? ''}`, 400)
-            : new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404);
-      return render(module, req, undefined, err);
-    }
-    const key = `${service}:${req.action}`;
-    stats.total++;
-    count(stats.calls, key);
-
-    try {
-      if (bearer === undefined) req.caller = resolveCaller(accessKeyId, service, region);
-    } catch (e) {
-      count(stats.errors, key);
-      let err = e as SimError;
-      // JSON services word the same refusals differently, as AWS does.
-      if (module.protocol !== 'query' && err.code === 'InvalidClientTokenId') {
-        err = new SimError('UnrecognizedClientException', err.message, 400);
-      } else if (module.protocol !== 'query' && err.code === 'ExpiredToken') {
-        err = new SimError('ExpiredTokenException', err.message, 400);
-      }
-      return render(module, req, undefined, err);
-    }
-
-    if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs));
-
-    const budgetRegion = module.global ? homeRegion(state.partition) : req.region;
-    if (rateLimited(service, req.action, req.caller.account, budgetRegion)) {
-      count(stats.throttled, key);
-      return render(module, req, undefined, new SimError(module.throttlingCode, 'Rate exceeded', 400));
-    }
-    let output: unknown;
-    let error: SimError | undefined = await denied(module, req);
-    if (!error) {
-      error = injectedFault(req, req.caller.account, budgetRegion);
-      if (error) count(stats.faulted, key);
-    }
-    if (!error) {
-      try {
-        output = await handler(ctx, req);
-      } catch (e) {
-        if (e instanceof SimError) error = e;
-        else {
-          process.stderr.write(`bks-sim: ${key} failed: ${(e as Error).stack ?? String(e)}\n`);
-          error = new SimError(
-            module.protocol === 'query' ? 'ServiceFailure' : 'InternalFailure',
-            'The request processing has failed because of an unknown error, exception or failure.',
-            500,
-          );
-        }
-      }
-    }
-    if (error) count(stats.errors, key);
-    const mgmt = module.management?.(req.action);
-    if (mgmt && !req.trail?.skip) {
-      for (const record of RECORDERS) {
-        try {
-          record(ctx, error ? { module, req, error } : { module, req, output });
-        } catch (e) {
-          process.stderr.write(`bks-sim: recording ${key} failed: ${(e as Error).stack ?? String(e)}\n`);
-        }
-      }
-    }
-    return render(module, req, output, error);
-  }
-
-  function plainError(status: number, code: string, message: string, requestId: string): WireResponse {
-    return {
-      status,
-      headers: {
-        'content-type': 'application/json',
-        'x-amzn-requestid': requestId,
-        'x-amzn-errortype': code,
-      },
-      body: JSON.stringify({ __type: code, message }),
-    };
-  }
-
-  function json(status: number, value: unknown): WireResponse {
-    return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
-  }
-
-  function control(method: string, path: string, body: string): WireResponse {
-    let input: Record<string, unknown> = {};
-    if (method === 'POST' || method === 'PUT') {
-      try {
-        input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
-      } catch {
-        return json(400, { error: 'body is not valid JSON' });
-      }
-    }
-    try {
-      const extra = controlRoutes.get(`${method} ${path}`);
-      if (extra) {
-        try {
-          return json(200, extra(ctx, input));
-        } catch (e) {
-          if (e instanceof SimError) return json(e.status, { error: e.message });
-          throw e;
-        }
-      }
-      switch (`${method} ${path}`) {
-        case 'GET /_sim/health':
-          return json(200, { ok: true });
-        case 'GET /_sim/stats':
-          return json(200, stats);
-        case 'POST /_sim/stats/reset':
-          resetStats();
-          return json(200, { ok: true });
-        case 'GET /_sim/state':
-          return json(200, state);
-        case 'GET /_sim/findings':
-          return json(200, { findings: state.findings });
-        case 'GET /_sim/task-tokens':
-          return json(200, { calls: state.taskTokens });
-        case 'POST /_sim/events': {
-          const account = input.account;
-          if (typeof account !== 'string' || !/^\d{12}$/.test(account)) {
-            return json(400, { error: 'account: must be a 12-digit account id' });
-          }
-          if (!Array.isArray(input.events)) return json(400, { error: 'events: must be an array' });
-          const events = input.events as Record<string, unknown>[];
-          events.forEach((e, i) => {
-            if (typeof e !== 'object' || e === null || typeof e.eventName !== 'string') {
-              throw new ScenarioError(`events[${i}].eventName`, 'must be a string');
-            }
-            if (typeof e.eventTime !== 'string' || Number.isNaN(Date.parse(e.eventTime))) {
-              throw new ScenarioError(`events[${i}].eventTime`, 'must be an ISO 8601 date-time');
-            }
-          });
-          ctx.account(account).events.push(...events);
-          return json(200, { ok: true, appended: events.length });
-        }
-        case 'PUT /_sim/faults': {
-          if (input.faults !== undefined) {
-            state.faults = validateFaults(input.faults, 'faults');
-            faultHits.clear();
-          }
-          if (input.rateLimits !== undefined) {
-            state.rateLimits = validateRateLimits(input.rateLimits, 'rateLimits');
-            buckets.clear();
-          }
-          if (input.latencyMs !== undefined) {
-            const l = input.latencyMs;
-            if (typeof l !== 'number' || l < 0 || l > 60_000)
-              return json(400, { error: 'latencyMs: 0..60000' });
-            state.latencyMs = l;
-          }
-          if (input.seed !== undefined) {
-            if (typeof input.seed !== 'number') return json(400, { error: 'seed: must be a number' });
-            state.seed = input.seed;
-            rng = seeded(input.seed);
-          }
-          return json(200, {
-            faults: state.faults,
-            rateLimits: state.rateLimits,
-            latencyMs: state.latencyMs,
-          });
-        }
-        case 'POST /_sim/clock': {
-          const s = input.advanceSeconds;
-          if (typeof s !== 'number' || s < 0)
-            return json(400, { error: 'advanceSeconds: must be a number >= 0' });
-          ctx.advance(s * 1000);
-          return json(200, { now: ctx.now().toISOString() });
-        }
-        case 'GET /_sim/clock':
-          return json(200, { now: ctx.now().toISOString() });
-        default:
-          return json(404, { error: `no control route ${method} ${path}` });
-      }
-    } catch (e) {
-      if (e instanceof ScenarioError) return json(400, { error: e.message });
-      throw e;
-    }
-  }
-
-  function resetStats(): void {
-    stats.total = 0;
-    stats.calls = {};
-    stats.throttled = {};
-    stats.faulted = {};
-    stats.errors = {};
-  }
-
   const mounts: Array<{ prefix: string; handler: MountHandler }> = [];
-
-  async function onRequest(httpReq: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of httpReq) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(httpReq.url ?? '/', 'http://sim');
-    const requestId = randomUUID();
-    const mount = mounts.find((m) => url.pathname.startsWith(m.prefix));
-    if (mount) {
-      let answer: MountResponse;
-      try {
-        answer = await mount.handler({
-          method: httpReq.method ?? 'GET',
-          url: new URL(httpReq.url ?? '/', `http://${httpReq.headers.host ?? 'sim'}`),
-          headers: httpReq.headers,
-          body,
-          sourceIp: httpReq.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-        });
-      } catch (e) {
-        process.stderr.write(`bks-sim: ${(e as Error).stack ?? String(e)}\n`);
-        answer = { status: 500, headers: { 'content-type': 'text/plain' }, body: 'internal error' };
-      }
-      const payload = Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body ?? '', 'utf8');
-      res.writeHead(answer.status, { ...answer.headers, 'content-length': String(payload.length) });
-      res.end(payload);
-      return;
-    }
-    let out: WireResponse;
-    try {
-      if (url.pathname.startsWith('/_sim/')) out = control(httpReq.method ?? 'GET', url.pathname, body);
-      else out = await handleAws(httpReq, body, url, String(httpReq.headers.authorization ?? ''), requestId);
-    } catch (e) {
-      process.stderr.write(`bks-sim: ${(e as Error).stack ?? String(e)}\n`);
-      out = plainError(500, 'InternalFailure', 'internal error in bks-sim', requestId);
-    }
-    const payload = typeof out.body === 'string' ? Buffer.from(out.body, 'utf8') : out.body;
-    res.writeHead(out.status, { ...out.headers, 'content-length': String(payload.length) });
-    res.end(payload);
-  }
-
+  const rt: SimRuntime = {
+    state,
+    ctx,
+    modules,
+    controlRoutes,
+    stats,
+    buckets,
+    rng,
+    faultHits,
+    principals,
+    mounts,
+  };
   const server: Server = createServer((req, res) => {
-    onRequest(req, res).catch((e) => {
+    onRequest(rt, req, res).catch((e) => {
       process.stderr.write(`bks-sim: ${(e as Error).stack ?? String(e)}\n`);
       if (!res.headersSent) res.writeHead(500);
       res.end();
@@ -862,7 +352,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     state,
     ctx,
     stats: () => structuredClone(stats),
-    resetStats,
+    resetStats: () => resetStats(rt),
     advanceClock: (seconds: number) => ctx.advance(seconds * 1000),
     onDelivery: (listener: DeliveryListener) => onDelivery(ctx, listener),
     deliveriesSettled: () => deliveriesSettled(ctx),
@@ -880,6 +370,550 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
         server.closeAllConnections();
       }),
   };
+}
+
+function admin(rt: SimRuntime): Caller {
+  const account = rt.state.accounts[0]!.id;
+  return {
+    type: 'IAMUser',
+    accessKeyId: '',
+    account,
+    arn: `arn:${rt.state.partition}:iam::${account}:user/sim-admin`,
+    principalId: 'AIDASIMADMIN00000000',
+    userName: 'sim-admin',
+  };
+}
+
+function resolveCaller(rt: SimRuntime, accessKeyId: string, service: string, region: string): Caller {
+  const session = rt.ctx.sessions.get(accessKeyId);
+  if (session) {
+    if (Date.parse(session.expiresAt) <= rt.ctx.nowMs()) {
+      throw new SimError('ExpiredToken', 'The security token included in the request is expired', 400);
+    }
+    return {
+      type: 'AssumedRole',
+      accessKeyId,
+      account: session.account,
+      arn: `arn:${rt.state.partition}:sts::${session.account}:assumed-role/${session.roleName}/${session.sessionName}`,
+      principalId: `${session.roleId}:${session.sessionName}`,
+      role: {
+        name: session.roleName,
+        arn: session.roleArn,
+        id: session.roleId,
+        sessionName: session.sessionName,
+        issuedAt: session.issuedAt,
+      },
+    };
+  }
+  const p = rt.principals.get(accessKeyId);
+  if (p) return callerFromArn(rt, accessKeyId, p.account, p.arn);
+  const owned = rt.ctx.index.accessKey(accessKeyId);
+  if (owned) {
+    if (owned.key.status !== 'Active') {
+      throw new SimError(
+        'InvalidClientTokenId',
+        'The security token included in the request is invalid.',
+        403,
+      );
+    }
+    owned.key.lastUsedAt = rt.ctx.nowIso();
+    owned.key.lastUsedService = service;
+    owned.key.lastUsedRegion = region;
+    return {
+      type: 'IAMUser',
+      accessKeyId,
+      account: owned.account.id,
+      arn: `arn:${rt.state.partition}:iam::${owned.account.id}:user${owned.user.path}${owned.user.name}`,
+      principalId: owned.user.id,
+      userName: owned.user.name,
+    };
+  }
+  if (rt.state.principals.length === 0 && !rt.ctx.index.retiredKey(accessKeyId))
+    return { ...admin(rt), accessKeyId };
+  throw new SimError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+}
+
+function callerFromArn(rt: SimRuntime, accessKeyId: string, account: string, arn: string): Caller {
+  const resource = arn.split(':').slice(5).join(':');
+  const pid = `AIDA${hashId(arn)}`;
+  if (resource.startsWith('assumed-role/')) {
+    const [, roleName = '', sessionName = ''] = resource.split('/');
+    const roleId = `AROA${hashId(`role:${account}:${roleName}`)}`;
+    return {
+      type: 'AssumedRole',
+      accessKeyId,
+      account,
+      arn,
+      principalId: `${roleId}:${sessionName}`,
+      role: {
+        name: roleName,
+        arn: `arn:${rt.state.partition}:iam::${account}:role/${roleName}`,
+        id: roleId,
+        sessionName,
+        issuedAt: rt.state.now,
+      },
+    };
+  }
+  if (resource === 'root') return { type: 'Root', accessKeyId, account, arn, principalId: account };
+  const userName = resource.split('/').pop() ?? '';
+  const user = rt.ctx.index.user(account, userName);
+  return { type: 'IAMUser', accessKeyId, account, arn, principalId: user?.id ?? pid, userName };
+}
+
+function rateLimited(
+  rt: SimRuntime,
+  service: string,
+  action: string,
+  account: string,
+  region: string,
+): boolean {
+  const limits = rt.state.rateLimits;
+  let key = `${service}:${action}`;
+  let rate = limits[key];
+  if (rate === undefined) {
+    key = `${service}:*`;
+    rate = limits[key];
+  }
+  if (rate === undefined) {
+    key = '*';
+    rate = limits[key];
+  }
+  if (rate === undefined) return false;
+  const bucketKey = `${key}|${account}|${region}`;
+  const now = performance.now();
+  const capacity = Math.max(1, rate);
+  let b = rt.buckets.get(bucketKey);
+  if (!b) {
+    b = { tokens: capacity, last: now };
+    rt.buckets.set(bucketKey, b);
+  }
+  b.tokens = Math.min(capacity, b.tokens + ((now - b.last) / 1000) * rate);
+  b.last = now;
+  if (b.tokens < 1) return true;
+  b.tokens -= 1;
+  return false;
+}
+
+function injectedFault(
+  rt: SimRuntime,
+  req: SimRequest,
+  account: string,
+  region: string,
+): SimError | undefined {
+  const full = `${req.service}:${req.action}`;
+  for (let i = 0; i < rt.state.faults.length; i++) {
+    const f = rt.state.faults[i]!;
+    if (f.action !== '*' && f.action !== full && f.action !== `${req.service}:*`) continue;
+    if (f.account !== undefined && f.account !== account) continue;
+    if (f.region !== undefined && f.region !== region) continue;
+    if (f.where) {
+      let ok = true;
+      for (const [k, v] of Object.entries(f.where)) {
+        const actual = req.params[k];
+        if (actual === undefined || String(actual) !== String(v)) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+    }
+    if (f.count !== undefined && (rt.faultHits.get(i) ?? 0) >= f.count) continue;
+    if (f.probability < 1 && rt.rng() >= f.probability) continue;
+    rt.faultHits.set(i, (rt.faultHits.get(i) ?? 0) + 1);
+    return new SimError(
+      f.error,
+      f.message ?? DEFAULT_ERROR_MESSAGE[f.error] ?? `Injected fault: ${f.error}`,
+      f.status ?? ERROR_STATUS[f.error] ?? 400,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * AWS's policy evaluation for a SigV4 call (sim/authz.ts): the caller's identity policies,
+ * boundary and the SCPs of its account. The Bedrock runtime authorizes its own calls (it knows
+ * the model ARN and the bearer key's signer).
+ */
+async function denied(rt: SimRuntime, module: ServiceModule, req: SimRequest): Promise<SimError | undefined> {
+  if (req.bearer !== undefined || SELF_AUTHORIZED.has(`${req.service}:${req.action}`)) return undefined;
+  const target = iamTarget(rt.ctx, req);
+  if (NEVER_DENIED.has(target.action)) return undefined;
+  const principal = callerPrincipal(rt.ctx, req.caller);
+  for (const resource of target.resources) {
+    const decision = await authorize(rt.ctx, {
+      principal,
+      action: target.action,
+      resource,
+      region: req.region,
+      time: req.time,
+      sourceIp: req.sourceIp,
+      context: target.context,
+    });
+    if (decision.allowed) continue;
+    const message = `User: ${req.caller.arn} is not authorized to perform: ${target.action} on resource: ${resource} ${decision.why}`;
+    if (module.protocol === 'query') return new SimError('AccessDenied', message, 403);
+    if (module.protocol === 'rest-xml') return new SimError('AccessDenied', message, 403);
+    if (module.protocol === 'rest-json') return new SimError('AccessDeniedException', message, 403);
+    return new SimError('AccessDeniedException', message, 400);
+  }
+  return undefined;
+}
+
+function render(module: ServiceModule, req: SimRequest, output: unknown, error?: SimError): WireResponse {
+  if (error) {
+    if (module.protocol === 'query') return renderQueryError(error, module.xmlNamespace!, req.requestId);
+    if (module.protocol === 'rest-xml') return renderRestXmlError(error, req.requestId);
+    return renderJsonError(error, req.requestId, module.protocol === 'json' ? module.jsonVersion! : 'rest');
+  }
+  if (output instanceof RawResponse) {
+    return {
+      status: output.status,
+      headers: { 'x-amzn-requestid': req.requestId, ...output.headers },
+      body: output.body,
+    };
+  }
+  if (module.protocol === 'query') {
+    return renderQueryResult(req.action, module.xmlNamespace!, output, req.requestId);
+  }
+  return renderJsonResult(output, req.requestId, module.protocol === 'json' ? module.jsonVersion! : 'rest');
+}
+
+function count(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+async function handleAws(
+  rt: SimRuntime,
+  httpReq: IncomingMessage,
+  body: string,
+  url: URL,
+  auth: string,
+  requestId: string,
+): Promise<WireResponse> {
+  let service = '';
+  let region = '';
+  let accessKeyId = '';
+  let bearer: string | undefined;
+  if (/^Bearer\s/i.test(auth)) {
+    bearer = auth.replace(/^Bearer\s+/i, '').trim();
+    service = 'bedrock';
+    region = 'us-east-1';
+  } else {
+    const m =
+      SCOPE_RE.exec(auth) ?? SCOPE_RE.exec(`Credential=${url.searchParams.get('X-Amz-Credential') ?? ''}`);
+    const m4a = m ? undefined : SCOPE_4A_RE.exec(auth);
+    if (m4a) {
+      const set = String(httpReq.headers['x-amz-region-set'] ?? '');
+      accessKeyId = m4a[1]!;
+      service = m4a[3]!;
+      region = set && set !== '*' ? set.split(',')[0]!.trim() : homeRegion(rt.state.partition);
+    } else if (!m) {
+      return plainError(
+        403,
+        'MissingAuthenticationToken',
+        'Request is missing Authentication Token',
+        requestId,
+      );
+    } else {
+      accessKeyId = m[1]!;
+      region = m[3]!;
+      service = m[4]!;
+    }
+  }
+  const module = rt.modules.get(service);
+  if (!module) return plainError(400, 'UnknownService', `bks-sim does not simulate ${service}`, requestId);
+
+  // The operation.
+  let action: string | undefined;
+  let params: Record<string, unknown> = {};
+  let pathParams: Record<string, string> = {};
+  let version = '';
+  if (module.protocol === 'query') {
+    params = parseForm(url.search.slice(1));
+    if ((httpReq.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) parseForm(body, params);
+    action = typeof params.Action === 'string' ? params.Action : undefined;
+    version = typeof params.Version === 'string' ? params.Version : '';
+    delete params.Action;
+    delete params.Version;
+  } else if (module.protocol === 'json') {
+    const target = String(httpReq.headers['x-amz-target'] ?? '');
+    const dot = target.lastIndexOf('.');
+    const prefix = target.slice(0, dot);
+    // AWS accepts the short prefix too: botocore sends `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`,
+    // the JS SDK v3 `CloudTrail_20131101` (sim-services).
+    if (dot > 0 && (prefix === module.targetPrefix || module.targetPrefix?.endsWith(`.${prefix}`))) {
+      action = target.slice(dot + 1);
+    }
+    try {
+      params = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    } catch {
+      const err = new SimError('SerializationException', 'Request body is not valid JSON');
+      return renderJsonError(err, requestId, module.jsonVersion!);
+    }
+  } else {
+    const r = module.route?.(httpReq.method ?? 'GET', url.pathname);
+    if (r) {
+      action = r.action;
+      pathParams = r.pathParams;
+    }
+    if (body && module.protocol === 'rest-json' && (httpReq.headers['content-type'] ?? '').includes('json')) {
+      try {
+        params = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        params = {};
+      }
+    }
+    params = { ...params, ...pathParams };
+  }
+  const handler = action === undefined ? undefined : module.actions[action];
+  const req: SimRequest = {
+    service,
+    action: action ?? '',
+    region,
+    params,
+    caller: admin(rt),
+    method: httpReq.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers: httpReq.headers,
+    rawBody: body,
+    requestId,
+    sourceIp: httpReq.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+    userAgent: String(httpReq.headers['user-agent'] ?? ''),
+    time: rt.ctx.now(),
+    pathParams,
+  };
+  if (bearer !== undefined) req.bearer = bearer;
+  if (!handler) {
+    const err =
+      module.protocol === 'query'
+        ? new SimError(
+            'InvalidAction',
+            `Could not find operation ${action ?? ''} for version ${version}`.trim(),
+            400,
+          )
+        : module.protocol === 'json'
+          ? new SimError('UnknownOperationException', `Unknown operation ${action ?? ''}`, 400)
+          : new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404);
+    return render(module, req, undefined, err);
+  }
+  const key = `${service}:${req.action}`;
+  rt.stats.total++;
+  count(rt.stats.calls, key);
+
+  try {
+    if (bearer === undefined) req.caller = resolveCaller(rt, accessKeyId, service, region);
+  } catch (e) {
+    count(rt.stats.errors, key);
+    let err = e as SimError;
+    // JSON services word the same refusals differently, as AWS does.
+    if (module.protocol !== 'query' && err.code === 'InvalidClientTokenId') {
+      err = new SimError('UnrecognizedClientException', err.message, 400);
+    } else if (module.protocol !== 'query' && err.code === 'ExpiredToken') {
+      err = new SimError('ExpiredTokenException', err.message, 400);
+    }
+    return render(module, req, undefined, err);
+  }
+
+  if (rt.state.latencyMs > 0) await new Promise((r) => setTimeout(r, rt.state.latencyMs));
+
+  const budgetRegion = module.global ? homeRegion(rt.state.partition) : req.region;
+  if (rateLimited(rt, service, req.action, req.caller.account, budgetRegion)) {
+    count(rt.stats.throttled, key);
+    return render(module, req, undefined, new SimError(module.throttlingCode, 'Rate exceeded', 400));
+  }
+  let output: unknown;
+  let error: SimError | undefined = await denied(rt, module, req);
+  if (!error) {
+    error = injectedFault(rt, req, req.caller.account, budgetRegion);
+    if (error) count(rt.stats.faulted, key);
+  }
+  if (!error) {
+    try {
+      output = await handler(rt.ctx, req);
+    } catch (e) {
+      if (e instanceof SimError) error = e;
+      else {
+        process.stderr.write(`bks-sim: ${key} failed: ${(e as Error).stack ?? String(e)}\n`);
+        error = new SimError(
+          module.protocol === 'query' ? 'ServiceFailure' : 'InternalFailure',
+          'The request processing has failed because of an unknown error, exception or failure.',
+          500,
+        );
+      }
+    }
+  }
+  if (error) count(rt.stats.errors, key);
+  const mgmt = module.management?.(req.action);
+  if (mgmt && !req.trail?.skip) {
+    for (const record of RECORDERS) {
+      try {
+        record(rt.ctx, error ? { module, req, error } : { module, req, output });
+      } catch (e) {
+        process.stderr.write(`bks-sim: recording ${key} failed: ${(e as Error).stack ?? String(e)}\n`);
+      }
+    }
+  }
+  return render(module, req, output, error);
+}
+
+function plainError(status: number, code: string, message: string, requestId: string): WireResponse {
+  return {
+    status,
+    headers: {
+      'content-type': 'application/json',
+      'x-amzn-requestid': requestId,
+      'x-amzn-errortype': code,
+    },
+    body: JSON.stringify({ __type: code, message }),
+  };
+}
+
+function json(status: number, value: unknown): WireResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
+}
+
+function control(rt: SimRuntime, method: string, path: string, body: string): WireResponse {
+  let input: Record<string, unknown> = {};
+  if (method === 'POST' || method === 'PUT') {
+    try {
+      input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    } catch {
+      return json(400, { error: 'body is not valid JSON' });
+    }
+  }
+  try {
+    const extra = rt.controlRoutes.get(`${method} ${path}`);
+    if (extra) {
+      try {
+        return json(200, extra(rt.ctx, input));
+      } catch (e) {
+        if (e instanceof SimError) return json(e.status, { error: e.message });
+        throw e;
+      }
+    }
+    switch (`${method} ${path}`) {
+      case 'GET /_sim/health':
+        return json(200, { ok: true });
+      case 'GET /_sim/stats':
+        return json(200, rt.stats);
+      case 'POST /_sim/stats/reset':
+        resetStats(rt);
+        return json(200, { ok: true });
+      case 'GET /_sim/state':
+        return json(200, rt.state);
+      case 'GET /_sim/findings':
+        return json(200, { findings: rt.state.findings });
+      case 'GET /_sim/task-tokens':
+        return json(200, { calls: rt.state.taskTokens });
+      case 'POST /_sim/events': {
+        const account = input.account;
+        if (typeof account !== 'string' || !/^\d{12}$/.test(account)) {
+          return json(400, { error: 'account: must be a 12-digit account id' });
+        }
+        if (!Array.isArray(input.events)) return json(400, { error: 'events: must be an array' });
+        const events = input.events as Record<string, unknown>[];
+        events.forEach((e, i) => {
+          if (typeof e !== 'object' || e === null || typeof e.eventName !== 'string') {
+            throw new ScenarioError(`events[${i}].eventName`, 'must be a string');
+          }
+          if (typeof e.eventTime !== 'string' || Number.isNaN(Date.parse(e.eventTime))) {
+            throw new ScenarioError(`events[${i}].eventTime`, 'must be an ISO 8601 date-time');
+          }
+        });
+        rt.ctx.account(account).events.push(...events);
+        return json(200, { ok: true, appended: events.length });
+      }
+      case 'PUT /_sim/faults': {
+        if (input.faults !== undefined) {
+          rt.state.faults = validateFaults(input.faults, 'faults');
+          rt.faultHits.clear();
+        }
+        if (input.rateLimits !== undefined) {
+          rt.state.rateLimits = validateRateLimits(input.rateLimits, 'rateLimits');
+          rt.buckets.clear();
+        }
+        if (input.latencyMs !== undefined) {
+          const l = input.latencyMs;
+          if (typeof l !== 'number' || l < 0 || l > 60_000)
+            return json(400, { error: 'latencyMs: 0..60000' });
+          rt.state.latencyMs = l;
+        }
+        if (input.seed !== undefined) {
+          if (typeof input.seed !== 'number') return json(400, { error: 'seed: must be a number' });
+          rt.state.seed = input.seed;
+          rt.rng = seeded(input.seed);
+        }
+        return json(200, {
+          faults: rt.state.faults,
+          rateLimits: rt.state.rateLimits,
+          latencyMs: rt.state.latencyMs,
+        });
+      }
+      case 'POST /_sim/clock': {
+        const s = input.advanceSeconds;
+        if (typeof s !== 'number' || s < 0)
+          return json(400, { error: 'advanceSeconds: must be a number >= 0' });
+        rt.ctx.advance(s * 1000);
+        return json(200, { now: rt.ctx.now().toISOString() });
+      }
+      case 'GET /_sim/clock':
+        return json(200, { now: rt.ctx.now().toISOString() });
+      default:
+        return json(404, { error: `no control route ${method} ${path}` });
+    }
+  } catch (e) {
+    if (e instanceof ScenarioError) return json(400, { error: e.message });
+    throw e;
+  }
+}
+
+function resetStats(rt: SimRuntime): void {
+  rt.stats.total = 0;
+  rt.stats.calls = {};
+  rt.stats.throttled = {};
+  rt.stats.faulted = {};
+  rt.stats.errors = {};
+}
+
+async function onRequest(rt: SimRuntime, httpReq: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of httpReq) chunks.push(c as Buffer);
+  const body = Buffer.concat(chunks).toString('utf8');
+  const url = new URL(httpReq.url ?? '/', 'http://sim');
+  const requestId = randomUUID();
+  const mount = rt.mounts.find((m) => url.pathname.startsWith(m.prefix));
+  if (mount) {
+    let answer: MountResponse;
+    try {
+      answer = await mount.handler({
+        method: httpReq.method ?? 'GET',
+        url: new URL(httpReq.url ?? '/', `http://${httpReq.headers.host ?? 'sim'}`),
+        headers: httpReq.headers,
+        body,
+        sourceIp: httpReq.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      });
+    } catch (e) {
+      process.stderr.write(`bks-sim: ${(e as Error).stack ?? String(e)}\n`);
+      answer = { status: 500, headers: { 'content-type': 'text/plain' }, body: 'internal error' };
+    }
+    const payload = Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body ?? '', 'utf8');
+    res.writeHead(answer.status, { ...answer.headers, 'content-length': String(payload.length) });
+    res.end(payload);
+    return;
+  }
+  let out: WireResponse;
+  try {
+    if (url.pathname.startsWith('/_sim/')) out = control(rt, httpReq.method ?? 'GET', url.pathname, body);
+    else
+      out = await handleAws(rt, httpReq, body, url, String(httpReq.headers.authorization ?? ''), requestId);
+  } catch (e) {
+    process.stderr.write(`bks-sim: ${(e as Error).stack ?? String(e)}\n`);
+    out = plainError(500, 'InternalFailure', 'internal error in bks-sim', requestId);
+  }
+  const payload = typeof out.body === 'string' ? Buffer.from(out.body, 'utf8') : out.body;
+  res.writeHead(out.status, { ...out.headers, 'content-length': String(payload.length) });
+  res.end(payload);
 }
 
 function hashId(s: string): string {

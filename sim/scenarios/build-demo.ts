@@ -965,7 +965,36 @@ export function buildDemo(): Scenario {
       ],
     },
     accounts: [
-      account(MGMT, 'acme-management', mgmtUsers),
+      account(MGMT, 'acme-management', mgmtUsers, {
+        // The security team's detection prerequisites, as `bks coverage` reads them: an organization
+        // trail of management events only (no data events), Security Hub on, GuardDuty on without
+        // AI Protection, no model invocation logging.
+        cloudtrail: {
+          trails: [
+            {
+              Name: 'acme-org-trail',
+              HomeRegion: 'us-east-1',
+              IsMultiRegionTrail: true,
+              IsOrganizationTrail: true,
+              S3BucketName: 'acme-org-cloudtrail',
+              EventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true }],
+            },
+          ],
+        },
+        securityHub: { enabled: true },
+        guardDuty: {
+          detectors: [
+            {
+              DetectorId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+              Status: 'ENABLED',
+              Features: [
+                { Name: 'CLOUD_TRAIL', Status: 'ENABLED' },
+                { Name: 'AI_PROTECTION', Status: 'DISABLED' },
+              ],
+            },
+          ],
+        },
+      }),
       account(PROD, 'acme-prod', prodUsers, { roles: [orgRole] }),
       account(DEV, 'acme-dev', devUsers, {
         roles: [orgRole],

@@ -92,7 +92,7 @@ export async function complianceCommand(
           accountConcurrency: concurrency,
           onProgress: (done, total, a) =>
             ctx.log(
-              `[${done}/${total}] account ${a.accountId}: ${a.status === 'ok' ? `${a.users.length} users` : `error: ${a.error}`}`,
+              `[${done}/${total}] account ${a.accountId}: ${a.status === 'ok' ? `${a.users.length} user${a.users.length === 1 ? '' : 's'}` : `error: ${a.error}`}`,
             ),
         }),
       ];

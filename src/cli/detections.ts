@@ -5,6 +5,7 @@
  *   the infra deploys), Sigma, Athena SQL or CloudTrail Lake SQL;
  * - build: regenerate detections/*.json from SERVICES and the event tables (for maintainers).
  */
+import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { writeRuleFiles } from '../detect/build-rules';
 import { exportEventBridge } from '../detect/export';
@@ -76,11 +77,11 @@ export function register(program: Command, run: RunAction): void {
     }),
   );
 
-  const exportSpec = { formats: ['text'] } as const;
+  const exportSpec = { formats: EXPORT_FORMATS } as const;
   const exp = group
     .command('export')
     .description('render the rules for EventBridge, Sigma, Athena or CloudTrail Lake')
-    .requiredOption('--format <format>', `one of ${EXPORT_FORMATS.join(', ')}`)
+    .option('--format <format>', `the same as -o: one of ${EXPORT_FORMATS.join(', ')}`)
     .option('--rules <dir>', 'rule directory (default: the bundled detections/)')
     .option('--table <name>', 'Athena CloudTrail table (default cloudtrail_logs)')
     .option(
@@ -90,11 +91,12 @@ export function register(program: Command, run: RunAction): void {
   addCommonOptions(exp, exportSpec);
   exp.action(
     run(async (flags: ExportFlags) => {
-      const ctx = makeContext(flags, exportSpec);
-      const format = flags.format as (typeof EXPORT_FORMATS)[number];
-      if (!EXPORT_FORMATS.includes(format)) {
+      // `--format` is the older spelling of `-o` (kept for scripts); either picks the rendering.
+      if (flags.format !== undefined && !EXPORT_FORMATS.includes(flags.format as never)) {
         throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')} (got "${flags.format}")`);
       }
+      const ctx = makeContext({ ...flags, output: flags.format ?? flags.output }, exportSpec);
+      const format = ctx.format as (typeof EXPORT_FORMATS)[number];
       if (flags.table !== undefined && !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(flags.table)) {
         throw new UsageError(`--table must be a table name (got "${flags.table}")`);
       }
@@ -116,7 +118,7 @@ export function register(program: Command, run: RunAction): void {
             return exportSql(r, 'cloudtrail-lake', { from: flags.eventDataStore });
         }
       };
-      emit(rules, { text: render }, ctx);
+      emit(rules, Object.fromEntries(EXPORT_FORMATS.map((f) => [f, render])), ctx);
       return EXIT.OK;
     }),
   );
@@ -130,7 +132,13 @@ export function register(program: Command, run: RunAction): void {
   build.action(
     run(async (flags: CommonOptions & { dir?: string }) => {
       const ctx = makeContext(flags, buildSpec);
-      const result = writeRuleFiles(flags.dir ?? defaultRulesDir());
+      const dir = flags.dir ?? defaultRulesDir();
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (err) {
+        throw new UsageError(`--dir ${dir}: cannot create it (${(err as Error).message.split('\n')[0]})`);
+      }
+      const result = writeRuleFiles(dir);
       emit(
         result,
         {

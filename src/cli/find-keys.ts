@@ -68,7 +68,7 @@ function renderFindingsTable(r: FindKeysResult, ctx: CommandContext): string {
       f.secretSha256.slice(0, 16),
     ]),
   );
-  const scanned = `${r.scanned.files} files${r.scanned.gitBlobs ? `, ${r.scanned.gitBlobs} git blobs` : ''}, ${(r.scanned.bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const scanned = `${r.scanned.files} file${r.scanned.files === 1 ? '' : 's'}${r.scanned.gitBlobs ? `, ${r.scanned.gitBlobs} git blob${r.scanned.gitBlobs === 1 ? '' : 's'}` : ''}, ${(r.scanned.bytes / 1024 / 1024).toFixed(1)} MiB`;
   const skipped = r.skipped.length ? `; skipped ${r.skipped.length} (${summarizeSkipped(r)})` : '';
   const head = `${r.findings.length} key${r.findings.length === 1 ? '' : 's'} in ${rows.length} location${rows.length === 1 ? '' : 's'} (scanned ${scanned}${skipped})`;
   if (rows.length === 0) return ctx.style.green(head);

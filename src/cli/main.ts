@@ -68,7 +68,7 @@ export async function buildProgram(
     };
   program
     .description('Security toolkit for AWS Bedrock and Claude Platform API keys')
-    .version(packageVersion(), '-V, --version', 'print the version')
+    .version(packageVersion(), '-v, --version', 'print the version (-V too)')
     .helpOption('-h, --help', 'show help');
   const selected = argv ? selectedCommand(argv) : undefined;
   const help = argv && !selected ? (manifest ?? bundledManifest()) : undefined;
@@ -99,6 +99,8 @@ export { MANIFEST_FILE };
 
 /** Runs the CLI with the given arguments and resolves to the process exit code. */
 export async function main(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  // `-V` (commander's usual spelling) prints the version as `-v` and `--version` do.
+  if (argv.length === 1 && argv[0] === '-V') argv = ['-v'];
   let code = 0;
   const program = await buildProgram(
     (c) => {

@@ -21,7 +21,7 @@ import {
   withIdentityAccount,
 } from './key-arg';
 import type { RunAction } from './main';
-import { parseDays } from './timeline';
+import { DEFAULT_DAYS, parseDays } from './timeline';
 
 const SPEC = { formats: ['markdown', 'html', 'json'], aws: true } as const;
 
@@ -36,7 +36,7 @@ export async function reportCommand(
   ctx: CommandContext,
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
-  const days = parseDays(flags.days, 30);
+  const days = parseDays(flags.days, DEFAULT_DAYS);
   return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'report' }, async (aws) => {
     const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
     ctx.log(
@@ -73,7 +73,7 @@ export function register(program: Command, run: RunAction): void {
       '<USER|KEY>',
       'an IAM user name, an API key ("-" reads it from stdin), or an AKIA…/ASIA… access key id',
     )
-    .option('--days <n>', 'timeline window, 1 to 90', '30')
+    .option('--days <n>', 'timeline window, 1 to 90', String(DEFAULT_DAYS))
     .option('--regions <list>', '"all" (default-enabled regions), a comma list, or both', 'all');
   addOrgRoleOptions(cmd);
   addCommonOptions(cmd, SPEC);

@@ -177,12 +177,13 @@ function progressReporter(ctx: CommandContext) {
         drawn = true;
       } else if (ctx.verbose) {
         ctx.log(
-          `[${done}/${total}] account ${account.accountId}: ${account.status === 'ok' ? `${account.users.length} users` : `error: ${account.error}`}`,
+          `[${done}/${total}] account ${account.accountId}: ${account.status === 'ok' ? `${account.users.length} user${account.users.length === 1 ? '' : 's'}` : `error: ${account.error}`}`,
         );
       }
     },
     done: () => {
-      if (drawn) ctx.stderr.write('\n');
+      // Erase the bar: the result follows on a clean line, with nothing left over on the terminal.
+      if (drawn) ctx.stderr.write('\r\u001b[2K');
       drawn = false;
     },
   };
@@ -275,7 +276,7 @@ export function renderScanTable(result: ScanResult, ctx: CommandContext): string
   }
   const sum = result.summary;
   out.push(
-    `${sum.accounts} account${sum.accounts === 1 ? '' : 's'} (${sum.accountsFailed} failed), ${sum.users} users: ` +
+    `${sum.accounts} account${sum.accounts === 1 ? '' : 's'} (${sum.accountsFailed} failed), ${sum.users} user${sum.users === 1 ? '' : 's'}: ` +
       STATUS_ORDER.map((st) => `${sum.byStatus[st]} ${st}`).join(', ') +
       `; ${sum.apiCalls} API calls`,
   );

@@ -208,7 +208,10 @@ function checkCommand(run: RunAction): Command {
       .description(
         'report, per account of the organization, which controls the attached SCPs actually enforce (run in the management account)',
       )
-      .option('--controls <names>', 'comma-separated controls to check (default: all of `bks scp list`)')
+      .option(
+        '--controls <names>',
+        'comma-separated controls to check, as `bks scp list` or the table columns name them (default: all)',
+      )
       .option('--max-age-days <n>', 'the maximum key age api-key-max-age must enforce (1..36600, default 90)')
       .option(
         '--fail-on <level>',
@@ -234,7 +237,12 @@ function checkCommand(run: RunAction): Command {
                   .map((n) => n.trim())
                   .filter(Boolean),
               ),
-            ].map((n) => scpByName(catalog, n));
+            ].map((n) =>
+              // The table's columns drop the `deny-` prefix: accept what the user read there.
+              catalog.some((e) => e.name === n) || !catalog.some((e) => e.name === `deny-${n}`)
+                ? scpByName(catalog, n)
+                : scpByName(catalog, `deny-${n}`),
+            );
       if (controls.length === 0) throw new UsageError('--controls names no control');
       const maxAgeDays = parseIntFlag('--max-age-days', opts.maxAgeDays, 1, 36600);
       const concurrency = parseIntFlag('--concurrency', opts.concurrency, 1, 16) ?? 4;

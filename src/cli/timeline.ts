@@ -152,6 +152,9 @@ export function renderTimelineTable(r: TimelineResult, ctx: CommandContext, summ
   return lines.join('\n');
 }
 
+/** `--days` of `timeline` and `report`: one default, long enough for an attack that began weeks ago. */
+export const DEFAULT_DAYS = 30;
+
 /** `--days`: whole days back, 1 to 90 (what CloudTrail event history keeps); `fallback` when absent. */
 export function parseDays(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -170,7 +173,7 @@ export async function timelineCommand(
   ctx: CommandContext,
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
-  const days = parseDays(flags.days, 7);
+  const days = parseDays(flags.days, DEFAULT_DAYS);
   return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'timeline' }, async (aws) => {
     const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
     const target = await resolveTimelineTarget(aws, arg);
@@ -204,7 +207,7 @@ export function register(program: Command, run: RunAction): void {
       '<USER|KEY|ACCESS_KEY_ID>',
       'an IAM user name, an API key ("-" reads it from stdin), or an AKIA…/ASIA… access key id',
     )
-    .option('--days <n>', 'how far back, 1 to 90 (CloudTrail event history)', '7')
+    .option('--days <n>', 'how far back, 1 to 90 (CloudTrail event history)', String(DEFAULT_DAYS))
     .option(
       '--regions <list>',
       '"all" (the partition’s default-enabled regions), a comma list, or both: all,me-central-1',

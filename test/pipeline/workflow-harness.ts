@@ -51,9 +51,10 @@ export const SCENARIO = {
 };
 
 export class Harness extends LocalPipeline {
-  constructor() {
+  /** `scenario`: another scenario for the run (default SCENARIO). */
+  constructor(scenario: object = SCENARIO) {
     super({
-      scenario: SCENARIO,
+      scenario,
       account: ACCOUNT,
       credentials: { accessKeyId: 'AKIAPIPELINETEST0001', secretAccessKey: 'pipeline-test' },
     });
