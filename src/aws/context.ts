@@ -13,7 +13,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { AwsFailure } from '../errors';
+import { AwsFailure, UsageError } from '../errors';
 import { CallCounter } from './calls';
 import { errorCode } from './errors';
 import { type Partition, type PartitionInfo, partitionInfo, partitionOf } from './partition';
@@ -295,6 +295,27 @@ export function createAws(options: AwsOptions = {}): AwsContext {
 }
 
 /**
+ * Region names per partition, as the AWS SDK's partition data defines them (`regionRegex` of
+ * `aws`, `aws-us-gov`, `aws-cn`): a name that fits none is a typo, never a region to scan.
+ */
+const REGION_NAMES: readonly RegExp[] = [
+  /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/,
+  /^us-gov-\w+-\d+$/,
+  /^cn-\w+-\d+$/,
+];
+
+export function isRegionName(region: string): boolean {
+  return REGION_NAMES.some((re) => re.test(region));
+}
+
+function checkedRegion(region: string, source: string): string {
+  if (!isRegionName(region)) {
+    throw new UsageError(`${source}: "${region}" is not an AWS region name (e.g. us-east-1, us-gov-west-1)`);
+  }
+  return region;
+}
+
+/**
  * The one region resolver of every command: `--region`, else `AWS_REGION`, else
  * `AWS_DEFAULT_REGION`, else the profile's `region =` in the shared config file (`AWS_CONFIG_FILE`,
  * `~/.aws/config`; the profile is `--profile`, else `AWS_PROFILE`, else `default`), else
@@ -304,13 +325,17 @@ export async function resolveRegion(
   opts: { region?: string; profile?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<string> {
   const env = opts.env ?? process.env;
-  const fromEnv = opts.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (fromEnv) return fromEnv;
+  const [fromEnv, source] = opts.region
+    ? [opts.region, '--region']
+    : env.AWS_REGION
+      ? [env.AWS_REGION, 'AWS_REGION']
+      : [env.AWS_DEFAULT_REGION, 'AWS_DEFAULT_REGION'];
+  if (fromEnv) return checkedRegion(fromEnv, source);
   // The SDK's own resolution of the profile's `region` (the same files, the same profile choice).
   const probe = new STSClient({ profile: opts.profile || undefined });
   try {
     const region = await probe.config.region();
-    return region || 'us-east-1';
+    return region ? checkedRegion(region, "the profile's region") : 'us-east-1';
   } catch {
     return 'us-east-1';
   } finally {

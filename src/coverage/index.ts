@@ -18,7 +18,7 @@ import {
   selectAccounts,
 } from '../aws';
 import { AwsFailure } from '../errors';
-import { loadRules } from '../detect/rule-files';
+import { loadPipelineRules } from '../pipeline/load-rules';
 import { IAM_REGION, type PipelineRule, partitionOfRegion } from '../pipeline/rules';
 import {
   type CentralBus,
@@ -65,18 +65,8 @@ export interface CoverageOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** The rule set as the pipeline deploys it (the same fields infra/ takes). */
-export function pipelineRules(dir?: string): PipelineRule[] {
-  return loadRules(dir).map((r) => ({
-    id: r.id,
-    title: r.title,
-    severity: r.severity,
-    kind: r.kind,
-    deploy: r.deploy,
-    pattern: r.pattern,
-    ...(r.stateful ? { stateful: r.stateful } : {}),
-  }));
-}
+/** The rule set as the pipeline deploys it. */
+export const pipelineRules = loadPipelineRules;
 
 /** Control order within a region, as rows print. */
 const ORDER = [
