@@ -94,7 +94,7 @@ export class Detection extends Construct {
         BKS_COUNTER_TABLE: this.counterTable.tableName,
         BKS_EVENT_BUS: this.centralBus.eventBusName,
         BKS_STATEFUL_RULES: JSON.stringify(
-          statefulRules.map(({ id, severity, stateful }) => ({ id, severity, stateful })),
+          statefulRules.map(({ id, severity, pattern, stateful }) => ({ id, severity, pattern, stateful })),
         ),
       },
     });
