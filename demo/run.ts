@@ -8,12 +8,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalPipeline } from '../local/workflow';
-import { type SimHandle, startSim } from '../sim/server';
+import { LivePipeline } from '../local/pipeline';
+import type { SimHandle } from '../sim/server';
 import { shiftScenarioToNow } from '../sim/timeshift';
 import { main as bks } from '../src/cli/main';
-import { compileRules, envelopeOf, loadRules, severityRank } from '../src/detect';
-import { hunt } from '../src/detect/hunt';
 import { encodeLongTermKey, longTermAlias } from '../src/keys';
 import { serviceBySscName } from '../src/services';
 
@@ -46,6 +44,8 @@ class Demo {
   readonly out: NodeJS.WritableStream;
   readonly work: string;
   sim!: SimHandle;
+  /** bks-sim --pipeline: the simulated organization with the detection pipeline deployed into it. */
+  pipeline!: LivePipeline;
   leakedKey = '';
   siblingKey: string | undefined;
   leakedKeyFile = '';
@@ -95,6 +95,17 @@ class Demo {
     const verdict = res.ok ? 'model answered' : `${body.message ?? body.Message ?? 'refused'}`;
     this.say(`  → HTTP ${res.status} ${verdict}`);
     return res.status;
+  }
+
+  /** Polls until `probe` answers (the pipeline works asynchronously, as on AWS). */
+  async waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined) return v;
+      if (Date.now() > end) throw new Error(`no ${what} within ${ms / 1000} s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Paths as the user sees them: relative to the demo's working directory (printed at the start). */
@@ -169,11 +180,12 @@ const STEPS: Step[] = [
       // A minute of slack: the simulator's clock and CloudTrail's whole-second times may trail ours.
       d.attackStartedAt = new Date(Date.now() - 60_000).toISOString();
       for (const region of ATTACK_REGIONS) await d.attackerInvoke(d.leakedKey, region);
+      d.say('  (each call is a CloudTrail record in the prod account: the pipeline sees it now)');
     },
   },
   {
     title: 'Detection and response: the pipeline reacts',
-    why: 'On AWS, EventBridge hands these CloudTrail events to the rules and a Step Functions workflow. Here the same rules, the same workflow definition and the real Lambda handlers run locally against the simulated account.',
+    why: "Each call is a CloudTrail record; the pipeline's EventBridge rules (deployed in every account and region) forward it to the central bus, which starts the Step Functions workflow: a Security Hub finding, then a request to the SOC — the workflow waits for a human.",
     async run(d) {
       // The attacker's calls, as CloudTrail recorded them in the prod account.
       const state = (await (await fetch(`${d.sim.url}/_sim/state`)).json()) as {
@@ -192,91 +204,77 @@ const STEPS: Step[] = [
         ['hunt', trail, '--min-severity', 'high'],
         (code) => (code === 1 ? 'matches at or above --fail-on' : undefined),
       );
-      // In real time, EventBridge hands the workflow each rule that fires on the attacker's calls
-      // of the last minutes: every signal on one key is one incident, as severe as its worst signal.
-      const live = join(d.work, 'live');
-      mkdirSync(live, { recursive: true });
-      const recent = records.filter(
-        (e) => String(e['eventTime']) >= d.attackStartedAt && e['eventSource'] === 'bedrock.amazonaws.com',
+      // In real time: the pipeline deployed in bks-sim already saw the attacker's calls.
+      // What the SOC receives: one approval request per incident the waiting workflows opened; the
+      // analyst takes the most severe one first.
+      await d.sim.deliveriesSettled();
+      await d.waitFor('the approval requests', async () =>
+        d.pipeline.traces.length > 0 && d.pipeline.traces.every((t) => t.taskToken) ? true : undefined,
       );
-      writeFileSync(join(live, 'events.json'), JSON.stringify({ Records: recent }));
-      const signals = (await hunt(compileRules(loadRules()), [live])).matches;
-      const top = [...signals].sort((a, b) => severityRank(b.severity) - severityRank(a.severity))[0];
-      const first = recent.find((e) => e['eventID'] === top?.eventId);
-      if (!first || !top) throw new Error("no rule matched the attacker's calls");
-      const rule = { id: top.ruleId, severity: top.severity };
-      const counted = new Map<string, number>();
-      for (const m of signals)
-        counted.set(`${m.ruleId} (${m.severity})`, (counted.get(`${m.ruleId} (${m.severity})`) ?? 0) + 1);
-      d.say(
-        `\n# the attacker's calls just now fired ${[...counted].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join(', ')} on one key:`,
-      );
-      d.say(`#   one incident, severity ${rule.severity} (its worst signal)`);
-      const admin = d.sim.state.principals[0]!;
-      const pipeline = new LocalPipeline({
-        sim: d.sim,
-        account: admin.account,
-        credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey ?? '' },
-        // The demo organization's member accounts trust the security account through this role.
-        roles: {
-          reader: 'OrganizationAccountAccessRole',
-          revoker: 'OrganizationAccountAccessRole',
-          findings: 'OrganizationAccountAccessRole',
-        },
-        regions: ATTACK_REGIONS,
+      const notes = (await (await fetch(`${d.sim.url}/_sim/notifications`)).json()) as Array<{
+        subject?: string;
+        message: string;
+      }>;
+      const raised = (await (await fetch(`${d.sim.url}/_sim/findings`)).json()) as {
+        findings: Array<{ GeneratorId?: string; Severity?: { Label?: string } }>;
+      };
+      const rank = (subject = '') => {
+        const ruleId = /approve revocation\? (\S+)/.exec(subject)?.[1] ?? '';
+        const f = raised.findings.find((x) => x.GeneratorId === `bks/pipeline/${ruleId}`);
+        return ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].indexOf(f?.Severity?.Label ?? '');
+      };
+      const ask = notes
+        .filter((n) => n.message.includes(LEAKED_USER) && n.message.includes('/_pipeline/approve'))
+        .sort((a, b) => rank(b.subject) - rank(a.subject))[0];
+      if (!ask) throw new Error('no approval request reached the SOC');
+      const findings = (await (await fetch(`${d.sim.url}/_sim/findings`)).json()) as {
+        findings: Array<{ Title?: string; Severity?: { Label?: string }; Workflow?: { Status?: string } }>;
+      };
+      for (const f of findings.findings) d.say(`  Security Hub finding: [${f.Severity?.Label}] ${f.Title}`);
+      d.say(`  SOC notification (SNS): "${ask.subject ?? ''}", with a signed single-use approval link`);
+      const link = /https?:\/\/\S+\/_pipeline\/approve\?\S+/.exec(ask.message)?.[0];
+      if (!link) throw new Error('the approval request carries no link');
+      const ruleId = /approve revocation\? (\S+)/.exec(ask.subject ?? '')?.[1] ?? '';
+      const waiting = d.pipeline.traces.find((t) => t.name.startsWith(`${ruleId}-`) && t.taskToken);
+      d.say(`  the workflow (${ruleId}) is waiting for the analyst's decision`);
+      // The analyst opens the link and approves, for the leaked key only: CloudTrail does not say
+      // which of the user's keys made the calls; the analyst, who decoded the leaked key, picks its
+      // credential (by id) among the user's keys the page lists.
+      const page = await fetch(link);
+      if (page.status !== 200) throw new Error(`the approval page answered ${page.status}`);
+      const post = await fetch(link, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          decision: 'approve',
+          by: 'soc-analyst@acme.example',
+          reason: 'the key from the public gist; the ML team still uses the other one',
+          credential: credentialIdOf(d, LEAKED_USER, 0),
+        }),
       });
+      if (post.status !== 200) throw new Error(`the approval answered ${post.status}`);
       d.say(
-        `# EventBridge rule ${rule.id} (${rule.severity}) → Step Functions workflow bks-response, run locally:`,
+        `  the analyst approves through the link, for the leaked key only (${LEAKED_USER}-at-${PROD}), not the team's other key`,
       );
-      await pipeline.start();
-      let run: Awaited<ReturnType<LocalPipeline['run']>>;
-      try {
-        run = await pipeline.run(
-          { ruleId: rule.id, severity: rule.severity, event: envelopeOf(first as never) },
-          {
-            analyst: {
-              via: 'link',
-              decision: 'approve',
-              by: 'soc-analyst@acme.example',
-              reason: 'the key from the public gist; the ML team still uses the other one',
-              // CloudTrail does not say which of the user's keys made the calls; the analyst, who
-              // decoded the leaked key, picks its credential (by id) among the user's keys.
-              credentials: [credentialIdOf(d, LEAKED_USER, 0)],
-            },
-          },
-        );
-      } finally {
-        await pipeline.stop();
-      }
-      const states = Object.entries(run.calls)
-        .map(([name, n]) => (n > 1 ? `${name}×${n}` : name))
-        .join(' → ');
-      d.say(`  states run: ${states} (${run.status})`);
-      const findings = (await (await fetch(`${d.sim.url}/_sim/findings`)).json()) as
-        | { findings?: Record<string, unknown>[] }
-        | Record<string, unknown>[];
-      const list = Array.isArray(findings) ? findings : (findings.findings ?? []);
-      const f = list[list.length - 1] as
-        | {
-            Title?: string;
-            Severity?: { Label?: string };
-            Workflow?: { Status?: string };
-            Note?: { Text?: string; UpdatedBy?: string };
-          }
-        | undefined;
-      if (!f) throw new Error('the workflow raised no Security Hub finding');
-      d.say(`  Security Hub finding (in the simulator): [${f.Severity?.Label}] ${f.Title}`);
-      const ask = pipeline.published[0];
-      if (ask) d.say(`  approval request sent (SNS, signed single-use link): "${ask.subject}"`);
-      d.say(
-        `  the analyst approves through the link, for the leaked key only (${LEAKED_USER}-at-${PROD}), not the team's other key: finding ${f.Workflow?.Status ?? 'unknown'}`,
-      );
-      const revocation = run.output?.['revocation'] as { actions?: string[]; verified?: boolean } | undefined;
+      const run = waiting ? await d.pipeline.done(waiting.executionArn) : undefined;
+      const output = run?.output ? (JSON.parse(run.output) as Record<string, unknown>) : {};
+      const revocation = output['revocation'] as { actions?: string[]; verified?: boolean } | undefined;
       d.say(
         `  the revocation (revoke-key's plan): the leaked key, and — ${LEAKED_USER} being a phantom — its IAM access key, a second door with the same permissions:`,
       );
       for (const a of revocation?.actions ?? []) d.say(`  revoked: ${a}`);
       if (!revocation?.verified) throw new Error('the workflow did not revoke the key');
+      const states = Object.entries(waiting?.calls ?? {})
+        .map(([name, n]) => (n > 1 ? `${name}×${n}` : name))
+        .join(' → ');
+      d.say(`  states run: ${states} (${run?.status})`);
+      const after = (await (await fetch(`${d.sim.url}/_sim/findings`)).json()) as {
+        findings: Array<{ GeneratorId?: string; Workflow?: { Status?: string } }>;
+      };
+      const closed = after.findings.find((f) => f.GeneratorId?.endsWith(ruleId));
+      d.say(
+        `  finding ${closed?.Workflow?.Status ?? 'unknown'}, with a note saying who approved, why and what was done`,
+      );
     },
   },
   {
@@ -382,9 +380,18 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   try {
     // The story ends "now", whenever the demo runs, as `bks-sim --shift-to-now` does.
     const scenario = shiftScenarioToNow(JSON.parse(readFileSync(SCENARIO, 'utf8')));
-    d.sim = await startSim({ scenario, port: 0 });
-    const admin = d.sim.state.principals[0];
-    if (!admin) throw new Error('the demo scenario has no principal');
+    const first = (scenario as { principals?: Array<{ accessKeyId: string; secretAccessKey?: string }> })
+      .principals?.[0];
+    if (!first) throw new Error('the demo scenario has no principal');
+    // As `bks-sim --pipeline`: the pipeline deployed into the simulated organization, its functions
+    // running as the security team's principal of the management account.
+    d.pipeline = new LivePipeline({
+      scenario,
+      principal: { accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey ?? '' },
+    });
+    await d.pipeline.start();
+    d.sim = d.pipeline.sim;
+    const admin = d.sim.state.principals[0]!;
     // The responder's own credentials (the security team's user in the management account) and a
     // profile per member account that assumes its OrganizationAccountAccessRole, as an AWS CLI user has.
     const config = join(d.work, 'aws-config');
@@ -420,7 +427,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     });
     d.say('bks demo — an LLMjacking incident, end to end, against a simulated AWS organization');
     d.say(
-      `bks-sim (the simulated account) is listening on ${d.sim.url}; every command below talks to it over HTTP:`,
+      `bks-sim --pipeline (the simulated organization, with the detection pipeline deployed in it) is listening on ${d.sim.url}; every command below talks to it over HTTP:`,
     );
     d.say(`  export AWS_ENDPOINT_URL=${d.sim.url}`);
     d.say(`  # profiles: default = the security team in the management account ${admin.account};`);
@@ -448,7 +455,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     d.say(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     return 3;
   } finally {
-    await d.sim?.close();
+    await d.pipeline?.stop();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
     if (!opts.keep) rmSync(d.work, { recursive: true, force: true });

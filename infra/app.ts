@@ -5,7 +5,8 @@
  *   homeRegion (default CDK_DEFAULT_REGION or us-east-1), regions (comma list; default the home
  *   region), organizationId, autoRevoke (comma list of severities; default none), allowlist (comma
  *   list), approvalTimeoutMinutes (240), timeoutAction (notify-only | contain), reconcileMinutes (60),
- *   reconcileAccounts (comma list), memberAccounts (comma list: one CDK stage per member account).
+ *   reconcileAccounts (comma list), memberAccounts (comma list: one CDK stage per member account;
+ *   needs organizationId), invocationsThreshold (invocations per 5 minutes, all models; 1000).
  * cdk-nag's AwsSolutions pack runs on every synth; an unacknowledged finding fails it.
  */
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -45,6 +46,12 @@ const minutes = (key: string, dflt: number) => {
   return Duration.minutes(n);
 };
 
+const positive = (key: string) => {
+  const n = Number(ctx(key));
+  if (!Number.isInteger(n) || n < 1) fail(`${key} must be a positive whole number`);
+  return n;
+};
+
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 const rules = loadPipelineRules();
 const stack = new Stack(app, 'BedrockKeyGuard', {
@@ -62,16 +69,22 @@ new BedrockKeyGuard(stack, 'Guard', {
   timeoutAction: timeoutAction as TimeoutAction,
   reconciliationPeriod: minutes('reconcileMinutes', 60),
   reconcileAccounts: list('reconcileAccounts'),
+  ...(ctx('invocationsThreshold') ? { invocationsThreshold: positive('invocationsThreshold') } : {}),
 });
 
 for (const member of list('memberAccounts')) {
   if (!/^\d{12}$/.test(member)) fail(`memberAccounts: ${member} is not a 12-digit account id`);
   if (!account) fail('memberAccounts needs CDK_DEFAULT_ACCOUNT (the security account)');
+  if (!ctx('organizationId'))
+    fail(
+      'memberAccounts needs organizationId: the central bus accepts forwarded events only from the organization',
+    );
   new BedrockKeyGuardMemberStage(app, `Member-${member}`, {
     env: { account: member, region: homeRegion },
     rules,
     regions: list('regions').length ? list('regions') : [homeRegion],
     homeRegion,
     securityAccount: account as string,
+    organizationId: ctx('organizationId') as string,
   });
 }

@@ -16,6 +16,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { failureQueueOf } from './alarms';
 import { type FunctionName, pipelineFunction } from './function';
 import { holdingQueue } from './soc';
 
@@ -28,6 +29,10 @@ export interface ApprovalProps {
   readonly linkTtl?: Duration;
   /** Dead-letter queue of the custom-action rule's target. @default a new queue */
   readonly deadLetterQueue?: sqs.IQueue;
+  /** On-failure destination of the custom-action function. @default a new queue with an alarm */
+  readonly failureQueue?: sqs.IQueue;
+  /** Prefix (and path) of the function roles. @default 'bks' */
+  readonly rolePrefix?: string;
 }
 
 export class Approval extends Construct {
@@ -48,9 +53,11 @@ export class Approval extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const fn = (name: FunctionName, environment: Record<string, string>) =>
+    const fn = (name: FunctionName, environment: Record<string, string>, onFailure?: sqs.IQueue) =>
       pipelineFunction(this, name, {
         environment: { BKS_APPROVAL_TABLE: this.table.tableName, ...environment },
+        ...(props.rolePrefix ? { rolePrefix: props.rolePrefix } : {}),
+        ...(onFailure ? { onFailure } : {}),
       });
 
     const approvalApi = fn('approval-api', {});
@@ -74,10 +81,14 @@ export class Approval extends Construct {
 
     this.approveAction = this.action('ApproveAction', 'BksApproveRevoke', 'Approve revoke', 'approve');
     this.rejectAction = this.action('RejectAction', 'BksRejectRevoke', 'Reject', 'reject');
-    const customAction = fn('custom-action', {
-      BKS_APPROVE_ACTION_ARN: this.approveAction.attrActionTargetArn,
-      BKS_REJECT_ACTION_ARN: this.rejectAction.attrActionTargetArn,
-    });
+    const customAction = fn(
+      'custom-action',
+      {
+        BKS_APPROVE_ACTION_ARN: this.approveAction.attrActionTargetArn,
+        BKS_REJECT_ACTION_ARN: this.rejectAction.attrActionTargetArn,
+      },
+      failureQueueOf(this, props.failureQueue, props.topic),
+    );
     this.table.grant(customAction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
     const byName = sfn.StateMachine.fromStateMachineName(this, 'ResponseByName', props.stateMachineName);

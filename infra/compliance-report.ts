@@ -34,6 +34,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { packageRoot } from '../src/paths';
+import { alarmOnQueue, alarmOnWorkflow } from './alarms';
 import { BUNDLE_BANNER, COMPLIANCE_BUNDLE_EXTERNALS, handlerCode } from './bundling';
 import { acknowledgeInvokeGrants } from './function';
 import { holdingQueue } from './soc';
@@ -160,6 +161,14 @@ export class ComplianceReport extends Construct {
     );
     // The scheduler sends undeliverable starts with the schedule's execution role.
     this.scheduleDeadLetterQueue.grantSendMessages(schedulerRole);
+    alarmOnWorkflow(this, 'Compliance', this.stateMachine, this.topic);
+    alarmOnQueue(
+      this,
+      'ScheduleDeadLettersAlarm',
+      this.scheduleDeadLetterQueue,
+      'the report schedule DLQ',
+      this.topic,
+    );
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       description: 'bks compliance report',
       scheduleExpression: settings.schedule,

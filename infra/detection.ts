@@ -17,8 +17,10 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { THRESHOLD_EVENT_DETAIL_TYPE, THRESHOLD_EVENT_SOURCE } from '../src/pipeline/incident';
 import { forwarderRegions, type PipelineRule } from '../src/pipeline/rules';
-import { ANOMALY_ALARM_PREFIX, DetectionForwarder } from './forwarder';
+import { FORWARDED_ALARM_PREFIX, failureQueueOf } from './alarms';
+import { DetectionForwarder, withRuleState } from './forwarder';
 import { pipelineFunction } from './function';
+import { functionRoleName } from './responder-roles';
 
 export interface DetectionProps {
   /** The detection rules (`loadPipelineRules()` reads `detections/`). */
@@ -41,6 +43,12 @@ export interface DetectionProps {
   readonly regionalStacks?: boolean;
   /** Further matches of a rule on a key within this window start no new workflow. @default 24 hours */
   readonly incidentWindow?: Duration;
+  /** Prefix (and path) of the function roles. @default 'bks' */
+  readonly rolePrefix?: string;
+  /** On-failure destination of the dispatch and stateful functions. @default a new queue with an alarm */
+  readonly failureQueue?: sqs.IQueue;
+  /** Invocations per 5 minutes, all models, above which a region alarms. @default 1000 */
+  readonly invocationsThreshold?: number;
 }
 
 export class Detection extends Construct {
@@ -64,19 +72,13 @@ export class Detection extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.centralBus = new events.EventBus(this, 'CentralBus', { eventBusName: busName });
-    if (props.organizationId) {
-      this.centralBus.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'OrganizationPutEvents',
-          principals: [new iam.AnyPrincipal()],
-          actions: ['events:PutEvents'],
-          resources: [this.centralBus.eventBusArn],
-          conditions: { StringEquals: { 'aws:PrincipalOrgID': props.organizationId } },
-        }),
-      );
-    }
+    const rolePrefix = props.rolePrefix ?? 'bks';
+    this.busPolicy(props.organizationId, rolePrefix);
+    const failureQueue = failureQueueOf(this, props.failureQueue, props.topic);
+    const fnOpts = { rolePrefix, onFailure: failureQueue };
 
     const dispatch = pipelineFunction(this, 'dispatch', {
+      ...fnOpts,
       environment: {
         BKS_STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         BKS_COUNTER_TABLE: this.counterTable.tableName,
@@ -87,11 +89,12 @@ export class Detection extends Construct {
     this.counterTable.grant(dispatch, 'dynamodb:PutItem');
     const statefulRules = props.rules.filter((r) => r.kind === 'stateful');
     const stateful = pipelineFunction(this, 'stateful', {
+      ...fnOpts,
       environment: {
         BKS_COUNTER_TABLE: this.counterTable.tableName,
         BKS_EVENT_BUS: this.centralBus.eventBusName,
         BKS_STATEFUL_RULES: JSON.stringify(
-          statefulRules.map(({ id, severity, stateful }) => ({ id, severity, stateful })),
+          statefulRules.map(({ id, severity, pattern, stateful }) => ({ id, severity, pattern, stateful })),
         ),
       },
     });
@@ -124,9 +127,56 @@ export class Detection extends Construct {
         new DetectionForwarder(host === stack ? this : host, 'Forwarder', {
           rules: props.rules,
           centralBusArn: busArn,
+          ...(props.invocationsThreshold ? { invocationsThreshold: props.invocationsThreshold } : {}),
         }),
       );
     }
+  }
+
+  /**
+   * Who may put events on the central bus. From the organization's other accounts: only rules
+   * (`aws:SourceArn` of a rule) forwarding AWS service events (`events:source` aws.*). Threshold
+   * events (`bks.detect`, which become HIGH incidents and possibly auto-revocations): only the
+   * stateful function's role — an explicit Deny for every other principal, since callers of this
+   * account are otherwise allowed by their identity policies.
+   */
+  private busPolicy(organizationId: string | undefined, rolePrefix: string) {
+    const stack = Stack.of(this);
+    if (organizationId) {
+      this.centralBus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'OrganizationRulesForwardAwsEvents',
+          principals: [new iam.AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [this.centralBus.eventBusArn],
+          conditions: {
+            StringEquals: { 'aws:PrincipalOrgID': organizationId },
+            ArnLike: { 'aws:SourceArn': 'arn:aws*:events:*:*:rule/*' },
+            StringLike: { 'events:source': 'aws.*' },
+          },
+        }),
+      );
+    }
+    this.centralBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ThresholdEventsOnlyFromTheStatefulFunction',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.centralBus.eventBusArn],
+        conditions: {
+          StringEquals: { 'events:source': THRESHOLD_EVENT_SOURCE },
+          ArnNotEquals: {
+            'aws:PrincipalArn': stack.formatArn({
+              service: 'iam',
+              region: '',
+              resource: 'role',
+              resourceName: `${rolePrefix}/${functionRoleName(rolePrefix, 'stateful')}`,
+            }),
+          },
+        },
+      }),
+    );
   }
 
   /** One rule per detection on the central bus (two per stateful rule), and the anomaly alarms. */
@@ -152,12 +202,16 @@ export class Detection extends Construct {
       eventPattern: events.EventPattern,
       target: events.IRuleTarget,
     ) =>
-      new events.Rule(this, id, {
-        eventBus: this.centralBus,
-        description: description.slice(0, 512),
-        eventPattern,
-        targets: [target],
-      });
+      withRuleState(
+        new events.Rule(this, id, {
+          eventBus: this.centralBus,
+          description: description.slice(0, 512),
+          eventPattern,
+          targets: [target],
+        }),
+        // CDK's camelCase keys back to the event's own field names.
+        JSON.parse(JSON.stringify(eventPattern).replaceAll('"detailType":', '"detail-type":')),
+      );
     for (const r of props.rules) {
       const toDispatch = new targets.LambdaFunction(dispatch, { ...targetOpts, event: ruleInput(r) });
       if (r.kind === 'stateful') {
@@ -182,12 +236,12 @@ export class Detection extends Construct {
       }
     }
     rule(
-      'AnomalyAlarms',
-      'bks: Bedrock invocation anomaly alarms from every region, to the SOC topic',
+      'ForwardedAlarms',
+      'bks: invocation and dead-letter alarms of the forwarders in every region and account, to the SOC topic',
       {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [{ prefix: ANOMALY_ALARM_PREFIX }], state: { value: ['ALARM'] } },
+        detail: { alarmName: [{ prefix: FORWARDED_ALARM_PREFIX }], state: { value: ['ALARM'] } },
       },
       new targets.SnsTopic(props.topic, targetOpts),
     );

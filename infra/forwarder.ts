@@ -1,8 +1,8 @@
 /**
  * The regional half of the pipeline: rules on a region's default bus, generated from
  * `detections/`, forwarding matching CloudTrail events to the central bus (a dead-letter queue on
- * every target), and a CloudWatch anomaly-detection alarm on `AWS/Bedrock` `Invocations` whose
- * state changes are forwarded too. Deployed once per region and account: by `BedrockKeyGuard` for
+ * every target), an alarm on `AWS/Bedrock` `Invocations` summed over every model and one on the
+ * dead-letter queue, whose state changes are forwarded too. Deployed once per region and account: by `BedrockKeyGuard` for
  * the security account, by `BedrockKeyGuardMemberStage` (CDK stages) for member accounts.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -12,20 +12,39 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ruleStateFor } from '../src/pipeline/rule-state';
 import { type PipelineRule, rulesForRegion } from '../src/pipeline/rules';
+import { alarmOnQueue, FORWARDED_ALARM_PREFIX } from './alarms';
 
-/** Name prefix of the anomaly alarms; the central bus routes their state changes to the SOC topic. */
-export const ANOMALY_ALARM_PREFIX = 'bks-bedrock-invocations-anomaly';
+/**
+ * The alarm's query: a CloudWatch Metrics Insights query alarm summing `Invocations` over the
+ * `ModelId` dimension that the Bedrock user guide documents ("Monitor bedrock-runtime inference
+ * using CloudWatch metrics"). Alarms cannot use metric-math `SEARCH`; a Metrics Insights query
+ * covers models that appear after deployment. Anomaly detection bands are documented for metrics
+ * and metric math, not for Metrics Insights queries, so the threshold is static (context
+ * `invocationsThreshold`).
+ */
+export const INVOCATIONS_QUERY = 'SELECT SUM(Invocations) FROM SCHEMA("AWS/Bedrock", ModelId)';
+
+/**
+ * Sets the state a rule's pattern needs (`src/pipeline/rule-state.ts`): rules that must see
+ * read-only CloudTrail management events get `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`, on
+ * the default bus and on the central bus alike.
+ */
+export function withRuleState(rule: events.Rule, pattern: Record<string, unknown>): events.Rule {
+  (rule.node.defaultChild as events.CfnRule).state = ruleStateFor(pattern);
+  return rule;
+}
 
 export interface DetectionForwarderProps {
   /** Every rule of the rule set; the forwarder keeps those that belong in its region. */
   readonly rules: readonly PipelineRule[];
   /** ARN of the central bus (security account, home region). */
   readonly centralBusArn: string;
-  /** Width of the anomaly band in standard deviations. @default 3 */
-  readonly anomalyBandWidth?: number;
-  /** Evaluation period of the anomaly alarm. @default 5 minutes */
-  readonly anomalyPeriod?: Duration;
+  /** Invocations per period (all models) above which the region alarms. @default 1000 */
+  readonly invocationsThreshold?: number;
+  /** Period of the invocations alarm. @default 5 minutes */
+  readonly invocationsPeriod?: Duration;
 }
 
 export class DetectionForwarder extends Construct {
@@ -62,50 +81,61 @@ export class DetectionForwarder extends Construct {
 
     for (const rule of placed) {
       this.rules.push(
-        new events.Rule(this, `Forward-${rule.id}`, {
-          description: `bks ${rule.id}: ${rule.title}`.slice(0, 512),
-          eventPattern: rule.pattern as events.EventPattern,
-          targets: [forward()],
-        }),
+        withRuleState(
+          new events.Rule(this, `Forward-${rule.id}`, {
+            description: `bks ${rule.id}: ${rule.title}`.slice(0, 512),
+            eventPattern: rule.pattern as events.EventPattern,
+            targets: [forward()],
+          }),
+          rule.pattern,
+        ),
       );
     }
 
-    const alarmName = `${ANOMALY_ALARM_PREFIX}-${region}`;
-    new cloudwatch.CfnAlarm(this, 'InvocationsAnomaly', {
-      alarmName,
+    new cloudwatch.CfnAlarm(this, 'Invocations', {
+      alarmName: `${FORWARDED_ALARM_PREFIX}bedrock-invocations-${region}`,
       alarmDescription:
-        'Bedrock invocations in this region are above the anomaly band: a leaked key in use, or a cost bomb.',
-      comparisonOperator: 'GreaterThanUpperThreshold',
+        'Bedrock invocations in this region, summed over every model, are above the threshold: a leaked key in ' +
+        'use, or a cost bomb.',
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: props.invocationsThreshold ?? 1000,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
-      thresholdMetricId: 'band',
+      // No data means no invocation at all in the period, which is not breaching.
       treatMissingData: 'notBreaching',
       metrics: [
         {
           id: 'invocations',
           returnData: true,
-          metricStat: {
-            metric: { namespace: 'AWS/Bedrock', metricName: 'Invocations' },
-            period: (props.anomalyPeriod ?? Duration.minutes(5)).toSeconds(),
-            stat: 'Sum',
-          },
-        },
-        {
-          id: 'band',
-          returnData: true,
-          expression: `ANOMALY_DETECTION_BAND(invocations, ${props.anomalyBandWidth ?? 3})`,
-          label: 'Invocations (expected)',
+          // AWS/Bedrock documents Invocations per ModelId; no dimensionless series is documented.
+          expression: INVOCATIONS_QUERY,
+          period: (props.invocationsPeriod ?? Duration.minutes(5)).toSeconds(),
+          label: 'Bedrock invocations, all models',
         },
       ],
     });
+    alarmOnQueue(
+      this,
+      'DeadLettersAlarm',
+      this.deadLetterQueue,
+      `the dead-letter queue of the bks forwarders in ${region}`,
+      undefined,
+      `${FORWARDED_ALARM_PREFIX}dead-letters-${region}`,
+    );
     // Alarm actions cannot reach a topic in another region: the state change travels as an event.
     this.rules.push(
       new events.Rule(this, 'ForwardAnomalyAlarm', {
-        description: 'bks: Bedrock invocation anomaly alarm state changes, to the central bus',
+        description: 'bks: invocation and dead-letter alarm state changes, to the central bus',
         eventPattern: {
           source: ['aws.cloudwatch'],
           detailType: ['CloudWatch Alarm State Change'],
-          detail: { alarmName: [alarmName], state: { value: ['ALARM'] } },
+          detail: {
+            alarmName: [
+              `${FORWARDED_ALARM_PREFIX}bedrock-invocations-${region}`,
+              `${FORWARDED_ALARM_PREFIX}dead-letters-${region}`,
+            ],
+            state: { value: ['ALARM'] },
+          },
         },
         targets: [forward()],
       }),

@@ -6,11 +6,14 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { packageRoot } from '../src/paths';
 import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET, handlerCode } from './bundling';
+import { functionRoleName } from './responder-roles';
 
 export const ROOT = packageRoot();
 
@@ -34,6 +37,17 @@ export interface PipelineFunctionOptions {
   readonly environment?: Record<string, string>;
   /** @default 30 seconds */
   readonly timeout?: Duration;
+  /**
+   * Prefix of the role: `<prefix>-fn-<name>` under the path `/<prefix>/` (fixed, so responder roles
+   * in other accounts can trust it by ARN). @default 'bks'
+   */
+  readonly rolePrefix?: string;
+  /**
+   * For functions invoked asynchronously (EventBridge targets): where an invocation that still
+   * fails after Lambda's two retries is sent. A rule's dead-letter queue catches delivery failures
+   * only; without this, an error inside the function is dropped.
+   */
+  readonly onFailure?: sqs.IQueue;
 }
 
 export function pipelineFunction(
@@ -45,7 +59,10 @@ export function pipelineFunction(
     retention: logs.RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
   });
+  const prefix = opts.rolePrefix ?? 'bks';
   const role = new iam.Role(scope, `${name}-role`, {
+    roleName: functionRoleName(prefix, name),
+    path: `/${prefix}/`,
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: `bks pipeline function ${name}`,
   });
@@ -67,6 +84,9 @@ export function pipelineFunction(
     role,
     logGroup,
     environment: { POWERTOOLS_SERVICE_NAME: 'bks-pipeline', ...opts.environment },
+    ...(opts.onFailure
+      ? { onFailure: new destinations.SqsDestination(opts.onFailure), retryAttempts: 2 }
+      : {}),
     bundling: {
       forceDockerBundling: false,
       minify: true,

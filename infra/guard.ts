@@ -32,6 +32,7 @@ import { Construct } from 'constructs';
 import type { Severity } from '../src/pipeline/incident';
 import type { ResponsePolicy, TimeoutAction } from '../src/pipeline/policy';
 import type { PipelineRule } from '../src/pipeline/rules';
+import { alarmOnQueue } from './alarms';
 import { Approval } from './approval';
 import { Detection } from './detection';
 import type { DetectionForwarder } from './forwarder';
@@ -72,8 +73,15 @@ export interface BedrockKeyGuardProps {
   readonly reconcileAccounts?: readonly string[];
   /** Name of the central bus. @default 'bks-central' */
   readonly centralBusName?: string;
-  /** Prefix of the responder roles in each account. @default 'bks' */
+  /**
+   * Prefix of every role of the pipeline: the responder roles in each account
+   * (`/<prefix>/<prefix>-reader`, `-revoker`, `-findings`) and the function roles
+   * (`/<prefix>/<prefix>-fn-<function>`). Names are fixed, so one pipeline per account and prefix.
+   * @default 'bks'
+   */
   readonly responderRolePrefix?: string;
+  /** Invocations per 5 minutes, all models, above which a region's invocations alarm fires. @default 1000 */
+  readonly invocationsThreshold?: number;
   /** Deploy the responder roles in this account too. @default true */
   readonly deployResponderRoles?: boolean;
   /** Create sibling stacks for the regions other than the home region. @default true */
@@ -92,6 +100,8 @@ export class BedrockKeyGuard extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly topic: sns.ITopic;
   readonly deadLetterQueue: sqs.Queue;
+  /** On-failure destination of every asynchronously invoked function. */
+  readonly failureQueue: sqs.Queue;
   readonly approvalTable: dynamodb.Table;
   readonly counterTable: dynamodb.Table;
   readonly approvalUrl: lambda.FunctionUrl;
@@ -126,6 +136,20 @@ export class BedrockKeyGuard extends Construct {
       "This queue is the dead-letter queue of every central rule target and of the workflow's malformed-input branch.",
     );
     this.topic = props.notificationTopic ?? socTopic(this);
+    alarmOnQueue(this, 'DeadLettersAlarm', this.deadLetterQueue, 'the central dead-letter queue', this.topic);
+    this.failureQueue = holdingQueue(
+      this,
+      'FailedInvocations',
+      'This queue is the on-failure destination of the asynchronously invoked functions; a DLQ of it adds nothing.',
+    );
+    alarmOnQueue(
+      this,
+      'FailedInvocationsAlarm',
+      this.failureQueue,
+      'the on-failure destination of the dispatch, stateful, custom-action and reconcile functions',
+      this.topic,
+    );
+    const rolePrefix = roles.prefix;
 
     // Named, so the approval functions can be granted SendTaskSuccess on its ARN without a
     // reference cycle (workflow → request-approval → approval URL → approval-api → workflow).
@@ -134,6 +158,8 @@ export class BedrockKeyGuard extends Construct {
       stateMachineName,
       topic: this.topic,
       deadLetterQueue: this.deadLetterQueue,
+      failureQueue: this.failureQueue,
+      rolePrefix,
       linkTtl: Duration.seconds(
         Math.min((props.approvalLinkTtl ?? Duration.hours(24)).toSeconds(), approvalTimeout.toSeconds()),
       ),
@@ -147,6 +173,7 @@ export class BedrockKeyGuard extends Construct {
       roles,
       regions,
       homeRegion,
+      rolePrefix,
       ...(props.timelineWindow ? { timelineWindow: props.timelineWindow } : {}),
     });
     this.stateMachine = this.response.stateMachine;
@@ -157,17 +184,29 @@ export class BedrockKeyGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       regions,
       homeRegion,
-      ...pick(props, 'organizationId', 'centralBusName', 'regionalStacks', 'incidentWindow'),
+      rolePrefix,
+      failureQueue: this.failureQueue,
+      ...pick(
+        props,
+        'organizationId',
+        'centralBusName',
+        'regionalStacks',
+        'incidentWindow',
+        'invocationsThreshold',
+      ),
     });
     this.reconciliation = new Reconciliation(this, 'Reconciliation', {
       stateMachine: this.stateMachine,
       readerRole: roles.reader,
       deadLetterQueue: this.deadLetterQueue,
+      topic: this.topic,
+      failureQueue: this.failureQueue,
+      rolePrefix,
       ...(props.reconcileAccounts ? { accounts: props.reconcileAccounts } : {}),
       ...(props.reconciliationPeriod ? { period: props.reconciliationPeriod } : {}),
     });
     if (props.deployResponderRoles ?? true) {
-      new ResponderRoles(this, 'Responders', { securityAccount: stack.account, names: roles });
+      new ResponderRoles(this, 'Responders', { securityAccount: stack.account, names: roles, homeRegion });
     }
 
     this.centralBus = this.detection.centralBus;

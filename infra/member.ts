@@ -1,7 +1,7 @@
 /**
  * Member accounts as CDK stages (the documented alternative to a StackSet): per member account,
  * one forwarder stack per region (rules from `detections/` on the default bus → the security
- * account's central bus, which accepts the organization through `aws:PrincipalOrgID`) and the
+ * account's central bus, which accepts the organization's rules through `aws:PrincipalOrgID`) and the
  * responder roles the pipeline assumes there.
  *
  *   new BedrockKeyGuardMemberStage(app, 'Member-222222222222', {
@@ -20,6 +20,12 @@ export interface BedrockKeyGuardMemberStageProps extends StageProps {
   readonly regions: readonly string[];
   readonly homeRegion: string;
   readonly securityAccount: string;
+  /**
+   * The organization of the security account's central bus. Required: the central bus accepts
+   * events only from the organization's accounts, so a member outside it would land its events in
+   * its forwarders' dead-letter queue.
+   */
+  readonly organizationId: string;
   readonly centralBusName?: string;
   readonly responderRolePrefix?: string;
 }
@@ -29,6 +35,11 @@ export class BedrockKeyGuardMemberStage extends Stage {
 
   constructor(scope: Construct, id: string, props: BedrockKeyGuardMemberStageProps) {
     super(scope, id, props);
+    if (!/^o-[a-z0-9]{10,32}$/.test(props.organizationId ?? ''))
+      throw new Error(
+        `BedrockKeyGuardMemberStage ${id}: organizationId must be the organization's id (o-…): the central bus ` +
+          'accepts forwarded events only from its accounts',
+      );
     const account = props.env?.account;
     const busArnIn = (stack: Stack) =>
       stack.formatArn({
@@ -47,6 +58,7 @@ export class BedrockKeyGuardMemberStage extends Stage {
         new ResponderRoles(stack, 'Responders', {
           securityAccount: props.securityAccount,
           names: responderRoleNames(props.responderRolePrefix),
+          homeRegion: props.homeRegion,
         });
       }
       this.stacks.push(stack);

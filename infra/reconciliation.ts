@@ -6,9 +6,11 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { failureQueueOf } from './alarms';
 import { allowAssume, pipelineFunction } from './function';
 import { holdingQueue } from './soc';
 
@@ -23,6 +25,12 @@ export interface ReconciliationProps {
   readonly period?: Duration;
   /** Dead-letter queue of the schedule's target. @default a new queue */
   readonly deadLetterQueue?: sqs.IQueue;
+  /** Where failures are reported (alarms of the queues this construct creates). */
+  readonly topic: sns.ITopic;
+  /** On-failure destination of the reconcile function. @default a new queue with an alarm */
+  readonly failureQueue?: sqs.IQueue;
+  /** Prefix (and path) of the function role. @default 'bks' */
+  readonly rolePrefix?: string;
 }
 
 export class Reconciliation extends Construct {
@@ -40,6 +48,8 @@ export class Reconciliation extends Construct {
         BKS_LOOKBACK_SECONDS: String(Math.max(2 * period.toSeconds(), 3600)),
       },
       timeout: Duration.minutes(5),
+      onFailure: failureQueueOf(this, props.failureQueue, props.topic),
+      ...(props.rolePrefix ? { rolePrefix: props.rolePrefix } : {}),
     });
     allowAssume(this.function, props.readerRole);
     props.stateMachine.grantStartExecution(this.function);

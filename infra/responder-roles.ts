@@ -8,17 +8,61 @@ import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
+import { partitionOfRegion } from '../src/pipeline/rules';
 import { SERVICES } from '../src/services';
 
+/**
+ * The pipeline's role names. Every role lives under the path `/<prefix>/` with a fixed name, so a
+ * member account can name the security account's function roles in its trust policies before they
+ * exist, and the responder roles can be denied any change to the pipeline's own roles.
+ */
 export interface ResponderRoleNames {
+  /** The prefix: roles are named `<prefix>-…` under the path `/<prefix>/`. */
+  prefix: string;
+  /** The IAM path, `/<prefix>/`. */
+  path: string;
+  /** Responder role names with their path (`<prefix>/<prefix>-reader`), as `BKS_ROLE_NAME` and ARNs need them. */
   reader: string;
   revoker: string;
   findings: string;
 }
 
 export function responderRoleNames(prefix = 'bks'): ResponderRoleNames {
-  return { reader: `${prefix}-reader`, revoker: `${prefix}-revoker`, findings: `${prefix}-findings` };
+  if (!/^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,20}$/.test(prefix))
+    throw new Error(`responderRolePrefix "${prefix}" must be 1-21 characters of A-Z a-z 0-9 +=,.@_-`);
+  return {
+    prefix,
+    path: `/${prefix}/`,
+    reader: `${prefix}/${prefix}-reader`,
+    revoker: `${prefix}/${prefix}-revoker`,
+    findings: `${prefix}/${prefix}-findings`,
+  };
 }
+
+/** The role name (without path) of a pipeline function, e.g. `bks-fn-enrich`. */
+export function functionRoleName(prefix: string, fn: string): string {
+  return `${prefix}-fn-${fn}`;
+}
+
+/** The functions (by handler name) whose roles each responder role trusts. */
+export const RESPONDER_TRUST = {
+  reader: ['enrich', 'reconcile'],
+  revoker: ['revoke'],
+  findings: ['finding'],
+} as const;
+
+/** IAM actions no responder role may take on the pipeline's own roles (its path), itself included. */
+export const SELF_PROTECTED_ACTIONS = [
+  'iam:Attach*',
+  'iam:Create*',
+  'iam:Delete*',
+  'iam:Detach*',
+  'iam:PassRole',
+  'iam:Put*',
+  'iam:Tag*',
+  'iam:Untag*',
+  'iam:Update*',
+];
 
 export { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 
@@ -26,6 +70,8 @@ export interface ResponderRolesProps {
   /** The security account whose pipeline functions assume these roles. */
   readonly securityAccount: string;
   readonly names?: ResponderRoleNames;
+  /** Region of the Security Hub findings (the pipeline's home region). @default the stack's region */
+  readonly homeRegion?: string;
 }
 
 export class ResponderRoles extends Construct {
@@ -37,13 +83,28 @@ export class ResponderRoles extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const names = props.names ?? responderRoleNames();
-    const trust = new iam.AccountPrincipal(props.securityAccount);
+    const hubRegion = props.homeRegion ?? stack.region;
+    const partition = Token.isUnresolved(stack.region) ? stack.partition : partitionOfRegion(stack.region);
+    // Only the pipeline's own function roles, by ARN: not every principal of the security account.
+    const trust = (role: keyof typeof RESPONDER_TRUST) =>
+      new iam.AccountPrincipal(props.securityAccount).withConditions({
+        ArnEquals: {
+          'aws:PrincipalArn': RESPONDER_TRUST[role].map(
+            (fn) =>
+              `arn:${partition}:iam::${props.securityAccount}:role${names.path}${functionRoleName(names.prefix, fn)}`,
+          ),
+        },
+      });
+    const roleProps = (key: keyof typeof RESPONDER_TRUST) => ({
+      roleName: `${names.prefix}-${key}`,
+      path: names.path,
+      assumedBy: trust(key),
+    });
     const userArn = stack.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' });
     const roleArn = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
 
     this.reader = new iam.Role(this, 'Reader', {
-      roleName: names.reader,
-      assumedBy: trust,
+      ...roleProps('reader'),
       description:
         'bks pipeline: read IAM users, keys and CloudTrail history for enrichment and reconciliation',
     });
@@ -55,8 +116,7 @@ export class ResponderRoles extends Construct {
     );
 
     this.revoker = new iam.Role(this, 'Revoker', {
-      roleName: names.revoker,
-      assumedBy: trust,
+      ...roleProps('revoker'),
       description:
         'bks pipeline: deactivate a leaked key (targeted; deactivation and deny policies only, never delete)',
     });
@@ -84,17 +144,22 @@ export class ResponderRoles extends Construct {
     );
 
     this.findings = new iam.Role(this, 'Findings', {
-      roleName: names.findings,
-      assumedBy: trust,
+      ...roleProps('findings'),
       description: 'bks pipeline: import and update its own Security Hub findings in this account',
     });
     this.findings.addToPolicy(
       new iam.PolicyStatement({
         actions: [...RESPONDER_ACTIONS.findings],
         resources: [
-          stack.formatArn({ service: 'securityhub', resource: 'hub', resourceName: 'default' }),
           stack.formatArn({
             service: 'securityhub',
+            region: hubRegion,
+            resource: 'hub',
+            resourceName: 'default',
+          }),
+          stack.formatArn({
+            service: 'securityhub',
+            region: hubRegion,
             resource: 'product',
             resourceName: `${stack.account}/default`,
           }),
@@ -102,6 +167,29 @@ export class ResponderRoles extends Construct {
       }),
     );
 
+    const ownRoles = stack.formatArn({
+      service: 'iam',
+      region: '',
+      resource: 'role',
+      resourceName: `${names.prefix}/*`,
+    });
+    for (const role of [this.reader, this.revoker, this.findings]) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'NeverChangeThePipelineRoles',
+          effect: iam.Effect.DENY,
+          actions: [...SELF_PROTECTED_ACTIONS],
+          resources: [ownRoles],
+        }),
+      );
+    }
+
+    this.acknowledge();
+  }
+
+  /** cdk-nag acknowledgements, each with its reason. */
+  private acknowledge() {
+    const stack = Stack.of(this);
     const acct = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     const wildcardReason =
       'Incident targets are arbitrary IAM users (and, for short-term keys, the signing roles) of this account, ' +

@@ -4,23 +4,32 @@
  * `request-approval` function, which the `Approval` construct provides.
  */
 import { readFileSync } from 'node:fs';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ResponsePolicy } from '../src/pipeline/policy';
+import { forwarderRegions, partitionOfRegion } from '../src/pipeline/rules';
+import { alarmOnWorkflow } from './alarms';
 import { acknowledgeInvokeGrants, allowAssume, pipelineFunction, ROOT } from './function';
 import type { ResponderRoleNames } from './responder-roles';
 
-/** The ASL with the approval timeout set: `${…}` ARN substitutions are left to CloudFormation. */
-export function responseDefinition(approvalTimeoutSeconds: number): string {
+/**
+ * The ASL with the approval timeout set and, when known at synth time, the partition written in
+ * (so the definition is checkable as it stands); the other `${…}` ARNs are left to CloudFormation.
+ */
+export function responseDefinition(approvalTimeoutSeconds: number, partition?: string): string {
   const def = JSON.parse(readFileSync(`${ROOT}/statemachines/response.asl.json`, 'utf8'));
   def.States.AskAnalyst.TimeoutSeconds = approvalTimeoutSeconds;
-  return JSON.stringify(def);
+  const text = JSON.stringify(def);
+  return partition ? text.replaceAll('${Partition}', partition) : text;
 }
 
 export interface ResponseProps {
@@ -40,10 +49,14 @@ export interface ResponseProps {
   readonly homeRegion: string;
   /** How far back the enrichment timeline looks. @default 24 hours */
   readonly timelineWindow?: Duration;
+  /** Prefix (and path) of the function roles. @default 'bks' */
+  readonly rolePrefix?: string;
 }
 
 export class Response extends Construct {
   readonly stateMachine: sfn.StateMachine;
+  /** Where the revoke function writes its plan-then-act records (`bks restore s3://…`). */
+  readonly recordBucket: s3.Bucket;
   readonly functions: Record<'normalize' | 'enrich' | 'finding' | 'decide' | 'revoke', nodejs.NodejsFunction>;
 
   constructor(scope: Construct, id: string, props: ResponseProps) {
@@ -51,30 +64,52 @@ export class Response extends Construct {
     const stack = Stack.of(this);
     const { roles } = props;
     const timelineHours = String((props.timelineWindow ?? Duration.hours(24)).toHours());
-    const normalize = pipelineFunction(this, 'normalize');
+    const base = props.rolePrefix ? { rolePrefix: props.rolePrefix } : {};
+    const normalize = pipelineFunction(this, 'normalize', base);
     const decide = pipelineFunction(this, 'decide', {
+      ...base,
       environment: { BKS_POLICY: JSON.stringify(props.policy) },
     });
     const enrich = pipelineFunction(this, 'enrich', {
+      ...base,
       environment: {
         BKS_ROLE_NAME: roles.reader,
-        BKS_REGIONS: props.regions.join(','),
+        // IAM's events (key creation, phantom users) are recorded only in the IAM region.
+        BKS_REGIONS: forwarderRegions(props.regions, props.homeRegion).join(','),
         BKS_TIMELINE_HOURS: timelineHours,
       },
       timeout: Duration.seconds(100),
     });
     allowAssume(enrich, roles.reader);
     const finding = pipelineFunction(this, 'finding', {
+      ...base,
       environment: { BKS_ROLE_NAME: roles.findings, BKS_HOME_REGION: props.homeRegion },
     });
     allowAssume(finding, roles.findings);
+    this.recordBucket = recordBucket(this);
     const revoke = pipelineFunction(this, 'revoke', {
-      environment: { BKS_ROLE_NAME: roles.revoker },
+      ...base,
+      environment: { BKS_ROLE_NAME: roles.revoker, BKS_RECORD_BUCKET: this.recordBucket.bucketName },
       timeout: Duration.seconds(100),
     });
     allowAssume(revoke, roles.revoker);
+    // PutObject only (records are written once, never read back by the function); SSE-KMS needs
+    // GenerateDataKey on the bucket's key.
+    revoke.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [this.recordBucket.arnForObjects('records/*')],
+      }),
+    );
+    this.recordBucket.encryptionKey!.grant(revoke, 'kms:GenerateDataKey');
+    Validations.of(revoke.role!.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.recordBucket.node.defaultChild as s3.CfnBucket)}.Arn>/records/*]`,
+      reason:
+        'One record per revocation, keyed by account and execution: unknown at deploy time; PutObject only.',
+    });
     this.functions = { normalize, enrich, finding, decide, revoke };
 
+    const partition = Token.isUnresolved(stack.region) ? undefined : partitionOfRegion(stack.region);
     const smLogs = new logs.LogGroup(this, 'ResponseLogs', {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -82,9 +117,11 @@ export class Response extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'Response', {
       stateMachineName: props.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(responseDefinition(props.policy.approvalTimeoutSeconds)),
+      definitionBody: sfn.DefinitionBody.fromString(
+        responseDefinition(props.policy.approvalTimeoutSeconds, partition),
+      ),
       definitionSubstitutions: {
-        Partition: stack.partition,
+        ...(partition ? {} : { Partition: stack.partition }),
         NormalizeFunctionArn: normalize.functionArn,
         EnrichFunctionArn: enrich.functionArn,
         FindingFunctionArn: finding.functionArn,
@@ -116,5 +153,35 @@ export class Response extends Construct {
         "limited to the topic's own key.",
     });
     acknowledgeInvokeGrants(smPolicy, invoked);
+    alarmOnWorkflow(this, 'Response', this.stateMachine, props.topic);
   }
+}
+
+/**
+ * Revocation records: versioned, KMS-encrypted (a customer key, rotated), TLS only, never public,
+ * kept — they are what `bks restore` needs to undo a revocation.
+ */
+function recordBucket(scope: Construct): s3.Bucket {
+  const key = new kms.Key(scope, 'RecordKey', {
+    enableKeyRotation: true,
+    description: 'bks revocation records',
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const bucket = new s3.Bucket(scope, 'Records', {
+    encryption: s3.BucketEncryption.KMS,
+    encryptionKey: key,
+    bucketKeyEnabled: true,
+    versioned: true,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  Validations.of(bucket).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason:
+      'Each object is a revocation record written by one function; CloudTrail data events (the trail option) ' +
+      'record who read or wrote it, and versioning keeps every version.',
+  });
+  return bucket;
 }

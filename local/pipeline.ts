@@ -44,7 +44,12 @@ import { resetClients } from '../handlers/lib/clients';
 import { loadPipelineRules } from '../infra/rules';
 import { type MountRequest, type MountResponse, type SimHandle, startSim } from '../sim/server';
 import type { DeliveryTarget } from '../sim/services/events';
-import { setExecutionEngine } from '../sim/services/stepfunctions';
+import {
+  abortAll,
+  executionDone,
+  type SimExecution,
+  setExecutionEngine,
+} from '../sim/services/stepfunctions';
 import { shiftScenarioToNow } from '../sim/timeshift';
 import { THRESHOLD_EVENT_DETAIL_TYPE, THRESHOLD_EVENT_SOURCE } from '../src/pipeline/incident';
 import type { ResponsePolicy } from '../src/pipeline/policy';
@@ -72,6 +77,11 @@ export interface LivePipelineOptions {
   approvalTimeoutSeconds?: number;
   /** The detection rules' folder. @default detections/ */
   rulesDir?: string;
+  /**
+   * The pipeline functions' credentials: a principal of the scenario in the security account.
+   * @default a principal of its own, added to the scenario
+   */
+  principal?: { accessKeyId: string; secretAccessKey: string };
   /** One line per pipeline event (a rule matched, a finding raised, an approval requested). */
   log?: (line: string) => void;
 }
@@ -179,7 +189,12 @@ export class LivePipeline {
 
   /** The credentials of the pipeline's own principal (the functions' role) in the security account. */
   get credentials(): { accessKeyId: string; secretAccessKey: string } {
-    return { accessKeyId: principalKey('P', this.deployment.securityAccount), secretAccessKey: this.secret };
+    return (
+      this.options.principal ?? {
+        accessKeyId: principalKey('P', this.deployment.securityAccount),
+        secretAccessKey: this.secret,
+      }
+    );
   }
 
   private clientConfig(account: string, region: string, kind: 'P' | 'D' = 'D') {
@@ -399,42 +414,47 @@ export class LivePipeline {
     );
     eb.destroy();
 
-    // Forwarders: every account, every region it uses, plus the IAM region.
-    for (const a of this.sim.state.accounts) {
-      for (const region of forwarderRegions(a.regions, home)) {
-        const placed = rulesForRegion(this.rules, region);
-        const dlq = await queue(a.id, region, `${PREFIX}-forwarder-dlq`);
-        const client = new EventBridgeClient(this.clientConfig(a.id, region));
+    // Forwarders: every account, every region it uses, plus the IAM region (account-regions in parallel).
+    const placements = this.sim.state.accounts.flatMap((a) =>
+      forwarderRegions(a.regions, home).map((region) => ({ account: a.id, region })),
+    );
+    await Promise.all(
+      placements.map(async ({ account, region }) => {
+        const dlq = await queue(account, region, `${PREFIX}-forwarder-dlq`);
+        const client = new EventBridgeClient(this.clientConfig(account, region));
         const names: string[] = [];
-        for (const r of placed) {
-          const name = `${PREFIX}-fwd-${r.id}`;
-          await client.send(
-            new PutRuleCommand({
-              Name: name,
-              EventPattern: JSON.stringify(r.pattern),
-              State: ruleStateFor(r.pattern),
-              Description: `bks ${r.id}: ${r.title}`.slice(0, 512),
-            }),
-          );
-          await client.send(
-            new PutTargetsCommand({
-              Rule: name,
-              Targets: [
-                {
-                  Id: 'central',
-                  Arn: d.centralBusArn,
-                  RoleArn: `arn:${partition}:iam::${a.id}:role/${PREFIX}-forwarder`,
-                  DeadLetterConfig: { Arn: dlq.arn },
-                },
-              ],
-            }),
-          );
-          names.push(name);
+        try {
+          for (const r of rulesForRegion(this.rules, region)) {
+            const name = `${PREFIX}-fwd-${r.id}`;
+            await client.send(
+              new PutRuleCommand({
+                Name: name,
+                EventPattern: JSON.stringify(r.pattern),
+                State: ruleStateFor(r.pattern),
+                Description: `bks ${r.id}: ${r.title}`.slice(0, 512),
+              }),
+            );
+            await client.send(
+              new PutTargetsCommand({
+                Rule: name,
+                Targets: [
+                  {
+                    Id: 'central',
+                    Arn: d.centralBusArn,
+                    RoleArn: `arn:${partition}:iam::${account}:role/${PREFIX}-forwarder`,
+                    DeadLetterConfig: { Arn: dlq.arn },
+                  },
+                ],
+              }),
+            );
+            names.push(name);
+          }
+        } finally {
+          client.destroy();
         }
-        client.destroy();
-        d.forwarders[`${a.id}/${region}`] = names;
-      }
-    }
+        d.forwarders[`${account}/${region}`] = names;
+      }),
+    );
 
     // The functions' environment, as the CDK app sets it.
     this.recordDir = mkdtempSync(join(tmpdir(), 'bks-pipeline-'));
@@ -458,7 +478,7 @@ export class LivePipeline {
       BKS_DEDUPE_SECONDS: '86400',
       BKS_EVENT_BUS: `${PREFIX}-central`,
       BKS_STATEFUL_RULES: JSON.stringify(
-        statefulRules.map(({ id, severity, stateful }) => ({ id, severity, stateful })),
+        statefulRules.map(({ id, severity, pattern, stateful }) => ({ id, severity, pattern, stateful })),
       ),
       BKS_POLICY: JSON.stringify(this.options.policy ?? {}),
       BKS_RECORD_DIR: this.recordDir,
@@ -506,7 +526,10 @@ export class LivePipeline {
         },
       }),
     );
-    this.undo.push(() => setExecutionEngine(this.sim.ctx, undefined));
+    this.undo.push(() => {
+      abortAll(this.sim.ctx);
+      setExecutionEngine(this.sim.ctx, undefined);
+    });
 
     const functions: Record<string, (input: never) => Promise<unknown>> = {
       [`${PREFIX}-dispatch`]: dispatch as never,
@@ -548,6 +571,11 @@ export class LivePipeline {
       isBase64Encoded: false,
     } as never)) as { statusCode?: number; headers?: Record<string, string>; body?: string };
     return { status: res.statusCode ?? 200, headers: res.headers ?? {}, body: res.body ?? '' };
+  }
+
+  /** Resolves with the execution once it is no longer running. */
+  done(executionArn: string): Promise<SimExecution> {
+    return executionDone(this.sim.ctx, executionArn);
   }
 
   async stop(): Promise<void> {

@@ -24,7 +24,7 @@ import { resetAws } from '../handlers/lib/aws';
 import { resetClients } from '../handlers/lib/clients';
 import { type SimHandle, startSim } from '../sim/server';
 import { snsMessages } from '../sim/services/sns';
-import { executionDone, setExecutionEngine } from '../sim/services/stepfunctions';
+import { abortAll, executionDone, setExecutionEngine } from '../sim/services/stepfunctions';
 import { packagePath } from '../src/paths';
 import type { ResponsePolicy } from '../src/pipeline/policy';
 import { type Doc, type ExecutionTrace, responseEngine } from './engine';
@@ -227,6 +227,7 @@ export class LocalPipeline {
 
   async stop(): Promise<void> {
     for (const r of this.restores.splice(0).reverse()) r();
+    abortAll(this.sim.ctx);
     setExecutionEngine(this.sim.ctx, undefined);
     this.sfn?.destroy();
     if (!this.options.sim) await this.sim?.close();

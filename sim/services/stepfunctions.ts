@@ -88,8 +88,17 @@ export function awaitTaskToken(
   });
 }
 
-/** Ends every pending wait (the simulator is shutting down): each settles as a timeout. */
-export function abandonTaskWaits(ctx: SimContext): void {
+/**
+ * Shutting down: every running execution is aborted (`ABORTED`, as StopExecution does) and every
+ * pending wait on a task token ends, so that no timer outlives the simulator.
+ */
+export function abortAll(ctx: SimContext): void {
+  const m = machines(ctx);
+  for (const e of m.executions.values()) {
+    if (e.status !== 'RUNNING') continue;
+    m.aborts.get(e.executionArn)?.abort();
+    finish(ctx, e, { status: 'ABORTED', error: 'States.Aborted', cause: 'the simulator stopped' });
+  }
   for (const s of registry(ctx).values()) s.settle?.({ status: 'timeout' });
 }
 

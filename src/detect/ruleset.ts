@@ -110,6 +110,21 @@ const federated = (): Identity => ({
 });
 
 let counter = 0;
+/** An EventBridge event carrying a CloudTrail-like detail but a custom (non-AWS) source. */
+function forgedEnvelope(detail: CloudTrailRecord): CloudTrailRecord {
+  return {
+    version: '0',
+    id: 'c0ffee00-0000-4000-8000-000000000016',
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: 'custom.forwarded',
+    account: detail.recipientAccountId,
+    time: detail.eventTime,
+    region: detail.awsRegion,
+    resources: [],
+    detail,
+  } as unknown as CloudTrailRecord;
+}
+
 function record(
   fields: Partial<CloudTrailRecord> & { eventName: string; eventSource: string },
 ): CloudTrailRecord {
@@ -772,6 +787,9 @@ function serviceRule016({ s, phantomUser }: ServiceRuleContext): Draft {
     kind: 'pattern',
     service: s.id,
     pattern: {
+      // Only AWS services' events: a member account may forward its own custom events (any
+      // source, any detail) through a rule to the central bus.
+      source: [{ prefix: 'aws.' }],
       'detail-type': [...new Set(Object.values(DETAIL_TYPES))],
       detail: {
         userIdentity: { type: ['IAMUser'], userName: [{ prefix: s.phantomUserPrefix }] },
@@ -824,6 +842,10 @@ function serviceRule016({ s, phantomUser }: ServiceRuleContext): Draft {
           eventName: 'Decrypt',
           userIdentity: awsService(s.eventSources[0] as string),
         }),
+        // A custom event dressed as CloudTrail, put by an application (not an AWS service).
+        forgedEnvelope(
+          record({ eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', userIdentity: phantom(s) }),
+        ),
       ],
     },
   };

@@ -5,7 +5,9 @@
  * same plan-then-act path as `bks revoke-key` (deactivate only, reversible, recorded), then is
  * verified by reading the user again.
  */
+import { GetRolePolicyCommand, GetUserPolicyCommand } from '@aws-sdk/client-iam';
 import type { AwsContext } from '../aws';
+import { sessionCutoff } from '../response/policies';
 import type { RevokeTarget } from '../response/revoke';
 import { runRevoke } from '../response/revoke-run';
 import { readUserState, type UserState } from '../response/user-state';
@@ -228,6 +230,7 @@ export async function revokeIncident(
   const targets = await revokeTargets(aws, incident, mode === 'revoke' ? (opts.approved ?? {}) : {});
   const actions: string[] = [];
   let alreadyOut = 0;
+  let verified = true;
   const absent: string[] = [];
   for (const target of targets) {
     const result = await runRevoke(aws, target, {
@@ -251,8 +254,12 @@ export async function revokeIncident(
     absent.push(
       ...result.plan.notes.filter((n) => n.status === 'absent').map((n) => `${n.target}: ${n.message}`),
     );
-    // Verify from fresh state: every credential and access key the plan touched is now inactive.
-    if (target.kind !== 'short-term') {
+    // Verify from fresh state: every credential and access key the plan touched is now inactive;
+    // for a short-term key, the signer's deny policy now reads back with a cut-off after the key
+    // was issued. A target with nothing to read back is reported unverified, never verified.
+    if (target.kind === 'short-term') {
+      if (!(await verifySessionDeny(aws, result.plan.steps, target.issuedAt))) verified = false;
+    } else {
       const after = await readUserState(aws.iam(), target.userName);
       const touched = result.plan.steps.map(
         (s) => s.params['ServiceSpecificCredentialId'] ?? s.params['AccessKeyId'],
@@ -272,5 +279,35 @@ export async function revokeIncident(
       `nothing was changed and nothing was found already revoked${absent.length ? ` (${absent.join('; ')})` : ''}: the key is not contained by this workflow`,
     );
   }
-  return { mode, actions, verified: true, at: (opts.now ?? new Date()).toISOString() };
+  return { mode, actions, verified, at: (opts.now ?? new Date()).toISOString() };
+}
+
+/**
+ * Re-reads the session deny policy the plan wrote on the signer (role or user) and checks that it
+ * denies sessions issued at `issuedAt`. False when the plan wrote none (nothing to read back);
+ * throws when the policy reads back missing or with an earlier cut-off.
+ */
+export async function verifySessionDeny(
+  aws: AwsContext,
+  steps: readonly { action: string; params: Record<string, unknown> }[],
+  issuedAt: string,
+): Promise<boolean> {
+  const puts = steps.filter((st) => st.action === 'PutRolePolicy' || st.action === 'PutUserPolicy');
+  for (const st of puts) {
+    const PolicyName = String(st.params['PolicyName']);
+    const out =
+      st.action === 'PutRolePolicy'
+        ? await aws
+            .iam()
+            .send(new GetRolePolicyCommand({ RoleName: String(st.params['RoleName']), PolicyName }))
+        : await aws
+            .iam()
+            .send(new GetUserPolicyCommand({ UserName: String(st.params['UserName']), PolicyName }));
+    const cutoff = sessionCutoff(out.PolicyDocument ? decodeURIComponent(out.PolicyDocument) : undefined);
+    if (!cutoff || Date.parse(cutoff) <= Date.parse(issuedAt))
+      throw new RevokeError(
+        `revocation not verified: ${PolicyName} does not read back denying sessions issued at ${issuedAt}`,
+      );
+  }
+  return puts.length > 0;
 }

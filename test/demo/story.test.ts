@@ -1,5 +1,5 @@
 /**
- * The demo tells a true story (issue 15): one incident per key whose severity is its worst signal,
+ * The demo tells a true story (issue 15): the live pipeline's incidents, the worst one first,
  * the multi-region rule counting every region the attacker used, a hunt over the whole attack window
  * (it started days before the calls the demo makes), the analyst's "leaked key only" explained next
  * to the two revocations it leads to, and a last line that is a sentence.
@@ -23,12 +23,13 @@ describe('the demo story', () => {
     expect(run.status).toBe(0);
   });
 
-  it('starts one incident from the worst signal on the key (HIGH multi-region, not the LOW invoke rule)', () => {
-    expect(out).toMatch(/BKS-010-BEDROCK \(LOW\) ×3, BKS-018 \(HIGH\) on one key/);
-    expect(out).toMatch(/one incident, severity HIGH/);
-    expect(out).toMatch(/# EventBridge rule BKS-018 \(HIGH\) → Step Functions workflow/);
-    expect(out).toMatch(/Security Hub finding \(in the simulator\): \[HIGH\] BKS-018/);
-    expect(out).not.toMatch(/EventBridge rule BKS-010-BEDROCK \(LOW\)/);
+  it('the live pipeline raises a finding per signal on the key; the analyst takes the worst (HIGH multi-region) first', () => {
+    // bks-sim --pipeline: each rule that fires opens its incident (dispatch gates per rule and key).
+    expect(out).toMatch(/Security Hub finding: \[LOW\] BKS-010-BEDROCK/);
+    expect(out).toMatch(/Security Hub finding: \[HIGH\] BKS-018/);
+    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] approve revocation\? BKS-018 /);
+    expect(out).toMatch(/the workflow \(BKS-018\) is waiting for the analyst's decision/);
+    expect(out).not.toMatch(/the workflow \(BKS-010-BEDROCK\) is waiting/);
   });
 
   it('the multi-region rule counts the three regions the attacker just used', () => {
@@ -37,7 +38,7 @@ describe('the demo story', () => {
   });
 
   it('hunt covers the whole attack window, days before the demo’s own calls', () => {
-    const hunted = out.slice(out.indexOf('$ bks hunt'), out.indexOf('# the attacker'));
+    const hunted = out.slice(out.indexOf('$ bks hunt'), out.indexOf('Security Hub finding:'));
     const times = [...hunted.matchAll(/^(\d{4}-\d\d-\d\dT[\d:]+Z)\s/gm)].map((m) => Date.parse(m[1]!));
     expect(times.length).toBeGreaterThan(2);
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(3 * 86_400_000);

@@ -4,9 +4,11 @@ import { FUNCTION_NAMES, type FunctionName } from '../../infra/guard';
 import { RESPONDER_ACTIONS } from '../../infra/responder-roles';
 import { loadPipelineRules } from '../../infra/rules';
 import { compilePattern } from '../../src/detect/pattern';
+import { ALL_MANAGEMENT_EVENTS, ruleStateFor } from '../../src/pipeline/rule-state';
 
 const RULES = loadPipelineRules();
 
+import { cfnLint, lintLines, skipCfnLint } from './cfn-lint';
 import { type Synthesized, synthGuard } from './synth';
 
 type Resources = Synthesized['templates'][string]['Resources'];
@@ -34,6 +36,14 @@ describe('synthesis', () => {
     expect(s.violations).toEqual([]);
     expect(s.error).toBeUndefined();
   });
+
+  it.skipIf(skipCfnLint)(
+    'passes cfn-lint in every region, with the accepted findings listed with their reasons',
+    () => {
+      expect(lintLines(cfnLint(s.files))).toEqual([]);
+    },
+    120_000,
+  );
 
   it('makes one stack per region: the home region plus us-west-2 and the IAM region us-east-1', () => {
     expect(Object.keys(s.templates).sort()).toEqual(['eu-west-1', 'us-east-1', 'us-west-2']);
@@ -148,18 +158,104 @@ describe('detection rules', () => {
     expect(rules).toBeGreaterThan(RULES.length);
   });
 
-  it('accepts the organization on the central bus with aws:PrincipalOrgID', () => {
-    const policies = byType(s.templates['eu-west-1']!.Resources, 'AWS::Events::EventBusPolicy');
-    expect(JSON.stringify(policies)).toContain('"aws:PrincipalOrgID":"o-abc123def4"');
+  it('sets every rule state from its pattern, on the default buses and on the central bus', () => {
+    let all = 0;
+    for (const t of Object.values(s.templates)) {
+      for (const [id, r] of byType(t.Resources, 'AWS::Events::Rule')) {
+        const p = r.Properties!['EventPattern'] as Record<string, unknown> | undefined;
+        if (!p) continue;
+        expect(r.Properties!['State'], id).toBe(ruleStateFor(p));
+        if (r.Properties!['State'] === ALL_MANAGEMENT_EVENTS) all++;
+      }
+    }
+    // BKS-010 (x2), 011, 016 (x2), 017, 018: forwarders in three regions and the central rules.
+    expect(all).toBe(7 * 4);
+    const central = byType(s.templates['eu-west-1']!.Resources, 'AWS::Events::Rule').filter(([id]) =>
+      id.includes('DetectBKS011'),
+    );
+    expect(central.map(([, r]) => r.Properties!['State'])).toEqual([ALL_MANAGEMENT_EVENTS]);
   });
 
-  it('has an anomaly-detection alarm on AWS/Bedrock Invocations in every region', () => {
-    for (const t of Object.values(s.templates)) {
-      const alarms = byType(t.Resources, 'AWS::CloudWatch::Alarm');
-      expect(alarms).toHaveLength(1);
-      const text = JSON.stringify(alarms[0]![1].Properties);
-      expect(text).toContain('ANOMALY_DETECTION_BAND(invocations');
-      expect(text).toContain('"Metric":{"MetricName":"Invocations","Namespace":"AWS/Bedrock"}');
+  it('matches only AWS service events (or its own threshold events) on the central bus', () => {
+    for (const [id, r] of byType(s.templates['eu-west-1']!.Resources, 'AWS::Events::Rule')) {
+      if (!r.Properties!['EventBusName']) continue;
+      const p = r.Properties!['EventPattern'] as { source?: unknown[] };
+      const sources = p.source ?? [];
+      expect(sources.length, id).toBeGreaterThan(0);
+      for (const src of sources) {
+        const ok =
+          (typeof src === 'string' && (src.startsWith('aws.') || src === 'bks.detect')) ||
+          JSON.stringify(src) === JSON.stringify({ prefix: 'aws.' });
+        expect(ok, `${id}: ${JSON.stringify(src)}`).toBe(true);
+      }
+    }
+  });
+
+  it('accepts from the organization only rules forwarding AWS events, and threshold events only from the stateful role', () => {
+    const policies = byType(s.templates['eu-west-1']!.Resources, 'AWS::Events::EventBusPolicy').map(
+      ([, p]) => p.Properties!['Statement'] as Record<string, unknown>,
+    );
+    const allow = policies.find((st) => st['Effect'] === 'Allow')!;
+    expect(allow['Condition']).toEqual({
+      StringEquals: { 'aws:PrincipalOrgID': 'o-abc123def4' },
+      ArnLike: { 'aws:SourceArn': 'arn:aws*:events:*:*:rule/*' },
+      StringLike: { 'events:source': 'aws.*' },
+    });
+    const deny = policies.find((st) => st['Effect'] === 'Deny')!;
+    expect(JSON.stringify(deny['Condition'])).toContain('"events:source":"bks.detect"');
+    expect(JSON.stringify(deny['Condition'])).toContain(':role/bks/bks-fn-stateful');
+  });
+
+  it('alarms on Bedrock invocations summed over ModelId (Metrics Insights) and on the DLQ in every region', () => {
+    for (const [region, t] of Object.entries(s.templates)) {
+      const alarms = byType(t.Resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+      const invocations = alarms.filter((a) => String(a['AlarmName']).includes('bedrock-invocations'));
+      expect(invocations, region).toHaveLength(1);
+      expect(JSON.stringify(invocations[0])).toContain(
+        JSON.stringify('SELECT SUM(Invocations) FROM SCHEMA("AWS/Bedrock", ModelId)'),
+      );
+      expect(invocations[0]!['Threshold']).toBe(1000);
+      expect(
+        alarms.some((a) => a['AlarmName'] === `bks-forwarded-dead-letters-${region}`),
+        region,
+      ).toBe(true);
+    }
+  });
+
+  it('alarms to the SOC topic on every queue and on failed or timed-out executions', () => {
+    const resources = s.templates['eu-west-1']!.Resources;
+    const alarms = byType(resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    const queues = byType(resources, 'AWS::SQS::Queue').map(([id]) => id);
+    for (const q of queues) {
+      const watching = alarms.filter((a) => JSON.stringify(a['Dimensions'] ?? []).includes(`"${q}"`));
+      expect(watching.length, q).toBe(1);
+      // The home region's forwarder DLQ alarm travels as an event; every other one notifies the topic.
+      if (!q.includes('Forwarder'))
+        expect(JSON.stringify(watching[0]!['AlarmActions']), q).toContain('Notifications');
+    }
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      const a = alarms.find((x) => x['MetricName'] === metric);
+      expect(a, metric).toBeDefined();
+      expect(JSON.stringify(a!['AlarmActions'])).toContain('Notifications');
+    }
+  });
+
+  it('gives every asynchronously invoked function an on-failure destination (an encrypted queue)', () => {
+    const resources = s.templates['eu-west-1']!.Resources;
+    const configs = byType(resources, 'AWS::Lambda::EventInvokeConfig');
+    const byFunction = new Map(
+      configs.map(([, c]) => [
+        JSON.stringify(c.Properties!['FunctionName']),
+        c.Properties!['DestinationConfig'] as { OnFailure: { Destination: { 'Fn::GetAtt': string[] } } },
+      ]),
+    );
+    for (const name of ['dispatch', 'stateful', 'custom-action', 'reconcile'] as const) {
+      const logical = s.stack.getLogicalId(s.guard.functions[name].node.defaultChild as never);
+      const config = byFunction.get(JSON.stringify({ Ref: logical }));
+      expect(config, name).toBeDefined();
+      const queue = resources[config!.OnFailure.Destination['Fn::GetAtt'][0]!]!;
+      expect(queue.Type).toBe('AWS::SQS::Queue');
+      expect(queue.Properties!['SqsManagedSseEnabled']).toBe(true);
     }
   });
 });
@@ -175,7 +271,7 @@ describe('response workflow', () => {
     expect(sm.Properties!['StateMachineType']).toBe('STANDARD');
     expect(sm.Properties!['TracingConfiguration']).toEqual({ Enabled: true });
     const ask = def.States.AskAnalyst;
-    expect(ask.Resource).toBe(`arn:${'$'}{Partition}:states:::lambda:invoke.waitForTaskToken`);
+    expect(ask.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(ask.TimeoutSeconds).toBe(7200);
     expect(ask.Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'OnApprovalTimeout' });
     for (const [name, state] of Object.entries(
@@ -217,24 +313,26 @@ describe('response workflow', () => {
 describe('least privilege', () => {
   const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
   const DDB_RW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+  const ON_FAILURE = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
   const TASK = ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'];
   const EXPECTED: Record<FunctionName, string[]> = {
     normalize: LOGS,
     decide: LOGS,
     enrich: [...LOGS, 'sts:AssumeRole'],
     finding: [...LOGS, 'sts:AssumeRole'],
-    revoke: [...LOGS, 'sts:AssumeRole'],
-    reconcile: [...LOGS, 'sts:AssumeRole', 'states:StartExecution'],
-    dispatch: [...LOGS, 'states:StartExecution', 'dynamodb:PutItem'],
+    revoke: [...LOGS, 'sts:AssumeRole', 's3:PutObject', 'kms:GenerateDataKey'],
+    reconcile: [...LOGS, ...ON_FAILURE, 'sts:AssumeRole', 'states:StartExecution'],
+    dispatch: [...LOGS, ...ON_FAILURE, 'states:StartExecution', 'dynamodb:PutItem'],
     stateful: [
       ...LOGS,
+      ...ON_FAILURE,
       'dynamodb:BatchGetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'events:PutEvents',
     ],
     'approval-api': [...LOGS, ...DDB_RW, ...TASK],
-    'custom-action': [...LOGS, ...DDB_RW, ...TASK],
+    'custom-action': [...LOGS, ...ON_FAILURE, ...DDB_RW, ...TASK],
     'request-approval': [
       ...LOGS,
       'dynamodb:GetItem',
@@ -253,9 +351,10 @@ describe('least privilege', () => {
       if (!roles.includes(`"${roleId}"`)) continue;
       for (const st of (
         p.Properties!['PolicyDocument'] as {
-          Statement: Array<{ Action: string | string[]; Resource: unknown }>;
+          Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown }>;
         }
       ).Statement) {
+        if (st.Effect !== 'Allow') continue;
         for (const a of [st.Action].flat()) actions.add(a);
         res.push(JSON.stringify(st.Resource));
       }
@@ -279,7 +378,7 @@ describe('least privilege', () => {
     const resources = s.templates['eu-west-1']!.Resources;
     const text = JSON.stringify(resources);
     for (const role of ['bks-reader', 'bks-revoker', 'bks-findings'])
-      expect(text).toContain(`:iam::*:role/${role}`);
+      expect(text).toContain(`:iam::*:role/bks/${role}`);
   });
 
   it('deploys the responder roles with the documented actions only', () => {
@@ -295,5 +394,46 @@ describe('least privilege', () => {
     // The one Delete (issue: revoke-key on a phantom removes its console password): see
     // test/infra/revoker-login-profile.test.ts for its phantom-only resources.
     for (const a of all) if (a !== 'iam:DeleteLoginProfile') expect(a).not.toMatch(/Delete|\*$/);
+  });
+
+  it('trusts only the function roles that use each responder role, and denies them any change to the pipeline roles', () => {
+    const resources = s.templates['eu-west-1']!.Resources;
+    const fnRole = (fn: string) => `arn:aws:iam::111111111111:role/bks/bks-fn-${fn}`;
+    const TRUST: Record<string, string[]> = {
+      'bks-reader': [fnRole('enrich'), fnRole('reconcile')],
+      'bks-revoker': [fnRole('revoke')],
+      'bks-findings': [fnRole('finding')],
+    };
+    for (const [id, role] of byType(resources, 'AWS::IAM::Role')) {
+      const name = role.Properties!['RoleName'] as string;
+      if (!(name in TRUST)) continue;
+      expect(role.Properties!['Path']).toBe('/bks/');
+      const trust = role.Properties!['AssumeRolePolicyDocument'] as {
+        Statement: Array<{ Condition: { ArnEquals: Record<string, string[]> } }>;
+      };
+      expect(trust.Statement).toHaveLength(1);
+      expect(trust.Statement[0]!.Condition.ArnEquals['aws:PrincipalArn']).toEqual(TRUST[name]);
+      const denies = byType(resources, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties!['Roles']).includes(`"${id}"`))
+        .flatMap(
+          ([, p]) =>
+            (p.Properties!['PolicyDocument'] as { Statement: Array<Record<string, unknown>> }).Statement,
+        )
+        .filter((st) => st['Effect'] === 'Deny');
+      expect(denies, name).toHaveLength(1);
+      expect(JSON.stringify(denies[0]!['Resource'])).toContain(':role/bks/*');
+      expect(denies[0]!['Action']).toEqual(
+        expect.arrayContaining(['iam:Put*', 'iam:Attach*', 'iam:Update*']),
+      );
+    }
+  });
+
+  it('names every function role under the /bks/ path', () => {
+    const resources = s.templates['eu-west-1']!.Resources;
+    for (const name of FUNCTION_NAMES) {
+      const fnRes = resources[s.stack.getLogicalId(s.guard.functions[name].node.defaultChild as never)]!;
+      const roleId = (fnRes.Properties!['Role'] as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+      expect(resources[roleId]!.Properties).toMatchObject({ RoleName: `bks-fn-${name}`, Path: '/bks/' });
+    }
   });
 });

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { BedrockKeyGuardMemberStage } from '../../infra/member';
 import { loadPipelineRules } from '../../infra/rules';
+import { cfnLint, lintLines, skipCfnLint } from './cfn-lint';
 
 describe('BedrockKeyGuardMemberStage', () => {
   it('deploys forwarders per region to the security account bus and the responder roles once, nag-clean', () => {
@@ -16,9 +17,10 @@ describe('BedrockKeyGuardMemberStage', () => {
     const stage = new BedrockKeyGuardMemberStage(app, 'Member-222222222222', {
       env: { account: '222222222222', region: 'eu-west-1' },
       rules,
-      regions: ['eu-west-1', 'us-west-2'],
+      regions: ['us-west-2', 'eu-west-1'],
       homeRegion: 'eu-west-1',
       securityAccount: '111111111111',
+      organizationId: 'o-abc123def4',
     });
     // The app-level synth runs cdk-nag over the stage's stacks and throws on any unacknowledged finding.
     expect(() => app.synth()).not.toThrow();
@@ -29,7 +31,7 @@ describe('BedrockKeyGuardMemberStage', () => {
         Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
       },
     }));
-    expect(templates.map((x) => x.region)).toEqual(['eu-west-1', 'us-west-2', 'us-east-1']);
+    expect(templates.map((x) => x.region)).toEqual(['us-west-2', 'eu-west-1', 'us-east-1']);
     for (const { region, t } of templates) {
       const rulesHere = Object.values(t.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
       const iamRules = rules.filter((r) => r.deploy === 'us-east-1').length;
@@ -39,8 +41,41 @@ describe('BedrockKeyGuardMemberStage', () => {
       const roles = Object.values(t.Resources).filter(
         (r) => r.Type === 'AWS::IAM::Role' && String(r.Properties?.['RoleName'] ?? '').startsWith('bks-'),
       );
-      expect(roles).toHaveLength(region === 'eu-west-1' ? 3 : 0);
-      if (roles.length) expect(JSON.stringify(roles)).toContain(':iam::111111111111:root');
+      expect(roles).toHaveLength(region === 'us-west-2' ? 3 : 0);
+      if (!skipCfnLint)
+        expect(
+          lintLines(
+            cfnLint({
+              [region]: join(
+                assembly.directory,
+                `${stage.stacks.find((x) => x.region === region)!.artifactId}.template.json`,
+              ),
+            }),
+          ),
+        ).toEqual([]);
+      if (roles.length) {
+        // Trusted: only the security account's function roles, by ARN (never the whole account).
+        const trust = JSON.stringify(roles.map((r) => r.Properties?.['AssumeRolePolicyDocument']));
+        expect(trust).toContain('"aws:PrincipalArn":["arn:aws:iam::111111111111:role/bks/bks-fn-enrich"');
+        expect(trust).toContain('arn:aws:iam::111111111111:role/bks/bks-fn-revoke');
+        // Security Hub in the home region, not the first region of the list.
+        expect(JSON.stringify(t)).toContain(':securityhub:eu-west-1:222222222222:hub/default');
+      }
     }
+  }, 300_000);
+
+  it('is refused without organizationId, naming it', () => {
+    const app = new App();
+    expect(
+      () =>
+        new BedrockKeyGuardMemberStage(app, 'Member-333333333333', {
+          env: { account: '333333333333', region: 'eu-west-1' },
+          rules: loadPipelineRules(),
+          regions: ['eu-west-1'],
+          homeRegion: 'eu-west-1',
+          securityAccount: '111111111111',
+          organizationId: undefined as unknown as string,
+        }),
+    ).toThrow(/organizationId/);
   });
 });

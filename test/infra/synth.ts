@@ -25,6 +25,8 @@ export interface Synthesized {
     { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }
   >;
   violations: Violation[];
+  /** The template files, by region. */
+  files: Record<string, string>;
   error?: string;
 }
 
@@ -68,9 +70,12 @@ export function synthGuard(props: BedrockKeyGuardProps, stackId = 'Bks', region 
     }
   }
   const templates: Synthesized['templates'] = {};
+  const files: Record<string, string> = {};
   for (const s of [stack, ...guard.regionalStacks]) {
     const file = join(outdir, `${s.artifactId}.template.json`);
-    if (existsSync(file)) templates[s.region] = JSON.parse(readFileSync(file, 'utf8'));
+    if (!existsSync(file)) continue;
+    templates[s.region] = JSON.parse(readFileSync(file, 'utf8'));
+    files[s.region] = file;
   }
-  return { app, stack, guard, templates, violations, ...(error ? { error } : {}) };
+  return { app, stack, guard, templates, files, violations, ...(error ? { error } : {}) };
 }

@@ -45,6 +45,8 @@ export const UNEXERCISED: Record<string, string> = {
 
 describe('the pipeline with the roles it deploys', () => {
   let h: Harness | undefined;
+  /** Actions called in the runs with the full roles. */
+  const exercised = new Set<string>();
   afterEach(async () => {
     await h?.stop();
     h = undefined;
@@ -73,11 +75,15 @@ describe('the pipeline with the roles it deploys', () => {
       Object.keys(stats.errors).filter((k) => !k.startsWith('bedrock:') && k !== 'iam:GetLoginProfile'),
     ).toEqual([]);
     expect(h.logs.join('\n')).not.toMatch(/AccessDenied/);
-    // Every granted action is either exercised here or listed with its reason.
-    const exercised = new Set(Object.keys(stats.calls));
-    const unexercised = [...grantedActions(roles)].filter((a) => !exercised.has(a)).sort();
-    expect(unexercised).toEqual(Object.keys(UNEXERCISED).sort());
+    for (const k of Object.keys(stats.calls)) exercised.add(k);
   }, 120_000);
+
+  it('every granted action is exercised above or listed with the reason it is granted', () => {
+    const unexercised = [...grantedActions(deployedResponderRoles(ACCOUNT))]
+      .filter((a) => !exercised.has(a))
+      .sort();
+    expect(unexercised).toEqual(Object.keys(UNEXERCISED).sort());
+  });
 
   it('without iam:UpdateServiceSpecificCredential on the revoker, the revoke fails loudly', async () => {
     const roles = withoutAction(
