@@ -844,7 +844,11 @@ function serviceRule016({ s, phantomUser }: ServiceRuleContext): Draft {
         }),
         // A custom event dressed as CloudTrail, put by an application (not an AWS service).
         forgedEnvelope(
-          record({ eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', userIdentity: phantom(s) }),
+          record({
+            eventSource: 'sts.amazonaws.com',
+            eventName: 'GetCallerIdentity',
+            userIdentity: phantom(s),
+          }),
         ),
       ],
     },

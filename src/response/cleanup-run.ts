@@ -9,9 +9,10 @@
 
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { AwsContext } from '../aws';
 import { AwsFailure, describeError } from '../errors';
-import { collectAccount } from '../inventory';
+import { collectAccount, type ScanUser } from '../inventory';
 import type { KeyBearingService } from '../services';
 import { writePrivateFile } from '../util/private-file';
 import { type ActResult, actOnPlan, type PlanGate } from './act';
@@ -84,22 +85,23 @@ export function unfinishedCleanups(recordDir: string, accountId: string): Map<st
   return out;
 }
 
-export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise<CleanupRunResult> {
-  const now = opts.now ?? new Date();
-  const id = await aws.identity();
-  const iam = aws.iam();
-  const scan = await collectAccount(aws, { services: opts.services, now, accountId: id.accountId });
-  if (scan.status !== 'ok')
-    throw new AwsFailure(`cannot read the account's inventory: ${scan.error ?? 'unknown error'}`);
-
+/**
+ * The orphaned phantoms to delete (corroborated: not by name alone), plus users an earlier cleanup
+ * began deleting, and why every other phantom is skipped.
+ */
+function cleanupCandidates(
+  users: ScanUser[],
+  opts: CleanupOptions,
+  accountId: string,
+): { candidates: Map<string, string | undefined>; skipped: CleanupRunResult['skipped'] } {
   const skipped: CleanupRunResult['skipped'] = [];
-  const byUser = new Map<string, typeof scan.users>();
-  for (const u of scan.users) {
+  const byUser = new Map<string, ScanUser[]>();
+  for (const u of users) {
     if (!u.phantom) continue;
     byUser.set(u.userName, [...(byUser.get(u.userName) ?? []), u]);
   }
   const candidates = new Map<string, string | undefined>();
-  const resumable = unfinishedCleanups(opts.recordDir, id.accountId);
+  const resumable = unfinishedCleanups(opts.recordDir, accountId);
   for (const [name, entries] of byUser) {
     const not = entries.find((e) => e.status !== 'ORPHANED');
     if (not) {
@@ -117,7 +119,17 @@ export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise
     else candidates.set(name, undefined);
   }
   for (const [name, record] of resumable) candidates.set(name, record);
+  return { candidates, skipped };
+}
 
+/** Reads each candidate afresh and plans its deletion, or says why it is skipped (appended to `skipped`). */
+async function planCleanups(
+  iam: IAMClient,
+  candidates: Map<string, string | undefined>,
+  opts: CleanupOptions,
+  now: Date,
+  skipped: CleanupRunResult['skipped'],
+) {
   const states = new Map<string, UserState>();
   const steps: Omit<PlanStep, 'n'>[] = [];
   const planned: CleanupRunResult['planned'] = [];
@@ -162,6 +174,19 @@ export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise
       ...(resumedFrom ? { resumedFrom } : {}),
     });
   }
+  return { states, steps, planned };
+}
+
+export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise<CleanupRunResult> {
+  const now = opts.now ?? new Date();
+  const id = await aws.identity();
+  const iam = aws.iam();
+  const scan = await collectAccount(aws, { services: opts.services, now, accountId: id.accountId });
+  if (scan.status !== 'ok')
+    throw new AwsFailure(`cannot read the account's inventory: ${scan.error ?? 'unknown error'}`);
+
+  const { candidates, skipped } = cleanupCandidates(scan.users, opts, id.accountId);
+  const { states, steps, planned } = await planCleanups(iam, candidates, opts, now, skipped);
   const plan: Plan = {
     command: 'cleanup',
     accountId: id.accountId,

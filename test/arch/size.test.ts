@@ -17,7 +17,6 @@ const STILL_TO_SPLIT = new Set([
   'sim/services/iam.ts GetAccountAuthorizationDetails',
   'sim/bearer.ts authorizeBearer',
   'src/inventory/collect.ts collectAccount',
-  'src/response/cleanup-run.ts runCleanup',
   'src/report/compliance.ts buildComplianceReport',
   'local/engine.ts responseEngine',
   'local/engine.ts (anonymous)',
