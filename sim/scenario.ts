@@ -630,6 +630,10 @@ function normaliseOrganization(
   now: string,
 ): SimOrganization {
   const management = o.managementAccount;
+  // An organization is run from an account that exists: its management account must be one of the scenario's.
+  if (!accounts.some((a) => a.id === management)) {
+    fail(`${path}.managementAccount`, `${management} is not one of the scenario's accounts`);
+  }
   const id = o.id ?? `o-${ids.next('', 10).toLowerCase()}`;
   const featureSet = o.featureSet ?? 'ALL';
   const email = o.managementAccountEmail ?? `aws+${management}@example.com`;

@@ -282,6 +282,9 @@ const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request
 /** SigV4a scopes carry no region (`KEY/DATE/SERVICE/aws4_request`); the region set is a header. */
 const SCOPE_4A_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/aws4_request/;
 
+/** The latest time the simulated clock may show (AWS timestamps are four-digit years). */
+const MAX_SIM_TIME_MS = Date.parse('9999-12-31T23:59:59Z');
+
 /** What the request handlers of one simulator share: its state, clock, services and counters. */
 interface SimRuntime {
   state: SimState;
@@ -852,8 +855,13 @@ function control(rt: SimRuntime, method: string, path: string, body: string): Wi
       }
       case 'POST /_sim/clock': {
         const s = input.advanceSeconds;
-        if (typeof s !== 'number' || s < 0)
-          return json(400, { error: 'advanceSeconds: must be a number >= 0' });
+        if (typeof s !== 'number' || !Number.isFinite(s) || s < 0)
+          return json(400, { error: 'advanceSeconds: must be a finite number >= 0' });
+        // AWS timestamps end with the year 9999: a clock moved past it is not a clock AWS could have.
+        if (rt.ctx.now().getTime() + s * 1000 > MAX_SIM_TIME_MS)
+          return json(400, {
+            error: `advanceSeconds: ${s} moves the clock past 9999-12-31T23:59:59Z (at most ${Math.floor((MAX_SIM_TIME_MS - rt.ctx.now().getTime()) / 1000)})`,
+          });
         rt.ctx.advance(s * 1000);
         return json(200, { now: rt.ctx.now().toISOString() });
       }

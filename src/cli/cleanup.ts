@@ -20,7 +20,7 @@ import type { RunAction } from './main';
 import { type ChangeOptions, planGate } from './plan-gate';
 import { outcomeLine } from './revoke-key';
 
-const SPEC = { formats: ['table', 'json'], aws: true } as const;
+const SPEC = { formats: ['table', 'json', 'markdown'], aws: true } as const;
 export const CLEANUP_SCHEMA = 'bks.cleanup/v1';
 
 interface CleanupFlags extends CommonOptions, ChangeOptions {
@@ -30,22 +30,59 @@ interface CleanupFlags extends CommonOptions, ChangeOptions {
   backupDir?: string;
 }
 
+/** The plan per user, step by step: what `--dry-run` promises and `-y` then runs. */
+function planRows(r: CleanupRunResult): string[][] {
+  const rows: string[][] = [];
+  for (const p of r.planned)
+    p.calls.forEach((c, i) => {
+      rows.push([
+        i === 0 ? `${p.userName}${p.resumedFrom ? ' (resuming)' : ''}` : '',
+        String(i + 1),
+        `${c.action}${c.irreversible ? ' [IRREVERSIBLE]' : ''}`,
+        c.target,
+        c.reason,
+      ]);
+    });
+  return rows;
+}
+
+function renderCleanupMarkdown(r: CleanupRunResult): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = [`# bks cleanup (account ${r.accountId}): ${r.outcome}`, ''];
+  if (r.planned.length > 0 && (r.outcome === 'dry-run' || r.outcome === 'declined')) {
+    lines.push('## Plan', '', '| user | step | call | target | why |', '| --- | --- | --- | --- | --- |');
+    for (const row of planRows(r)) lines.push(`| ${row.map(esc).join(' | ')} |`);
+    lines.push('');
+  }
+  if (r.deleted.length)
+    lines.push('## Deleted', '', ...r.deleted.map((d) => `- ${d.userName} (backup ${d.backup})`), '');
+  if (r.failed.length)
+    lines.push(
+      '## Failed',
+      '',
+      ...r.failed.map((f) => `- ${f.userName}: ${esc(f.error)}; remaining: ${f.remaining.join(', ')}`),
+      '',
+    );
+  if (r.skipped.length)
+    lines.push('## Skipped', '', ...r.skipped.map((s) => `- ${s.userName}: ${esc(s.reason)}`), '');
+  lines.push(outcomeLine(r.outcome, r.record));
+  return lines.join('\n');
+}
+
 function renderCleanupTable(r: CleanupRunResult, ctx: CommandContext): string {
   const rows: string[][] = [];
   const planned = r.outcome === 'dry-run' || r.outcome === 'declined';
-  if (planned)
-    for (const p of r.planned)
-      rows.push([
-        p.userName,
-        ctx.style.yellow('planned'),
-        `${p.steps} call(s)${p.resumedFrom ? ' (resuming an interrupted cleanup)' : ''}`,
-      ]);
+  const plan =
+    planned && r.planned.length > 0
+      ? `plan: ${r.planned.reduce((n, p) => n + p.steps, 0)} call(s) for ${r.planned.length} user(s)\n\n${renderTable(['user', 'step', 'call', 'target', 'why'], planRows(r))}\n\n`
+      : '';
   for (const d of r.deleted) rows.push([d.userName, ctx.style.green('deleted'), `backup ${d.backup}`]);
   for (const f of r.failed)
     rows.push([f.userName, ctx.style.red('failed'), `${f.error}; remaining: ${f.remaining.join(', ')}`]);
   for (const s of r.skipped) rows.push([s.userName, ctx.style.dim('skipped'), s.reason]);
-  const body = rows.length > 0 ? renderTable(['user', 'outcome', 'detail'], rows) : 'no phantom user found';
-  return `cleanup (account ${r.accountId})\n\n${body}\n\n${outcomeLine(r.outcome, r.record)}`;
+  const body =
+    rows.length > 0 ? renderTable(['user', 'outcome', 'detail'], rows) : plan ? '' : 'no phantom user found';
+  return `cleanup (account ${r.accountId})\n\n${plan}${body}\n\n${outcomeLine(r.outcome, r.record)}`;
 }
 
 export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): Promise<number> {
@@ -87,6 +124,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
       result,
       {
         table: renderCleanupTable,
+        markdown: renderCleanupMarkdown,
         json: (r) =>
           renderJson(CLEANUP_SCHEMA, {
             accountId: r.accountId,

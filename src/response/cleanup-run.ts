@@ -37,7 +37,13 @@ export interface CleanupOptions {
 
 export interface CleanupRunResult extends Omit<ActResult, 'actions'> {
   accountId: string;
-  planned: { userName: string; steps: number; resumedFrom?: string }[];
+  /** Per user, every call the plan makes (the same list `-y` executes and records). */
+  planned: {
+    userName: string;
+    steps: number;
+    calls: { action: string; target: string; reason: string; irreversible?: boolean }[];
+    resumedFrom?: string;
+  }[];
   deleted: { userName: string; backup: string }[];
   skipped: { userName: string; reason: string }[];
   failed: { userName: string; error: string; backup?: string; remaining: string[] }[];
@@ -156,7 +162,17 @@ async function planCleanups(
     states.set(name, state);
     const mine = planUserDeletion(state);
     steps.push(...mine);
-    planned.push({ userName: name, steps: mine.length, ...(resumedFrom ? { resumedFrom } : {}) });
+    planned.push({
+      userName: name,
+      steps: mine.length,
+      calls: mine.map((c) => ({
+        action: `iam:${c.action}`,
+        target: c.target,
+        reason: c.reason,
+        ...(c.irreversible ? { irreversible: true } : {}),
+      })),
+      ...(resumedFrom ? { resumedFrom } : {}),
+    });
   }
   return { states, steps, planned };
 }

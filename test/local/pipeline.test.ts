@@ -209,6 +209,38 @@ describe('bks-sim --pipeline', () => {
     });
   });
 
+  it('a stateful rule fires live: bearer calls in two regions cross the multi-region threshold (BKS-018)', async () => {
+    p = new LivePipeline({ scenario: scenario() });
+    await p.start();
+    const { key } = await attack(p.sim.url);
+    for (const region of ['us-east-1', 'us-west-2']) {
+      const res = await fetch(`${p.sim.url}/model/anthropic.claude-3-haiku-20240307-v1:0/invoke`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'x-bks-sim-region': region,
+        },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+    }
+    // Counted by the stateful function, put back on the central bus as a threshold event, dispatched.
+    const finding = await until('the BKS-018 finding', async () => {
+      const { findings } = (await (await fetch(`${p.sim.url}/_sim/findings`)).json()) as {
+        findings: Array<{ GeneratorId: string; Severity: { Label: string } }>;
+      };
+      return findings.find((f) => f.GeneratorId === 'bks/pipeline/BKS-018');
+    });
+    expect(finding.Severity.Label).toBe('HIGH');
+    const { deliveries } = (await (await fetch(`${p.sim.url}/_sim/deliveries`)).json()) as {
+      deliveries: Array<{ rules: Array<{ ruleArn: string; targets: Array<{ outcome: string }> }> }>;
+    };
+    const counted = deliveries.flatMap((d) => d.rules).filter((r) => r.ruleArn.endsWith('/bks-BKS-018'));
+    expect(counted.length).toBeGreaterThan(0);
+    expect(counted.flatMap((r) => r.targets).every((t) => t.outcome === 'invoked')).toBe(true);
+  });
+
   it('an account whose trail is not logging delivers nothing: no finding (as on AWS)', async () => {
     p = new LivePipeline({
       scenario: scenario({
