@@ -7,10 +7,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RESPONDER_ACTIONS, ResponderRoles } from '../../infra/responder-roles';
 
-type Statement = { Action: string | string[]; Resource: unknown };
+type Statement = { Effect: 'Allow' | 'Deny'; Action: string | string[]; Resource: unknown };
 
 describe('the revoker role and console passwords', () => {
-  it('allows iam:DeleteLoginProfile on user/BedrockAPIKey-* and user/AeaApiKey-* only, and no other Delete', () => {
+  it('allows iam:DeleteLoginProfile on user/BedrockAPIKey-* and user/AeaApiKey-* only, and allows no other Delete', () => {
     const app = new App();
     const stack = new Stack(app, 'Member', { env: { account: '222222222222', region: 'us-east-1' } });
     new ResponderRoles(stack, 'Responders', { securityAccount: '111111111111' });
@@ -20,7 +20,12 @@ describe('the revoker role and console passwords', () => {
       (p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
     );
     const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-    const deletes = statements.filter((s) => actions(s).some((a) => /Delete/.test(a)));
+    const isDelete = (s: Statement) => actions(s).some((a) => /Delete/.test(a));
+    // The only Deletes are the self-protection Denies, on the pipeline's own roles (/bks/ path).
+    for (const deny of statements.filter((s) => s.Effect === 'Deny' && isDelete(s))) {
+      expect(JSON.stringify(deny.Resource)).toMatch(/:role\/bks\//);
+    }
+    const deletes = statements.filter((s) => s.Effect === 'Allow' && isDelete(s));
     expect(deletes).toHaveLength(1);
     expect(actions(deletes[0]!)).toEqual(['iam:DeleteLoginProfile']);
     const resources = JSON.stringify(deletes[0]!.Resource);

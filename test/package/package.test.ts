@@ -154,6 +154,7 @@ describe('the installed package (npm pack, npm install --omit=dev)', () => {
         'dist',
         'docs',
         'package.json',
+        'schemas',
         'scps',
         'sim',
         'statemachines',
@@ -161,6 +162,9 @@ describe('the installed package (npm pack, npm install --omit=dev)', () => {
     );
     expect(list('dist/handlers').length).toBeGreaterThanOrEqual(14);
     expect(list('docs/commands')).toContain('decode-key.md');
+    // The output schemas ship as JSON only: the TypeScript types they are generated from stay out.
+    expect(list('schemas')).toContain('scan.schema.json');
+    expect(list('schemas').filter((f) => !f.endsWith('.schema.json'))).toEqual([]);
     expect(
       readdirSync(join(app, 'node_modules')).filter((d) => ['tsx', 'vitest', 'esbuild'].includes(d)),
     ).toEqual([]);
