@@ -6,71 +6,38 @@
  * stderr, and runs until SIGTERM/SIGINT (exit 0). Bad flags or a bad scenario: one line on stderr,
  * exit 2.
  */
+import { parseSimArgs } from '../sim/main';
 import { LivePipeline } from './pipeline';
 
 const USAGE =
   'usage: bks-sim --pipeline --scenario FILE [--port N] [--host 127.0.0.1] [--shift-to-now] ' +
   '[--security-account ID] [--approval-timeout SECONDS]';
 
-function usage(message: string): never {
-  process.stderr.write(`bks-sim: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
 export async function main(argv: string[]): Promise<void> {
-  let scenario: string | undefined;
-  let port = 0;
-  let host = '127.0.0.1';
-  let shiftToNow = false;
   let securityAccount: string | undefined;
   let approvalTimeoutSeconds: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const [flag, inline] = eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
-    const value = (): string => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
+  const { scenario, port, host, shiftToNow } = parseSimArgs(argv, USAGE, (flag, value, fail) => {
     switch (flag) {
       case '--pipeline':
-        break;
-      case '--scenario':
-        scenario = value();
-        break;
-      case '--port': {
-        const v = value();
-        if (!/^\d+$/.test(v) || Number(v) > 65535) usage(`--port must be 0..65535 (got "${v}")`);
-        port = Number(v);
-        break;
-      }
-      case '--host':
-        host = value();
-        break;
-      case '--shift-to-now':
-        shiftToNow = true;
-        break;
+        return true;
       case '--security-account': {
         const v = value();
-        if (!/^\d{12}$/.test(v)) usage(`--security-account must be a 12-digit account id (got "${v}")`);
+        if (!/^\d{12}$/.test(v)) fail(`--security-account must be a 12-digit account id (got "${v}")`);
         securityAccount = v;
-        break;
+        return true;
       }
       case '--approval-timeout': {
         const v = value();
         if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 604_800) {
-          usage(`--approval-timeout must be 1..604800 seconds (got "${v}")`);
+          fail(`--approval-timeout must be 1..604800 seconds (got "${v}")`);
         }
         approvalTimeoutSeconds = Number(v);
-        break;
+        return true;
       }
-      case '-h':
-      case '--help':
-        process.stdout.write(`${USAGE}\n`);
-        process.exit(0);
-        return;
       default:
-        usage(`unknown argument "${a}"`);
+        return false;
     }
-  }
-  if (scenario === undefined) usage('--scenario is required');
+  });
   const pipeline = new LivePipeline({
     scenario,
     port,

@@ -9,29 +9,41 @@ import { shiftScenarioToNow } from './timeshift';
 
 const USAGE = 'usage: bks-sim --scenario FILE [--port N] [--host 127.0.0.1] [--shift-to-now]';
 
-export async function main(argv: string[]): Promise<void> {
+/** The flags every `bks-sim` start shares. */
+export interface SimArgs {
+  scenario: string;
+  port: number;
+  host: string;
+  shiftToNow: boolean;
+}
+
+/**
+ * Parses `bks-sim`'s flags. `extra` takes the flags a wrapper adds (`--pipeline` and its options):
+ * it returns true for a flag it consumed, reading its value with `value()`. Bad flags exit 2 with
+ * one line and `usageLine`.
+ */
+export function parseSimArgs(
+  argv: string[],
+  usageLine = USAGE,
+  extra: (flag: string, value: () => string, fail: (message: string) => never) => boolean = () => false,
+): SimArgs {
+  const fail = (message: string): never => usage(message, usageLine);
   let scenario: string | undefined;
   let port = 0;
   let host = '127.0.0.1';
-  let shift = false;
+  let shiftToNow = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const [flag, inline] =
-      a.startsWith('--') && a.includes('=')
-        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
-        : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) return usage(`${flag} needs a value`);
-      return v;
-    };
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const [flag, inline] = eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const value = (): string => inline ?? argv[++i] ?? fail(`${flag} needs a value`);
     switch (flag) {
       case '--scenario':
         scenario = value();
         break;
       case '--port': {
         const v = value();
-        if (!/^\d+$/.test(v) || Number(v) > 65535) return usage(`--port must be 0..65535 (got "${v}")`);
+        if (!/^\d+$/.test(v) || Number(v) > 65535) fail(`--port must be 0..65535 (got "${v}")`);
         port = Number(v);
         break;
       }
@@ -39,18 +51,23 @@ export async function main(argv: string[]): Promise<void> {
         host = value();
         break;
       case '--shift-to-now':
-        shift = true;
+        shiftToNow = true;
         break;
       case '-h':
       case '--help':
-        process.stdout.write(`${USAGE}\n`);
+        process.stdout.write(`${usageLine}\n`);
         process.exit(0);
-        return;
+        break;
       default:
-        return usage(`unknown argument "${a}"`);
+        if (!extra(flag, value, fail)) fail(`unknown argument "${a}"`);
     }
   }
-  if (scenario === undefined) return usage('--scenario is required');
+  if (scenario === undefined) return fail('--scenario is required');
+  return { scenario, port, host, shiftToNow };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { scenario, port, host, shiftToNow: shift } = parseSimArgs(argv);
   let sim: Awaited<ReturnType<typeof startSim>>;
   try {
     sim = await startSim({ scenario: shift ? shiftedScenario(scenario) : scenario, port, host });
@@ -81,7 +98,7 @@ function shiftedScenario(file: string): unknown {
   return shiftScenarioToNow(raw);
 }
 
-function usage(message: string): never {
-  process.stderr.write(`bks-sim: ${message}\n${USAGE}\n`);
+function usage(message: string, usageLine = USAGE): never {
+  process.stderr.write(`bks-sim: ${message}\n${usageLine}\n`);
   process.exit(2);
 }
