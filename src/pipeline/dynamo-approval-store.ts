@@ -13,7 +13,13 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { ApprovalDecision, ApprovalRecord, ApprovalStore, CredentialChoice } from './approval';
+import type {
+  ApprovalDecision,
+  ApprovalRecord,
+  ApprovalResult,
+  ApprovalStore,
+  CredentialChoice,
+} from './approval';
 
 /** Items outlive their link by a day, then DynamoDB's TTL sweeps them. */
 const TTL_MARGIN_S = 86_400;
@@ -52,6 +58,8 @@ export class DynamoApprovalStore implements ApprovalStore {
           status: { S: r.status },
           ...(r.userName ? { userName: { S: r.userName } } : {}),
           ...(r.credentials ? { credentials: { S: JSON.stringify(r.credentials) } } : {}),
+          ...(r.incident ? { incident: { S: JSON.stringify(r.incident) } } : {}),
+          ...(r.context ? { context: { S: JSON.stringify(r.context) } } : {}),
           ttl,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -69,6 +77,13 @@ export class DynamoApprovalStore implements ApprovalStore {
     const decision = s(item, 'decision');
     const userName = s(item, 'userName');
     const credentials = s(item, 'credentials');
+    const json = <T>(name: string): T | undefined => {
+      const v = s(item, name);
+      return v ? (JSON.parse(v) as T) : undefined;
+    };
+    const incident = json<ApprovalRecord['incident']>('incident');
+    const context = json<ApprovalRecord['context']>('context');
+    const result = json<ApprovalRecord['result']>('result');
     return {
       id,
       taskToken: s(item, 'taskToken'),
@@ -82,6 +97,9 @@ export class DynamoApprovalStore implements ApprovalStore {
       ...(decision ? { decision: JSON.parse(decision) as ApprovalDecision } : {}),
       ...(userName ? { userName } : {}),
       ...(credentials ? { credentials: JSON.parse(credentials) as CredentialChoice[] } : {}),
+      ...(incident ? { incident } : {}),
+      ...(context ? { context } : {}),
+      ...(result ? { result } : {}),
     };
   }
 
@@ -134,6 +152,19 @@ export class DynamoApprovalStore implements ApprovalStore {
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#st': 'status' },
         ExpressionAttributeValues: { ':pending': { S: 'PENDING' } },
+      }),
+    );
+  }
+
+  async recordResult(id: string, result: ApprovalResult): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: `approval#${id}` } },
+        UpdateExpression: 'SET #r = :r',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#r': 'result' },
+        ExpressionAttributeValues: { ':r': { S: JSON.stringify(result) } },
       }),
     );
   }
