@@ -14,6 +14,7 @@ import { CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LivePipeline } from '../../local/pipeline';
 import { packagePath } from '../../src/paths';
+import { until } from '../helpers/until';
 import { envelope, record } from '../pipeline/fixtures';
 import { Harness } from '../pipeline/workflow-harness';
 
@@ -29,20 +30,6 @@ const scenario = () => ({
     { id: MEMBER, regions: ['us-east-1'] },
   ],
 });
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Notification = { topicArn: string; subject: string; message: string };
 
