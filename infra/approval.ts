@@ -96,7 +96,7 @@ export class Approval extends Construct {
     byName.grantTaskResponse(approvalApi);
     byName.grantTaskResponse(customAction);
     // A duplicate run of an incident that already has a request ends its own task (SendTaskSuccess).
-    byName.grantTaskResponse(requestApproval);
+    byName.grant(requestApproval, 'states:SendTaskSuccess');
 
     // Security Hub custom actions arrive on the home region's default bus.
     new events.Rule(this, 'CustomActions', {
