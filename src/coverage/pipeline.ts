@@ -22,28 +22,11 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, paginateListQueues, SQSC
 import { type AwsContext, describeAwsError, errorCode, isAccessDenied } from '../aws';
 import { type RuleState, ruleStateFor } from '../pipeline/rule-state';
 import { type PipelineRule, rulesForRegion } from '../pipeline/rules';
+import type { PipelineNames } from '../pipeline/names';
 import type { CoverageCheck } from './types';
 
 
-export interface PipelineNames {
-  prefix: string;
-  centralBus: string;
-  stateMachine: string;
-  forwarder(ruleId: string): string;
-  anomalyForwarder: string;
-  isDeadLetterQueue(name: string): boolean;
-}
-
-export function pipelineNames(prefix = 'bks'): PipelineNames {
-  return {
-    prefix,
-    centralBus: `${prefix}-central`,
-    stateMachine: `${prefix}-response`,
-    forwarder: (id) => `${prefix}-fwd-${id}`,
-    anomalyForwarder: `${prefix}-fwd-anomaly`,
-    isDeadLetterQueue: (name) => name.startsWith(`${prefix}-`) && name.endsWith('-dlq'),
-  };
-}
+export { type PipelineNames, pipelineNames } from '../pipeline/names';
 
 /**
  * The state a rule's forwarder needs: the pipeline's own decision (src/pipeline/rule-state.ts), so
