@@ -343,8 +343,9 @@ describe('least privilege', () => {
     'custom-action': [...LOGS, ...ON_FAILURE, ...DDB_RW, ...TASK],
     'request-approval': [
       ...LOGS,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
+      ...DDB_RW,
+      // A duplicate run of an incident that already has a request ends its own task.
+      'states:SendTaskSuccess',
       'sns:Publish',
       'kms:Decrypt',
       'kms:GenerateDataKey*',
