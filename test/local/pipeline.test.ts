@@ -18,6 +18,7 @@ import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Analyst } from '../../local/approval';
 import { LivePipeline } from '../../local/pipeline';
+import { until } from '../helpers/until';
 
 const SEC = '111111111111';
 const MEMBER = '222222222222';
@@ -69,16 +70,6 @@ async function bearer(url: string, key: string): Promise<number> {
     body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
   });
   return res.status;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('bks-sim --pipeline', () => {

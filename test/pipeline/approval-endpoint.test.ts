@@ -78,6 +78,9 @@ async function newRequest(credentials: typeof CHOICES | null = CHOICES): Promise
       notify: async (_subject, message) => {
         sent.push(message);
       },
+      endDuplicate: async () => {
+        throw new Error('no duplicate run in these tests');
+      },
     },
   );
   approvalId = out.approvalId;
