@@ -44,13 +44,18 @@ let resumed: Array<{ token: string; output: ApprovalDecision }>;
 let deps: ApprovalHttpDeps;
 let link: string;
 let approvalId: string;
+let requests = 0;
 
 async function newRequest(credentials: typeof CHOICES | null = CHOICES): Promise<void> {
   const sent: string[] = [];
   const out = await requestApproval(
     {
       taskToken: TOKEN,
-      incident: normalize(input('BKS-001', 'HIGH', record('console-create-bedrock-api-key'))),
+      // A new incident per request (one incident gets one request).
+      incident: {
+        ...normalize(input('BKS-001', 'HIGH', record('console-create-bedrock-api-key'))),
+        incidentId: `BKS-001:event-${++requests}`,
+      },
       finding: { id: 'finding-1', title: 'New Bedrock API key' },
       enrichment: {
         ...(credentials ? { inventory: { credentials } } : {}),
