@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Every JSON document a command prints in-process is checked against its schema in schemas/.
     setupFiles: ['test/setup/output-schemas.ts'],
+    // One scratch folder per run, for work several test files share (the packed tarball).
+    globalSetup: ['test/setup/global.ts'],
     // The default `forks` pool: `threads` breaks esbuild bundling in the infra tests.
     pool: 'forks',
     testTimeout: 60_000,
