@@ -11,12 +11,12 @@
  */
 import {
   GetAccessKeyLastUsedCommand,
-  GetAccountAuthorizationDetailsCommand,
   GetLoginProfileCommand,
   type IAMClient,
-  ListAccessKeysCommand,
   ListMFADevicesCommand,
   ListServiceSpecificCredentialsCommand,
+  paginateGetAccountAuthorizationDetails,
+  paginateListAccessKeys,
 } from '@aws-sdk/client-iam';
 import { type AwsContext, describeAwsError, errorCode, iamUserArn, isNotFound, mapLimit } from '../aws';
 import { isManagedPolicyArn, type KeyBearingService } from '../services';
@@ -55,11 +55,8 @@ const iso = (d: Date | undefined | null): string | null => (d ? d.toISOString() 
 
 async function readUsers(iam: IAMClient, pageSize: number): Promise<Map<string, UserDetails>> {
   const users = new Map<string, UserDetails>();
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(
-      new GetAccountAuthorizationDetailsCommand({ Filter: ['User'], MaxItems: pageSize, Marker: marker }),
-    );
+  const input = { Filter: ['User' as const], MaxItems: pageSize };
+  for await (const page of paginateGetAccountAuthorizationDetails({ client: iam }, input)) {
     for (const u of page.UserDetailList ?? []) {
       if (!u.UserName) continue;
       users.set(u.UserName, {
@@ -74,8 +71,7 @@ async function readUsers(iam: IAMClient, pageSize: number): Promise<Map<string, 
         tags: Object.fromEntries((u.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
       });
     }
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+  }
   return users;
 }
 
@@ -97,6 +93,7 @@ async function readCredentials(
   const out: ListedCredential[] = [];
   let marker: string | undefined;
   try {
+    // The SDK has no paginator for ListServiceSpecificCredentials (its model has no paging trait).
     do {
       const page = await iam.send(
         new ListServiceSpecificCredentialsCommand({
@@ -137,9 +134,7 @@ async function readUserFresh(iam: IAMClient, userName: string): Promise<FreshSta
   let accessKeys: Read<AccessKeyInfo[]>;
   try {
     const keys: AccessKeyInfo[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+    for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
       for (const k of page.AccessKeyMetadata ?? []) {
         const used = k.AccessKeyId
           ? await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId }))
@@ -151,8 +146,7 @@ async function readUserFresh(iam: IAMClient, userName: string): Promise<FreshSta
           lastUsedAt: iso(used?.AccessKeyLastUsed?.LastUsedDate),
         });
       }
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    }
     accessKeys = readOk(keys);
   } catch (err) {
     accessKeys = readFailed(describeAwsError(err));
@@ -177,24 +171,23 @@ async function readUserFresh(iam: IAMClient, userName: string): Promise<FreshSta
 /**
  * The report can be up to 4 hours old, and a revoke-key minutes ago is not in it: what makes an
  * AT_RISK verdict (an access key's status, the console password) is read again for that user
- * (ListAccessKeys, GetLoginProfile: 2 calls per at-risk user, none for the others). Last use and
- * MFA stay the report's. A failed re-read keeps the report's data (and its `dataAsOf`).
+ * (ListAccessKeys, GetLoginProfile: 2 calls per at-risk user, none for the others), which also
+ * gives the access keys' ids for a targeted fix. Last use and MFA stay the report's. A failed
+ * re-read keeps the report's data (and its `dataAsOf`). Why not every user: docs/commands/scan.md.
  */
 async function confirmRisk(iam: IAMClient, userName: string, row: ReportRow): Promise<ReportRow | undefined> {
   try {
     const listed: AccessKeyInfo[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+    for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
       for (const k of page.AccessKeyMetadata ?? []) {
-        // No `id`: the verdict reads as the report's (`#1`); `--fresh` shows ids and last use.
+        // With its id: the fix can name exactly this key (`revoke-key USER --credential AKIA…`).
         listed.push({
+          ...(k.AccessKeyId ? { id: k.AccessKeyId } : {}),
           status: k.Status === 'Active' ? 'Active' : 'Inactive',
           createdAt: iso(k.CreateDate),
         });
       }
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    }
     const sameKeys = listed.length === row.accessKeys.length;
     const accessKeys = listed.map((k, i) => ({
       ...k,
