@@ -58,7 +58,9 @@ const result = await build({
   target: 'node20',
   plugins: [externalPackages],
   // commander's CommonJS `require`s node's built-ins: give the ES modules a `require` to do it with.
-  banner: { js: "import { createRequire as __bksRequire } from 'node:module';\nconst require = __bksRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bksRequire } from 'node:module';\nconst require = __bksRequire(import.meta.url);",
+  },
   define: { __BKS_BUNDLE__: 'true' },
   metafile: true,
   logLevel: 'warning',
