@@ -85,6 +85,11 @@ export interface EngineOptions {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** Responder roles assumed in the incident's account, per task. */
   roles: { reader: string; revoker: string; findings: string };
+  /**
+   * The deployed functions' own roles: each Task's handler then runs as its function
+   * (`bks-fn-<name>`, with the template's `BKS_ROLE_NAME`) instead of the pipeline's credentials.
+   */
+  functions?: { run<T>(name: string, invoke: () => Promise<T>): Promise<T> };
   hooks?: EngineHooks;
 }
 
@@ -99,11 +104,15 @@ function namedError(name: string, message: string): Error {
 
 /** The engine behind bks-sim's StartExecution for the response workflow. */
 export function responseEngine(opts: EngineOptions): ExecutionEngine {
-  const { ctx, roles, hooks = {} } = opts;
+  const { ctx, roles, hooks = {}, functions } = opts;
   const as = (role: string) => {
-    // Read synchronously by the handler before its first await (handlers/lib/aws.ts).
-    process.env['BKS_ROLE_NAME'] = role;
+    // Read synchronously by the handler before its first await (handlers/lib/aws.ts). As
+    // deployed functions, the role comes from each function's own environment instead.
+    if (!functions) process.env['BKS_ROLE_NAME'] = role;
   };
+  /** One invocation of a pipeline function (as its own role when deployed). */
+  const invoke = <T>(fn: string, run: () => Promise<T>): Promise<T> =>
+    functions ? functions.run(fn, run) : run();
   const clientConfig = {
     endpoint: opts.simUrl,
     region: 'us-east-1',
@@ -144,7 +153,7 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
         taskResourceLocalHandlers: {
           Normalize: async (p) => {
             count('Normalize');
-            return json(await normalize(p as never));
+            return json(await invoke('normalize', () => normalize(p as never)));
           },
           QuarantineMalformed: async (p) => {
             count('QuarantineMalformed');
@@ -156,26 +165,26 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
           Enrich: async (p) => {
             count('Enrich');
             as(roles.reader);
-            return json(await enrich(p as never));
+            return json(await invoke('enrich', () => enrich(p as never)));
           },
           RaiseFinding: async (p) => {
             count('RaiseFinding');
             as(roles.findings);
-            const out = json(await finding(p as never));
+            const out = json(await invoke('finding', () => finding(p as never)));
             trace.findingMs = performance.now() - t0;
             trace.finding = out;
             return out;
           },
           Decide: async (p) => {
             count('Decide');
-            return json(await decide(p as never));
+            return json(await invoke('decide', () => decide(p as never)));
           },
           AskAnalyst: async (p) => {
             count('AskAnalyst');
             const payload = (p as { Payload: { taskToken: string } }).Payload;
             // Registered before the request goes out, so that no answer can arrive unseen.
             const answer = awaitTaskToken(ctx, payload.taskToken, { timeoutSeconds: askTimeout });
-            await requestApproval(payload as never);
+            await invoke('request-approval', () => requestApproval(payload as never));
             trace.taskToken = payload.taskToken;
             hooks.onApprovalRequested?.(trace);
             const outcome = await answer;
@@ -188,17 +197,17 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
             revokeAttempts++;
             await hooks.beforeRevoke?.(trace, revokeAttempts);
             as(roles.revoker);
-            return json(await revoke(p as never));
+            return json(await invoke('revoke', () => revoke(p as never)));
           },
           Contain: async (p) => {
             count('Contain');
             as(roles.revoker);
-            return json(await revoke(p as never));
+            return json(await invoke('revoke', () => revoke(p as never)));
           },
           CloseFinding: async (p) => {
             count('CloseFinding');
             as(roles.findings);
-            return json(await finding(p as never));
+            return json(await invoke('finding', () => finding(p as never)));
           },
           Announce: async (p) => {
             count('Announce');

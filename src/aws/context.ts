@@ -15,6 +15,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { AwsFailure, UsageError } from '../errors';
 import { CallCounter } from './calls';
+import { AwsClock, responseDate } from './clock';
 import { errorCode } from './errors';
 import { type Partition, type PartitionInfo, partitionInfo, partitionOf } from './partition';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './ratelimit';
@@ -38,6 +39,8 @@ export interface AwsOptions {
   /** Shared with child contexts: one counter and one set of buckets per run. */
   calls?: CallCounter;
   limiter?: RateLimiter;
+  /** AWS's clock as responses state it (shared with child contexts). */
+  clock?: AwsClock;
   /** Environment to read the region from (tests); default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -73,6 +76,8 @@ export class AwsContext {
   readonly partitionInfo: PartitionInfo;
   readonly calls: CallCounter;
   readonly limiter: RateLimiter;
+  /** AWS's clock, from the `Date` of every response this context (or its parent) received. */
+  readonly clock: AwsClock;
   readonly endpointUrl: string | undefined;
   readonly accountId: string | undefined;
   private readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
@@ -88,6 +93,7 @@ export class AwsContext {
     this.accountId = options.accountId;
     this.calls = options.calls ?? new CallCounter();
     this.limiter = options.limiter ?? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits });
+    this.clock = options.clock ?? new AwsClock();
     this.credentials = options.credentials ?? fromNodeProviderChain({ profile: options.profile });
     // `AWS_MAX_ATTEMPTS` (the SDKs' standard setting) applies when no explicit value is given.
     const envAttempts = /^\d+$/.test(env.AWS_MAX_ATTEMPTS ?? '') ? Number(env.AWS_MAX_ATTEMPTS) : undefined;
@@ -241,6 +247,7 @@ export class AwsContext {
       accountId,
       calls: this.calls,
       limiter: this.limiter,
+      clock: this.clock,
     });
   }
 
@@ -265,8 +272,11 @@ export class AwsContext {
         await this.limiter.acquire(account, region, service, operation);
         this.calls.record(service, operation);
         try {
-          return await next(args);
+          const out = await next(args);
+          this.clock.observe(responseDate(out));
+          return out;
         } catch (err) {
+          this.clock.observe(responseDate(err));
           this.calls.recordError(service, operation, errorCode(err));
           throw err;
         }
