@@ -920,13 +920,7 @@ async function onRequest(rt: SimRuntime, httpReq: IncomingMessage, res: ServerRe
     out = plainError(500, 'InternalFailure', 'internal error in bks-sim', requestId);
   }
   const payload = typeof out.body === 'string' ? Buffer.from(out.body, 'utf8') : out.body;
-  // AWS's responses state AWS's time: here, the simulated clock (SDKs correct their clock skew
-  // from it, and clients that judge AWS-side times, such as a session cut-off, read it).
-  res.writeHead(out.status, {
-    date: new Date(rt.ctx.nowMs()).toUTCString(),
-    ...out.headers,
-    'content-length': String(payload.length),
-  });
+  res.writeHead(out.status, { ...out.headers, 'content-length': String(payload.length) });
   res.end(payload);
 }
 

@@ -15,7 +15,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { AwsFailure, UsageError } from '../errors';
 import { CallCounter } from './calls';
-import { AwsClock, responseDate } from './clock';
+import { AwsClock } from './clock';
 import { errorCode } from './errors';
 import { type Partition, type PartitionInfo, partitionInfo, partitionOf } from './partition';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './ratelimit';
@@ -39,7 +39,7 @@ export interface AwsOptions {
   /** Shared with child contexts: one counter and one set of buckets per run. */
   calls?: CallCounter;
   limiter?: RateLimiter;
-  /** AWS's clock as responses state it (shared with child contexts). */
+  /** AWS's clock as STS states it (shared with child contexts). */
   clock?: AwsClock;
   /** Environment to read the region from (tests); default `process.env`. */
   env?: NodeJS.ProcessEnv;
@@ -76,7 +76,7 @@ export class AwsContext {
   readonly partitionInfo: PartitionInfo;
   readonly calls: CallCounter;
   readonly limiter: RateLimiter;
-  /** AWS's clock, from the `Date` of every response this context (or its parent) received. */
+  /** AWS's clock, from the sessions STS issued to this context or its parent (`AwsClock`). */
   readonly clock: AwsClock;
   readonly endpointUrl: string | undefined;
   readonly accountId: string | undefined;
@@ -212,6 +212,8 @@ export class AwsContext {
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey)
         throw new Error(`AssumeRole ${roleArn} returned no credentials`);
+      // STS states AWS's time: the session was issued at Expiration - DurationSeconds.
+      this.clock.observeSession(c.Expiration, durationSeconds, requestedAt);
       // Expiry on the local clock (from the granted duration), so a skewed server clock cannot
       // make fresh credentials look expired and trigger an AssumeRole per request.
       return {
@@ -272,11 +274,8 @@ export class AwsContext {
         await this.limiter.acquire(account, region, service, operation);
         this.calls.record(service, operation);
         try {
-          const out = await next(args);
-          this.clock.observe(responseDate(out));
-          return out;
+          return await next(args);
         } catch (err) {
-          this.clock.observe(responseDate(err));
           this.calls.recordError(service, operation, errorCode(err));
           throw err;
         }
