@@ -44,18 +44,24 @@ function physical(id: string, r: Resource, account: string): { ref: string; arn:
   const at = (service: string, resource: string) =>
     `arn:${PARTITION}:${service}:${REGION}:${account}:${resource}`;
   switch (r.Type) {
-    case 'AWS::DynamoDB::Table':
-      return { ref: id, arn: at('dynamodb', `table/${id}`) };
-    case 'AWS::SNS::Topic':
-      return { ref: at('sns', id), arn: at('sns', id) };
-    case 'AWS::SQS::Queue':
-      return { ref: `https://sqs.${REGION}.amazonaws.com/${account}/${id}`, arn: at('sqs', id) };
+    case 'AWS::DynamoDB::Table': {
+      const name = String(p.TableName ?? id);
+      return { ref: name, arn: at('dynamodb', `table/${name}`) };
+    }
+    case 'AWS::SNS::Topic': {
+      const arn = at('sns', String(p.TopicName ?? id));
+      return { ref: arn, arn };
+    }
+    case 'AWS::SQS::Queue': {
+      const name = String(p.QueueName ?? id);
+      return { ref: `https://sqs.${REGION}.amazonaws.com/${account}/${name}`, arn: at('sqs', name) };
+    }
     case 'AWS::KMS::Key':
       return { ref: id, arn: at('kms', `key/${id}`) };
     case 'AWS::Logs::LogGroup':
       return { ref: id, arn: at('logs', `log-group:${id}:*`) };
     case 'AWS::S3::Bucket': {
-      const name = id.toLowerCase();
+      const name = String(p.BucketName ?? id.toLowerCase());
       return { ref: name, arn: `arn:${PARTITION}:s3:::${name}` };
     }
     case 'AWS::Events::EventBus': {
@@ -186,7 +192,7 @@ export function deployedPipeline(account: string): DeployedPipeline {
   const queueNamed = (re: RegExp) => {
     const q = of('AWS::SQS::Queue').find(([id]) => re.test(id));
     if (!q) throw new Error(`deployed-pipeline: no queue matching ${re}`);
-    return q[0];
+    return String(q[1].Properties.QueueName ?? q[0]);
   };
   const [busId, bus] = of('AWS::Events::EventBus')[0] ?? [];
   if (!busId || !bus) throw new Error('deployed-pipeline: no central bus');
