@@ -11,7 +11,6 @@
 
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateStateMachineCommand,
   SFNClient,
@@ -218,11 +217,6 @@ export class LocalPipeline {
     );
     if (d) await sqs.send(new CreateQueueCommand({ QueueName: d.failureQueue }));
     sqs.destroy();
-    if (d) {
-      const s3 = new S3Client({ forcePathStyle: true });
-      await s3.send(new CreateBucketCommand({ Bucket: d.recordBucket }));
-      s3.destroy();
-    }
     this.functionRoles = d ? new FunctionRoles(this.sim, this.options.credentials, d.functions) : undefined;
     setExecutionEngine(
       this.sim.ctx,
