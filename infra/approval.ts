@@ -73,7 +73,8 @@ export class Approval extends Construct {
       BKS_TOPIC_ARN: props.topic.topicArn,
       BKS_LINK_TTL_SECONDS: String(linkTtl),
     });
-    this.table.grant(requestApproval, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    // UpdateItem: a retried request moves its new task token onto the incident's pending approval.
+    this.table.grant(requestApproval, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     props.topic.grantPublish(requestApproval);
     Validations.of(requestApproval.role!.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -99,13 +100,14 @@ export class Approval extends Construct {
     // name "*", and one naming the state machine's ARN (CDK's grantTaskResponse) does not match
     // by that document (bks-sim's IAM engine refuses it: test/pipeline/deployed-functions.test.ts).
     // The task token itself is the capability; these functions only send tokens they stored.
-    for (const f of [approvalApi, customAction]) {
-      f.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-          resources: ['*'],
-        }),
-      );
+    const taskResponses: Array<[nodejs.NodejsFunction, string[]]> = [
+      [approvalApi, ['states:SendTaskSuccess', 'states:SendTaskFailure']],
+      [customAction, ['states:SendTaskSuccess', 'states:SendTaskFailure']],
+      // A duplicate run of an incident that already has a request ends its own task.
+      [requestApproval, ['states:SendTaskSuccess']],
+    ];
+    for (const [f, actions] of taskResponses) {
+      f.addToRolePolicy(new iam.PolicyStatement({ actions, resources: ['*'] }));
       Validations.of(f.role!.node.findChild('DefaultPolicy')).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:

@@ -5,7 +5,6 @@
  * print on their own.
  */
 
-import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors';
 import { checkOutputPath, OutputPathError, writePrivateFile } from '../util/private-file';
@@ -210,6 +209,8 @@ export async function confirmPlan(
   if (!(stdin as { isTTY?: boolean }).isTTY) {
     throw new UsageError('refusing to change the account: stdin is not a terminal and --yes was not given');
   }
+  // Loaded here: only the commands that ask a question pay for readline at start-up.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: stdin, output: stderr });
   try {
     const answer = await rl.question(`${question} [y/N] `);

@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors';
-import { type DecodedKey, decodeKey, KeyDecodeError } from '../keys';
+// The decoder itself, not the keys/ barrel (which also brings the file and git scanner).
+import { type DecodedKey, decodeKey, KeyDecodeError } from '../keys/decode';
 import { PARTITIONS } from '../keys/partition';
 import {
   addCommonOptions,

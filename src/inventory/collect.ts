@@ -171,16 +171,18 @@ async function readUserFresh(iam: IAMClient, userName: string): Promise<FreshSta
 /**
  * The report can be up to 4 hours old, and a revoke-key minutes ago is not in it: what makes an
  * AT_RISK verdict (an access key's status, the console password) is read again for that user
- * (ListAccessKeys, GetLoginProfile: 2 calls per at-risk user, none for the others). Last use and
- * MFA stay the report's. A failed re-read keeps the report's data (and its `dataAsOf`).
+ * (ListAccessKeys, GetLoginProfile: 2 calls per at-risk user, none for the others), which also
+ * gives the access keys' ids for a targeted fix. Last use and MFA stay the report's. A failed
+ * re-read keeps the report's data (and its `dataAsOf`). Why not every user: docs/commands/scan.md.
  */
 async function confirmRisk(iam: IAMClient, userName: string, row: ReportRow): Promise<ReportRow | undefined> {
   try {
     const listed: AccessKeyInfo[] = [];
     for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
       for (const k of page.AccessKeyMetadata ?? []) {
-        // No `id`: the verdict reads as the report's (`#1`); `--fresh` shows ids and last use.
+        // With its id: the fix can name exactly this key (`revoke-key USER --credential AKIA…`).
         listed.push({
+          ...(k.AccessKeyId ? { id: k.AccessKeyId } : {}),
           status: k.Status === 'Active' ? 'Active' : 'Inactive',
           createdAt: iso(k.CreateDate),
         });

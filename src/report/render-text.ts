@@ -53,7 +53,9 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
   else {
     out.push('| Severity | Account | Finding | Fix |', '|---|---|---|---|');
     for (const f of r.topRisks)
-      out.push(`| ${f.severity} | ${f.accountId} | ${md(f.title)} | ${tick(f.fix)} |`);
+      out.push(
+        `| ${f.severity} | ${f.accountId} | ${md(f.title)} | ${tick(f.fix)}${f.effect ? `: ${md(f.effect)}` : ''} |`,
+      );
     out.push('');
   }
   if (r.trend) {
@@ -120,6 +122,7 @@ export function renderComplianceCsv(r: ComplianceReport): string {
     'resource',
     'title',
     'fix',
+    'effect',
     'firstSeen',
     'lastSeen',
   ];
@@ -142,6 +145,7 @@ export function renderComplianceCsv(r: ComplianceReport): string {
         f.resource,
         f.title,
         f.fix,
+        f.effect ?? '',
         f.firstSeen,
         f.lastSeen,
       ]
