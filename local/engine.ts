@@ -212,7 +212,7 @@ function taskHandlers(
     Announce: async (p) => announce(p),
     ManualAction: async (p) => {
       as(roles.findings);
-      const out = json(await manualAction(p as never));
+      const out = json(await invoke('manual-action', () => manualAction(p as never)));
       trace.manualAction = out;
       return out;
     },

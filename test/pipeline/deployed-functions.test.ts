@@ -10,6 +10,7 @@
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES } from '../../infra/function';
 import { generatedShortTermKey, type SigningCredentials } from '../helpers/bedrock-token';
 import { type DeployedPipeline, deployedPipeline } from './deployed-pipeline';
 import { type DeployedRole, grantedActions, withoutAction } from './deployed-roles';
@@ -125,19 +126,7 @@ describe('the workflow with the function roles the CDK app deploys', () => {
   });
 
   it('loads every pipeline function with its own role under /bks/', () => {
-    expect(Object.keys(pipeline.deployment.functions).sort()).toEqual([
-      'approval-api',
-      'custom-action',
-      'decide',
-      'dispatch',
-      'enrich',
-      'finding',
-      'normalize',
-      'reconcile',
-      'request-approval',
-      'revoke',
-      'stateful',
-    ]);
+    expect(Object.keys(pipeline.deployment.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
     for (const [name, f] of Object.entries(pipeline.deployment.functions))
       expect(f.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/bks/bks-fn-${name}`);
   });
@@ -190,6 +179,26 @@ describe('the workflow with the function roles the CDK app deploys', () => {
     expect(await h.bearerCall(key)).toBe(403);
     expect(await h.bearerCall(sibling)).toBe(200);
     expect(h.refused()).toEqual([]);
+    noteExercised(h);
+  }, 300_000);
+
+  it('without iam:UpdateServiceSpecificCredential on the revoker, the revoke fails loudly and the manual-action step does its part as its own role', async () => {
+    const roles = withoutAction(pipeline.roles, 'bks-revoker', 'iam:UpdateServiceSpecificCredential');
+    h = new DeployedHarness(pipeline, roles);
+    await h.start();
+    const run = await h.run(created(), { policy: { autoRevoke: ['HIGH'] } });
+    expect(run.status).toBe('FAILED');
+    expect(await h.credentialStatus()).toBe('Active');
+    expect(h.sim.stats().errors['iam:UpdateServiceSpecificCredential']).toBeGreaterThan(0);
+    const [finding] = await h.findings();
+    expect(finding!.Note.Text).toContain('MANUAL ACTION REQUIRED');
+    // The manual-action function released the gate (no gate held: nothing to delete) and marked
+    // the finding with its own role's permissions: nothing it did was refused.
+    const trace = h.traces.find((t) => t.executionArn === run.executionArn);
+    expect(trace?.manualAction).toBeDefined();
+    expect(String(trace?.manualAction?.gate)).not.toMatch(/^failed/);
+    expect(String(trace?.manualAction?.finding)).not.toMatch(/^failed/);
+    expect(h.sim.stats().calls['dynamodb:DeleteItem']).toBeGreaterThan(0);
     noteExercised(h);
   }, 300_000);
 
