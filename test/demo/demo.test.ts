@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { textBlocks, unmatchedLines } from '../docs/excerpts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -75,6 +76,16 @@ describe('npm run demo', () => {
     expect(out).toContain('$ bks scp check');
     expect(out).toMatch(/222222222222\s+acme-prod\s+Root\s+MISSING/);
     expect(out).toMatch(/^Done\./m);
+  });
+
+  it('prints every line the excerpts in README.md and docs/demo.md show, in order', () => {
+    for (const file of ['README.md', 'docs/demo.md']) {
+      const blocks = textBlocks(readFileSync(`${root}/${file}`, 'utf8'), (l) => l.startsWith('━━'));
+      expect(blocks.length, `${file} has a demo excerpt`).toBeGreaterThan(0);
+      expect(unmatchedLines(blocks.flat(), out), `${file}: excerpt lines the demo does not print`).toEqual(
+        [],
+      );
+    }
   });
 
   it('never prints a secret of the scenario, nor the leaked key', () => {
