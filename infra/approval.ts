@@ -73,7 +73,8 @@ export class Approval extends Construct {
       BKS_TOPIC_ARN: props.topic.topicArn,
       BKS_LINK_TTL_SECONDS: String(linkTtl),
     });
-    this.table.grant(requestApproval, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    // UpdateItem: a retried request moves its new task token onto the incident's pending approval.
+    this.table.grant(requestApproval, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     props.topic.grantPublish(requestApproval);
     Validations.of(requestApproval.role!.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -97,6 +98,8 @@ export class Approval extends Construct {
     const byName = sfn.StateMachine.fromStateMachineName(this, 'ResponseByName', props.stateMachineName);
     byName.grantTaskResponse(approvalApi);
     byName.grantTaskResponse(customAction);
+    // A duplicate run of an incident that already has a request ends its own task (SendTaskSuccess).
+    byName.grant(requestApproval, 'states:SendTaskSuccess');
 
     // Security Hub custom actions arrive on the home region's default bus.
     new events.Rule(this, 'CustomActions', {

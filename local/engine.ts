@@ -20,6 +20,7 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { handler as decide } from '../handlers/decide';
 import { handler as enrich } from '../handlers/enrich';
 import { handler as finding } from '../handlers/finding';
+import { handler as manualAction } from '../handlers/manual-action';
 import { handler as normalize } from '../handlers/normalize';
 import { handler as requestApproval } from '../handlers/request-approval';
 import { handler as revoke } from '../handlers/revoke';
@@ -62,10 +63,12 @@ export interface ExecutionTrace {
   finding?: Doc;
   /** Set once the approval request went out: the execution now waits on this token. */
   taskToken?: string;
-  /** What the Announce state published. */
+  /** What the Announce state (and the manual-action path) published. */
   announced: Array<{ Subject?: string; Message?: string }>;
   /** What QuarantineMalformed sent to the dead-letter queue. */
   quarantined: unknown[];
+  /** What the ManualAction step returned (gate, finding, notification), when the run needed it. */
+  manualAction?: Doc;
 }
 
 export interface EngineHooks {
@@ -117,7 +120,7 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
     const execution = machine.run(JSON.parse(req.input), {
       context: {
         Task: { Token: taskToken },
-        Execution: { Id: req.executionArn, Name: req.name },
+        Execution: { Id: req.executionArn, Name: req.name, Input: JSON.parse(req.input) },
         StateMachine: { Id: req.stateMachine.stateMachineArn, Name: req.stateMachine.name },
       } as never,
       overrides: {
@@ -145,6 +148,11 @@ function taskHandlers(
   const as = (role: string) => {
     // Read synchronously by the handler before its first await (handlers/lib/aws.ts).
     process.env['BKS_ROLE_NAME'] = role;
+  };
+  const announce = (p: unknown) => {
+    const params = p as { TopicArn: string; Subject?: string; Message?: string };
+    trace.announced.push({ Subject: params.Subject, Message: params.Message });
+    return publishToTopic(opts, req.stateMachine.region, params);
   };
   const handlers: Record<string, TaskHandler> = {
     Normalize: async (p) => json(await normalize(p as never)),
@@ -192,11 +200,16 @@ function taskHandlers(
       as(roles.findings);
       return json(await finding(p as never));
     },
-    Announce: async (p) => {
-      const params = p as { TopicArn: string; Subject?: string; Message?: string };
-      trace.announced.push({ Subject: params.Subject, Message: params.Message });
-      return publishToTopic(opts, req.stateMachine.region, params);
+    Announce: async (p) => announce(p),
+    ManualAction: async (p) => {
+      as(roles.findings);
+      const out = json(await manualAction(p as never));
+      trace.manualAction = out;
+      return out;
     },
+    // The manual-action notifications are closing notifications too.
+    NotifyManualAction: async (p) => announce(p),
+    NotifyManualActionFallback: async (p) => announce(p),
   };
   // Every invocation is counted by state name (retries included) before its handler runs.
   return Object.fromEntries(

@@ -54,7 +54,8 @@ export interface ReportStore {
   /** The object's text, or undefined when it does not exist. */
   get(key: string): Promise<string | undefined>;
   list(prefix: string): Promise<string[]>;
-  presign(key: string, seconds: number): Promise<string>;
+  /** A GET link signed at `signedAt` (second precision, as X-Amz-Date carries it) that lives `seconds`. */
+  presign(key: string, seconds: number, signedAt: Date): Promise<string>;
 }
 
 export function s3Store(aws: AwsContext, bucket: string): ReportStore {
@@ -83,8 +84,11 @@ export function s3Store(aws: AwsContext, bucket: string): ReportStore {
       }
       return keys;
     },
-    presign(key, seconds) {
-      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds });
+    presign(key, seconds, signedAt) {
+      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+        expiresIn: seconds,
+        signingDate: signedAt,
+      });
     },
   };
 }
@@ -243,8 +247,10 @@ export async function aggregateStep(
   await store.put(`${base}/report.json`, json, 'application/json');
   await store.put(`${base}/report.html`, renderComplianceHtml(report), 'text/html; charset=utf-8');
   await store.put(LATEST_KEY, json, 'application/json');
-  const link = await store.presign(`${base}/report.html`, ttl);
-  const linkExpiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
+  // The expiry printed is the link's own: signed now (whole seconds), not when the run started.
+  const signedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const link = await store.presign(`${base}/report.html`, ttl, signedAt);
+  const linkExpiresAt = new Date(signedAt.getTime() + ttl * 1000).toISOString();
   const summary = summaryText(report);
 
   // Security Hub is best effort: a refusal (not enabled, no permission) must not lose the notice.

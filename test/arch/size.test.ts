@@ -18,7 +18,6 @@ const STILL_TO_SPLIT = new Set([
   'src/inventory/collect.ts collectAccount',
   'src/report/compliance.ts buildComplianceReport',
   'src/keys/decode.ts tryDecodeShortTerm',
-  'src/cli/scp.ts register',
 ]);
 
 describe('function size', () => {

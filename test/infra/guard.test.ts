@@ -327,6 +327,7 @@ describe('least privilege', () => {
     decide: LOGS,
     enrich: [...LOGS, 'sts:AssumeRole'],
     finding: [...LOGS, 'sts:AssumeRole'],
+    'manual-action': [...LOGS, 'sts:AssumeRole', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
     revoke: [...LOGS, 'sts:AssumeRole', 's3:PutObject', 'kms:GenerateDataKey'],
     reconcile: [...LOGS, ...ON_FAILURE, 'sts:AssumeRole', 'states:StartExecution'],
     dispatch: [...LOGS, ...ON_FAILURE, 'states:StartExecution', 'dynamodb:PutItem'],
@@ -342,8 +343,9 @@ describe('least privilege', () => {
     'custom-action': [...LOGS, ...ON_FAILURE, ...DDB_RW, ...TASK],
     'request-approval': [
       ...LOGS,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
+      ...DDB_RW,
+      // A duplicate run of an incident that already has a request ends its own task.
+      'states:SendTaskSuccess',
       'sns:Publish',
       'kms:Decrypt',
       'kms:GenerateDataKey*',
@@ -409,7 +411,7 @@ describe('least privilege', () => {
     const TRUST: Record<string, string[]> = {
       'bks-reader': [fnRole('enrich'), fnRole('reconcile')],
       'bks-revoker': [fnRole('revoke')],
-      'bks-findings': [fnRole('finding')],
+      'bks-findings': [fnRole('finding'), fnRole('manual-action')],
     };
     for (const [id, role] of byType(resources, 'AWS::IAM::Role')) {
       const name = role.Properties!['RoleName'] as string;
