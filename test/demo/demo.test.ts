@@ -26,11 +26,13 @@ function scenarioSecrets(): string[] {
 describe('npm run demo', () => {
   // One run of the real entry point, as `npm run demo -- --fast` starts it: a child process, so the
   // test also proves the demo exits on its own (nothing left running keeps it alive).
-  const run = spawnSync(process.execPath, ['bin/bks-demo.mjs', '--fast'], {
+  // stderr goes into the same pipe, so the transcript reads in the order a terminal shows it (the
+  // plans changing commands print on stderr sit between their commands and results).
+  const run = spawnSync('/bin/sh', ['-c', '"$NODE" bin/bks-demo.mjs --fast 2>&1'], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', NODE: process.execPath },
   });
   const out = `${run.stdout}${run.stderr}`;
 
