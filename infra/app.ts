@@ -6,10 +6,13 @@
  *   region), organizationId, autoRevoke (comma list of severities; default none), allowlist (comma
  *   list), approvalTimeoutMinutes (240), timeoutAction (notify-only | contain), reconcileMinutes (60),
  *   reconcileAccounts (comma list), memberAccounts (comma list: one CDK stage per member account;
- *   needs organizationId), invocationsThreshold (invocations per 5 minutes, all models; 1000).
+ *   needs organizationId), invocationsThreshold (invocations per 5 minutes, all models; 1000),
+ *   approvalIssuer + approvalClientId + approvalClientSecretArn + approverGroups (comma list)
+ *   [+ approvalGroupsClaim]: the approval page's identity provider (docs/approval.md; all or none).
  * cdk-nag's AwsSolutions pack runs on every synth; an unacknowledged finding fails it.
  */
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SEVERITIES, type Severity } from '../src/pipeline/incident';
 import { TIMEOUT_ACTIONS, type TimeoutAction } from '../src/pipeline/policy';
@@ -52,6 +55,13 @@ const positive = (key: string) => {
   return n;
 };
 
+const signInKeys = ['approvalIssuer', 'approvalClientId', 'approvalClientSecretArn', 'approverGroups'];
+const signInGiven = signInKeys.filter((k) => ctx(k) !== undefined);
+if (signInGiven.length > 0 && signInGiven.length < signInKeys.length)
+  fail(
+    `the approval sign-in needs all of ${signInKeys.join(', ')} (missing ${signInKeys.filter((k) => !ctx(k)).join(', ')})`,
+  );
+
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 const rules = loadPipelineRules();
 const stack = new Stack(app, 'BedrockKeyGuard', {
@@ -70,6 +80,21 @@ new BedrockKeyGuard(stack, 'Guard', {
   reconciliationPeriod: minutes('reconcileMinutes', 60),
   reconcileAccounts: list('reconcileAccounts'),
   ...(ctx('invocationsThreshold') ? { invocationsThreshold: positive('invocationsThreshold') } : {}),
+  ...(signInGiven.length > 0
+    ? {
+        approvalSignIn: {
+          issuer: ctx('approvalIssuer') as string,
+          clientId: ctx('approvalClientId') as string,
+          clientSecret: secretsmanager.Secret.fromSecretCompleteArn(
+            stack,
+            'ApprovalClientSecret',
+            ctx('approvalClientSecretArn') as string,
+          ),
+          allowedGroups: list('approverGroups'),
+          ...(ctx('approvalGroupsClaim') ? { groupsClaim: ctx('approvalGroupsClaim') as string } : {}),
+        },
+      }
+    : {}),
 });
 
 for (const member of list('memberAccounts')) {
