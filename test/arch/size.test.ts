@@ -15,7 +15,6 @@ const STILL_TO_SPLIT = new Set([
   'sim/services/iam.ts GetAccountAuthorizationDetails',
   'sim/bearer.ts authorizeBearer',
   'src/report/compliance.ts buildComplianceReport',
-  'src/keys/decode.ts tryDecodeShortTerm',
 ]);
 
 describe('function size', () => {
