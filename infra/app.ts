@@ -7,6 +7,8 @@
  *   list), approvalTimeoutMinutes (240), timeoutAction (notify-only | contain), reconcileMinutes (60),
  *   reconcileAccounts (comma list), memberAccounts (comma list: one CDK stage per member account;
  *   needs organizationId), invocationsThreshold (invocations per 5 minutes, all models; 1000),
+ *   organizationTrail (true: create the organization trail with the Bedrock data-event selectors;
+ *   needs organizationId and the management account; default false),
  *   approvalIssuer + approvalClientId + approvalClientSecretArn + approverGroups (comma list)
  *   [+ approvalGroupsClaim]: the approval page's identity provider (docs/approval.md; all or none).
  * cdk-nag's AwsSolutions pack runs on every synth; an unacknowledged finding fails it.
@@ -64,6 +66,10 @@ if (signInGiven.length > 0 && signInGiven.length < signInKeys.length)
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 const rules = loadPipelineRules();
+if (ctx('organizationTrail') !== undefined && !['true', 'false'].includes(ctx('organizationTrail')!))
+  fail('organizationTrail must be true or false');
+if (ctx('organizationTrail') === 'true' && !ctx('organizationId'))
+  fail('organizationTrail needs organizationId: the trail logs the whole organization');
 const stack = new Stack(app, 'BedrockKeyGuard', {
   env: { account, region: homeRegion },
   description: 'bks: real-time detection and approved revocation of Bedrock API keys',
@@ -95,6 +101,7 @@ new BedrockKeyGuard(stack, 'Guard', {
         },
       }
     : {}),
+  ...(ctx('organizationTrail') === 'true' ? { organizationTrail: true } : {}),
 });
 
 for (const member of list('memberAccounts')) {
