@@ -14,8 +14,6 @@ const STILL_TO_SPLIT = new Set([
   'sim/server.ts handleAws',
   'sim/services/iam.ts GetAccountAuthorizationDetails',
   'sim/bearer.ts authorizeBearer',
-  'src/report/compliance.ts buildComplianceReport',
-  'src/keys/decode.ts tryDecodeShortTerm',
 ]);
 
 describe('function size', () => {
