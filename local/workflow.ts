@@ -12,6 +12,12 @@
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  CreateBucketCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import {
   CreateStateMachineCommand,
   SFNClient,
   StartExecutionCommand,
@@ -70,6 +76,22 @@ export interface RunOutcome {
   /** Milliseconds from the start to the end of RaiseFinding. */
   findingMs?: number;
   executionArn: string;
+}
+
+/**
+ * The revocation records' bucket, versioned as the CDK app's (KMS encryption is not simulated),
+ * in the current environment's account and region.
+ */
+export async function createRecordBucket(name: string, config: S3ClientConfig = {}): Promise<void> {
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: name }));
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+  } finally {
+    s3.destroy();
+  }
 }
 
 /** The response workflow's definition as deployed: ARNs substituted, the approval timeout set. */
@@ -131,6 +153,8 @@ export class LocalPipeline {
   readonly approveArn: string;
   readonly rejectArn: string;
   readonly topicArn: string;
+  /** The revocation records' bucket (versioned, as the CDK app deploys it): BKS_RECORD_BUCKET. */
+  recordBucket = '';
   /** The approval timeout the workflow is deployed with (AskAnalyst's TimeoutSeconds). */
   readonly approvalTimeoutSeconds: number;
   private readonly roles: { reader: string; revoker: string; findings: string };
@@ -152,6 +176,7 @@ export class LocalPipeline {
     this.sim =
       this.options.sim ?? (await startSim({ scenario: structuredClone(this.options.scenario), port: 0 }));
     const suffix = ++LocalPipeline.tables;
+    this.recordBucket = `bks-records-${this.account}-${suffix}`;
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: this.sim.url,
       AWS_REGION: 'us-east-1',
@@ -183,6 +208,8 @@ export class LocalPipeline {
       );
     }
     ddb.destroy();
+    await createRecordBucket(this.recordBucket);
+    process.env['BKS_RECORD_BUCKET'] = this.recordBucket;
     const sqs = new SQSClient({});
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `bks-response-${suffix}-dlq` }));
     sqs.destroy();
