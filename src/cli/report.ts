@@ -4,18 +4,17 @@ import { buildIncidentReport } from '../report/incident';
 import { REPORT_SCHEMA, renderHtml, renderMarkdown, reportJson } from '../report/render';
 import { parseRegions } from '../timeline/regions';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
   forFlag,
-  makeContext,
   renderJson,
 } from './common';
 import {
   addOrgRoleOptions,
-  keyAccountOf,
+  identityAccountOf,
   type OrgRoleFlags,
   resolveKeyArg,
   withIdentityAccount,
@@ -37,7 +36,7 @@ export async function reportCommand(
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   const days = parseDays(flags.days, DEFAULT_DAYS);
-  return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'report' }, async (aws) => {
+  return withIdentityAccount(ctx, flags, identityAccountOf(arg), { command: 'report' }, async (aws) => {
     const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
     ctx.log(
       `building the report for ${arg.length > 40 ? 'the key' : arg} (${regions.length} regions, ${days} days)…`,
@@ -76,8 +75,5 @@ export function register(program: Command, run: RunAction): void {
     .option('--days <n>', 'timeline window, 1 to 90', String(DEFAULT_DAYS))
     .option('--regions <list>', '"all" (default-enabled regions), a comma list, or both', 'all');
   addOrgRoleOptions(cmd);
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (arg: string, flags: ReportFlags) => reportCommand(arg, flags, makeContext(flags, SPEC))),
-  );
+  commonAction(cmd, SPEC, run, reportCommand);
 }

@@ -17,15 +17,7 @@ import {
   restoreSourceAccount,
   runRestore,
 } from '../response/restore-run';
-import {
-  addCommonOptions,
-  type CommandContext,
-  type CommonOptions,
-  EXIT,
-  emit,
-  makeContext,
-  renderJson,
-} from './common';
+import { type CommandContext, type CommonOptions, commonAction, EXIT, emit, renderJson } from './common';
 import { addOrgRoleOptions, type OrgRoleFlags, withIdentityAccount } from './key-arg';
 import type { RunAction } from './main';
 import { type ChangeOptions, planGate } from './plan-gate';
@@ -147,10 +139,5 @@ export function register(program: Command, run: RunAction): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--record-dir <dir>', 'where the restore’s own record goes', DEFAULT_RECORD_DIR);
   addOrgRoleOptions(cmd);
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (source: string | undefined, flags: RestoreFlags) =>
-      restoreCommand(source, flags, makeContext(flags, SPEC)),
-    ),
-  );
+  commonAction(cmd, SPEC, run, restoreCommand);
 }

@@ -10,12 +10,11 @@ import { type RevokeRunResult, runRevoke } from '../response/revoke-run';
 import { parseRevokeTarget } from '../response/target';
 import { selectServices } from '../services';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
-  makeContext,
   renderJson,
   renderTable,
 } from './common';
@@ -168,8 +167,5 @@ export function register(program: Command, run: RunAction): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--record-dir <dir>', 'where the JSON record goes', DEFAULT_RECORD_DIR);
   addOrgRoleOptions(cmd);
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (arg: string, flags: RevokeFlags) => revokeKeyCommand(arg, flags, makeContext(flags, SPEC))),
-  );
+  commonAction(cmd, SPEC, run, revokeKeyCommand);
 }

@@ -38,7 +38,8 @@ export const SCAN_SCHEMA = 'bks.scan/v1';
 const FORMATS = ['table', 'json', 'csv', 'markdown', 'asff'] as const;
 const SPEC = { formats: FORMATS, aws: true };
 
-interface ScanFlags extends CommonOptions {
+/** The flags of `addInventoryOptions`, as commander parses them. */
+export interface InventoryFlags extends CommonOptions {
   service?: string;
   org?: boolean;
   orgRole?: string;
@@ -46,9 +47,12 @@ interface ScanFlags extends CommonOptions {
   accounts?: string;
   skipAccounts?: string;
   maxAgeDays?: string;
-  fresh?: boolean;
   concurrency?: string;
   failOn?: string;
+}
+
+interface ScanFlags extends InventoryFlags {
+  fresh?: boolean;
 }
 
 /** `--fail-on` thresholds: a status fails the run when it ranks at or above the threshold. */
@@ -85,16 +89,7 @@ export function register(program: Command, run: RunAction): void {
 }
 
 /** The flags `addInventoryOptions` adds, validated (exit 2 with the flag named), for scan and compliance. */
-export function parseInventoryFlags(flags: {
-  service?: string;
-  failOn?: string;
-  org?: boolean;
-  orgRole?: string;
-  accounts?: string;
-  skipAccounts?: string;
-  maxAgeDays?: string;
-  concurrency?: string;
-}) {
+export function parseInventoryFlags(flags: InventoryFlags) {
   let services: ReturnType<typeof selectServices>;
   try {
     services = selectServices(flags.service);

@@ -4,19 +4,18 @@ import { UsageError } from '../errors';
 import { parseRegions } from '../timeline/regions';
 import { MAX_DAYS, resolveTimelineTarget, runTimeline, type TimelineResult } from '../timeline/run';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
   forFlag,
-  makeContext,
   renderJson,
   renderTable,
 } from './common';
 import {
   addOrgRoleOptions,
-  keyAccountOf,
+  identityAccountOf,
   type OrgRoleFlags,
   resolveKeyArg,
   withIdentityAccount,
@@ -174,7 +173,7 @@ export async function timelineCommand(
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   const days = parseDays(flags.days, DEFAULT_DAYS);
-  return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'timeline' }, async (aws) => {
+  return withIdentityAccount(ctx, flags, identityAccountOf(arg), { command: 'timeline' }, async (aws) => {
     const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
     const target = await resolveTimelineTarget(aws, arg);
     ctx.log(`searching ${regions.length} region(s) for ${target.label} (${days} days)…`);
@@ -218,8 +217,5 @@ export function register(program: Command, run: RunAction): void {
       'table: header lines, tags and per-region counts without the per-event rows (JSON is unchanged)',
     );
   addOrgRoleOptions(cmd);
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (arg: string, flags: TimelineFlags) => timelineCommand(arg, flags, makeContext(flags, SPEC))),
-  );
+  commonAction(cmd, SPEC, run, timelineCommand);
 }

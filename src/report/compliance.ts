@@ -148,6 +148,11 @@ export interface ComplianceReport {
   topRisks: PostureFinding[];
   trend: Trend | null;
   history: HistoryPoint[];
+  /**
+   * Steps of the scheduled workflow that failed (its map could not read the account list or write
+   * its results, or too many accounts failed): the report is incomplete in the way `effect` says.
+   */
+  workflowErrors?: { step: string; error: string; effect: string }[];
 }
 
 export const TOP_RISKS = 10;
@@ -542,5 +547,7 @@ export function summaryText(r: ComplianceReport): string {
   if (r.failedAccounts.length > 0) {
     lines.push(`Failed accounts: ${r.failedAccounts.map((f) => f.accountId).join(', ')}.`);
   }
+  for (const w of r.workflowErrors ?? [])
+    lines.push(`INCOMPLETE: ${w.step} failed (${w.error}): ${w.effect}.`);
   return lines.join('\n');
 }

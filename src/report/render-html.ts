@@ -196,6 +196,11 @@ export function renderComplianceHtml(r: ComplianceReport): string {
     `<title>API key compliance report — ${esc(r.generatedAt.slice(0, 10))}</title><style>${CSS}</style></head><body>`,
     `<h1>API key compliance report</h1><p class="meta">Generated ${esc(r.generatedAt)} · partition ${esc(r.partition)} · services ${esc(r.services.join(', ') || '—')}${r.maxAgeDays ? ` · max key age ${r.maxAgeDays} days` : ''}</p>`,
   );
+  for (const w of r.workflowErrors ?? []) {
+    out.push(
+      `<div class="alert" id="workflow-errors"><strong>Incomplete report: ${esc(w.step)} failed</strong> (${esc(w.error)}): ${esc(w.effect)}.</div>`,
+    );
+  }
   if (r.failedAccounts.length > 0) {
     out.push(
       `<div class="alert" id="failed-accounts"><strong>${r.failedAccounts.length} account${r.failedAccounts.length === 1 ? '' : 's'} could not be inventoried</strong>; their numbers are missing from this report and their earlier findings are kept as unverified:<ul>${r.failedAccounts

@@ -42,6 +42,8 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
     `| ${t.accounts} | ${t.accountsFailed} | ${t.keys.live} | ${t.neverExpiring} | ${t.ordinaryUserKeys} | ${t.orphanedPhantoms} | ${t.byStatus.AT_RISK} | ${t.byStatus.UNKNOWN} | ${t.findings} |`,
     '',
   ];
+  for (const w of r.workflowErrors ?? [])
+    out.push(`**Incomplete report: ${md(w.step)} failed** (${md(w.error)}): ${md(w.effect)}.`, '');
   if (r.failedAccounts.length > 0) {
     out.push('**Accounts that could not be inventoried:**', '');
     for (const f of r.failedAccounts)
