@@ -367,7 +367,7 @@ export class LocalPipeline {
   }
 
   /** What the analyst does, through the real approval handlers (which call SendTaskSuccess on bks-sim). */
-  private async actAsAnalyst(analyst: Analyst, findingId: string): Promise<void> {
+  async actAsAnalyst(analyst: Analyst, findingId: string): Promise<void> {
     if (analyst.via === 'link') {
       // The analyst opens the link from the notification, signs in, reads the page and chooses.
       const b = await this.analyst(analyst.by);

@@ -208,6 +208,12 @@ function undoHint(state: ClosingState): string {
     : ' Undo: bks restore --finding <this finding id> (one record per key)';
 }
 
+/** The note with the undo hint kept whole: the note is shortened first when it would not fit. */
+function withUndo(note: string, state: ClosingState): string {
+  const undo = undoHint(state);
+  return undo ? `${clip(note, MAX_TEXT - undo.length)}${undo}` : note;
+}
+
 export function closingUpdate(state: ClosingState): FindingUpdate {
   const target = describeTarget(state.incident.target);
   const actions = state.revocation?.actions.length ? ` (${state.revocation.actions.join('; ')})` : '';
@@ -232,11 +238,15 @@ export function closingUpdate(state: ClosingState): FindingUpdate {
       workflowStatus = 'NOTIFIED';
       note =
         `No decision within ${state.decision.approvalTimeoutSeconds} s; contained (reversible) ${target}` +
-        `${actions}${state.revocation?.verified ? ', verified' : ''}. Review, then restore or revoke.${undoHint(state)}`;
+        `${actions}${state.revocation?.verified ? ', verified' : ''}. Review, then restore or revoke.`;
+      note = withUndo(note, state);
       break;
     case 'revoked':
       workflowStatus = 'RESOLVED';
-      note = `Revoked ${target}${actions}${state.revocation?.verified ? ', verified' : ''}; ${who(state)}.${undoHint(state)}`;
+      note = withUndo(
+        `Revoked ${target}${actions}${state.revocation?.verified ? ', verified' : ''}; ${who(state)}.`,
+        state,
+      );
       break;
     case 'revoke-failed':
       workflowStatus = 'NOTIFIED';
