@@ -13,6 +13,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SEVERITIES, type Severity } from '../src/pipeline/incident';
 import { TIMEOUT_ACTIONS, type TimeoutAction } from '../src/pipeline/policy';
+import { DEFAULT_STACK_NAME } from '../src/pipeline/stack-outputs';
 import { BedrockKeyGuard } from './guard';
 import { BedrockKeyGuardMemberStage } from './member';
 import { loadPipelineRules } from './rules';
@@ -54,7 +55,7 @@ const positive = (key: string) => {
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 const rules = loadPipelineRules();
-const stack = new Stack(app, 'BedrockKeyGuard', {
+const stack = new Stack(app, DEFAULT_STACK_NAME, {
   env: { account, region: homeRegion },
   description: 'bks: real-time detection and approved revocation of Bedrock API keys',
 });

@@ -37,6 +37,7 @@ import { Approval } from './approval';
 import { Detection } from './detection';
 import type { DetectionForwarder } from './forwarder';
 import type { FunctionName } from './function';
+import { pipelineOutputs } from './outputs';
 import { Reconciliation } from './reconciliation';
 import { ResponderRoles, responderRoleNames } from './responder-roles';
 import { Response } from './response';
@@ -223,6 +224,18 @@ export class BedrockKeyGuard extends Construct {
       ...this.detection.functions,
       reconcile: this.reconciliation.function,
     };
+    // `bks selftest`: the decide step verifies a canary's run id in the approval table
+    // (src/pipeline/canary.ts); the stack outputs tell selftest where everything is.
+    this.response.functions.decide.addEnvironment('BKS_APPROVAL_TABLE', this.approvalTable.tableName);
+    this.approvalTable.grant(this.response.functions.decide, 'dynamodb:GetItem');
+    pipelineOutputs(this, {
+      approvalTable: this.approvalTable.tableName,
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      centralBusArn: this.centralBus.eventBusArn,
+      homeRegion,
+      regions: regions.join(','),
+      namePrefix: rolePrefix,
+    });
   }
 }
 

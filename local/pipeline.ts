@@ -43,6 +43,7 @@ import { resetAws } from '../handlers/lib/aws';
 import { resetClients } from '../handlers/lib/clients';
 import { loadPipelineRules } from '../infra/rules';
 import { type MountRequest, type MountResponse, type SimHandle, startSim } from '../sim/server';
+import { putStack } from '../sim/services/cloudformation';
 import type { DeliveryTarget } from '../sim/services/events';
 import {
   abortAll,
@@ -56,6 +57,7 @@ import type { ResponsePolicy } from '../src/pipeline/policy';
 import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 import { ruleStateFor } from '../src/pipeline/rule-state';
 import { forwarderRegions, type PipelineRule, rulesForRegion } from '../src/pipeline/rules';
+import { DEFAULT_STACK_NAME, outputList } from '../src/pipeline/stack-outputs';
 import { SERVICES } from '../src/services';
 import { type ExecutionTrace, responseEngine } from './engine';
 import { responseDefinitionFor } from './workflow';
@@ -84,6 +86,8 @@ export interface LivePipelineOptions {
   principal?: { accessKeyId: string; secretAccessKey: string };
   /** One line per pipeline event (a rule matched, a finding raised, an approval requested). */
   log?: (line: string) => void;
+  /** The name the deployment's stack answers to in CloudFormation DescribeStacks. @default BedrockKeyGuard */
+  stackName?: string;
 }
 
 /** What was deployed into the simulator (names as the SDK returned them). */
@@ -548,11 +552,32 @@ export class LivePipeline {
     );
 
     this.undo.push(this.sim.mount('/_pipeline/approve', (req) => this.approve(req)));
+    this.registerStack(d);
     const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
     this.say(
       `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
         `${Object.keys(d.forwarders).length} account-regions, workflow ${PREFIX}-response; approvals at ${approvalUrl}`,
     );
+  }
+
+  /**
+   * The stack, as CloudFormation DescribeStacks lists it with the outputs the CDK app writes
+   * (infra/outputs.ts): `bks selftest` finds this deployment exactly as it finds one on AWS.
+   */
+  private registerStack(d: Deployment): void {
+    putStack(this.sim.ctx, d.securityAccount, d.homeRegion, {
+      StackName: this.options.stackName ?? DEFAULT_STACK_NAME,
+      Description:
+        'bks: real-time detection and approved revocation of Bedrock API keys (bks-sim --pipeline)',
+      Outputs: outputList({
+        approvalTable: d.approvalTable,
+        stateMachineArn: d.stateMachineArn,
+        centralBusArn: d.centralBusArn,
+        homeRegion: d.homeRegion,
+        regions: [...new Set(this.sim.state.accounts.flatMap((a) => a.regions))].join(','),
+        namePrefix: PREFIX,
+      }),
+    });
   }
 
   /** The approval endpoint (the Lambda function URL on AWS), on the simulator's port. */
