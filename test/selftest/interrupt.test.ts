@@ -142,7 +142,9 @@ describe('selftest cleanup on interruption', () => {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        faults: [{ action: 'securityhub:BatchImportFindings', error: 'AccessDeniedException', probability: 1 }],
+        faults: [
+          { action: 'securityhub:BatchImportFindings', error: 'AccessDeniedException', probability: 1 },
+        ],
       }),
     });
     const c = child([]);

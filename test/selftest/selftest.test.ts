@@ -4,22 +4,33 @@
  * recorded run id makes the workflow resolve the canary's findings itself (nobody paged, nothing
  * revoked), and a broken stage is named.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  AttachUserPolicyCommand,
+  CreateServiceSpecificCredentialCommand,
+  CreateUserCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LivePipeline } from '../../local/pipeline';
 import { createAws } from '../../src/aws';
+import { main } from '../../src/cli/main';
 import { runSelftest, selftestExitCode } from '../../src/selftest';
 import type { SelftestReport } from '../../src/selftest/types';
 
 const SEC = '111111111111';
+const ATTACKER = { accessKeyId: 'AKIASELFTESTATTACKER', secretAccessKey: 'attacker-secret' };
 const OPERATOR = { accessKeyId: 'AKIASELFTESTOPERATOR', secretAccessKey: 'operator-secret' };
 
 const scenario = () => ({
   now: new Date().toISOString(),
-  principals: [{ ...OPERATOR, account: SEC, arn: `arn:aws:iam::${SEC}:user/secops` }],
+  principals: [
+    { ...OPERATOR, account: SEC, arn: `arn:aws:iam::${SEC}:user/secops` },
+    { ...ATTACKER, account: SEC, arn: `arn:aws:iam::${SEC}:user/dev-ci` },
+  ],
   accounts: [{ id: SEC, regions: ['us-east-1', 'us-west-2'] }],
 });
 
@@ -36,8 +47,7 @@ describe('bks selftest against bks-sim --pipeline', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const aws = () =>
-    createAws({ region: 'us-east-1', endpointUrl: p.sim.url, credentials: { ...OPERATOR } });
+  const aws = () => createAws({ region: 'us-east-1', endpointUrl: p.sim.url, credentials: { ...OPERATOR } });
   const run = (timeoutSeconds = 30, extra: Partial<Parameters<typeof runSelftest>[1]> = {}) =>
     runSelftest(aws(), {
       stackName: 'BedrockKeyGuard',
@@ -59,11 +69,12 @@ describe('bks selftest against bks-sim --pipeline', () => {
     const r = await run();
     const byId = new Map(r.rules.map((o) => [o.ruleId, o]));
     // Derived from the rule set: the phantom user, the key, the bearer call.
-    expect(r.rules.filter((o) => o.status === 'fired').map((o) => o.ruleId).sort()).toEqual([
-      'BKS-001-BEDROCK',
-      'BKS-003-BEDROCK',
-      'BKS-010-BEDROCK',
-    ]);
+    expect(
+      r.rules
+        .filter((o) => o.status === 'fired')
+        .map((o) => o.ruleId)
+        .sort(),
+    ).toEqual(['BKS-001-BEDROCK', 'BKS-003-BEDROCK', 'BKS-010-BEDROCK']);
     for (const o of r.rules.filter((x) => x.status === 'fired')) {
       expect(o.latencyMs).toBeGreaterThanOrEqual(0);
       expect(o.workflowStatus).toBe('RESOLVED');
@@ -75,7 +86,13 @@ describe('bks selftest against bks-sim --pipeline', () => {
     expect(byId.get('BKS-018')?.status).toBe('not-exercised');
     expect(r.status).toBe('pass');
     expect(selftestExitCode(r)).toBe(0);
-    expect(r.summary).toMatchObject({ expected: 3, fired: 3, missing: 0, unexpected: 0, resolvedByPipeline: 3 });
+    expect(r.summary).toMatchObject({
+      expected: 3,
+      fired: 3,
+      missing: 0,
+      unexpected: 0,
+      resolvedByPipeline: 3,
+    });
     // Nobody paged: no approval request, no announcement.
     const notes = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as unknown[];
     expect(notes).toEqual([]);
@@ -110,7 +127,11 @@ describe('bks selftest against bks-sim --pipeline', () => {
   });
 
   it('a disabled central rule is named, and its own forwarder alone does not matter', async () => {
-    const eb = new EventBridgeClient({ endpoint: p.sim.url, region: 'us-east-1', credentials: { ...OPERATOR } });
+    const eb = new EventBridgeClient({
+      endpoint: p.sim.url,
+      region: 'us-east-1',
+      credentials: { ...OPERATOR },
+    });
     await eb.send(new DisableRuleCommand({ Name: 'bks-fwd-BKS-003-BEDROCK' }));
     await eb.send(new DisableRuleCommand({ Name: 'bks-BKS-001-BEDROCK', EventBusName: 'bks-central' }));
     eb.destroy();
@@ -132,16 +153,94 @@ describe('bks selftest against bks-sim --pipeline', () => {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        faults: [{ action: 'securityhub:BatchImportFindings', error: 'AccessDeniedException', probability: 1 }],
+        faults: [
+          { action: 'securityhub:BatchImportFindings', error: 'AccessDeniedException', probability: 1 },
+        ],
       }),
     });
     const r = await run(4);
     const missing = r.rules.filter((o) => o.status === 'missing');
-    expect(missing.map((o) => o.ruleId).sort()).toEqual(['BKS-001-BEDROCK', 'BKS-003-BEDROCK', 'BKS-010-BEDROCK']);
+    expect(missing.map((o) => o.ruleId).sort()).toEqual([
+      'BKS-001-BEDROCK',
+      'BKS-003-BEDROCK',
+      'BKS-010-BEDROCK',
+    ]);
     for (const o of missing) {
       expect(o.stage).toBe('workflow-failed');
       expect(o.detail).toMatch(/FAILED/);
     }
     expect(selftestExitCode(r)).toBe(1);
+  });
+
+  it('`bks selftest -o json` in process: exit 0, a bks.selftest/v1 document (schema-checked) in a 0600 file', async () => {
+    const out = join(dir, 'selftest.json');
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: OPERATOR.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: OPERATOR.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    });
+    try {
+      const code = await main([
+        'selftest',
+        '-y',
+        '-q',
+        '-o',
+        'json',
+        '--out-file',
+        out,
+        '--record-dir',
+        join(dir, 'records'),
+        '--timeout',
+        '30',
+        '--poll',
+        '100',
+        '--model',
+        'anthropic.claude-3-haiku-20240307-v1:0',
+        '--endpoint-url',
+        p.sim.url,
+      ]);
+      expect(code).toBe(0);
+    } finally {
+      process.env = saved;
+    }
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as SelftestReport;
+    expect(doc).toMatchObject({ schema: 'bks.selftest/v1', status: 'pass', stackName: 'BedrockKeyGuard' });
+  });
+
+  it('a canary-named user WITHOUT a recorded run id is an ordinary incident: the SOC is asked', async () => {
+    const iam = new IAMClient({ endpoint: p.sim.url, region: 'us-east-1', credentials: { ...ATTACKER } });
+    const UserName = 'BedrockAPIKey-bks-canary-abcdefghij';
+    await iam.send(new CreateUserCommand({ UserName }));
+    await iam.send(
+      new AttachUserPolicyCommand({
+        UserName,
+        PolicyArn: 'arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess',
+      }),
+    );
+    await iam.send(
+      new CreateServiceSpecificCredentialCommand({
+        UserName,
+        ServiceName: 'bedrock.amazonaws.com',
+        CredentialAgeDays: 1,
+      }),
+    );
+    iam.destroy();
+    const end = Date.now() + 20_000;
+    let notes: Array<{ subject: string }> = [];
+    while (Date.now() < end) {
+      notes = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as Array<{ subject: string }>;
+      if (notes.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Both detections ask an analyst: the name alone earns nothing.
+    expect(notes.map((n) => n.subject).join('\n')).toMatch(/approve revocation\? BKS-001-BEDROCK/);
+    expect(notes.map((n) => n.subject).join('\n')).toMatch(/approve revocation\? BKS-003-BEDROCK/);
+    const { findings } = (await (await fetch(`${p.sim.url}/_sim/findings`)).json()) as {
+      findings: Array<{ Workflow?: { Status?: string } }>;
+    };
+    expect(findings.length).toBeGreaterThanOrEqual(2);
+    expect(findings.every((f) => f.Workflow?.Status !== 'RESOLVED')).toBe(true);
   });
 });
