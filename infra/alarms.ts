@@ -3,7 +3,7 @@
  * dead-letter queues, on-failure destinations and the workflows' failed or timed-out executions.
  * With a topic the alarm notifies it directly; without one (forwarder stacks in other regions and
  * member accounts, where no topic of the security account can be an alarm action) the alarm's name
- * starts with `FORWARDED_ALARM_PREFIX` and its state change travels to the central bus as an event.
+ * starts with `<prefix>-forwarded-` (`pipelineNames(prefix).forwardedAlarmPrefix`) and its state change travels to the central bus as an event.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -13,9 +13,6 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { holdingQueue } from './soc';
-
-/** Names of alarms whose state changes forwarders send to the central bus (and on to the SOC topic). */
-export const FORWARDED_ALARM_PREFIX = 'bks-forwarded-';
 
 function notify(alarm: cloudwatch.Alarm, topic: sns.ITopic | undefined): cloudwatch.Alarm {
   if (topic) alarm.addAlarmAction(new actions.SnsAction(topic));
@@ -81,12 +78,14 @@ export function failureQueueOf(
   scope: Construct,
   given: sqs.IQueue | undefined,
   topic: sns.ITopic,
+  queueName: string,
 ): sqs.IQueue {
   if (given) return given;
   const q = holdingQueue(
     scope,
     'FailedInvocations',
     'This queue is the on-failure destination of asynchronously invoked functions; a DLQ of it adds nothing.',
+    queueName,
   );
   alarmOnQueue(
     scope,

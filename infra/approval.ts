@@ -16,6 +16,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { pipelineNames } from '../src/pipeline/names';
 import { failureQueueOf } from './alarms';
 import { type FunctionName, pipelineFunction } from './function';
 import { holdingQueue } from './soc';
@@ -31,8 +32,8 @@ export interface ApprovalProps {
   readonly deadLetterQueue?: sqs.IQueue;
   /** On-failure destination of the custom-action function. @default a new queue with an alarm */
   readonly failureQueue?: sqs.IQueue;
-  /** Prefix (and path) of the function roles. @default 'bks' */
-  readonly rolePrefix?: string;
+  /** Prefix of the named resources and of the function roles (`src/pipeline/names.ts`). @default 'bks' */
+  readonly prefix?: string;
 }
 
 export class Approval extends Construct {
@@ -45,7 +46,9 @@ export class Approval extends Construct {
   constructor(scope: Construct, id: string, props: ApprovalProps) {
     super(scope, id);
     const linkTtl = (props.linkTtl ?? Duration.hours(24)).toSeconds();
+    const names = pipelineNames(props.prefix);
     this.table = new dynamodb.Table(this, 'Approvals', {
+      tableName: names.approvalTable,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'ttl',
@@ -56,7 +59,7 @@ export class Approval extends Construct {
     const fn = (name: FunctionName, environment: Record<string, string>, onFailure?: sqs.IQueue) =>
       pipelineFunction(this, name, {
         environment: { BKS_APPROVAL_TABLE: this.table.tableName, ...environment },
-        ...(props.rolePrefix ? { rolePrefix: props.rolePrefix } : {}),
+        ...(props.prefix ? { rolePrefix: props.prefix } : {}),
         ...(onFailure ? { onFailure } : {}),
       });
 
@@ -87,7 +90,7 @@ export class Approval extends Construct {
         BKS_APPROVE_ACTION_ARN: this.approveAction.attrActionTargetArn,
         BKS_REJECT_ACTION_ARN: this.rejectAction.attrActionTargetArn,
       },
-      failureQueueOf(this, props.failureQueue, props.topic),
+      failureQueueOf(this, props.failureQueue, props.topic, names.deadLetterQueue('custom-action-failures')),
     );
     this.table.grant(customAction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
@@ -97,6 +100,7 @@ export class Approval extends Construct {
 
     // Security Hub custom actions arrive on the home region's default bus.
     new events.Rule(this, 'CustomActions', {
+      ruleName: names.rule('custom-actions'),
       description: 'bks: Security Hub custom actions Approve revoke / Reject',
       eventPattern: {
         source: ['aws.securityhub'],
@@ -111,6 +115,7 @@ export class Approval extends Construct {
               this,
               'DeadLetters',
               'This queue is the dead-letter queue of the custom-action rule.',
+              names.deadLetterQueue('custom-actions'),
             ),
           retryAttempts: 185,
           maxEventAge: Duration.hours(24),

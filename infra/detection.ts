@@ -16,9 +16,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { THRESHOLD_EVENT_DETAIL_TYPE, THRESHOLD_EVENT_SOURCE } from '../src/pipeline/incident';
+import { DEFAULT_PREFIX, type PipelineNames, pipelineNames } from '../src/pipeline/names';
 import { forwarderRegions, type PipelineRule } from '../src/pipeline/rules';
-import { FORWARDED_ALARM_PREFIX, failureQueueOf } from './alarms';
-import { DetectionForwarder, withRuleState } from './forwarder';
+import { failureQueueOf } from './alarms';
+import { checkedRuleName, DetectionForwarder, withRuleState } from './forwarder';
 import { pipelineFunction } from './function';
 import { functionRoleName } from './responder-roles';
 
@@ -37,14 +38,15 @@ export interface DetectionProps {
   readonly homeRegion?: string;
   /** Accept events from every account of this organization on the central bus. */
   readonly organizationId?: string;
-  /** Name of the central bus. @default 'bks-central' */
-  readonly centralBusName?: string;
   /** Create sibling stacks for the regions other than the home region. @default true */
   readonly regionalStacks?: boolean;
   /** Further matches of a rule on a key within this window start no new workflow. @default 24 hours */
   readonly incidentWindow?: Duration;
-  /** Prefix (and path) of the function roles. @default 'bks' */
-  readonly rolePrefix?: string;
+  /**
+   * Prefix of the named resources (central bus `<prefix>-central`, rules, queues, counter table;
+   * `src/pipeline/names.ts`) and of the function roles. @default 'bks'
+   */
+  readonly prefix?: string;
   /** On-failure destination of the dispatch and stateful functions. @default a new queue with an alarm */
   readonly failureQueue?: sqs.IQueue;
   /** Invocations per 5 minutes, all models, above which a region alarms. @default 1000 */
@@ -62,8 +64,11 @@ export class Detection extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const homeRegion = props.homeRegion ?? stack.region;
-    const busName = props.centralBusName ?? 'bks-central';
+    const prefix = props.prefix ?? DEFAULT_PREFIX;
+    const names = pipelineNames(prefix);
+    const busName = names.centralBus;
     this.counterTable = new dynamodb.Table(this, 'Counters', {
+      tableName: names.counterTable,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'ttl',
@@ -72,10 +77,14 @@ export class Detection extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.centralBus = new events.EventBus(this, 'CentralBus', { eventBusName: busName });
-    const rolePrefix = props.rolePrefix ?? 'bks';
-    this.busPolicy(props.organizationId, rolePrefix);
-    const failureQueue = failureQueueOf(this, props.failureQueue, props.topic);
-    const fnOpts = { rolePrefix, onFailure: failureQueue };
+    this.busPolicy(props.organizationId, prefix);
+    const failureQueue = failureQueueOf(
+      this,
+      props.failureQueue,
+      props.topic,
+      names.deadLetterQueue('detection-failures'),
+    );
+    const fnOpts = { rolePrefix: prefix, onFailure: failureQueue };
 
     const dispatch = pipelineFunction(this, 'dispatch', {
       ...fnOpts,
@@ -101,7 +110,7 @@ export class Detection extends Construct {
     this.counterTable.grant(stateful, 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
     this.centralBus.grantPutEventsTo(stateful);
     this.functions = { dispatch, stateful };
-    this.centralRules(props, dispatch, stateful);
+    this.centralRules(props, names, dispatch, stateful);
 
     const busArn = stack.formatArn({
       service: 'events',
@@ -127,6 +136,7 @@ export class Detection extends Construct {
         new DetectionForwarder(host === stack ? this : host, 'Forwarder', {
           rules: props.rules,
           centralBusArn: busArn,
+          prefix,
           ...(props.invocationsThreshold ? { invocationsThreshold: props.invocationsThreshold } : {}),
         }),
       );
@@ -182,6 +192,7 @@ export class Detection extends Construct {
   /** One rule per detection on the central bus (two per stateful rule), and the anomaly alarms. */
   private centralRules(
     props: DetectionProps,
+    names: PipelineNames,
     dispatch: nodejs.NodejsFunction,
     stateful: nodejs.NodejsFunction,
   ) {
@@ -198,12 +209,14 @@ export class Detection extends Construct {
     };
     const rule = (
       id: string,
+      ruleName: string,
       description: string,
       eventPattern: events.EventPattern,
       target: events.IRuleTarget,
     ) =>
       withRuleState(
         new events.Rule(this, id, {
+          ruleName: checkedRuleName(ruleName),
           eventBus: this.centralBus,
           description: description.slice(0, 512),
           eventPattern,
@@ -217,12 +230,14 @@ export class Detection extends Construct {
       if (r.kind === 'stateful') {
         rule(
           `Count-${r.id}`,
+          names.centralRule(r.id),
           `bks ${r.id} (stateful): count matching events`,
           r.pattern as events.EventPattern,
           new targets.LambdaFunction(stateful, { ...targetOpts, event: ruleInput(r) }),
         );
         rule(
           `Threshold-${r.id}`,
+          names.thresholdRule(r.id),
           `bks ${r.id} (stateful): threshold crossed`,
           {
             source: [THRESHOLD_EVENT_SOURCE],
@@ -232,16 +247,23 @@ export class Detection extends Construct {
           toDispatch,
         );
       } else {
-        rule(`Detect-${r.id}`, `bks ${r.id}: ${r.title}`, r.pattern as events.EventPattern, toDispatch);
+        rule(
+          `Detect-${r.id}`,
+          names.centralRule(r.id),
+          `bks ${r.id}: ${r.title}`,
+          r.pattern as events.EventPattern,
+          toDispatch,
+        );
       }
     }
     rule(
       'ForwardedAlarms',
+      names.rule('forwarded-alarms'),
       'bks: invocation and dead-letter alarms of the forwarders in every region and account, to the SOC topic',
       {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [{ prefix: FORWARDED_ALARM_PREFIX }], state: { value: ['ALARM'] } },
+        detail: { alarmName: [{ prefix: names.forwardedAlarmPrefix }], state: { value: ['ALARM'] } },
       },
       new targets.SnsTopic(props.topic, targetOpts),
     );

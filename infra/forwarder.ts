@@ -12,9 +12,10 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { pipelineNames } from '../src/pipeline/names';
 import { ruleStateFor } from '../src/pipeline/rule-state';
 import { type PipelineRule, rulesForRegion } from '../src/pipeline/rules';
-import { alarmOnQueue, FORWARDED_ALARM_PREFIX } from './alarms';
+import { alarmOnQueue } from './alarms';
 
 /**
  * The alarm's query: a CloudWatch Metrics Insights query alarm summing `Invocations` over the
@@ -36,6 +37,15 @@ export function withRuleState(rule: events.Rule, pattern: Record<string, unknown
   return rule;
 }
 
+/** EventBridge rule names are at most 64 characters: refuse at synth rather than at deploy. */
+export function checkedRuleName(name: string): string {
+  if (name.length > 64)
+    throw new Error(
+      `rule name ${name} is longer than EventBridge's 64 characters: use a shorter prefix or rule id`,
+    );
+  return name;
+}
+
 export interface DetectionForwarderProps {
   /** Every rule of the rule set; the forwarder keeps those that belong in its region. */
   readonly rules: readonly PipelineRule[];
@@ -45,6 +55,8 @@ export interface DetectionForwarderProps {
   readonly invocationsThreshold?: number;
   /** Period of the invocations alarm. @default 5 minutes */
   readonly invocationsPeriod?: Duration;
+  /** Prefix of the named resources (`src/pipeline/names.ts`). @default 'bks' */
+  readonly prefix?: string;
 }
 
 export class DetectionForwarder extends Construct {
@@ -57,8 +69,11 @@ export class DetectionForwarder extends Construct {
     const region = Stack.of(this).region;
     const placed = rulesForRegion(props.rules, region);
     this.forwardedRuleIds = placed.map((r) => r.id);
+    const names = pipelineNames(props.prefix);
+    const forwardedAlarm = (what: string) => `${names.forwardedAlarmPrefix}${what}-${region}`;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      queueName: names.deadLetterQueue('forwarder'),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
@@ -83,6 +98,7 @@ export class DetectionForwarder extends Construct {
       this.rules.push(
         withRuleState(
           new events.Rule(this, `Forward-${rule.id}`, {
+            ruleName: checkedRuleName(names.forwarder(rule.id)),
             description: `bks ${rule.id}: ${rule.title}`.slice(0, 512),
             eventPattern: rule.pattern as events.EventPattern,
             targets: [forward()],
@@ -93,7 +109,7 @@ export class DetectionForwarder extends Construct {
     }
 
     new cloudwatch.CfnAlarm(this, 'Invocations', {
-      alarmName: `${FORWARDED_ALARM_PREFIX}bedrock-invocations-${region}`,
+      alarmName: forwardedAlarm('bedrock-invocations'),
       alarmDescription:
         'Bedrock invocations in this region, summed over every model, are above the threshold: a leaked key in ' +
         'use, or a cost bomb.',
@@ -120,20 +136,18 @@ export class DetectionForwarder extends Construct {
       this.deadLetterQueue,
       `the dead-letter queue of the bks forwarders in ${region}`,
       undefined,
-      `${FORWARDED_ALARM_PREFIX}dead-letters-${region}`,
+      forwardedAlarm('dead-letters'),
     );
     // Alarm actions cannot reach a topic in another region: the state change travels as an event.
     this.rules.push(
       new events.Rule(this, 'ForwardAnomalyAlarm', {
+        ruleName: names.anomalyForwarder,
         description: 'bks: invocation and dead-letter alarm state changes, to the central bus',
         eventPattern: {
           source: ['aws.cloudwatch'],
           detailType: ['CloudWatch Alarm State Change'],
           detail: {
-            alarmName: [
-              `${FORWARDED_ALARM_PREFIX}bedrock-invocations-${region}`,
-              `${FORWARDED_ALARM_PREFIX}dead-letters-${region}`,
-            ],
+            alarmName: [forwardedAlarm('bedrock-invocations'), forwardedAlarm('dead-letters')],
             state: { value: ['ALARM'] },
           },
         },

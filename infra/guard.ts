@@ -19,7 +19,7 @@
  *   reconciliation.
  * Auto-revoke is off unless `autoRevoke` lists severities.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -30,14 +30,15 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Severity } from '../src/pipeline/incident';
+import { pipelineNames } from '../src/pipeline/names';
 import type { ResponsePolicy, TimeoutAction } from '../src/pipeline/policy';
 import type { PipelineRule } from '../src/pipeline/rules';
+import { OUTPUT_DESCRIPTIONS, OUTPUT_KEYS, type OutputName } from '../src/pipeline/stack-outputs';
 import { alarmOnQueue } from './alarms';
 import { Approval } from './approval';
 import { Detection } from './detection';
 import type { DetectionForwarder } from './forwarder';
 import type { FunctionName } from './function';
-import { pipelineOutputs } from './outputs';
 import { Reconciliation } from './reconciliation';
 import { ResponderRoles, responderRoleNames } from './responder-roles';
 import { Response } from './response';
@@ -72,15 +73,17 @@ export interface BedrockKeyGuardProps {
   readonly reconciliationPeriod?: Duration;
   /** Accounts reconciliation inventories (through the reader role). @default this account */
   readonly reconcileAccounts?: readonly string[];
-  /** Name of the central bus. @default 'bks-central' */
-  readonly centralBusName?: string;
   /**
-   * Prefix of every role of the pipeline: the responder roles in each account
-   * (`/<prefix>/<prefix>-reader`, `-revoker`, `-findings`) and the function roles
-   * (`/<prefix>/<prefix>-fn-<function>`). Names are fixed, so one pipeline per account and prefix.
+   * Prefix of every named resource of the pipeline (`src/pipeline/names.ts`): the central bus
+   * `<prefix>-central` and its rules `<prefix>-<RULE-ID>`, the forwarders `<prefix>-fwd-<RULE-ID>`,
+   * the state machine `<prefix>-response`, the queues `<prefix>-*-dlq`, the tables, the SOC topic, and
+   * the roles under the path `/<prefix>/` (responder roles `<prefix>-reader`, `-revoker`,
+   * `-findings`; function roles `<prefix>-fn-<function>`). `bks coverage --name-prefix` and
+   * `bks selftest` find the pipeline by these names. Names are fixed, so one pipeline per account
+   * and prefix. 1-21 letters, digits, `_` or `-`.
    * @default 'bks'
    */
-  readonly responderRolePrefix?: string;
+  readonly prefix?: string;
   /** Invocations per 5 minutes, all models, above which a region's invocations alarm fires. @default 1000 */
   readonly invocationsThreshold?: number;
   /** Deploy the responder roles in this account too. @default true */
@@ -130,18 +133,21 @@ export class BedrockKeyGuard extends Construct {
       approvalTimeoutSeconds: approvalTimeout.toSeconds(),
       timeoutAction: props.timeoutAction ?? 'notify-only',
     };
-    const roles = responderRoleNames(props.responderRolePrefix);
+    const roles = responderRoleNames(props.prefix);
+    const names = pipelineNames(roles.prefix);
     this.deadLetterQueue = holdingQueue(
       this,
       'DeadLetters',
       "This queue is the dead-letter queue of every central rule target and of the workflow's malformed-input branch.",
+      names.deadLetterQueue('central'),
     );
-    this.topic = props.notificationTopic ?? socTopic(this);
+    this.topic = props.notificationTopic ?? socTopic(this, 'Notifications', names.topic);
     alarmOnQueue(this, 'DeadLettersAlarm', this.deadLetterQueue, 'the central dead-letter queue', this.topic);
     this.failureQueue = holdingQueue(
       this,
       'FailedInvocations',
       'This queue is the on-failure destination of the asynchronously invoked functions; a DLQ of it adds nothing.',
+      names.deadLetterQueue('failed-invocations'),
     );
     alarmOnQueue(
       this,
@@ -150,17 +156,18 @@ export class BedrockKeyGuard extends Construct {
       'the on-failure destination of the dispatch, stateful, custom-action and reconcile functions',
       this.topic,
     );
-    const rolePrefix = roles.prefix;
+    const prefix = roles.prefix;
 
-    // Named, so the approval functions can be granted SendTaskSuccess on its ARN without a
-    // reference cycle (workflow → request-approval → approval URL → approval-api → workflow).
-    const stateMachineName = `${stack.stackName}-${id}-response`.slice(0, 80);
+    // Named (`<prefix>-response`): `bks coverage` finds it, and the approval functions can be granted
+    // SendTaskSuccess on its ARN without a reference cycle (workflow → request-approval → approval
+    // URL → approval-api → workflow).
+    const stateMachineName = names.stateMachine;
     this.approval = new Approval(this, 'Approval', {
       stateMachineName,
       topic: this.topic,
       deadLetterQueue: this.deadLetterQueue,
       failureQueue: this.failureQueue,
-      rolePrefix,
+      prefix,
       linkTtl: Duration.seconds(
         Math.min((props.approvalLinkTtl ?? Duration.hours(24)).toSeconds(), approvalTimeout.toSeconds()),
       ),
@@ -174,7 +181,7 @@ export class BedrockKeyGuard extends Construct {
       roles,
       regions,
       homeRegion,
-      rolePrefix,
+      prefix,
       ...(props.timelineWindow ? { timelineWindow: props.timelineWindow } : {}),
     });
     this.stateMachine = this.response.stateMachine;
@@ -185,16 +192,9 @@ export class BedrockKeyGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       regions,
       homeRegion,
-      rolePrefix,
+      prefix,
       failureQueue: this.failureQueue,
-      ...pick(
-        props,
-        'organizationId',
-        'centralBusName',
-        'regionalStacks',
-        'incidentWindow',
-        'invocationsThreshold',
-      ),
+      ...pick(props, 'organizationId', 'regionalStacks', 'incidentWindow', 'invocationsThreshold'),
     });
     this.reconciliation = new Reconciliation(this, 'Reconciliation', {
       stateMachine: this.stateMachine,
@@ -202,7 +202,7 @@ export class BedrockKeyGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       topic: this.topic,
       failureQueue: this.failureQueue,
-      rolePrefix,
+      prefix,
       ...(props.reconcileAccounts ? { accounts: props.reconcileAccounts } : {}),
       ...(props.reconciliationPeriod ? { period: props.reconciliationPeriod } : {}),
     });
@@ -225,17 +225,31 @@ export class BedrockKeyGuard extends Construct {
       reconcile: this.reconciliation.function,
     };
     // `bks selftest`: the decide step verifies a canary's run id in the approval table
-    // (src/pipeline/canary.ts); the stack outputs tell selftest where everything is.
+    // (src/pipeline/canary.ts).
     this.response.functions.decide.addEnvironment('BKS_APPROVAL_TABLE', this.approvalTable.tableName);
     this.approvalTable.grant(this.response.functions.decide, 'dynamodb:GetItem');
-    pipelineOutputs(this, {
-      approvalTable: this.approvalTable.tableName,
-      stateMachineArn: this.stateMachine.stateMachineArn,
-      centralBusArn: this.centralBus.eventBusArn,
-      homeRegion,
-      regions: regions.join(','),
-      namePrefix: rolePrefix,
-    });
+    this.outputs(names.prefix);
+  }
+
+  /**
+   * Stack outputs with fixed keys (`Bks…`), so tools find a deployment from the stack alone
+   * (`aws cloudformation describe-stacks`): the prefix every name derives from, and the resources
+   * `bks selftest` and `bks coverage` read.
+   */
+  private outputs(prefix: string) {
+    const out = (key: OutputName, value: string) =>
+      new CfnOutput(this, OUTPUT_KEYS[key], {
+        value,
+        description: OUTPUT_DESCRIPTIONS[key],
+      }).overrideLogicalId(OUTPUT_KEYS[key]);
+    out('prefix', prefix);
+    out('centralBusArn', this.centralBus.eventBusArn);
+    out('stateMachineArn', this.stateMachine.stateMachineArn);
+    out('approvalTable', this.approvalTable.tableName);
+    out('counterTable', this.counterTable.tableName);
+    out('topicArn', this.topic.topicArn);
+    out('approvalUrl', this.approvalUrl.url);
+    out('recordBucket', this.response.recordBucket.bucketName);
   }
 }
 

@@ -11,6 +11,7 @@
  */
 import { Stack, Stage, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { pipelineNames } from '../src/pipeline/names';
 import { forwarderRegions, type PipelineRule } from '../src/pipeline/rules';
 import { DetectionForwarder } from './forwarder';
 import { ResponderRoles, responderRoleNames } from './responder-roles';
@@ -26,8 +27,8 @@ export interface BedrockKeyGuardMemberStageProps extends StageProps {
    * its forwarders' dead-letter queue.
    */
   readonly organizationId: string;
-  readonly centralBusName?: string;
-  readonly responderRolePrefix?: string;
+  /** Prefix of the named resources and roles, as the security account's `BedrockKeyGuard` has it. @default 'bks' */
+  readonly prefix?: string;
 }
 
 export class BedrockKeyGuardMemberStage extends Stage {
@@ -41,23 +42,29 @@ export class BedrockKeyGuardMemberStage extends Stage {
           'accepts forwarded events only from its accounts',
       );
     const account = props.env?.account;
+    const roleNames = responderRoleNames(props.prefix);
+    const names = pipelineNames(roleNames.prefix);
     const busArnIn = (stack: Stack) =>
       stack.formatArn({
         service: 'events',
         region: props.homeRegion,
         account: props.securityAccount,
         resource: 'event-bus',
-        resourceName: props.centralBusName ?? 'bks-central',
+        resourceName: names.centralBus,
       });
     const regions = forwarderRegions(props.regions, props.homeRegion);
     for (const region of regions) {
       const stack = new Stack(this, `Forwarders-${region}`, { env: { account, region } });
-      new DetectionForwarder(stack, 'Forwarder', { rules: props.rules, centralBusArn: busArnIn(stack) });
+      new DetectionForwarder(stack, 'Forwarder', {
+        rules: props.rules,
+        centralBusArn: busArnIn(stack),
+        prefix: names.prefix,
+      });
       if (region === regions[0]) {
         // IAM is global: the roles live in one stack (the first region).
         new ResponderRoles(stack, 'Responders', {
           securityAccount: props.securityAccount,
-          names: responderRoleNames(props.responderRolePrefix),
+          names: roleNames,
           homeRegion: props.homeRegion,
         });
       }

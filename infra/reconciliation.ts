@@ -10,6 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { pipelineNames } from '../src/pipeline/names';
 import { failureQueueOf } from './alarms';
 import { allowAssume, pipelineFunction } from './function';
 import { holdingQueue } from './soc';
@@ -29,8 +30,8 @@ export interface ReconciliationProps {
   readonly topic: sns.ITopic;
   /** On-failure destination of the reconcile function. @default a new queue with an alarm */
   readonly failureQueue?: sqs.IQueue;
-  /** Prefix (and path) of the function role. @default 'bks' */
-  readonly rolePrefix?: string;
+  /** Prefix of the named resources and of the function role (`src/pipeline/names.ts`). @default 'bks' */
+  readonly prefix?: string;
 }
 
 export class Reconciliation extends Construct {
@@ -40,6 +41,7 @@ export class Reconciliation extends Construct {
   constructor(scope: Construct, id: string, props: ReconciliationProps) {
     super(scope, id);
     const period = props.period ?? Duration.hours(1);
+    const names = pipelineNames(props.prefix);
     this.function = pipelineFunction(this, 'reconcile', {
       environment: {
         BKS_ROLE_NAME: props.readerRole,
@@ -48,12 +50,18 @@ export class Reconciliation extends Construct {
         BKS_LOOKBACK_SECONDS: String(Math.max(2 * period.toSeconds(), 3600)),
       },
       timeout: Duration.minutes(5),
-      onFailure: failureQueueOf(this, props.failureQueue, props.topic),
-      ...(props.rolePrefix ? { rolePrefix: props.rolePrefix } : {}),
+      onFailure: failureQueueOf(
+        this,
+        props.failureQueue,
+        props.topic,
+        names.deadLetterQueue('reconcile-failures'),
+      ),
+      ...(props.prefix ? { rolePrefix: props.prefix } : {}),
     });
     allowAssume(this.function, props.readerRole);
     props.stateMachine.grantStartExecution(this.function);
     this.rule = new events.Rule(this, 'Reconcile', {
+      ruleName: names.rule('reconcile'),
       description: 'bks: scheduled reconciliation (inventory; raises what the event stream missed)',
       schedule: events.Schedule.rate(period),
       targets: [
@@ -64,6 +72,7 @@ export class Reconciliation extends Construct {
               this,
               'DeadLetters',
               'This queue is the dead-letter queue of the reconciliation schedule.',
+              names.deadLetterQueue('reconcile'),
             ),
           retryAttempts: 185,
           maxEventAge: Duration.hours(24),

@@ -7,6 +7,7 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { isValidPrefix } from '../src/pipeline/names';
 import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 import { partitionOfRegion } from '../src/pipeline/rules';
 import { SERVICES } from '../src/services';
@@ -28,8 +29,11 @@ export interface ResponderRoleNames {
 }
 
 export function responderRoleNames(prefix = 'bks'): ResponderRoleNames {
-  if (!/^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,20}$/.test(prefix))
-    throw new Error(`responderRolePrefix "${prefix}" must be 1-21 characters of A-Z a-z 0-9 +=,.@_-`);
+  if (!isValidPrefix(prefix))
+    throw new Error(
+      `prefix "${prefix}" must be 1-21 letters, digits, _ or - (starting with a letter or digit): it names roles, ` +
+        'queues, rules and tables',
+    );
   return {
     prefix,
     path: `/${prefix}/`,

@@ -49,8 +49,8 @@ export interface ResponseProps {
   readonly homeRegion: string;
   /** How far back the enrichment timeline looks. @default 24 hours */
   readonly timelineWindow?: Duration;
-  /** Prefix (and path) of the function roles. @default 'bks' */
-  readonly rolePrefix?: string;
+  /** Prefix of the named resources and of the function roles (`src/pipeline/names.ts`). @default 'bks' */
+  readonly prefix?: string;
 }
 
 export class Response extends Construct {
@@ -64,7 +64,7 @@ export class Response extends Construct {
     const stack = Stack.of(this);
     const { roles } = props;
     const timelineHours = String((props.timelineWindow ?? Duration.hours(24)).toHours());
-    const base = props.rolePrefix ? { rolePrefix: props.rolePrefix } : {};
+    const base = props.prefix ? { rolePrefix: props.prefix } : {};
     const normalize = pipelineFunction(this, 'normalize', base);
     const decide = pipelineFunction(this, 'decide', {
       ...base,

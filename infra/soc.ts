@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /** A new KMS-encrypted SOC topic that EventBridge may publish to. */
-export function socTopic(scope: Construct, id = 'Notifications'): sns.Topic {
+export function socTopic(scope: Construct, id = 'Notifications', topicName?: string): sns.Topic {
   const key = new kms.Key(scope, `${id}Key`, {
     enableKeyRotation: true,
     description: 'bks SOC notification topic',
@@ -20,6 +20,7 @@ export function socTopic(scope: Construct, id = 'Notifications'): sns.Topic {
   key.grant(new iam.ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
   key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
   return new sns.Topic(scope, id, {
+    ...(topicName ? { topicName } : {}),
     displayName: 'bks: Bedrock API key incidents',
     masterKey: key,
     enforceSSL: true,
@@ -27,8 +28,9 @@ export function socTopic(scope: Construct, id = 'Notifications'): sns.Topic {
 }
 
 /** An encrypted, TLS-only queue kept 14 days for what could not be delivered or processed. */
-export function holdingQueue(scope: Construct, id: string, why: string): sqs.Queue {
+export function holdingQueue(scope: Construct, id: string, why: string, queueName?: string): sqs.Queue {
   const q = new sqs.Queue(scope, id, {
+    ...(queueName ? { queueName } : {}),
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),

@@ -99,22 +99,8 @@ function namedError(name: string, message: string): Error {
 
 /** The engine behind bks-sim's StartExecution for the response workflow. */
 export function responseEngine(opts: EngineOptions): ExecutionEngine {
-  const { ctx, roles, hooks = {} } = opts;
-  const as = (role: string) => {
-    // Read synchronously by the handler before its first await (handlers/lib/aws.ts).
-    process.env['BKS_ROLE_NAME'] = role;
-  };
-  const clientConfig = {
-    endpoint: opts.simUrl,
-    region: 'us-east-1',
-    credentials: opts.credentials,
-    maxAttempts: 3,
-  };
-
   return async (req: ExecutionRequest): Promise<ExecutionResult> => {
     const definition = JSON.parse(req.stateMachine.definition) as Doc;
-    const askTimeout = Number(definition.States?.AskAnalyst?.TimeoutSeconds ?? 14_400);
-    const region = req.stateMachine.region;
     const trace: ExecutionTrace = {
       executionArn: req.executionArn,
       name: req.name,
@@ -122,12 +108,7 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
       announced: [],
       quarantined: [],
     };
-    hooks.onStart?.(trace);
-    const count = (name: string) => {
-      trace.calls[name] = (trace.calls[name] ?? 0) + 1;
-    };
-    const t0 = performance.now();
-    let revokeAttempts = 0;
+    opts.hooks?.onStart?.(trace);
     const taskToken = `AQ${randomBytes(48).toString('base64url')}`;
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
     const retryIntervalOverrides = Object.fromEntries(
@@ -141,106 +122,144 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
       } as never,
       overrides: {
         retryIntervalOverrides,
-        taskResourceLocalHandlers: {
-          Normalize: async (p) => {
-            count('Normalize');
-            return json(await normalize(p as never));
-          },
-          QuarantineMalformed: async (p) => {
-            count('QuarantineMalformed');
-            const params = p as { QueueUrl: string; MessageBody: unknown };
-            const sent = await sendToQueue(opts, params.QueueUrl, JSON.stringify(params.MessageBody));
-            trace.quarantined.push(params.MessageBody);
-            return sent;
-          },
-          Enrich: async (p) => {
-            count('Enrich');
-            as(roles.reader);
-            return json(await enrich(p as never));
-          },
-          RaiseFinding: async (p) => {
-            count('RaiseFinding');
-            as(roles.findings);
-            const out = json(await finding(p as never));
-            trace.findingMs = performance.now() - t0;
-            trace.finding = out;
-            return out;
-          },
-          Decide: async (p) => {
-            count('Decide');
-            return json(await decide(p as never));
-          },
-          AskAnalyst: async (p) => {
-            count('AskAnalyst');
-            const payload = (p as { Payload: { taskToken: string } }).Payload;
-            // Registered before the request goes out, so that no answer can arrive unseen.
-            const answer = awaitTaskToken(ctx, payload.taskToken, { timeoutSeconds: askTimeout });
-            await requestApproval(payload as never);
-            trace.taskToken = payload.taskToken;
-            hooks.onApprovalRequested?.(trace);
-            const outcome = await answer;
-            if (outcome.status === 'success') return JSON.parse(outcome.output);
-            if (outcome.status === 'timeout') throw namedError('States.Timeout', 'approval timed out');
-            throw namedError(outcome.error ?? 'States.TaskFailed', outcome.cause ?? '');
-          },
-          Revoke: async (p) => {
-            count('Revoke');
-            revokeAttempts++;
-            await hooks.beforeRevoke?.(trace, revokeAttempts);
-            as(roles.revoker);
-            return json(await revoke(p as never));
-          },
-          Contain: async (p) => {
-            count('Contain');
-            as(roles.revoker);
-            return json(await revoke(p as never));
-          },
-          CloseFinding: async (p) => {
-            count('CloseFinding');
-            as(roles.findings);
-            return json(await finding(p as never));
-          },
-          Announce: async (p) => {
-            count('Announce');
-            const params = p as { TopicArn: string; Subject?: string; Message?: string };
-            trace.announced.push({ Subject: params.Subject, Message: params.Message });
-            const client = new SNSClient({ ...clientConfig, region });
-            try {
-              const out = await client.send(
-                new PublishCommand({
-                  TopicArn: params.TopicArn,
-                  Message: params.Message ?? '',
-                  ...(params.Subject ? { Subject: params.Subject } : {}),
-                }),
-              );
-              return { MessageId: out.MessageId ?? '' };
-            } finally {
-              client.destroy();
-            }
-          },
-        },
+        taskResourceLocalHandlers: taskHandlers(opts, req, definition, trace) as never,
       },
     });
-    const onAbort = () => execution.abort();
-    req.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const output = await execution.result;
-      return { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
-    } catch (err) {
-      if (err instanceof ExecutionError) {
-        const cause = (err as { cause?: unknown }).cause as { name?: string; message?: string } | undefined;
-        return {
-          status: 'FAILED',
-          error: cause?.name ?? 'States.TaskFailed',
-          cause: cause?.message ?? (err as Error).message,
-        };
-      }
-      if (req.signal.aborted) return { status: 'ABORTED' };
-      return { status: 'FAILED', error: 'States.Runtime', cause: (err as Error).message };
-    } finally {
-      req.signal.removeEventListener('abort', onAbort);
-    }
+    return executionResult(execution, req.signal);
   };
+}
+
+type TaskHandler = (payload: unknown) => Promise<unknown>;
+
+/** The workflow's Task states, each run by its real handler (or bks-sim's SNS / SQS). */
+function taskHandlers(
+  opts: EngineOptions,
+  req: ExecutionRequest,
+  definition: Doc,
+  trace: ExecutionTrace,
+): Record<string, TaskHandler> {
+  const { ctx, roles, hooks = {} } = opts;
+  const askTimeout = Number(definition.States?.AskAnalyst?.TimeoutSeconds ?? 14_400);
+  const t0 = performance.now();
+  let revokeAttempts = 0;
+  const as = (role: string) => {
+    // Read synchronously by the handler before its first await (handlers/lib/aws.ts).
+    process.env['BKS_ROLE_NAME'] = role;
+  };
+  const handlers: Record<string, TaskHandler> = {
+    Normalize: async (p) => json(await normalize(p as never)),
+    QuarantineMalformed: async (p) => {
+      const params = p as { QueueUrl: string; MessageBody: unknown };
+      const sent = await sendToQueue(opts, params.QueueUrl, JSON.stringify(params.MessageBody));
+      trace.quarantined.push(params.MessageBody);
+      return sent;
+    },
+    Enrich: async (p) => {
+      as(roles.reader);
+      return json(await enrich(p as never));
+    },
+    RaiseFinding: async (p) => {
+      as(roles.findings);
+      const out = json(await finding(p as never));
+      trace.findingMs = performance.now() - t0;
+      trace.finding = out;
+      return out;
+    },
+    Decide: async (p) => json(await decide(p as never)),
+    AskAnalyst: async (p) => {
+      const payload = (p as { Payload: { taskToken: string } }).Payload;
+      // Registered before the request goes out, so that no answer can arrive unseen.
+      const answer = awaitTaskToken(ctx, payload.taskToken, { timeoutSeconds: askTimeout });
+      await requestApproval(payload as never);
+      trace.taskToken = payload.taskToken;
+      hooks.onApprovalRequested?.(trace);
+      const outcome = await answer;
+      if (outcome.status === 'success') return JSON.parse(outcome.output);
+      if (outcome.status === 'timeout') throw namedError('States.Timeout', 'approval timed out');
+      throw namedError(outcome.error ?? 'States.TaskFailed', outcome.cause ?? '');
+    },
+    Revoke: async (p) => {
+      revokeAttempts++;
+      await hooks.beforeRevoke?.(trace, revokeAttempts);
+      as(roles.revoker);
+      return json(await revoke(p as never));
+    },
+    Contain: async (p) => {
+      as(roles.revoker);
+      return json(await revoke(p as never));
+    },
+    CloseFinding: async (p) => {
+      as(roles.findings);
+      return json(await finding(p as never));
+    },
+    Announce: async (p) => {
+      const params = p as { TopicArn: string; Subject?: string; Message?: string };
+      trace.announced.push({ Subject: params.Subject, Message: params.Message });
+      return publishToTopic(opts, req.stateMachine.region, params);
+    },
+  };
+  // Every invocation is counted by state name (retries included) before its handler runs.
+  return Object.fromEntries(
+    Object.entries(handlers).map(([name, run]) => [
+      name,
+      (p: unknown) => {
+        trace.calls[name] = (trace.calls[name] ?? 0) + 1;
+        return run(p);
+      },
+    ]),
+  );
+}
+
+/** The execution's outcome in bks-sim's terms (an abort through `signal` stops it). */
+async function executionResult(
+  execution: { result: Promise<unknown>; abort(): void },
+  signal: AbortSignal,
+): Promise<ExecutionResult> {
+  const onAbort = () => execution.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const output = await execution.result;
+    return { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
+  } catch (err) {
+    if (err instanceof ExecutionError) {
+      const cause = (err as { cause?: unknown }).cause as { name?: string; message?: string } | undefined;
+      return {
+        status: 'FAILED',
+        error: cause?.name ?? 'States.TaskFailed',
+        cause: cause?.message ?? (err as Error).message,
+      };
+    }
+    if (signal.aborted) return { status: 'ABORTED' };
+    return { status: 'FAILED', error: 'States.Runtime', cause: (err as Error).message };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** SNS Publish through bks-sim's SNS. */
+async function publishToTopic(
+  opts: EngineOptions,
+  region: string,
+  params: { TopicArn: string; Subject?: string; Message?: string },
+): Promise<{ MessageId: string }> {
+  const client = new SNSClient({
+    endpoint: opts.simUrl,
+    region,
+    credentials: opts.credentials,
+    maxAttempts: 3,
+  });
+  try {
+    const out = await client.send(
+      new PublishCommand({
+        TopicArn: params.TopicArn,
+        Message: params.Message ?? '',
+        ...(params.Subject ? { Subject: params.Subject } : {}),
+      }),
+    );
+    return { MessageId: out.MessageId ?? '' };
+  } finally {
+    client.destroy();
+  }
 }
 
 /** SQS SendMessage through bks-sim's SQS. */

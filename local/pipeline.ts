@@ -173,6 +173,17 @@ function responderRoles(partition: string, security: string): Doc[] {
   ];
 }
 
+/** The Security Hub custom actions the analyst approves or rejects a revocation with. */
+interface CustomActions {
+  approve: string;
+  reject: string;
+}
+
+function customActionArns(partition: string, region: string, account: string): CustomActions {
+  const arn = (id: string) => `arn:${partition}:securityhub:${region}:${account}:action/custom/${id}`;
+  return { approve: arn('BksApproveRevoke'), reject: arn('BksRejectRevoke') };
+}
+
 export class LivePipeline {
   sim!: SimHandle;
   deployment!: Deployment;
@@ -269,8 +280,6 @@ export class LivePipeline {
     const home = this.options.homeRegion ?? 'us-east-1';
     const partition = this.sim.state.partition;
     this.rules = loadPipelineRules(this.options.rulesDir);
-    const topicArn = `arn:${partition}:sns:${home}:${security}:${PREFIX}-soc`;
-    const approvalUrl = `${this.sim.url}/_pipeline/approve`;
     const d: Deployment = {
       securityAccount: security,
       homeRegion: home,
@@ -278,17 +287,37 @@ export class LivePipeline {
       stateMachineArn: '',
       approvalTable: `${PREFIX}-approvals`,
       counterTable: `${PREFIX}-counters`,
-      topicArn,
-      approvalUrl,
+      topicArn: `arn:${partition}:sns:${home}:${security}:${PREFIX}-soc`,
+      approvalUrl: `${this.sim.url}/_pipeline/approve`,
       deadLetterQueues: [],
       forwarders: {},
       centralRules: [],
     };
     this.deployment = d;
-    const sec = this.clientConfig(security, home);
+    await this.createTables(d);
+    const centralDlq = await this.createQueue(security, home, `${PREFIX}-central-dlq`);
+    const responseDlq = await this.createQueue(security, home, `${PREFIX}-response-dlq`);
+    await this.createWorkflow(d, responseDlq.url);
+    const customActions = await this.deployCentralBus(d, centralDlq.arn);
+    await this.deployForwarders(d);
+    this.setFunctionEnvironment(d, customActions);
+    // The stateful function reads its rules when it loads: load it now that they are set.
+    const { handler: stateful } = await import('../handlers/stateful');
+    this.keepHandlerLogs();
+    this.attachEngine();
+    this.routeDeliveries(d, stateful as never);
+    this.undo.push(this.sim.mount('/_pipeline/approve', (req) => this.approve(req)));
+    this.registerStack(d);
+    const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
+    this.say(
+      `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
+        `${Object.keys(d.forwarders).length} account-regions, workflow ${PREFIX}-response; approvals at ${d.approvalUrl}`,
+    );
+  }
 
-    // Tables and queues.
-    const ddb = new DynamoDBClient(sec);
+  /** The approval and counter tables, in the security account's home region. */
+  private async createTables(d: Deployment): Promise<void> {
+    const ddb = new DynamoDBClient(this.clientConfig(d.securityAccount, d.homeRegion));
     for (const TableName of [d.approvalTable, d.counterTable]) {
       await ddb.send(
         new CreateTableCommand({
@@ -300,44 +329,57 @@ export class LivePipeline {
       );
     }
     ddb.destroy();
-    const queue = async (account: string, region: string, name: string) => {
-      const sqs = new SQSClient(this.clientConfig(account, region));
-      try {
-        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
-        const attrs = await sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: QueueUrl!, AttributeNames: ['QueueArn'] }),
-        );
-        d.deadLetterQueues.push(attrs.Attributes!['QueueArn']!);
-        return { url: QueueUrl!, arn: attrs.Attributes!['QueueArn']! };
-      } finally {
-        sqs.destroy();
-      }
-    };
-    const centralDlq = await queue(security, home, `${PREFIX}-central-dlq`);
-    const responseDlq = await queue(security, home, `${PREFIX}-response-dlq`);
+  }
 
-    // The workflow.
-    const sfn = new SFNClient(sec);
+  /** A dead-letter queue (listed in the deployment's `deadLetterQueues`). */
+  private async createQueue(account: string, region: string, name: string) {
+    const sqs = new SQSClient(this.clientConfig(account, region));
+    try {
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+      const attrs = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: QueueUrl!, AttributeNames: ['QueueArn'] }),
+      );
+      this.deployment.deadLetterQueues.push(attrs.Attributes!['QueueArn']!);
+      return { url: QueueUrl!, arn: attrs.Attributes!['QueueArn']! };
+    } finally {
+      sqs.destroy();
+    }
+  }
+
+  /** The response workflow `bks-response`. */
+  private async createWorkflow(d: Deployment, dlqUrl: string): Promise<void> {
+    const security = d.securityAccount;
+    const sfn = new SFNClient(this.clientConfig(security, d.homeRegion));
     const sm = await sfn.send(
       new CreateStateMachineCommand({
         name: `${PREFIX}-response`,
         definition: responseDefinitionFor(security, {
-          region: home,
+          region: d.homeRegion,
           approvalTimeoutSeconds: this.options.approvalTimeoutSeconds ?? 14_400,
-          topicArn,
-          dlqUrl: responseDlq.url,
+          topicArn: d.topicArn,
+          dlqUrl,
         }),
-        roleArn: `arn:${partition}:iam::${security}:role/${PREFIX}-response`,
+        roleArn: `arn:${this.sim.state.partition}:iam::${security}:role/${PREFIX}-response`,
         type: 'STANDARD',
       }),
     );
     sfn.destroy();
     d.stateMachineArn = sm.stateMachineArn!;
+  }
 
-    // The central bus and its rules.
-    const lambdaArn = (name: string) =>
-      `arn:${partition}:lambda:${home}:${security}:function:${PREFIX}-${name}`;
-    const eb = new EventBridgeClient(sec);
+  /** A function of the pipeline, in the security account's home region. */
+  private lambdaArn(name: string): string {
+    const d = this.deployment;
+    return `arn:${this.sim.state.partition}:lambda:${d.homeRegion}:${d.securityAccount}:function:${PREFIX}-${name}`;
+  }
+
+  /**
+   * The central bus (PutEvents open to the member accounts), one rule per detection on it, and the
+   * rule for Security Hub's custom actions on the home region's default bus.
+   */
+  private async deployCentralBus(d: Deployment, dlqArn: string): Promise<CustomActions> {
+    const security = d.securityAccount;
+    const eb = new EventBridgeClient(this.clientConfig(security, d.homeRegion));
     const bus = await eb.send(new CreateEventBusCommand({ Name: `${PREFIX}-central` }));
     d.centralBusArn = bus.EventBusArn!;
     for (const a of this.sim.state.accounts) {
@@ -352,7 +394,7 @@ export class LivePipeline {
       );
     }
     const targetOpts = {
-      DeadLetterConfig: { Arn: centralDlq.arn },
+      DeadLetterConfig: { Arn: dlqArn },
       RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
     };
     // RuleTargetInput.fromObject({ruleId, severity, event: EventField.fromPath('$')}), as CDK renders it.
@@ -381,31 +423,27 @@ export class LivePipeline {
       d.centralRules.push(name);
     };
     for (const r of this.rules) {
-      if (r.kind === 'stateful') {
-        await centralRule(`${PREFIX}-${r.id}`, r.pattern, { Arn: lambdaArn('stateful'), ...ruleInput(r) });
-        await centralRule(
-          `${PREFIX}-${r.id}-threshold`,
-          {
-            source: [THRESHOLD_EVENT_SOURCE],
-            'detail-type': [THRESHOLD_EVENT_DETAIL_TYPE],
-            detail: { ruleId: [r.id] },
-          },
-          { Arn: lambdaArn('dispatch'), ...ruleInput(r) },
-        );
-      } else {
-        await centralRule(`${PREFIX}-${r.id}`, r.pattern, { Arn: lambdaArn('dispatch'), ...ruleInput(r) });
-      }
+      const fn = r.kind === 'stateful' ? 'stateful' : 'dispatch';
+      await centralRule(`${PREFIX}-${r.id}`, r.pattern, { Arn: this.lambdaArn(fn), ...ruleInput(r) });
+      if (r.kind !== 'stateful') continue;
+      await centralRule(
+        `${PREFIX}-${r.id}-threshold`,
+        {
+          source: [THRESHOLD_EVENT_SOURCE],
+          'detail-type': [THRESHOLD_EVENT_DETAIL_TYPE],
+          detail: { ruleId: [r.id] },
+        },
+        { Arn: this.lambdaArn('dispatch'), ...ruleInput(r) },
+      );
     }
-    // Security Hub custom actions arrive on the home region's default bus.
-    const approveArn = `arn:${partition}:securityhub:${home}:${security}:action/custom/BksApproveRevoke`;
-    const rejectArn = `arn:${partition}:securityhub:${home}:${security}:action/custom/BksRejectRevoke`;
+    const actions = customActionArns(this.sim.state.partition, d.homeRegion, security);
     await eb.send(
       new PutRuleCommand({
         Name: `${PREFIX}-custom-actions`,
         EventPattern: JSON.stringify({
           source: ['aws.securityhub'],
           'detail-type': ['Security Hub Findings - Custom Action'],
-          resources: [approveArn, rejectArn],
+          resources: [actions.approve, actions.reject],
         }),
         State: 'ENABLED',
       }),
@@ -413,18 +451,21 @@ export class LivePipeline {
     await eb.send(
       new PutTargetsCommand({
         Rule: `${PREFIX}-custom-actions`,
-        Targets: [{ Id: 'fn', Arn: lambdaArn('custom-action'), ...targetOpts }],
+        Targets: [{ Id: 'fn', Arn: this.lambdaArn('custom-action'), ...targetOpts }],
       }),
     );
     eb.destroy();
+    return actions;
+  }
 
-    // Forwarders: every account, every region it uses, plus the IAM region (account-regions in parallel).
+  /** Forwarders: every account, every region it uses, plus the IAM region (account-regions in parallel). */
+  private async deployForwarders(d: Deployment): Promise<void> {
     const placements = this.sim.state.accounts.flatMap((a) =>
-      forwarderRegions(a.regions, home).map((region) => ({ account: a.id, region })),
+      forwarderRegions(a.regions, d.homeRegion).map((region) => ({ account: a.id, region })),
     );
     await Promise.all(
       placements.map(async ({ account, region }) => {
-        const dlq = await queue(account, region, `${PREFIX}-forwarder-dlq`);
+        const dlq = await this.createQueue(account, region, `${PREFIX}-forwarder-dlq`);
         const client = new EventBridgeClient(this.clientConfig(account, region));
         const names: string[] = [];
         try {
@@ -445,7 +486,7 @@ export class LivePipeline {
                   {
                     Id: 'central',
                     Arn: d.centralBusArn,
-                    RoleArn: `arn:${partition}:iam::${account}:role/${PREFIX}-forwarder`,
+                    RoleArn: `arn:${this.sim.state.partition}:iam::${account}:role/${PREFIX}-forwarder`,
                     DeadLetterConfig: { Arn: dlq.arn },
                   },
                 ],
@@ -459,25 +500,27 @@ export class LivePipeline {
         d.forwarders[`${account}/${region}`] = names;
       }),
     );
+  }
 
-    // The functions' environment, as the CDK app sets it.
+  /** The functions' environment, as the CDK app sets it. */
+  private setFunctionEnvironment(d: Deployment, actions: CustomActions): void {
     this.recordDir = mkdtempSync(join(tmpdir(), 'bks-pipeline-'));
     const statefulRules = this.rules.filter((r) => r.kind === 'stateful');
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: this.sim.url,
-      AWS_REGION: home,
+      AWS_REGION: d.homeRegion,
       AWS_ACCESS_KEY_ID: this.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: this.credentials.secretAccessKey,
       AWS_SESSION_TOKEN: '',
       BKS_APPROVAL_TABLE: d.approvalTable,
       BKS_COUNTER_TABLE: d.counterTable,
-      BKS_APPROVAL_URL: approvalUrl,
-      BKS_TOPIC_ARN: topicArn,
-      BKS_HOME_REGION: home,
+      BKS_APPROVAL_URL: d.approvalUrl,
+      BKS_TOPIC_ARN: d.topicArn,
+      BKS_HOME_REGION: d.homeRegion,
       BKS_REGIONS: [...new Set(this.sim.state.accounts.flatMap((a) => a.regions))].join(','),
       BKS_TIMELINE_HOURS: '24',
-      BKS_APPROVE_ACTION_ARN: approveArn,
-      BKS_REJECT_ACTION_ARN: rejectArn,
+      BKS_APPROVE_ACTION_ARN: actions.approve,
+      BKS_REJECT_ACTION_ARN: actions.reject,
       BKS_STATE_MACHINE_ARN: d.stateMachineArn,
       BKS_DEDUPE_SECONDS: '86400',
       BKS_EVENT_BUS: `${PREFIX}-central`,
@@ -494,10 +537,10 @@ export class LivePipeline {
     delete process.env['AWS_PROFILE'];
     resetClients();
     resetAws();
-    // The stateful function reads its rules when it loads: load it now that they are set.
-    const { handler: stateful } = await import('../handlers/stateful');
+  }
 
-    // The handlers' structured logs: kept in memory (they would interleave with the CLI's output).
+  /** The handlers' structured logs: kept in memory (they would interleave with the CLI's output). */
+  private keepHandlerLogs(): void {
     const write = process.stdout.write;
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = String(chunk);
@@ -510,7 +553,10 @@ export class LivePipeline {
     this.undo.push(() => {
       process.stdout.write = write;
     });
+  }
 
+  /** The local engine behind the simulator's StartExecution. */
+  private attachEngine(): void {
     setExecutionEngine(
       this.sim.ctx,
       responseEngine({
@@ -534,35 +580,31 @@ export class LivePipeline {
       abortAll(this.sim.ctx);
       setExecutionEngine(this.sim.ctx, undefined);
     });
+  }
 
+  /** Deliveries to the pipeline's functions run the real handlers in this process. */
+  private routeDeliveries(d: Deployment, stateful: (input: never) => Promise<unknown>): void {
     const functions: Record<string, (input: never) => Promise<unknown>> = {
       [`${PREFIX}-dispatch`]: dispatch as never,
-      [`${PREFIX}-stateful`]: stateful as never,
+      [`${PREFIX}-stateful`]: stateful,
       [`${PREFIX}-custom-action`]: customAction as never,
     };
     this.undo.push(
       this.sim.onDelivery(async (target: DeliveryTarget, input: unknown) => {
         const m = /^arn:[\w-]+:lambda:([\w-]+):(\d{12}):function:([\w-]+)$/.exec(target.target.Arn);
-        const fn = m && m[2] === security && m[1] === home ? functions[m[3]!] : undefined;
+        const fn = m && m[2] === d.securityAccount && m[1] === d.homeRegion ? functions[m[3]!] : undefined;
         if (!fn) throw new Error(`no function ${target.target.Arn} in the local pipeline`);
         const ruleId = (input as { ruleId?: string }).ruleId;
         if (ruleId && m![3] === `${PREFIX}-dispatch`) this.say(`${ruleId} matched (${target.ruleName})`);
         return fn(input as never);
       }),
     );
-
-    this.undo.push(this.sim.mount('/_pipeline/approve', (req) => this.approve(req)));
-    this.registerStack(d);
-    const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
-    this.say(
-      `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
-        `${Object.keys(d.forwarders).length} account-regions, workflow ${PREFIX}-response; approvals at ${approvalUrl}`,
-    );
   }
 
   /**
    * The stack, as CloudFormation DescribeStacks lists it with the outputs the CDK app writes
-   * (infra/outputs.ts): `bks selftest` finds this deployment exactly as it finds one on AWS.
+   * (BedrockKeyGuard's outputs, src/pipeline/stack-outputs.ts): `bks selftest` finds this deployment
+   * exactly as it finds one on AWS.
    */
   private registerStack(d: Deployment): void {
     putStack(this.sim.ctx, d.securityAccount, d.homeRegion, {
@@ -570,12 +612,13 @@ export class LivePipeline {
       Description:
         'bks: real-time detection and approved revocation of Bedrock API keys (bks-sim --pipeline)',
       Outputs: outputList({
-        approvalTable: d.approvalTable,
-        stateMachineArn: d.stateMachineArn,
+        prefix: PREFIX,
         centralBusArn: d.centralBusArn,
-        homeRegion: d.homeRegion,
-        regions: [...new Set(this.sim.state.accounts.flatMap((a) => a.regions))].join(','),
-        namePrefix: PREFIX,
+        stateMachineArn: d.stateMachineArn,
+        approvalTable: d.approvalTable,
+        counterTable: d.counterTable,
+        topicArn: d.topicArn,
+        approvalUrl: d.approvalUrl,
       }),
     });
   }

@@ -19,9 +19,9 @@ import type { ProofLine, ScpEntry, ScpRequest } from '../src/policy/scps';
 import type { ComplianceReport } from '../src/report/compliance';
 import type { ReportJson } from '../src/report/render';
 import type { CleanupRunResult } from '../src/response/cleanup-run';
-import type { SelftestReport } from '../src/selftest/types';
 import type { RestoreRunResult } from '../src/response/restore-run';
 import type { RevokeRunResult } from '../src/response/revoke-run';
+import type { SelftestReport } from '../src/selftest/types';
 
 export type ScanOutput = { schema: 'bks.scan/v1' } & ScanResult;
 export type DecodeKeyOutput =

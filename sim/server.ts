@@ -20,6 +20,7 @@ import {
   type SimSession,
 } from './core';
 import { iamTarget, NEVER_DENIED } from './iam-actions';
+import { OIDC_PREFIX, OidcProvider } from './oidc';
 import {
   DEFAULT_ERROR_MESSAGE,
   ERROR_STATUS,
@@ -297,6 +298,8 @@ interface SimRuntime {
   faultHits: Map<number, number>;
   principals: Map<string, SimState['principals'][number]>;
   mounts: Array<{ prefix: string; handler: MountHandler }>;
+  /** The test OpenID Connect provider at `/_sim/oidc` (set once the port is known). */
+  oidc?: OidcProvider;
 }
 
 /** Starts the simulator in-process. */
@@ -348,6 +351,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  rt.oidc = new OidcProvider(`http://${urlHost}:${port}`);
   return {
     url: `http://${urlHost}:${port}`,
     host,
@@ -912,7 +916,10 @@ async function onRequest(rt: SimRuntime, httpReq: IncomingMessage, res: ServerRe
   }
   let out: WireResponse;
   try {
-    if (url.pathname.startsWith('/_sim/')) out = control(rt, httpReq.method ?? 'GET', url.pathname, body);
+    if (rt.oidc && url.pathname.startsWith(`${OIDC_PREFIX}/`))
+      out = rt.oidc.handle(httpReq.method ?? 'GET', url, httpReq.headers, body);
+    else if (url.pathname.startsWith('/_sim/'))
+      out = control(rt, httpReq.method ?? 'GET', url.pathname, body);
     else
       out = await handleAws(rt, httpReq, body, url, String(httpReq.headers.authorization ?? ''), requestId);
   } catch (e) {

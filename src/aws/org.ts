@@ -4,7 +4,7 @@
  * bounded concurrency and per-account isolation. The caller's own account is used with the
  * caller's credentials; every other account through `sts:AssumeRole`.
  */
-import { ListAccountsCommand } from '@aws-sdk/client-organizations';
+import { paginateListAccounts } from '@aws-sdk/client-organizations';
 import { AwsFailure } from '../errors';
 import { mapLimit } from './concurrency';
 import type { AwsContext } from './context';
@@ -32,17 +32,13 @@ export function isActiveAccount(account: RawAccount): boolean {
 
 /** Every account of the organization (one call per page of 20). */
 export async function listOrgAccounts(aws: AwsContext): Promise<OrgAccount[]> {
-  const client = aws.organizations();
   const out: OrgAccount[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(new ListAccountsCommand({ NextToken: token }));
+  for await (const page of paginateListAccounts({ client: aws.organizations() }, {})) {
     for (const a of (page.Accounts ?? []) as RawAccount[]) {
       if (!a.Id) continue;
       out.push({ id: a.Id, name: a.Name, state: a.State ?? a.Status ?? 'UNKNOWN' });
     }
-    token = page.NextToken;
-  } while (token);
+  }
   return out;
 }
 

@@ -1,6 +1,5 @@
 /** `bks cleanup`: delete orphaned phantom users, planned, backed up, re-checked and recorded. */
 import type { Command } from 'commander';
-import { openAws } from '../aws';
 import { UsageError } from '../errors';
 import { type CleanupRunResult, DEFAULT_BACKUP_DIR, runCleanup } from '../response/cleanup-run';
 import { DEFAULT_RECORD_DIR } from '../response/record';
@@ -19,6 +18,7 @@ import {
 import type { RunAction } from './main';
 import { type ChangeOptions, planGate } from './plan-gate';
 import { outcomeLine } from './revoke-key';
+import { withAws } from './with-aws';
 
 const SPEC = { formats: ['table', 'json', 'markdown'], aws: true } as const;
 export const CLEANUP_SCHEMA = 'bks.cleanup/v1';
@@ -102,12 +102,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
     if (!/^[\w+=,.@-]{1,64}$/.test(name))
       throw new UsageError(`--exclude: "${name}" is not an IAM user name`);
   }
-  const aws = await openAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
-  });
-  try {
+  return withAws(ctx, async (aws) => {
     const result = await runCleanup(aws, {
       services,
       olderThanDays,
@@ -139,9 +134,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
       ctx,
     );
     return result.failed.length > 0 ? EXIT.FAILURE : EXIT.OK;
-  } finally {
-    aws.destroy();
-  }
+  });
 }
 
 export function register(program: Command, run: RunAction): void {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { describeAwsError, openAws } from '../aws';
+import { describeAwsError } from '../aws';
 import { AwsFailure, UsageError } from '../errors';
 import { type ScanResult, scanInventory } from '../inventory';
 import {
@@ -21,6 +21,7 @@ import { renderComplianceCsv, renderComplianceJson, renderComplianceMarkdown } f
 import { addCommonOptions, type CommonOptions, EXIT, emit, makeContext, type Renderers } from './common';
 import type { RunAction } from './main';
 import { addInventoryOptions, failsOn, parseInventoryFlags } from './scan';
+import { withAws } from './with-aws';
 
 const FORMATS = ['html', 'markdown', 'json', 'csv'] as const;
 const SPEC = { formats: FORMATS, aws: true };
@@ -74,33 +75,28 @@ export async function complianceCommand(
   if (flags.from) {
     scans = flags.from.map((file) => parseScanResult(readText(file, '--from'), file));
   } else {
-    const aws = await openAws({
-      profile: ctx.aws.profile,
-      region: ctx.aws.region,
-      endpointUrl: ctx.aws.endpointUrl,
+    scans = await withAws(ctx, async (aws) => {
+      try {
+        return [
+          await scanInventory(aws, {
+            services,
+            maxAgeDays,
+            org: flags.org,
+            orgRole: flags.orgRole,
+            externalId: flags.externalId,
+            accounts,
+            skipAccounts,
+            accountConcurrency: concurrency,
+            onProgress: (done, total, a) =>
+              ctx.log(
+                `[${done}/${total}] account ${a.accountId}: ${a.status === 'ok' ? `${a.users.length} user${a.users.length === 1 ? '' : 's'}` : `error: ${a.error}`}`,
+              ),
+          }),
+        ];
+      } catch (err) {
+        throw new AwsFailure(`compliance scan failed: ${describeAwsError(err)}`);
+      }
     });
-    try {
-      scans = [
-        await scanInventory(aws, {
-          services,
-          maxAgeDays,
-          org: flags.org,
-          orgRole: flags.orgRole,
-          externalId: flags.externalId,
-          accounts,
-          skipAccounts,
-          accountConcurrency: concurrency,
-          onProgress: (done, total, a) =>
-            ctx.log(
-              `[${done}/${total}] account ${a.accountId}: ${a.status === 'ok' ? `${a.users.length} user${a.users.length === 1 ? '' : 's'}` : `error: ${a.error}`}`,
-            ),
-        }),
-      ];
-    } catch (err) {
-      throw new AwsFailure(`compliance scan failed: ${describeAwsError(err)}`);
-    } finally {
-      aws.destroy();
-    }
   }
   const merged = mergeScans(scans);
   if (flags.from && flags.service && flags.service !== 'all') {

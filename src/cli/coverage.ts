@@ -4,7 +4,6 @@
  * or partial, 3 when one is unknown or an account could not be read.
  */
 import type { Command } from 'commander';
-import { openAws } from '../aws';
 import { DEFAULT_ORG_ROLE } from '../aws/org';
 import { coverageExitCode, runCoverage } from '../coverage';
 import {
@@ -25,6 +24,7 @@ import {
   parseIntFlag,
 } from './common';
 import type { RunAction } from './main';
+import { withAws } from './with-aws';
 
 const FORMATS = ['table', 'markdown', 'json', 'asff'] as const;
 const SPEC = { formats: FORMATS, aws: true };
@@ -103,12 +103,7 @@ export async function coverageCommand(flags: CoverageFlags): Promise<number> {
   }
   const concurrency = parseIntFlag('--concurrency', flags.concurrency, 1, 32) ?? 4;
 
-  const aws = await openAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
-  });
-  try {
+  return withAws(ctx, async (aws) => {
     ctx.log('reading detection coverage…');
     const report = await runCoverage(aws, {
       org: flags.org,
@@ -135,7 +130,5 @@ export async function coverageCommand(flags: CoverageFlags): Promise<number> {
     );
     for (const a of report.accounts) if (a.error) ctx.warn(`account ${a.accountId} not read: ${a.error}`);
     return coverageExitCode(report);
-  } finally {
-    aws.destroy();
-  }
+  });
 }

@@ -90,6 +90,9 @@ export async function findKeysCommand(
     opts.maxFileSize !== undefined ? parseSize('--max-file-size', opts.maxFileSize) : DEFAULT_MAX_FILE_SIZE;
   const targets = paths.length > 0 ? paths : opts.git ? ['.'] : [];
   if (targets.length === 0) throw new UsageError('give at least one PATH (or - for stdin)');
+  if (opts.git && targets.includes('-')) {
+    throw new UsageError('--git scans repositories: - (stdin) cannot be combined with it');
+  }
   const result = await findKeysInPaths(targets, {
     git: opts.git,
     maxFileSize,

@@ -4,12 +4,13 @@
  * (`bks revoke-key - -y < leaked.txt`).
  */
 import type { Command } from 'commander';
-import { type AwsContext, openAws, reachAccount } from '../aws';
+import { type AwsContext, reachAccount } from '../aws';
 import { DEFAULT_ORG_ROLE } from '../aws/org';
 import { UsageError } from '../errors';
 import { decodeKey } from '../keys';
 import { looksLikeKey } from '../response/target';
 import type { CommandContext } from './common';
+import { withAws } from './with-aws';
 
 export async function resolveKeyArg(
   arg: string,
@@ -69,12 +70,7 @@ export async function withIdentityAccount<T>(
   opts: { command: string; what?: string },
   fn: (aws: AwsContext, caller: AwsContext) => Promise<T>,
 ): Promise<T> {
-  const caller = await openAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
-  });
-  try {
+  return withAws(ctx, async (caller) => {
     const aws = await reachAccount(caller, accountId, {
       role: flags.orgRole,
       externalId: flags.externalId,
@@ -87,7 +83,5 @@ export async function withIdentityAccount<T>(
     } finally {
       if (aws !== caller) aws.destroy();
     }
-  } finally {
-    caller.destroy();
-  }
+  });
 }

@@ -3,7 +3,7 @@
  * Flags, parse, call `scanInventory`, render. Exit 3 when any account failed, 1 per `--fail-on`.
  */
 import type { Command } from 'commander';
-import { describeAwsError, openAws } from '../aws';
+import { describeAwsError } from '../aws';
 import { AwsFailure, UsageError } from '../errors';
 import { scanUserFinding } from '../findings';
 import {
@@ -31,6 +31,7 @@ import {
   renderTable,
 } from './common';
 import type { RunAction } from './main';
+import { withAws } from './with-aws';
 
 export const SCAN_SCHEMA = 'bks.scan/v1';
 const FORMATS = ['table', 'json', 'csv', 'markdown', 'asff'] as const;
@@ -124,40 +125,35 @@ export async function scanCommand(
   const ctx = makeContext(flags, SPEC, io);
   const { services, accounts, skipAccounts, maxAgeDays, concurrency } = parseInventoryFlags(flags);
 
-  const aws = await openAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
+  return withAws(ctx, async (aws) => {
+    const progress = progressReporter(ctx);
+    let result: ScanResult;
+    try {
+      result = await scanInventory(aws, {
+        services,
+        fresh: flags.fresh,
+        maxAgeDays,
+        org: flags.org,
+        orgRole: flags.orgRole,
+        externalId: flags.externalId,
+        accounts,
+        skipAccounts,
+        accountConcurrency: concurrency,
+        onProgress: progress.update,
+      });
+    } catch (err) {
+      throw new AwsFailure(`scan failed: ${describeAwsError(err)}`);
+    } finally {
+      progress.done();
+    }
+    emit(result, renderers(aws.region), ctx);
+    for (const a of result.accounts) {
+      if (a.status === 'error') ctx.warn(`account ${a.accountId}: ${a.error}`);
+    }
+    if (result.summary.accountsFailed > 0) return EXIT.FAILURE;
+    if (flags.failOn && failsOn(result, flags.failOn)) return EXIT.FINDINGS;
+    return EXIT.OK;
   });
-  const progress = progressReporter(ctx);
-  let result: ScanResult;
-  try {
-    result = await scanInventory(aws, {
-      services,
-      fresh: flags.fresh,
-      maxAgeDays,
-      org: flags.org,
-      orgRole: flags.orgRole,
-      externalId: flags.externalId,
-      accounts,
-      skipAccounts,
-      accountConcurrency: concurrency,
-      onProgress: progress.update,
-    });
-  } catch (err) {
-    progress.done();
-    throw new AwsFailure(`scan failed: ${describeAwsError(err)}`);
-  } finally {
-    aws.destroy();
-  }
-  progress.done();
-  emit(result, renderers(aws.region), ctx);
-  for (const a of result.accounts) {
-    if (a.status === 'error') ctx.warn(`account ${a.accountId}: ${a.error}`);
-  }
-  if (result.summary.accountsFailed > 0) return EXIT.FAILURE;
-  if (flags.failOn && failsOn(result, flags.failOn)) return EXIT.FINDINGS;
-  return EXIT.OK;
 }
 
 /** A bar on a TTY; one line per account with --verbose elsewhere; nothing otherwise. */

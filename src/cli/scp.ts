@@ -4,7 +4,7 @@
  * lives in src/policy/scps.ts, the organization walk and its verdicts in src/policy/check.ts.
  */
 import { Command } from 'commander';
-import { describeAwsError, openAws } from '../aws';
+import { describeAwsError } from '../aws';
 import { AwsFailure, UsageError } from '../errors';
 import {
   type AccountVerdict,
@@ -35,6 +35,7 @@ import {
   renderTable,
 } from './common';
 import type { RunAction } from './main';
+import { withAws } from './with-aws';
 
 const LIST_FORMATS = ['table', 'json'] as const;
 const SHOW_FORMATS = ['policy', 'json', 'table'] as const;
@@ -248,23 +249,17 @@ function checkCommand(run: RunAction): Command {
       const concurrency = parseIntFlag('--concurrency', opts.concurrency, 1, 16) ?? 4;
 
       ctx.log('reading the organization…');
-      let collected: CollectResult;
-      const aws = await openAws({
-        profile: ctx.aws.profile,
-        region: ctx.aws.region,
-        endpointUrl: ctx.aws.endpointUrl,
-      });
-      try {
-        collected = await collectOrganization(aws.organizations(), { concurrency });
-      } catch (err) {
-        const name = (err as { name?: string }).name;
-        if (name === 'AWSOrganizationsNotInUseException') {
-          throw new AwsFailure('this account is not a member of an organization: no SCP can apply to it');
+      const collected: CollectResult = await withAws(ctx, async (aws) => {
+        try {
+          return await collectOrganization(aws.organizations(), { concurrency });
+        } catch (err) {
+          const name = (err as { name?: string }).name;
+          if (name === 'AWSOrganizationsNotInUseException') {
+            throw new AwsFailure('this account is not a member of an organization: no SCP can apply to it');
+          }
+          throw new AwsFailure(`cannot read the organization: ${describeAwsError(err)}`);
         }
-        throw new AwsFailure(`cannot read the organization: ${describeAwsError(err)}`);
-      } finally {
-        aws.destroy();
-      }
+      });
       const report = checkOrganization(collected.snapshot, controls, { maxAgeDays }, catalog);
       const result: CheckResult = {
         generatedAt: new Date().toISOString(),

@@ -8,7 +8,7 @@
  * each account is read with its own credentials (the caller's, or `--org-role` assumed into it).
  */
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
-import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
+import { AccountClient, paginateListRegions } from '@aws-sdk/client-account';
 import {
   type AwsContext,
   describeAwsError,
@@ -103,14 +103,10 @@ function sortChecks(checks: CoverageCheck[]): CoverageCheck[] {
 async function enabledRegions(aws: AwsContext): Promise<string[]> {
   const client = aws.client('account', AccountClient, aws.homeRegion);
   const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListRegionsCommand({ RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'], NextToken: token }),
-    );
+  const input = { RegionOptStatusContains: ['ENABLED' as const, 'ENABLED_BY_DEFAULT' as const] };
+  for await (const page of paginateListRegions({ client }, input)) {
     for (const r of page.Regions ?? []) if (r.RegionName) out.push(r.RegionName);
-    token = page.NextToken;
-  } while (token);
+  }
   return out.sort();
 }
 

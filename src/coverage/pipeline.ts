@@ -18,32 +18,15 @@ import {
   type Target,
 } from '@aws-sdk/client-eventbridge';
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, paginateListQueues, SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsContext, describeAwsError, errorCode, isAccessDenied } from '../aws';
 import { type RuleState, ruleStateFor } from '../pipeline/rule-state';
 import { type PipelineRule, rulesForRegion } from '../pipeline/rules';
+import type { PipelineNames } from '../pipeline/names';
 import type { CoverageCheck } from './types';
 
 
-export interface PipelineNames {
-  prefix: string;
-  centralBus: string;
-  stateMachine: string;
-  forwarder(ruleId: string): string;
-  anomalyForwarder: string;
-  isDeadLetterQueue(name: string): boolean;
-}
-
-export function pipelineNames(prefix = 'bks'): PipelineNames {
-  return {
-    prefix,
-    centralBus: `${prefix}-central`,
-    stateMachine: `${prefix}-response`,
-    forwarder: (id) => `${prefix}-fwd-${id}`,
-    anomalyForwarder: `${prefix}-fwd-anomaly`,
-    isDeadLetterQueue: (name) => name.startsWith(`${prefix}-`) && name.endsWith('-dlq'),
-  };
-}
+export { type PipelineNames, pipelineNames } from '../pipeline/names';
 
 /**
  * The state a rule's forwarder needs: the pipeline's own decision (src/pipeline/rule-state.ts), so
@@ -380,14 +363,8 @@ async function deadLetterCheck(aws: AwsContext, region: string, names: PipelineN
   const client = sqs(aws, region);
   let urls: string[] = [];
   try {
-    let token: string | undefined;
-    do {
-      const page = await client.send(
-        new ListQueuesCommand({ QueueNamePrefix: `${names.prefix}-`, NextToken: token, MaxResults: 1000 }),
-      );
-      urls.push(...(page.QueueUrls ?? []));
-      token = page.NextToken;
-    } while (token);
+    const input = { QueueNamePrefix: `${names.prefix}-`, MaxResults: 1000 };
+    for await (const page of paginateListQueues({ client }, input)) urls.push(...(page.QueueUrls ?? []));
   } catch (err) {
     return readFailure(region, control, 'ListQueues failed', err, 'sqs:ListQueues and sqs:GetQueueAttributes');
   }

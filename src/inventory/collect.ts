@@ -11,12 +11,12 @@
  */
 import {
   GetAccessKeyLastUsedCommand,
-  GetAccountAuthorizationDetailsCommand,
   GetLoginProfileCommand,
   type IAMClient,
-  ListAccessKeysCommand,
   ListMFADevicesCommand,
   ListServiceSpecificCredentialsCommand,
+  paginateGetAccountAuthorizationDetails,
+  paginateListAccessKeys,
 } from '@aws-sdk/client-iam';
 import { type AwsContext, describeAwsError, errorCode, iamUserArn, isNotFound, mapLimit } from '../aws';
 import { isManagedPolicyArn, type KeyBearingService } from '../services';
@@ -55,11 +55,8 @@ const iso = (d: Date | undefined | null): string | null => (d ? d.toISOString() 
 
 async function readUsers(iam: IAMClient, pageSize: number): Promise<Map<string, UserDetails>> {
   const users = new Map<string, UserDetails>();
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(
-      new GetAccountAuthorizationDetailsCommand({ Filter: ['User'], MaxItems: pageSize, Marker: marker }),
-    );
+  const input = { Filter: ['User' as const], MaxItems: pageSize };
+  for await (const page of paginateGetAccountAuthorizationDetails({ client: iam }, input)) {
     for (const u of page.UserDetailList ?? []) {
       if (!u.UserName) continue;
       users.set(u.UserName, {
@@ -74,8 +71,7 @@ async function readUsers(iam: IAMClient, pageSize: number): Promise<Map<string, 
         tags: Object.fromEntries((u.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
       });
     }
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+  }
   return users;
 }
 
@@ -97,6 +93,7 @@ async function readCredentials(
   const out: ListedCredential[] = [];
   let marker: string | undefined;
   try {
+    // The SDK has no paginator for ListServiceSpecificCredentials (its model has no paging trait).
     do {
       const page = await iam.send(
         new ListServiceSpecificCredentialsCommand({
@@ -137,9 +134,7 @@ async function readUserFresh(iam: IAMClient, userName: string): Promise<FreshSta
   let accessKeys: Read<AccessKeyInfo[]>;
   try {
     const keys: AccessKeyInfo[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+    for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
       for (const k of page.AccessKeyMetadata ?? []) {
         const used = k.AccessKeyId
           ? await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId }))
@@ -151,8 +146,7 @@ async function readUserFresh(iam: IAMClient, userName: string): Promise<FreshSta
           lastUsedAt: iso(used?.AccessKeyLastUsed?.LastUsedDate),
         });
       }
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    }
     accessKeys = readOk(keys);
   } catch (err) {
     accessKeys = readFailed(describeAwsError(err));
@@ -183,9 +177,7 @@ async function readUserFresh(iam: IAMClient, userName: string): Promise<FreshSta
 async function confirmRisk(iam: IAMClient, userName: string, row: ReportRow): Promise<ReportRow | undefined> {
   try {
     const listed: AccessKeyInfo[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+    for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
       for (const k of page.AccessKeyMetadata ?? []) {
         // No `id`: the verdict reads as the report's (`#1`); `--fresh` shows ids and last use.
         listed.push({
@@ -193,8 +185,7 @@ async function confirmRisk(iam: IAMClient, userName: string, row: ReportRow): Pr
           createdAt: iso(k.CreateDate),
         });
       }
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    }
     const sameKeys = listed.length === row.accessKeys.length;
     const accessKeys = listed.map((k, i) => ({
       ...k,

@@ -185,7 +185,7 @@ export async function findKeysInPaths(
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   for (const p of paths) {
     if (p === '-') {
-      if (opts.git) throw new UsageError('--git scans repositories: - (stdin) cannot be combined with it');
+      if (opts.git) throw new UsageError('git histories are read from repositories: - (stdin) is not one');
       continue;
     }
     try {

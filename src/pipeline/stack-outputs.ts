@@ -1,27 +1,34 @@
 /**
- * The pipeline stack's outputs, under fixed keys (infra/outputs.ts writes them, the local pipeline
- * registers the same for its simulated stack, `bks selftest` reads them): a deployment is found
- * from its stack name alone.
+ * The pipeline stack's outputs, under fixed keys: `BedrockKeyGuard` writes them (infra/guard.ts), the
+ * local pipeline registers the same for its simulated stack, `bks selftest` reads them. A deployment
+ * is found from its stack name alone; its home region is the stack's region.
  */
 
 export const OUTPUT_KEYS = {
-  approvalTable: 'BksApprovalTable',
-  stateMachineArn: 'BksStateMachineArn',
+  prefix: 'BksPrefix',
   centralBusArn: 'BksCentralBusArn',
-  homeRegion: 'BksHomeRegion',
-  regions: 'BksRegions',
-  namePrefix: 'BksNamePrefix',
+  stateMachineArn: 'BksStateMachineArn',
+  approvalTable: 'BksApprovalTableName',
+  counterTable: 'BksCounterTableName',
+  topicArn: 'BksTopicArn',
+  approvalUrl: 'BksApprovalUrl',
+  recordBucket: 'BksRecordBucketName',
 } as const;
 
-export type PipelineOutputs = Record<keyof typeof OUTPUT_KEYS, string>;
+export type OutputName = keyof typeof OUTPUT_KEYS;
 
-export const OUTPUT_DESCRIPTIONS: Record<keyof typeof OUTPUT_KEYS, string> = {
-  approvalTable: 'bks: the approval table (approval requests, selftest canary records)',
-  stateMachineArn: 'bks: the response workflow',
-  centralBusArn: 'bks: the central event bus',
-  homeRegion: 'bks: the home region (central bus, workflow, Security Hub findings)',
-  regions: 'bks: the watched regions (comma-separated)',
-  namePrefix: "bks: the prefix of the pipeline's resource and role names",
+/** What a reader needs (the record bucket is optional: the local pipeline keeps records on disk). */
+export type PipelineOutputs = Record<Exclude<OutputName, 'recordBucket'>, string> & { recordBucket?: string };
+
+export const OUTPUT_DESCRIPTIONS: Record<OutputName, string> = {
+  prefix: 'Prefix of the names of the pipeline resources (bks coverage --name-prefix)',
+  centralBusArn: 'The central event bus',
+  stateMachineArn: 'The response workflow',
+  approvalTable: 'The approval (pipeline) table',
+  counterTable: 'The windowed counters of the stateful rules',
+  topicArn: 'The SOC notification topic',
+  approvalUrl: 'The approval link endpoint',
+  recordBucket: 'Revocation records (bks restore s3://…)',
 };
 
 /** The default stack name of the project's CDK app (infra/app.ts). */
@@ -31,9 +38,10 @@ export const DEFAULT_STACK_NAME = 'BedrockKeyGuard';
 export function outputList(
   values: PipelineOutputs,
 ): Array<{ OutputKey: string; OutputValue: string; Description: string }> {
-  return (Object.keys(OUTPUT_KEYS) as (keyof typeof OUTPUT_KEYS)[]).map((k) => ({
-    OutputKey: OUTPUT_KEYS[k],
-    OutputValue: values[k],
-    Description: OUTPUT_DESCRIPTIONS[k],
-  }));
+  return (Object.keys(OUTPUT_KEYS) as OutputName[]).flatMap((k) => {
+    const v = values[k];
+    return v === undefined
+      ? []
+      : [{ OutputKey: OUTPUT_KEYS[k], OutputValue: v, Description: OUTPUT_DESCRIPTIONS[k] }];
+  });
 }

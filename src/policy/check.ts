@@ -25,11 +25,11 @@
 import {
   DescribeOrganizationCommand,
   DescribePolicyCommand,
-  ListAccountsForParentCommand,
-  ListOrganizationalUnitsForParentCommand,
-  ListPoliciesForTargetCommand,
-  ListRootsCommand,
   type OrganizationsClient,
+  paginateListAccountsForParent,
+  paginateListOrganizationalUnitsForParent,
+  paginateListPoliciesForTarget,
+  paginateListRoots,
 } from '@aws-sdk/client-organizations';
 import {
   type ConditionBlock,
@@ -539,89 +539,132 @@ const SCP = 'SERVICE_CONTROL_POLICY';
 /**
  * Walks the organization: DescribeOrganization, ListRoots, then for every root and OU its child
  * OUs and accounts, for every target its SCPs (ListPoliciesForTarget), and each distinct policy's
- * content once (DescribePolicy). Pages are followed; up to `concurrency` calls run at once.
- * DescribeOrganization or ListRoots failing fails the whole walk; anything below is recorded on
- * the node (so its accounts come out `unknown`) and in `errors`.
+ * content once (DescribePolicy). Pages are followed (the SDK's paginators); up to `concurrency`
+ * calls run at once. DescribeOrganization or ListRoots failing fails the whole walk; anything below
+ * is recorded on the node (so its accounts come out `unknown`) and in `errors`.
  */
 export async function collectOrganization(
   client: OrganizationsClient,
   opts: { concurrency?: number } = {},
 ): Promise<CollectResult> {
-  const apiCalls: Record<string, number> = {};
-  const errors: CollectResult['errors'] = [];
-  const send = async <T>(operation: string, command: object): Promise<T> => {
-    apiCalls[operation] = (apiCalls[operation] ?? 0) + 1;
-    return (await client.send(command as never)) as T;
-  };
-  const limit = pool(opts.concurrency ?? 4);
-
-  const org = await send<{
-    Organization?: { Id?: string; Arn?: string; MasterAccountId?: string; FeatureSet?: string };
-  }>('DescribeOrganization', new DescribeOrganizationCommand({}));
-  const organization = org.Organization ?? {};
+  const reader = new OrgReader(client, opts.concurrency ?? 4);
+  const organization = await reader.organization();
   const partition = /^arn:([a-z-]+):/.exec(organization.Arn ?? '')?.[1] ?? 'aws';
+  const roots = await reader.roots();
+  // Roots: policies first, then the tree below, all in parallel within the pool.
+  await Promise.all(roots.map((r) => reader.readTree(r)));
+  await reader.readPolicyContents();
 
-  const roots: OrgNode[] = [];
-  let token: string | undefined;
-  do {
-    const page = await send<{
-      Roots?: { Id?: string; Name?: string; PolicyTypes?: { Type?: string; Status?: string }[] }[];
-      NextToken?: string;
-    }>('ListRoots', new ListRootsCommand({ NextToken: token }));
-    for (const r of page.Roots ?? []) {
-      roots.push({
-        id: r.Id ?? '',
-        name: r.Name ?? r.Id ?? '',
-        type: 'ROOT',
-        scpEnabled: (r.PolicyTypes ?? []).some((t) => t.Type === SCP && t.Status === 'ENABLED'),
-        children: [],
-      });
+  const snapshot: OrgSnapshot = { partition, roots, policies: reader.policies };
+  if (organization.Id) snapshot.organizationId = organization.Id;
+  if (organization.MasterAccountId) snapshot.managementAccountId = organization.MasterAccountId;
+  if (organization.FeatureSet) snapshot.featureSet = organization.FeatureSet;
+  return { snapshot, apiCalls: reader.apiCalls, errors: reader.errors };
+}
+
+/** The steps of `collectOrganization`, sharing its call counts, errors, policies and pool. */
+class OrgReader {
+  readonly apiCalls: Record<string, number> = {};
+  readonly errors: CollectResult['errors'] = [];
+  readonly policies: Record<string, OrgPolicy> = {};
+  private readonly limit: ReturnType<typeof pool>;
+
+  constructor(
+    private readonly client: OrganizationsClient,
+    concurrency: number,
+  ) {
+    this.limit = pool(concurrency);
+  }
+
+  private count(operation: string): void {
+    this.apiCalls[operation] = (this.apiCalls[operation] ?? 0) + 1;
+  }
+
+  /** Paginator settings that count every page's call under `operation`. */
+  private paging(operation: string) {
+    return {
+      client: this.client,
+      withCommand: <C>(command: C) => {
+        this.count(operation);
+        return command;
+      },
+    };
+  }
+
+  /** The pages of `pages`, each fetched inside the pool. */
+  private async *pooled<P>(pages: AsyncIterable<P>): AsyncGenerator<P> {
+    const it = pages[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await this.limit(() => it.next());
+      if (next.done) return;
+      yield next.value;
     }
-    token = page.NextToken;
-  } while (token);
+  }
 
-  const policies: Record<string, OrgPolicy> = {};
-  const fail = (node: OrgNode, operation: string, err: unknown) => {
+  async organization() {
+    this.count('DescribeOrganization');
+    const org = await this.client.send(new DescribeOrganizationCommand({}));
+    return org.Organization ?? {};
+  }
+
+  async roots(): Promise<OrgNode[]> {
+    const roots: OrgNode[] = [];
+    for await (const page of paginateListRoots(this.paging('ListRoots'), {})) {
+      for (const r of page.Roots ?? []) {
+        roots.push({
+          id: r.Id ?? '',
+          name: r.Name ?? r.Id ?? '',
+          type: 'ROOT',
+          scpEnabled: (r.PolicyTypes ?? []).some((t) => t.Type === SCP && t.Status === 'ENABLED'),
+          children: [],
+        });
+      }
+    }
+    return roots;
+  }
+
+  private fail(node: OrgNode, operation: string, err: unknown): void {
     const message = errorMessage(err);
-    errors.push({ target: node.id, operation, message });
+    this.errors.push({ target: node.id, operation, message });
     node.error = node.error ? `${node.error}; ${operation}: ${message}` : `${operation}: ${message}`;
-  };
+  }
 
-  const readPolicies = async (node: OrgNode) => {
+  async readTree(node: OrgNode): Promise<void> {
+    await this.readPolicies(node);
+    await this.readChildren(node);
+  }
+
+  /** The SCPs attached to `node` (their ids on the node, the policies listed once). */
+  private async readPolicies(node: OrgNode): Promise<void> {
     try {
       const ids: string[] = [];
-      let next: string | undefined;
-      do {
-        const page = await limit(() =>
-          send<{ Policies?: { Id?: string; Name?: string; AwsManaged?: boolean }[]; NextToken?: string }>(
-            'ListPoliciesForTarget',
-            new ListPoliciesForTargetCommand({ TargetId: node.id, Filter: SCP, NextToken: next }),
-          ),
-        );
+      const pages = paginateListPoliciesForTarget(this.paging('ListPoliciesForTarget'), {
+        TargetId: node.id,
+        Filter: SCP,
+      });
+      for await (const page of this.pooled(pages)) {
         for (const p of page.Policies ?? []) {
           if (!p.Id) continue;
           ids.push(p.Id);
-          policies[p.Id] ??= { id: p.Id, name: p.Name ?? p.Id, awsManaged: Boolean(p.AwsManaged) };
+          this.policies[p.Id] ??= { id: p.Id, name: p.Name ?? p.Id, awsManaged: Boolean(p.AwsManaged) };
         }
-        next = page.NextToken;
-      } while (next);
+      }
       node.policyIds = ids;
     } catch (err) {
-      fail(node, 'ListPoliciesForTarget', err);
+      this.fail(node, 'ListPoliciesForTarget', err);
     }
-  };
+  }
 
-  const readChildren = async (parent: OrgNode): Promise<void> => {
+  /** The child OUs and accounts of `parent`, then (in parallel) everything below them. */
+  private async readChildren(parent: OrgNode): Promise<void> {
     const children: OrgNode[] = [];
     try {
-      let next: string | undefined;
-      do {
-        const page = await limit(() =>
-          send<{ OrganizationalUnits?: { Id?: string; Name?: string }[]; NextToken?: string }>(
-            'ListOrganizationalUnitsForParent',
-            new ListOrganizationalUnitsForParentCommand({ ParentId: parent.id, NextToken: next }),
-          ),
-        );
+      const input = { ParentId: parent.id };
+      const ous = paginateListOrganizationalUnitsForParent(
+        this.paging('ListOrganizationalUnitsForParent'),
+        input,
+      );
+      for await (const page of this.pooled(ous)) {
         for (const ou of page.OrganizationalUnits ?? []) {
           children.push({
             id: ou.Id ?? '',
@@ -630,19 +673,11 @@ export async function collectOrganization(
             children: [],
           });
         }
-        next = page.NextToken;
-      } while (next);
-      next = undefined;
-      do {
-        const page = await limit(() =>
-          send<{
-            Accounts?: { Id?: string; Name?: string; State?: string; Status?: string }[];
-            NextToken?: string;
-          }>(
-            'ListAccountsForParent',
-            new ListAccountsForParentCommand({ ParentId: parent.id, NextToken: next }),
-          ),
-        );
+      }
+      const accounts = paginateListAccountsForParent(this.paging('ListAccountsForParent'), {
+        ParentId: parent.id,
+      });
+      for await (const page of this.pooled(accounts)) {
         for (const a of page.Accounts ?? []) {
           const account: OrgNode = {
             id: a.Id ?? '',
@@ -654,49 +689,36 @@ export async function collectOrganization(
           if (state) account.state = state;
           children.push(account);
         }
-        next = page.NextToken;
-      } while (next);
+      }
     } catch (err) {
-      fail(parent, 'list children', err);
+      this.fail(parent, 'list children', err);
       // Without its full list of children, nothing under this parent can be judged: an account
       // we could not see would silently drop out of the report. Leave the node without policies
       // so the accounts we did see come out unknown, and the run reports the failure.
       parent.policyIds = undefined;
     }
     parent.children = children;
-    await Promise.all(children.map((c) => (c.type === 'ACCOUNT' ? readPolicies(c) : readTree(c))));
-  };
+    await Promise.all(children.map((c) => (c.type === 'ACCOUNT' ? this.readPolicies(c) : this.readTree(c))));
+  }
 
-  const readTree = async (node: OrgNode): Promise<void> => {
-    await readPolicies(node);
-    await readChildren(node);
-  };
-  // Roots: policies first, then the tree below, all in parallel within the pool.
-  await Promise.all(roots.map((r) => readTree(r)));
-
-  await Promise.all(
-    Object.values(policies).map((p) =>
-      limit(async () => {
-        try {
-          const out = await send<{ Policy?: { Content?: string } }>(
-            'DescribePolicy',
-            new DescribePolicyCommand({ PolicyId: p.id }),
-          );
-          if (out.Policy?.Content === undefined) p.error = 'DescribePolicy returned no content';
-          else p.content = out.Policy.Content;
-        } catch (err) {
-          p.error = errorMessage(err);
-          errors.push({ target: p.id, operation: 'DescribePolicy', message: p.error });
-        }
-      }),
-    ),
-  );
-
-  const snapshot: OrgSnapshot = { partition, roots, policies };
-  if (organization.Id) snapshot.organizationId = organization.Id;
-  if (organization.MasterAccountId) snapshot.managementAccountId = organization.MasterAccountId;
-  if (organization.FeatureSet) snapshot.featureSet = organization.FeatureSet;
-  return { snapshot, apiCalls, errors };
+  /** Each distinct policy's content, once. */
+  async readPolicyContents(): Promise<void> {
+    await Promise.all(
+      Object.values(this.policies).map((p) =>
+        this.limit(async () => {
+          try {
+            this.count('DescribePolicy');
+            const out = await this.client.send(new DescribePolicyCommand({ PolicyId: p.id }));
+            if (out.Policy?.Content === undefined) p.error = 'DescribePolicy returned no content';
+            else p.content = out.Policy.Content;
+          } catch (err) {
+            p.error = errorMessage(err);
+            this.errors.push({ target: p.id, operation: 'DescribePolicy', message: p.error });
+          }
+        }),
+      ),
+    );
+  }
 }
 
 function errorMessage(err: unknown): string {

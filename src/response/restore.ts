@@ -147,21 +147,37 @@ function undoStep(
     }
     case 'PutUserPolicy':
     case 'PutRolePolicy': {
+      // The record holds both states of the policy: the document the revoke put (the step's
+      // params) and the one it replaced (the undo's params; none when the undo is a Delete).
+      // The policy must be in one of them: the revoke's (undo it), or the one before (an
+      // earlier restore already put it back). Anything else was edited by someone else.
       const name = s.params.PolicyName as string;
       const now = inlineDoc(state, name);
-      const ours = canonicalPolicy(s.params.PolicyDocument as string);
+      const after = canonicalPolicy(s.params.PolicyDocument as string);
+      const before =
+        typeof undo.params.PolicyDocument === 'string'
+          ? canonicalPolicy(undo.params.PolicyDocument)
+          : undefined;
       if (now === undefined) {
-        if (undo.action.startsWith('Delete')) {
+        if (before === undefined) {
           return { note: { target: s.target, status: 'unchanged', message: 'already removed' } };
         }
         return { step };
       }
-      if (canonicalPolicy(now) !== ours) {
+      const current = canonicalPolicy(now);
+      if (current === after) return { step };
+      if (before !== undefined && current === before) {
         return {
-          refused: `inline policy ${name} of ${who} was edited since the revoke (it is not the document the revoke put)`,
+          note: {
+            target: s.target,
+            status: 'unchanged',
+            message: 'already restored: it holds the document the revoke replaced',
+          },
         };
       }
-      return { step };
+      return {
+        refused: `inline policy ${name} of ${who} was edited since the revoke (it is neither the document the revoke put nor the one it replaced)`,
+      };
     }
     default:
       return { refused: `step ${s.n}: iam:${s.action} has no known undo` };

@@ -10,15 +10,15 @@ import {
   type GetUserCommandOutput,
   GetUserPolicyCommand,
   type IAMClient,
-  ListAccessKeysCommand,
-  ListAttachedUserPoliciesCommand,
-  ListGroupsForUserCommand,
-  ListMFADevicesCommand,
   ListServiceSpecificCredentialsCommand,
-  ListSigningCertificatesCommand,
-  ListSSHPublicKeysCommand,
-  ListUserPoliciesCommand,
-  ListUserTagsCommand,
+  paginateListAccessKeys,
+  paginateListAttachedUserPolicies,
+  paginateListGroupsForUser,
+  paginateListMFADevices,
+  paginateListSigningCertificates,
+  paginateListSSHPublicKeys,
+  paginateListUserPolicies,
+  paginateListUserTags,
 } from '@aws-sdk/client-iam';
 
 export interface CredentialState {
@@ -71,20 +71,62 @@ export function canonicalPolicy(document: string): string {
   }
 }
 
-async function pages<T>(
-  fetch: (marker?: string) => Promise<{ items: T[]; marker?: string; truncated?: boolean }>,
-): Promise<T[]> {
-  const all: T[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const page = await fetch(marker);
-    all.push(...page.items);
-    if (!page.truncated || !page.marker) return all;
-    marker = page.marker;
-  }
+/** Every item of a paged list, to the last page (an SDK v3 `paginate*` iterator). */
+async function all<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...(items(page) ?? []));
+  return out;
 }
 
 const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : undefined);
+
+/** The user's API keys (service-specific credentials), every page. */
+async function listCredentials(iam: IAMClient, UserName: string): Promise<CredentialState[]> {
+  const out: CredentialState[] = [];
+  let Marker: string | undefined;
+  // The SDK has no paginator for ListServiceSpecificCredentials (its model has no paging trait).
+  do {
+    const r = await iam.send(new ListServiceSpecificCredentialsCommand({ UserName, Marker }));
+    for (const c of r.ServiceSpecificCredentials ?? []) {
+      out.push({
+        id: c.ServiceSpecificCredentialId ?? '',
+        serviceName: c.ServiceName ?? '',
+        alias: c.ServiceCredentialAlias,
+        serviceUserName: c.ServiceUserName,
+        status: c.Status ?? 'UNKNOWN',
+        createdAt: iso(c.CreateDate),
+        expiresAt: iso(c.ExpirationDate),
+      });
+    }
+    Marker = r.IsTruncated ? r.Marker : undefined;
+  } while (Marker);
+  return out;
+}
+
+/** Inline policies with their documents (one GetUserPolicy each). */
+async function readInlinePolicies(
+  iam: IAMClient,
+  UserName: string,
+): Promise<{ name: string; document: string }[]> {
+  const names = await all(paginateListUserPolicies({ client: iam }, { UserName }), (r) => r.PolicyNames);
+  return Promise.all(
+    names.map(async (name) => {
+      const r = await iam.send(new GetUserPolicyCommand({ UserName, PolicyName: name }));
+      return { name, document: canonicalPolicy(r.PolicyDocument ?? '') };
+    }),
+  );
+}
+
+/** Whether the user has a console password. */
+function hasLoginProfile(iam: IAMClient, UserName: string): Promise<boolean> {
+  return iam.send(new GetLoginProfileCommand({ UserName })).then(
+    () => true,
+    (err) => {
+      if (isNoSuchEntity(err)) return false;
+      throw err;
+    },
+  );
+}
 
 /** The full IAM state of a user, or `null` when the user does not exist. */
 export async function readUserState(iam: IAMClient, userName: string): Promise<UserState | null> {
@@ -97,114 +139,35 @@ export async function readUserState(iam: IAMClient, userName: string): Promise<U
   }
   const u = got.User;
   if (!u?.UserId || !u.Arn) throw new Error(`GetUser ${userName}: answer without UserId/Arn`);
-  const UserName = userName;
-  const [credentials, accessKeys, attached, inlineNames, groups, mfa, ssh, certs, tags, loginProfile] =
+  const paging = { client: iam };
+  const user = { UserName: userName };
+  const [credentials, accessKeys, attached, inlinePolicies, groups, mfa, ssh, certs, tags, loginProfile] =
     await Promise.all([
-      pages(async (Marker) => {
-        const r = await iam.send(new ListServiceSpecificCredentialsCommand({ UserName, Marker }));
-        return {
-          items: (r.ServiceSpecificCredentials ?? []).map(
-            (c): CredentialState => ({
-              id: c.ServiceSpecificCredentialId ?? '',
-              serviceName: c.ServiceName ?? '',
-              alias: c.ServiceCredentialAlias,
-              serviceUserName: c.ServiceUserName,
-              status: c.Status ?? 'UNKNOWN',
-              createdAt: iso(c.CreateDate),
-              expiresAt: iso(c.ExpirationDate),
-            }),
-          ),
-          marker: r.Marker,
-          truncated: r.IsTruncated,
-        };
-      }),
-      pages(async (Marker) => {
-        const r = await iam.send(new ListAccessKeysCommand({ UserName, Marker }));
-        return {
-          items: (r.AccessKeyMetadata ?? []).map((k) => ({
-            id: k.AccessKeyId ?? '',
-            status: k.Status ?? 'UNKNOWN',
-            createdAt: iso(k.CreateDate),
-          })),
-          marker: r.Marker,
-          truncated: r.IsTruncated,
-        };
-      }),
-      pages(async (Marker) => {
-        const r = await iam.send(new ListAttachedUserPoliciesCommand({ UserName, Marker }));
-        return {
-          items: (r.AttachedPolicies ?? []).map((p) => ({
-            arn: p.PolicyArn ?? '',
-            name: p.PolicyName ?? '',
-          })),
-          marker: r.Marker,
-          truncated: r.IsTruncated,
-        };
-      }),
-      pages(async (Marker) => {
-        const r = await iam.send(new ListUserPoliciesCommand({ UserName, Marker }));
-        return { items: r.PolicyNames ?? [], marker: r.Marker, truncated: r.IsTruncated };
-      }),
-      pages(async (Marker) => {
-        const r = await iam.send(new ListGroupsForUserCommand({ UserName, Marker }));
-        return {
-          items: (r.Groups ?? []).map((g) => g.GroupName ?? ''),
-          marker: r.Marker,
-          truncated: r.IsTruncated,
-        };
-      }),
-      pages(async (Marker) => {
-        const r = await iam.send(new ListMFADevicesCommand({ UserName, Marker }));
-        return {
-          items: (r.MFADevices ?? []).map((d) => d.SerialNumber ?? ''),
-          marker: r.Marker,
-          truncated: r.IsTruncated,
-        };
-      }),
-      pages(async (Marker) => {
-        const r = await iam.send(new ListSSHPublicKeysCommand({ UserName, Marker }));
-        return {
-          items: (r.SSHPublicKeys ?? []).map((k) => ({
-            id: k.SSHPublicKeyId ?? '',
-            status: k.Status ?? 'UNKNOWN',
-          })),
-          marker: r.Marker,
-          truncated: r.IsTruncated,
-        };
-      }),
-      pages(async (Marker) => {
-        const r = await iam.send(new ListSigningCertificatesCommand({ UserName, Marker }));
-        return {
-          items: (r.Certificates ?? []).map((c) => ({
-            id: c.CertificateId ?? '',
-            status: c.Status ?? 'UNKNOWN',
-          })),
-          marker: r.Marker,
-          truncated: r.IsTruncated,
-        };
-      }),
-      pages(async (Marker) => {
-        const r = await iam.send(new ListUserTagsCommand({ UserName, Marker }));
-        return {
-          items: (r.Tags ?? []).map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })),
-          marker: r.Marker,
-          truncated: r.IsTruncated,
-        };
-      }),
-      iam.send(new GetLoginProfileCommand({ UserName })).then(
-        () => true,
-        (err) => {
-          if (isNoSuchEntity(err)) return false;
-          throw err;
-        },
+      listCredentials(iam, userName),
+      all(paginateListAccessKeys(paging, user), (r) =>
+        r.AccessKeyMetadata?.map((k) => ({
+          id: k.AccessKeyId ?? '',
+          status: k.Status ?? 'UNKNOWN',
+          createdAt: iso(k.CreateDate),
+        })),
       ),
+      all(paginateListAttachedUserPolicies(paging, user), (r) =>
+        r.AttachedPolicies?.map((p) => ({ arn: p.PolicyArn ?? '', name: p.PolicyName ?? '' })),
+      ),
+      readInlinePolicies(iam, userName),
+      all(paginateListGroupsForUser(paging, user), (r) => r.Groups?.map((g) => g.GroupName ?? '')),
+      all(paginateListMFADevices(paging, user), (r) => r.MFADevices?.map((d) => d.SerialNumber ?? '')),
+      all(paginateListSSHPublicKeys(paging, user), (r) =>
+        r.SSHPublicKeys?.map((k) => ({ id: k.SSHPublicKeyId ?? '', status: k.Status ?? 'UNKNOWN' })),
+      ),
+      all(paginateListSigningCertificates(paging, user), (r) =>
+        r.Certificates?.map((c) => ({ id: c.CertificateId ?? '', status: c.Status ?? 'UNKNOWN' })),
+      ),
+      all(paginateListUserTags(paging, user), (r) =>
+        r.Tags?.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })),
+      ),
+      hasLoginProfile(iam, userName),
     ]);
-  const inlinePolicies = await Promise.all(
-    inlineNames.map(async (name) => {
-      const r = await iam.send(new GetUserPolicyCommand({ UserName, PolicyName: name }));
-      return { name, document: canonicalPolicy(r.PolicyDocument ?? '') };
-    }),
-  );
   return {
     userName: u.UserName ?? userName,
     userId: u.UserId,

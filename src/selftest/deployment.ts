@@ -6,7 +6,7 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import type { AwsContext } from '../aws';
 import { describeAwsError, errorCode } from '../aws/errors';
-import { OUTPUT_KEYS, type PipelineOutputs } from '../pipeline/stack-outputs';
+import { OUTPUT_KEYS, type OutputName, type PipelineOutputs } from '../pipeline/stack-outputs';
 
 /** The stack cannot be read or is not a bks pipeline: selftest cannot know anything (exit 3). */
 export class DeploymentError extends Error {
@@ -17,6 +17,8 @@ export interface Deployment extends PipelineOutputs {
   stackName: string;
   /** The account the stack (and the workflow, the table) lives in. */
   account: string;
+  /** The stack's region: the pipeline's home region (central bus, workflow, findings). */
+  homeRegion: string;
 }
 
 export async function readDeployment(
@@ -41,17 +43,17 @@ export async function readDeployment(
   const outputs = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
   const values: Partial<PipelineOutputs> = {};
   const missing: string[] = [];
-  for (const [k, key] of Object.entries(OUTPUT_KEYS) as [keyof PipelineOutputs, string][]) {
+  for (const [k, key] of Object.entries(OUTPUT_KEYS) as [OutputName, string][]) {
     const v = outputs.get(key);
     if (v) values[k] = v;
-    else missing.push(key);
+    else if (k !== 'recordBucket') missing.push(key);
   }
   if (missing.length > 0) {
     throw new DeploymentError(
       `stack ${stackName} lacks the outputs ${missing.join(', ')}: is it a bks pipeline (BedrockKeyGuard) of this version?`,
     );
   }
-  const account = /^arn:[\w-]+:cloudformation:[\w-]+:(\d{12}):/.exec(stack.StackId ?? '')?.[1];
-  if (!account) throw new DeploymentError(`stack ${stackName} has no readable stack id`);
-  return { ...(values as PipelineOutputs), stackName, account };
+  const id = /^arn:[\w-]+:cloudformation:([\w-]+):(\d{12}):/.exec(stack.StackId ?? '');
+  if (!id) throw new DeploymentError(`stack ${stackName} has no readable stack id`);
+  return { ...(values as PipelineOutputs), stackName, account: id[2]!, homeRegion: id[1]! };
 }

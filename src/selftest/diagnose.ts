@@ -10,11 +10,7 @@
  * 4. otherwise the workflow ran and no finding exists.
  */
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import {
-  DescribeRuleCommand,
-  EventBridgeClient,
-  ListRulesCommand,
-} from '@aws-sdk/client-eventbridge';
+import { DescribeRuleCommand, EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { AwsContext } from '../aws';
 import { describeAwsError, errorCode } from '../aws/errors';
@@ -67,7 +63,10 @@ export async function findEvent(
 }
 
 /** Why a rule, as read, would not pass the real event on (undefined: it would). */
-function refusal(rule: { Name?: string; State?: string; EventPattern?: string }, event: Json): string | undefined {
+function refusal(
+  rule: { Name?: string; State?: string; EventPattern?: string },
+  event: Json,
+): string | undefined {
   const readOnly = event['readOnly'] === true && event['managementEvent'] !== false;
   if (rule.State === 'DISABLED') return `${rule.Name} is DISABLED`;
   let pattern: Json;
@@ -79,7 +78,8 @@ function refusal(rule: { Name?: string; State?: string; EventPattern?: string },
   if (readOnly && rule.State !== 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS') {
     return `${rule.Name} is ${rule.State}, which does not receive read-only management events such as ${String(event['eventName'])} (needs ${ruleStateFor(pattern)})`;
   }
-  if (!matches(pattern, envelopeOf(event as never))) return `the pattern of ${rule.Name} does not match the event`;
+  if (!matches(pattern, envelopeOf(event as never)))
+    return `the pattern of ${rule.Name} does not match the event`;
   return undefined;
 }
 
@@ -87,12 +87,20 @@ function refusal(rule: { Name?: string; State?: string; EventPattern?: string },
  * The forwarders of the event's region: any one that passes the event on delivers it to the central
  * bus, where every central rule sees it (so the rule's own forwarder being off is not enough).
  */
-async function forwarderProblem(eb: EventBridgeClient, prefix: string, ruleId: string, region: string, event: Json) {
+async function forwarderProblem(
+  eb: EventBridgeClient,
+  prefix: string,
+  ruleId: string,
+  region: string,
+  event: Json,
+) {
   const own = `${prefix}-fwd-${ruleId}`;
   const rules: { Name?: string; State?: string; EventPattern?: string }[] = [];
   let NextToken: string | undefined;
   do {
-    const out = await eb.send(new ListRulesCommand({ NamePrefix: `${prefix}-fwd-`, ...(NextToken ? { NextToken } : {}) }));
+    const out = await eb.send(
+      new ListRulesCommand({ NamePrefix: `${prefix}-fwd-`, ...(NextToken ? { NextToken } : {}) }),
+    );
     rules.push(...(out.Rules ?? []));
     NextToken = out.NextToken;
   } while (NextToken);
@@ -107,7 +115,8 @@ async function centralProblem(eb: EventBridgeClient, name: string, bus: string, 
     const why = refusal(rule, event);
     return why ? `on the central bus: ${why}` : undefined;
   } catch (err) {
-    if (errorCode(err) === 'ResourceNotFoundException') return `rule ${name} does not exist on the central bus`;
+    if (errorCode(err) === 'ResourceNotFoundException')
+      return `rule ${name} does not exist on the central bus`;
     throw err;
   }
 }
@@ -131,14 +140,14 @@ export async function diagnose(
     const problem =
       (await forwarderProblem(
         aws.client('eventbridge', EventBridgeClient, call.region),
-        d.namePrefix,
+        d.prefix,
         rule.id,
         call.region,
         event,
       )) ??
       (await centralProblem(
         aws.client('eventbridge', EventBridgeClient, d.homeRegion),
-        `${d.namePrefix}-${rule.id}`,
+        `${d.prefix}-${rule.id}`,
         d.centralBusArn,
         event,
       ));

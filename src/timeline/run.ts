@@ -6,7 +6,7 @@
  * region's budget goes unused.
  */
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { paginateListAccessKeys } from '@aws-sdk/client-iam';
 import { type AwsContext, createAws } from '../aws';
 import { UsageError } from '../errors';
 import { decodeKey, unwrapKeyText } from '../keys';
@@ -85,12 +85,9 @@ async function userTarget(aws: AwsContext, userName: string): Promise<TimelineTa
   const ids: string[] = [];
   const notes: string[] = [];
   try {
-    let marker: string | undefined;
-    do {
-      const r = await aws.iam().send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+    for await (const r of paginateListAccessKeys({ client: aws.iam() }, { UserName: userName })) {
       for (const k of r.AccessKeyMetadata ?? []) if (k.AccessKeyId) ids.push(k.AccessKeyId);
-      marker = r.IsTruncated ? r.Marker : undefined;
-    } while (marker);
+    }
   } catch (err) {
     if (!isNoSuchEntity(err)) throw err;
     notes.push(

@@ -13,15 +13,10 @@ import { longFunctions, MAX_LINES } from './measure';
 const STILL_TO_SPLIT = new Set([
   'sim/server.ts handleAws',
   'src/policy/check.ts checkOrganization',
-  'src/policy/check.ts collectOrganization',
   'sim/services/iam.ts GetAccountAuthorizationDetails',
   'sim/bearer.ts authorizeBearer',
   'src/inventory/collect.ts collectAccount',
   'src/report/compliance.ts buildComplianceReport',
-  'local/engine.ts responseEngine',
-  'local/engine.ts (anonymous)',
-  'local/pipeline.ts deploy',
-  'src/response/user-state.ts readUserState',
   'src/keys/decode.ts tryDecodeShortTerm',
   'src/cli/scp.ts register',
 ]);

@@ -10,6 +10,7 @@ import {
   longTermAlias,
   secretFingerprint,
 } from '../../src/keys';
+import { findKeysInPaths } from '../../src/keys/find';
 import { SERVICES } from '../../src/services';
 import { bks, bksProcess } from './bks-runner';
 
@@ -186,6 +187,13 @@ describe('bks find-keys', () => {
     expect(JSON.parse(sarif.stdout).runs[0].results[0].message.text).toContain(added.slice(0, 12));
 
     expect((await bks(['find-keys', '--git', tmpdir()])).code).toBe(2);
+    // The CLI names its flag; the core (which knows no flags) refuses stdin in its own words.
+    const stdin = await bks(['find-keys', '--git', '-']);
+    expect(stdin.code).toBe(2);
+    expect(stdin.stderr).toBe('bks: --git scans repositories: - (stdin) cannot be combined with it\n');
+    await expect(findKeysInPaths(['-'], { git: true })).rejects.toThrow(
+      /^git histories are read from repositories: - \(stdin\) is not one$/,
+    );
     rmSync(repo, { recursive: true, force: true });
   });
 

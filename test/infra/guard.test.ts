@@ -1,14 +1,21 @@
 import { Duration } from 'aws-cdk-lib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/guard';
 import { RESPONDER_ACTIONS } from '../../infra/responder-roles';
 import { loadPipelineRules } from '../../infra/rules';
+import { startSim } from '../../sim/server';
+import type { CoverageReport } from '../../src/coverage';
 import { compilePattern } from '../../src/detect/pattern';
+import { pipelineNames } from '../../src/pipeline/names';
 import { ALL_MANAGEMENT_EVENTS, ruleStateFor } from '../../src/pipeline/rule-state';
+import { rulesForRegion } from '../../src/pipeline/rules';
+import { bks } from '../cli/bks-runner';
+import { ADMIN_KEY, ADMIN_SECRET, account, MGMT, scenario } from '../coverage/fixtures';
 
 const RULES = loadPipelineRules();
 
 import { cfnLint, lintLines, skipCfnLint } from './cfn-lint';
+import { createStateMachines, deployedParts } from './deployed-pipeline';
 import { type Synthesized, synthGuard } from './synth';
 
 type Resources = Synthesized['templates'][string]['Resources'];
@@ -436,4 +443,87 @@ describe('least privilege', () => {
       expect(resources[roleId]!.Properties).toMatchObject({ RoleName: `bks-fn-${name}`, Path: '/bks/' });
     }
   });
+});
+
+describe('fixed names: bks coverage finds the synthesized pipeline', () => {
+  const REGIONS = ['eu-west-1', 'us-west-2', 'us-east-1'];
+  const names = pipelineNames('bks');
+
+  it('names the bus, state machine, forwarders, central rules and queues as src/pipeline/names.ts says', () => {
+    const home = s.templates['eu-west-1']!.Resources;
+    const named = (t: Resources, type: string, key: string) =>
+      byType(t, type).map(([, r]) => r.Properties![key] as string);
+    expect(named(home, 'AWS::Events::EventBus', 'Name')).toEqual([names.centralBus]);
+    expect(named(home, 'AWS::StepFunctions::StateMachine', 'StateMachineName')).toEqual([names.stateMachine]);
+    expect(named(home, 'AWS::DynamoDB::Table', 'TableName').sort()).toEqual(
+      [names.approvalTable, names.counterTable].sort(),
+    );
+    for (const region of REGIONS) {
+      const t = s.templates[region]!.Resources;
+      const rules = named(t, 'AWS::Events::Rule', 'Name');
+      const expected = rulesForRegion(RULES, region).map((r) => names.forwarder(r.id));
+      expect(rules.filter((n) => n.startsWith('bks-fwd-')).sort(), region).toEqual(
+        [...expected, names.anomalyForwarder].sort(),
+      );
+      for (const q of named(t, 'AWS::SQS::Queue', 'QueueName'))
+        expect(names.isDeadLetterQueue(q), q).toBe(true);
+      expect(named(t, 'AWS::SQS::Queue', 'QueueName'), region).toContain(names.deadLetterQueue('forwarder'));
+    }
+    const central = byType(home, 'AWS::Events::Rule')
+      .filter(([, r]) => r.Properties!['EventBusName'])
+      .map(([, r]) => r.Properties!['Name'] as string);
+    for (const r of RULES) expect(central, r.id).toContain(names.centralRule(r.id));
+    for (const r of RULES.filter((x) => x.kind === 'stateful'))
+      expect(central).toContain(names.thresholdRule(r.id));
+  });
+
+  it('the templates loaded into bks-sim: every pipeline control of bks coverage is ok', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', ADMIN_KEY);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', ADMIN_SECRET);
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
+    vi.stubEnv('AWS_PROFILE', '');
+    vi.stubEnv('AWS_CONFIG_FILE', '/dev/null');
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/dev/null');
+    const parts = deployedParts(MGMT, s.templates);
+    const sim = await startSim({
+      scenario: scenario({
+        accounts: [account(MGMT, { regions: REGIONS, eventBridge: parts.eventBridge, sqs: parts.sqs })],
+      }),
+    });
+    try {
+      await createStateMachines(parts, sim.url, MGMT, {
+        accessKeyId: ADMIN_KEY,
+        secretAccessKey: ADMIN_SECRET,
+      });
+      const r = await bks([
+        'coverage',
+        '--endpoint-url',
+        sim.url,
+        '-o',
+        'json',
+        '--regions',
+        REGIONS.join(','),
+        '--home-region',
+        'eu-west-1',
+      ]);
+      const report = JSON.parse(r.stdout) as CoverageReport;
+      const checks = report.accounts[0]!.checks.filter((c) => c.control.startsWith('pipeline.'));
+      const got = Object.fromEntries(
+        checks.map((c) => [`${c.region} ${c.control}`, `${c.status}: ${c.detail}`]),
+      );
+      const expected = [
+        ...REGIONS.map((region) => `${region} pipeline.forwarders`),
+        'eu-west-1 pipeline.central-bus',
+        'eu-west-1 pipeline.state-machine',
+        'eu-west-1 pipeline.dlq',
+      ];
+      expect(Object.keys(got).sort()).toEqual(expected.sort());
+      for (const [k, v] of Object.entries(got)) expect(v, k).toMatch(/^ok: /);
+      expect(got['eu-west-1 pipeline.state-machine']).toContain(':stateMachine:bks-response');
+    } finally {
+      await sim.close();
+      vi.unstubAllEnvs();
+    }
+  }, 60_000);
 });

@@ -267,6 +267,76 @@ describe('revoke-key with a long-term key (bks-sim)', () => {
     expect(await env.invoke(KEY_A())).toBe(403);
   });
 
+  it('a revoke that replaced an existing bks-revoke-deny: restore puts the old one back, a second restore changes nothing (exit 0)', async () => {
+    const { IAMClient, PutUserPolicyCommand, GetUserPolicyCommand } = await import('@aws-sdk/client-iam');
+    const iam = new IAMClient({
+      endpoint: env.sim.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: ADMIN_KEY, secretAccessKey: ADMIN_SECRET },
+    });
+    // An earlier revoke (or an analyst) left a deny over bedrock:* only, written with whitespace.
+    const before = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: 'bedrock:*', Resource: '*' }],
+    };
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: PHANTOM,
+        PolicyName: 'bks-revoke-deny',
+        PolicyDocument: JSON.stringify(before, null, 2),
+      }),
+    );
+    const r1 = await env.run([
+      'revoke-key',
+      KEY_A(),
+      '--all-keys',
+      '-y',
+      '-o',
+      'json',
+      '--record-dir',
+      env.dir,
+    ]);
+    expect(r1.code).toBe(0);
+    const record = json(r1).record as string;
+    const readDoc = async () =>
+      JSON.parse(
+        decodeURIComponent(
+          (await iam.send(new GetUserPolicyCommand({ UserName: PHANTOM, PolicyName: 'bks-revoke-deny' })))
+            .PolicyDocument ?? '',
+        ),
+      );
+    expect(JSON.stringify(await readDoc())).toContain('bedrock-mantle:*');
+
+    const r2 = await env.run(['restore', record, '-y', '-o', 'json', '--record-dir', env.dir]);
+    expect(r2.code).toBe(0);
+    expect(await readDoc()).toEqual(before);
+
+    // Nothing changed since the first restore: the second one says so and changes nothing.
+    await env.control('POST', '/_sim/stats/reset');
+    const r3 = await env.run(['restore', record, '-y', '-o', 'json', '--record-dir', env.dir]);
+    expect(r3.stderr).not.toMatch(/edited since/);
+    expect(r3.code).toBe(0);
+    expect(json(r3).outcome).toBe('nothing-to-do');
+    expect(json(r3).actions.find((a) => a.target.includes('bks-revoke-deny'))).toMatchObject({
+      status: 'unchanged',
+    });
+    const stats = (await env.control('GET', '/_sim/stats')) as { calls: Record<string, number> };
+    expect(Object.keys(stats.calls).filter((k) => /:(Update|Delete|Put|Create)/.test(k))).toEqual([]);
+    expect(await readDoc()).toEqual(before);
+
+    // A third party editing the restored policy still makes restore refuse (neither state of the record).
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: PHANTOM,
+        PolicyName: 'bks-revoke-deny',
+        PolicyDocument: JSON.stringify({ ...before, Statement: [{ ...before.Statement[0], Action: '*' }] }),
+      }),
+    );
+    const r4 = await env.run(['restore', record, '-y', '--record-dir', env.dir]);
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toMatch(/was edited since the revoke/);
+  });
+
   it('--delete deletes (irreversible, says so) and restore says it cannot bring it back', async () => {
     const r1 = await env.run([
       'revoke-key',
