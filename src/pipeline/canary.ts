@@ -4,7 +4,8 @@
  * records its run id in the pipeline's own approval table (`canary#<runId>`, written only by a
  * principal allowed to write that table), then creates the user `BedrockAPIKey-bks-canary-<runId>`.
  * An incident is a canary only when its user carries that name AND the record exists, names the same
- * account and user, was written before the event, and has not expired. Then the workflow resolves the
+ * account and user, was written before the event, and has not expired nor been closed before the
+ * event (selftest closes it once its canary is gone). Then the workflow resolves the
  * finding itself: nobody is paged and nothing is revoked. Any doubt (no record, a mismatch, the
  * table unreadable) means an ordinary incident: a canary can never hide an attack.
  */
@@ -44,6 +45,11 @@ export interface CanaryRecord {
   createdBy: string;
   /** Epoch seconds: DynamoDB's TTL attribute and the end of the record's validity. */
   ttl: number;
+  /**
+   * When the run removed its canary (ISO 8601): events after it are not the canary's (a user
+   * created later under the same name is an ordinary user).
+   */
+  closedAt?: string;
 }
 
 /** The DynamoDB item of a canary record (the approval table's key is `pk`). */
@@ -72,7 +78,16 @@ function parseItem(item: Record<string, { S?: string; N?: string }> | undefined)
     s('createdBy'),
   ];
   if (!runId || !account || !userName || !createdAt || !Number.isFinite(ttl)) return undefined;
-  return { runId, account, userName, createdAt, createdBy: createdBy ?? 'unknown', ttl };
+  const closedAt = s('closedAt');
+  return {
+    runId,
+    account,
+    userName,
+    createdAt,
+    createdBy: createdBy ?? 'unknown',
+    ttl,
+    ...(closedAt ? { closedAt } : {}),
+  };
 }
 
 /** The incident's user: the key's owner (target), else the acting IAM user. */
@@ -124,6 +139,9 @@ export async function recognizeCanary(
   }
   if (Date.parse(record.createdAt) > Date.parse(incident.eventTime) + SKEW_MS) {
     return { canary: false, reason: `the event predates the canary record of run ${runId}` };
+  }
+  if (record.closedAt && Date.parse(incident.eventTime) > Date.parse(record.closedAt)) {
+    return { canary: false, reason: `the event follows the end of canary run ${runId}` };
   }
   if (record.ttl * 1000 <= now.getTime()) {
     return { canary: false, reason: `the canary record of run ${runId} has expired` };

@@ -4,7 +4,7 @@
  * expires after a day, one bearer call with it; and the cleanup that removes everything the user
  * holds (whoever added it) and the user itself. The key's secret lives only in memory.
  */
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachUserPolicyCommand,
   CreateServiceSpecificCredentialCommand,
@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { AwsContext } from '../aws';
 import { describeAwsError, errorCode, isNotFound } from '../aws/errors';
-import { CANARY_RECORD_TTL_SECONDS, canaryItem } from '../pipeline/canary';
+import { CANARY_RECORD_TTL_SECONDS, canaryItem, canaryItemKey } from '../pipeline/canary';
 import type { RunRecord } from './record';
 import type { CleanupStep } from './types';
 
@@ -53,6 +53,30 @@ export async function recordRunId(
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
+}
+
+/**
+ * Closes the run id once the canary is gone: the pipeline then treats later events on that user
+ * name as ordinary (someone could create a user of the same name after the canary was deleted).
+ */
+export async function closeRunId(aws: AwsContext, rec: RunRecord, now: Date): Promise<CleanupStep> {
+  const target = `${rec.table} ${canaryItemKey(rec.runId)}`;
+  try {
+    await aws.client('dynamodb', DynamoDBClient, rec.homeRegion).send(
+      new UpdateItemCommand({
+        TableName: rec.table,
+        Key: { pk: { S: canaryItemKey(rec.runId) } },
+        UpdateExpression: 'SET closedAt = :t',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':t': { S: now.toISOString() } },
+      }),
+    );
+    return { action: 'CloseRunId', target, status: 'done' };
+  } catch (err) {
+    if (errorCode(err) === 'ConditionalCheckFailedException')
+      return { action: 'CloseRunId', target, status: 'absent' };
+    return { action: 'CloseRunId', target, status: 'failed', error: describeAwsError(err) };
+  }
 }
 
 export async function createUser(aws: AwsContext, rec: RunRecord): Promise<void> {
@@ -238,12 +262,10 @@ export async function cleanupCanary(
   return steps;
 }
 
-/** Whether the canary is gone: its user deleted (now or before). */
+/** Whether the canary is gone (its user deleted, now or before) and nothing failed. */
 export function cleanedUp(steps: readonly CleanupStep[]): boolean {
-  const last = steps.at(-1);
-  return (
-    last?.action === 'DeleteUser' && last.status !== 'failed' && !steps.some((s) => s.status === 'failed')
-  );
+  const deleted = steps.some((s) => s.action === 'DeleteUser' && s.status !== 'failed');
+  return deleted && !steps.some((s) => s.status === 'failed');
 }
 
 export { errorCode };

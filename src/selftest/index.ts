@@ -26,6 +26,7 @@ import {
   bearerCall,
   cleanedUp,
   cleanupCanary,
+  closeRunId,
   createKey,
   createUser,
   recordRunId,
@@ -146,6 +147,7 @@ async function resumePending(aws: AwsContext, opts: SelftestOptions, account: st
     }
     opts.log?.(`finishing the cleanup of run ${rec.runId} (${rec.userName}) from its record`);
     const steps = await cleanupCanary(aws, rec);
+    if (cleanedUp(steps) && rec.created.tableItem) steps.push(await closeRunId(aws, rec, new Date()));
     const ok = cleanedUp(steps);
     if (ok) removeRecord(opts.recordDir, rec.runId);
     resumed.push({ runId: rec.runId, userName: rec.userName, status: ok ? 'done' : 'failed', steps });
@@ -153,11 +155,21 @@ async function resumePending(aws: AwsContext, opts: SelftestOptions, account: st
   return resumed;
 }
 
-export async function runSelftest(
-  aws: AwsContext,
-  opts: SelftestOptions,
-): Promise<SelftestReport | undefined> {
-  ensureRecordDir(opts.recordDir);
+/** Everything a run knows before it acts. */
+interface Prepared {
+  me: { accountId: string; arn: string };
+  d: Deployment;
+  region: string;
+  runId: string;
+  userName: string;
+  iamRegion: string;
+  policyArn: string;
+  userArn: string;
+  expected: Expectation[];
+  firing: Expectation[];
+}
+
+async function prepare(aws: AwsContext, opts: SelftestOptions): Promise<Prepared> {
   const me = await aws.identity();
   const d = await readDeployment(aws, opts.stackName, aws.region);
   if (d.account !== me.accountId) {
@@ -172,8 +184,6 @@ export async function runSelftest(
   const partition = aws.partition;
   const iamRegion = IAM_REGION[partition] ?? 'us-east-1';
   const policyArn = `arn:${partition}:iam::aws:policy/${POLICY}`;
-  const userArn = `arn:${partition}:iam::${me.accountId}:user/${userName}`;
-  const rules = loadPipelineRules(opts.rulesDir);
   const calls = predictedCalls({
     partition,
     account: me.accountId,
@@ -186,184 +196,220 @@ export async function runSelftest(
     serviceName: SERVICE_NAME,
     credentialAgeDays: KEY_AGE_DAYS,
   });
-  const expected = expectations(rules, calls);
-  const firing = expected.filter((e) => e.kind === 'fire');
-  if (opts.confirm) {
-    const pending = pendingRecords(opts.recordDir).records.filter((r) => r.account === me.accountId);
-    const plan = [
-      `bks selftest: canary in account ${me.accountId} against stack ${d.stackName} (${d.homeRegion})`,
-      ...pending.map(
-        (r) => `  first remove the canary ${r.userName} of unfinished run ${r.runId} (from its record)`,
-      ),
-      `  record run id ${runId} in table ${d.approvalTable} (expires after a day)`,
-      `  create user ${userName}, attach ${POLICY}, create a Bedrock API key on it valid ${KEY_AGE_DAYS} day`,
-      `  one bearer call: InvokeModel ${opts.modelId} in ${region} (1 output token at most)`,
-      `  wait up to ${opts.timeoutSeconds} s for ${firing.map((e) => e.rule.id).join(', ')}`,
-      `  then delete the key, detach the policy and delete the user (run record in ${opts.recordDir})`,
-    ];
-    if ((await opts.confirm(plan)) !== 'yes') return undefined;
-  }
-  const resumed = await resumePending(aws, opts, me.accountId);
-
-  const rec: RunRecord = {
-    schema: RECORD_SCHEMA,
+  const expected = expectations(loadPipelineRules(opts.rulesDir), calls);
+  return {
+    me,
+    d,
+    region,
     runId,
-    account: me.accountId,
-    partition,
     userName,
+    iamRegion,
     policyArn,
-    table: d.approvalTable,
-    homeRegion: d.homeRegion,
-    startedAt: new Date().toISOString(),
-    created: { tableItem: false, user: false, policy: false },
+    userArn: `arn:${partition}:iam::${me.accountId}:user/${userName}`,
+    expected,
+    firing: expected.filter((e) => e.kind === 'fire'),
   };
-  const path = writeRecord(opts.recordDir, rec);
-  const sleep = sleeper(opts.signal);
-  const made: CanaryCall[] = [];
-  const callAt = new Map<string, number>();
-  const seen = new Map<string, Seen>();
-  let error: string | undefined;
-  let interrupted = false;
-  const since = new Date(Date.now() - 60_000);
+}
 
+function planLines(p: Prepared, opts: SelftestOptions): string[] {
+  const pending = pendingRecords(opts.recordDir).records.filter((r) => r.account === p.me.accountId);
+  return [
+    `bks selftest: canary in account ${p.me.accountId} against stack ${p.d.stackName} (${p.d.homeRegion})`,
+    ...pending.map(
+      (r) => `  first remove the canary ${r.userName} of unfinished run ${r.runId} (from its record)`,
+    ),
+    `  record run id ${p.runId} in table ${p.d.approvalTable} (expires after a day)`,
+    `  create user ${p.userName}, attach ${POLICY}, create a Bedrock API key on it valid ${KEY_AGE_DAYS} day`,
+    `  one bearer call: InvokeModel ${opts.modelId} in ${p.region} (1 output token at most)`,
+    `  wait up to ${opts.timeoutSeconds} s for ${p.firing.map((e) => e.rule.id).join(', ')}`,
+    `  then delete the key, detach the policy and delete the user (run record in ${opts.recordDir})`,
+  ];
+}
+
+/** What the canary did and saw. */
+interface Observed {
+  made: CanaryCall[];
+  callAt: Map<string, number>;
+  seen: Map<string, Seen>;
+  error?: string;
+  interrupted: boolean;
+}
+
+/** The canary's calls, each recorded before the next. */
+async function makeCanary(aws: AwsContext, opts: SelftestOptions, p: Prepared, rec: RunRecord, o: Observed) {
   const step = async (
     name: string,
     eventName: string | undefined,
-    callRegion: string,
+    region: string,
     run: () => Promise<unknown>,
   ) => {
     if (opts.signal?.aborted) throw new Interrupted('interrupted');
     const at = Date.now();
+    const call = (result: string) =>
+      eventName && o.made.push({ eventName, region, at: new Date(at).toISOString(), result });
     try {
       const result = await run();
-      if (eventName) {
-        callAt.set(eventName, at);
-        made.push({
-          eventName,
-          region: callRegion,
-          at: new Date(at).toISOString(),
-          result: typeof result === 'string' ? result : 'ok',
-        });
-      }
+      if (eventName) o.callAt.set(eventName, at);
+      call(typeof result === 'string' ? result : 'ok');
     } catch (err) {
-      if (eventName)
-        made.push({
-          eventName,
-          region: callRegion,
-          at: new Date(at).toISOString(),
-          result: describeAwsError(err),
-        });
+      call(describeAwsError(err));
       throw err;
     }
     writeRecord(opts.recordDir, rec);
     opts.log?.(`${name} done`);
     await opts.onStep?.(name, rec);
   };
-
   let token: string | undefined;
-  try {
-    await step('record run id', undefined, d.homeRegion, async () => {
-      await recordRunId(aws, rec, me.arn, new Date());
-      rec.created.tableItem = true;
-    });
-    await step(`create user ${userName}`, 'CreateUser', iamRegion, async () => {
-      await createUser(aws, rec);
-      rec.created.user = true;
-    });
-    await step(`attach ${POLICY}`, 'AttachUserPolicy', iamRegion, async () => {
-      await attachPolicy(aws, rec);
-      rec.created.policy = true;
-    });
-    await step('create a 1-day API key', 'CreateServiceSpecificCredential', iamRegion, async () => {
-      const key = await createKey(aws, rec, SERVICE_NAME, KEY_AGE_DAYS);
-      rec.created.credentialId = key.credentialId;
-      token = key.token;
-    });
-    await step('bearer call', 'InvokeModel', region, () =>
-      bearerCall({
-        token: token!,
-        region,
-        modelId: opts.modelId,
-        ...(opts.endpointUrl ? { endpointUrl: opts.endpointUrl } : {}),
-        dnsSuffix: partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com',
-        settleMs: 30_000,
-        sleep,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      }),
-    );
-    token = undefined;
-    opts.log?.(`waiting up to ${opts.timeoutSeconds} s for ${firing.map((e) => e.rule.id).join(', ')}`);
-    const deadline = Date.now() + opts.timeoutSeconds * 1000;
-    let settleUntil: number | undefined;
-    for (;;) {
-      await readFindings(aws, d, userArn, seen);
-      const allFired = firing.every((e) => seen.has(e.rule.id));
-      const allResolved = firing.every((e) => seen.get(e.rule.id)?.workflowStatus === 'RESOLVED');
-      if (allFired && allResolved) break;
-      if (allFired && settleUntil === undefined) settleUntil = Math.min(deadline, Date.now() + SETTLE_MS);
-      const now = Date.now();
-      if (now >= deadline || (settleUntil !== undefined && now >= settleUntil)) break;
-      if (opts.signal?.aborted) throw new Interrupted('interrupted');
-      await sleep(opts.pollMs);
-    }
-  } catch (err) {
-    if (err instanceof Interrupted || opts.signal?.aborted) interrupted = true;
-    else error = describeAwsError(err);
-  } finally {
-    token = undefined;
+  await step('record run id', undefined, p.d.homeRegion, async () => {
+    await recordRunId(aws, rec, p.me.arn, new Date());
+    rec.created.tableItem = true;
+  });
+  await step(`create user ${p.userName}`, 'CreateUser', p.iamRegion, async () => {
+    await createUser(aws, rec);
+    rec.created.user = true;
+  });
+  await step(`attach ${POLICY}`, 'AttachUserPolicy', p.iamRegion, async () => {
+    await attachPolicy(aws, rec);
+    rec.created.policy = true;
+  });
+  await step('create a 1-day API key', 'CreateServiceSpecificCredential', p.iamRegion, async () => {
+    const key = await createKey(aws, rec, SERVICE_NAME, KEY_AGE_DAYS);
+    rec.created.credentialId = key.credentialId;
+    token = key.token;
+  });
+  await step('bearer call', 'InvokeModel', p.region, () =>
+    bearerCall({
+      token: token!,
+      region: p.region,
+      modelId: opts.modelId,
+      ...(opts.endpointUrl ? { endpointUrl: opts.endpointUrl } : {}),
+      dnsSuffix: aws.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com',
+      settleMs: 30_000,
+      sleep: sleeper(opts.signal),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }),
+  );
+}
+
+/** Polls the findings until every expected rule fired and was resolved, or the time is up. */
+async function waitForFindings(aws: AwsContext, opts: SelftestOptions, p: Prepared, seen: Map<string, Seen>) {
+  opts.log?.(`waiting up to ${opts.timeoutSeconds} s for ${p.firing.map((e) => e.rule.id).join(', ')}`);
+  const sleep = sleeper(opts.signal);
+  const deadline = Date.now() + opts.timeoutSeconds * 1000;
+  let settleUntil: number | undefined;
+  for (;;) {
+    await readFindings(aws, p.d, p.userArn, seen);
+    const allFired = p.firing.every((e) => seen.has(e.rule.id));
+    if (allFired && p.firing.every((e) => seen.get(e.rule.id)?.workflowStatus === 'RESOLVED')) return;
+    if (allFired && settleUntil === undefined) settleUntil = Math.min(deadline, Date.now() + SETTLE_MS);
+    const now = Date.now();
+    if (now >= deadline || (settleUntil !== undefined && now >= settleUntil)) return;
+    if (opts.signal?.aborted) throw new Interrupted('interrupted');
+    await sleep(opts.pollMs);
   }
+}
 
-  opts.log?.(`removing the canary ${userName}`);
+export async function runSelftest(
+  aws: AwsContext,
+  opts: SelftestOptions,
+): Promise<SelftestReport | undefined> {
+  ensureRecordDir(opts.recordDir);
+  const p = await prepare(aws, opts);
+  if (opts.confirm && (await opts.confirm(planLines(p, opts))) !== 'yes') return undefined;
+  const resumed = await resumePending(aws, opts, p.me.accountId);
+  const rec: RunRecord = {
+    schema: RECORD_SCHEMA,
+    runId: p.runId,
+    account: p.me.accountId,
+    partition: aws.partition,
+    userName: p.userName,
+    policyArn: p.policyArn,
+    table: p.d.approvalTable,
+    homeRegion: p.d.homeRegion,
+    startedAt: new Date().toISOString(),
+    created: { tableItem: false, user: false, policy: false },
+  };
+  const path = writeRecord(opts.recordDir, rec);
+  const since = new Date(Date.now() - 60_000);
+  const o: Observed = { made: [], callAt: new Map(), seen: new Map(), interrupted: false };
+  try {
+    await makeCanary(aws, opts, p, rec, o);
+    await waitForFindings(aws, opts, p, o.seen);
+  } catch (err) {
+    if (err instanceof Interrupted || opts.signal?.aborted) o.interrupted = true;
+    else o.error = describeAwsError(err);
+  }
+  opts.log?.(`removing the canary ${p.userName}`);
   const steps: CleanupStep[] = rec.created.user ? await cleanupCanary(aws, rec) : [];
-  const clean = !rec.created.user || cleanedUp(steps);
-  if (clean) removeRecord(opts.recordDir, runId);
-
+  if ((!rec.created.user || cleanedUp(steps)) && rec.created.tableItem) {
+    steps.push(await closeRunId(aws, rec, new Date()));
+  }
+  const clean =
+    steps.length === 0 ||
+    cleanedUp(steps) ||
+    (!rec.created.user && !steps.some((x) => x.status === 'failed'));
+  if (clean) removeRecord(opts.recordDir, p.runId);
+  const failure = o.error ?? (o.interrupted ? 'interrupted' : undefined);
   const outcomes: RuleOutcome[] = [];
-  for (const e of expected)
-    outcomes.push(
-      await outcomeOf(
-        aws,
-        d,
-        e,
-        seen,
-        callAt,
-        userName,
-        since,
-        error ?? (interrupted ? 'interrupted' : undefined),
-      ),
-    );
-  const count = (s: RuleOutcome['status']) => outcomes.filter((o) => o.status === s).length;
+  for (const e of p.expected) {
+    outcomes.push(await outcomeOf(aws, p.d, e, o.seen, o.callAt, p.userName, since, failure));
+  }
+  return report(p, opts, o, outcomes, {
+    record: clean ? `${path} (removed: the canary is gone)` : path,
+    cleanup: { status: o.interrupted && clean ? 'interrupted' : clean ? 'done' : 'failed', steps },
+    resumed,
+    credentialId: rec.created.credentialId,
+  });
+}
+
+function report(
+  p: Prepared,
+  opts: SelftestOptions,
+  o: Observed,
+  outcomes: RuleOutcome[],
+  end: {
+    record: string;
+    cleanup: SelftestReport['cleanup'];
+    resumed: SelftestReport['resumed'];
+    credentialId: string | undefined;
+  },
+): SelftestReport {
+  const count = (s: RuleOutcome['status']) => outcomes.filter((x) => x.status === s).length;
   const summary = {
-    expected: firing.length,
+    expected: p.firing.length,
     fired: count('fired'),
     missing: count('missing'),
     unexpected: count('unexpected'),
     notExercised: count('not-exercised'),
-    resolvedByPipeline: outcomes.filter((o) => o.status === 'fired' && o.workflowStatus === 'RESOLVED')
+    resolvedByPipeline: outcomes.filter((x) => x.status === 'fired' && x.workflowStatus === 'RESOLVED')
       .length,
   };
-  const unknown = error !== undefined || interrupted || count('unknown') > 0;
+  const unknown = o.error !== undefined || o.interrupted || count('unknown') > 0;
   return {
     schema: 'bks.selftest/v1',
     generatedAt: new Date().toISOString(),
-    runId,
-    stackName: d.stackName,
-    account: me.accountId,
-    homeRegion: d.homeRegion,
-    region,
+    runId: p.runId,
+    stackName: p.d.stackName,
+    account: p.me.accountId,
+    homeRegion: p.d.homeRegion,
+    region: p.region,
     status: unknown ? 'unknown' : summary.missing + summary.unexpected > 0 ? 'fail' : 'pass',
-    ...(error ? { error } : interrupted ? { error: 'interrupted before the findings were read' } : {}),
+    ...(o.error
+      ? { error: o.error }
+      : o.interrupted
+        ? { error: 'interrupted before the findings were read' }
+        : {}),
     canary: {
-      userName,
-      ...(rec.created.credentialId ? { credentialId: rec.created.credentialId } : {}),
-      record: clean ? `${path} (removed: the canary is gone)` : path,
-      calls: made,
+      userName: p.userName,
+      ...(end.credentialId ? { credentialId: end.credentialId } : {}),
+      record: end.record,
+      calls: o.made,
     },
     timeoutSeconds: opts.timeoutSeconds,
     pollMs: opts.pollMs,
     rules: outcomes,
-    cleanup: { status: interrupted && clean ? 'interrupted' : clean ? 'done' : 'failed', steps },
-    resumed,
+    cleanup: end.cleanup,
+    resumed: end.resumed,
     summary,
   };
 }

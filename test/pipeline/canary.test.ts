@@ -46,6 +46,11 @@ describe('recognizeCanary', () => {
     if (v.canary) expect(canaryDecision(v.record, DEFAULT_POLICY)).toMatchObject({ action: 'canary' });
   });
 
+  it('events up to the close of the run are still the canary (late deliveries)', async () => {
+    const v = await recognizeCanary(incident(), lookup(record({ closedAt: '2026-12-07T07:59:45Z' })), NOW);
+    expect(v.canary).toBe(true);
+  });
+
   it('the key of the canary user (bearer use) is recognized through its owner', async () => {
     const v = await recognizeCanary(
       incident({ target: { kind: 'service-credential', userName: USER, credentialId: 'ACCAX' } }),
@@ -67,6 +72,11 @@ describe('recognizeCanary', () => {
       'an event before the record',
       lookup(record({ createdAt: '2026-12-07T07:59:00Z' })),
       incident({ eventTime: '2026-12-07T07:50:00Z' }),
+    ],
+    [
+      'an event after the run closed (a new user under the canary name)',
+      lookup(record({ closedAt: '2026-12-07T07:59:10Z' })),
+      incident(),
     ],
     ['an expired record', lookup(record({ ttl: Math.floor(NOW.getTime() / 1000) - 1 })), incident()],
     ['an unreadable table', async () => Promise.reject(new Error('AccessDenied')), incident()],
