@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,8 +6,15 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Every JSON document a command prints in-process is checked against its schema in schemas/.
     setupFiles: ['test/setup/output-schemas.ts'],
+    // One scratch folder per run, for work several test files share (the packed tarball).
+    globalSetup: ['test/setup/global.ts'],
     // The default `forks` pool: `threads` breaks esbuild bundling in the infra tests.
     pool: 'forks',
+    // One test file per core. Vitest's default is one fewer than the cores, which on a 2-core machine
+    // ran every file one after the other; the files spend much of their time waiting on the
+    // processes they start (bks-sim, the CLI, cfn-lint, npm), so each core has a file of its own.
+    // VITEST_MAX_WORKERS (or --maxWorkers) overrides it.
+    maxWorkers: Math.max(2, availableParallelism()),
     testTimeout: 60_000,
     hookTimeout: 60_000,
     env: {

@@ -23,6 +23,7 @@ import {
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prng } from '../sim/prng';
 
 const args = process.argv.slice(2);
 const flag = (name: string, def?: string) => {
@@ -87,17 +88,6 @@ if (args[0] === '--phase') {
 // ------------------------------------------------------------------------------------------------
 // Generation: realistic CloudTrail records, mostly ordinary traffic, some key activity.
 
-function mulberry(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
 const ORDINARY = [
   ['s3.amazonaws.com', 'GetObject'],
@@ -112,7 +102,7 @@ const ORDINARY = [
 ] as const;
 
 function generator(seed: number) {
-  const rand = mulberry(seed);
+  const rand = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   let n = 0;
   const t0 = Date.parse('2026-11-01T00:00:00Z');

@@ -6,10 +6,13 @@
  *
  * Each measure spawns a fresh process and waits for it to exit (what a shell or a pre-commit hook
  * pays). Prints median and p90 wall times and each command's ratio to bare node; the target is
- * `bks --version` and `decode-key` from stdin within 2x of bare node.
+ * `bks --version` and `decode-key` from stdin within 2x of bare node. It also prints the mean CPU
+ * time (user + system) of each command's process, read from the kernel's accounting of this
+ * process's waited-for children (Linux): on a machine busy with other work the wall times stretch
+ * with the load, the CPU times much less, so their ratio is the steadier comparison.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderTable } from '../src/cli/common';
@@ -55,20 +58,38 @@ const cases: Case[] = [
   { name: 'bks --version (sources via tsx)', args: [join(root, 'bin/bks.mjs'), '--version'], expect: 0 },
 ];
 
+/**
+ * CPU milliseconds (user + system) of this process's waited-for children so far (`cutime` and
+ * `cstime` of /proc/self/stat, in clock ticks of 10 ms), or undefined where there is no /proc.
+ */
+function childrenCpuMs(): number | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10; // fields 16 and 17 of proc(5), at 100 Hz
+}
+
 const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+const cpu = new Map<string, number[]>(cases.map((c) => [c.name, []]));
 const load = loadavg()
   .map((l) => l.toFixed(2))
   .join(' ');
 for (let r = 0; r < runs + 2; r++) {
   for (const c of cases) {
+    const c0 = childrenCpuMs();
     const t0 = process.hrtime.bigint();
     const p = spawnSync(process.execPath, c.args, { input: c.input ?? '', encoding: 'utf8' });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const c1 = childrenCpuMs();
     if (p.status !== c.expect) {
       process.stderr.write(`${c.name}: exit ${p.status} (expected ${c.expect})\n${p.stderr}`);
       process.exit(3);
     }
-    if (r >= 2) times.get(c.name)!.push(ms); // the first two rounds warm the page cache
+    if (r >= 2) {
+      // the first two rounds warm the page cache
+      times.get(c.name)!.push(ms);
+      if (c0 !== undefined && c1 !== undefined) cpu.get(c.name)!.push(c1 - c0);
+    }
   }
 }
 rmSync(dir, { recursive: true, force: true });
@@ -81,12 +102,28 @@ process.stdout.write(
     .map((l) => l.toFixed(2))
     .join(' ')}\n\n`,
 );
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const cpuBase = mean(cpu.get('node -e 0')!);
+const hasCpu = cpu.get('node -e 0')!.length > 0;
 process.stdout.write(
   `${renderTable(
-    ['command', 'median ms', 'p90 ms', 'x bare node (median)'],
+    [
+      'command',
+      'median ms',
+      'p90 ms',
+      'x bare node (median)',
+      ...(hasCpu ? ['cpu ms (mean)', 'x bare node (cpu)'] : []),
+    ],
     cases.map((c) => {
       const xs = times.get(c.name)!;
-      return [c.name, q(xs, 0.5).toFixed(1), q(xs, 0.9).toFixed(1), (q(xs, 0.5) / base).toFixed(2)];
+      const cs = cpu.get(c.name)!;
+      return [
+        c.name,
+        q(xs, 0.5).toFixed(1),
+        q(xs, 0.9).toFixed(1),
+        (q(xs, 0.5) / base).toFixed(2),
+        ...(hasCpu ? [mean(cs).toFixed(1), (mean(cs) / cpuBase).toFixed(2)] : []),
+      ];
     }),
   )}\n`,
 );

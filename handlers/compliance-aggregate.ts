@@ -1,13 +1,15 @@
 /** Step 3: every account result → the report (HTML + JSON) in S3, SNS summary, Security Hub. */
-import { aggregateStep } from '../src/report/workflow';
+import { aggregateStep, type MapFailure } from '../src/report/workflow';
 import { logger, runtime } from './compliance-runtime';
 
-export async function handler(event: { runId: string }) {
+/** `workflow`: the workflow state (`$`), whose `mapError` is set when the map's Catch led here. */
+export async function handler(event: { runId: string; workflow?: { mapError?: MapFailure } }) {
   const { aws, store, cfg } = runtime();
   logger.appendKeys({ runId: event.runId });
   try {
     const out = await aggregateStep(aws, store, {
       runId: event.runId,
+      ...(event.workflow?.mapError ? { mapFailure: event.workflow.mapError } : {}),
       services: cfg.services,
       maxAgeDays: cfg.maxAgeDays,
       topicArn: cfg.topicArn,

@@ -2,11 +2,14 @@
  * Invoked by the workflow's `.waitForTaskToken` task: stores the token under a random id (TTL) and
  * notifies the SOC with a signed link. Its return value is ignored; the workflow waits for the
  * analyst's decision (SendTaskSuccess from the approval endpoint or the custom-action handler).
+ * A run whose incident already has a request ends its own task at once as a duplicate
+ * (SendTaskSuccess with `duplicateOf`): one incident, one request, one decision.
  */
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { type RequestApprovalInput, requestApproval } from '../src/pipeline/approval';
 import { approvalStore } from './lib/approvals';
-import { sns } from './lib/clients';
+import { sfn, sns } from './lib/clients';
 import { begin, env, logger } from './lib/runtime';
 
 export async function handler(event: RequestApprovalInput & { approvalTimeoutSeconds?: number }) {
@@ -22,7 +25,16 @@ export async function handler(event: RequestApprovalInput & { approvalTimeoutSec
     notify: async (Subject, Message) => {
       await sns().send(new PublishCommand({ TopicArn: topicArn, Subject, Message }));
     },
+    endDuplicate: async (taskToken, output) => {
+      await sfn().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    },
   });
-  logger.info('approval requested', { approvalId: out.approvalId, expiresAt: out.expiresAt });
+  if (out.duplicate) {
+    logger.info('duplicate run: the incident already has an approval request', {
+      approvalId: out.approvalId,
+    });
+  } else {
+    logger.info('approval requested', { approvalId: out.approvalId, expiresAt: out.expiresAt });
+  }
   return out;
 }

@@ -9,12 +9,12 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { pipelineNames } from '../src/pipeline/names';
 import { failureQueueOf } from './alarms';
@@ -73,7 +73,8 @@ export class Approval extends Construct {
       BKS_TOPIC_ARN: props.topic.topicArn,
       BKS_LINK_TTL_SECONDS: String(linkTtl),
     });
-    this.table.grant(requestApproval, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    // UpdateItem: a retried request moves its new task token onto the incident's pending approval.
+    this.table.grant(requestApproval, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     props.topic.grantPublish(requestApproval);
     Validations.of(requestApproval.role!.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -94,9 +95,26 @@ export class Approval extends Construct {
     );
     this.table.grant(customAction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
-    const byName = sfn.StateMachine.fromStateMachineName(this, 'ResponseByName', props.stateMachineName);
-    byName.grantTaskResponse(approvalApi);
-    byName.grantTaskResponse(customAction);
+    // SendTaskSuccess / SendTaskFailure have no resource type in the Service Authorization
+    // Reference ("Actions, resources, and condition keys for AWS Step Functions"): a policy must
+    // name "*", and one naming the state machine's ARN (CDK's grantTaskResponse) does not match
+    // by that document (bks-sim's IAM engine refuses it: test/pipeline/deployed-functions.test.ts).
+    // The task token itself is the capability; these functions only send tokens they stored.
+    const taskResponses: Array<[nodejs.NodejsFunction, string[]]> = [
+      [approvalApi, ['states:SendTaskSuccess', 'states:SendTaskFailure']],
+      [customAction, ['states:SendTaskSuccess', 'states:SendTaskFailure']],
+      // A duplicate run of an incident that already has a request ends its own task.
+      [requestApproval, ['states:SendTaskSuccess']],
+    ];
+    for (const [f, actions] of taskResponses) {
+      f.addToRolePolicy(new iam.PolicyStatement({ actions, resources: ['*'] }));
+      Validations.of(f.role!.node.findChild('DefaultPolicy')).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'states:SendTaskSuccess/SendTaskFailure support no resource-level permissions (Service Authorization ' +
+          `Reference): "*" is required; the workflow ${props.stateMachineName}'s task token is the capability.`,
+      });
+    }
 
     // Security Hub custom actions arrive on the home region's default bus.
     new events.Rule(this, 'CustomActions', {

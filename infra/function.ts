@@ -30,6 +30,7 @@ export const FUNCTION_NAMES = [
   'revoke',
   'stateful',
   'reconcile',
+  'manual-action',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 

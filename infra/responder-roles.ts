@@ -52,7 +52,7 @@ export function functionRoleName(prefix: string, fn: string): string {
 export const RESPONDER_TRUST = {
   reader: ['enrich', 'reconcile'],
   revoker: ['revoke'],
-  findings: ['finding'],
+  findings: ['finding', 'manual-action'],
 } as const;
 
 /** IAM actions no responder role may take on the pipeline's own roles (its path), itself included. */

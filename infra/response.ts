@@ -15,6 +15,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { pipelineNames } from '../src/pipeline/names';
 import type { ResponsePolicy } from '../src/pipeline/policy';
 import { forwarderRegions, partitionOfRegion } from '../src/pipeline/rules';
 import { alarmOnWorkflow } from './alarms';
@@ -53,11 +54,14 @@ export interface ResponseProps {
   readonly prefix?: string;
 }
 
+/** The functions the workflow runs (the approval step's function comes from `Approval`). */
+export type ResponseFunctionName = 'normalize' | 'enrich' | 'finding' | 'decide' | 'revoke' | 'manual-action';
+
 export class Response extends Construct {
   readonly stateMachine: sfn.StateMachine;
   /** Where the revoke function writes its plan-then-act records (`bks restore s3://…`). */
   readonly recordBucket: s3.Bucket;
-  readonly functions: Record<'normalize' | 'enrich' | 'finding' | 'decide' | 'revoke', nodejs.NodejsFunction>;
+  readonly functions: Record<ResponseFunctionName, nodejs.NodejsFunction>;
 
   constructor(scope: Construct, id: string, props: ResponseProps) {
     super(scope, id);
@@ -107,7 +111,8 @@ export class Response extends Construct {
       reason:
         'One record per revocation, keyed by account and execution: unknown at deploy time; PutObject only.',
     });
-    this.functions = { normalize, enrich, finding, decide, revoke };
+    const manualAction = this.manualActionFunction(props, base);
+    this.functions = { normalize, enrich, finding, decide, revoke, 'manual-action': manualAction };
 
     const partition = Token.isUnresolved(stack.region) ? undefined : partitionOfRegion(stack.region);
     const smLogs = new logs.LogGroup(this, 'ResponseLogs', {
@@ -128,6 +133,7 @@ export class Response extends Construct {
         DecideFunctionArn: decide.functionArn,
         RequestApprovalFunctionArn: props.requestApproval.functionArn,
         RevokeFunctionArn: revoke.functionArn,
+        ManualActionFunctionArn: manualAction.functionArn,
         DeadLetterQueueUrl: props.deadLetterQueue.queueUrl,
         NotificationTopicArn: props.topic.topicArn,
       },
@@ -135,7 +141,7 @@ export class Response extends Construct {
       logs: { destination: smLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
-    const invoked = [normalize, enrich, finding, decide, props.requestApproval, revoke];
+    const invoked = [normalize, enrich, finding, decide, props.requestApproval, revoke, manualAction];
     for (const f of invoked) f.grantInvoke(this.stateMachine);
     props.deadLetterQueue.grantSendMessages(this.stateMachine);
     props.topic.grantPublish(this.stateMachine);
@@ -154,6 +160,37 @@ export class Response extends Construct {
     });
     acknowledgeInvokeGrants(smPolicy, invoked);
     alarmOnWorkflow(this, 'Response', this.stateMachine, props.topic);
+  }
+
+  /**
+   * The needs-manual-action step: releases the dispatch gate (DeleteItem on the counter table, by
+   * its fixed name, conditioned on the execution holding it) and marks the finding through the
+   * findings role. The SOC notification is published by the workflow itself.
+   */
+  private manualActionFunction(props: ResponseProps, base: { rolePrefix?: string }): nodejs.NodejsFunction {
+    const names = pipelineNames(props.prefix);
+    const f = pipelineFunction(this, 'manual-action', {
+      ...base,
+      environment: {
+        BKS_COUNTER_TABLE: names.counterTable,
+        BKS_ROLE_NAME: props.roles.findings,
+        BKS_HOME_REGION: props.homeRegion,
+      },
+    });
+    allowAssume(f, props.roles.findings);
+    f.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'dynamodb',
+            resource: 'table',
+            resourceName: names.counterTable,
+          }),
+        ],
+      }),
+    );
+    return f;
   }
 }
 

@@ -20,6 +20,7 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { handler as decide } from '../handlers/decide';
 import { handler as enrich } from '../handlers/enrich';
 import { handler as finding } from '../handlers/finding';
+import { handler as manualAction } from '../handlers/manual-action';
 import { handler as normalize } from '../handlers/normalize';
 import { handler as requestApproval } from '../handlers/request-approval';
 import { handler as revoke } from '../handlers/revoke';
@@ -62,10 +63,12 @@ export interface ExecutionTrace {
   finding?: Doc;
   /** Set once the approval request went out: the execution now waits on this token. */
   taskToken?: string;
-  /** What the Announce state published. */
+  /** What the Announce state (and the manual-action path) published. */
   announced: Array<{ Subject?: string; Message?: string }>;
   /** What QuarantineMalformed sent to the dead-letter queue. */
   quarantined: unknown[];
+  /** What the ManualAction step returned (gate, finding, notification), when the run needed it. */
+  manualAction?: Doc;
 }
 
 export interface EngineHooks {
@@ -85,6 +88,11 @@ export interface EngineOptions {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** Responder roles assumed in the incident's account, per task. */
   roles: { reader: string; revoker: string; findings: string };
+  /**
+   * The deployed functions' own roles: each Task's handler then runs as its function
+   * (`bks-fn-<name>`, with the template's `BKS_ROLE_NAME`) instead of the pipeline's credentials.
+   */
+  functions?: { run<T>(name: string, invoke: () => Promise<T>): Promise<T> };
   hooks?: EngineHooks;
 }
 
@@ -117,7 +125,7 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
     const execution = machine.run(JSON.parse(req.input), {
       context: {
         Task: { Token: taskToken },
-        Execution: { Id: req.executionArn, Name: req.name },
+        Execution: { Id: req.executionArn, Name: req.name, Input: JSON.parse(req.input) },
         StateMachine: { Id: req.stateMachine.stateMachineArn, Name: req.stateMachine.name },
       } as never,
       overrides: {
@@ -138,16 +146,25 @@ function taskHandlers(
   definition: Doc,
   trace: ExecutionTrace,
 ): Record<string, TaskHandler> {
-  const { ctx, roles, hooks = {} } = opts;
+  const { ctx, roles, hooks = {}, functions } = opts;
   const askTimeout = Number(definition.States?.AskAnalyst?.TimeoutSeconds ?? 14_400);
   const t0 = performance.now();
   let revokeAttempts = 0;
   const as = (role: string) => {
-    // Read synchronously by the handler before its first await (handlers/lib/aws.ts).
-    process.env['BKS_ROLE_NAME'] = role;
+    // Read synchronously by the handler before its first await (handlers/lib/aws.ts). As
+    // deployed functions, the role comes from each function's own environment instead.
+    if (!functions) process.env['BKS_ROLE_NAME'] = role;
+  };
+  /** One invocation of a pipeline function (as its own role when deployed). */
+  const invoke = <T>(fn: string, run: () => Promise<T>): Promise<T> =>
+    functions ? functions.run(fn, run) : run();
+  const announce = (p: unknown) => {
+    const params = p as { TopicArn: string; Subject?: string; Message?: string };
+    trace.announced.push({ Subject: params.Subject, Message: params.Message });
+    return publishToTopic(opts, req.stateMachine.region, params);
   };
   const handlers: Record<string, TaskHandler> = {
-    Normalize: async (p) => json(await normalize(p as never)),
+    Normalize: async (p) => json(await invoke('normalize', () => normalize(p as never))),
     QuarantineMalformed: async (p) => {
       const params = p as { QueueUrl: string; MessageBody: unknown };
       const sent = await sendToQueue(opts, params.QueueUrl, JSON.stringify(params.MessageBody));
@@ -156,21 +173,21 @@ function taskHandlers(
     },
     Enrich: async (p) => {
       as(roles.reader);
-      return json(await enrich(p as never));
+      return json(await invoke('enrich', () => enrich(p as never)));
     },
     RaiseFinding: async (p) => {
       as(roles.findings);
-      const out = json(await finding(p as never));
+      const out = json(await invoke('finding', () => finding(p as never)));
       trace.findingMs = performance.now() - t0;
       trace.finding = out;
       return out;
     },
-    Decide: async (p) => json(await decide(p as never)),
+    Decide: async (p) => json(await invoke('decide', () => decide(p as never))),
     AskAnalyst: async (p) => {
       const payload = (p as { Payload: { taskToken: string } }).Payload;
       // Registered before the request goes out, so that no answer can arrive unseen.
       const answer = awaitTaskToken(ctx, payload.taskToken, { timeoutSeconds: askTimeout });
-      await requestApproval(payload as never);
+      await invoke('request-approval', () => requestApproval(payload as never));
       trace.taskToken = payload.taskToken;
       hooks.onApprovalRequested?.(trace);
       const outcome = await answer;
@@ -182,21 +199,26 @@ function taskHandlers(
       revokeAttempts++;
       await hooks.beforeRevoke?.(trace, revokeAttempts);
       as(roles.revoker);
-      return json(await revoke(p as never));
+      return json(await invoke('revoke', () => revoke(p as never)));
     },
     Contain: async (p) => {
       as(roles.revoker);
-      return json(await revoke(p as never));
+      return json(await invoke('revoke', () => revoke(p as never)));
     },
     CloseFinding: async (p) => {
       as(roles.findings);
-      return json(await finding(p as never));
+      return json(await invoke('finding', () => finding(p as never)));
     },
-    Announce: async (p) => {
-      const params = p as { TopicArn: string; Subject?: string; Message?: string };
-      trace.announced.push({ Subject: params.Subject, Message: params.Message });
-      return publishToTopic(opts, req.stateMachine.region, params);
+    Announce: async (p) => announce(p),
+    ManualAction: async (p) => {
+      as(roles.findings);
+      const out = json(await invoke('manual-action', () => manualAction(p as never)));
+      trace.manualAction = out;
+      return out;
     },
+    // The manual-action notifications are closing notifications too.
+    NotifyManualAction: async (p) => announce(p),
+    NotifyManualActionFallback: async (p) => announce(p),
   };
   // Every invocation is counted by state name (retries included) before its handler runs.
   return Object.fromEntries(

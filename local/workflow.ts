@@ -28,6 +28,7 @@ import { abortAll, executionDone, setExecutionEngine } from '../sim/services/ste
 import { packagePath } from '../src/paths';
 import type { ResponsePolicy } from '../src/pipeline/policy';
 import { type Doc, type ExecutionTrace, responseEngine } from './engine';
+import { FunctionRoles } from './function-roles';
 
 export type { Doc } from './engine';
 
@@ -46,6 +47,28 @@ export interface LocalPipelineOptions {
   regions?: string[];
   /** The approval step's timeout (AskAnalyst TimeoutSeconds). @default 14400 */
   approvalTimeoutSeconds?: number;
+  /**
+   * The pipeline as deployed (from the synthesized template): every handler then runs as its own
+   * function role (`/bks/bks-fn-<name>`, which the scenario must contain), with the template's
+   * `BKS_ROLE_NAME`, and the tables, topic, queues, bucket and state machine get the template's
+   * names. Without it, handlers call with `credentials`.
+   */
+  deployment?: PipelineDeployment;
+}
+
+/** What the local run takes from the synthesized template (see test/pipeline/deployed-pipeline.ts). */
+export interface PipelineDeployment {
+  /** By function short name (`enrich`, `revoke`, …): its execution role and its variables. */
+  functions: Record<string, { roleArn: string; env: Record<string, string> }>;
+  approvalTable: string;
+  counterTable: string;
+  topicArn: string;
+  stateMachineName: string;
+  stateMachineRoleArn: string;
+  /** Queue names. */
+  deadLetterQueue: string;
+  failureQueue: string;
+  recordBucket: string;
 }
 
 export type Analyst =
@@ -134,12 +157,14 @@ export class LocalPipeline {
   /** The approval timeout the workflow is deployed with (AskAnalyst's TimeoutSeconds). */
   readonly approvalTimeoutSeconds: number;
   private readonly roles: { reader: string; revoker: string; findings: string };
+  /** The functions' own roles, when running as deployed. */
+  functionRoles: FunctionRoles | undefined;
 
   constructor(readonly options: LocalPipelineOptions) {
     this.account = options.account;
     this.approveArn = `arn:aws:securityhub:us-east-1:${options.account}:action/custom/BksApproveRevoke`;
     this.rejectArn = `arn:aws:securityhub:us-east-1:${options.account}:action/custom/BksRejectRevoke`;
-    this.topicArn = `arn:aws:sns:us-east-1:${options.account}:bks`;
+    this.topicArn = options.deployment?.topicArn ?? `arn:aws:sns:us-east-1:${options.account}:bks`;
     this.roles = options.roles ?? { reader: 'bks-reader', revoker: 'bks-revoker', findings: 'bks-findings' };
     this.approvalTimeoutSeconds = options.approvalTimeoutSeconds ?? 14_400;
   }
@@ -152,13 +177,16 @@ export class LocalPipeline {
     this.sim =
       this.options.sim ?? (await startSim({ scenario: structuredClone(this.options.scenario), port: 0 }));
     const suffix = ++LocalPipeline.tables;
+    const d = this.options.deployment;
+    const approvalTable = d?.approvalTable ?? `approvals-${suffix}`;
+    const counterTable = d?.counterTable ?? `counters-${suffix}`;
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: this.sim.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: this.options.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: this.options.credentials.secretAccessKey,
-      BKS_APPROVAL_TABLE: `approvals-${suffix}`,
-      BKS_COUNTER_TABLE: `counters-${suffix}`,
+      BKS_APPROVAL_TABLE: approvalTable,
+      BKS_COUNTER_TABLE: counterTable,
       BKS_APPROVAL_URL: 'https://approve.example.test/',
       BKS_TOPIC_ARN: this.topicArn,
       BKS_HOME_REGION: 'us-east-1',
@@ -172,7 +200,7 @@ export class LocalPipeline {
     resetClients();
     resetAws();
     const ddb = new DynamoDBClient({});
-    for (const name of [`approvals-${suffix}`, `counters-${suffix}`]) {
+    for (const name of [approvalTable, counterTable]) {
       await ddb.send(
         new CreateTableCommand({
           TableName: name,
@@ -184,8 +212,12 @@ export class LocalPipeline {
     }
     ddb.destroy();
     const sqs = new SQSClient({});
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `bks-response-${suffix}-dlq` }));
+    const dlq = await sqs.send(
+      new CreateQueueCommand({ QueueName: d?.deadLetterQueue ?? `bks-response-${suffix}-dlq` }),
+    );
+    if (d) await sqs.send(new CreateQueueCommand({ QueueName: d.failureQueue }));
     sqs.destroy();
+    this.functionRoles = d ? new FunctionRoles(this.sim, this.options.credentials, d.functions) : undefined;
     setExecutionEngine(
       this.sim.ctx,
       responseEngine({
@@ -193,6 +225,7 @@ export class LocalPipeline {
         simUrl: this.sim.url,
         credentials: this.options.credentials,
         roles: this.roles,
+        ...(this.functionRoles ? { functions: this.functionRoles } : {}),
         hooks: {
           onStart: (trace) => this.traces.push(trace),
           onApprovalRequested: (trace) => this.waiting.get(trace.name)?.(trace),
@@ -203,13 +236,13 @@ export class LocalPipeline {
     this.sfn = new SFNClient({});
     const created = await this.sfn.send(
       new CreateStateMachineCommand({
-        name: `bks-response-${suffix}`,
+        name: d?.stateMachineName ?? `bks-response-${suffix}`,
         definition: responseDefinitionFor(this.account, {
           approvalTimeoutSeconds: this.approvalTimeoutSeconds,
           topicArn: this.topicArn,
           dlqUrl: dlq.QueueUrl!,
         }),
-        roleArn: `arn:aws:iam::${this.account}:role/bks-response`,
+        roleArn: d?.stateMachineRoleArn ?? `arn:aws:iam::${this.account}:role/bks-response`,
         type: 'STANDARD',
       }),
     );
@@ -262,13 +295,15 @@ export class LocalPipeline {
 
   /** A request to the real approval endpoint handler (Lambda function URL event). */
   async approvalRequest(method: string, query: Record<string, string>, body?: string): Promise<number> {
-    const res = (await approvalApi({
-      requestContext: { requestId: 'r', http: { method, sourceIp: '198.51.100.9' } },
-      queryStringParameters: query,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body,
-      isBase64Encoded: false,
-    } as never)) as { statusCode: number };
+    const res = (await this.asFunction('approval-api', () =>
+      approvalApi({
+        requestContext: { requestId: 'r', http: { method, sourceIp: '198.51.100.9' } },
+        queryStringParameters: query,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        isBase64Encoded: false,
+      } as never),
+    )) as { statusCode: number };
     return res.statusCode;
   }
 
@@ -278,6 +313,11 @@ export class LocalPipeline {
    */
   resetClientSessions(): void {
     resetAws();
+  }
+
+  /** Runs a handler as its deployed function (its role), or as the pipeline's credentials. */
+  asFunction<T>(name: string, run: () => Promise<T>): Promise<T> {
+    return this.functionRoles ? this.functionRoles.run(name, run) : run();
   }
 
   /** What the analyst does, through the real approval handlers (which call SendTaskSuccess on bks-sim). */
@@ -296,16 +336,18 @@ export class LocalPipeline {
       const post = await this.approvalRequest('POST', query, body.toString());
       if (post !== 200) throw new Error(`approval POST answered ${post}`);
     } else if (analyst.via === 'custom-action') {
-      await customAction({
-        id: 'ca-1',
-        account: this.account,
-        time: new Date().toISOString(),
-        resources: [analyst.decision === 'approve' ? this.approveArn : this.rejectArn],
-        detail: {
-          actionName: analyst.decision === 'approve' ? 'Approve revoke' : 'Reject',
-          findings: [{ Id: findingId, Note: { Text: analyst.reason, UpdatedBy: analyst.by } }],
-        },
-      });
+      await this.asFunction('custom-action', () =>
+        customAction({
+          id: 'ca-1',
+          account: this.account,
+          time: new Date().toISOString(),
+          resources: [analyst.decision === 'approve' ? this.approveArn : this.rejectArn],
+          detail: {
+            actionName: analyst.decision === 'approve' ? 'Approve revoke' : 'Reject',
+            findings: [{ Id: findingId, Note: { Text: analyst.reason, UpdatedBy: analyst.by } }],
+          },
+        }),
+      );
     } else {
       // Nobody answers: the approval's deadline passes on the simulator's clock.
       this.sim.advanceClock(this.approvalTimeoutSeconds + 1);

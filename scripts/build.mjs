@@ -5,7 +5,8 @@
 //                                   ES modules split so that each command's code (and the AWS SDK
 //                                   clients it imports) loads only when that command runs, plus the
 //                                   help manifest `bks --help` is served from. Dependencies stay in
-//                                   node_modules (`packages: external`). Runs on `npm ci` (prepare).
+//                                   node_modules, except the CLI parser (BUNDLED below), which every
+//                                   start needs. Runs on `npm ci` (prepare).
 //   node scripts/build.mjs --pack   also what only the published package needs (prepack): every
 //                                   Lambda handler prebundled with the settings of infra/bundling.ts
 //                                   (dist/handlers/<name>/index.mjs), and the type declarations.
@@ -25,6 +26,19 @@ const say = (s) => process.stderr.write(`build: ${s}\n`);
 if (pack) rmSync(dist, { recursive: true, force: true });
 for (const f of ['bks.mjs', 'bks-sim.mjs', 'cli.mjs', 'bks-help.json', 'externals.json', 'chunks', 'lib'])
   rmSync(join(dist, f), { recursive: true, force: true });
+// Bundled rather than loaded from node_modules: commander is read at every start (a CommonJS
+// package of 7 files, which the ES module loader reads, wraps and translates one by one); in the
+// bundle it is part of the first chunk. Everything else stays external (a dependency or a peer).
+const BUNDLED = new Set(['commander']);
+const externalPackages = {
+  name: 'external-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (a) => {
+      const pkg = a.path.match(/^(@[^/]+\/[^/]+|[^/]+)/)[1];
+      return BUNDLED.has(pkg) ? undefined : { path: a.path, external: true };
+    });
+  },
+};
 const result = await build({
   absWorkingDir: root,
   entryPoints: {
@@ -42,7 +56,11 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  plugins: [externalPackages],
+  // commander's CommonJS `require`s node's built-ins: give the ES modules a `require` to do it with.
+  banner: {
+    js: "import { createRequire as __bksRequire } from 'node:module';\nconst require = __bksRequire(import.meta.url);",
+  },
   define: { __BKS_BUNDLE__: 'true' },
   metafile: true,
   logLevel: 'warning',

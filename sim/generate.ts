@@ -16,6 +16,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { buildRecord, type CloudTrailRecord } from './cloudtrail';
+import { prng } from './prng';
 import { makeAccessKeyId, type Scenario, type ScenarioAccount, type ScenarioUser } from './scenario';
 
 export interface GenerateOptions {
@@ -55,18 +56,6 @@ export const GENERATOR_REGIONS = [
   'sa-east-1',
   'ap-northeast-3',
 ];
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Deterministic helpers over one generator. */
 export class Dice {

@@ -3,6 +3,7 @@
  * credential scope (or `Authorization: Bearer` for the Bedrock runtime), plus the control API
  * under `/_sim/`. Contract: docs/simulator.md.
  */
+
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,6 +22,7 @@ import {
 } from './core';
 import { iamTarget, NEVER_DENIED } from './iam-actions';
 import { OIDC_PREFIX, OidcProvider } from './oidc';
+import { prng } from './prng';
 import {
   DEFAULT_ERROR_MESSAGE,
   ERROR_STATUS,
@@ -214,18 +216,6 @@ class Index implements SimIndex {
   }
 }
 
-/** mulberry32: the deterministic generator behind fault probabilities when a seed is given. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function createContext(state: SimState): SimContext {
   const startSim = Date.parse(state.now);
   const startWall = Date.now();
@@ -317,7 +307,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     for (const [route, fn] of Object.entries(m.control ?? {})) controlRoutes.set(route, fn);
   const stats: SimStats = { total: 0, calls: {}, throttled: {}, faulted: {}, errors: {} };
   const buckets = new Map<string, Bucket>();
-  const rng = state.seed === null ? Math.random : seeded(state.seed);
+  const rng = state.seed === null ? Math.random : prng(state.seed);
   const faultHits = new Map<number, number>();
   const principals = new Map(state.principals.map((p) => [p.accessKeyId, p]));
   const mounts: Array<{ prefix: string; handler: MountHandler }> = [];
@@ -849,7 +839,7 @@ function control(rt: SimRuntime, method: string, path: string, body: string): Wi
         if (input.seed !== undefined) {
           if (typeof input.seed !== 'number') return json(400, { error: 'seed: must be a number' });
           rt.state.seed = input.seed;
-          rt.rng = seeded(input.seed);
+          rt.rng = prng(input.seed);
         }
         return json(200, {
           faults: rt.state.faults,

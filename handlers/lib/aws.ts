@@ -5,18 +5,24 @@
 import { type AwsContext, createAws } from '../../src/aws';
 import { env } from './runtime';
 
-let base: AwsContext | undefined;
+/** By function (`AWS_LAMBDA_FUNCTION_NAME`): local runs execute every function in one process. */
+const base = new Map<string, AwsContext>();
 const perAccount = new Map<string, Promise<AwsContext>>();
+const fn = () => process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? '';
 
 export function baseAws(): AwsContext {
-  base ??= createAws({ region: process.env['AWS_REGION'] });
-  return base;
+  let ctx = base.get(fn());
+  if (!ctx) {
+    ctx = createAws({ region: process.env['AWS_REGION'] });
+    base.set(fn(), ctx);
+  }
+  return ctx;
 }
 
 /** A context acting as the responder role in `account`. */
 export function responderAws(account: string): Promise<AwsContext> {
   const role = env('BKS_ROLE_NAME');
-  const key = `${role}|${account}`;
+  const key = `${fn()}|${role}|${account}`;
   let ctx = perAccount.get(key);
   if (!ctx) {
     ctx = baseAws().forAccount(account, { role, command: 'pipeline' });
@@ -28,6 +34,6 @@ export function responderAws(account: string): Promise<AwsContext> {
 
 /** Drops cached contexts (tests point the same process at a fresh simulator). */
 export function resetAws(): void {
-  base = undefined;
+  base.clear();
   perAccount.clear();
 }

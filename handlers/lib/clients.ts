@@ -10,9 +10,14 @@ import { SNSClient } from '@aws-sdk/client-sns';
 
 const cache = new Map<string, unknown>();
 
+/**
+ * One client per function and name. On Lambda a container runs one function; local runs execute
+ * every function in one process, each with its own role's credentials (`AWS_LAMBDA_FUNCTION_NAME`).
+ */
 function once<T>(name: string, make: () => T): T {
-  if (!cache.has(name)) cache.set(name, make());
-  return cache.get(name) as T;
+  const key = `${process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? ''}|${name}`;
+  if (!cache.has(key)) cache.set(key, make());
+  return cache.get(key) as T;
 }
 
 export const sfn = () => once('sfn', () => new SFNClient({ maxAttempts: 5 }));

@@ -15,6 +15,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { AwsFailure, UsageError } from '../errors';
 import { CallCounter } from './calls';
+import { AwsClock } from './clock';
 import { errorCode } from './errors';
 import { type Partition, type PartitionInfo, partitionInfo, partitionOf } from './partition';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './ratelimit';
@@ -38,6 +39,8 @@ export interface AwsOptions {
   /** Shared with child contexts: one counter and one set of buckets per run. */
   calls?: CallCounter;
   limiter?: RateLimiter;
+  /** AWS's clock as STS states it (shared with child contexts). */
+  clock?: AwsClock;
   /** Environment to read the region from (tests); default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -73,6 +76,8 @@ export class AwsContext {
   readonly partitionInfo: PartitionInfo;
   readonly calls: CallCounter;
   readonly limiter: RateLimiter;
+  /** AWS's clock, from the sessions STS issued to this context or its parent (`AwsClock`). */
+  readonly clock: AwsClock;
   readonly endpointUrl: string | undefined;
   readonly accountId: string | undefined;
   private readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
@@ -88,6 +93,7 @@ export class AwsContext {
     this.accountId = options.accountId;
     this.calls = options.calls ?? new CallCounter();
     this.limiter = options.limiter ?? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits });
+    this.clock = options.clock ?? new AwsClock();
     this.credentials = options.credentials ?? fromNodeProviderChain({ profile: options.profile });
     // `AWS_MAX_ATTEMPTS` (the SDKs' standard setting) applies when no explicit value is given.
     const envAttempts = /^\d+$/.test(env.AWS_MAX_ATTEMPTS ?? '') ? Number(env.AWS_MAX_ATTEMPTS) : undefined;
@@ -206,6 +212,8 @@ export class AwsContext {
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey)
         throw new Error(`AssumeRole ${roleArn} returned no credentials`);
+      // STS states AWS's time: the session was issued at Expiration - DurationSeconds.
+      this.clock.observeSession(c.Expiration, durationSeconds, requestedAt);
       // Expiry on the local clock (from the granted duration), so a skewed server clock cannot
       // make fresh credentials look expired and trigger an AssumeRole per request.
       return {
@@ -241,6 +249,7 @@ export class AwsContext {
       accountId,
       calls: this.calls,
       limiter: this.limiter,
+      clock: this.clock,
     });
   }
 

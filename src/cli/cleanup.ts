@@ -5,12 +5,11 @@ import { type CleanupRunResult, DEFAULT_BACKUP_DIR, runCleanup } from '../respon
 import { DEFAULT_RECORD_DIR } from '../response/record';
 import { selectServices } from '../services';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
-  makeContext,
   parseIntFlag,
   renderJson,
   renderTable,
@@ -154,6 +153,5 @@ export function register(program: Command, run: RunAction): void {
     )
     .option('--dry-run', 'print the plan and stop')
     .option('-y, --yes', 'do not ask for confirmation');
-  addCommonOptions(cmd, SPEC);
-  cmd.action(run(async (flags: CleanupFlags) => cleanupCommand(flags, makeContext(flags, SPEC))));
+  commonAction(cmd, SPEC, run, cleanupCommand);
 }

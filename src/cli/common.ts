@@ -5,10 +5,10 @@
  * print on their own.
  */
 
-import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors';
 import { checkOutputPath, OutputPathError, writePrivateFile } from '../util/private-file';
+import type { RunAction } from './main';
 
 export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2, FAILURE: 3 } as const;
 
@@ -70,6 +70,28 @@ export function addCommonOptions(cmd: Command, spec: CommonOptionSpec): Command 
       .option('--endpoint-url <url>', 'send AWS calls to this endpoint (AWS_ENDPOINT_URL also works)');
   }
   return cmd;
+}
+
+/**
+ * The shared flags and the action of a command: `fn` receives the command's arguments and flags as
+ * commander parses them, then the run's context (format and `--out-file` checked before any work),
+ * and returns the exit code. `run` (from `register`) turns its errors into one line and an exit code.
+ */
+export function commonAction<A extends unknown[]>(
+  cmd: Command,
+  spec: CommonOptionSpec,
+  run: RunAction,
+  fn: (...args: [...A, CommandContext]) => Promise<number>,
+): Command {
+  addCommonOptions(cmd, spec);
+  return cmd.action(
+    run(async (...parsed: unknown[]) => {
+      // commander calls an action with the positional arguments, the flags and the command.
+      const values = parsed.slice(0, -1);
+      const flags = values[values.length - 1] as CommonOptions;
+      return fn(...(values as A), makeContext(flags, spec));
+    }),
+  );
 }
 
 function outFileCheck(path: string): void {
@@ -210,6 +232,8 @@ export async function confirmPlan(
   if (!(stdin as { isTTY?: boolean }).isTTY) {
     throw new UsageError('refusing to change the account: stdin is not a terminal and --yes was not given');
   }
+  // Loaded here: only the commands that ask a question pay for readline at start-up.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: stdin, output: stderr });
   try {
     const answer = await rl.question(`${question} [y/N] `);

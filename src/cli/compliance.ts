@@ -18,26 +18,17 @@ import {
 } from '../report/compliance';
 import { renderComplianceHtml } from '../report/render-html';
 import { renderComplianceCsv, renderComplianceJson, renderComplianceMarkdown } from '../report/render-text';
-import { addCommonOptions, type CommonOptions, EXIT, emit, makeContext, type Renderers } from './common';
+import { addCommonOptions, EXIT, emit, makeContext, type Renderers } from './common';
 import type { RunAction } from './main';
-import { addInventoryOptions, failsOn, parseInventoryFlags } from './scan';
+import { addInventoryOptions, failsOn, type InventoryFlags, parseInventoryFlags } from './scan';
 import { withAws } from './with-aws';
 
 const FORMATS = ['html', 'markdown', 'json', 'csv'] as const;
 const SPEC = { formats: FORMATS, aws: true };
 
-interface ComplianceFlags extends CommonOptions {
+interface ComplianceFlags extends InventoryFlags {
   from?: string[];
   previous?: string;
-  service?: string;
-  org?: boolean;
-  orgRole?: string;
-  externalId?: string;
-  accounts?: string;
-  skipAccounts?: string;
-  maxAgeDays?: string;
-  concurrency?: string;
-  failOn?: string;
 }
 
 export function register(program: Command, run: RunAction): void {

@@ -15,11 +15,11 @@ import {
 import { UsageError } from '../errors';
 import { parseRegions, partitionOfRegion } from '../timeline/regions';
 import {
-  addCommonOptions,
+  type CommandContext,
   type CommonOptions,
+  commonAction,
   emit,
   forFlag,
-  makeContext,
   parseAccountList,
   parseIntFlag,
 } from './common';
@@ -65,8 +65,7 @@ export function register(program: Command, run: RunAction): void {
     .option('--home-region <region>', "the pipeline's home region; default the resolved region")
     .option('--name-prefix <prefix>', "name prefix of the pipeline's resources", 'bks')
     .option('--concurrency <n>', 'accounts read at once (1..32, default 4)');
-  addCommonOptions(cmd, SPEC);
-  cmd.action(run(async (flags: CoverageFlags) => coverageCommand(flags)));
+  commonAction(cmd, SPEC, run, coverageCommand);
 }
 
 /** `all` (the regions enabled in each account, read from AWS) or a list of one partition's regions. */
@@ -81,8 +80,7 @@ function regionsFlag(value: string | undefined): 'all' | string[] {
   });
 }
 
-export async function coverageCommand(flags: CoverageFlags): Promise<number> {
-  const ctx = makeContext(flags, SPEC);
+export async function coverageCommand(flags: CoverageFlags, ctx: CommandContext): Promise<number> {
   const regions = regionsFlag(flags.regions);
   const accounts = parseAccountList('--accounts', flags.accounts);
   const skipAccounts = parseAccountList('--skip-accounts', flags.skipAccounts);

@@ -4,15 +4,15 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors';
-import { type DecodedKey, decodeKey, KeyDecodeError } from '../keys';
+// The decoder itself, not the keys/ barrel (which also brings the file and git scanner).
+import { type DecodedKey, decodeKey, KeyDecodeError } from '../keys/decode';
 import { PARTITIONS } from '../keys/partition';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
-  makeContext,
   renderJson,
   renderTable,
 } from './common';
@@ -159,10 +159,5 @@ export function register(program: Command, run: RunAction): void {
       '--partition <partition>',
       `partition for a long-term key's user ARN (${PARTITIONS.join(', ')}; default aws)`,
     );
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (key: string | undefined, opts: DecodeKeyOptions) =>
-      decodeKeyCommand(key, opts, makeContext(opts, SPEC)),
-    ),
-  );
+  commonAction(cmd, SPEC, run, decodeKeyCommand);
 }

@@ -16,7 +16,9 @@ import { defaultRulesDir, type Rule, RuleError } from '../detect/rules';
 import { UsageError } from '../errors';
 import {
   addCommonOptions,
+  type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
   makeContext,
@@ -53,10 +55,11 @@ export function register(program: Command, run: RunAction): void {
     .command('list')
     .description('list the detection rules')
     .option('--rules <dir>', 'rule directory (default: the bundled detections/)');
-  addCommonOptions(list, listSpec);
-  list.action(
-    run(async (flags: CommonOptions & { rules?: string }) => {
-      const ctx = makeContext(flags, listSpec);
+  commonAction(
+    list,
+    listSpec,
+    run,
+    async (flags: CommonOptions & { rules?: string }, ctx: CommandContext) => {
       const rules = load(flags.rules);
       emit(
         rules,
@@ -74,7 +77,7 @@ export function register(program: Command, run: RunAction): void {
         ctx,
       );
       return EXIT.OK;
-    }),
+    },
   );
 
   const exportSpec = { formats: EXPORT_FORMATS } as const;
@@ -128,10 +131,11 @@ export function register(program: Command, run: RunAction): void {
     .command('build')
     .description('regenerate the rule files from SERVICES and the event tables (maintainers)')
     .option('--dir <dir>', 'where to write (default: the bundled detections/)');
-  addCommonOptions(build, buildSpec);
-  build.action(
-    run(async (flags: CommonOptions & { dir?: string }) => {
-      const ctx = makeContext(flags, buildSpec);
+  commonAction(
+    build,
+    buildSpec,
+    run,
+    async (flags: CommonOptions & { dir?: string }, ctx: CommandContext) => {
       const dir = flags.dir ?? defaultRulesDir();
       try {
         mkdirSync(dir, { recursive: true });
@@ -149,6 +153,6 @@ export function register(program: Command, run: RunAction): void {
         ctx,
       );
       return EXIT.OK;
-    }),
+    },
   );
 }

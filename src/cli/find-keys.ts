@@ -8,12 +8,11 @@ import { UsageError } from '../errors';
 import { DEFAULT_MAX_FILE_SIZE, type Finding, type FindKeysResult, findKeysInPaths, toSarif } from '../keys';
 import { packageVersion } from '../paths';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
-  makeContext,
   renderJson,
   renderTable,
 } from './common';
@@ -126,10 +125,5 @@ export function register(program: Command, run: RunAction): void {
     .option('--git', "scan every blob reachable in each repository's history, reporting the commits")
     .option('--max-file-size <size>', 'skip (and list) files and blobs larger than this', '25MB')
     .option('--no-bearer-env', 'do not report AWS_BEARER_TOKEN_* assignments whose value is not a key');
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (paths: string[], opts: FindKeysCliOptions) =>
-      findKeysCommand(paths, opts, makeContext(opts, SPEC)),
-    ),
-  );
+  commonAction(cmd, SPEC, run, findKeysCommand);
 }

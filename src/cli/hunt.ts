@@ -13,11 +13,11 @@ import {
 import type { StatefulOverrides } from '../detect/stateful';
 import { UsageError } from '../errors';
 import {
-  addCommonOptions,
+  type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
-  makeContext,
   parseIntFlag,
   renderJson,
   renderTable,
@@ -105,58 +105,54 @@ export function register(program: Command, run: RunAction): void {
     .option('--volume-window <seconds>', 'window of the volume rule (default 300)')
     .option('--regions-threshold <n>', 'distinct regions per principal that fire the region rule (default 2)')
     .option('--regions-window <seconds>', 'window of the region rule (default 1800)');
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (paths: string[], flags: HuntFlags) => {
-      const ctx = makeContext(flags, SPEC);
-      const failOn = parseSeverity(flags.failOn);
-      const minSeverity = parseSeverity(flags.minSeverity, '--min-severity');
-      const overrides: StatefulOverrides = {
-        count: {
-          threshold: parseIntFlag('--volume-threshold', flags.volumeThreshold, 1, 1_000_000_000),
-          windowSeconds: parseIntFlag('--volume-window', flags.volumeWindow, 1, 86_400 * 31),
-        },
-        'distinct-regions': {
-          threshold: parseIntFlag('--regions-threshold', flags.regionsThreshold, 2, 1000),
-          windowSeconds: parseIntFlag('--regions-window', flags.regionsWindow, 1, 86_400 * 31),
-        },
-      };
-      let set: ReturnType<typeof compileRules>;
-      try {
-        set = compileRules(loadRules(flags.rules ?? defaultRulesDir()));
-      } catch (err) {
-        if (err instanceof RuleError) throw new UsageError(`--rules: ${err.message}`);
-        throw err;
-      }
-      let result: HuntResult;
-      try {
-        result = await hunt(set, paths, { overrides, onFile: (f, n) => ctx.log(`${f}: ${n} records`) });
-      } catch (err) {
-        if (err instanceof HuntInputError) throw new UsageError(err.message);
-        throw err;
-      }
-      const shownMatches = minSeverity
-        ? result.matches.filter((m) => severityRank(m.severity) >= severityRank(minSeverity))
-        : result.matches;
-      const shown: Shown = minSeverity
-        ? {
-            ...result,
-            matches: shownMatches,
-            hidden: { minSeverity, matches: result.matches.length - shownMatches.length },
-          }
-        : result;
-      emit(
-        shown,
-        {
-          json: (r) => renderJson('bks.hunt/v1', r),
-          table: (r) => renderText(r, false),
-          markdown: (r) => renderText(r, true),
-        },
-        ctx,
-      );
-      if (failOn && result.matches.some((m) => severityRank(m.severity) >= severityRank(failOn)))
-        return EXIT.FINDINGS;
-      return EXIT.OK;
-    }),
-  );
+  commonAction(cmd, SPEC, run, async (paths: string[], flags: HuntFlags, ctx: CommandContext) => {
+    const failOn = parseSeverity(flags.failOn);
+    const minSeverity = parseSeverity(flags.minSeverity, '--min-severity');
+    const overrides: StatefulOverrides = {
+      count: {
+        threshold: parseIntFlag('--volume-threshold', flags.volumeThreshold, 1, 1_000_000_000),
+        windowSeconds: parseIntFlag('--volume-window', flags.volumeWindow, 1, 86_400 * 31),
+      },
+      'distinct-regions': {
+        threshold: parseIntFlag('--regions-threshold', flags.regionsThreshold, 2, 1000),
+        windowSeconds: parseIntFlag('--regions-window', flags.regionsWindow, 1, 86_400 * 31),
+      },
+    };
+    let set: ReturnType<typeof compileRules>;
+    try {
+      set = compileRules(loadRules(flags.rules ?? defaultRulesDir()));
+    } catch (err) {
+      if (err instanceof RuleError) throw new UsageError(`--rules: ${err.message}`);
+      throw err;
+    }
+    let result: HuntResult;
+    try {
+      result = await hunt(set, paths, { overrides, onFile: (f, n) => ctx.log(`${f}: ${n} records`) });
+    } catch (err) {
+      if (err instanceof HuntInputError) throw new UsageError(err.message);
+      throw err;
+    }
+    const shownMatches = minSeverity
+      ? result.matches.filter((m) => severityRank(m.severity) >= severityRank(minSeverity))
+      : result.matches;
+    const shown: Shown = minSeverity
+      ? {
+          ...result,
+          matches: shownMatches,
+          hidden: { minSeverity, matches: result.matches.length - shownMatches.length },
+        }
+      : result;
+    emit(
+      shown,
+      {
+        json: (r) => renderJson('bks.hunt/v1', r),
+        table: (r) => renderText(r, false),
+        markdown: (r) => renderText(r, true),
+      },
+      ctx,
+    );
+    if (failOn && result.matches.some((m) => severityRank(m.severity) >= severityRank(failOn)))
+      return EXIT.FINDINGS;
+    return EXIT.OK;
+  });
 }

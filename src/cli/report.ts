@@ -4,13 +4,12 @@ import { buildIncidentReport } from '../report/incident';
 import { REPORT_SCHEMA, renderHtml, renderMarkdown, reportJson } from '../report/render';
 import { parseRegions } from '../timeline/regions';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
   forFlag,
-  makeContext,
   renderJson,
 } from './common';
 import {
@@ -76,8 +75,5 @@ export function register(program: Command, run: RunAction): void {
     .option('--days <n>', 'timeline window, 1 to 90', String(DEFAULT_DAYS))
     .option('--regions <list>', '"all" (default-enabled regions), a comma list, or both', 'all');
   addOrgRoleOptions(cmd);
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (arg: string, flags: ReportFlags) => reportCommand(arg, flags, makeContext(flags, SPEC))),
-  );
+  commonAction(cmd, SPEC, run, reportCommand);
 }

@@ -3,15 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors';
 import { DEFAULT_RECORD_DIR } from '../response/record';
 import { type RestoreRunResult, restoreSourceAccount, runRestore } from '../response/restore-run';
-import {
-  addCommonOptions,
-  type CommandContext,
-  type CommonOptions,
-  EXIT,
-  emit,
-  makeContext,
-  renderJson,
-} from './common';
+import { type CommandContext, type CommonOptions, commonAction, EXIT, emit, renderJson } from './common';
 import { addOrgRoleOptions, type OrgRoleFlags, withIdentityAccount } from './key-arg';
 import type { RunAction } from './main';
 import { type ChangeOptions, planGate } from './plan-gate';
@@ -67,10 +59,5 @@ export function register(program: Command, run: RunAction): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--record-dir <dir>', 'where the restore’s own record goes', DEFAULT_RECORD_DIR);
   addOrgRoleOptions(cmd);
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (source: string, flags: CommonOptions & ChangeOptions & OrgRoleFlags) =>
-      restoreCommand(source, flags, makeContext(flags, SPEC)),
-    ),
-  );
+  commonAction(cmd, SPEC, run, restoreCommand);
 }

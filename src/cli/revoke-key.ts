@@ -10,12 +10,11 @@ import { type RevokeRunResult, runRevoke } from '../response/revoke-run';
 import { parseRevokeTarget } from '../response/target';
 import { selectServices } from '../services';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
-  makeContext,
   renderJson,
   renderTable,
 } from './common';
@@ -31,6 +30,26 @@ interface RevokeFlags extends CommonOptions, ChangeOptions, OrgRoleFlags {
   delete?: boolean;
   force?: boolean;
   service?: string;
+  credential?: string;
+}
+
+const CREDENTIAL_ID = /^(ACCA|AKIA)[A-Z0-9]{12,124}$/;
+
+/** `--credential ID,…`: API key ids (ACCA…) or IAM access key ids (AKIA…), with a USER argument. */
+function parseCredentialIds(value: string | undefined, kind: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (kind !== 'user')
+    throw new UsageError('--credential applies to a USER argument only (a key names its own credential)');
+  const ids = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = ids.find((id) => !CREDENTIAL_ID.test(id));
+  if (ids.length === 0 || bad !== undefined)
+    throw new UsageError(
+      `--credential: expected API key ids (ACCA…) or access key ids (AKIA…), comma-separated${bad ? `; got "${bad}"` : ''}`,
+    );
+  return ids;
 }
 
 export function statusStyle(status: Action['status'], ctx: CommandContext): string {
@@ -79,12 +98,18 @@ export async function revokeKeyCommand(
   }
   if (flags.service && target.kind !== 'user')
     throw new UsageError('--service applies to a USER argument only (a key names its service)');
+  const credentialIds = parseCredentialIds(flags.credential, target.kind);
+  if (credentialIds && (flags.allKeys || flags.service))
+    throw new UsageError(
+      '--credential names exactly what to revoke: it cannot be combined with --all-keys or --service',
+    );
   const keyAccount = target.kind === 'user' ? undefined : target.accountId;
   return withIdentityAccount(ctx, flags, keyAccount, { command: 'revoke-key' }, async (aws) => {
     const result = await runRevoke(aws, target, {
       allKeys: flags.allKeys,
       delete: flags.delete,
       force: flags.force,
+      credentialIds,
       services,
       recordDir: flags.recordDir ?? DEFAULT_RECORD_DIR,
       gate: planGate(
@@ -134,12 +159,13 @@ export function register(program: Command, run: RunAction): void {
       'act on a non-phantom user, an SSO role or the caller itself (never on an account it cannot reach)',
     )
     .option('--service <id>', 'with a USER argument: bedrock, claude-platform or all (default all)')
+    .option(
+      '--credential <ids>',
+      'with a USER argument: only these API keys (ACCA…) or access keys (AKIA…), comma-separated — no other key, no deny policy',
+    )
     .option('--dry-run', 'print the plan and stop')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--record-dir <dir>', 'where the JSON record goes', DEFAULT_RECORD_DIR);
   addOrgRoleOptions(cmd);
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (arg: string, flags: RevokeFlags) => revokeKeyCommand(arg, flags, makeContext(flags, SPEC))),
-  );
+  commonAction(cmd, SPEC, run, revokeKeyCommand);
 }

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { describeAwsError } from '../aws';
 import { AwsFailure, UsageError } from '../errors';
 import { scanUserFinding } from '../findings';
+import { userFix } from '../findings/posture';
 import {
   type AccountScan,
   DEFAULT_ORG_ROLE,
@@ -37,7 +38,8 @@ export const SCAN_SCHEMA = 'bks.scan/v1';
 const FORMATS = ['table', 'json', 'csv', 'markdown', 'asff'] as const;
 const SPEC = { formats: FORMATS, aws: true };
 
-interface ScanFlags extends CommonOptions {
+/** The flags of `addInventoryOptions`, as commander parses them. */
+export interface InventoryFlags extends CommonOptions {
   service?: string;
   org?: boolean;
   orgRole?: string;
@@ -45,9 +47,12 @@ interface ScanFlags extends CommonOptions {
   accounts?: string;
   skipAccounts?: string;
   maxAgeDays?: string;
-  fresh?: boolean;
   concurrency?: string;
   failOn?: string;
+}
+
+interface ScanFlags extends InventoryFlags {
+  fresh?: boolean;
 }
 
 /** `--fail-on` thresholds: a status fails the run when it ranks at or above the threshold. */
@@ -84,16 +89,7 @@ export function register(program: Command, run: RunAction): void {
 }
 
 /** The flags `addInventoryOptions` adds, validated (exit 2 with the flag named), for scan and compliance. */
-export function parseInventoryFlags(flags: {
-  service?: string;
-  failOn?: string;
-  org?: boolean;
-  orgRole?: string;
-  accounts?: string;
-  skipAccounts?: string;
-  maxAgeDays?: string;
-  concurrency?: string;
-}) {
+export function parseInventoryFlags(flags: InventoryFlags) {
   let services: ReturnType<typeof selectServices>;
   try {
     services = selectServices(flags.service);
@@ -146,7 +142,7 @@ export async function scanCommand(
     } finally {
       progress.done();
     }
-    emit(result, renderers(aws.region), ctx);
+    emit(result, renderers(aws.region, maxAgeDays), ctx);
     for (const a of result.accounts) {
       if (a.status === 'error') ctx.warn(`account ${a.accountId}: ${a.error}`);
     }
@@ -208,14 +204,35 @@ const keySummary = (u: ScanUser) => {
     .join(', ');
 };
 
-/** The command that deals with a user, when there is one. */
-export function nextCommand(u: ScanUser): string | undefined {
-  if (u.status === 'AT_RISK') return `bks revoke-key ${u.userName}`;
-  if (u.status === 'ORPHANED' && u.phantom) return `bks cleanup --service ${u.service}`;
-  return undefined;
+/**
+ * What deals with a user, when something must: the fix of its most severe posture finding (the same
+ * rule table `bks compliance` reads), with what that fix does.
+ */
+export function nextCommand(
+  u: ScanUser,
+  accountId: string,
+  result: Pick<ScanResult, 'generatedAt'>,
+  maxAgeDays?: number,
+): { fix: string; effect: string } | undefined {
+  return userFix(u, accountId, new Date(result.generatedAt), maxAgeDays);
 }
 
-export function renderScanTable(result: ScanResult, ctx: CommandContext): string {
+/** The distinct fixes of some users, in order (one `cleanup` line covers every orphaned phantom). */
+function nextCommands(
+  users: readonly ScanUser[],
+  accountId: string,
+  result: Pick<ScanResult, 'generatedAt'>,
+  maxAgeDays?: number,
+): { fix: string; effect: string }[] {
+  const byFix = new Map<string, { fix: string; effect: string }>();
+  for (const u of users) {
+    const n = nextCommand(u, accountId, result, maxAgeDays);
+    if (n && !byFix.has(n.fix)) byFix.set(n.fix, n);
+  }
+  return [...byFix.values()];
+}
+
+export function renderScanTable(result: ScanResult, ctx: CommandContext, maxAgeDays?: number): string {
   const s = ctx.style;
   const colour: Record<UserStatus, (x: string) => string> = {
     AT_RISK: s.red,
@@ -263,9 +280,10 @@ export function renderScanTable(result: ScanResult, ctx: CommandContext): string
         out.push(`    ${line}`);
         for (const reason of users[i]?.reasons ?? []) out.push(s.dim(`      - ${reason}`));
       });
-      const next = [...new Set(users.map(nextCommand).filter((c): c is string => Boolean(c)))];
-      for (const c of next)
-        out.push(`    → ${c}${multi ? s.dim(`   (with credentials for ${a.accountId})`) : ''}`);
+      for (const c of nextCommands(users, a.accountId, result, maxAgeDays)) {
+        out.push(`    → ${c.fix}${multi ? s.dim(`   (with credentials for ${a.accountId})`) : ''}`);
+        out.push(s.dim(`      ${c.effect}`));
+      }
     }
     if (a.users.length === 0 && a.status === 'ok') out.push(s.dim('  no API keys or phantom users'));
     out.push('');
@@ -333,7 +351,7 @@ export function renderScanCsv(result: ScanResult): string {
 
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function renderScanMarkdown(result: ScanResult): string {
+export function renderScanMarkdown(result: ScanResult, maxAgeDays?: number): string {
   const out = [`# bks scan — ${result.generatedAt}`, ''];
   const sum = result.summary;
   out.push(
@@ -358,14 +376,14 @@ export function renderScanMarkdown(result: ScanResult): string {
         `| ${u.status} | \`${mdCell(u.userName)}\` | ${u.service} | ${u.phantom ? 'yes' : 'no'} | ${credSummary(u)} | ${keySummary(u)} | ${mdCell(u.reasons.join('; '))} |`,
       );
     }
-    const next = [...new Set(a.users.map(nextCommand).filter((c): c is string => Boolean(c)))];
-    if (next.length) out.push('', 'Next:', ...next.map((c) => `- \`${c}\``));
+    const next = nextCommands(a.users, a.accountId, result, maxAgeDays);
+    if (next.length) out.push('', 'Next:', ...next.map((c) => `- \`${c.fix}\`: ${mdCell(c.effect)}`));
     out.push('');
   }
   return out.join('\n');
 }
 
-export function renderScanAsff(result: ScanResult, region: string): string {
+export function renderScanAsff(result: ScanResult, region: string, maxAgeDays?: number): string {
   const findings = result.accounts.flatMap((a) =>
     a.users.map((u) =>
       scanUserFinding(u, {
@@ -373,18 +391,19 @@ export function renderScanAsff(result: ScanResult, region: string): string {
         region,
         partition: result.partition,
         generatedAt: result.generatedAt,
+        maxAgeDays,
       }),
     ),
   );
   return JSON.stringify(findings, null, 2);
 }
 
-function renderers(region: string): Renderers<ScanResult> {
+function renderers(region: string, maxAgeDays?: number): Renderers<ScanResult> {
   return {
-    table: renderScanTable,
+    table: (r, ctx) => renderScanTable(r, ctx, maxAgeDays),
     json: toJson,
     csv: renderScanCsv,
-    markdown: renderScanMarkdown,
-    asff: (r) => renderScanAsff(r, region),
+    markdown: (r) => renderScanMarkdown(r, maxAgeDays),
+    asff: (r) => renderScanAsff(r, region, maxAgeDays),
   };
 }

@@ -26,12 +26,11 @@ import {
   type ScpOptions,
 } from '../policy/scps';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
-  makeContext,
   parseIntFlag,
   renderJson,
   renderTable,
@@ -60,13 +59,22 @@ export function register(program: Command, run: RunAction): void {
   const scp = new Command('scp').description(
     'service control policies that block, limit and contain API keys (list, show, check)',
   );
+  scp.addCommand(listCommand(run));
+  scp.addCommand(showCommand(run));
+  scp.addCommand(checkCommand(run));
+  program.addCommand(scp);
+}
 
-  const list = addCommonOptions(new Command('list').description('list the SCPs with what each one denies'), {
-    formats: LIST_FORMATS,
-  });
-  list.action(
-    run(async (opts: CommonOptions) => {
-      const ctx = makeContext(opts, { formats: LIST_FORMATS });
+// ---------------------------------------------------------------------------------------------
+// bks scp list
+
+function listCommand(run: RunAction): Command {
+  const list = new Command('list').description('list the SCPs with what each one denies');
+  return commonAction(
+    list,
+    { formats: LIST_FORMATS },
+    run,
+    async (_opts: CommonOptions, ctx: CommandContext) => {
       const policies = deployableScps().map((e) => ({
         name: e.name,
         title: e.title,
@@ -102,25 +110,33 @@ export function register(program: Command, run: RunAction): void {
         ctx,
       );
       return EXIT.OK;
-    }),
+    },
   );
+}
 
-  const show = addCommonOptions(
-    new Command('show')
-      .argument('<name>', 'SCP name (see `bks scp list`)')
-      .description(
-        'print an SCP: minified JSON for `aws organizations create-policy --content` (default), the JSON document, or its proof table',
-      )
-      .option('--max-age-days <n>', 'maximum API key age in days, for api-key-max-age (1..36600, default 90)')
-      .option(
-        '--selftest-role <arn>',
-        'exempt this one role (and the canaries it makes) for bks selftest, via aws:PrincipalArn',
-      ),
+// ---------------------------------------------------------------------------------------------
+// bks scp show
+
+function showCommand(run: RunAction): Command {
+  const show = new Command('show')
+    .argument('<name>', 'SCP name (see `bks scp list`)')
+    .description(
+      'print an SCP: minified JSON for `aws organizations create-policy --content` (default), the JSON document, or its proof table',
+    )
+    .option('--max-age-days <n>', 'maximum API key age in days, for api-key-max-age (1..36600, default 90)')
+    .option(
+      '--selftest-role <arn>',
+      'exempt this one role (and the canaries it makes) for bks selftest, via aws:PrincipalArn',
+    );
+  return commonAction(
+    show,
     { formats: SHOW_FORMATS },
-  );
-  show.action(
-    run(async (name: string, opts: CommonOptions & { maxAgeDays?: string; selftestRole?: string }) => {
-      const ctx = makeContext(opts, { formats: SHOW_FORMATS });
+    run,
+    async (
+      name: string,
+      opts: CommonOptions & { maxAgeDays?: string; selftestRole?: string },
+      ctx: CommandContext,
+    ) => {
       const entry = scpByName(deployableScps(), name);
       const params = { maxAgeDays: parseIntFlag('--max-age-days', opts.maxAgeDays, 1, 36600) };
       if (params.maxAgeDays !== undefined && !('maxAgeDays' in entry.parameters)) {
@@ -180,13 +196,8 @@ export function register(program: Command, run: RunAction): void {
         ctx,
       );
       return proof.every((l) => l.ok) ? EXIT.OK : EXIT.FAILURE;
-    }),
+    },
   );
-
-  scp.addCommand(list);
-  scp.addCommand(show);
-  scp.addCommand(checkCommand(run));
-  program.addCommand(scp);
 }
 
 /** `--selftest-role`: one role ARN, for an SCP that denies what bks selftest does. */
@@ -223,26 +234,25 @@ export type CheckResult = ScpCheckReport & {
 };
 
 function checkCommand(run: RunAction): Command {
-  const cmd = addCommonOptions(
-    new Command('check')
-      .description(
-        'report, per account of the organization, which controls the attached SCPs actually enforce (run in the management account)',
-      )
-      .option(
-        '--controls <names>',
-        'comma-separated controls to check, as `bks scp list` or the table columns name them (default: all)',
-      )
-      .option('--max-age-days <n>', 'the maximum key age api-key-max-age must enforce (1..36600, default 90)')
-      .option(
-        '--fail-on <level>',
-        'exit 1 when an account lacks a control: missing (partial, conditional and unknown count too)',
-      )
-      .option('--concurrency <n>', 'Organizations calls in flight at once (1..16, default 4)'),
+  const cmd = new Command('check')
+    .description(
+      'report, per account of the organization, which controls the attached SCPs actually enforce (run in the management account)',
+    )
+    .option(
+      '--controls <names>',
+      'comma-separated controls to check, as `bks scp list` or the table columns name them (default: all)',
+    )
+    .option('--max-age-days <n>', 'the maximum key age api-key-max-age must enforce (1..36600, default 90)')
+    .option(
+      '--fail-on <level>',
+      'exit 1 when an account lacks a control: missing (partial, conditional and unknown count too)',
+    )
+    .option('--concurrency <n>', 'Organizations calls in flight at once (1..16, default 4)');
+  return commonAction(
+    cmd,
     { formats: CHECK_FORMATS, aws: true },
-  );
-  cmd.action(
-    run(async (opts: CheckOptions) => {
-      const ctx = makeContext(opts, { formats: CHECK_FORMATS, aws: true });
+    run,
+    async (opts: CheckOptions, ctx: CommandContext) => {
       if (opts.failOn !== undefined && opts.failOn !== 'missing') {
         throw new UsageError(`--fail-on must be missing (got "${opts.failOn}")`);
       }
@@ -299,9 +309,8 @@ function checkCommand(run: RunAction): Command {
       if (collected.errors.length > 0) return EXIT.FAILURE;
       if (opts.failOn === 'missing' && report.summary.accountsWithGaps > 0) return EXIT.FINDINGS;
       return EXIT.OK;
-    }),
+    },
   );
-  return cmd;
 }
 
 const label = (control: string) => control.replace(/^deny-/, '');

@@ -7,7 +7,6 @@
  * removed, 130 interrupted.
  */
 import type { Command } from 'commander';
-import { openAws } from '../aws';
 import { UsageError } from '../errors';
 import { DEFAULT_STACK_NAME } from '../pipeline/stack-outputs';
 import { DEFAULT_MODEL_ID, runSelftest, selftestExitCode } from '../selftest';
@@ -15,6 +14,7 @@ import { defaultRecordDir } from '../selftest/record';
 import { addCommonOptions, type CommonOptions, confirmPlan, emit, makeContext, parseIntFlag } from './common';
 import type { RunAction } from './main';
 import { renderSelftestJson, renderSelftestMarkdown, renderSelftestTable } from './selftest-render';
+import { withAws } from './with-aws';
 
 const FORMATS = ['table', 'markdown', 'json'] as const;
 const SPEC = { formats: FORMATS, aws: true };
@@ -74,11 +74,6 @@ export async function selftestCommand(
   const modelId = flags.model ?? DEFAULT_MODEL_ID;
   if (!/^[\w.:/-]{1,256}$/.test(modelId)) throw new UsageError(`--model "${modelId}" is not a model id`);
 
-  const aws = await openAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
-  });
   const controller = new AbortController();
   io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   let interrupts = 0;
@@ -93,21 +88,23 @@ export async function selftestCommand(
   };
   process.on('SIGINT', onSigint);
   try {
-    const report = await runSelftest(aws, {
-      stackName,
-      ...(flags.bearerRegion ? { region: flags.bearerRegion } : {}),
-      recordDir: flags.recordDir ?? defaultRecordDir(),
-      timeoutSeconds,
-      pollMs,
-      modelId,
-      endpointUrl: ctx.aws.endpointUrl ?? process.env['AWS_ENDPOINT_URL'],
-      signal: controller.signal,
-      log: (line) => ctx.log(line),
-      confirm: async (plan) => {
-        if (!ctx.quiet || flags.dryRun) ctx.stderr.write(`${plan.join('\n')}\n`);
-        return confirmPlan('Run the canary?', flags, { stdin: io.stdin, stderr: ctx.stderr });
-      },
-    });
+    const report = await withAws(ctx, (aws) =>
+      runSelftest(aws, {
+        stackName,
+        ...(flags.bearerRegion ? { region: flags.bearerRegion } : {}),
+        recordDir: flags.recordDir ?? defaultRecordDir(),
+        timeoutSeconds,
+        pollMs,
+        modelId,
+        endpointUrl: ctx.aws.endpointUrl ?? process.env['AWS_ENDPOINT_URL'],
+        signal: controller.signal,
+        log: (line) => ctx.log(line),
+        confirm: async (plan) => {
+          if (!ctx.quiet || flags.dryRun) ctx.stderr.write(`${plan.join('\n')}\n`);
+          return confirmPlan('Run the canary?', flags, { stdin: io.stdin, stderr: ctx.stderr });
+        },
+      }),
+    );
     if (!report) return 0;
     emit(
       report,
@@ -125,6 +122,5 @@ export async function selftestCommand(
     return selftestExitCode(report);
   } finally {
     process.off('SIGINT', onSigint);
-    aws.destroy();
   }
 }

@@ -4,13 +4,12 @@ import { UsageError } from '../errors';
 import { parseRegions } from '../timeline/regions';
 import { MAX_DAYS, resolveTimelineTarget, runTimeline, type TimelineResult } from '../timeline/run';
 import {
-  addCommonOptions,
   type CommandContext,
   type CommonOptions,
+  commonAction,
   EXIT,
   emit,
   forFlag,
-  makeContext,
   renderJson,
   renderTable,
 } from './common';
@@ -218,8 +217,5 @@ export function register(program: Command, run: RunAction): void {
       'table: header lines, tags and per-region counts without the per-event rows (JSON is unchanged)',
     );
   addOrgRoleOptions(cmd);
-  addCommonOptions(cmd, SPEC);
-  cmd.action(
-    run(async (arg: string, flags: TimelineFlags) => timelineCommand(arg, flags, makeContext(flags, SPEC))),
-  );
+  commonAction(cmd, SPEC, run, timelineCommand);
 }

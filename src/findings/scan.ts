@@ -1,42 +1,38 @@
-/** Findings for the users `bks scan` reports: one per (account, user, service), severity from status. */
+/**
+ * Findings for the users `bks scan` reports: one per (account, user, service). Severity and fix come
+ * from the posture rules (./posture), the same table `bks compliance` reads.
+ */
 import type { Partition } from '../aws/partition';
-import type { ScanUser, UserStatus } from '../inventory/types';
+import type { ScanUser } from '../inventory/types';
 import { serviceById } from '../services';
 import { type AsffFinding, buildFinding, type SeverityLabel } from './asff';
+import { userFix, userSeverity } from './posture';
 
-export function scanSeverity(user: Pick<ScanUser, 'status' | 'phantom' | 'reasons'>): SeverityLabel {
-  const bySignal = (strong: SeverityLabel, weak: SeverityLabel) =>
-    user.reasons.some((r) => /never expires|days old|ordinary IAM user/.test(r)) ? strong : weak;
-  const table: Record<UserStatus, SeverityLabel> = {
-    AT_RISK: 'HIGH',
-    UNKNOWN: 'MEDIUM',
-    ACTIVE: user.phantom ? bySignal('MEDIUM', 'LOW') : 'MEDIUM',
-    ORPHANED: user.phantom ? 'LOW' : 'INFORMATIONAL',
-  };
-  return table[user.status];
+/** Where and when the scan ran, and the age limit it applied (`--max-age-days`). */
+export interface ScanContext {
+  account: string;
+  region: string;
+  partition: Partition;
+  generatedAt: string;
+  maxAgeDays?: number;
 }
 
-export function scanRemediation(user: ScanUser): string {
-  switch (user.status) {
-    case 'AT_RISK':
-      return `Contain now: \`bks revoke-key ${user.userName}\` deactivates the phantom's IAM access keys; then review what they did with \`bks timeline ${user.userName}\` and delete the user with \`bks cleanup\` once it is orphaned.`;
-    case 'UNKNOWN':
-      return 'Part of this user could not be read. Allow the scanner iam:GetAccountAuthorizationDetails, iam:ListServiceSpecificCredentials, iam:GenerateCredentialReport and iam:GetCredentialReport (or retry when not throttled) and scan again. Never delete it while unknown.';
-    case 'ACTIVE':
-      return user.phantom
-        ? `Confirm the key is still needed and expires (at most your --max-age-days); otherwise \`bks revoke-key ${user.userName}\`.`
-        : `An API key on an ordinary user carries all of its permissions: move the workload to a dedicated phantom with ${serviceById(user.service).managedPolicyName}, or revoke with \`bks revoke-key ${user.userName} --force\`.`;
-    case 'ORPHANED':
-      return user.phantom
-        ? `Delete the orphaned phantom user: \`bks cleanup --service ${user.service}\` (re-reads it first, backs it up).`
-        : 'Delete the inactive or expired credentials of this ordinary user (DeleteServiceSpecificCredential).';
-  }
-}
-
-export function scanUserFinding(
+export function scanSeverity(
   user: ScanUser,
-  where: { account: string; region: string; partition: Partition; generatedAt: string },
-): AsffFinding {
+  at: Pick<ScanContext, 'generatedAt' | 'maxAgeDays'>,
+): SeverityLabel {
+  return userSeverity(user, new Date(at.generatedAt), at.maxAgeDays);
+}
+
+export function scanRemediation(user: ScanUser, at: ScanContext): string {
+  const fix = userFix(user, at.account, new Date(at.generatedAt), at.maxAgeDays);
+  if (fix) return `\`${fix.fix}\`: ${fix.effect}.`;
+  if (user.status === 'ACTIVE')
+    return `Nothing to fix: its API key expires within policy. If it is no longer needed: \`bks revoke-key ${user.userName}\`.`;
+  return 'Delete the inactive or expired credentials of this ordinary user (DeleteServiceSpecificCredential); cleanup leaves non-phantom users alone.';
+}
+
+export function scanUserFinding(user: ScanUser, where: ScanContext): AsffFinding {
   const service = serviceById(user.service);
   const title =
     user.status === 'AT_RISK'
@@ -52,10 +48,10 @@ export function scanUserFinding(
     partition: where.partition,
     type: `scan-user-${user.service}`,
     generatorId: 'bks/scan',
-    severity: scanSeverity(user),
+    severity: scanSeverity(user, where),
     title,
     description: `Status ${user.status}. ${user.reasons.join('. ')}.`,
-    remediation: { text: scanRemediation(user) },
+    remediation: { text: scanRemediation(user, where) },
     createdAt: where.generatedAt,
     resource: {
       type: 'AwsIamUser',

@@ -33,6 +33,13 @@ function day(iso: string): string {
   return iso.slice(0, 10);
 }
 
+/** No expiry, or the console's "never" (an expiry decades away). */
+export function neverExpires(c: Pick<CredentialInfo, 'expiresAt'>, now: Date): boolean {
+  if (c.expiresAt === null) return true;
+  const t = Date.parse(c.expiresAt);
+  return !Number.isNaN(t) && (t - now.getTime()) / DAY > NEVER_THRESHOLD_DAYS;
+}
+
 /** Active and not past its expiry. */
 export function isLiveCredential(c: CredentialInfo, now: Date): boolean {
   if (c.status !== 'Active') return false;
@@ -86,10 +93,7 @@ export function classify(input: ClassifyInput, opts: ClassifyOptions): Classific
       continue;
     }
     if (c.status !== 'Active') continue;
-    const expiresIn = c.expiresAt ? ageDays(now.toISOString(), new Date(c.expiresAt)) : undefined;
-    if (c.expiresAt === null || (expiresIn !== undefined && expiresIn > NEVER_THRESHOLD_DAYS)) {
-      signals.push(`credential ${c.id} never expires`);
-    }
+    if (neverExpires(c, now)) signals.push(`credential ${c.id} never expires`);
     const age = ageDays(c.createdAt, now);
     if (opts.maxAgeDays !== undefined && age !== undefined && age > opts.maxAgeDays) {
       signals.push(`credential ${c.id} is ${age} days old (over --max-age-days ${opts.maxAgeDays})`);

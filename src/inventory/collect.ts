@@ -171,16 +171,18 @@ async function readUserFresh(iam: IAMClient, userName: string): Promise<FreshSta
 /**
  * The report can be up to 4 hours old, and a revoke-key minutes ago is not in it: what makes an
  * AT_RISK verdict (an access key's status, the console password) is read again for that user
- * (ListAccessKeys, GetLoginProfile: 2 calls per at-risk user, none for the others). Last use and
- * MFA stay the report's. A failed re-read keeps the report's data (and its `dataAsOf`).
+ * (ListAccessKeys, GetLoginProfile: 2 calls per at-risk user, none for the others), which also
+ * gives the access keys' ids for a targeted fix. Last use and MFA stay the report's. A failed
+ * re-read keeps the report's data (and its `dataAsOf`). Why not every user: docs/commands/scan.md.
  */
 async function confirmRisk(iam: IAMClient, userName: string, row: ReportRow): Promise<ReportRow | undefined> {
   try {
     const listed: AccessKeyInfo[] = [];
     for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
       for (const k of page.AccessKeyMetadata ?? []) {
-        // No `id`: the verdict reads as the report's (`#1`); `--fresh` shows ids and last use.
+        // With its id: the fix can name exactly this key (`revoke-key USER --credential AKIA…`).
         listed.push({
+          ...(k.AccessKeyId ? { id: k.AccessKeyId } : {}),
           status: k.Status === 'Active' ? 'Active' : 'Inactive',
           createdAt: iso(k.CreateDate),
         });
@@ -202,6 +204,133 @@ async function confirmRisk(iam: IAMClient, userName: string, row: ReportRow): Pr
   } catch {
     return undefined;
   }
+}
+
+/** A (user, service) pair to judge, with the credentials of the service the user holds. */
+interface Candidate {
+  service: KeyBearingService;
+  userName: string;
+  creds: Read<CredentialInfo[]>;
+}
+
+/** Candidates: (user, service) pairs with phantom evidence or a credential of the service. */
+function candidatePairs(
+  services: readonly KeyBearingService[],
+  credsByService: Read<ListedCredential[] | null>[],
+  users: Read<Map<string, UserDetails>>,
+): Candidate[] {
+  const pairs: Candidate[] = [];
+  services.forEach((service, i) => {
+    const listed = credsByService[i] as Read<ListedCredential[] | null>;
+    const byUser = new Map<string, CredentialInfo[]>();
+    if (listed.ok) {
+      for (const c of listed.value ?? []) {
+        const { userName, ...info } = c;
+        byUser.set(userName, [...(byUser.get(userName) ?? []), info]);
+      }
+    }
+    const names = new Set<string>(byUser.keys());
+    if (users.ok) {
+      for (const u of users.value.values()) {
+        if (
+          u.userName.startsWith(service.phantomUserPrefix) ||
+          u.managedPolicyArns.some((a) => isManagedPolicyArn(service, a))
+        ) {
+          names.add(u.userName);
+        }
+      }
+    }
+    // Without the user list the phantoms cannot be enumerated (the account is an error); the
+    // users holding keys still are, as UNKNOWN.
+    for (const userName of [...names].sort()) {
+      pairs.push({
+        service,
+        userName,
+        creds: listed.ok ? readOk(byUser.get(userName) ?? []) : readFailed(listed.error),
+      });
+    }
+  });
+  return pairs;
+}
+
+function detailsOf(users: Read<Map<string, UserDetails>>, userName: string): Read<UserDetails> {
+  if (!users.ok) return readFailed(users.error);
+  const details = users.value.get(userName);
+  return details
+    ? readOk(details)
+    : readFailed('not in GetAccountAuthorizationDetails (created or deleted during the scan?)');
+}
+
+interface VerdictOptions {
+  now: Date;
+  maxAgeDays?: number;
+}
+
+/** The users whose AT_RISK verdict rests on the report, re-read (`confirmRisk`): their checked rows. */
+async function confirmReportRisks(
+  iam: IAMClient,
+  pairs: readonly Candidate[],
+  reportRows: Map<string, ReportRow> | undefined,
+  users: Read<Map<string, UserDetails>>,
+  opts: VerdictOptions & { concurrency: number },
+): Promise<Map<string, ReportRow>> {
+  const atRisk = new Set<string>();
+  for (const p of pairs) {
+    const row = reportRows?.get(p.userName);
+    if (!row) continue;
+    const verdict = classify(
+      {
+        service: p.service,
+        userName: p.userName,
+        details: detailsOf(users, p.userName),
+        credentials: p.creds,
+        accessKeys: readOk(row.accessKeys),
+        login: readOk(row.login),
+      },
+      opts,
+    );
+    if (verdict.status === 'AT_RISK') atRisk.add(p.userName);
+  }
+  const confirmed = new Map<string, ReportRow>();
+  await mapLimit([...atRisk], opts.concurrency, async (userName) => {
+    const row = reportRows?.get(userName);
+    const now = row && (await confirmRisk(iam, userName, row));
+    if (now) confirmed.set(userName, now);
+  });
+  return confirmed;
+}
+
+/** One candidate's verdict and what the scan reports of it (from the report's row, else fresh reads). */
+function scanUserOf(
+  p: Candidate,
+  row: ReportRow | undefined,
+  fresh: FreshState | undefined,
+  opts: VerdictOptions & { details: Read<UserDetails>; arn: string },
+): ScanUser {
+  const { details } = opts;
+  const accessKeys: Read<AccessKeyInfo[]> = row
+    ? readOk(row.accessKeys)
+    : (fresh?.accessKeys ?? readFailed('not read'));
+  const login: Read<LoginInfo> = row ? readOk(row.login) : (fresh?.login ?? readFailed('not read'));
+  const verdict = classify(
+    { service: p.service, userName: p.userName, details, credentials: p.creds, accessKeys, login },
+    { now: opts.now, maxAgeDays: opts.maxAgeDays },
+  );
+  const d = details.ok ? details.value : undefined;
+  return {
+    userName: p.userName,
+    arn: d?.arn || opts.arn,
+    phantom: verdict.phantom,
+    service: p.service.id,
+    status: verdict.status,
+    reasons: verdict.reasons,
+    evidence: verdict.evidence,
+    credentials: p.creds.ok ? p.creds.value : [],
+    accessKeys: accessKeys.ok ? accessKeys.value : [],
+    consolePassword: login.ok ? login.value.passwordEnabled : null,
+    mfa: login.ok ? login.value.mfaActive : null,
+    groups: d?.groups ?? [],
+  };
 }
 
 /** Scans one account (the context's credentials). Account-level read failures → `status: error`. */
@@ -239,38 +368,7 @@ export async function collectAccount(aws: AwsContext, opts: CollectOptions): Pro
       notes.push(`${s.displayName} credentials are not supported in this partition`);
   });
 
-  // Candidates: (user, service) pairs with phantom evidence or a credential of the service.
-  const pairs: { service: KeyBearingService; userName: string; creds: Read<CredentialInfo[]> }[] = [];
-  opts.services.forEach((service, i) => {
-    const listed = credsByService[i] as Read<ListedCredential[] | null>;
-    const byUser = new Map<string, CredentialInfo[]>();
-    if (listed.ok) {
-      for (const c of listed.value ?? []) {
-        const { userName, ...info } = c;
-        byUser.set(userName, [...(byUser.get(userName) ?? []), info]);
-      }
-    }
-    const names = new Set<string>(byUser.keys());
-    if (users.ok) {
-      for (const u of users.value.values()) {
-        if (
-          u.userName.startsWith(service.phantomUserPrefix) ||
-          u.managedPolicyArns.some((a) => isManagedPolicyArn(service, a))
-        ) {
-          names.add(u.userName);
-        }
-      }
-    }
-    // Without the user list the phantoms cannot be enumerated (the account is an error); the
-    // users holding keys still are, as UNKNOWN.
-    for (const userName of [...names].sort()) {
-      pairs.push({
-        service,
-        userName,
-        creds: listed.ok ? readOk(byUser.get(userName) ?? []) : readFailed(listed.error),
-      });
-    }
-  });
+  const pairs = candidatePairs(opts.services, credsByService, users);
 
   // Access keys and login state: the report, else per-user reads for the users it lacks.
   let reportRows: Map<string, ReportRow> | undefined;
@@ -289,69 +387,24 @@ export async function collectAccount(aws: AwsContext, opts: CollectOptions): Pro
     fresh.set(userName, await readUserFresh(iam, userName));
   });
 
-  const verdictOf = (p: (typeof pairs)[number], accessKeys: Read<AccessKeyInfo[]>, login: Read<LoginInfo>) =>
-    classify(
-      {
-        service: p.service,
-        userName: p.userName,
-        details: detailsOf(p.userName),
-        credentials: p.creds,
-        accessKeys,
-        login,
-      },
-      { now, maxAgeDays: opts.maxAgeDays },
-    );
-  const detailsOf = (userName: string): Read<UserDetails> =>
-    users.ok
-      ? users.value.has(userName)
-        ? readOk(users.value.get(userName) as UserDetails)
-        : readFailed('not in GetAccountAuthorizationDetails (created or deleted during the scan?)')
-      : readFailed(users.error);
-  const atRisk = new Set<string>();
-  for (const p of pairs) {
-    const row = reportRows?.get(p.userName);
-    if (row && verdictOf(p, readOk(row.accessKeys), readOk(row.login)).status === 'AT_RISK')
-      atRisk.add(p.userName);
-  }
-  const confirmed = new Map<string, ReportRow>();
-  await mapLimit([...atRisk], opts.concurrency ?? 8, async (userName) => {
-    const row = reportRows?.get(userName);
-    const now = row && (await confirmRisk(iam, userName, row));
-    if (now) confirmed.set(userName, now);
+  const confirmed = await confirmReportRisks(iam, pairs, reportRows, users, {
+    now,
+    maxAgeDays: opts.maxAgeDays,
+    concurrency: opts.concurrency ?? 8,
   });
 
-  const out: ScanUser[] = [];
-  for (const p of pairs) {
-    const details = detailsOf(p.userName);
+  const out = pairs.map((p) => {
     const checked = confirmed.get(p.userName);
     const row = checked ?? reportRows?.get(p.userName);
-    const f = fresh.get(p.userName);
-    const accessKeys: Read<AccessKeyInfo[]> = row
-      ? readOk(row.accessKeys)
-      : (f?.accessKeys ?? readFailed('not read'));
-    const login: Read<LoginInfo> = row ? readOk(row.login) : (f?.login ?? readFailed('not read'));
-    const verdict = classify(
-      { service: p.service, userName: p.userName, details, credentials: p.creds, accessKeys, login },
-      { now, maxAgeDays: opts.maxAgeDays },
-    );
-    const d = details.ok ? details.value : undefined;
-    const user: ScanUser = {
-      userName: p.userName,
-      arn: d?.arn || iamUserArn(aws.partition, accountId, p.userName),
-      phantom: verdict.phantom,
-      service: p.service.id,
-      status: verdict.status,
-      reasons: verdict.reasons,
-      evidence: verdict.evidence,
-      credentials: p.creds.ok ? p.creds.value : [],
-      accessKeys: accessKeys.ok ? accessKeys.value : [],
-      consolePassword: login.ok ? login.value.passwordEnabled : null,
-      mfa: login.ok ? login.value.mfaActive : null,
-      groups: d?.groups ?? [],
-    };
+    const user = scanUserOf(p, row, fresh.get(p.userName), {
+      details: detailsOf(users, p.userName),
+      arn: iamUserArn(aws.partition, accountId, p.userName),
+      now,
+      maxAgeDays: opts.maxAgeDays,
+    });
     if (row && !checked && dataAsOf) user.dataAsOf = dataAsOf;
-    out.push(user);
-  }
+    return user;
+  });
   out.sort(
     (a, b) =>
       STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) ||

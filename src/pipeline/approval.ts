@@ -64,9 +64,27 @@ export interface ApprovalRecord {
   credentials?: CredentialChoice[];
 }
 
+/**
+ * What opening an approval for an incident found. One incident gets one request: the first run
+ * stores it (`created`, notify the SOC); the same run retried stores its new task token on it
+ * (`resumed`, notify again: the first attempt may have failed before notifying); any other run of
+ * the same incident is a `duplicate` and ends without asking (see `requestApproval`).
+ */
+export interface OpenedApproval {
+  status: 'created' | 'resumed' | 'duplicate';
+  /** The incident's approval id (this run's new one when `created`). */
+  id: string;
+  expiresAt: number;
+}
+
 /** Storage of pending approvals (DynamoDB in AWS, see `DynamoApprovalStore`). */
 export interface ApprovalStore {
-  put(record: ApprovalRecord): Promise<void>;
+  /**
+   * Stores the request unless one exists for its incident (atomically: concurrent runs of one
+   * incident get exactly one `created`). `execution` identifies the run, so that a retry of the
+   * run that made the request (with a new task token) is told apart from another run.
+   */
+  open(record: ApprovalRecord, execution?: string): Promise<OpenedApproval>;
   get(id: string): Promise<ApprovalRecord | undefined>;
   /** Atomically PENDING → DECIDED; the record as claimed, or undefined if missing or already decided. */
   claim(id: string, decision: ApprovalDecision): Promise<ApprovalRecord | undefined>;
@@ -109,6 +127,8 @@ export function verifySignature(key: Buffer, id: string, exp: number, sig: strin
 
 export interface RequestApprovalInput {
   taskToken: string;
+  /** The workflow execution (`$$.Execution.Id`): a retried request of the same run is not a duplicate. */
+  execution?: string;
   incident: Incident;
   finding: { id: string; title?: string };
   /** The workflow's enrichment: the user's credentials become the analyst's choices. */
@@ -137,7 +157,19 @@ export interface RequestApprovalDeps {
   /** Link validity; capped by the approval timeout. */
   linkTtlSeconds: number;
   notify: (subject: string, message: string) => Promise<void>;
+  /**
+   * Ends a duplicate run's waiting task at once (SendTaskSuccess with `output`): the workflow
+   * routes `duplicateOf` to its `Duplicate` end state.
+   */
+  endDuplicate: (taskToken: string, output: DuplicateOutcome) => Promise<void>;
   newId?: () => string;
+}
+
+/** What a duplicate run's approval step returns: the request it joined, never a decision. */
+export interface DuplicateOutcome {
+  duplicateOf: string;
+  incidentId: string;
+  at: string;
 }
 
 export function incidentSummary(incident: Incident): string {
@@ -154,31 +186,46 @@ export function incidentSummary(incident: Incident): string {
   return lines.join('\n');
 }
 
-/** Stores the token under a fresh random id and sends the analyst a signed link (never the token). */
+/**
+ * Stores the token under a fresh random id and sends the analyst a signed link (never the token).
+ * One incident, one request: when another run of the same incident already asked (duplicate
+ * deliveries, a replayed event, simultaneous starts), this run asks nobody and ends at once as a
+ * duplicate of that request; the one decision is carried out by the run that asked.
+ */
 export async function requestApproval(
   input: RequestApprovalInput,
   deps: RequestApprovalDeps,
-): Promise<{ approvalId: string; expiresAt: number }> {
+): Promise<{ approvalId: string; expiresAt: number; duplicate?: true }> {
   if (!input.taskToken) throw new Error('requestApproval: missing task token');
-  const id = (deps.newId ?? newApprovalId)();
   const now = deps.now();
-  const expiresAt = Math.floor(now.getTime() / 1000) + deps.linkTtlSeconds;
   const title = input.finding.title ?? `Bedrock key incident ${input.incident.ruleId}`;
   const summary = incidentSummary(input.incident);
   const choices = choicesOf(input);
-  await deps.store.put({
-    id,
-    taskToken: input.taskToken,
-    incidentId: input.incident.incidentId,
-    findingId: input.finding.id,
-    title,
-    summary,
-    createdAt: now.toISOString(),
-    expiresAt,
-    status: 'PENDING',
-    ...('userName' in input.incident.target ? { userName: input.incident.target.userName } : {}),
-    ...(choices ? { credentials: choices } : {}),
-  });
+  const opened = await deps.store.open(
+    {
+      id: (deps.newId ?? newApprovalId)(),
+      taskToken: input.taskToken,
+      incidentId: input.incident.incidentId,
+      findingId: input.finding.id,
+      title,
+      summary,
+      createdAt: now.toISOString(),
+      expiresAt: Math.floor(now.getTime() / 1000) + deps.linkTtlSeconds,
+      status: 'PENDING',
+      ...('userName' in input.incident.target ? { userName: input.incident.target.userName } : {}),
+      ...(choices ? { credentials: choices } : {}),
+    },
+    input.execution,
+  );
+  const { id, expiresAt } = opened;
+  if (opened.status === 'duplicate') {
+    await deps.endDuplicate(input.taskToken, {
+      duplicateOf: id,
+      incidentId: input.incident.incidentId,
+      at: now.toISOString(),
+    });
+    return { approvalId: id, expiresAt, duplicate: true };
+  }
   const link = signedLink(deps.baseUrl, await deps.store.signingKey(), id, expiresAt);
   const message = [
     `Approval needed: revoke ${describeTarget(input.incident.target)}?`,
@@ -469,9 +516,29 @@ export async function handleCustomAction(
 /** An in-memory `ApprovalStore` with the same semantics as the DynamoDB one (tests, local runs). */
 export class MemoryApprovalStore implements ApprovalStore {
   readonly records = new Map<string, ApprovalRecord>();
+  /** incident id → the request made for it, and the run that made it. */
+  private readonly incidents = new Map<string, { id: string; taskToken: string; execution?: string }>();
   private key = randomBytes(32);
-  async put(record: ApprovalRecord): Promise<void> {
-    this.records.set(record.id, structuredClone(record));
+  async open(record: ApprovalRecord, execution?: string): Promise<OpenedApproval> {
+    const held = this.incidents.get(record.incidentId);
+    if (!held) {
+      this.incidents.set(record.incidentId, {
+        id: record.id,
+        taskToken: record.taskToken,
+        ...(execution ? { execution } : {}),
+      });
+      this.records.set(record.id, structuredClone(record));
+      return { status: 'created', id: record.id, expiresAt: record.expiresAt };
+    }
+    const existing = this.records.get(held.id);
+    const sameRun = held.taskToken === record.taskToken || (!!execution && held.execution === execution);
+    if (!sameRun || existing?.status === 'DECIDED') {
+      return { status: 'duplicate', id: held.id, expiresAt: existing?.expiresAt ?? record.expiresAt };
+    }
+    held.taskToken = record.taskToken;
+    if (existing) existing.taskToken = record.taskToken;
+    else this.records.set(held.id, structuredClone({ ...record, id: held.id }));
+    return { status: 'resumed', id: held.id, expiresAt: existing?.expiresAt ?? record.expiresAt };
   }
   async get(id: string): Promise<ApprovalRecord | undefined> {
     const r = this.records.get(id);

@@ -1,6 +1,7 @@
 /**
  * `ApprovalStore` on one DynamoDB table (partition key `pk`, TTL attribute `ttl`, encrypted at
- * rest). Items: `approval#<random id>` (the task token and the decision), `finding#<sha256 of the
+ * rest). Items: `approval#<random id>` (the task token and the decision), `incident#<sha256 of the
+ * incident id>` (the one request of an incident and the run that made it), `finding#<sha256 of the
  * finding id>` (which approval a Security Hub custom action resumes) and `config#signing-key`
  * (the link-signing key, created on first use with a conditional put).
  */
@@ -13,13 +14,30 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { ApprovalDecision, ApprovalRecord, ApprovalStore, CredentialChoice } from './approval';
+import type {
+  ApprovalDecision,
+  ApprovalRecord,
+  ApprovalStore,
+  CredentialChoice,
+  OpenedApproval,
+} from './approval';
 
 /** Items outlive their link by a day, then DynamoDB's TTL sweeps them. */
 const TTL_MARGIN_S = 86_400;
 
 function findingKey(findingId: string): string {
   return `finding#${createHash('sha256').update(findingId).digest('hex')}`;
+}
+
+function incidentKey(incidentId: string): string {
+  return `incident#${createHash('sha256').update(incidentId).digest('hex')}`;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as Error).name === 'ConditionalCheckFailedException'
+  );
 }
 
 function s(item: Record<string, AttributeValue>, name: string): string {
@@ -35,8 +53,87 @@ export class DynamoApprovalStore implements ApprovalStore {
     private readonly tableName: string,
   ) {}
 
-  async put(r: ApprovalRecord): Promise<void> {
+  /**
+   * One request per incident: a conditional put of `incident#<sha256 of the incident id>` decides
+   * which run asks (DynamoDB serializes conditional writes to one item, so of any number of
+   * concurrent runs exactly one succeeds). The approval item is written after it; a run that finds
+   * the incident item but not yet the approval is still a duplicate (the winner is writing it).
+   */
+  async open(r: ApprovalRecord, execution?: string): Promise<OpenedApproval> {
     const ttl = { N: String(r.expiresAt + TTL_MARGIN_S) };
+    const incident = { pk: { S: incidentKey(r.incidentId) } };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            ...incident,
+            approvalId: { S: r.id },
+            taskToken: { S: r.taskToken },
+            ...(execution ? { execution: { S: execution } } : {}),
+            ttl,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return this.joinExisting(r, execution);
+    }
+    await this.putApproval(r, ttl);
+    return { status: 'created', id: r.id, expiresAt: r.expiresAt };
+  }
+
+  /** The incident already has a request: this run made it (a retry) or it is a duplicate. */
+  private async joinExisting(r: ApprovalRecord, execution?: string): Promise<OpenedApproval> {
+    const held = (
+      await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: incidentKey(r.incidentId) } },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
+    if (!held) throw new Error('approval store: the incident item vanished while being read (TTL): retry');
+    const id = s(held, 'approvalId');
+    const existing = await this.get(id);
+    const expiresAt = existing?.expiresAt ?? r.expiresAt;
+    const sameRun =
+      s(held, 'taskToken') === r.taskToken || (!!execution && s(held, 'execution') === execution);
+    if (!sameRun || existing?.status === 'DECIDED') return { status: 'duplicate', id, expiresAt };
+    // The run that asked, retried with a new task token: the pending approval resumes this one.
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: incidentKey(r.incidentId) } },
+        UpdateExpression: 'SET taskToken = :t',
+        ExpressionAttributeValues: { ':t': { S: r.taskToken } },
+      }),
+    );
+    if (!existing) {
+      await this.putApproval({ ...r, id }, { N: String(r.expiresAt + TTL_MARGIN_S) });
+    } else if (existing.taskToken !== r.taskToken) {
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: `approval#${id}` } },
+            UpdateExpression: 'SET taskToken = :t',
+            ConditionExpression: 'attribute_exists(pk) AND #st = :pending',
+            ExpressionAttributeNames: { '#st': 'status' },
+            ExpressionAttributeValues: { ':t': { S: r.taskToken }, ':pending': { S: 'PENDING' } },
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        return { status: 'duplicate', id, expiresAt };
+      }
+    }
+    return { status: 'resumed', id, expiresAt };
+  }
+
+  private async putApproval(r: ApprovalRecord, ttl: AttributeValue): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
@@ -115,12 +212,7 @@ export class DynamoApprovalStore implements ApprovalStore {
       );
       return out.Attributes ? this.toRecord(id, out.Attributes) : undefined;
     } catch (err) {
-      if (
-        err instanceof ConditionalCheckFailedException ||
-        (err as Error).name === 'ConditionalCheckFailedException'
-      ) {
-        return undefined;
-      }
+      if (isConditionFailure(err)) return undefined;
       throw err;
     }
   }

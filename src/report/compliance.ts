@@ -15,15 +15,10 @@
 import type { Partition } from '../aws/partition';
 import { UsageError } from '../errors';
 import { findingId, type SeverityLabel } from '../findings/asff';
-import { isLiveCredential } from '../inventory/classify';
+import { POSTURE_RULES, type RuleFacts, type RuleId, userRisks } from '../findings/posture';
+import { isLiveCredential, neverExpires as neverExpiresAt } from '../inventory/classify';
 import type { ScanResult } from '../inventory/scan';
-import {
-  type AccountScan,
-  type CredentialInfo,
-  type ScanUser,
-  STATUS_ORDER,
-  type UserStatus,
-} from '../inventory/types';
+import { type AccountScan, type CredentialInfo, STATUS_ORDER, type UserStatus } from '../inventory/types';
 import type { ServiceId } from '../services';
 
 export const COMPLIANCE_SCHEMA = 'bks.compliance/v1';
@@ -31,17 +26,8 @@ export const SCAN_SCHEMA = 'bks.scan/v1';
 /** History points kept in the JSON (a year of weekly reports). */
 export const HISTORY_LIMIT = 52;
 const DAY = 86_400_000;
-/** An expiry this far out is the console's "never" (it writes ~100 years), as `classify` reads it. */
-const NEVER_DAYS = 36_500 / 4;
 
-export type RuleId =
-  | 'account-unreadable'
-  | 'phantom-persistent-credential'
-  | 'key-on-ordinary-user'
-  | 'never-expiring-key'
-  | 'key-over-max-age'
-  | 'user-unknown'
-  | 'orphaned-phantom';
+export { POSTURE_RULES, type RuleId };
 
 export interface PostureFinding {
   /** Deterministic: the same fact gets the same id in every run (and in Security Hub). */
@@ -55,8 +41,10 @@ export interface PostureFinding {
   service?: ServiceId;
   credentialId?: string;
   title: string;
-  /** The command (or step) that fixes it. */
+  /** The command (or step) that fixes it: the targeted one. */
   fix: string;
+  /** What the fix does and leaves alone (and what the broader command would break). */
+  effect: string;
   /** First report that saw it (carried from the previous report). */
   firstSeen: string;
   /** Last report that actually observed it (older than `generatedAt` when unverified). */
@@ -160,6 +148,11 @@ export interface ComplianceReport {
   topRisks: PostureFinding[];
   trend: Trend | null;
   history: HistoryPoint[];
+  /**
+   * Steps of the scheduled workflow that failed (its map could not read the account list or write
+   * its results, or too many accounts failed): the report is incomplete in the way `effect` says.
+   */
+  workflowErrors?: { step: string; error: string; effect: string }[];
 }
 
 export const TOP_RISKS = 10;
@@ -170,68 +163,6 @@ export const SEVERITY_RANK: Record<SeverityLabel, number> = {
   MEDIUM: 3,
   LOW: 2,
   INFORMATIONAL: 1,
-};
-
-interface RuleFacts {
-  accountId: string;
-  user?: ScanUser;
-  credential?: CredentialInfo;
-  ageDays?: number | null;
-  maxAgeDays?: number;
-  error?: string;
-}
-
-interface PostureRule {
-  severity: SeverityLabel;
-  title: (f: RuleFacts) => string;
-  fix: (f: RuleFacts) => string;
-}
-
-const u = (f: RuleFacts) => f.user as ScanUser;
-const c = (f: RuleFacts) => f.credential as CredentialInfo;
-
-/** Every posture rule as data: severity, title and the fix. */
-export const POSTURE_RULES: Record<RuleId, PostureRule> = {
-  'account-unreadable': {
-    severity: 'HIGH',
-    title: (f) => `Account ${f.accountId} could not be inventoried: ${f.error ?? 'unknown error'}`,
-    fix: (f) =>
-      `check the org role in ${f.accountId} (trust, iam:List*/Get*), then: bks scan --org --accounts ${f.accountId}`,
-  },
-  'phantom-persistent-credential': {
-    severity: 'HIGH',
-    title: (f) =>
-      `Phantom user ${u(f).userName} has a persistent credential (${u(f).reasons[0] ?? 'AT_RISK'})`,
-    fix: (f) => `bks revoke-key ${u(f).userName}`,
-  },
-  'key-on-ordinary-user': {
-    severity: 'HIGH',
-    title: (f) =>
-      `API key ${c(f).id} on ordinary IAM user ${u(f).userName}: it carries all of the user's permissions`,
-    fix: (f) => `bks revoke-key ${u(f).userName} --force`,
-  },
-  'never-expiring-key': {
-    severity: 'MEDIUM',
-    title: (f) => `API key ${c(f).id} of ${u(f).userName} never expires`,
-    fix: (f) =>
-      `bks revoke-key ${u(f).userName}   # then issue a key with an expiry (bks scp show api-key-max-age)`,
-  },
-  'key-over-max-age': {
-    severity: 'MEDIUM',
-    title: (f) => `API key ${c(f).id} of ${u(f).userName} is ${f.ageDays} days old (over ${f.maxAgeDays})`,
-    fix: (f) => `bks revoke-key ${u(f).userName}`,
-  },
-  'user-unknown': {
-    severity: 'MEDIUM',
-    title: (f) => `User ${u(f).userName} could not be fully read (${u(f).reasons[0] ?? 'UNKNOWN'})`,
-    fix: (f) => `grant the missing IAM read permissions, then: bks scan --org --accounts ${f.accountId}`,
-  },
-  'orphaned-phantom': {
-    severity: 'LOW',
-    title: (f) =>
-      `Orphaned ${u(f).service} phantom user ${u(f).userName} lingers (no live key, access key or password)`,
-    fix: (f) => `bks cleanup --service ${u(f).service}`,
-  },
 };
 
 export interface BuildOptions {
@@ -259,9 +190,7 @@ function ageDays(iso: string | null, now: number): number | null {
 }
 
 function neverExpires(cred: CredentialInfo, now: number): boolean {
-  if (cred.expiresAt === null) return true;
-  const t = Date.parse(cred.expiresAt);
-  return !Number.isNaN(t) && (t - now) / DAY > NEVER_DAYS;
+  return neverExpiresAt(cred, new Date(now));
 }
 
 /**
@@ -306,6 +235,7 @@ function finding(rule: RuleId, facts: RuleFacts, resource: string, key: string, 
     resource,
     title: r.title(facts),
     fix: r.fix(facts),
+    effect: r.effect(facts),
     firstSeen: at,
     lastSeen: at,
     verified: true,
@@ -334,22 +264,15 @@ export function accountFindings(a: AccountScan, now: number, maxAgeDays?: number
     );
   }
   for (const user of a.users) {
-    const facts: RuleFacts = { accountId: a.accountId, user, maxAgeDays };
-    const key = `${user.arn}#${user.service}`;
-    if (user.status === 'AT_RISK')
-      out.push(finding('phantom-persistent-credential', facts, user.arn, key, at));
-    if (user.status === 'UNKNOWN') out.push(finding('user-unknown', facts, user.arn, key, at));
-    if (user.status === 'ORPHANED' && user.phantom)
-      out.push(finding('orphaned-phantom', facts, user.arn, key, at));
-    for (const cred of user.credentials) {
-      if (!isLiveCredential(cred, new Date(now))) continue;
-      const cf = { ...facts, credential: cred, ageDays: ageDays(cred.createdAt, now) };
-      const ckey = `${user.arn}#${cred.id}`;
-      if (!user.phantom) out.push(finding('key-on-ordinary-user', cf, user.arn, ckey, at));
-      if (neverExpires(cred, now)) out.push(finding('never-expiring-key', cf, user.arn, ckey, at));
-      if (maxAgeDays !== undefined && cf.ageDays !== null && cf.ageDays > maxAgeDays) {
-        out.push(finding('key-over-max-age', cf, user.arn, ckey, at));
+    for (const risk of userRisks(user, new Date(now), maxAgeDays)) {
+      const facts: RuleFacts = { accountId: a.accountId, user, maxAgeDays };
+      let key = `${user.arn}#${user.service}`;
+      if (risk.credential) {
+        facts.credential = risk.credential;
+        facts.ageDays = risk.ageDays;
+        key = `${user.arn}#${risk.credential.id}`;
       }
+      out.push(finding(risk.rule, facts, user.arn, key, at));
     }
   }
   return out;
@@ -393,7 +316,7 @@ export function computeTrend(
     // The account failed this time (its own unreadable finding aside): we cannot say it is fixed.
     if (failedAccounts.has(prev.accountId) && prev.rule !== 'account-unreadable') {
       trend.unverified.push(prev.id);
-      findings.push({ ...prev, verified: false });
+      findings.push({ ...prev, effect: prev.effect ?? '', verified: false });
       continue;
     }
     trend.resolved.push({
@@ -624,5 +547,7 @@ export function summaryText(r: ComplianceReport): string {
   if (r.failedAccounts.length > 0) {
     lines.push(`Failed accounts: ${r.failedAccounts.map((f) => f.accountId).join(', ')}.`);
   }
+  for (const w of r.workflowErrors ?? [])
+    lines.push(`INCOMPLETE: ${w.step} failed (${w.error}): ${w.effect}.`);
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@
  * (CloudTrail, IAM's events are in the partition's home region), the timeline across regions, and
  * the inventory's verdict on the user (the same classification `scan` and `cleanup` use).
  */
-import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
 import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import type { AwsContext } from '../aws';
 import { describeError } from '../errors';
@@ -85,16 +85,12 @@ async function creationEvents(aws: AwsContext, userName: string, start: Date): P
   const ct = aws.cloudtrail(aws.homeRegion);
   const out: CreationEvent[] = [];
   for (const c of CREATION_EVENTS) {
-    let token: string | undefined;
-    do {
-      const r = await ct.send(
-        new LookupEventsCommand({
-          LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: c.eventName }],
-          StartTime: start,
-          MaxResults: 50,
-          NextToken: token,
-        }),
-      );
+    const input = {
+      LookupAttributes: [{ AttributeKey: 'EventName' as const, AttributeValue: c.eventName }],
+      StartTime: start,
+      MaxResults: 50,
+    };
+    for await (const r of paginateLookupEvents({ client: ct }, input)) {
       for (const e of r.Events ?? []) {
         let rec: Record<string, unknown> = {};
         try {
@@ -117,8 +113,7 @@ async function creationEvents(aws: AwsContext, userName: string, start: Date): P
           region: String(rec.awsRegion ?? aws.homeRegion),
         });
       }
-      token = r.NextToken;
-    } while (token);
+    }
   }
   return out.sort((a, b) => a.time.localeCompare(b.time));
 }

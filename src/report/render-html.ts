@@ -49,6 +49,7 @@ code{font:12px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;backgrou
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:8px}figcaption{font-weight:600;margin-bottom:4px}
 svg text{font:11px system-ui,sans-serif;fill:#1c2833}
 .more{color:var(--muted);font-style:italic}
+.effect{color:var(--muted);font-size:12px;margin-top:2px}
 .legend span{display:inline-block;margin-right:10px;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:3px;vertical-align:middle}
 @media print{body{max-width:none;padding:0;font-size:11px}.charts{grid-template-columns:1fr 1fr}h2{break-after:avoid}tr,figure,.tile{break-inside:avoid}a{color:inherit}}
 `;
@@ -169,7 +170,7 @@ function findingRows(list: readonly PostureFinding[]): string {
   return list
     .map(
       (f) =>
-        `<tr><td>${sev(f.severity)}</td><td>${esc(f.accountId)}</td><td>${esc(f.title)}${f.verified ? '' : ' <em>(unverified: account not read this time)</em>'}</td><td><code>${esc(f.fix)}</code></td></tr>`,
+        `<tr><td>${sev(f.severity)}</td><td>${esc(f.accountId)}</td><td>${esc(f.title)}${f.verified ? '' : ' <em>(unverified: account not read this time)</em>'}</td><td><code>${esc(f.fix)}</code>${f.effect ? `<div class="effect">${esc(f.effect)}</div>` : ''}</td></tr>`,
     )
     .join('');
 }
@@ -195,6 +196,11 @@ export function renderComplianceHtml(r: ComplianceReport): string {
     `<title>API key compliance report — ${esc(r.generatedAt.slice(0, 10))}</title><style>${CSS}</style></head><body>`,
     `<h1>API key compliance report</h1><p class="meta">Generated ${esc(r.generatedAt)} · partition ${esc(r.partition)} · services ${esc(r.services.join(', ') || '—')}${r.maxAgeDays ? ` · max key age ${r.maxAgeDays} days` : ''}</p>`,
   );
+  for (const w of r.workflowErrors ?? []) {
+    out.push(
+      `<div class="alert" id="workflow-errors"><strong>Incomplete report: ${esc(w.step)} failed</strong> (${esc(w.error)}): ${esc(w.effect)}.</div>`,
+    );
+  }
   if (r.failedAccounts.length > 0) {
     out.push(
       `<div class="alert" id="failed-accounts"><strong>${r.failedAccounts.length} account${r.failedAccounts.length === 1 ? '' : 's'} could not be inventoried</strong>; their numbers are missing from this report and their earlier findings are kept as unverified:<ul>${r.failedAccounts

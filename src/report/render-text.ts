@@ -42,6 +42,8 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
     `| ${t.accounts} | ${t.accountsFailed} | ${t.keys.live} | ${t.neverExpiring} | ${t.ordinaryUserKeys} | ${t.orphanedPhantoms} | ${t.byStatus.AT_RISK} | ${t.byStatus.UNKNOWN} | ${t.findings} |`,
     '',
   ];
+  for (const w of r.workflowErrors ?? [])
+    out.push(`**Incomplete report: ${md(w.step)} failed** (${md(w.error)}): ${md(w.effect)}.`, '');
   if (r.failedAccounts.length > 0) {
     out.push('**Accounts that could not be inventoried:**', '');
     for (const f of r.failedAccounts)
@@ -53,7 +55,9 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
   else {
     out.push('| Severity | Account | Finding | Fix |', '|---|---|---|---|');
     for (const f of r.topRisks)
-      out.push(`| ${f.severity} | ${f.accountId} | ${md(f.title)} | ${tick(f.fix)} |`);
+      out.push(
+        `| ${f.severity} | ${f.accountId} | ${md(f.title)} | ${tick(f.fix)}${f.effect ? `: ${md(f.effect)}` : ''} |`,
+      );
     out.push('');
   }
   if (r.trend) {
@@ -120,6 +124,7 @@ export function renderComplianceCsv(r: ComplianceReport): string {
     'resource',
     'title',
     'fix',
+    'effect',
     'firstSeen',
     'lastSeen',
   ];
@@ -142,6 +147,7 @@ export function renderComplianceCsv(r: ComplianceReport): string {
         f.resource,
         f.title,
         f.fix,
+        f.effect ?? '',
         f.firstSeen,
         f.lastSeen,
       ]

@@ -15,8 +15,8 @@
  */
 import {
   GetObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
+  paginateListObjectsV2,
   S3Client,
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
@@ -54,7 +54,8 @@ export interface ReportStore {
   /** The object's text, or undefined when it does not exist. */
   get(key: string): Promise<string | undefined>;
   list(prefix: string): Promise<string[]>;
-  presign(key: string, seconds: number): Promise<string>;
+  /** A GET link signed at `signedAt` (second precision, as X-Amz-Date carries it) that lives `seconds`. */
+  presign(key: string, seconds: number, signedAt: Date): Promise<string>;
 }
 
 export function s3Store(aws: AwsContext, bucket: string): ReportStore {
@@ -78,18 +79,16 @@ export function s3Store(aws: AwsContext, bucket: string): ReportStore {
     },
     async list(prefix) {
       const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-        );
+      for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix })) {
         for (const c of page.Contents ?? []) if (c.Key) keys.push(c.Key);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      }
       return keys;
     },
-    presign(key, seconds) {
-      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds });
+    presign(key, seconds, signedAt) {
+      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+        expiresIn: seconds,
+        signingDate: signedAt,
+      });
     },
   };
 }
@@ -172,8 +171,48 @@ async function scanOne(
   return outcome.ok ? outcome.value : { accountId, status: 'error', error: outcome.error, users: [] };
 }
 
+/** How the workflow's Distributed Map failed, as its Catch recorded it (`$.mapError`). */
+export interface MapFailure {
+  Error?: string;
+  Cause?: string;
+}
+
+/** What a failed map means for the report: which step, the error, and what the report is missing. */
+export function mapFailureNote(f: MapFailure): { step: string; error: string; effect: string } {
+  const error = `${f.Error ?? 'States.TaskFailed'}${f.Cause ? `: ${f.Cause.split('\n')[0]!.slice(0, 300)}` : ''}`;
+  switch (f.Error) {
+    case 'States.ItemReaderFailed':
+      return {
+        step: 'ScanAccounts (ItemReader)',
+        error,
+        effect: 'the account list could not be read: no account was scanned in this run',
+      };
+    case 'States.ResultWriterFailed':
+      return {
+        step: 'ScanAccounts (ResultWriter)',
+        error,
+        effect:
+          "the map run's result manifest could not be written; the per-account results were read from their own objects",
+      };
+    case 'States.ExceedToleratedFailureThreshold':
+      return {
+        step: 'ScanAccounts',
+        error,
+        effect: 'more accounts failed than tolerated: the accounts without a result are listed as failed',
+      };
+    default:
+      return {
+        step: 'ScanAccounts',
+        error,
+        effect: 'the scan did not complete: accounts without a result are listed as failed',
+      };
+  }
+}
+
 export interface AggregateInput {
   runId: string;
+  /** The map's failure, when its Catch led here: the report says what failed. */
+  mapFailure?: MapFailure;
   services: ServiceId[] | 'all';
   maxAgeDays?: number;
   /** SNS topic for the summary; none = no notification. */
@@ -202,6 +241,41 @@ export interface AggregateOutput {
   notified: boolean;
 }
 
+/**
+ * Every listed account's scan result from its own object; an account without one is failed with the
+ * reason (the map item failed, or the whole map did). With the map failed, an unreadable list yields
+ * no account rather than an error, and the caller says so.
+ */
+async function readAccountScans(
+  store: ReportStore,
+  runId: string,
+  failure: ReturnType<typeof mapFailureNote> | undefined,
+  concurrency: number,
+): Promise<{ accounts: AccountScan[]; listed: string | undefined }> {
+  const listed = await store.get(accountsKey(runId));
+  // With the map failed, an unreadable list still yields a report, one that says nothing was scanned.
+  if (listed === undefined && !failure)
+    throw new Error(`no account list at s3://${store.bucket}/${accountsKey(runId)}`);
+  const items = listed === undefined ? [] : (JSON.parse(listed) as { accountId: string; name?: string }[]);
+  const missing = failure
+    ? `no result: ${failure.step} failed (${failure.error})`
+    : 'no result: the map item for this account failed (see the map run)';
+  const accounts = await mapLimit(items, concurrency, async (item): Promise<AccountScan> => {
+    const text = await store.get(resultKey(runId, item.accountId));
+    if (text === undefined) {
+      return {
+        accountId: item.accountId,
+        ...(item.name ? { name: item.name } : {}),
+        status: 'error',
+        error: missing,
+        users: [],
+      };
+    }
+    return JSON.parse(text) as AccountScan;
+  });
+  return { accounts, listed };
+}
+
 export async function aggregateStep(
   aws: AwsContext,
   store: ReportStore,
@@ -210,22 +284,8 @@ export async function aggregateStep(
   const runId = checkRunId(input.runId);
   const now = input.now ?? new Date();
   const ttl = Math.min(Math.max(input.linkTtlSeconds ?? DEFAULT_LINK_TTL, 60), MAX_LINK_TTL);
-  const listed = await store.get(accountsKey(runId));
-  if (listed === undefined) throw new Error(`no account list at s3://${store.bucket}/${accountsKey(runId)}`);
-  const items = JSON.parse(listed) as { accountId: string; name?: string }[];
-  const accounts = await mapLimit(items, input.concurrency ?? 16, async (item): Promise<AccountScan> => {
-    const text = await store.get(resultKey(runId, item.accountId));
-    if (text === undefined) {
-      return {
-        accountId: item.accountId,
-        ...(item.name ? { name: item.name } : {}),
-        status: 'error',
-        error: 'no result: the map item for this account failed (see the map run)',
-        users: [],
-      };
-    }
-    return JSON.parse(text) as AccountScan;
-  });
+  const failure = input.mapFailure ? mapFailureNote(input.mapFailure) : undefined;
+  const { accounts, listed } = await readAccountScans(store, runId, failure, input.concurrency ?? 16);
   const previousText = await store.get(LATEST_KEY);
   let previous: ComplianceReport | undefined;
   if (previousText !== undefined) {
@@ -243,13 +303,25 @@ export async function aggregateStep(
       maxAgeDays: input.maxAgeDays,
     },
   );
+  if (failure) {
+    report.workflowErrors = [
+      listed === undefined
+        ? {
+            ...failure,
+            effect: `${failure.effect}; the account list itself is unreadable, so no account is listed`,
+          }
+        : failure,
+    ];
+  }
   const base = `reports/${report.generatedAt.slice(0, 10)}/${runId}`;
   const json = JSON.stringify(report, null, 2);
   await store.put(`${base}/report.json`, json, 'application/json');
   await store.put(`${base}/report.html`, renderComplianceHtml(report), 'text/html; charset=utf-8');
   await store.put(LATEST_KEY, json, 'application/json');
-  const link = await store.presign(`${base}/report.html`, ttl);
-  const linkExpiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
+  // The expiry printed is the link's own: signed now (whole seconds), not when the run started.
+  const signedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const link = await store.presign(`${base}/report.html`, ttl, signedAt);
+  const linkExpiresAt = new Date(signedAt.getTime() + ttl * 1000).toISOString();
   const summary = summaryText(report);
 
   // Security Hub is best effort: a refusal (not enabled, no permission) must not lose the notice.

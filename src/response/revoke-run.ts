@@ -38,7 +38,6 @@ export async function runRevoke(
   target: RevokeTarget,
   opts: RevokeOptions & { recordDir: string; gate: PlanGate; services?: KeyBearingService[]; now?: Date },
 ): Promise<RevokeRunResult> {
-  const now = opts.now ?? new Date();
   const id = await aws.identity();
   const caller: Caller = { accountId: id.accountId, arn: id.arn, partition: aws.partition };
   const iam = aws.iam();
@@ -64,7 +63,9 @@ export async function runRevoke(
       signer,
       existingSessionPolicy: existing,
       options: opts,
-      now,
+      // AWS's clock, as its last response stated it: it judges the key's expiry and
+      // aws:TokenIssueTime, and this machine's clock may disagree with it.
+      now: opts.now ?? aws.clock.now(),
     });
   } else {
     const foreign = target.kind === 'long-term' && target.accountId !== caller.accountId;

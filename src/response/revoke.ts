@@ -57,6 +57,12 @@ export interface RevokeOptions {
   allKeys?: boolean;
   delete?: boolean;
   force?: boolean;
+  /**
+   * With a USER target: exactly these credentials (API key ids `ACCA…` and/or IAM access key ids
+   * `AKIA…`) and nothing else — no other key, no deny policy, no password. Being named by id, they
+   * cannot hit the wrong user by a typo, so a non-phantom user needs no `--force`.
+   */
+  credentialIds?: readonly string[];
 }
 
 type Step = Omit<PlanStep, 'n'>;
@@ -242,6 +248,9 @@ export function planRevokeLongTerm(input: {
     });
     return plan;
   }
+  if (target.kind === 'user' && options.credentialIds?.length) {
+    return planNamedCredentials(plan, user, options.credentialIds, options);
+  }
   const phantomOf = phantomServices(user);
   if (phantomOf.length === 0 && !options.force) {
     return {
@@ -309,6 +318,47 @@ export function planRevokeLongTerm(input: {
     if (user.loginProfile) steps.push(loginProfileStep(user));
   }
   if (allKeys && services.length > 0) add(denyPolicyStep(user, services));
+  plan.steps = numberSteps(steps);
+  plan.notes = notes;
+  return plan;
+}
+
+/**
+ * `revoke-key USER --credential ID,…`: the targeted revoke. Only the named API keys and access keys
+ * go out of use; the user's other keys, its permissions and its password stay as they are. An id the
+ * user does not hold is a refusal (nothing is guessed, nothing half-done).
+ */
+function planNamedCredentials(
+  plan: Plan,
+  user: UserState,
+  ids: readonly string[],
+  options: RevokeOptions,
+): Plan {
+  const steps: Step[] = [];
+  const notes: PlanNote[] = [];
+  const missing: string[] = [];
+  const why = `named with --credential: only this credential, the user's other keys and permissions are untouched`;
+  for (const id of new Set(ids)) {
+    const cred = user.credentials.find((c) => c.id === id);
+    const key = user.accessKeys.find((k) => k.id === id);
+    const r = cred
+      ? credentialSteps(user, cred, options, why)
+      : key
+        ? accessKeySteps({ ...user, accessKeys: [key] }, options, why)
+        : undefined;
+    if (!r) {
+      missing.push(id);
+      continue;
+    }
+    steps.push(...r.steps);
+    notes.push(...r.notes);
+  }
+  if (missing.length > 0) {
+    return {
+      ...plan,
+      refused: `user ${user.userName} holds no API key or access key ${missing.join(', ')} (it holds ${[...user.credentials.map((c) => c.id), ...user.accessKeys.map((k) => k.id)].join(', ') || 'none'}): nothing was changed`,
+    };
+  }
   plan.steps = numberSteps(steps);
   plan.notes = notes;
   return plan;

@@ -4,7 +4,7 @@
  * own region, where its calls are logged — by `LookupEvents AccessKeyId=…`, whose records name the
  * session's issuer (role or user). Not found is a state of its own (the revoke refuses: fail closed).
  */
-import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
 import {
   GetAccessKeyLastUsedCommand,
   GetRoleCommand,
@@ -65,18 +65,13 @@ export async function findSigner(
     };
   }
   const ct = aws.cloudtrail(key.region);
-  let nextToken: string | undefined;
   let pages = 0;
+  const input = {
+    LookupAttributes: [{ AttributeKey: 'AccessKeyId' as const, AttributeValue: key.accessKeyId }],
+    MaxResults: 50,
+  };
   try {
-    do {
-      const r = await ct.send(
-        new LookupEventsCommand({
-          LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: key.accessKeyId }],
-          MaxResults: 50,
-          NextToken: nextToken,
-        }),
-      );
-      pages++;
+    for await (const r of paginateLookupEvents({ client: ct }, input)) {
       for (const e of r.Events ?? []) {
         let record: { userIdentity?: Identity } = {};
         try {
@@ -90,8 +85,8 @@ export async function findSigner(
           return signer;
         }
       }
-      nextToken = r.NextToken;
-    } while (nextToken && pages < 20);
+      if (++pages >= 20) break;
+    }
   } catch (err) {
     return {
       kind: 'unknown',

@@ -9,7 +9,7 @@
  * 3. the workflow: the execution dispatch names after the rule and the event id, and its status;
  * 4. otherwise the workflow ran and no finding exists.
  */
-import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
 import { DescribeRuleCommand, EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { AwsContext } from '../aws';
@@ -38,26 +38,21 @@ export async function findEvent(
   userName: string,
   since: Date,
 ): Promise<Json | undefined> {
-  const ct = aws.cloudtrail(call.region);
-  let NextToken: string | undefined;
-  for (let page = 0; page < 10; page++) {
-    const out = await ct.send(
-      new LookupEventsCommand({
-        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: call.eventName }],
-        StartTime: since,
-        MaxResults: 50,
-        ...(NextToken ? { NextToken } : {}),
-      }),
-    );
-    for (const e of out.Events ?? []) {
+  const pages = paginateLookupEvents(
+    { client: aws.cloudtrail(call.region), pageSize: 50 },
+    { LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: call.eventName }], StartTime: since },
+  );
+  let n = 0;
+  for await (const page of pages) {
+    for (const e of page.Events ?? []) {
       if (!e.CloudTrailEvent) continue;
       const record = JSON.parse(e.CloudTrailEvent) as Json;
       const req = (record['requestParameters'] ?? {}) as Json;
       const who = (record['userIdentity'] ?? {}) as Json;
       if (req['userName'] === userName || who['userName'] === userName) return record;
     }
-    NextToken = out.NextToken;
-    if (!NextToken) break;
+    // The canary's events are minutes old: ten pages of this event name since the run started is plenty.
+    if (++n >= 10) break;
   }
   return undefined;
 }

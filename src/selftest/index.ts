@@ -15,7 +15,7 @@
  * 6. Each expected rule that did not fire is traced to the stage that broke (src/selftest/diagnose.ts).
  */
 import { randomInt } from 'node:crypto';
-import { GetFindingsCommand } from '@aws-sdk/client-securityhub';
+import { paginateGetFindings } from '@aws-sdk/client-securityhub';
 import type { AwsContext } from '../aws';
 import { describeAwsError } from '../aws/errors';
 import { CANARY_RUN_ID_RE, canaryUserName } from '../pipeline/canary';
@@ -110,29 +110,25 @@ interface Seen {
 
 /** The pipeline's findings on the canary, by rule id. */
 async function readFindings(aws: AwsContext, d: Deployment, userArn: string, seen: Map<string, Seen>) {
-  const hub = aws.securityhub(d.homeRegion);
-  let NextToken: string | undefined;
-  do {
-    const out = await hub.send(
-      new GetFindingsCommand({
-        Filters: {
-          GeneratorId: [{ Value: 'bks/pipeline/', Comparison: 'PREFIX' }],
-          ResourceId: [{ Value: userArn, Comparison: 'PREFIX' }],
-          AwsAccountId: [{ Value: d.account, Comparison: 'EQUALS' }],
-        },
-        MaxResults: 100,
-        ...(NextToken ? { NextToken } : {}),
-      }),
-    );
-    for (const f of out.Findings ?? []) {
+  const pages = paginateGetFindings(
+    { client: aws.securityhub(d.homeRegion), pageSize: 100 },
+    {
+      Filters: {
+        GeneratorId: [{ Value: 'bks/pipeline/', Comparison: 'PREFIX' }],
+        ResourceId: [{ Value: userArn, Comparison: 'PREFIX' }],
+        AwsAccountId: [{ Value: d.account, Comparison: 'EQUALS' }],
+      },
+    },
+  );
+  for await (const page of pages) {
+    for (const f of page.Findings ?? []) {
       const ruleId = f.GeneratorId?.slice('bks/pipeline/'.length);
       if (!ruleId || !f.Id) continue;
       const s = seen.get(ruleId) ?? { id: f.Id, firstSeen: Date.now() };
       s.workflowStatus = f.Workflow?.Status;
       seen.set(ruleId, s);
     }
-    NextToken = out.NextToken;
-  } while (NextToken);
+  }
 }
 
 /** Removes the canaries of earlier runs that did not finish (this account's records). */

@@ -7,6 +7,11 @@ const ROOT = join(import.meta.dirname, '../..');
 export const DIRS = ['src', 'sim', 'handlers', 'infra', 'bench', 'demo', 'local'];
 export const MAX_LINES = 120;
 
+/** The TypeScript sources below `dirs` (declaration files left out). */
+export function sourceFiles(dirs: string[]): string[] {
+  return dirs.flatMap(files);
+}
+
 function files(dir: string): string[] {
   const abs = join(ROOT, dir);
   let names: string[];

@@ -15,10 +15,8 @@ const STILL_TO_SPLIT = new Set([
   'src/policy/check.ts checkOrganization',
   'sim/services/iam.ts GetAccountAuthorizationDetails',
   'sim/bearer.ts authorizeBearer',
-  'src/inventory/collect.ts collectAccount',
   'src/report/compliance.ts buildComplianceReport',
   'src/keys/decode.ts tryDecodeShortTerm',
-  'src/cli/scp.ts register',
 ]);
 
 describe('function size', () => {

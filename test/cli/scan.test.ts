@@ -53,10 +53,28 @@ describe('scan CLI helpers', () => {
     expect(csv).toMatch(/,'-x$/m);
   });
 
-  it('points AT_RISK to revoke-key and orphaned phantoms to cleanup, nothing else', () => {
-    expect(nextCommand(u('AT_RISK'))).toBe('bks revoke-key BedrockAPIKey-at_r');
-    expect(nextCommand(u('ORPHANED'))).toBe('bks cleanup --service bedrock');
-    expect(nextCommand(u('ORPHANED', { phantom: false }))).toBeUndefined();
-    expect(nextCommand(u('UNKNOWN'))).toBeUndefined();
+  // The fix printed under a user is its most severe posture finding's (src/findings/posture.ts, the
+  // table bks compliance reads). Changed deliberately (issue 15): UNKNOWN users now get the step that
+  // fixes them, keys on ordinary users the targeted --credential revoke instead of nothing.
+  it('points each user to the fix of its most severe finding, the targeted one when it can', () => {
+    const at = { generatedAt: '2026-11-20T12:00:00.000Z' };
+    const fix = (x: ScanUser) => nextCommand(x, '111111111111', at)?.fix;
+    expect(fix(u('AT_RISK', { consolePassword: true }))).toBe('bks revoke-key BedrockAPIKey-at_r');
+    expect(fix(u('AT_RISK', { accessKeys: [{ id: 'AKIAEXAMPLE000001', status: 'Active' }] }))).toBe(
+      'bks revoke-key BedrockAPIKey-at_r --credential AKIAEXAMPLE000001',
+    );
+    expect(fix(u('ORPHANED'))).toBe('bks cleanup --service bedrock');
+    expect(fix(u('ORPHANED', { phantom: false }))).toBeUndefined();
+    expect(fix(u('UNKNOWN'))).toMatch(/^grant the missing IAM read permissions/);
+    const ordinary = u('ACTIVE', {
+      userName: 'svc-user',
+      phantom: false,
+      credentials: [
+        { id: 'ACCAEXAMPLE00001', status: 'Active', createdAt: null, expiresAt: '2026-12-01T00:00:00Z' },
+      ],
+    });
+    const n = nextCommand(ordinary, '111111111111', at);
+    expect(n?.fix).toBe('bks revoke-key svc-user --credential ACCAEXAMPLE00001');
+    expect(n?.effect).toMatch(/Not `bks revoke-key svc-user --force`: that revokes every API key/);
   });
 });

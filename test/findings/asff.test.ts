@@ -79,7 +79,7 @@ describe('ASFF findings', () => {
     expect(f.Resources[0]).toMatchObject({ Type: 'AwsIamUser', Partition: 'aws-us-gov', Id: user.arn });
     expect(f.Remediation.Recommendation.Text).toMatch(/bks revoke-key BedrockAPIKey-ab12/);
     const later = scanUserFinding(
-      { ...user, status: 'ORPHANED' },
+      { ...user, status: 'ORPHANED', credentials: [], accessKeys: [] },
       {
         account: '111111111111',
         region: 'us-gov-west-1',
@@ -91,16 +91,51 @@ describe('ASFF findings', () => {
     expect(later.Severity.Label).toBe('LOW');
   });
 
+  // One severity source (src/findings/posture.ts, shared with bks compliance): a user's severity is
+  // its most severe posture finding. Changed deliberately (issue 15): an API key on an ordinary user
+  // is HIGH as in compliance (was MEDIUM here), a phantom whose key expires within policy has no
+  // finding and is INFORMATIONAL (was LOW) — the two commands no longer disagree about a user.
+  const live = (expiresAt: string | null) => ({
+    id: 'ACCAEXAMPLE2',
+    status: 'Active',
+    createdAt: '2026-11-01T00:00:00.000Z',
+    expiresAt,
+  });
   it.each([
-    [{ status: 'AT_RISK', phantom: true, reasons: [] }, 'HIGH'],
-    [{ status: 'UNKNOWN', phantom: true, reasons: [] }, 'MEDIUM'],
-    [{ status: 'ACTIVE', phantom: true, reasons: [] }, 'LOW'],
-    [{ status: 'ACTIVE', phantom: true, reasons: ['credential X never expires'] }, 'MEDIUM'],
-    [{ status: 'ACTIVE', phantom: false, reasons: [] }, 'MEDIUM'],
-    [{ status: 'ORPHANED', phantom: true, reasons: [] }, 'LOW'],
-    [{ status: 'ORPHANED', phantom: false, reasons: [] }, 'INFORMATIONAL'],
-  ] as const)('severity of %j is %s', (u, label) => {
-    expect(scanSeverity({ ...u, reasons: [...u.reasons] })).toBe(label);
+    ['AT_RISK phantom', { status: 'AT_RISK', phantom: true, credentials: [] }, 'HIGH'],
+    ['UNKNOWN', { status: 'UNKNOWN', phantom: true, credentials: [] }, 'MEDIUM'],
+    [
+      'ACTIVE phantom, key expiring in policy',
+      { status: 'ACTIVE', credentials: [live('2026-12-20T00:00:00.000Z')] },
+      'INFORMATIONAL',
+    ],
+    ['ACTIVE phantom, key never expiring', { status: 'ACTIVE', credentials: [live(null)] }, 'MEDIUM'],
+    [
+      'ACTIVE ordinary user',
+      { status: 'ACTIVE', phantom: false, credentials: [live('2026-12-20T00:00:00.000Z')] },
+      'HIGH',
+    ],
+    ['ORPHANED phantom', { status: 'ORPHANED', credentials: [] }, 'LOW'],
+    ['ORPHANED ordinary user', { status: 'ORPHANED', phantom: false, credentials: [] }, 'INFORMATIONAL'],
+  ] as const)('severity of %s is %s', (_, over, label) => {
+    const u = {
+      ...user,
+      accessKeys: [],
+      ...over,
+      credentials: [...(over.credentials ?? user.credentials)],
+    } as ScanUser;
+    expect(scanSeverity(u, { generatedAt: '2026-11-20T12:00:00.000Z' })).toBe(label);
+  });
+
+  it('counts a key over --max-age-days only when the scan applied one', () => {
+    const old = {
+      ...user,
+      status: 'ACTIVE',
+      accessKeys: [],
+      credentials: [live('2026-12-20T00:00:00.000Z')],
+    } as ScanUser;
+    expect(scanSeverity(old, { generatedAt: '2026-11-20T12:00:00.000Z' })).toBe('INFORMATIONAL');
+    expect(scanSeverity(old, { generatedAt: '2026-11-20T12:00:00.000Z', maxAgeDays: 7 })).toBe('MEDIUM');
   });
 
   it('batches by 100', () => {

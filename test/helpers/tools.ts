@@ -1,5 +1,5 @@
 /**
- * External tools some suites need (moto's server, boto3, Chromium, cfn-lint). On a developer's
+ * External tools some suites need (moto's server, boto3, Chromium, cfn-lint, pre-commit). On a developer's
  * machine a missing tool skips its suite with one line saying so; on CI (`CI` set) a missing tool
  * fails the run instead: `.ci/run` is there to install it, so its absence is a broken CI, never a
  * silent pass.
@@ -69,6 +69,12 @@ export const TOOLS = {
     name: 'cfn-lint',
     install: "the machine's python3 ships cfn-lint (python3 -m pip install cfn-lint)",
     present: () => spawnSync('cfn-lint', ['--version'], { stdio: 'ignore' }).status === 0,
+  },
+  /** pre-commit (the framework the hook in .pre-commit-hooks.yaml is for). */
+  preCommit: {
+    name: 'pre-commit',
+    install: 'apt-get install -y pre-commit (.ci/run does), or python3 -m pip install pre-commit',
+    present: () => spawnSync('pre-commit', ['--version'], { stdio: 'ignore' }).status === 0,
   },
 } satisfies Record<string, Tool>;
 

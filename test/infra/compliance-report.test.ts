@@ -85,11 +85,26 @@ describe('statemachines/compliance.asl.json', () => {
     expect(map.ItemReader.Resource).toBe('arn:aws:states:::s3:getObject');
     expect(map.ItemReader.ReaderConfig.InputType).toBe('JSON');
     expect(map.ItemSelector['accountId.$']).toBe('$$.Map.Item.Value.accountId');
-    expect(map.Catch[0]).toMatchObject({
-      ErrorEquals: ['States.ExceedToleratedFailureThreshold'],
-      Next: 'Aggregate',
+    // Past the failure threshold, and when the ItemReader or ResultWriter fails, the report is still
+    // written (saying what failed: test/report/map-failure.sim.test.ts) and the run then fails.
+    expect(map.Catch).toEqual([
+      {
+        ErrorEquals: [
+          'States.ExceedToleratedFailureThreshold',
+          'States.ItemReaderFailed',
+          'States.ResultWriterFailed',
+        ],
+        ResultPath: '$.mapError',
+        Next: 'Aggregate',
+      },
+    ]);
+    expect(def.States.Aggregate.Parameters).toEqual({ 'runId.$': '$.runId', 'workflow.$': '$' });
+    expect(def.States.MapHealthy.Choices[0].Next).toBe('ScanIncomplete');
+    expect(def.States.ScanIncomplete).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.mapError.Error',
+      CausePath: '$.mapError.Cause',
     });
-    expect(def.States.MapHealthy.Choices[0].Next).toBe('TooManyAccountsFailed');
     // Every task has a timeout (Lambda tasks never hang the run).
     for (const s of [def.States.ListAccounts, map.ItemProcessor.States.ScanAccount, def.States.Aggregate]) {
       expect(s.TimeoutSeconds).toBeGreaterThan(0);

@@ -4,6 +4,7 @@
  * `report` (markdown, JSON, HTML) and `hunt` print those fields; each prints the key's alias (or its
  * signing access key id) and never the key or its secret.
  */
+
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { maskKeys, maskKeysDeep } from '../../src/keys/mask';
 import { normalize } from '../../src/pipeline/incident';
 import { bks } from '../cli/bks-runner';
 import { generatedShortTermKey } from '../helpers/bedrock-token';
+import { trailRecord } from '../helpers/cloudtrail';
 import {
   ACCT,
   allText,
@@ -39,34 +41,19 @@ const SHORT = await generatedShortTermKey(
 );
 
 function record(i: number, extra: Record<string, unknown>) {
-  const t = new Date(Date.now() - (i + 5) * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return {
-    eventVersion: '1.11',
-    userIdentity: {
-      type: 'IAMUser',
-      principalId: 'AIDAEXAMPLEMASKTEST1',
-      arn: `arn:aws:iam::${ACCT}:user/${USER}`,
-      accountId: ACCT,
+  return trailRecord(
+    {
+      account: ACCT,
       userName: USER,
+      region: 'us-east-1',
+      time: new Date(Date.now() - (i + 5) * 60_000),
+      id: `evt-mask-${i}`,
+      requestId: `req-${i}`,
+      principalId: 'AIDAEXAMPLEMASKTEST1',
+      bearer: true,
     },
-    eventTime: t,
-    eventSource: 'bedrock.amazonaws.com',
-    eventName: 'InvokeModel',
-    awsRegion: 'us-east-1',
-    sourceIPAddress: '203.0.113.7',
-    userAgent: 'python-requests/2.32.5',
-    requestParameters: { modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0' },
-    responseElements: null,
-    additionalEventData: { callWithBearerToken: true },
-    requestID: `req-${i}`,
-    eventID: `evt-mask-${i}`,
-    readOnly: true,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    recipientAccountId: ACCT,
-    eventCategory: 'Management',
-    ...extra,
-  };
+    extra,
+  );
 }
 
 const EVENTS = [

@@ -17,6 +17,7 @@ import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient } from '@
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LivePipeline } from '../../local/pipeline';
+import { until } from '../helpers/until';
 
 const SEC = '111111111111';
 const MEMBER = '222222222222';
@@ -68,16 +69,6 @@ async function bearer(url: string, key: string): Promise<number> {
     body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
   });
   return res.status;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('bks-sim --pipeline', () => {

@@ -1,31 +1,23 @@
 /**
  * The npm package as a user gets it. `npm pack` (which runs the real build: prepack, then prepare)
- * makes the tarball; the built executables are checked for what they import at start-up (the
- * timing is bench/startup.ts); the tarball is installed into an empty folder with --omit=dev
- * (dependencies from the npm cache when present), and there every command's help, real runs of
- * decode-key, find-keys, detections list, scp list and bks-sim, the library entry and a CDK app
- * using the constructs (peer dependencies installed next to it) must work.
- *
- * One file on purpose: packing rebuilds dist/, which the other checks read.
+ * makes the tarball, once per test run, in a copy of the Docker build context (test/package/packed.ts);
+ * the executables that build made are checked for what they import at start-up (the timing is
+ * bench/startup.ts); the tarball is installed into an empty folder with --omit=dev (dependencies from
+ * the npm cache when present), and there every command's help, real runs of decode-key, find-keys,
+ * detections list, scp list and bks-sim, the library entry and a CDK app using the constructs (peer
+ * dependencies installed next to it) must work.
  */
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main';
 import type { CommandSpec, HelpManifest } from '../../src/cli/manifest';
 import { encodeLongTermKey, longTermAlias } from '../../src/keys';
 import { SERVICES } from '../../src/services';
+import { PKG, packedTarball } from './packed';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-  name: string;
-  version: string;
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
-  peerDependencies: Record<string, string>;
-};
 // Reports every bare package specifier the process resolves (its own code is loaded by path).
 const HOOK = `data:text/javascript,${encodeURIComponent(
   `import { register } from 'node:module';
@@ -37,6 +29,8 @@ const KEY = encodeLongTermKey(bedrock, longTermAlias('BedrockAPIKey-p4ck', '1234
 
 let tmp = '';
 let tarball = '';
+/** The build context the tarball was packed in, with the dist/ that build made. */
+let built = '';
 
 function run(bin: string, args: string[], opts: { input?: string; cwd?: string } = {}) {
   const p: SpawnSyncReturns<string> = spawnSync(process.execPath, ['--import', HOOK, bin, ...args], {
@@ -58,69 +52,72 @@ function npm(args: string[], cwd: string) {
   return p.stdout;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'bks-package-'));
-  mkdirSync(join(tmp, 'pack'));
-  npm(['pack', '--pack-destination', join(tmp, 'pack')], ROOT);
-  tarball = join(tmp, 'pack', readdirSync(join(tmp, 'pack'))[0] as string);
+  ({ tarball, context: built } = await packedTarball());
   writeFileSync(join(tmp, 'app.py'), `KEY = "${KEY}"\n`);
-}, 300_000);
+}, 600_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }), 300_000);
 
 describe('the built executables (dist/)', () => {
-  const BKS = join(ROOT, 'dist/bks.mjs');
+  const BKS = () => join(built, 'dist/bks.mjs');
 
+  // The CLI parser (commander) is bundled: these starts read nothing from node_modules at all.
   it('print the version and help without loading any command', () => {
-    const v = run(BKS, ['--version']);
+    const v = run(BKS(), ['--version']);
     expect(v.status).toBe(0);
     expect(v.stdout.trim()).toBe(PKG.version);
-    expect(v.loaded).toEqual(['commander']);
+    expect(v.loaded).toEqual([]);
     for (const args of [['--help'], ['help', 'scan'], ['scan', '--help'], ['scp', 'check', '-h']]) {
-      const h = run(BKS, args);
+      const h = run(BKS(), args);
       expect(h.status, args.join(' ')).toBe(0);
       expect(h.stdout).toMatch(/^Usage: bks/);
-      expect(h.loaded, args.join(' ')).toEqual(['commander']);
+      expect(h.loaded, args.join(' ')).toEqual([]);
     }
   });
 
   it('print the same top-level help as the sources', async () => {
-    expect(run(BKS, ['--help']).stdout).toBe((await buildProgram(() => {})).helpInformation());
+    expect(run(BKS(), ['--help']).stdout).toBe((await buildProgram(() => {})).helpInformation());
   });
 
   it('decode a key from stdin and find one in a file loading no AWS SDK client', () => {
-    const d = run(BKS, ['decode-key', '-o', 'json'], { input: `${KEY}\n` });
+    const d = run(BKS(), ['decode-key', '-o', 'json'], { input: `${KEY}\n` });
     expect(d.status, d.stderr).toBe(0);
     expect(JSON.parse(d.stdout)).toMatchObject({ schema: 'bks.decode-key/v1' });
     expect(d.stdout).not.toContain(SECRET);
-    expect(d.loaded).toEqual(['commander']);
-    const f = run(BKS, ['find-keys', join(tmp, 'app.py'), '-o', 'json']);
+    expect(d.loaded).toEqual([]);
+    const f = run(BKS(), ['find-keys', join(tmp, 'app.py'), '-o', 'json']);
     expect(f.status, f.stderr).toBe(1);
     expect(JSON.parse(f.stdout).findings).toHaveLength(1);
-    expect(f.loaded).toEqual(['commander']);
+    expect(f.loaded).toEqual([]);
   });
 
   it('load the AWS SDK clients of the AWS command they run', () => {
-    const s = run(BKS, ['scan']);
+    const s = run(BKS(), ['scan']);
     expect(s.status).toBe(3);
     expect(s.stderr).toMatch(/^bks: /);
     expect(s.loaded).toContain('@aws-sdk/client-iam');
   });
 
   it('answer an unknown command or flag with one line and exit 2', () => {
-    const u = run(BKS, ['nosuch']);
+    const u = run(BKS(), ['nosuch']);
     expect(u.status).toBe(2);
     expect(u.stderr).toBe("bks: unknown command 'nosuch' (see --help)\n");
-    const f = run(BKS, ['decode-key', '--nosuch']);
+    const f = run(BKS(), ['decode-key', '--nosuch']);
     expect(f.status).toBe(2);
     expect(f.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('import exactly the runtime dependencies and the CDK peer dependencies', () => {
-    const externals = JSON.parse(readFileSync(join(ROOT, 'dist/externals.json'), 'utf8')) as string[];
+    const externals = JSON.parse(readFileSync(join(built, 'dist/externals.json'), 'utf8')) as string[];
     const peers = Object.keys(PKG.peerDependencies);
     expect(externals.filter((e) => !(e in PKG.dependencies) && !peers.includes(e))).toEqual([]);
     expect(Object.keys(PKG.dependencies).filter((d) => !externals.includes(d))).toEqual([]);
     for (const p of peers) expect(PKG.devDependencies[p], `${p} is also a dev dependency`).toBeDefined();
+    // What the build bundles is a dev dependency only (a user's install does not need it).
+    expect(externals).not.toContain('commander');
+    expect(PKG.devDependencies.commander).toBeDefined();
+    expect(PKG.dependencies.commander).toBeUndefined();
   });
 });
 
@@ -142,7 +139,7 @@ describe('the installed package (npm pack, npm install --omit=dev)', () => {
     npm(['install', tarball, cdk, constructs, ...engine, '--omit=dev', '--prefer-offline'], app);
     bin = join(app, 'node_modules/.bin');
     pkgDir = join(app, 'node_modules', PKG.name);
-  }, 300_000);
+  }, 600_000);
 
   it('holds what runs and its docs, and no TypeScript sources', () => {
     const list = (d: string) => readdirSync(join(pkgDir, d));

@@ -51,6 +51,9 @@ async function setup(now = new Date('2026-11-20T12:00:00Z'), credentials: typeof
       notify: async (subject, message) => {
         sent.push({ subject, message });
       },
+      endDuplicate: async () => {
+        throw new Error('not a duplicate');
+      },
     },
   );
   const link = new URL(/https:\/\/approve\.example\.test\/\S+/.exec(sent[0]!.message)![0]);
@@ -77,6 +80,43 @@ describe('requestApproval', () => {
     expect(s.link.toString()).not.toContain('task-token');
     expect(s.sent[0]!.message).toContain('Approve revoke');
     expect((await s.store.get(s.out.approvalId))?.taskToken).toBe(TOKEN);
+  });
+
+  it('one incident, one request: another run of it asks nobody and ends its own task as a duplicate', async () => {
+    const s = await setup();
+    const ended: Array<{ token: string; output: unknown }> = [];
+    const again = (taskToken: string, execution: string) =>
+      requestApproval(
+        { taskToken, execution, incident: s.incident, finding: { id: 'finding-1' } },
+        {
+          store: s.store,
+          baseUrl: BASE,
+          now: () => s.clock.now,
+          linkTtlSeconds: 3600,
+          notify: async (subject, message) => {
+            s.sent.push({ subject, message });
+          },
+          endDuplicate: async (token, output) => {
+            ended.push({ token, output });
+          },
+        },
+      );
+    const dup = await again('other-run-token', 'arn:exec:2');
+    expect(dup).toEqual({ approvalId: s.out.approvalId, expiresAt: s.out.expiresAt, duplicate: true });
+    expect(s.sent).toHaveLength(1);
+    expect(ended).toEqual([
+      {
+        token: 'other-run-token',
+        output: {
+          duplicateOf: s.out.approvalId,
+          incidentId: s.incident.incidentId,
+          at: '2026-11-20T12:00:00.000Z',
+        },
+      },
+    ]);
+    // The pending request still resumes the run that asked.
+    expect((await s.store.get(s.out.approvalId))?.taskToken).toBe(TOKEN);
+    expect(s.store.records.size).toBe(1);
   });
 });
 

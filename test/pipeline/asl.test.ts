@@ -41,6 +41,58 @@ describe('statemachines/response.asl.json', () => {
     expect(def.States.MalformedEvent).toMatchObject({ Type: 'Fail', Error: 'MalformedEvent' });
   });
 
+  it('Normalize sends only its own MalformedEvent to the DLQ; anything else after retries needs manual action', () => {
+    const normalize = substituted().States.Normalize;
+    expect(
+      normalize.Catch.map((c: { ErrorEquals: string[]; Next: string }) => [c.ErrorEquals, c.Next]),
+    ).toEqual([
+      [['MalformedEvent'], 'QuarantineMalformed'],
+      [['States.ALL'], 'NormalizeFailed'],
+    ]);
+  });
+
+  it('gives every Task a Catch; whatever a step cannot handle ends in the one ManualAction path', () => {
+    const def = substituted();
+    const states = def.States as Record<
+      string,
+      { Type: string; Next?: string; Catch?: Array<{ Next: string }> }
+    >;
+    // Steps with a failure branch of their own: enrichment failing is recorded as unavailable, a
+    // revocation or approval failing is closed on the finding and then released through ManualAction.
+    const OWN_BRANCH: Record<string, string> = {
+      Enrich: 'RaiseFinding',
+      AskAnalyst: 'ApprovalFailed',
+      Revoke: 'RevokeFailed',
+      Contain: 'RevokeFailed',
+      ManualAction: 'NotifyManualActionFallback',
+      NotifyManualAction: 'ManualActionRequired',
+      NotifyManualActionFallback: 'ManualActionRequired',
+    };
+    const reachesManualAction = (name: string, seen = new Set<string>()): boolean => {
+      if (name === 'ManualAction') return true;
+      if (seen.has(name)) return false;
+      seen.add(name);
+      const st = states[name]!;
+      return st.Type === 'Pass' && !!st.Next && reachesManualAction(st.Next, seen);
+    };
+    for (const [name, st] of Object.entries(states)) {
+      if (st.Type !== 'Task') continue;
+      expect(st.Catch, name).toBeDefined();
+      const last = st.Catch!.at(-1)!;
+      expect((last as unknown as { ErrorEquals: string[] }).ErrorEquals, name).toEqual(['States.ALL']);
+      if (name in OWN_BRANCH) expect(last.Next, name).toBe(OWN_BRANCH[name]);
+      else expect(reachesManualAction(last.Next), `${name} -> ${last.Next}`).toBe(true);
+    }
+    // The closed failures (revoke-failed, approval-failed) release the gate through ManualAction too.
+    const ended = def.States['Ended?'].Choices.map((c: { Next: string }) => c.Next);
+    for (const n of ended) expect(reachesManualAction(n), n).toBe(true);
+    expect(def.States.ManualAction.Parameters).toMatchObject({
+      'input.$': '$$.Execution.Input',
+      'execution.$': '$$.Execution.Name',
+    });
+    expect(def.States.ManualActionRequired).toMatchObject({ Type: 'Fail', Error: 'ManualActionRequired' });
+  });
+
   it('waits for the analyst with a timeout and catches States.Timeout explicitly', () => {
     const ask = substituted().States.AskAnalyst;
     expect(ask.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');

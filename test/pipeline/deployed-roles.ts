@@ -13,6 +13,8 @@ type Doc = { Version?: string; Statement: Array<Record<string, unknown>> };
 
 export interface DeployedRole {
   name: string;
+  /** IAM path (`/bks/`); `/` when absent. */
+  path?: string;
   trustedAccounts: string[];
   inlinePolicies: Record<string, Doc>;
 }

@@ -33,7 +33,7 @@ describe.skipIf(skipWithout(TOOLS.motoServer))('DynamoDB stores against moto', (
   }, 60_000);
   afterAll(() => moto?.stop());
 
-  it('approval store: put, claim once, release, find by finding, one signing key', async () => {
+  it('approval store: open, claim once, release, find by finding, one signing key', async () => {
     const store = new DynamoApprovalStore(client, await table('approvals'));
     const record = {
       id: 'abc',
@@ -46,8 +46,17 @@ describe.skipIf(skipWithout(TOOLS.motoServer))('DynamoDB stores against moto', (
       expiresAt: 1_900_000_000,
       status: 'PENDING' as const,
     };
-    await store.put(record);
-    await expect(store.put(record)).rejects.toThrow();
+    expect(await store.open(record, 'exec-1')).toEqual({
+      status: 'created',
+      id: 'abc',
+      expiresAt: 1_900_000_000,
+    });
+    // Another run of the same incident: a duplicate of the stored request, which stays as it was.
+    expect(await store.open({ ...record, id: 'def', taskToken: 'other-token' }, 'exec-2')).toEqual({
+      status: 'duplicate',
+      id: 'abc',
+      expiresAt: 1_900_000_000,
+    });
     expect(await store.get('abc')).toEqual(record);
     expect(await store.approvalIdForFinding('bks/finding/1')).toBe('abc');
     const decision = {

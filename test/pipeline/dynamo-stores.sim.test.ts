@@ -50,7 +50,7 @@ describe('DynamoDB stores against bks-sim', () => {
     await sim.close();
   });
 
-  it('approval store: put, claim once, release, find by finding, one signing key', async () => {
+  it('approval store: open, claim once, release, find by finding, one signing key', async () => {
     const store = new DynamoApprovalStore(client, await table('approvals'));
     const record = {
       id: 'abc',
@@ -63,9 +63,18 @@ describe('DynamoDB stores against bks-sim', () => {
       expiresAt: 1_900_000_000,
       status: 'PENDING' as const,
     };
-    await store.put(record);
-    expect(calls).toEqual(['PutItem', 'PutItem']);
-    await expect(store.put(record)).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(await store.open(record, 'exec-1')).toEqual({
+      status: 'created',
+      id: 'abc',
+      expiresAt: 1_900_000_000,
+    });
+    expect(calls).toEqual(['PutItem', 'PutItem', 'PutItem']);
+    // Another run of the same incident: a duplicate of the stored request, which stays as it was.
+    expect(await store.open({ ...record, id: 'def', taskToken: 'other-token' }, 'exec-2')).toEqual({
+      status: 'duplicate',
+      id: 'abc',
+      expiresAt: 1_900_000_000,
+    });
     expect(await store.get('abc')).toEqual(record);
     expect(await store.approvalIdForFinding('bks/finding/1')).toBe('abc');
     const decision = {
@@ -94,6 +103,55 @@ describe('DynamoDB stores against bks-sim', () => {
     const pointer = items.find((i) => i['pk']?.S?.startsWith('finding#'));
     expect(pointer?.['ttl']?.N).toBeDefined();
     expect(JSON.stringify(pointer)).not.toContain('token-value');
+  });
+
+  it('approval store: of 10 concurrent runs of one incident exactly one asks; a retry of that run resumes with its new token', async () => {
+    const store = new DynamoApprovalStore(client, await table('approvals-incident'));
+    const base = {
+      incidentId: 'BKS-001:e9',
+      findingId: 'bks/finding/9',
+      title: 't',
+      summary: 's',
+      createdAt: '2026-11-20T12:00:00.000Z',
+      expiresAt: 1_900_000_000,
+      status: 'PENDING' as const,
+    };
+    const opened = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        store.open({ ...base, id: `run${i}`, taskToken: `token-${i}` }, `exec-${i}`),
+      ),
+    );
+    const created = opened.filter((o) => o.status === 'created');
+    expect(created).toHaveLength(1);
+    const winner = created[0]!.id;
+    expect(opened.filter((o) => o.status === 'duplicate').map((o) => o.id)).toEqual(Array(9).fill(winner));
+    expect(await store.approvalIdForFinding('bks/finding/9')).toBe(winner);
+    // Exactly one approval item: the duplicates stored nothing of their own.
+    const items = (await client.send(new ScanCommand({ TableName: 'approvals-incident' }))).Items ?? [];
+    expect(items.filter((i) => i['pk']?.S?.startsWith('approval#')).map((i) => i['pk']?.S)).toEqual([
+      `approval#${winner}`,
+    ]);
+    // The winning run retried by Step Functions (same execution, new task token) is not a duplicate:
+    // the pending approval now resumes the new token.
+    const n = Number(winner.slice(3));
+    expect(await store.open({ ...base, id: 'retry', taskToken: 'token-retry' }, `exec-${n}`)).toEqual({
+      status: 'resumed',
+      id: winner,
+      expiresAt: 1_900_000_000,
+    });
+    expect((await store.get(winner))?.taskToken).toBe('token-retry');
+    // Once decided, even that run is a duplicate: the decision is never asked for twice.
+    const decision = {
+      decision: 'reject' as const,
+      by: 'a',
+      at: 'now',
+      reason: 'r',
+      via: 'approval-link' as const,
+    };
+    await store.claim(winner, decision);
+    expect((await store.open({ ...base, id: 'late', taskToken: 'token-late' }, `exec-${n}`)).status).toBe(
+      'duplicate',
+    );
   });
 
   it('counter store behaves like the in-memory store of src/detect', async () => {

@@ -4,7 +4,7 @@
  * Functions, the local engine with the real handlers).
  */
 import { randomBytes } from 'node:crypto';
-import { LocalPipeline } from '../../local/workflow';
+import { LocalPipeline, type PipelineDeployment } from '../../local/workflow';
 
 export type { Analyst, Doc, RunOutcome } from '../../local/workflow';
 
@@ -52,9 +52,11 @@ export const SCENARIO = {
 
 export class Harness extends LocalPipeline {
   /** `scenario`: another scenario for the run (default SCENARIO). */
-  constructor(scenario: object = SCENARIO) {
+  /** `deployment`: run as the pipeline the CDK app deploys (see local/workflow.ts). */
+  constructor(scenario: object = SCENARIO, deployment?: PipelineDeployment) {
     super({
       scenario,
+      ...(deployment ? { deployment } : {}),
       account: ACCOUNT,
       credentials: { accessKeyId: 'AKIAPIPELINETEST0001', secretAccessKey: 'pipeline-test' },
     });

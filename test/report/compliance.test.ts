@@ -66,7 +66,10 @@ describe('buildComplianceReport', () => {
     const risk = r.findings.find((f) => f.rule === 'phantom-persistent-credential');
     expect(risk?.fix).toBe('bks revoke-key BedrockAPIKey-risk');
     expect(r.findings.find((f) => f.rule === 'orphaned-phantom')?.fix).toBe('bks cleanup --service bedrock');
-    expect(r.findings.find((f) => f.rule === 'key-on-ordinary-user')?.fix).toMatch(/--force$/);
+    // The targeted fix (issue 15): only that key, never `--force` on the user (a deny on bedrock:*).
+    const ordinary = r.findings.find((f) => f.rule === 'key-on-ordinary-user');
+    expect(ordinary?.fix).toMatch(/--credential ACCAORD$/);
+    expect(ordinary?.effect).toMatch(/Not `bks revoke-key .* --force`: that .* denies bedrock:\*/);
     expect(r.accounts.find((a) => a.accountId === '222222222222')).toMatchObject({
       name: 'prod',
       findings: 7,
@@ -106,6 +109,7 @@ const pf = (
   resource: `arn:aws:iam::${accountId}:user/u`,
   title: id,
   fix: 'bks revoke-key u',
+  effect: 'deactivates it',
   firstSeen,
   lastSeen: firstSeen,
   verified: true,
@@ -284,7 +288,7 @@ describe('renderers', () => {
     const csv = renderComplianceCsv(build({ previous: week1 }, sampleScan(sampleAccounts(), inDays(7))));
     const lines = csv.split('\n');
     expect(lines[0]).toBe(
-      'id,trend,severity,rule,accountId,userName,service,credentialId,resource,title,fix,firstSeen,lastSeen',
+      'id,trend,severity,rule,accountId,userName,service,credentialId,resource,title,fix,effect,firstSeen,lastSeen',
     );
     expect(csv).toContain(`"'=HYPERLINK(""x"")"`);
     expect(csv).not.toMatch(/,=HYPERLINK/);

@@ -1,5 +1,6 @@
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trailRecord } from '../helpers/cloudtrail';
 import { chromiumPath, skipWithout, TOOLS } from '../helpers/tools';
 import {
   ACCT,
@@ -16,32 +17,23 @@ const USER = 'BedrockAPIKey-r3pt';
 const KEY = () => longTermKey(`${USER}-at-${ACCT}`, secret('r'));
 
 function ev(i: number, region: string, name: string, source: string, extra: Record<string, unknown> = {}) {
-  return {
-    eventVersion: '1.11',
-    userIdentity: {
-      type: 'IAMUser',
-      arn: `arn:aws:iam::${ACCT}:user/${USER}`,
-      accountId: ACCT,
+  return trailRecord(
+    {
+      account: ACCT,
       userName: USER,
+      region,
+      time: new Date(Date.now() - i * 600_000),
+      id: `e-${region}-${i}-${name}`,
+      requestId: `r-${region}-${i}-${name}`,
+      eventName: name,
+      eventSource: source,
+      userAgent: 'python-requests/2.32.5 <script>',
+      requestParameters: {},
+      bearer: true,
+      readOnly: false,
     },
-    eventTime: new Date(Date.now() - i * 600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    eventSource: source,
-    eventName: name,
-    awsRegion: region,
-    sourceIPAddress: '203.0.113.7',
-    userAgent: 'python-requests/2.32.5 <script>',
-    requestParameters: {},
-    responseElements: null,
-    additionalEventData: { callWithBearerToken: true },
-    requestID: `r-${region}-${i}-${name}`,
-    eventID: `e-${region}-${i}-${name}`,
-    readOnly: false,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    recipientAccountId: ACCT,
-    eventCategory: 'Management',
-    ...extra,
-  };
+    extra,
+  );
 }
 
 const LONG_UA = `aws-sdk-js/3.700.0 ${Array.from({ length: 24 }, (_, i) => `md/feature#${i}`).join(',')}`;

@@ -2,7 +2,9 @@
  * Fixtures for the sim-services tests: key texts built from parts (never a key literal in the
  * repository) and a small scenario with bearer-key users, a role and a CloudTrail history.
  */
+
 import { makeAccessKeyId, type Scenario } from '../../sim/scenario';
+import { trailRecord } from '../helpers/cloudtrail';
 
 export const ACCT = '111111111111';
 export const OTHER = '222222222222';
@@ -33,34 +35,20 @@ export function claudeKey(alias: string, secret: string): string {
 }
 
 function event(i: number, region: string, user: string, name: string, extra: Record<string, unknown> = {}) {
-  const t = new Date(Date.parse(NOW) - (i + 1) * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return {
-    eventVersion: '1.11',
-    userIdentity: {
-      type: 'IAMUser',
-      principalId: 'AIDAEXAMPLE',
-      arn: `arn:aws:iam::${ACCT}:user/${user}`,
-      accountId: ACCT,
-      accessKeyId: user === 'ml-user' ? USER_KEY : undefined,
+  return trailRecord(
+    {
+      account: ACCT,
       userName: user,
+      region,
+      time: new Date(Date.parse(NOW) - (i + 1) * 60_000),
+      id: `evt-${region}-${i}`,
+      requestId: `req-${region}-${i}`,
+      principalId: 'AIDAEXAMPLE',
+      accessKeyId: user === 'ml-user' ? USER_KEY : undefined,
+      eventName: name,
     },
-    eventTime: t,
-    eventSource: 'bedrock.amazonaws.com',
-    eventName: name,
-    awsRegion: region,
-    sourceIPAddress: '203.0.113.7',
-    userAgent: 'python-requests/2.32.5',
-    requestParameters: { modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0' },
-    responseElements: null,
-    requestID: `req-${region}-${i}`,
-    eventID: `evt-${region}-${i}`,
-    readOnly: true,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    recipientAccountId: ACCT,
-    eventCategory: 'Management',
-    ...extra,
-  };
+    extra,
+  );
 }
 
 /** 120 events in us-west-2 (two users, two event names), 3 in us-east-1, one 100 days old. */

@@ -6,20 +6,21 @@ import { describe, expect, it } from 'vitest';
 import { collectTimeline, type LookupPage } from '../../src/timeline/collect';
 import { parseRegions } from '../../src/timeline/regions';
 import { callsPerHour, summarize } from '../../src/timeline/summary';
+import { trailRecord } from '../helpers/cloudtrail';
 
 function record(id: string, region: string, minute: number, extra: object = {}) {
-  return {
-    eventID: id,
-    eventTime: new Date(Date.UTC(2026, 10, 20, 10, minute)).toISOString().replace('.000', ''),
-    awsRegion: region,
-    eventName: 'InvokeModel',
-    eventSource: 'bedrock.amazonaws.com',
-    sourceIPAddress: '198.51.100.7',
-    userAgent: 'curl/8',
-    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/BedrockAPIKey-h42z' },
-    additionalEventData: { callWithBearerToken: 'true' },
-    ...extra,
-  };
+  return trailRecord(
+    {
+      account: '123456789012',
+      userName: 'BedrockAPIKey-h42z',
+      region,
+      time: new Date(Date.UTC(2026, 10, 20, 10, minute)),
+      id,
+      sourceIp: '198.51.100.7',
+      userAgent: 'curl/8',
+    },
+    { additionalEventData: { callWithBearerToken: 'true' }, ...extra },
+  );
 }
 
 /** Pages of `perPage` from a list; `throttle(callNo)` decides which calls answer ThrottlingException. */

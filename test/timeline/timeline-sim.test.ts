@@ -3,7 +3,9 @@
  * LookupEvents calls throttled on top, and still every event of every region comes back —
  * merged across the Username and AccessKeyId lookups, de-duplicated, tagged by src/detect.
  */
+
 import { afterEach, describe, expect, it } from 'vitest';
+import { trailRecord } from '../helpers/cloudtrail';
 import {
   ACCT,
   allText,
@@ -19,34 +21,21 @@ const USER = 'BedrockAPIKey-t1me';
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
 
 function record(i: number, region: string, extra: Record<string, unknown> = {}) {
-  const t = new Date(Date.now() - (i + 5) * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return {
-    eventVersion: '1.11',
-    userIdentity: {
-      type: 'IAMUser',
-      principalId: 'AIDAEXAMPLETIMELINE1',
-      arn: `arn:aws:iam::${ACCT}:user/${USER}`,
-      accountId: ACCT,
+  return trailRecord(
+    {
+      account: ACCT,
       userName: USER,
+      region,
+      time: new Date(Date.now() - (i + 5) * 60_000),
+      id: `evt-${region}-${i}`,
+      requestId: `req-${region}-${i}`,
+      principalId: 'AIDAEXAMPLETIMELINE1',
+      eventName: i % 10 === 0 ? 'ListFoundationModels' : 'InvokeModel',
+      sourceIp: i % 2 ? '203.0.113.7' : '198.51.100.9',
+      bearer: true,
     },
-    eventTime: t,
-    eventSource: 'bedrock.amazonaws.com',
-    eventName: i % 10 === 0 ? 'ListFoundationModels' : 'InvokeModel',
-    awsRegion: region,
-    sourceIPAddress: i % 2 ? '203.0.113.7' : '198.51.100.9',
-    userAgent: 'python-requests/2.32.5',
-    requestParameters: { modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0' },
-    responseElements: null,
-    additionalEventData: { callWithBearerToken: true },
-    requestID: `req-${region}-${i}`,
-    eventID: `evt-${region}-${i}`,
-    readOnly: true,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    recipientAccountId: ACCT,
-    eventCategory: 'Management',
-    ...extra,
-  };
+    extra,
+  );
 }
 
 let env: SimEnv | undefined;

@@ -1,0 +1,244 @@
+/**
+ * The local workflow run with every role the CDK app deploys in the security account: each handler
+ * calls AWS as its own function role (`/bks/bks-fn-<name>`, loaded from the synthesized template
+ * into bks-sim with its policies), and assumes the responder roles of the same template. bks-sim
+ * judges each call with its IAM engine, so a permission the template lacks fails the run here as
+ * it would on AWS. Covered: the approved long-term revoke, the auto-revoke of a SHORT-TERM key
+ * (the signer's sessions denied; another role's key keeps working), the revoke record, and a
+ * function role missing one action.
+ */
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES } from '../../infra/function';
+import { generatedShortTermKey, type SigningCredentials } from '../helpers/bedrock-token';
+import { type DeployedPipeline, deployedPipeline } from './deployed-pipeline';
+import { type DeployedRole, grantedActions, withoutAction } from './deployed-roles';
+import { envelope, record } from './fixtures';
+import { ACCOUNT, Harness, SCENARIO } from './workflow-harness';
+
+const PIPELINE_CREDENTIALS = { accessKeyId: 'AKIAPIPELINETEST0001', secretAccessKey: 'pipeline-test' };
+
+/** Two application roles whose sessions sign short-term keys. */
+const APP_ROLES = ['ml-app', 'other-app'].map((name) => ({
+  name,
+  trustedAccounts: [ACCOUNT],
+  managedPolicies: ['arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess'],
+}));
+
+function scenarioWith(roles: DeployedRole[]) {
+  const s = structuredClone(SCENARIO) as { accounts: Array<{ roles?: unknown[] }> };
+  s.accounts[0]!.roles = [...roles, ...APP_ROLES];
+  return s;
+}
+
+class DeployedHarness extends Harness {
+  constructor(p: DeployedPipeline, roles: DeployedRole[] = p.roles) {
+    super(scenarioWith(roles), p.deployment);
+  }
+
+  private cfg() {
+    return { endpoint: this.sim.url, region: 'us-east-1', credentials: PIPELINE_CREDENTIALS };
+  }
+
+  async assume(role: string): Promise<SigningCredentials> {
+    const sts = new STSClient(this.cfg());
+    const c = (
+      await sts.send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/${role}`, RoleSessionName: 'nb' }),
+      )
+    ).Credentials!;
+    sts.destroy();
+    return {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
+  }
+
+  /** The CloudTrail record of the key's use, as EventBridge would deliver it. */
+  async recordOf(accessKeyId: string): Promise<Record<string, unknown>> {
+    const ct = new CloudTrailClient(this.cfg());
+    const out = await ct.send(
+      new LookupEventsCommand({
+        LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: accessKeyId }],
+      }),
+    );
+    ct.destroy();
+    return JSON.parse(out.Events![0]!.CloudTrailEvent!);
+  }
+
+  /**
+   * The calls bks-sim answered with an error, except the attacker's refused invocations and two
+   * expected NoSuchEntity answers (a user without a console password; a role without a session
+   * deny yet); and no AccessDenied anywhere in the handlers' logs.
+   */
+  refused(): string[] {
+    const expected = new Set(['iam:GetLoginProfile', 'iam:GetRolePolicy']);
+    const errors = Object.keys(this.sim.stats().errors).filter(
+      (k) => !k.startsWith('bedrock:') && !expected.has(k),
+    );
+    if (/AccessDenied/.test(this.logs.join('\n'))) errors.push('AccessDenied in the logs');
+    return errors;
+  }
+}
+
+const created = () => ({
+  ruleId: 'BKS-004-BEDROCK',
+  severity: 'HIGH',
+  event: envelope(record('console-create-bedrock-api-key')),
+});
+
+/**
+ * Granted to a function role and not called in these runs, with the reason it is granted.
+ * (Keys are `<role> <action>`.)
+ */
+export const UNEXERCISED_FUNCTION_ACTIONS: Record<string, string> = {
+  'logs:CreateLogStream': 'every function writes its own log group (CloudWatch Logs is not simulated)',
+  'logs:PutLogEvents': 'every function writes its own log group (CloudWatch Logs is not simulated)',
+  'kms:Decrypt': 'the notification topic is KMS-encrypted (the simulated SNS does not call KMS)',
+  'kms:GenerateDataKey*': 'the notification topic is KMS-encrypted (the simulated SNS does not call KMS)',
+  'kms:GenerateDataKey': 'the revoke records are written KMS-encrypted to S3',
+  's3:PutObject': 'the revoke record in the records bucket (BKS_RECORD_BUCKET)',
+  'sqs:SendMessage': 'the on-failure destination: Lambda (not the function) sends failed async invocations',
+  'sqs:GetQueueAttributes': 'the on-failure destination (granted by CDK with SendMessage)',
+  'sqs:GetQueueUrl': 'the on-failure destination (granted by CDK with SendMessage)',
+  'states:SendTaskFailure': 'approval-api / custom-action: a rejection',
+  'dynamodb:BatchGetItem': 'stateful: reading the window counters',
+  'states:StartExecution': 'dispatch and reconcile start the workflow (not part of this run)',
+  'events:PutEvents': 'stateful: threshold events on the central bus',
+};
+
+describe('the workflow with the function roles the CDK app deploys', () => {
+  let pipeline: DeployedPipeline;
+  let h: DeployedHarness | undefined;
+  const exercised = new Set<string>();
+  /** What the run called (by action, over every role). StartExecution is the harness's own call. */
+  const noteExercised = (run: DeployedHarness) => {
+    for (const k of Object.keys(run.sim.stats().calls)) if (k !== 'states:StartExecution') exercised.add(k);
+  };
+  beforeAll(() => {
+    pipeline = deployedPipeline(ACCOUNT);
+  }, 300_000);
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('loads every pipeline function with its own role under /bks/', () => {
+    expect(Object.keys(pipeline.deployment.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
+    for (const [name, f] of Object.entries(pipeline.deployment.functions))
+      expect(f.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/bks/bks-fn-${name}`);
+  });
+
+  it('the approved long-term revoke succeeds, every handler calling as its own role', async () => {
+    h = new DeployedHarness(pipeline);
+    await h.start();
+    expect(await h.bearerCall()).toBe(200);
+    const run = await h.run(created(), {
+      analyst: { via: 'link', decision: 'approve', by: 'alice', reason: 'leaked in a public repo' },
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome).toEqual({ stage: 'revoked' });
+    expect(await h.credentialStatus()).toBe('Inactive');
+    expect(await h.bearerCall()).toBe(403);
+    expect(h.refused()).toEqual([]);
+    // The handlers really called as their function roles (bks-sim's CloudTrail says who assumed what).
+    const assumed = await assumers(h);
+    expect(assumed).toEqual(
+      expect.arrayContaining([
+        `assumed-role/bks-fn-enrich/bks-enrich -> role/bks/bks-reader`,
+        `assumed-role/bks-fn-finding/bks-finding -> role/bks/bks-findings`,
+        `assumed-role/bks-fn-revoke/bks-revoke -> role/bks/bks-revoker`,
+      ]),
+    );
+    noteExercised(h);
+  }, 300_000);
+
+  it('auto-revoke HIGH of a SHORT-TERM key: the signing role denies its sessions, the key is refused, another role’s key still works', async () => {
+    h = new DeployedHarness(pipeline);
+    await h.start();
+    const now = new Date(h.sim.ctx.nowMs());
+    const leaked = await h.assume('ml-app');
+    const key = await generatedShortTermKey(leaked, 'us-east-1', now);
+    const sibling = await generatedShortTermKey(await h.assume('other-app'), 'us-east-1', now);
+    expect(await h.bearerCall(key)).toBe(200);
+    expect(await h.bearerCall(sibling)).toBe(200);
+    const detail = await h.recordOf(leaked.accessKeyId);
+    const run = await h.run(
+      { ruleId: 'BKS-001-BEDROCK', severity: 'HIGH', event: envelope(detail) },
+      { policy: { autoRevoke: ['HIGH'] } },
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.output?.revocation).toMatchObject({
+      mode: 'revoke',
+      actions: ['iam:PutRolePolicy role/ml-app inline policy bks-revoke-sessions'],
+      verified: true,
+    });
+    expect(await h.bearerCall(key)).toBe(403);
+    expect(await h.bearerCall(sibling)).toBe(200);
+    expect(h.refused()).toEqual([]);
+    noteExercised(h);
+  }, 300_000);
+
+  it('without iam:UpdateServiceSpecificCredential on the revoker, the revoke fails loudly and the manual-action step does its part as its own role', async () => {
+    const roles = withoutAction(pipeline.roles, 'bks-revoker', 'iam:UpdateServiceSpecificCredential');
+    h = new DeployedHarness(pipeline, roles);
+    await h.start();
+    const run = await h.run(created(), { policy: { autoRevoke: ['HIGH'] } });
+    expect(run.status).toBe('FAILED');
+    expect(await h.credentialStatus()).toBe('Active');
+    expect(h.sim.stats().errors['iam:UpdateServiceSpecificCredential']).toBeGreaterThan(0);
+    const [finding] = await h.findings();
+    expect(finding!.Note.Text).toContain('MANUAL ACTION REQUIRED');
+    // The manual-action function released the gate (no gate held: nothing to delete) and marked
+    // the finding with its own role's permissions: nothing it did was refused.
+    const trace = h.traces.find((t) => t.executionArn === run.executionArn);
+    expect(trace?.manualAction).toBeDefined();
+    expect(String(trace?.manualAction?.gate)).not.toMatch(/^failed/);
+    expect(String(trace?.manualAction?.finding)).not.toMatch(/^failed/);
+    expect(h.sim.stats().calls['dynamodb:DeleteItem']).toBeGreaterThan(0);
+    noteExercised(h);
+  }, 300_000);
+
+  it('every action granted to a function role is exercised above or listed with its reason', () => {
+    const fnRoles = pipeline.roles.filter((r) => /^bks-fn-/.test(r.name));
+    const granted = [...grantedActions(fnRoles)].filter((a) => !exercised.has(a)).sort();
+    // Exercised: sts:AssumeRole (enrich, finding, revoke), dynamodb:GetItem/PutItem/UpdateItem
+    // (request-approval, approval-api), sns:Publish, states:SendTaskSuccess. By action, not by role.
+    expect(granted).toEqual(Object.keys(UNEXERCISED_FUNCTION_ACTIONS).sort());
+  });
+
+  it('without states:SendTaskSuccess on the approval endpoint’s role, the approval fails loudly', async () => {
+    const roles = withoutAction(pipeline.roles, 'bks-fn-approval-api', 'states:SendTaskSuccess');
+    h = new DeployedHarness(pipeline, roles);
+    await h.start();
+    await expect(
+      h.run(created(), { analyst: { via: 'link', decision: 'approve', by: 'alice', reason: 'r' } }),
+    ).rejects.toThrow(/approval POST answered 5\d\d/);
+    expect(h.sim.stats().errors['states:SendTaskSuccess']).toBeGreaterThan(0);
+    expect(await h.credentialStatus()).toBe('Active');
+  }, 300_000);
+});
+
+/** `assumed-role/<role>/<session> -> role/<path><name>` for every AssumeRole bks-sim recorded. */
+async function assumers(h: DeployedHarness): Promise<string[]> {
+  const ct = new CloudTrailClient({
+    endpoint: h.sim.url,
+    region: 'us-east-1',
+    credentials: PIPELINE_CREDENTIALS,
+  });
+  const out = await ct.send(
+    new LookupEventsCommand({
+      LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'AssumeRole' }],
+    }),
+  );
+  ct.destroy();
+  return (out.Events ?? []).map((e) => {
+    const r = JSON.parse(e.CloudTrailEvent!);
+    const who = String(r.userIdentity?.arn ?? '').replace(/^arn:aws:sts::\d+:/, '');
+    const to = String(r.requestParameters?.roleArn ?? '').replace(/^arn:aws:iam::\d+:/, '');
+    return `${who} -> ${to}`;
+  });
+}
