@@ -11,7 +11,14 @@ import { UsageError } from '../errors';
 import { DEFAULT_STACK_NAME } from '../pipeline/stack-outputs';
 import { DEFAULT_MODEL_ID, runSelftest, selftestExitCode } from '../selftest';
 import { defaultRecordDir } from '../selftest/record';
-import { addCommonOptions, type CommonOptions, confirmPlan, emit, makeContext, parseIntFlag } from './common';
+import {
+  type CommandContext,
+  type CommonOptions,
+  commonAction,
+  confirmPlan,
+  emit,
+  parseIntFlag,
+} from './common';
 import type { RunAction } from './main';
 import { renderSelftestJson, renderSelftestMarkdown, renderSelftestTable } from './selftest-render';
 import { withAws } from './with-aws';
@@ -53,15 +60,14 @@ export function register(program: Command, run: RunAction): void {
     )
     .option('--dry-run', 'print the plan and stop')
     .option('-y, --yes', 'do not ask for confirmation');
-  addCommonOptions(cmd, SPEC);
-  cmd.action(run(async (flags: SelftestFlags) => selftestCommand(flags)));
+  commonAction(cmd, SPEC, run, (flags: SelftestFlags, ctx: CommandContext) => selftestCommand(flags, ctx));
 }
 
 export async function selftestCommand(
   flags: SelftestFlags,
+  ctx: CommandContext,
   io: { stdin?: NodeJS.ReadableStream; signal?: AbortSignal } = {},
 ): Promise<number> {
-  const ctx = makeContext(flags, SPEC);
   const timeoutSeconds = parseIntFlag('--timeout', flags.timeout, 10, 3600) ?? 600;
   const pollMs = parseIntFlag('--poll', flags.poll, 100, 60_000) ?? 2000;
   if (flags.bearerRegion !== undefined && !REGION_RE.test(flags.bearerRegion)) {

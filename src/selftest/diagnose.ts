@@ -94,7 +94,7 @@ async function forwarderProblem(
   let NextToken: string | undefined;
   do {
     const out = await eb.send(
-      new ListRulesCommand({ NamePrefix: `${prefix}-fwd-`, ...(NextToken ? { NextToken } : {}) }),
+      new ListRulesCommand({ NamePrefix: `${prefix}-fwd-`, NextToken }),
     );
     rules.push(...(out.Rules ?? []));
     NextToken = out.NextToken;

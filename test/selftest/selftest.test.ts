@@ -115,7 +115,7 @@ describe('bks selftest against bks-sim --pipeline', () => {
       await eb.send(new DisableRuleCommand({ Name }));
     }
     eb.destroy();
-    const r = await run(3);
+    const r = await run(10);
     const o = r.rules.find((x) => x.ruleId === 'BKS-010-BEDROCK')!;
     expect(o).toMatchObject({ status: 'missing', stage: 'no-rule-match', call: 'InvokeModel' });
     expect(o.detail).toContain('no forwarder on the default bus of us-east-1');
@@ -135,7 +135,7 @@ describe('bks selftest against bks-sim --pipeline', () => {
     await eb.send(new DisableRuleCommand({ Name: 'bks-fwd-BKS-003-BEDROCK' }));
     await eb.send(new DisableRuleCommand({ Name: 'bks-BKS-001-BEDROCK', EventBusName: 'bks-central' }));
     eb.destroy();
-    const r = await run(3);
+    const r = await run(10);
     expect(r.rules.find((x) => x.ruleId === 'BKS-001-BEDROCK')).toMatchObject({
       status: 'missing',
       stage: 'no-rule-match',
@@ -158,7 +158,7 @@ describe('bks selftest against bks-sim --pipeline', () => {
         ],
       }),
     });
-    const r = await run(4);
+    const r = await run(12);
     const missing = r.rules.filter((o) => o.status === 'missing');
     expect(missing.map((o) => o.ruleId).sort()).toEqual([
       'BKS-001-BEDROCK',
