@@ -36,14 +36,17 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { handler as approvalApi } from '../handlers/approval-api';
 import { handler as customAction } from '../handlers/custom-action';
 import { handler as dispatch } from '../handlers/dispatch';
 import { resetAws } from '../handlers/lib/aws';
 import { resetClients } from '../handlers/lib/clients';
 import { loadPipelineRules } from '../infra/rules';
+<<<<<<< HEAD
 import { type MountRequest, type MountResponse, type SimHandle, startSim } from '../sim/server';
 import { putStack } from '../sim/services/cloudformation';
+=======
+import { type SimHandle, startSim } from '../sim/server';
+>>>>>>> main
 import type { DeliveryTarget } from '../sim/services/events';
 import {
   abortAll,
@@ -59,6 +62,7 @@ import { ruleStateFor } from '../src/pipeline/rule-state';
 import { forwarderRegions, type PipelineRule, rulesForRegion } from '../src/pipeline/rules';
 import { DEFAULT_STACK_NAME, outputList } from '../src/pipeline/stack-outputs';
 import { SERVICES } from '../src/services';
+import { serveApproval } from './approval';
 import { type ExecutionTrace, responseEngine } from './engine';
 import { responseDefinitionFor } from './workflow';
 
@@ -77,6 +81,8 @@ export interface LivePipelineOptions {
   policy?: Partial<ResponsePolicy>;
   /** The approval step's timeout. @default 14400 (4 hours) */
   approvalTimeoutSeconds?: number;
+  /** The identity provider groups allowed to approve. @default ['soc'] */
+  approverGroups?: string[];
   /** The detection rules' folder. @default detections/ */
   rulesDir?: string;
   /**
@@ -306,8 +312,20 @@ export class LivePipeline {
     this.keepHandlerLogs();
     this.attachEngine();
     this.routeDeliveries(d, stateful as never);
+<<<<<<< HEAD
     this.undo.push(this.sim.mount('/_pipeline/approve', (req) => this.approve(req)));
     this.registerStack(d);
+=======
+    // The approval endpoint (the Lambda function URL on AWS), on the simulator's port, signing analysts
+    // in at the simulator's test OIDC provider.
+    const approval = await serveApproval(this.sim, {
+      region: d.homeRegion,
+      credentials: this.credentials,
+      allowedGroups: this.options.approverGroups ?? ['soc'],
+    });
+    Object.assign(process.env, approval.env);
+    this.undo.push(approval.stop);
+>>>>>>> main
     const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
     this.say(
       `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
@@ -601,6 +619,7 @@ export class LivePipeline {
     );
   }
 
+<<<<<<< HEAD
   /**
    * The stack, as CloudFormation DescribeStacks lists it with the outputs the CDK app writes
    * (BedrockKeyGuard's outputs, src/pipeline/stack-outputs.ts): `bks selftest` finds this deployment
@@ -641,6 +660,8 @@ export class LivePipeline {
     return { status: res.statusCode ?? 200, headers: res.headers ?? {}, body: res.body ?? '' };
   }
 
+=======
+>>>>>>> main
   /** Resolves with the execution once it is no longer running. */
   done(executionArn: string): Promise<SimExecution> {
     return executionDone(this.sim.ctx, executionArn);

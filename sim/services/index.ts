@@ -16,6 +16,7 @@ import { guardduty } from './guardduty';
 import { iam } from './iam';
 import { organizations } from './organizations';
 import { s3 } from './s3';
+import { secretsmanager } from './secretsmanager';
 import { securityhub } from './securityhub';
 import { sns } from './sns';
 import { sqs } from './sqs';
@@ -37,6 +38,7 @@ export const SERVICE_MODULES: ServiceModule[] = [
   sqs,
   guardduty,
   account,
+  secretsmanager,
   cloudformation,
 ];
 
