@@ -41,12 +41,8 @@ import { handler as dispatch } from '../handlers/dispatch';
 import { resetAws } from '../handlers/lib/aws';
 import { resetClients } from '../handlers/lib/clients';
 import { loadPipelineRules } from '../infra/rules';
-<<<<<<< HEAD
-import { type MountRequest, type MountResponse, type SimHandle, startSim } from '../sim/server';
-import { putStack } from '../sim/services/cloudformation';
-=======
 import { type SimHandle, startSim } from '../sim/server';
->>>>>>> main
+import { putStack } from '../sim/services/cloudformation';
 import type { DeliveryTarget } from '../sim/services/events';
 import {
   abortAll,
@@ -312,10 +308,6 @@ export class LivePipeline {
     this.keepHandlerLogs();
     this.attachEngine();
     this.routeDeliveries(d, stateful as never);
-<<<<<<< HEAD
-    this.undo.push(this.sim.mount('/_pipeline/approve', (req) => this.approve(req)));
-    this.registerStack(d);
-=======
     // The approval endpoint (the Lambda function URL on AWS), on the simulator's port, signing analysts
     // in at the simulator's test OIDC provider.
     const approval = await serveApproval(this.sim, {
@@ -325,7 +317,7 @@ export class LivePipeline {
     });
     Object.assign(process.env, approval.env);
     this.undo.push(approval.stop);
->>>>>>> main
+    this.registerStack(d);
     const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
     this.say(
       `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
@@ -619,7 +611,6 @@ export class LivePipeline {
     );
   }
 
-<<<<<<< HEAD
   /**
    * The stack, as CloudFormation DescribeStacks lists it with the outputs the CDK app writes
    * (BedrockKeyGuard's outputs, src/pipeline/stack-outputs.ts): `bks selftest` finds this deployment
@@ -642,26 +633,6 @@ export class LivePipeline {
     });
   }
 
-  /** The approval endpoint (the Lambda function URL on AWS), on the simulator's port. */
-  private async approve(req: MountRequest): Promise<MountResponse> {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-    const res = (await approvalApi({
-      requestContext: {
-        requestId: `local-${Date.now()}`,
-        http: { method: req.method, sourceIp: req.sourceIp },
-      },
-      rawPath: req.url.pathname,
-      queryStringParameters: Object.fromEntries(req.url.searchParams),
-      headers,
-      body: req.body,
-      isBase64Encoded: false,
-    } as never)) as { statusCode?: number; headers?: Record<string, string>; body?: string };
-    return { status: res.statusCode ?? 200, headers: res.headers ?? {}, body: res.body ?? '' };
-  }
-
-=======
->>>>>>> main
   /** Resolves with the execution once it is no longer running. */
   done(executionArn: string): Promise<SimExecution> {
     return executionDone(this.sim.ctx, executionArn);
