@@ -93,9 +93,7 @@ async function forwarderProblem(
   const rules: { Name?: string; State?: string; EventPattern?: string }[] = [];
   let NextToken: string | undefined;
   do {
-    const out = await eb.send(
-      new ListRulesCommand({ NamePrefix: `${prefix}-fwd-`, NextToken }),
-    );
+    const out = await eb.send(new ListRulesCommand({ NamePrefix: `${prefix}-fwd-`, NextToken }));
     rules.push(...(out.Rules ?? []));
     NextToken = out.NextToken;
   } while (NextToken);
