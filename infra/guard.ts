@@ -250,10 +250,6 @@ export class BedrockKeyGuard extends Construct {
       ...this.detection.functions,
       reconcile: this.reconciliation.function,
     };
-    // `bks selftest`: the decide step verifies a canary's run id in the approval table
-    // (src/pipeline/canary.ts).
-    this.response.functions.decide.addEnvironment('BKS_APPROVAL_TABLE', this.approvalTable.tableName);
-    this.approvalTable.grant(this.response.functions.decide, 'dynamodb:GetItem');
     this.outputs(names.prefix);
   }
 
@@ -263,6 +259,10 @@ export class BedrockKeyGuard extends Construct {
    * `bks selftest` and `bks coverage` read.
    */
   private outputs(prefix: string) {
+    // `bks selftest`: the decide step verifies a canary's run id in the approval table
+    // (src/pipeline/canary.ts).
+    this.response.functions.decide.addEnvironment('BKS_APPROVAL_TABLE', this.approvalTable.tableName);
+    this.approvalTable.grant(this.response.functions.decide, 'dynamodb:GetItem');
     const out = (key: OutputName, value: string) =>
       new CfnOutput(this, OUTPUT_KEYS[key], {
         value,
