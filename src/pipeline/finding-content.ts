@@ -182,9 +182,10 @@ export interface FindingUpdate {
 function who(state: ClosingState): string {
   const a = state.approval;
   return a
-    ? `${a.decision === 'approve' ? 'approved' : 'rejected'} by ${a.by}${
-        a.approver ? ` (signed in at ${a.approver.issuer} as ${a.approver.sub})` : ''
-      } at ${a.at} via ${a.via}: ${a.reason}`
+    ? // The verified identity last: a note clipped to fit loses it before the who, when and why.
+      `${a.decision === 'approve' ? 'approved' : 'rejected'} by ${a.by} at ${a.at} via ${a.via}: ${a.reason}${
+        a.approver ? ` (signed in as ${a.approver.sub} at ${a.approver.issuer})` : ''
+      }`
     : `by policy: ${state.decision.reason}`;
 }
 
