@@ -34,7 +34,7 @@ import { pipelineNames } from '../src/pipeline/names';
 import type { ResponsePolicy, TimeoutAction } from '../src/pipeline/policy';
 import type { PipelineRule } from '../src/pipeline/rules';
 import { alarmOnQueue } from './alarms';
-import { Approval } from './approval';
+import { Approval, type ApprovalSignInProps } from './approval';
 import { Detection } from './detection';
 import type { DetectionForwarder } from './forwarder';
 import type { FunctionName } from './function';
@@ -65,6 +65,8 @@ export interface BedrockKeyGuardProps {
   readonly timeoutAction?: TimeoutAction;
   /** Longest validity of an approval link (capped by `approvalTimeout`). @default 24 hours */
   readonly approvalLinkTtl?: Duration;
+  /** The identity provider the approval page signs analysts in with (docs/approval.md). */
+  readonly approvalSignIn?: ApprovalSignInProps;
   /** Where the SOC is notified. @default a new KMS-encrypted topic */
   readonly notificationTopic?: sns.ITopic;
   /** Accept events from every account of this organization on the central bus. */
@@ -183,6 +185,7 @@ export class BedrockKeyGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       failureQueue: this.failureQueue,
       prefix,
+      ...(props.approvalSignIn ? { signIn: props.approvalSignIn } : {}),
       linkTtl: Duration.seconds(
         Math.min((props.approvalLinkTtl ?? Duration.hours(24)).toSeconds(), approvalTimeout.toSeconds()),
       ),
@@ -200,6 +203,10 @@ export class BedrockKeyGuard extends Construct {
       ...(props.timelineWindow ? { timelineWindow: props.timelineWindow } : {}),
     });
     this.stateMachine = this.response.stateMachine;
+    // The closing step reports what was done back to the approval request (the page after a decision).
+    const finding = this.response.functions.finding;
+    finding.addEnvironment('BKS_APPROVAL_TABLE', this.approval.table.tableName);
+    this.approval.table.grant(finding, 'dynamodb:UpdateItem');
     this.detection = new Detection(this, 'Detection', {
       rules,
       stateMachine: this.stateMachine,

@@ -23,9 +23,7 @@
  * `/_pipeline/approve` on the simulator's port; the notifications at `GET /_sim/notifications`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateEventBusCommand,
@@ -58,7 +56,7 @@ import { forwarderRegions, type PipelineRule, rulesForRegion } from '../src/pipe
 import { SERVICES } from '../src/services';
 import { serveApproval } from './approval';
 import { type ExecutionTrace, responseEngine } from './engine';
-import { responseDefinitionFor } from './workflow';
+import { createRecordBucket, responseDefinitionFor } from './workflow';
 
 export interface LivePipelineOptions {
   /** A scenario object, or the path of a scenario JSON file. */
@@ -191,7 +189,6 @@ export class LivePipeline {
   private readonly secret = randomBytes(18).toString('base64url');
   private savedEnv = { ...process.env };
   private undo: Array<() => void | Promise<void>> = [];
-  private recordDir = '';
   private rules: PipelineRule[] = [];
 
   constructor(readonly options: LivePipelineOptions) {}
@@ -320,8 +317,9 @@ export class LivePipeline {
     );
   }
 
-  /** The approval and counter tables, in the security account's home region. */
+  /** The approval and counter tables and the record bucket, in the security account's home region. */
   private async createTables(d: Deployment): Promise<void> {
+    await createRecordBucket(this.recordBucket(d), this.clientConfig(d.securityAccount, d.homeRegion));
     const ddb = new DynamoDBClient(this.clientConfig(d.securityAccount, d.homeRegion));
     for (const TableName of [d.approvalTable, d.counterTable]) {
       await ddb.send(
@@ -507,9 +505,13 @@ export class LivePipeline {
     );
   }
 
+  /** The revocation records' bucket (the CDK app's is versioned and KMS-encrypted). */
+  private recordBucket(d: Deployment): string {
+    return `${PREFIX}-records-${d.securityAccount}`;
+  }
+
   /** The functions' environment, as the CDK app sets it. */
   private setFunctionEnvironment(d: Deployment, actions: CustomActions): void {
-    this.recordDir = mkdtempSync(join(tmpdir(), 'bks-pipeline-'));
     const statefulRules = this.rules.filter((r) => r.kind === 'stateful');
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: this.sim.url,
@@ -533,7 +535,7 @@ export class LivePipeline {
         statefulRules.map(({ id, severity, pattern, stateful }) => ({ id, severity, pattern, stateful })),
       ),
       BKS_POLICY: JSON.stringify(this.options.policy ?? {}),
-      BKS_RECORD_DIR: this.recordDir,
+      BKS_RECORD_BUCKET: this.recordBucket(d),
       BKS_LINK_TTL_SECONDS: String(Math.min(86_400, this.options.approvalTimeoutSeconds ?? 14_400)),
       POWERTOOLS_DEV: 'false',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -616,6 +618,5 @@ export class LivePipeline {
     process.env = this.savedEnv;
     resetClients();
     resetAws();
-    if (this.recordDir) rmSync(this.recordDir, { recursive: true, force: true });
   }
 }

@@ -165,6 +165,8 @@ export interface RevocationSummary {
   actions: string[];
   verified: boolean;
   at: string;
+  /** Where each revocation's record was stored (`s3://…`): what `bks restore` undoes it from. */
+  records?: string[];
 }
 
 /** The workflow state the closing step sees. */
@@ -207,6 +209,21 @@ export function errorLine(e: { Error?: string; Cause?: string } | undefined): st
   return `${e.Error ?? 'Error'}: ${cause.split('\n')[0] ?? ''}`.trim();
 }
 
+/** How to undo a revocation whose record is stored (one record; several: by finding id). */
+function undoHint(state: ClosingState): string {
+  const records = state.revocation?.records ?? [];
+  if (records.length === 0) return '';
+  return records.length === 1
+    ? ` Undo: bks restore ${records[0]}`
+    : ' Undo: bks restore --finding <this finding id> (one record per key)';
+}
+
+/** The note with the undo hint kept whole: the note is shortened first when it would not fit. */
+function withUndo(note: string, state: ClosingState): string {
+  const undo = undoHint(state);
+  return undo ? `${clip(note, MAX_TEXT - undo.length)}${undo}` : note;
+}
+
 export function closingUpdate(state: ClosingState): FindingUpdate {
   const target = describeTarget(state.incident.target);
   const actions = state.revocation?.actions.length ? ` (${state.revocation.actions.join('; ')})` : '';
@@ -232,10 +249,14 @@ export function closingUpdate(state: ClosingState): FindingUpdate {
       note =
         `No decision within ${state.decision.approvalTimeoutSeconds} s; contained (reversible) ${target}` +
         `${actions}${state.revocation?.verified ? ', verified' : ''}. Review, then restore or revoke.`;
+      note = withUndo(note, state);
       break;
     case 'revoked':
       workflowStatus = 'RESOLVED';
-      note = `Revoked ${target}${actions}${state.revocation?.verified ? ', verified' : ''}; ${who(state)}.`;
+      note = withUndo(
+        `Revoked ${target}${actions}${state.revocation?.verified ? ', verified' : ''}; ${who(state)}.`,
+        state,
+      );
       break;
     case 'revoke-failed':
       workflowStatus = 'NOTIFIED';
