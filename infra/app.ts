@@ -18,6 +18,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SEVERITIES, type Severity } from '../src/pipeline/incident';
 import { TIMEOUT_ACTIONS, type TimeoutAction } from '../src/pipeline/policy';
+import { DEFAULT_STACK_NAME } from '../src/pipeline/stack-outputs';
 import { BedrockKeyGuard } from './guard';
 import { BedrockKeyGuardMemberStage } from './member';
 import { loadPipelineRules } from './rules';
@@ -70,7 +71,7 @@ if (ctx('organizationTrail') !== undefined && !['true', 'false'].includes(ctx('o
   fail('organizationTrail must be true or false');
 if (ctx('organizationTrail') === 'true' && !ctx('organizationId'))
   fail('organizationTrail needs organizationId: the trail logs the whole organization');
-const stack = new Stack(app, 'BedrockKeyGuard', {
+const stack = new Stack(app, DEFAULT_STACK_NAME, {
   env: { account, region: homeRegion },
   description: 'bks: real-time detection and approved revocation of Bedrock API keys',
 });

@@ -40,6 +40,7 @@ import { resetAws } from '../handlers/lib/aws';
 import { resetClients } from '../handlers/lib/clients';
 import { loadPipelineRules } from '../infra/rules';
 import { type SimHandle, startSim } from '../sim/server';
+import { putStack } from '../sim/services/cloudformation';
 import type { DeliveryTarget } from '../sim/services/events';
 import {
   abortAll,
@@ -53,6 +54,7 @@ import type { ResponsePolicy } from '../src/pipeline/policy';
 import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 import { ruleStateFor } from '../src/pipeline/rule-state';
 import { forwarderRegions, type PipelineRule, rulesForRegion } from '../src/pipeline/rules';
+import { DEFAULT_STACK_NAME, outputList } from '../src/pipeline/stack-outputs';
 import { SERVICES } from '../src/services';
 import { serveApproval } from './approval';
 import { type ExecutionTrace, responseEngine } from './engine';
@@ -84,6 +86,8 @@ export interface LivePipelineOptions {
   principal?: { accessKeyId: string; secretAccessKey: string };
   /** One line per pipeline event (a rule matched, a finding raised, an approval requested). */
   log?: (line: string) => void;
+  /** The name the deployment's stack answers to in CloudFormation DescribeStacks. @default BedrockKeyGuard */
+  stackName?: string;
 }
 
 /** What was deployed into the simulator (names as the SDK returned them). */
@@ -310,6 +314,7 @@ export class LivePipeline {
     });
     Object.assign(process.env, approval.env);
     this.undo.push(approval.stop);
+    this.registerStack(d);
     const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
     this.say(
       `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
@@ -606,6 +611,28 @@ export class LivePipeline {
         return fn(input as never);
       }),
     );
+  }
+
+  /**
+   * The stack, as CloudFormation DescribeStacks lists it with the outputs the CDK app writes
+   * (BedrockKeyGuard's outputs, src/pipeline/stack-outputs.ts): `bks selftest` finds this deployment
+   * exactly as it finds one on AWS.
+   */
+  private registerStack(d: Deployment): void {
+    putStack(this.sim.ctx, d.securityAccount, d.homeRegion, {
+      StackName: this.options.stackName ?? DEFAULT_STACK_NAME,
+      Description:
+        'bks: real-time detection and approved revocation of Bedrock API keys (bks-sim --pipeline)',
+      Outputs: outputList({
+        prefix: PREFIX,
+        centralBusArn: d.centralBusArn,
+        stateMachineArn: d.stateMachineArn,
+        approvalTable: d.approvalTable,
+        counterTable: d.counterTable,
+        topicArn: d.topicArn,
+        approvalUrl: d.approvalUrl,
+      }),
+    });
   }
 
   /** Resolves with the execution once it is no longer running. */

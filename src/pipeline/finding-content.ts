@@ -143,6 +143,7 @@ export function findingContent(incident: Incident, enrichment?: EnrichmentSummar
 
 /** How the response ended; set by the workflow's Pass states. */
 export type Stage =
+  | 'canary'
   | 'allowlisted'
   | 'rejected'
   | 'timeout-notified'
@@ -151,6 +152,7 @@ export type Stage =
   | 'revoke-failed'
   | 'approval-failed';
 export const STAGES: readonly Stage[] = [
+  'canary',
   'allowlisted',
   'rejected',
   'timeout-notified',
@@ -230,6 +232,10 @@ export function closingUpdate(state: ClosingState): FindingUpdate {
   let workflowStatus: FindingUpdate['workflowStatus'];
   let note: string;
   switch (state.outcome.stage) {
+    case 'canary':
+      workflowStatus = 'RESOLVED';
+      note = `Resolved by the pipeline: ${state.decision.reason}. Nobody was paged and nothing was revoked.`;
+      break;
     case 'allowlisted':
       workflowStatus = 'NOTIFIED';
       note = `Notified only: ${state.decision.reason}.`;
