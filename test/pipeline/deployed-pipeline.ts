@@ -34,7 +34,7 @@ export interface DeployedPipeline {
   /** The central bus's resource policy statements (AWS::Events::EventBusPolicy), resolved. */
   busPolicy: Doc;
   busName: string;
-  /** The raw template, for assertions. */
+  /** The raw template (the home region's stack), for assertions and `deployedParts`. */
   resources: Record<string, Resource>;
 }
 
