@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Analyst } from '../local/approval';
 import { LivePipeline } from '../local/pipeline';
 import type { SimHandle } from '../sim/server';
 import { shiftScenarioToNow } from '../sim/timeshift';
@@ -240,19 +241,20 @@ const STEPS: Step[] = [
       // The analyst opens the link and approves, for the leaked key only: CloudTrail does not say
       // which of the user's keys made the calls; the analyst, who decoded the leaked key, picks its
       // credential (by id) among the user's keys the page lists.
-      const page = await fetch(link);
+      // The analyst signs in at the organization's identity provider (here bks-sim's test provider)
+      // when opening the link; the page shows what they decide, with the user's keys as choices.
+      const analyst = new Analyst(d.sim.url);
+      await analyst.signIn({ sub: 'soc-analyst@acme.example', name: 'SOC Analyst', groups: ['soc'] });
+      const page = await analyst.request(link);
       if (page.status !== 200) throw new Error(`the approval page answered ${page.status}`);
-      const post = await fetch(link, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          decision: 'approve',
-          by: 'soc-analyst@acme.example',
-          reason: 'the key from the public gist; the ML team still uses the other one',
-          credential: credentialIdOf(d, LEAKED_USER, 0),
-        }),
+      const post = await analyst.submit(page, {
+        choice: `credential:${credentialIdOf(d, LEAKED_USER, 0)}`,
+        reason: 'the key from the public gist; the ML team still uses the other one',
       });
       if (post.status !== 200) throw new Error(`the approval answered ${post.status}`);
+      d.say(
+        '  the analyst signs in at the identity provider (OIDC), reads the page, and chooses "this key only"',
+      );
       d.say(
         `  the analyst approves through the link, for the leaked key only (${LEAKED_USER}-at-${PROD}), not the team's other key`,
       );
@@ -264,6 +266,10 @@ const STEPS: Step[] = [
       );
       for (const a of revocation?.actions ?? []) d.say(`  revoked: ${a}`);
       if (!revocation?.verified) throw new Error('the workflow did not revoke the key');
+      // The analyst's page, reloaded: what was done and its verification, as the finding's note says.
+      const reported = await analyst.request(link);
+      const verification = /<h2>Verification<\/h2><p>([^<]*)<\/p>/.exec(reported.html)?.[1];
+      d.say(`  the approval page now reports: ${verification ?? 'UNKNOWN (no verification shown)'}`);
       const states = Object.entries(waiting?.calls ?? {})
         .map(([name, n]) => (n > 1 ? `${name}×${n}` : name))
         .join(' → ');

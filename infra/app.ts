@@ -6,7 +6,9 @@
  *   region), organizationId, autoRevoke (comma list of severities; default none), allowlist (comma
  *   list), approvalTimeoutMinutes (240), timeoutAction (notify-only | contain), reconcileMinutes (60),
  *   reconcileAccounts (comma list), memberAccounts (comma list: one CDK stage per member account;
- *   needs organizationId), invocationsThreshold (invocations per 5 minutes, all models; 1000).
+ *   needs organizationId), invocationsThreshold (invocations per 5 minutes, all models; 1000),
+ *   organizationTrail (true: create the organization trail with the Bedrock data-event selectors;
+ *   needs organizationId and the management account; default false).
  * cdk-nag's AwsSolutions pack runs on every synth; an unacknowledged finding fails it.
  */
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -54,6 +56,10 @@ const positive = (key: string) => {
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 const rules = loadPipelineRules();
+if (ctx('organizationTrail') !== undefined && !['true', 'false'].includes(ctx('organizationTrail')!))
+  fail('organizationTrail must be true or false');
+if (ctx('organizationTrail') === 'true' && !ctx('organizationId'))
+  fail('organizationTrail needs organizationId: the trail logs the whole organization');
 const stack = new Stack(app, 'BedrockKeyGuard', {
   env: { account, region: homeRegion },
   description: 'bks: real-time detection and approved revocation of Bedrock API keys',
@@ -70,6 +76,7 @@ new BedrockKeyGuard(stack, 'Guard', {
   reconciliationPeriod: minutes('reconcileMinutes', 60),
   reconcileAccounts: list('reconcileAccounts'),
   ...(ctx('invocationsThreshold') ? { invocationsThreshold: positive('invocationsThreshold') } : {}),
+  ...(ctx('organizationTrail') === 'true' ? { organizationTrail: true } : {}),
 });
 
 for (const member of list('memberAccounts')) {

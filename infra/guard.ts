@@ -43,6 +43,7 @@ import { ResponderRoles, responderRoleNames } from './responder-roles';
 import { Response } from './response';
 import { loadPipelineRules } from './rules';
 import { holdingQueue, socTopic } from './soc';
+import { OrganizationTrail } from './trail';
 
 export { FUNCTION_NAMES, type FunctionName } from './function';
 export { responseDefinition } from './response';
@@ -83,6 +84,15 @@ export interface BedrockKeyGuardProps {
    * @default 'bks'
    */
   readonly prefix?: string;
+  /**
+   * Create the organization trail the pipeline needs (`OrganizationTrail`, infra/trail.ts): every
+   * management event read and write, and the Bedrock data events (agents, knowledge bases, flows,
+   * guardrails, prompts) through advanced event selectors. Needs `organizationId`, and the stack in
+   * the organization's management account (or CloudTrail's delegated administrator). Leave it off
+   * when the organization already has a trail: add the selectors to that one instead.
+   * @default false
+   */
+  readonly organizationTrail?: boolean;
   /** Invocations per 5 minutes, all models, above which a region's invocations alarm fires. @default 1000 */
   readonly invocationsThreshold?: number;
   /** Deploy the responder roles in this account too. @default true */
@@ -118,6 +128,8 @@ export class BedrockKeyGuard extends Construct {
   readonly response: Response;
   readonly approval: Approval;
   readonly reconciliation: Reconciliation;
+  /** The organization trail, when `organizationTrail` is set. */
+  readonly trail?: OrganizationTrail;
 
   constructor(scope: Construct, id: string, props: BedrockKeyGuardProps = {}) {
     super(scope, id);
@@ -132,6 +144,10 @@ export class BedrockKeyGuard extends Construct {
       approvalTimeoutSeconds: approvalTimeout.toSeconds(),
       timeoutAction: props.timeoutAction ?? 'notify-only',
     };
+    if (props.organizationTrail && !props.organizationId)
+      throw new Error(
+        'BedrockKeyGuard: organizationTrail needs organizationId (the trail logs the whole organization)',
+      );
     const roles = responderRoleNames(props.prefix);
     const names = pipelineNames(roles.prefix);
     this.deadLetterQueue = holdingQueue(
@@ -205,6 +221,16 @@ export class BedrockKeyGuard extends Construct {
       ...(props.reconcileAccounts ? { accounts: props.reconcileAccounts } : {}),
       ...(props.reconciliationPeriod ? { period: props.reconciliationPeriod } : {}),
     });
+    if (props.organizationTrail) {
+      if (!props.organizationId)
+        throw new Error(
+          'BedrockKeyGuard: organizationTrail needs organizationId (the trail logs the whole organization)',
+        );
+      this.trail = new OrganizationTrail(this, 'OrganizationTrail', {
+        organizationId: props.organizationId!,
+        trailName: `${prefix}-organization`,
+      });
+    }
     if (props.deployResponderRoles ?? true) {
       new ResponderRoles(this, 'Responders', { securityAccount: stack.account, names: roles, homeRegion });
     }

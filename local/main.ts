@@ -1,7 +1,9 @@
 /**
  * `bks-sim --pipeline --scenario FILE [--port N] [--host H] [--shift-to-now]
- *  [--security-account ID] [--approval-timeout SECONDS]`: the simulated AWS account with the
- * project's detection and response pipeline deployed into it (see ./pipeline.ts). Prints
+ *  [--security-account ID] [--approval-timeout SECONDS] [--approver-groups soc,…]`: the simulated AWS
+ * account with the project's detection and response pipeline deployed into it (see ./pipeline.ts);
+ * analysts sign in to the approval page at the simulator's test OIDC provider and must be in one of
+ * the approver groups (default `soc`). Prints
  * `bks-sim listening on http://HOST:PORT` on stdout when ready, then one line per pipeline event on
  * stderr, and runs until SIGTERM/SIGINT (exit 0). Bad flags or a bad scenario: one line on stderr,
  * exit 2.
@@ -11,11 +13,12 @@ import { LivePipeline } from './pipeline';
 
 const USAGE =
   'usage: bks-sim --pipeline --scenario FILE [--port N] [--host 127.0.0.1] [--shift-to-now] ' +
-  '[--security-account ID] [--approval-timeout SECONDS]';
+  '[--security-account ID] [--approval-timeout SECONDS] [--approver-groups soc,…]';
 
 export async function main(argv: string[]): Promise<void> {
   let securityAccount: string | undefined;
   let approvalTimeoutSeconds: number | undefined;
+  let approverGroups: string[] | undefined;
   const { scenario, port, host, shiftToNow } = parseSimArgs(argv, USAGE, (flag, value, fail) => {
     switch (flag) {
       case '--pipeline':
@@ -34,6 +37,14 @@ export async function main(argv: string[]): Promise<void> {
         approvalTimeoutSeconds = Number(v);
         return true;
       }
+      case '--approver-groups': {
+        const v = value();
+        const groups = v.split(',').map((g) => g.trim());
+        if (groups.length === 0 || groups.some((g) => !/^[^\s,]{1,256}$/.test(g)))
+          fail(`--approver-groups must be a comma-separated list of group names (got "${v}")`);
+        approverGroups = groups;
+        return true;
+      }
       default:
         return false;
     }
@@ -45,6 +56,7 @@ export async function main(argv: string[]): Promise<void> {
     shiftToNow,
     ...(securityAccount ? { securityAccount } : {}),
     ...(approvalTimeoutSeconds ? { approvalTimeoutSeconds } : {}),
+    ...(approverGroups ? { approverGroups } : {}),
     log: (line) => process.stderr.write(`bks-sim pipeline: ${line}\n`),
   });
   try {

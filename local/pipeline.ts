@@ -36,13 +36,12 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { handler as approvalApi } from '../handlers/approval-api';
 import { handler as customAction } from '../handlers/custom-action';
 import { handler as dispatch } from '../handlers/dispatch';
 import { resetAws } from '../handlers/lib/aws';
 import { resetClients } from '../handlers/lib/clients';
 import { loadPipelineRules } from '../infra/rules';
-import { type MountRequest, type MountResponse, type SimHandle, startSim } from '../sim/server';
+import { type SimHandle, startSim } from '../sim/server';
 import type { DeliveryTarget } from '../sim/services/events';
 import {
   abortAll,
@@ -57,6 +56,7 @@ import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 import { ruleStateFor } from '../src/pipeline/rule-state';
 import { forwarderRegions, type PipelineRule, rulesForRegion } from '../src/pipeline/rules';
 import { SERVICES } from '../src/services';
+import { serveApproval } from './approval';
 import { type ExecutionTrace, responseEngine } from './engine';
 import { responseDefinitionFor } from './workflow';
 
@@ -75,6 +75,8 @@ export interface LivePipelineOptions {
   policy?: Partial<ResponsePolicy>;
   /** The approval step's timeout. @default 14400 (4 hours) */
   approvalTimeoutSeconds?: number;
+  /** The identity provider groups allowed to approve. @default ['soc'] */
+  approverGroups?: string[];
   /** The detection rules' folder. @default detections/ */
   rulesDir?: string;
   /**
@@ -302,7 +304,15 @@ export class LivePipeline {
     this.keepHandlerLogs();
     this.attachEngine();
     this.routeDeliveries(d, stateful as never);
-    this.undo.push(this.sim.mount('/_pipeline/approve', (req) => this.approve(req)));
+    // The approval endpoint (the Lambda function URL on AWS), on the simulator's port, signing analysts
+    // in at the simulator's test OIDC provider.
+    const approval = await serveApproval(this.sim, {
+      region: d.homeRegion,
+      credentials: this.credentials,
+      allowedGroups: this.options.approverGroups ?? ['soc'],
+    });
+    Object.assign(process.env, approval.env);
+    this.undo.push(approval.stop);
     const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
     this.say(
       `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
@@ -594,24 +604,6 @@ export class LivePipeline {
         return fn(input as never);
       }),
     );
-  }
-
-  /** The approval endpoint (the Lambda function URL on AWS), on the simulator's port. */
-  private async approve(req: MountRequest): Promise<MountResponse> {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-    const res = (await approvalApi({
-      requestContext: {
-        requestId: `local-${Date.now()}`,
-        http: { method: req.method, sourceIp: req.sourceIp },
-      },
-      rawPath: req.url.pathname,
-      queryStringParameters: Object.fromEntries(req.url.searchParams),
-      headers,
-      body: req.body,
-      isBase64Encoded: false,
-    } as never)) as { statusCode?: number; headers?: Record<string, string>; body?: string };
-    return { status: res.statusCode ?? 200, headers: res.headers ?? {}, body: res.body ?? '' };
   }
 
   /** Resolves with the execution once it is no longer running. */

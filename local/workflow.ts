@@ -18,7 +18,6 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { handler as approvalApi } from '../handlers/approval-api';
 import { handler as customAction } from '../handlers/custom-action';
 import { resetAws } from '../handlers/lib/aws';
 import { resetClients } from '../handlers/lib/clients';
@@ -27,6 +26,7 @@ import { snsMessages } from '../sim/services/sns';
 import { abortAll, executionDone, setExecutionEngine } from '../sim/services/stepfunctions';
 import { packagePath } from '../src/paths';
 import type { ResponsePolicy } from '../src/pipeline/policy';
+import { Analyst as Browser, choicesOf, detectedChoice, serveApproval } from './approval';
 import { type Doc, type ExecutionTrace, responseEngine } from './engine';
 import { FunctionRoles } from './function-roles';
 
@@ -187,7 +187,6 @@ export class LocalPipeline {
       AWS_SECRET_ACCESS_KEY: this.options.credentials.secretAccessKey,
       BKS_APPROVAL_TABLE: approvalTable,
       BKS_COUNTER_TABLE: counterTable,
-      BKS_APPROVAL_URL: 'https://approve.example.test/',
       BKS_TOPIC_ARN: this.topicArn,
       BKS_HOME_REGION: 'us-east-1',
       BKS_REGIONS: (this.options.regions ?? ['us-east-1', 'us-west-2']).join(','),
@@ -199,6 +198,14 @@ export class LocalPipeline {
     });
     resetClients();
     resetAws();
+    const approval = await serveApproval(this.sim, {
+      region: 'us-east-1',
+      credentials: this.options.credentials,
+      allowedGroups: ['soc'],
+      secretName: `bks-approval-oidc-${suffix}`,
+    });
+    Object.assign(process.env, approval.env);
+    this.restores.push(approval.stop);
     const ddb = new DynamoDBClient({});
     for (const name of [approvalTable, counterTable]) {
       await ddb.send(
@@ -286,25 +293,37 @@ export class LocalPipeline {
     });
   }
 
-  /** The approval link of the last approval request, as a query object. */
-  lastLink(): Record<string, string> {
+  /** The approval link of the last approval request, as the analyst reads it in the notification. */
+  lastLinkUrl(): string {
     const last = this.published[this.published.length - 1]!;
-    const link = new URL(/https:\/\/approve\.example\.test\/\S+/.exec(last.message)![0]);
-    return Object.fromEntries(link.searchParams);
+    return /https?:\/\/\S+\/_pipeline\/approve\?\S+/.exec(last.message)![0];
   }
 
-  /** A request to the real approval endpoint handler (Lambda function URL event). */
+  /** The approval link of the last approval request, as a query object. */
+  lastLink(): Record<string, string> {
+    return Object.fromEntries(new URL(this.lastLinkUrl()).searchParams);
+  }
+
+  /** A browser signed in at the simulator's identity provider as `name` (group `soc` unless given). */
+  async analyst(name: string, groups = ['soc']): Promise<Browser> {
+    const b = new Browser(this.sim.url);
+    await b.signIn({ sub: `${name}@example.test`, name, groups });
+    return b;
+  }
+
+  /**
+   * A request to the approval endpoint over HTTP as a signed-in analyst (alice, group soc): a POST
+   * carries the CSRF token of the page a GET of the same link shows. Returns the status.
+   */
   async approvalRequest(method: string, query: Record<string, string>, body?: string): Promise<number> {
-    const res = (await this.asFunction('approval-api', () =>
-      approvalApi({
-        requestContext: { requestId: 'r', http: { method, sourceIp: '198.51.100.9' } },
-        queryStringParameters: query,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-        isBase64Encoded: false,
-      } as never),
-    )) as { statusCode: number };
-    return res.statusCode;
+    const b = await this.analyst('alice');
+    const url = `${process.env['BKS_APPROVAL_URL']}?${new URLSearchParams(query)}`;
+    const view = await b.request(url);
+    const csrf = /name="csrf" value="([^"]*)"/.exec(view.html)?.[1];
+    if (method === 'GET') return view.status;
+    const form = new URLSearchParams(body ?? '');
+    if (csrf && !form.has('csrf')) form.set('csrf', csrf);
+    return (await b.request(url, { method, body: form.toString() })).status;
   }
 
   /**
@@ -323,18 +342,26 @@ export class LocalPipeline {
   /** What the analyst does, through the real approval handlers (which call SendTaskSuccess on bks-sim). */
   private async actAsAnalyst(analyst: Analyst, findingId: string): Promise<void> {
     if (analyst.via === 'link') {
-      const query = this.lastLink();
-      const view = await this.approvalRequest('GET', query);
-      if (view !== 200) throw new Error(`approval page answered ${view}`);
-      const body = new URLSearchParams({
-        decision: analyst.decision,
-        by: analyst.by,
-        reason: analyst.reason,
-        ...(analyst.scope ? { scope: analyst.scope } : {}),
-      });
-      for (const id of analyst.credentials ?? []) body.append('credential', id);
-      const post = await this.approvalRequest('POST', query, body.toString());
-      if (post !== 200) throw new Error(`approval POST answered ${post}`);
+      // The analyst opens the link from the notification, signs in, reads the page and chooses.
+      const b = await this.analyst(analyst.by);
+      const view = await b.request(this.lastLinkUrl());
+      if (view.status !== 200) throw new Error(`approval page answered ${view.status}`);
+      const offered = choicesOf(view.html);
+      const detected = detectedChoice(view.html);
+      const choice =
+        analyst.decision === 'reject'
+          ? 'reject'
+          : analyst.credentials?.[0]
+            ? `credential:${analyst.credentials[0]}`
+            : analyst.scope === 'user'
+              ? 'user'
+              : detected
+                ? detected
+                : offered.includes('target')
+                  ? 'target'
+                  : 'user';
+      const post = await b.submit(view, { choice, reason: analyst.reason });
+      if (post.status !== 200) throw new Error(`approval POST answered ${post.status}`);
     } else if (analyst.via === 'custom-action') {
       await this.asFunction('custom-action', () =>
         customAction({

@@ -45,7 +45,7 @@ export interface RecordedCall {
 
 /** Keys whose values are secrets: dropped from every record, at any depth. */
 const SECRET_KEY =
-  /^(servicecredentialsecret|secretaccesskey|sessiontoken|password|newpassword|oldpassword|privatekey|servicepassword)$/i;
+  /^(servicecredentialsecret|secretaccesskey|sessiontoken|password|newpassword|oldpassword|privatekey|servicepassword|secretstring|secretbinary)$/i;
 
 /** A deep copy of `value` without any secret-bearing field. */
 export function scrubSecrets<T>(value: T): T {

@@ -1,10 +1,11 @@
 /**
  * AWS SDK v3 clients for the pipeline's own (home-account) calls: Step Functions, DynamoDB, SNS,
- * EventBridge. Constructed once per container; region and endpoint come from the Lambda
+ * EventBridge, Secrets Manager. Constructed once per container; region and endpoint come from the Lambda
  * environment (`AWS_REGION`, and `AWS_ENDPOINT_URL` in local runs against bks-sim).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -24,6 +25,7 @@ export const sfn = () => once('sfn', () => new SFNClient({ maxAttempts: 5 }));
 export const dynamo = () => once('dynamo', () => new DynamoDBClient({ maxAttempts: 5 }));
 export const sns = () => once('sns', () => new SNSClient({ maxAttempts: 5 }));
 export const events = () => once('events', () => new EventBridgeClient({ maxAttempts: 5 }));
+export const secrets = () => once('secrets', () => new SecretsManagerClient({ maxAttempts: 5 }));
 
 /** Drops cached clients (tests change the endpoint between runs). */
 export function resetClients(): void {

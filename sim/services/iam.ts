@@ -1133,176 +1133,14 @@ const ops: Record<string, ActionHandler> = {
     const want = (f: string) => filters.length === 0 || filters.includes(f);
     // The answer is a virtual list: users, groups, roles, local policies, AWS policies in use.
     // Only the page's items are rendered; attachment counts are computed only if a page needs them.
-    let counts:
-      | { attachments: Map<string, number>; boundaries: Map<string, number>; aws: string[] }
-      | undefined;
-    const policyCounts = () => {
-      if (counts) return counts;
-      const attachments = new Map<string, number>();
-      const boundaries = new Map<string, number>();
-      const add = (m: Map<string, number>, x: string) => m.set(x, (m.get(x) ?? 0) + 1);
-      for (const e of [a.users, a.groups, a.roles])
-        for (const x of e) for (const arn of x.managedPolicies) add(attachments, arn);
-      for (const e of [a.users, a.roles])
-        for (const x of e) if (x.permissionsBoundary) add(boundaries, x.permissionsBoundary);
-      const aws = [...new Set([...attachments.keys(), ...boundaries.keys()])].filter(isAwsManaged).sort();
-      counts = { attachments, boundaries, aws };
-      return counts;
-    };
-    const renderPolicy = (
-      arn: string,
-      id: string,
-      created: string,
-      doc: PolicyDocument,
-      description: string | null,
-    ) => {
-      const c = policyCounts();
-      const out: Record<string, unknown> = {
-        PolicyName: policyName(arn),
-        PolicyId: id,
-        Arn: arn,
-        Path: policyPath(arn),
-        DefaultVersionId: 'v1',
-        AttachmentCount: c.attachments.get(arn) ?? 0,
-        PermissionsBoundaryUsageCount: c.boundaries.get(arn) ?? 0,
-        IsAttachable: true,
-      };
-      if (description) out.Description = description;
-      out.CreateDate = created;
-      out.UpdateDate = created;
-      out.PolicyVersionList = [
-        { Document: encodeDocument(doc), VersionId: 'v1', IsDefaultVersion: true, CreateDate: created },
-      ];
-      return out;
-    };
-    const boundary = (arn: string | null) =>
-      arn ? { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: arn } : undefined;
-    const inline = (m: Record<string, PolicyDocument>) =>
-      Object.entries(m).map(([PolicyName, d]) => ({ PolicyName, PolicyDocument: encodeDocument(d) }));
-    type Segment = {
-      list: 'UserDetailList' | 'GroupDetailList' | 'RoleDetailList' | 'Policies';
-      count: () => number;
-      key: (i: number) => string;
-      render: (i: number) => Record<string, unknown>;
-    };
-    const segments: Segment[] = [];
-    if (want('User')) {
-      segments.push({
-        list: 'UserDetailList',
-        count: () => a.users.length,
-        key: (i) => `U:${a.users[i]!.name}`,
-        render: (i) => {
-          const u = a.users[i]!;
-          return {
-            Path: u.path,
-            UserName: u.name,
-            UserId: u.id,
-            Arn: userArn(ctx, a.id, u),
-            CreateDate: u.createdAt,
-            UserPolicyList: inline(u.inlinePolicies),
-            GroupList: u.groups,
-            AttachedManagedPolicies: attachedShape(u.managedPolicies),
-            PermissionsBoundary: boundary(u.permissionsBoundary),
-            Tags: tagList(u.tags),
-          };
-        },
-      });
-    }
-    if (want('Group')) {
-      segments.push({
-        list: 'GroupDetailList',
-        count: () => a.groups.length,
-        key: (i) => `G:${a.groups[i]!.name}`,
-        render: (i) => {
-          const g = a.groups[i]!;
-          return {
-            ...groupShape(ctx, a.id, g),
-            GroupPolicyList: inline(g.inlinePolicies),
-            AttachedManagedPolicies: attachedShape(g.managedPolicies),
-          };
-        },
-      });
-    }
-    if (want('Role')) {
-      segments.push({
-        list: 'RoleDetailList',
-        count: () => a.roles.length,
-        key: (i) => `R:${a.roles[i]!.name}`,
-        render: (i) => {
-          const r = a.roles[i]!;
-          return {
-            Path: r.path,
-            RoleName: r.name,
-            RoleId: r.id,
-            Arn: roleArn(ctx, a.id, r),
-            CreateDate: r.createdAt,
-            AssumeRolePolicyDocument: encodeDocument(trustPolicy(ctx, r)),
-            InstanceProfileList: [],
-            RolePolicyList: inline(r.inlinePolicies),
-            AttachedManagedPolicies: attachedShape(r.managedPolicies),
-            PermissionsBoundary: boundary(r.permissionsBoundary),
-            Tags: tagList(r.tags),
-            RoleLastUsed: {},
-          };
-        },
-      });
-    }
-    if (want('LocalManagedPolicy')) {
-      segments.push({
-        list: 'Policies',
-        count: () => a.policies.length,
-        key: (i) => `P:${localPolicyArn(ctx, a.id, a.policies[i]!)}`,
-        render: (i) => {
-          const p = a.policies[i]!;
-          return renderPolicy(localPolicyArn(ctx, a.id, p), p.id, p.createdAt, p.document, p.description);
-        },
-      });
-    }
-    if (want('AWSManagedPolicy')) {
-      segments.push({
-        list: 'Policies',
-        count: () => policyCounts().aws.length,
-        key: (i) => `P:${policyCounts().aws[i]!}`,
-        render: (i) => {
-          const arn = policyCounts().aws[i]!;
-          return renderPolicy(
-            arn,
-            awsPolicyId(arn),
-            '2015-02-06T18:40:00Z',
-            managedPolicyDocument(ctx, a, arn)!,
-            null,
-          );
-        },
-      });
-    }
-    const sizes = segments.map((g) => g.count());
-    const total = sizes.reduce((x, y) => x + y, 0);
-    const locate = (i: number): [Segment, number] => {
-      let j = 0;
-      while (i >= sizes[j]!) i -= sizes[j++]!;
-      return [segments[j]!, i];
-    };
-    const pg = virtualPage(
-      total,
-      (i) => {
-        const [seg, k] = locate(i);
-        return seg.key(k);
-      },
-      req.params,
-    );
-    const out: Record<string, unknown[] | boolean | string> = {
-      UserDetailList: [],
-      GroupDetailList: [],
-      RoleDetailList: [],
-      Policies: [],
-    };
-    for (let i = pg.start; i < pg.end; i++) {
-      const [seg, k] = locate(i);
-      (out[seg.list] as unknown[]).push(seg.render(k));
-    }
-    out.IsTruncated = pg.IsTruncated;
-    if (pg.Marker) out.Marker = pg.Marker;
-    return out;
+    const policies = new PolicyDetails(ctx, a);
+    const segments: DetailSegment[] = [];
+    if (want('User')) segments.push(userDetails(ctx, a));
+    if (want('Group')) segments.push(groupDetails(ctx, a));
+    if (want('Role')) segments.push(roleDetails(ctx, a));
+    if (want('LocalManagedPolicy')) segments.push(policies.local());
+    if (want('AWSManagedPolicy')) segments.push(policies.awsManaged());
+    return detailsPage(segments, req.params);
   },
 
   GenerateCredentialReport(ctx, req) {
@@ -1564,6 +1402,193 @@ function updateStatus(req: SimRequest): 'Active' | 'Inactive' {
     );
   }
   return status;
+}
+
+/** One list of GetAccountAuthorizationDetails, rendered item by item as a page needs it. */
+interface DetailSegment {
+  list: 'UserDetailList' | 'GroupDetailList' | 'RoleDetailList' | 'Policies';
+  count: () => number;
+  key: (i: number) => string;
+  render: (i: number) => Record<string, unknown>;
+}
+
+const boundaryShape = (arn: string | null) =>
+  arn ? { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: arn } : undefined;
+const inlineShape = (m: Record<string, PolicyDocument>) =>
+  Object.entries(m).map(([PolicyName, d]) => ({ PolicyName, PolicyDocument: encodeDocument(d) }));
+
+function userDetails(ctx: SimContext, a: SimAccount): DetailSegment {
+  return {
+    list: 'UserDetailList',
+    count: () => a.users.length,
+    key: (i) => `U:${a.users[i]!.name}`,
+    render: (i) => {
+      const u = a.users[i]!;
+      return {
+        Path: u.path,
+        UserName: u.name,
+        UserId: u.id,
+        Arn: userArn(ctx, a.id, u),
+        CreateDate: u.createdAt,
+        UserPolicyList: inlineShape(u.inlinePolicies),
+        GroupList: u.groups,
+        AttachedManagedPolicies: attachedShape(u.managedPolicies),
+        PermissionsBoundary: boundaryShape(u.permissionsBoundary),
+        Tags: tagList(u.tags),
+      };
+    },
+  };
+}
+
+function groupDetails(ctx: SimContext, a: SimAccount): DetailSegment {
+  return {
+    list: 'GroupDetailList',
+    count: () => a.groups.length,
+    key: (i) => `G:${a.groups[i]!.name}`,
+    render: (i) => {
+      const g = a.groups[i]!;
+      return {
+        ...groupShape(ctx, a.id, g),
+        GroupPolicyList: inlineShape(g.inlinePolicies),
+        AttachedManagedPolicies: attachedShape(g.managedPolicies),
+      };
+    },
+  };
+}
+
+function roleDetails(ctx: SimContext, a: SimAccount): DetailSegment {
+  return {
+    list: 'RoleDetailList',
+    count: () => a.roles.length,
+    key: (i) => `R:${a.roles[i]!.name}`,
+    render: (i) => {
+      const r = a.roles[i]!;
+      return {
+        Path: r.path,
+        RoleName: r.name,
+        RoleId: r.id,
+        Arn: roleArn(ctx, a.id, r),
+        CreateDate: r.createdAt,
+        AssumeRolePolicyDocument: encodeDocument(trustPolicy(ctx, r)),
+        InstanceProfileList: [],
+        RolePolicyList: inlineShape(r.inlinePolicies),
+        AttachedManagedPolicies: attachedShape(r.managedPolicies),
+        PermissionsBoundary: boundaryShape(r.permissionsBoundary),
+        Tags: tagList(r.tags),
+        RoleLastUsed: {},
+      };
+    },
+  };
+}
+
+/** The managed policies of the answer, with their attachment counts (counted once, when first needed). */
+class PolicyDetails {
+  private counts?: { attachments: Map<string, number>; boundaries: Map<string, number>; aws: string[] };
+
+  constructor(
+    private readonly ctx: SimContext,
+    private readonly a: SimAccount,
+  ) {}
+
+  private policyCounts() {
+    if (this.counts) return this.counts;
+    const a = this.a;
+    const attachments = new Map<string, number>();
+    const boundaries = new Map<string, number>();
+    const add = (m: Map<string, number>, x: string) => m.set(x, (m.get(x) ?? 0) + 1);
+    for (const e of [a.users, a.groups, a.roles])
+      for (const x of e) for (const arn of x.managedPolicies) add(attachments, arn);
+    for (const e of [a.users, a.roles])
+      for (const x of e) if (x.permissionsBoundary) add(boundaries, x.permissionsBoundary);
+    const aws = [...new Set([...attachments.keys(), ...boundaries.keys()])].filter(isAwsManaged).sort();
+    this.counts = { attachments, boundaries, aws };
+    return this.counts;
+  }
+
+  private render(arn: string, id: string, created: string, doc: PolicyDocument, description: string | null) {
+    const c = this.policyCounts();
+    const out: Record<string, unknown> = {
+      PolicyName: policyName(arn),
+      PolicyId: id,
+      Arn: arn,
+      Path: policyPath(arn),
+      DefaultVersionId: 'v1',
+      AttachmentCount: c.attachments.get(arn) ?? 0,
+      PermissionsBoundaryUsageCount: c.boundaries.get(arn) ?? 0,
+      IsAttachable: true,
+    };
+    if (description) out.Description = description;
+    out.CreateDate = created;
+    out.UpdateDate = created;
+    out.PolicyVersionList = [
+      { Document: encodeDocument(doc), VersionId: 'v1', IsDefaultVersion: true, CreateDate: created },
+    ];
+    return out;
+  }
+
+  local(): DetailSegment {
+    const { ctx, a } = this;
+    return {
+      list: 'Policies',
+      count: () => a.policies.length,
+      key: (i) => `P:${localPolicyArn(ctx, a.id, a.policies[i]!)}`,
+      render: (i) => {
+        const p = a.policies[i]!;
+        return this.render(localPolicyArn(ctx, a.id, p), p.id, p.createdAt, p.document, p.description);
+      },
+    };
+  }
+
+  /** The AWS managed policies in use (attached or a boundary). */
+  awsManaged(): DetailSegment {
+    return {
+      list: 'Policies',
+      count: () => this.policyCounts().aws.length,
+      key: (i) => `P:${this.policyCounts().aws[i]!}`,
+      render: (i) => {
+        const arn = this.policyCounts().aws[i]!;
+        return this.render(
+          arn,
+          awsPolicyId(arn),
+          '2015-02-06T18:40:00Z',
+          managedPolicyDocument(this.ctx, this.a, arn)!,
+          null,
+        );
+      },
+    };
+  }
+}
+
+/** One page of the segments, one after the other, as one virtual list. */
+function detailsPage(segments: DetailSegment[], params: Params): Record<string, unknown> {
+  const sizes = segments.map((g) => g.count());
+  const total = sizes.reduce((x, y) => x + y, 0);
+  const locate = (i: number): [DetailSegment, number] => {
+    let j = 0;
+    while (i >= sizes[j]!) i -= sizes[j++]!;
+    return [segments[j]!, i];
+  };
+  const pg = virtualPage(
+    total,
+    (i) => {
+      const [seg, k] = locate(i);
+      return seg.key(k);
+    },
+    params,
+  );
+  const out: Record<string, unknown[] | boolean | string> = {
+    UserDetailList: [],
+    GroupDetailList: [],
+    RoleDetailList: [],
+    Policies: [],
+  };
+  for (let i = pg.start; i < pg.end; i++) {
+    const [seg, k] = locate(i);
+    (out[seg.list] as unknown[]).push(seg.render(k));
+  }
+  out.IsTruncated = pg.IsTruncated;
+  if (pg.Marker) out.Marker = pg.Marker;
+  return out;
 }
 
 export const iam: ServiceModule = {

@@ -15,6 +15,7 @@ import { guardduty } from './guardduty';
 import { iam } from './iam';
 import { organizations } from './organizations';
 import { s3 } from './s3';
+import { secretsmanager } from './secretsmanager';
 import { securityhub } from './securityhub';
 import { sns } from './sns';
 import { sqs } from './sqs';
@@ -36,6 +37,7 @@ export const SERVICE_MODULES: ServiceModule[] = [
   sqs,
   guardduty,
   account,
+  secretsmanager,
 ];
 
 /** Called after every served call of a module that declares it a management event. */

@@ -3,11 +3,13 @@
  * first non-empty line of stdin, so it never appears in the process list or the shell history
  * (`bks revoke-key - -y < leaked.txt`).
  */
+import { GetAccessKeyInfoCommand } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
-import { type AwsContext, reachAccount } from '../aws';
+import { type AwsContext, describeAwsError, reachAccount } from '../aws';
 import { DEFAULT_ORG_ROLE } from '../aws/org';
-import { UsageError } from '../errors';
+import { AwsFailure, UsageError } from '../errors';
 import { decodeKey } from '../keys';
+import { ACCESS_KEY_ID_PATTERN } from '../keys/accountId';
 import { looksLikeKey } from '../response/target';
 import type { CommandContext } from './common';
 import { withAws } from './with-aws';
@@ -30,8 +32,8 @@ export async function resolveKeyArg(
 
 /**
  * The account an identity argument lives in, decoded offline: an API key's account (long-term: the
- * alias; short-term: its access key id). Undefined for a user name or an access key id (those are
- * looked up in the caller's account).
+ * alias; short-term: its access key id). Undefined for a user name (the caller's account) and for an
+ * access key id (`identityAccountOf` asks STS).
  */
 export function keyAccountOf(text: string): string | undefined {
   if (!looksLikeKey(text)) return undefined;
@@ -40,6 +42,33 @@ export function keyAccountOf(text: string): string | undefined {
   } catch {
     return undefined; // the command's own parsing reports the bad key (exit 2)
   }
+}
+
+/** An identity's account: known offline, asked of AWS with the caller's credentials, or the caller's. */
+export type IdentityAccount = string | undefined | ((caller: AwsContext) => Promise<string>);
+
+/**
+ * The account of any identity argument: an API key's (decoded offline), an access key id's (as
+ * `sts:GetAccessKeyInfo` answers: authoritative, legacy ids too), or undefined for a user name (the
+ * caller's account). A timeline of another account's access key searched in the caller's account
+ * would find nothing and say so: a lie this prevents.
+ */
+export function identityAccountOf(text: string): IdentityAccount {
+  const fromKey = keyAccountOf(text);
+  if (fromKey) return fromKey;
+  const id = text.trim();
+  if (!ACCESS_KEY_ID_PATTERN.test(id)) return undefined;
+  return async (caller) => {
+    try {
+      const got = await caller.sts().send(new GetAccessKeyInfoCommand({ AccessKeyId: id }));
+      if (got.Account) return got.Account;
+      throw new Error('no account in the answer');
+    } catch (err) {
+      throw new AwsFailure(
+        `cannot tell which account access key ${id} belongs to (sts:GetAccessKeyInfo: ${describeAwsError(err)}): allow that call, or run with credentials for its account`,
+      );
+    }
+  };
 }
 
 export interface OrgRoleFlags {
@@ -66,11 +95,12 @@ export function addOrgRoleOptions(cmd: Command): Command {
 export async function withIdentityAccount<T>(
   ctx: CommandContext,
   flags: OrgRoleFlags,
-  accountId: string | undefined,
+  account: IdentityAccount,
   opts: { command: string; what?: string },
   fn: (aws: AwsContext, caller: AwsContext) => Promise<T>,
 ): Promise<T> {
   return withAws(ctx, async (caller) => {
+    const accountId = typeof account === 'function' ? await account(caller) : account;
     const aws = await reachAccount(caller, accountId, {
       role: flags.orgRole,
       externalId: flags.externalId,

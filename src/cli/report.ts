@@ -14,7 +14,7 @@ import {
 } from './common';
 import {
   addOrgRoleOptions,
-  keyAccountOf,
+  identityAccountOf,
   type OrgRoleFlags,
   resolveKeyArg,
   withIdentityAccount,
@@ -36,7 +36,7 @@ export async function reportCommand(
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   const days = parseDays(flags.days, DEFAULT_DAYS);
-  return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'report' }, async (aws) => {
+  return withIdentityAccount(ctx, flags, identityAccountOf(arg), { command: 'report' }, async (aws) => {
     const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
     ctx.log(
       `building the report for ${arg.length > 40 ? 'the key' : arg} (${regions.length} regions, ${days} days)…`,

@@ -15,7 +15,7 @@ import {
 } from './common';
 import {
   addOrgRoleOptions,
-  keyAccountOf,
+  identityAccountOf,
   type OrgRoleFlags,
   resolveKeyArg,
   withIdentityAccount,
@@ -173,7 +173,7 @@ export async function timelineCommand(
 ): Promise<number> {
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   const days = parseDays(flags.days, DEFAULT_DAYS);
-  return withIdentityAccount(ctx, flags, keyAccountOf(arg), { command: 'timeline' }, async (aws) => {
+  return withIdentityAccount(ctx, flags, identityAccountOf(arg), { command: 'timeline' }, async (aws) => {
     const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
     const target = await resolveTimelineTarget(aws, arg);
     ctx.log(`searching ${regions.length} region(s) for ${target.label} (${days} days)…`);

@@ -271,6 +271,76 @@ export function tryParseLongTermAlias(alias: string): AliasParts | Rejected {
 const SIGV4_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
+/** The query string of a presigned URL: each parameter once, percent-decoded. */
+function parseQuery(query: string): Map<string, string> | Rejected {
+  const params = new Map<string, string>();
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const raw = eq < 0 ? '' : pair.slice(eq + 1);
+    let value: string;
+    try {
+      value = decodeURIComponent(raw.replace(/\+/g, ' '));
+    } catch {
+      return new Rejected('presigned URL has a badly escaped query parameter');
+    }
+    if (params.has(name)) return new Rejected('presigned URL repeats a query parameter');
+    params.set(name, value);
+  }
+  return params;
+}
+
+/** `X-Amz-Credential`: `<key id>/<date>/<region>/<service>/aws4_request`, signed for the service. */
+function parseCredentialScope(
+  credential: string,
+  service: KeyBearingService,
+): { accessKeyId: string; scopeDate: string; region: string; signingService: string } | Rejected {
+  const scope = credential.split('/');
+  if (scope.length !== 5) {
+    return new Rejected(
+      'presigned URL X-Amz-Credential is not <key id>/<date>/<region>/<service>/aws4_request',
+    );
+  }
+  const [accessKeyId, scopeDate, region, signingService, terminator] = scope as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (terminator !== 'aws4_request')
+    return new Rejected('presigned URL X-Amz-Credential does not end with aws4_request');
+  if (!ACCESS_KEY_ID_PATTERN.test(accessKeyId)) {
+    return new Rejected('presigned URL X-Amz-Credential has no ASIA/AKIA access key id');
+  }
+  if (!REGION_PATTERN.test(region))
+    return new Rejected('presigned URL X-Amz-Credential region is not a region');
+  if (signingService !== service.signingService) {
+    return new Rejected(`presigned URL is not signed for ${service.signingService}`);
+  }
+  return { accessKeyId, scopeDate, region, signingService };
+}
+
+/** `X-Amz-Date` (`yyyymmddThhmmssZ`) as a time, or why it is not one. */
+function parseSigV4Date(date: string): Date | Rejected {
+  const dm = SIGV4_DATE.exec(date);
+  if (!dm) return new Rejected('presigned URL X-Amz-Date is not yyyymmddThhmmssZ');
+  const [, y, mo, d, h, mi, s] = dm.map(Number) as [number, number, number, number, number, number, number];
+  const issued = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  if (
+    issued.getUTCFullYear() !== y ||
+    issued.getUTCMonth() !== mo - 1 ||
+    issued.getUTCDate() !== d ||
+    h > 23 ||
+    mi > 59 ||
+    s > 59
+  ) {
+    return new Rejected('presigned URL X-Amz-Date is not a valid time');
+  }
+  return issued;
+}
+
 export function tryDecodeShortTerm(
   service: KeyBearingService,
   key: string,
@@ -290,21 +360,8 @@ export function tryDecodeShortTerm(
   const host = url.slice(0, q).replace(/\/$/, '');
   if (host !== service.shortTermHost)
     return new Rejected(`presigned URL host is not ${service.shortTermHost}`);
-  const params = new Map<string, string>();
-  for (const pair of url.slice(q + 1).split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const name = eq < 0 ? pair : pair.slice(0, eq);
-    const raw = eq < 0 ? '' : pair.slice(eq + 1);
-    let value: string;
-    try {
-      value = decodeURIComponent(raw.replace(/\+/g, ' '));
-    } catch {
-      return new Rejected('presigned URL has a badly escaped query parameter');
-    }
-    if (params.has(name)) return new Rejected('presigned URL repeats a query parameter');
-    params.set(name, value);
-  }
+  const params = parseQuery(url.slice(q + 1));
+  if (params instanceof Rejected) return params;
   const missing = [
     'Action',
     'X-Amz-Algorithm',
@@ -332,43 +389,11 @@ export function tryDecodeShortTerm(
   if (!get('X-Amz-SignedHeaders').split(';').includes('host')) {
     return new Rejected('presigned URL X-Amz-SignedHeaders does not include host');
   }
-  const scope = credential.split('/');
-  if (scope.length !== 5) {
-    return new Rejected(
-      'presigned URL X-Amz-Credential is not <key id>/<date>/<region>/<service>/aws4_request',
-    );
-  }
-  const [accessKeyId, scopeDate, region, signingService, terminator] = scope as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  if (terminator !== 'aws4_request')
-    return new Rejected('presigned URL X-Amz-Credential does not end with aws4_request');
-  if (!ACCESS_KEY_ID_PATTERN.test(accessKeyId)) {
-    return new Rejected('presigned URL X-Amz-Credential has no ASIA/AKIA access key id');
-  }
-  if (!REGION_PATTERN.test(region))
-    return new Rejected('presigned URL X-Amz-Credential region is not a region');
-  if (signingService !== service.signingService) {
-    return new Rejected(`presigned URL is not signed for ${service.signingService}`);
-  }
-  const dm = SIGV4_DATE.exec(date);
-  if (!dm) return new Rejected('presigned URL X-Amz-Date is not yyyymmddThhmmssZ');
-  const [, y, mo, d, h, mi, s] = dm.map(Number) as [number, number, number, number, number, number, number];
-  const issued = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  if (
-    issued.getUTCFullYear() !== y ||
-    issued.getUTCMonth() !== mo - 1 ||
-    issued.getUTCDate() !== d ||
-    h > 23 ||
-    mi > 59 ||
-    s > 59
-  ) {
-    return new Rejected('presigned URL X-Amz-Date is not a valid time');
-  }
+  const scope = parseCredentialScope(credential, service);
+  if (scope instanceof Rejected) return scope;
+  const { accessKeyId, scopeDate, region, signingService } = scope;
+  const issued = parseSigV4Date(date);
+  if (issued instanceof Rejected) return issued;
   if (scopeDate !== date.slice(0, 8))
     return new Rejected('presigned URL X-Amz-Credential date differs from X-Amz-Date');
   if (!/^\d{1,5}$/.test(expiresText))

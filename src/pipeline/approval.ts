@@ -1,12 +1,14 @@
 /**
  * Analyst approval: the Step Functions task token stays server-side, stored under a random id with
- * a TTL; analysts get a signed, expiring, single-use link (GET shows the request, POST decides) or
- * use the Security Hub custom actions "Approve revoke" / "Reject". Either way the decision records
- * who decided, when, why and through which channel, and resumes the workflow exactly once.
+ * a TTL; analysts get a signed, expiring, single-use link to the approval page (./approval-http.ts:
+ * they sign in at the organization's identity provider, read the request, decide) or use the
+ * Security Hub custom actions "Approve revoke" / "Reject". Either way the decision records who
+ * decided, when, why and through which channel, and resumes the workflow exactly once.
  */
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { escapeHtml } from '../util/html';
+import { maskKeysDeep } from '../keys/mask';
+import type { Approver } from './approval-auth';
 import { describeTarget, type Incident } from './incident';
 
 export type Verdict = 'approve' | 'reject';
@@ -14,10 +16,17 @@ export type Verdict = 'approve' | 'reject';
 /** What the waiting workflow task receives (the task output). */
 export interface ApprovalDecision {
   decision: Verdict;
+  /** Who decided: the approver's name (or subject) from the ID token; a custom action's note author. */
   by: string;
+  /** Through the link: the identity the organization's identity provider verified. */
+  approver?: Approver;
   at: string;
   reason: string;
   via: 'approval-link' | 'securityhub-custom-action';
+  /** The approval request decided (the workflow's closing step reports back to it). */
+  approvalId?: string;
+  /** Custom actions: the finding note's `UpdatedBy`, as written (Security Hub does not verify it). */
+  noteAuthor?: string;
   sourceIp?: string;
   /**
    * What an approval covers. Absent: the incident's own target (the credential the detection named,
@@ -38,10 +47,41 @@ export interface CredentialChoice {
   serviceName: string;
   status: string;
   createdAt?: string;
+  expiresAt?: string;
+}
+
+/** What the approval page shows besides the choices: secret-free facts from the incident and enrichment. */
+export interface ApprovalContext {
+  timeline?: {
+    events: number;
+    regions: string[];
+    first?: string;
+    last?: string;
+    sourceIps: string[];
+    userAgents?: string[];
+    /** Calls per region and model (Bedrock runtime events of the timeline). */
+    calls?: Array<{ region: string; model: string; count: number }>;
+    truncated: boolean;
+  };
+  /** The rules that fired on this incident, `RULE (SEVERITY)`. */
+  signals?: string[];
+  /** What enrichment could not read (those facts are UNKNOWN). */
+  errors?: string[];
+}
+
+/** What the workflow did with a decision, as its closing step reported it (the finding note's text). */
+export interface ApprovalResult {
+  stage: string;
+  /** The Security Hub finding's note, word for word. */
+  note: string;
+  actions: string[];
+  verified: boolean;
+  manualAction: boolean;
+  at: string;
 }
 
 /** An IAM service-specific credential id (`ACCA…`, 20 to 128 word characters). */
-const CREDENTIAL_ID = /^\w{16,128}$/;
+export const CREDENTIAL_ID = /^\w{16,128}$/;
 
 export interface ApprovalRecord {
   id: string;
@@ -62,6 +102,11 @@ export interface ApprovalRecord {
    * not be read (then no credential can be chosen by id).
    */
   credentials?: CredentialChoice[];
+  /** The incident (secret-free: ids, ARNs, names). */
+  incident?: Incident;
+  context?: ApprovalContext;
+  /** Set by the workflow's closing step once it acted on the decision. */
+  result?: ApprovalResult;
 }
 
 /**
@@ -94,6 +139,8 @@ export interface ApprovalStore {
   approvalIdForFinding(findingId: string): Promise<string | undefined>;
   /** The link-signing key: created once, kept in the (encrypted) store, never in config or logs. */
   signingKey(): Promise<Buffer>;
+  /** Keeps what the workflow did with the decision, for the page shown after it. */
+  recordResult(id: string, result: ApprovalResult): Promise<void>;
 }
 
 /** Resumes the waiting task (SendTaskSuccess). Throws `TaskGone` when it no longer waits. */
@@ -132,7 +179,20 @@ export interface RequestApprovalInput {
   incident: Incident;
   finding: { id: string; title?: string };
   /** The workflow's enrichment: the user's credentials become the analyst's choices. */
-  enrichment?: { inventory?: { credentials?: CredentialChoice[] } };
+  enrichment?: {
+    inventory?: { credentials?: CredentialChoice[] };
+    timeline?: {
+      events?: number;
+      regions?: string[];
+      first?: string;
+      last?: string;
+      sourceIps?: string[];
+      userAgents?: string[];
+      calls?: Array<{ region: string; model: string; count: number }>;
+      truncated?: boolean;
+    };
+    errors?: string[];
+  };
 }
 
 /** The credentials an analyst may choose from: only a list enrichment actually read. */
@@ -147,7 +207,38 @@ function choicesOf(input: RequestApprovalInput): CredentialChoice[] | undefined 
       serviceName: String(c.serviceName),
       status: String(c.status),
       ...(typeof c.createdAt === 'string' ? { createdAt: c.createdAt } : {}),
+      ...(typeof c.expiresAt === 'string' ? { expiresAt: c.expiresAt } : {}),
     }));
+}
+
+/** What the page shows of the enrichment: counts, regions, IPs, user agents, models (no secret). */
+function contextOf(input: RequestApprovalInput): ApprovalContext {
+  const e = input.enrichment;
+  const tl = e?.timeline;
+  const strings = (v: unknown): string[] =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 50) : [];
+  return {
+    ...(tl
+      ? {
+          timeline: {
+            events: Number(tl.events) || 0,
+            regions: strings(tl.regions),
+            ...(typeof tl.first === 'string' ? { first: tl.first } : {}),
+            ...(typeof tl.last === 'string' ? { last: tl.last } : {}),
+            sourceIps: strings(tl.sourceIps),
+            userAgents: maskKeysDeep(strings(tl.userAgents)),
+            calls: (Array.isArray(tl.calls) ? tl.calls : []).slice(0, 50).map((c) => ({
+              region: String(c.region),
+              model: String(c.model),
+              count: Number(c.count) || 0,
+            })),
+            truncated: tl.truncated === true,
+          },
+        }
+      : {}),
+    signals: [`${input.incident.ruleId} (${input.incident.severity})`],
+    ...(e?.errors?.length ? { errors: strings(e.errors) } : {}),
+  };
 }
 
 export interface RequestApprovalDeps {
@@ -214,6 +305,8 @@ export async function requestApproval(
       status: 'PENDING',
       ...('userName' in input.incident.target ? { userName: input.incident.target.userName } : {}),
       ...(choices ? { credentials: choices } : {}),
+      incident: maskKeysDeep(input.incident),
+      context: contextOf(input),
     },
     input.execution,
   );
@@ -235,208 +328,14 @@ export async function requestApproval(
     `Security Hub finding: ${input.finding.id}`,
     `Decide (single use, expires ${new Date(expiresAt * 1000).toISOString()}): ${link}`,
     'Or, in Security Hub, select the finding, add a note with your reason, and choose the custom action',
-    '"Approve revoke" or "Reject".',
+    '"Approve revoke" or "Reject" (it acts on the detected target; the console does not reveal who clicked,',
+    'so the decision is recorded without a verified approver).',
   ].join('\n');
   await deps.notify(
     `[bks] approve revocation? ${input.incident.ruleId} in ${input.incident.account}`,
     message,
   );
   return { approvalId: id, expiresAt };
-}
-
-export interface HttpRequest {
-  method: string;
-  query: Record<string, string | undefined>;
-  body?: string;
-  contentType?: string;
-  sourceIp?: string;
-}
-
-export interface HttpResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-export interface ApprovalHttpDeps {
-  store: ApprovalStore;
-  resume: Resume;
-  now: () => Date;
-}
-
-const SECURITY_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-};
-
-const esc = escapeHtml;
-
-function page(
-  statusCode: number,
-  title: string,
-  inner: string,
-  extra: Record<string, string> = {},
-): HttpResponse {
-  return {
-    statusCode,
-    headers: { ...SECURITY_HEADERS, ...extra },
-    body: `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1>${inner}</body></html>`,
-  };
-}
-
-/** The credential ids a decision names: repeated `credential` form fields, or a JSON string array. */
-function credentialField(req: HttpRequest): string[] {
-  const body = req.body ?? '';
-  if ((req.contentType ?? '').includes('application/json')) {
-    try {
-      const v = (JSON.parse(body) as Record<string, unknown>)['credential'];
-      const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
-      return list.map((x) => (typeof x === 'string' ? x.trim() : '\u0000'));
-    } catch {
-      return [];
-    }
-  }
-  return new URLSearchParams(body).getAll('credential').map((x) => x.trim());
-}
-
-/**
- * What an approval covers, checked against the choices the request offered: a credential that is not
- * one of the incident user's credentials is refused before anything is recorded.
- */
-function approvalScope(
-  record: ApprovalRecord,
-  scope: string,
-  ids: string[],
-): { scope?: 'credentials' | 'user'; credentialIds?: string[] } | { refused: string } {
-  const named = ids.filter((x) => x !== '');
-  if (scope === '' && named.length === 0) return {};
-  if (scope === 'user') {
-    if (named.length > 0) return { refused: 'scope user covers every key: name no credential with it.' };
-    if (!record.userName) return { refused: 'this incident names no IAM user: scope user does not apply.' };
-    return { scope: 'user' };
-  }
-  if (scope !== '' && scope !== 'credentials') return { refused: 'scope must be credentials or user.' };
-  if (named.length === 0) return { refused: 'scope credentials needs at least one credential id.' };
-  const known = new Set((record.credentials ?? []).map((c) => c.id));
-  for (const id of named) {
-    if (!CREDENTIAL_ID.test(id) || !known.has(id)) {
-      return {
-        refused: record.credentials
-          ? `a chosen credential is not a credential of ${record.userName ?? 'the incident user'}: nothing was recorded.`
-          : 'the credentials of the incident user could not be read when the request was made: approve the whole user or the incident target, or reject.',
-      };
-    }
-  }
-  return { scope: 'credentials', credentialIds: [...new Set(named)] };
-}
-
-function choiceForm(record: ApprovalRecord): string {
-  const radio = (value: string, label: string, checked = false) =>
-    `<label><input type="radio" name="credential" value="${esc(value)}"${checked ? ' checked' : ''}> ${label}</label><br>`;
-  const creds = (record.credentials ?? [])
-    .map((c) =>
-      radio(
-        c.id,
-        `only ${esc(c.id)}${c.alias ? ` (${esc(c.alias)})` : ''}, ${esc(c.status)}${c.createdAt ? `, created ${esc(c.createdAt)}` : ''}`,
-      ),
-    )
-    .join('');
-  return `<fieldset><legend>What to revoke</legend>${radio('', 'the incident target (as detected)', true)}${creds}</fieldset>`;
-}
-
-function parseBody(req: HttpRequest): Record<string, string> {
-  const body = req.body ?? '';
-  if ((req.contentType ?? '').includes('application/json')) {
-    try {
-      const o = JSON.parse(body) as Record<string, unknown>;
-      return Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v === 'string')) as Record<
-        string,
-        string
-      >;
-    } catch {
-      return {};
-    }
-  }
-  return Object.fromEntries(new URLSearchParams(body));
-}
-
-/** The approval endpoint: every refusal names its reason and changes nothing. */
-export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDeps): Promise<HttpResponse> {
-  const method = req.method.toUpperCase();
-  if (method !== 'GET' && method !== 'POST') {
-    return page(405, 'Method not allowed', '<p>Use GET to view and POST to decide.</p>', {
-      allow: 'GET, POST',
-    });
-  }
-  const { id, exp, sig } = req.query;
-  const expN = Number(exp);
-  if (!id || !sig || !exp || !Number.isInteger(expN))
-    return page(400, 'Bad link', '<p>The link is incomplete.</p>');
-  const key = await deps.store.signingKey();
-  if (!verifySignature(key, id, expN, sig))
-    return page(403, 'Invalid link', '<p>The link signature is invalid.</p>');
-  const nowS = Math.floor(deps.now().getTime() / 1000);
-  if (expN <= nowS) return page(410, 'Link expired', '<p>This approval link has expired.</p>');
-  const record = await deps.store.get(id);
-  if (!record || record.expiresAt <= nowS)
-    return page(410, 'Link expired', '<p>This request no longer exists.</p>');
-  if (record.status !== 'PENDING') {
-    return page(409, 'Already decided', '<p>A decision was already recorded for this request.</p>');
-  }
-  if (method === 'GET') {
-    return page(
-      200,
-      record.title,
-      `<pre>${esc(record.summary)}</pre><p>Finding: ${esc(record.findingId)}</p>` +
-        '<form method="post"><label>Your name <input name="by" required maxlength="128"></label><br>' +
-        '<label>Reason <input name="reason" required maxlength="1000"></label><br>' +
-        choiceForm(record) +
-        '<button name="decision" value="approve">Approve revoke</button> ' +
-        '<button name="decision" value="reject">Reject</button></form>',
-    );
-  }
-  const form = parseBody(req);
-  const decision = form['decision'];
-  const by = (form['by'] ?? '').trim();
-  const reason = (form['reason'] ?? '').trim();
-  if (decision !== 'approve' && decision !== 'reject') {
-    return page(400, 'Bad request', '<p>decision must be approve or reject.</p>');
-  }
-  if (!by || by.length > 128)
-    return page(400, 'Bad request', '<p>Say who you are (1 to 128 characters).</p>');
-  if (!reason || reason.length > 1000)
-    return page(400, 'Bad request', '<p>Give a reason (1 to 1000 characters).</p>');
-  if ('key' in form)
-    return page(400, 'Bad request', '<p>Name credentials by id (credential), not by key alias.</p>');
-  const covered =
-    decision === 'approve' ? approvalScope(record, (form['scope'] ?? '').trim(), credentialField(req)) : {};
-  if ('refused' in covered) return page(400, 'Bad request', `<p>${esc(covered.refused)}</p>`);
-  const outcome: ApprovalDecision = {
-    decision,
-    by,
-    at: deps.now().toISOString(),
-    reason,
-    via: 'approval-link',
-    ...(req.sourceIp ? { sourceIp: req.sourceIp } : {}),
-    ...covered,
-  };
-  const claimed = await deps.store.claim(id, outcome);
-  if (!claimed)
-    return page(409, 'Already decided', '<p>A decision was already recorded for this request.</p>');
-  try {
-    await deps.resume(claimed.taskToken, outcome);
-  } catch (err) {
-    if (err instanceof TaskGoneError) {
-      return page(410, 'No longer waiting', '<p>The workflow stopped waiting (timed out or ended).</p>');
-    }
-    await deps.store.release(id);
-    return page(503, 'Try again', '<p>The decision could not be delivered; nothing was recorded.</p>');
-  }
-  return page(200, 'Decision recorded', `<p>${esc(decision)} recorded for ${esc(record.findingId)}.</p>`);
 }
 
 /** The EventBridge event Security Hub emits when an analyst picks a custom action. */
@@ -464,10 +363,16 @@ export interface CustomActionResult {
   outcome: 'resumed' | 'no-pending-approval' | 'already-decided' | 'task-gone';
 }
 
+/** Who a custom action's decision is recorded as: the console does not say. */
+export const CONSOLE_USER =
+  'an unidentified Security Hub console user (the custom action event does not say who clicked)';
+
 /**
  * Resumes the waiting workflow of each selected finding. The event does not say which console
- * user clicked: the decision records the finding note's author (analysts add the reason as a note
- * first) and otherwise the account, and the custom action's event id for the audit trail.
+ * user clicked, so the decision says exactly that: `by` names no one, the finding note's author
+ * field is kept as `noteAuthor` (free text anyone updating the finding can set, not an identity),
+ * the note's text is the reason, and the event id goes to the audit trail. The approval page is
+ * the way to decide with a verified identity.
  */
 export async function handleCustomAction(
   event: CustomActionEvent,
@@ -487,12 +392,14 @@ export async function handleCustomAction(
     }
     const outcome: ApprovalDecision = {
       decision: verdict,
-      by: f.Note?.UpdatedBy || `Security Hub user in account ${event.account ?? 'unknown'}`,
+      by: `${CONSOLE_USER} in account ${event.account ?? 'UNKNOWN'}`,
       at: event.time ?? deps.now().toISOString(),
       reason:
         f.Note?.Text ||
         `Security Hub custom action "${event.detail?.actionName ?? verdict}" (event ${event.id ?? 'unknown'})`,
       via: 'securityhub-custom-action',
+      approvalId,
+      ...(f.Note?.UpdatedBy ? { noteAuthor: f.Note.UpdatedBy } : {}),
     };
     const claimed = await deps.store.claim(approvalId, outcome);
     if (!claimed) {
@@ -565,5 +472,9 @@ export class MemoryApprovalStore implements ApprovalStore {
   }
   async signingKey(): Promise<Buffer> {
     return this.key;
+  }
+  async recordResult(id: string, result: ApprovalResult): Promise<void> {
+    const r = this.records.get(id);
+    if (r) r.result = structuredClone(result);
   }
 }

@@ -17,6 +17,7 @@ import {
 import type {
   ApprovalDecision,
   ApprovalRecord,
+  ApprovalResult,
   ApprovalStore,
   CredentialChoice,
   OpenedApproval,
@@ -149,6 +150,8 @@ export class DynamoApprovalStore implements ApprovalStore {
           status: { S: r.status },
           ...(r.userName ? { userName: { S: r.userName } } : {}),
           ...(r.credentials ? { credentials: { S: JSON.stringify(r.credentials) } } : {}),
+          ...(r.incident ? { incident: { S: JSON.stringify(r.incident) } } : {}),
+          ...(r.context ? { context: { S: JSON.stringify(r.context) } } : {}),
           ttl,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -166,6 +169,13 @@ export class DynamoApprovalStore implements ApprovalStore {
     const decision = s(item, 'decision');
     const userName = s(item, 'userName');
     const credentials = s(item, 'credentials');
+    const json = <T>(name: string): T | undefined => {
+      const v = s(item, name);
+      return v ? (JSON.parse(v) as T) : undefined;
+    };
+    const incident = json<ApprovalRecord['incident']>('incident');
+    const context = json<ApprovalRecord['context']>('context');
+    const result = json<ApprovalRecord['result']>('result');
     return {
       id,
       taskToken: s(item, 'taskToken'),
@@ -179,6 +189,9 @@ export class DynamoApprovalStore implements ApprovalStore {
       ...(decision ? { decision: JSON.parse(decision) as ApprovalDecision } : {}),
       ...(userName ? { userName } : {}),
       ...(credentials ? { credentials: JSON.parse(credentials) as CredentialChoice[] } : {}),
+      ...(incident ? { incident } : {}),
+      ...(context ? { context } : {}),
+      ...(result ? { result } : {}),
     };
   }
 
@@ -226,6 +239,19 @@ export class DynamoApprovalStore implements ApprovalStore {
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#st': 'status' },
         ExpressionAttributeValues: { ':pending': { S: 'PENDING' } },
+      }),
+    );
+  }
+
+  async recordResult(id: string, result: ApprovalResult): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: `approval#${id}` } },
+        UpdateExpression: 'SET #r = :r',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#r': 'result' },
+        ExpressionAttributeValues: { ':r': { S: JSON.stringify(result) } },
       }),
     );
   }

@@ -16,6 +16,9 @@ export interface EnrichmentSummary {
     first?: string;
     last?: string;
     sourceIps: string[];
+    userAgents?: string[];
+    /** Bedrock runtime calls per region and model. */
+    calls?: Array<{ region: string; model: string; count: number }>;
     truncated: boolean;
   };
   inventory?: {
@@ -175,7 +178,9 @@ export interface FindingUpdate {
 function who(state: ClosingState): string {
   const a = state.approval;
   return a
-    ? `${a.decision === 'approve' ? 'approved' : 'rejected'} by ${a.by} at ${a.at} via ${a.via}: ${a.reason}`
+    ? `${a.decision === 'approve' ? 'approved' : 'rejected'} by ${a.by}${
+        a.approver ? ` (signed in at ${a.approver.issuer} as ${a.approver.sub})` : ''
+      } at ${a.at} via ${a.via}: ${a.reason}`
     : `by policy: ${state.decision.reason}`;
 }
 

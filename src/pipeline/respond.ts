@@ -77,6 +77,8 @@ export async function enrichIncident(
       ...(s.firstSeen ? { first: s.firstSeen } : {}),
       ...(s.lastSeen ? { last: s.lastSeen } : {}),
       sourceIps: s.sourceIps.map((c) => c.value),
+      userAgents: s.userAgents.map((c) => c.value),
+      calls: callsPerRegionAndModel(timeline.value.events),
       truncated: false,
     };
     if (s.failedRegions.length > 0) errors.push(`timeline UNKNOWN in ${s.failedRegions.join(', ')}`);
@@ -98,6 +100,7 @@ export async function enrichIncident(
           serviceName: c.serviceName,
           status: c.status,
           ...(c.createdAt ? { createdAt: c.createdAt } : {}),
+          ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}),
         })),
       };
     }
@@ -106,6 +109,21 @@ export async function enrichIncident(
   }
   if (errors.length > 0) out.status = out.timeline || out.inventory ? 'partial' : 'unavailable';
   return out;
+}
+
+/** Model calls of a timeline, per region and model, most first. */
+function callsPerRegionAndModel(
+  events: Array<{ region: string; modelId?: string }>,
+): Array<{ region: string; model: string; count: number }> {
+  const m = new Map<string, { region: string; model: string; count: number }>();
+  for (const e of events) {
+    if (!e.modelId) continue;
+    const k = `${e.region} ${e.modelId}`;
+    const c = m.get(k) ?? { region: e.region, model: e.modelId, count: 0 };
+    c.count++;
+    m.set(k, c);
+  }
+  return [...m.values()].sort((a, b) => b.count - a.count || a.region.localeCompare(b.region));
 }
 
 /** The index IAM's alias gives a credential: `<user>-at-…` is 0, `<user>+N-at-…` is N. */

@@ -153,16 +153,7 @@ export function checkOrganization(
       ? 'the organization does not have all features enabled, so SCPs do not apply'
       : undefined;
   const resolvedParams: Record<string, number> = {};
-  const prepared = controls.map((entry) => {
-    // Each control takes only its own parameters (the maximum age is api-key-max-age's).
-    const own = Object.fromEntries(Object.entries(params).filter(([k]) => k in entry.parameters));
-    Object.assign(resolvedParams, resolveParams(entry, own));
-    return {
-      entry,
-      mustDeny: renderRequests(entry, entry.mustDeny, own).map((r) => inPartition(r, snapshot.partition)),
-      mustAllow: renderRequests(entry, entry.mustAllow, own).map((r) => inPartition(r, snapshot.partition)),
-    };
-  });
+  const prepared = controls.map((entry) => prepareControl(entry, params, snapshot.partition, resolvedParams));
   const referencePolicies = reference.map((entry) =>
     renderScp(entry, Object.fromEntries(Object.entries(params).filter(([k]) => k in entry.parameters))),
   );
@@ -171,27 +162,11 @@ export function checkOrganization(
   // A customer's condition on any other key (aws:RequestedRegion, aws:PrincipalArn, …) could go
   // either way, so it never proves a deny nor rules out an allow.
   const catalogKeys = new Set(referencePolicies.flatMap(conditionKeys));
-  const knownCache = new Map<ScpRequest, Set<string>>();
-  const knownKeys = (request: ScpRequest) => {
-    let known = knownCache.get(request);
-    if (!known) {
-      known = new Set([...catalogKeys, ...Object.keys(request.context ?? {}).map((k) => k.toLowerCase())]);
-      knownCache.set(request, known);
-    }
-    return known;
-  };
+  const knownKeys = knownKeysOf(catalogKeys);
   // Accounts share most levels (the root, their OUs, FullAWSAccess alone): judge each distinct
   // set of policies once per request, and parse each policy once.
   const evaluation: Evaluation = { levels: new Map(), parsed: new Map() };
-  const legitimate: ScpRequest[] = [];
-  for (const c of prepared) {
-    for (const request of c.mustAllow) {
-      if (legitimate.some((r) => r.name === request.name)) continue;
-      if (referencePolicies.some((policy) => evaluatePolicies([policy], request).decision === 'Deny'))
-        continue;
-      legitimate.push(request);
-    }
-  }
+  const legitimate = legitimateRequests(prepared, referencePolicies);
 
   const accounts: AccountVerdict[] = [];
   const seen = new Set<string>();
@@ -222,16 +197,8 @@ export function checkOrganization(
       blocksLegitimate: [],
     };
     if (account.state !== undefined) verdict.state = account.state;
-    const base = (control: string, status: ControlStatus, reason?: string): ControlVerdict => ({
-      control,
-      status,
-      deniedBy: [],
-      implicitOnly: false,
-      notDenied: [],
-      ...(reason ? { reason } : {}),
-    });
     if (management) {
-      verdict.controls = prepared.map((c) => base(c.entry.name, 'not-covered', MANAGEMENT_REASON));
+      verdict.controls = prepared.map((c) => baseVerdict(c.entry.name, 'not-covered', MANAGEMENT_REASON));
       return verdict;
     }
     const disabled =
@@ -239,14 +206,14 @@ export function checkOrganization(
       (root.scpEnabled === false ? 'the SERVICE_CONTROL_POLICY type is not enabled on the root' : undefined);
     if (disabled) {
       verdict.controls = prepared.map((c) => ({
-        ...base(c.entry.name, 'missing', disabled),
+        ...baseVerdict(c.entry.name, 'missing', disabled),
         notDenied: c.mustDeny.map((r) => r.name),
       }));
       return verdict;
     }
     const levels = readLevels(path, snapshot, evaluation.parsed);
     if ('error' in levels) {
-      verdict.controls = prepared.map((c) => base(c.entry.name, 'unknown', levels.error));
+      verdict.controls = prepared.map((c) => baseVerdict(c.entry.name, 'unknown', levels.error));
       return verdict;
     }
     try {
@@ -260,48 +227,9 @@ export function checkOrganization(
       if (!(err instanceof PolicyError)) throw err;
       // The controls below come out unknown with the reason; nothing more to say here.
     }
-    verdict.controls = prepared.map(({ entry, mustDeny }) => {
-      try {
-        const deniedBy = new Set<string>();
-        const notDenied: string[] = [];
-        const conditional = new Set<string>();
-        let explicit = 0;
-        let allConditional = true;
-        for (const request of mustDeny) {
-          const outcome = effectiveDecision(levels.levels, request, knownKeys(request), evaluation);
-          if (outcome.decision === 'allowed') {
-            notDenied.push(request.name);
-            if (outcome.conditional.length === 0) allConditional = false;
-            for (const c of outcome.conditional) conditional.add(c);
-          } else {
-            if (outcome.decision === 'explicit-deny') explicit++;
-            for (const by of outcome.policies) deniedBy.add(by);
-          }
-        }
-        const status: ControlStatus =
-          notDenied.length === 0
-            ? 'in-force'
-            : allConditional
-              ? 'conditional'
-              : notDenied.length === mustDeny.length
-                ? 'missing'
-                : 'partial';
-        const verdict: ControlVerdict = {
-          control: entry.name,
-          status,
-          deniedBy: [...deniedBy].sort(),
-          implicitOnly: status === 'in-force' && explicit === 0,
-          notDenied,
-        };
-        if (conditional.size > 0) {
-          verdict.reason = `denied only under conditions this check cannot see: ${[...conditional].sort().join('; ')}`;
-        }
-        return verdict;
-      } catch (err) {
-        if (err instanceof PolicyError) return base(entry.name, 'unknown', `cannot evaluate: ${err.message}`);
-        throw err;
-      }
-    });
+    const decide = (request: ScpRequest) =>
+      effectiveDecision(levels.levels, request, knownKeys(request), evaluation);
+    verdict.controls = prepared.map(({ entry, mustDeny }) => controlVerdict(entry.name, mustDeny, decide));
     return verdict;
   };
 
@@ -310,20 +238,6 @@ export function checkOrganization(
     (a, b) => Number(b.management) - Number(a.management) || a.accountId.localeCompare(b.accountId),
   );
 
-  const byControl: ScpCheckReport['summary']['byControl'] = {};
-  for (const c of prepared) {
-    byControl[c.entry.name] = {
-      'in-force': 0,
-      partial: 0,
-      conditional: 0,
-      missing: 0,
-      unknown: 0,
-      'not-covered': 0,
-    };
-  }
-  for (const account of accounts) {
-    for (const v of account.controls) byControl[v.control]![v.status]++;
-  }
   return {
     ...(snapshot.organizationId ? { organizationId: snapshot.organizationId } : {}),
     ...(snapshot.managementAccountId ? { managementAccountId: snapshot.managementAccountId } : {}),
@@ -336,9 +250,133 @@ export function checkOrganization(
       accountsWithGaps: accounts.filter(
         (a) => !a.management && a.controls.some((c) => c.status !== 'in-force'),
       ).length,
-      byControl,
+      byControl: countByControl(
+        prepared.map((c) => c.entry.name),
+        accounts,
+      ),
     },
   };
+}
+
+/** The condition keys a request speaks for: the catalog's and its own (cached per request). */
+function knownKeysOf(catalogKeys: ReadonlySet<string>): (request: ScpRequest) => Set<string> {
+  const cache = new Map<ScpRequest, Set<string>>();
+  return (request) => {
+    let known = cache.get(request);
+    if (!known) {
+      known = new Set([...catalogKeys, ...Object.keys(request.context ?? {}).map((k) => k.toLowerCase())]);
+      cache.set(request, known);
+    }
+    return known;
+  };
+}
+
+interface PreparedControl {
+  entry: ScpEntry;
+  mustDeny: ScpRequest[];
+  mustAllow: ScpRequest[];
+}
+
+/** A control's samples rendered with its own parameters (added to `resolved`), in the partition. */
+function prepareControl(
+  entry: ScpEntry,
+  params: ScpParams,
+  partition: string,
+  resolved: Record<string, number>,
+): PreparedControl {
+  // Each control takes only its own parameters (the maximum age is api-key-max-age's).
+  const own = Object.fromEntries(Object.entries(params).filter(([k]) => k in entry.parameters));
+  Object.assign(resolved, resolveParams(entry, own));
+  return {
+    entry,
+    mustDeny: renderRequests(entry, entry.mustDeny, own).map((r) => inPartition(r, partition)),
+    mustAllow: renderRequests(entry, entry.mustAllow, own).map((r) => inPartition(r, partition)),
+  };
+}
+
+/** The controls' must-allow requests that no shipped control denies, each once. */
+function legitimateRequests(
+  prepared: readonly PreparedControl[],
+  referencePolicies: readonly ReturnType<typeof renderScp>[],
+): ScpRequest[] {
+  const legitimate: ScpRequest[] = [];
+  for (const c of prepared) {
+    for (const request of c.mustAllow) {
+      if (legitimate.some((r) => r.name === request.name)) continue;
+      if (referencePolicies.some((policy) => evaluatePolicies([policy], request).decision === 'Deny'))
+        continue;
+      legitimate.push(request);
+    }
+  }
+  return legitimate;
+}
+
+/** A verdict with nothing denied (yet): the management account, SCPs off, an unreadable level. */
+function baseVerdict(control: string, status: ControlStatus, reason?: string): ControlVerdict {
+  return { control, status, deniedBy: [], implicitOnly: false, notDenied: [], ...(reason ? { reason } : {}) };
+}
+
+/** One control in one account, from the decision on each of its must-deny requests. */
+function controlVerdict(
+  control: string,
+  mustDeny: readonly ScpRequest[],
+  decide: (request: ScpRequest) => ReturnType<typeof effectiveDecision>,
+): ControlVerdict {
+  try {
+    const deniedBy = new Set<string>();
+    const notDenied: string[] = [];
+    const conditional = new Set<string>();
+    let explicit = 0;
+    let allConditional = true;
+    for (const request of mustDeny) {
+      const outcome = decide(request);
+      if (outcome.decision === 'allowed') {
+        notDenied.push(request.name);
+        if (outcome.conditional.length === 0) allConditional = false;
+        for (const c of outcome.conditional) conditional.add(c);
+      } else {
+        if (outcome.decision === 'explicit-deny') explicit++;
+        for (const by of outcome.policies) deniedBy.add(by);
+      }
+    }
+    const status: ControlStatus =
+      notDenied.length === 0
+        ? 'in-force'
+        : allConditional
+          ? 'conditional'
+          : notDenied.length === mustDeny.length
+            ? 'missing'
+            : 'partial';
+    const verdict: ControlVerdict = {
+      control,
+      status,
+      deniedBy: [...deniedBy].sort(),
+      implicitOnly: status === 'in-force' && explicit === 0,
+      notDenied,
+    };
+    if (conditional.size > 0) {
+      verdict.reason = `denied only under conditions this check cannot see: ${[...conditional].sort().join('; ')}`;
+    }
+    return verdict;
+  } catch (err) {
+    if (err instanceof PolicyError) return baseVerdict(control, 'unknown', `cannot evaluate: ${err.message}`);
+    throw err;
+  }
+}
+
+/** How many accounts have each control in each status. */
+function countByControl(
+  controls: readonly string[],
+  accounts: readonly AccountVerdict[],
+): ScpCheckReport['summary']['byControl'] {
+  const byControl: ScpCheckReport['summary']['byControl'] = {};
+  for (const name of controls) {
+    byControl[name] = { 'in-force': 0, partial: 0, conditional: 0, missing: 0, unknown: 0, 'not-covered': 0 };
+  }
+  for (const account of accounts) {
+    for (const v of account.controls) byControl[v.control]![v.status]++;
+  }
+  return byControl;
 }
 
 interface Level {

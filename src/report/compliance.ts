@@ -18,7 +18,13 @@ import { findingId, type SeverityLabel } from '../findings/asff';
 import { POSTURE_RULES, type RuleFacts, type RuleId, userRisks } from '../findings/posture';
 import { isLiveCredential, neverExpires as neverExpiresAt } from '../inventory/classify';
 import type { ScanResult } from '../inventory/scan';
-import { type AccountScan, type CredentialInfo, STATUS_ORDER, type UserStatus } from '../inventory/types';
+import {
+  type AccountScan,
+  type CredentialInfo,
+  type ScanUser,
+  STATUS_ORDER,
+  type UserStatus,
+} from '../inventory/types';
 import type { ServiceId } from '../services';
 
 export const COMPLIANCE_SCHEMA = 'bks.compliance/v1';
@@ -400,79 +406,19 @@ export function buildComplianceReport(
     findings: 0,
     bySeverity: { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0 },
   };
+  const tally: Tally = {
+    totals,
+    histogram,
+    neverExpiringKeys: [],
+    ordinaryUserKeys: [],
+    orphanedPhantoms: [],
+    failedAccounts: [],
+  };
+  const { neverExpiringKeys, ordinaryUserKeys, orphanedPhantoms, failedAccounts } = tally;
   const accounts: AccountRow[] = [];
-  const neverExpiringKeys: KeyRow[] = [];
-  const ordinaryUserKeys: KeyRow[] = [];
-  const orphanedPhantoms: ComplianceReport['orphanedPhantoms'] = [];
-  const failedAccounts: ComplianceReport['failedAccounts'] = [];
   const current: PostureFinding[] = [];
-  const nowDate = new Date(now);
-
   for (const a of input.accounts) {
-    const row: AccountRow = {
-      accountId: a.accountId,
-      status: a.status,
-      users: a.users.length,
-      phantoms: 0,
-      byStatus: zeroStatus(),
-      keys: { live: 0, inactive: 0, expired: 0 },
-      findings: 0,
-    };
-    if (a.name) row.name = a.name;
-    if (a.status === 'error') {
-      row.error = a.error ?? 'unknown error';
-      totals.accountsFailed++;
-      failedAccounts.push({ accountId: a.accountId, ...(a.name ? { name: a.name } : {}), error: row.error });
-    }
-    for (const user of a.users) {
-      totals.users++;
-      row.byStatus[user.status]++;
-      totals.byStatus[user.status]++;
-      if (user.phantom) {
-        row.phantoms++;
-        totals.phantoms++;
-      }
-      if (user.status === 'ORPHANED' && user.phantom) {
-        totals.orphanedPhantoms++;
-        orphanedPhantoms.push({
-          accountId: a.accountId,
-          userName: user.userName,
-          service: user.service,
-          arn: user.arn,
-        });
-      }
-      for (const cred of user.credentials) {
-        const live = isLiveCredential(cred, nowDate);
-        const expired =
-          !live && (cred.status === 'Expired' || (cred.status === 'Active' && cred.expiresAt !== null));
-        const bucket = live ? 'live' : expired ? 'expired' : 'inactive';
-        row.keys[bucket]++;
-        totals.keys[bucket]++;
-        if (!live) continue;
-        const age = ageDays(cred.createdAt, now);
-        const keyRow: KeyRow = {
-          accountId: a.accountId,
-          userName: user.userName,
-          service: user.service,
-          credentialId: cred.id,
-          createdAt: cred.createdAt,
-          ageDays: age,
-          expiresAt: cred.expiresAt,
-        };
-        if (age !== null) {
-          const b = histogram.find((h) => age >= h.min && (h.max === null || age <= h.max));
-          if (b) b.count++;
-        }
-        if (neverExpires(cred, now)) {
-          totals.neverExpiring++;
-          neverExpiringKeys.push(keyRow);
-        }
-        if (!user.phantom) {
-          totals.ordinaryUserKeys++;
-          ordinaryUserKeys.push(keyRow);
-        }
-      }
-    }
+    const row = tallyAccount(a, tally, now);
     const found = accountFindings(a, now, maxAgeDays);
     row.findings = found.length;
     current.push(...found);
@@ -520,6 +466,100 @@ export function buildComplianceReport(
     trend,
     history: appendHistory(prev?.history ?? [], point),
   };
+}
+
+/** What the accounts add up to, filled in account by account. */
+interface Tally {
+  totals: Totals;
+  histogram: AgeBucket[];
+  neverExpiringKeys: KeyRow[];
+  ordinaryUserKeys: KeyRow[];
+  orphanedPhantoms: ComplianceReport['orphanedPhantoms'];
+  failedAccounts: ComplianceReport['failedAccounts'];
+}
+
+/** One account's row (findings still to count), its users and keys added to the tally. */
+function tallyAccount(a: AccountScan, tally: Tally, now: number): AccountRow {
+  const { totals } = tally;
+  const row: AccountRow = {
+    accountId: a.accountId,
+    status: a.status,
+    users: a.users.length,
+    phantoms: 0,
+    byStatus: zeroStatus(),
+    keys: { live: 0, inactive: 0, expired: 0 },
+    findings: 0,
+  };
+  if (a.name) row.name = a.name;
+  if (a.status === 'error') {
+    row.error = a.error ?? 'unknown error';
+    totals.accountsFailed++;
+    tally.failedAccounts.push({
+      accountId: a.accountId,
+      ...(a.name ? { name: a.name } : {}),
+      error: row.error,
+    });
+  }
+  for (const user of a.users) {
+    totals.users++;
+    row.byStatus[user.status]++;
+    totals.byStatus[user.status]++;
+    if (user.phantom) {
+      row.phantoms++;
+      totals.phantoms++;
+    }
+    if (user.status === 'ORPHANED' && user.phantom) {
+      totals.orphanedPhantoms++;
+      tally.orphanedPhantoms.push({
+        accountId: a.accountId,
+        userName: user.userName,
+        service: user.service,
+        arn: user.arn,
+      });
+    }
+    for (const cred of user.credentials) tallyCredential(a.accountId, user, cred, row, tally, now);
+  }
+  return row;
+}
+
+/** One API key: live, inactive or expired; a live one by age, never-expiring, on an ordinary user. */
+function tallyCredential(
+  accountId: string,
+  user: ScanUser,
+  cred: CredentialInfo,
+  row: AccountRow,
+  tally: Tally,
+  now: number,
+): void {
+  const live = isLiveCredential(cred, new Date(now));
+  const expired =
+    !live && (cred.status === 'Expired' || (cred.status === 'Active' && cred.expiresAt !== null));
+  const bucket = live ? 'live' : expired ? 'expired' : 'inactive';
+  row.keys[bucket]++;
+  tally.totals.keys[bucket]++;
+  if (!live) return;
+  const age = ageDays(cred.createdAt, now);
+  const keyRow: KeyRow = {
+    accountId,
+    userName: user.userName,
+    service: user.service,
+    credentialId: cred.id,
+    createdAt: cred.createdAt,
+    ageDays: age,
+    expiresAt: cred.expiresAt,
+  };
+  if (age !== null) {
+    const b = tally.histogram.find((h) => age >= h.min && (h.max === null || age <= h.max));
+    if (b) b.count++;
+  }
+  if (neverExpires(cred, now)) {
+    tally.totals.neverExpiring++;
+    tally.neverExpiringKeys.push(keyRow);
+  }
+  if (!user.phantom) {
+    tally.totals.ordinaryUserKeys++;
+    tally.ordinaryUserKeys.push(keyRow);
+  }
 }
 
 /** Adds a point (replacing one with the same time), oldest first, at most `HISTORY_LIMIT`. */

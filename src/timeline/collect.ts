@@ -44,6 +44,8 @@ export interface TimelineEvent {
   /** `userIdentity.arn` (or type) of the caller. */
   actor?: string;
   accessKeyId?: string;
+  /** The model a Bedrock runtime call named (`requestParameters.modelId`). */
+  modelId?: string;
 }
 
 export interface RegionOutcome {
@@ -104,6 +106,7 @@ export function toTimelineEvent(
   const id = (record.eventID as string | undefined) ?? fallbackId;
   if (!id) return undefined;
   const ui = (record.userIdentity ?? {}) as { arn?: string; type?: string; accessKeyId?: string };
+  const modelId = (record.requestParameters as { modelId?: unknown } | null | undefined)?.modelId;
   return {
     eventId: id,
     time: String(record.eventTime ?? ''),
@@ -117,6 +120,7 @@ export function toTimelineEvent(
     tags: tagEvent(record as CloudTrailRecord),
     actor: ui.arn ?? ui.type,
     accessKeyId: ui.accessKeyId,
+    ...(typeof modelId === 'string' && modelId !== '' ? { modelId } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { accessKeyIdForAccount } from '../../src/keys';
 import {
   ACCT,
   ADMIN_KEY,
@@ -116,6 +117,28 @@ describe('a key of another account, from an account that cannot reach it', () =>
       new RegExp(`account ${OTHER}.*account ${THIRD}|account ${THIRD}.*account ${OTHER}`),
     );
     expect(await env.invoke(KEY())).toBe(200);
+  });
+});
+
+describe('an access key id of another account (its account as sts:GetAccessKeyInfo says)', () => {
+  // Found by the docs examples test: an access key id was searched in the caller's account, which
+  // answered "0 events" (exit 0) about an account it never read.
+  const ID = accessKeyIdForAccount('ASIA', OTHER, new Uint8Array([1, 2, 3, 4, 5, 6]));
+  it('timeline reaches its account through --org-role, saying so', async () => {
+    const r = await env.run(['timeline', ID, '--regions', 'us-east-1', '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      new RegExp(`${OTHER}.*not the caller's \\(${ACCT}\\).*assumed OrganizationAccountAccessRole`),
+    );
+  });
+  it('from an account that cannot reach it: exit 3 naming both accounts, no "0 events" answer', async () => {
+    asOutsider();
+    const r = await env.run(['timeline', ID, '--regions', 'us-east-1']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      new RegExp(`account ${OTHER}.*account ${THIRD}|account ${THIRD}.*account ${OTHER}`),
+    );
   });
 });
 

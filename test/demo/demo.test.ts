@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { textBlocks, unmatchedLines } from '../docs/excerpts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -25,11 +26,13 @@ function scenarioSecrets(): string[] {
 describe('npm run demo', () => {
   // One run of the real entry point, as `npm run demo -- --fast` starts it: a child process, so the
   // test also proves the demo exits on its own (nothing left running keeps it alive).
-  const run = spawnSync(process.execPath, ['bin/bks-demo.mjs', '--fast'], {
+  // stderr goes into the same pipe, so the transcript reads in the order a terminal shows it (the
+  // plans changing commands print on stderr sit between their commands and results).
+  const run = spawnSync('/bin/sh', ['-c', '"$NODE" bin/bks-demo.mjs --fast 2>&1'], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', NODE: process.execPath },
   });
   const out = `${run.stdout}${run.stderr}`;
 
@@ -75,6 +78,16 @@ describe('npm run demo', () => {
     expect(out).toContain('$ bks scp check');
     expect(out).toMatch(/222222222222\s+acme-prod\s+Root\s+MISSING/);
     expect(out).toMatch(/^Done\./m);
+  });
+
+  it('prints every line the excerpts in README.md and docs/demo.md show, in order', () => {
+    for (const file of ['README.md', 'docs/demo.md']) {
+      const blocks = textBlocks(readFileSync(`${root}/${file}`, 'utf8'), (l) => l.startsWith('━━'));
+      expect(blocks.length, `${file} has a demo excerpt`).toBeGreaterThan(0);
+      expect(unmatchedLines(blocks.flat(), out), `${file}: excerpt lines the demo does not print`).toEqual(
+        [],
+      );
+    }
   });
 
   it('never prints a secret of the scenario, nor the leaked key', () => {

@@ -39,6 +39,14 @@ describe('BedrockKeyGuard with defaults', () => {
     );
   });
 
+  it('creates no trail unless asked (organizationTrail is off by default)', () => {
+    const trails = Object.values(s.templates['us-east-1']!.Resources).filter(
+      (r) => r.Type === 'AWS::CloudTrail::Trail',
+    );
+    expect(trails).toEqual([]);
+    expect(s.guard.trail).toBeUndefined();
+  });
+
   it('accepts no event from other accounts on the central bus without an organizationId', () => {
     const policies = Object.values(s.templates['us-east-1']!.Resources).filter(
       (r) => r.Type === 'AWS::Events::EventBusPolicy',

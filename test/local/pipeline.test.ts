@@ -16,6 +16,7 @@ import {
 import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Analyst } from '../../local/approval';
 import { LivePipeline } from '../../local/pipeline';
 import { until } from '../helpers/until';
 
@@ -171,22 +172,15 @@ describe('bks-sim --pipeline', () => {
         (await sfn.send(new DescribeExecutionCommand({ executionArn: running.executionArn }))).status,
       ).toBe('RUNNING');
 
-      // The analyst opens the link (the endpoint is served on the simulator's port) and approves.
-      const page = await fetch(link!);
+      // The analyst opens the link (the endpoint is served on the simulator's port): first the
+      // simulator's identity provider, which knows nobody yet (401), then signed in as a SOC analyst.
+      const analyst = new Analyst(p.sim.url);
+      expect((await analyst.request(link!)).status).toBe(401);
+      await analyst.signIn({ sub: 'soc-analyst@acme.example', name: 'SOC Analyst', groups: ['soc'] });
+      const page = await analyst.request(link!);
       expect(page.status).toBe(200);
-      const html = await page.text();
-      expect(html).toContain('BedrockAPIKey-x9k2');
-      const url = new URL(link!);
-      const post = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          decision: 'approve',
-          by: 'soc-analyst',
-          reason: 'not ours',
-          scope: 'user',
-        }),
-      });
+      expect(page.html).toContain('BedrockAPIKey-x9k2');
+      const post = await analyst.submit(page, { choice: 'user', reason: 'not ours' });
       expect(post.status).toBe(200);
       const done = await until('the run to end', async () => {
         const d = await sfn.send(new DescribeExecutionCommand({ executionArn: running.executionArn }));
@@ -198,6 +192,25 @@ describe('bks-sim --pipeline', () => {
       expect(await bearer(p.sim.url, key)).toBe(403);
       expect(lines.some((l) => /BKS-001-BEDROCK matched/.test(l))).toBe(true);
     });
+  });
+
+  it('--approver-groups: only the named groups may decide; the others are refused and nothing changes', async () => {
+    p = new LivePipeline({ scenario: scenario(), approverGroups: ['ir-oncall'] });
+    await p.start();
+    const { key } = await attack(p.sim.url);
+    const link = await until('the approval request', async () => {
+      const n = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as Array<{ message: string }>;
+      return /http:\/\/\S+\/_pipeline\/approve\?\S+/.exec(n[0]?.message ?? '')?.[0];
+    });
+    const analyst = new Analyst(p.sim.url);
+    await analyst.signIn({ sub: 'a@acme.example', name: 'Ana', groups: ['soc'] });
+    const refused = await analyst.request(link);
+    expect(refused.status).toBe(403);
+    expect(refused.html).toContain('allowed: ir-oncall');
+    expect(await bearer(p.sim.url, key)).toBe(200);
+    analyst.forget();
+    await analyst.signIn({ sub: 'o@acme.example', name: 'On-call', groups: ['ir-oncall'] });
+    expect((await analyst.request(link)).status).toBe(200);
   });
 
   it('a stateful rule fires live: bearer calls in two regions cross the multi-region threshold (BKS-018)', async () => {

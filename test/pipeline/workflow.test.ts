@@ -122,25 +122,11 @@ describe('response workflow (local run against bks-sim)', () => {
     await h.run(created(), { analyst: { via: 'none' } });
     const query = h.lastLink();
     const post = (fields: Array<[string, string]>) =>
-      h.approvalRequest(
-        'POST',
-        query,
-        new URLSearchParams([
-          ['decision', 'approve'],
-          ['by', 'alice'],
-          ['reason', 'leak'],
-          ...fields,
-        ]).toString(),
-      );
-    expect(await post([['credential', 'ACCANOTACREDENTIAL01']])).toBe(400);
-    expect(
-      await post([
-        ['credential', CRED_ID],
-        ['credential', 'ACCANOTACREDENTIAL01'],
-      ]),
-    ).toBe(400);
+      h.approvalRequest('POST', query, new URLSearchParams([['reason', 'leak'], ...fields]).toString());
+    expect(await post([['choice', 'credential:ACCANOTACREDENTIAL01']])).toBe(400);
+    expect(await post([['choice', `credential:${CRED_ID}x`]])).toBe(400);
     expect(await post([['key', `${USER}+1-at-${ACCOUNT}`]])).toBe(400);
-    expect(await post([['scope', 'credentials']])).toBe(400);
+    expect(await post([['choice', 'credentials']])).toBe(400);
     // Nothing was recorded: the request still waits for a decision, the key still answers.
     expect(await h.approvalRequest('GET', query)).toBe(200);
     expect(await h.credentialStatus()).toBe('Active');
@@ -184,9 +170,10 @@ describe('response workflow (local run against bks-sim)', () => {
   it('the approval link is single use over the wire: replay, forgery and other methods are refused', async () => {
     await h.run(created(), { analyst: { via: 'link', decision: 'approve', by: 'alice', reason: 'leak' } });
     const query = h.lastLink();
-    const body = new URLSearchParams({ decision: 'reject', by: 'mallory', reason: 'undo' }).toString();
+    const body = new URLSearchParams({ choice: 'reject', reason: 'undo' }).toString();
     expect(await h.approvalRequest('POST', query, body)).toBe(409);
-    expect(await h.approvalRequest('GET', query)).toBe(409);
+    // A decided link shows what was decided and done (no form).
+    expect(await h.approvalRequest('GET', query)).toBe(200);
     const sig = query['sig']!;
     expect(
       await h.approvalRequest(
@@ -205,7 +192,9 @@ describe('response workflow (local run against bks-sim)', () => {
       analyst: { via: 'custom-action', decision: 'approve', by: 'carol', reason: 'confirmed with the owner' },
     });
     expect(run.output?.outcome).toEqual({ stage: 'revoked' });
-    expect(run.output?.approval).toMatchObject({ by: 'carol', via: 'securityhub-custom-action' });
+    // The console does not say who clicked: the decision says so; the note's author is kept apart.
+    expect(run.output?.approval).toMatchObject({ noteAuthor: 'carol', via: 'securityhub-custom-action' });
+    expect(String(run.output?.approval?.['by'])).toContain('does not say who clicked');
     expect(await h.bearerCall()).toBe(403);
   });
 

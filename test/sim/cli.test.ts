@@ -94,6 +94,10 @@ describe('bks-sim process', () => {
       [['--bogus'], /unknown argument "--bogus"/],
       [['--scenario', join(dir, 'missing.json')], /cannot read scenario .*missing\.json: ENOENT/],
       [['--scenario', scenarioFile('notjson.json', '{ nope')], /is not valid JSON/],
+      [
+        ['--pipeline', '--scenario', 'x.json', '--approver-groups', 'soc,'],
+        /--approver-groups must be a comma-separated list/,
+      ],
     ] as [string[], RegExp][]) {
       const p = run(args);
       expect(await p.exit, args.join(' ')).toBe(2);

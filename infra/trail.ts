@@ -1,0 +1,146 @@
+/**
+ * `OrganizationTrail`: the CloudTrail trail the pipeline cannot see without, for an organization
+ * that has none yet. EventBridge receives "AWS API Call via CloudTrail" events only where a trail
+ * logs them, and Bedrock's data events only through a trail whose advanced event selectors name
+ * their resource types. Deployed in the organization's management account (or CloudTrail's
+ * delegated administrator): a multi-region organization trail logging
+ * - every management event, read and write (the key's InvokeModel, ListFoundationModels probes and
+ *   bedrock-mantle's management operations are read-only management events);
+ * - the Bedrock data events of `BEDROCK_DATA_RESOURCE_TYPES` (agents, knowledge bases, flows,
+ *   guardrails, prompts), one selector per resource type.
+ * bedrock-mantle's data events are not selected: no resource type for them is taken from the
+ * Bedrock user guide here (docs/pipeline.md, "Prerequisites").
+ * Logs go to a new bucket (KMS-encrypted with a rotated key, versioned, TLS only, never public,
+ * its own access logs in a second bucket).
+ */
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/**
+ * The Bedrock data-event resource types for advanced event selectors (CloudTrail user guide, data
+ * events table; Bedrock user guide, "Monitor Amazon Bedrock API calls using CloudTrail").
+ */
+export const BEDROCK_DATA_RESOURCE_TYPES = [
+  'AWS::Bedrock::AgentAlias',
+  'AWS::Bedrock::KnowledgeBase',
+  'AWS::Bedrock::FlowAlias',
+  'AWS::Bedrock::Guardrail',
+  'AWS::Bedrock::PromptVersion',
+] as const;
+
+/** The trail's advanced event selectors: all management events, and one per Bedrock data resource type. */
+export function trailSelectors(): cloudtrail.CfnTrail.AdvancedEventSelectorProperty[] {
+  return [
+    {
+      name: 'Management events (read and write)',
+      fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }],
+    },
+    ...BEDROCK_DATA_RESOURCE_TYPES.map((type) => ({
+      name: `Data events of ${type}`,
+      fieldSelectors: [
+        { field: 'eventCategory', equalTo: ['Data'] },
+        { field: 'resources.type', equalTo: [type] },
+      ],
+    })),
+  ];
+}
+
+export interface OrganizationTrailProps {
+  /** The organization (`o-…`): the log bucket accepts its accounts' log files. */
+  readonly organizationId: string;
+  /** Name of the trail (fixed: the bucket and key policies name it). */
+  readonly trailName: string;
+}
+
+export class OrganizationTrail extends Construct {
+  readonly trail: cloudtrail.Trail;
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: OrganizationTrailProps) {
+    super(scope, id);
+    if (!/^o-[a-z0-9]{10,32}$/.test(props.organizationId))
+      throw new Error('OrganizationTrail: organizationId must be the organization id (o-…)');
+    // S3 server access logging granted by a bucket policy (not the legacy LogDeliveryWrite ACL),
+    // whatever the app's feature flags: set before any child exists.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const key = new kms.Key(this, 'Key', {
+      enableKeyRotation: true,
+      description: 'bks organization trail',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const stack = Stack.of(this);
+    const trailArn = stack.formatArn({
+      service: 'cloudtrail',
+      resource: 'trail',
+      resourceName: props.trailName,
+    });
+    // CloudTrail encrypts the organization's log files with the key (CloudTrail user guide, "Configure
+    // AWS KMS key policies for CloudTrail"): scoped to this trail by its encryption context.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailEncryptsThisTrail',
+        principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringLike: {
+            'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${stack.partition}:cloudtrail:*:*:trail/${props.trailName}`,
+          },
+          StringEquals: { 'aws:SourceArn': trailArn },
+        },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailDescribesTheKey',
+        principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+      }),
+    );
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // Owner enforced: S3 server access logging is then granted by bucket policy, not an ACL.
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the server access logs of the trail bucket; logging it again would loop.',
+    });
+    this.bucket = new s3.Bucket(this, 'Logs', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'trail-bucket/',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.trail = new cloudtrail.Trail(this, 'Trail', {
+      trailName: props.trailName,
+      bucket: this.bucket,
+      encryptionKey: key,
+      isOrganizationTrail: true,
+      orgId: props.organizationId,
+      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: true,
+      enableFileValidation: true,
+      sendToCloudWatchLogs: false,
+    });
+    const cfn = this.trail.node.defaultChild as cloudtrail.CfnTrail;
+    // Advanced selectors only: a trail takes either basic or advanced event selectors.
+    cfn.eventSelectors = undefined;
+    cfn.advancedEventSelectors = trailSelectors();
+  }
+}

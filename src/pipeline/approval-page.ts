@@ -1,0 +1,225 @@
+/**
+ * What the analyst reads before and after deciding: verdict and severity first, then the key, the
+ * user, the account, where and when it was used, the signals that fired, the exact plan each choice
+ * executes, and the choices themselves (one radio button per key of the user, every key, or reject).
+ * Plain HTML with inline style: no script, no external asset, readable on a phone, and never a
+ * secret (the record holds ids, aliases and counts only).
+ */
+import { escapeHtml as esc } from '../util/html';
+import type { ApprovalRecord, CredentialChoice } from './approval';
+import type { Session } from './approval-auth';
+import { type HttpResponse, page } from './approval-http';
+import { describeTarget, type Incident } from './incident';
+
+function age(iso: string | undefined, now: Date): string {
+  if (!iso) return 'age UNKNOWN';
+  const ms = now.getTime() - Date.parse(iso);
+  if (!Number.isFinite(ms)) return 'age UNKNOWN';
+  const days = Math.floor(ms / 86_400_000);
+  if (days >= 1) return `${days} day${days === 1 ? '' : 's'} old`;
+  const hours = Math.floor(ms / 3_600_000);
+  return hours >= 1 ? `${hours} h old` : `${Math.max(0, Math.floor(ms / 60_000))} min old`;
+}
+
+function rows(pairs: Array<[string, string | undefined]>): string {
+  return `<table>${pairs
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${v}</td></tr>`)
+    .join('')}</table>`;
+}
+
+function list(values: string[] | undefined, empty: string): string {
+  return values && values.length > 0
+    ? values.map((v) => esc(v)).join('<br>')
+    : `<span class="muted">${esc(empty)}</span>`;
+}
+
+/** The steps a choice executes, as the workflow's revoke step runs them (bks revoke-key's plan). */
+export function planSteps(
+  record: ApprovalRecord,
+  choice: 'credential' | 'user' | 'target',
+  cred?: CredentialChoice,
+): string[] {
+  const inc = record.incident;
+  const user = record.userName;
+  const account = inc?.account ?? 'the incident account';
+  const after = [
+    'Read the user back from IAM and verify every key the plan touched is now Inactive (else: manual action needed).',
+    'Write a restore record (bks restore undoes every change) and close the Security Hub finding with a note saying what was done.',
+  ];
+  if (choice === 'credential' && cred && user)
+    return [
+      `Set API key ${cred.id}${cred.alias ? ` (${cred.alias})` : ''} of IAM user ${user} in ${account} to Inactive (UpdateServiceSpecificCredential; nothing is deleted).`,
+      `If ${user} is a console phantom user (BedrockAPIKey-*, AeaApiKey-*): also set its IAM access keys to Inactive, a second door with the same permissions. Its other API keys stay Active.`,
+      ...after,
+    ];
+  if (choice === 'user' && user)
+    return [
+      `Set every API key (service-specific credential) of IAM user ${user} in ${account} to Inactive.`,
+      `Set every IAM access key of ${user} to Inactive; for a phantom user, also remove its console password if one was added.`,
+      ...after,
+    ];
+  return [
+    `Revoke the incident target as detected: ${inc ? describeTarget(inc.target) : 'UNKNOWN'} in ${account}.`,
+    ...after,
+  ];
+}
+
+/** IAM reports no last use per API key; the user's last call (from the timeline) is the best bound. */
+function lastUse(record: ApprovalRecord): string {
+  const last = record.context?.timeline?.last;
+  return last
+    ? `the user's last call ${last} (IAM does not report use per API key)`
+    : 'UNKNOWN (IAM does not report use per API key)';
+}
+
+function choices(record: ApprovalRecord, now: Date): string {
+  const radio = (value: string, label: string, plan: string[]) =>
+    `<label class="choice"><input type="radio" name="choice" value="${esc(value)}" required> ${label}</label>` +
+    `<details><summary class="muted">What this does</summary><ol>${plan.map((s) => `<li>${esc(s)}</li>`).join('')}</ol></details>`;
+  const creds = record.credentials ?? [];
+  const t = record.incident?.target;
+  const detectedId = t?.kind === 'service-credential' ? t.credentialId : undefined;
+  const keyRadios = creds.map((c) =>
+    radio(
+      `credential:${c.id}`,
+      `<strong>This key only</strong>${c.id === detectedId ? ' — <em>the detected key</em>' : ''}: <code>${esc(c.id)}</code>${c.alias ? ` (${esc(c.alias)})` : ''} — ${esc(c.status)}, ${esc(age(c.createdAt, now))}${c.createdAt ? ` (created ${esc(c.createdAt)})` : ''}${c.expiresAt ? `, expires ${esc(c.expiresAt)}` : ', no expiry'}; last use: ${esc(lastUse(record))}`,
+      planSteps(record, 'credential', c),
+    ),
+  );
+  const userRadio = record.userName
+    ? [
+        radio(
+          'user',
+          `<strong>Every key of ${esc(record.userName)}</strong> (API keys and access keys)`,
+          planSteps(record, 'user'),
+        ),
+      ]
+    : [];
+  const targetRadio =
+    creds.length === 0
+      ? [
+          radio(
+            'target',
+            `<strong>The incident target as detected</strong>${record.credentials ? '' : ' (the user’s keys could not be listed)'}`,
+            planSteps(record, 'target'),
+          ),
+        ]
+      : [];
+  const reject = radio('reject', '<strong>Reject</strong>: revoke nothing, close the finding as reviewed', [
+    'Change nothing in IAM.',
+    'Close the Security Hub finding with a note saying who rejected and why.',
+  ]);
+  return `<fieldset><legend>Your decision</legend>${[...keyRadios, ...userRadio, ...targetRadio, reject].join('')}</fieldset>`;
+}
+
+function facts(record: ApprovalRecord): string {
+  const inc: Incident | undefined = record.incident;
+  const ctx = record.context;
+  const tl = ctx?.timeline;
+  const calls = tl?.calls?.length
+    ? `<table><tr><th>Region</th><th>Model</th><th>Calls</th></tr>${tl.calls
+        .map(
+          (c) => `<tr><td>${esc(c.region)}</td><td><code>${esc(c.model)}</code></td><td>${c.count}</td></tr>`,
+        )
+        .join('')}</table>`
+    : `<p class="muted">${tl ? 'No model calls in the timeline window.' : 'Timeline UNKNOWN: enrichment could not read it.'}</p>`;
+  return (
+    '<h2>The key</h2>' +
+    rows([
+      ['Key', inc ? esc(describeTarget(inc.target)) : esc(record.title)],
+      ['User', record.userName ? esc(record.userName) : undefined],
+      ['Account', inc ? `<code>${esc(inc.account)}</code>` : undefined],
+      ['Regions', tl ? list(tl.regions, 'none') : 'UNKNOWN'],
+      ['First seen', tl?.first ? esc(tl.first) : 'UNKNOWN'],
+      ['Last seen', tl?.last ? esc(tl.last) : 'UNKNOWN'],
+      [
+        'Detected event',
+        inc ? esc(`${inc.eventName} (${inc.eventSource}) at ${inc.eventTime} in ${inc.region}`) : undefined,
+      ],
+      ['Actor', inc ? esc(inc.principal.arn) : undefined],
+    ]) +
+    `<h2>Calls per region and model${tl?.truncated ? ' (window truncated)' : ''}</h2>${calls}` +
+    '<h2>Where from</h2>' +
+    rows([
+      ['Source IPs', tl ? list(tl.sourceIps, 'none recorded') : 'UNKNOWN'],
+      ['User agents', tl ? list(tl.userAgents, 'none recorded') : 'UNKNOWN'],
+    ]) +
+    '<h2>Signals that fired</h2>' +
+    `<ul>${(ctx?.signals ?? (inc ? [`${inc.ruleId} (${inc.severity})`] : [])).map((s) => `<li>${esc(s)}</li>`).join('')}</ul>` +
+    (ctx?.errors?.length ? `<p class="verdict warn">Partly UNKNOWN: ${esc(ctx.errors.join('; '))}</p>` : '')
+  );
+}
+
+function verdict(record: ApprovalRecord): string {
+  const inc = record.incident;
+  const sev = inc?.severity ?? 'UNKNOWN';
+  return `<p class="verdict"><strong>${esc(sev)}</strong> — ${esc(record.title)}. The workflow is waiting for your decision: revoke, or not.</p>`;
+}
+
+/** The request, with the form (CSRF token, choices, reason). */
+export function requestPage(
+  record: ApprovalRecord,
+  opts: { session: Session; csrf: string; action: string; now?: Date },
+): HttpResponse {
+  const now = opts.now ?? new Date();
+  const who = opts.session.name ? `${opts.session.name} (${opts.session.sub})` : opts.session.sub;
+  return page(
+    200,
+    'Approve revocation?',
+    verdict(record) +
+      facts(record) +
+      `<h2>Decide</h2><form method="post" action="${esc(opts.action)}">` +
+      `<input type="hidden" name="csrf" value="${esc(opts.csrf)}">` +
+      choices(record, now) +
+      '<p><label for="reason">Reason (recorded in the finding note)</label><br>' +
+      '<textarea id="reason" name="reason" rows="3" maxlength="1000" required></textarea></p>' +
+      '<button type="submit">Submit decision</button></form>' +
+      `<p class="muted">Signed in as ${esc(who)} via ${esc(opts.session.issuer)}; groups ${esc(opts.session.groups.join(', '))}. ` +
+      `Finding ${esc(record.findingId)}. This link decides once and expires ${esc(new Date(record.expiresAt * 1000).toISOString())}.</p>`,
+  );
+}
+
+/** After the decision: what was decided, what the workflow did and its verification (refreshes until known). */
+export function decidedPage(record: ApprovalRecord, link: string): HttpResponse {
+  const d = record.decision;
+  const r = record.result;
+  const what =
+    d?.decision === 'reject'
+      ? 'reject: revoke nothing'
+      : d?.scope === 'credentials'
+        ? `revoke ${d.credentialIds?.join(', ')} only`
+        : d?.scope === 'user'
+          ? `revoke every key of ${record.userName ?? 'the user'}`
+          : 'revoke the incident target';
+  const done = r
+    ? `<p class="verdict ${r.manualAction ? '' : r.verified || r.actions.length === 0 ? 'ok' : 'warn'}"><strong>${esc(
+        r.manualAction
+          ? 'Manual action needed'
+          : r.stage === 'revoked'
+            ? 'Revoked'
+            : r.stage === 'rejected'
+              ? 'Rejected: nothing changed'
+              : r.stage,
+      )}</strong></p>` +
+      (r.actions.length
+        ? `<h2>What was done</h2><ol>${r.actions.map((a) => `<li>${esc(a)}</li>`).join('')}</ol>`
+        : '') +
+      `<h2>Verification</h2><p>${
+        r.actions.length === 0
+          ? 'Nothing was changed, so nothing needed verifying.'
+          : r.verified
+            ? 'Verified: every key the plan touched was read back from IAM as Inactive.'
+            : 'NOT verified: the keys could not all be read back as Inactive — check them now.'
+      }</p>` +
+      `<h2>The finding’s note</h2><blockquote>${esc(r.note)}</blockquote>` +
+      `<p class="muted">Reported by the workflow at ${esc(r.at)}.</p>`
+    : '<p class="verdict warn">The workflow is acting on the decision; this page reloads every 3 seconds until it reports what it did.</p>';
+  return page(
+    200,
+    'Decision recorded',
+    `<p><strong>${esc(what)}</strong> — by ${esc(d?.by ?? 'UNKNOWN')} at ${esc(d?.at ?? 'UNKNOWN')}: “${esc(d?.reason ?? '')}”.</p>${done}` +
+      `<p class="muted">Finding ${esc(record.findingId)}.</p>`,
+    r ? {} : { refresh: `3;url=${link}` },
+  );
+}

@@ -1,0 +1,116 @@
+/**
+ * The organization trail option (issue: trails and data events): the trail the pipeline needs,
+ * synthesized offline with cdk-nag and checked with cfn-lint — multi-region, organization-wide,
+ * every management event read and write, and one data-event selector per Bedrock resource type,
+ * with a bucket only the organization's trail may write to.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BedrockKeyGuard } from '../../infra/guard';
+import { BEDROCK_DATA_RESOURCE_TYPES, OrganizationTrail } from '../../infra/trail';
+import { cfnLint, lintLines, skipCfnLint } from './cfn-lint';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+let resources: Resources;
+let file: string;
+let violations: unknown[];
+let error: string | undefined;
+
+beforeAll(() => {
+  process.env['CDK_DISABLE_CLI_TELEMETRY'] = 'true';
+  const outdir = mkdtempSync(join(tmpdir(), 'bks-trail-'));
+  const app = new App({ outdir });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = new Stack(app, 'Trail', { env: { account: '111111111111', region: 'us-east-1' } });
+  new OrganizationTrail(stack, 'Trail', { organizationId: 'o-abc123def4', trailName: 'bks-organization' });
+  try {
+    app.synth();
+  } catch (err) {
+    error = String(err);
+  }
+  file = join(outdir, 'Trail.template.json');
+  resources = JSON.parse(readFileSync(file, 'utf8')).Resources;
+  const report = join(outdir, 'validation-report.json');
+  violations = existsSync(report)
+    ? (
+        JSON.parse(readFileSync(report, 'utf8')) as { pluginReports: Array<{ violations: unknown[] }> }
+      ).pluginReports.flatMap((p) => p.violations)
+    : [];
+});
+
+const byType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+
+describe('OrganizationTrail', () => {
+  it('synthesizes with nothing unacknowledged by cdk-nag', () => {
+    expect(error).toBeUndefined();
+    expect(violations).toEqual([]);
+  });
+
+  it.skipIf(skipCfnLint)(
+    'passes cfn-lint',
+    () => {
+      expect(lintLines(cfnLint({ 'us-east-1': file }))).toEqual([]);
+    },
+    120_000,
+  );
+
+  it('is an organization, multi-region trail with log file validation, KMS-encrypted', () => {
+    const [trail] = byType('AWS::CloudTrail::Trail');
+    expect(trail!.Properties).toMatchObject({
+      TrailName: 'bks-organization',
+      IsOrganizationTrail: true,
+      IsMultiRegionTrail: true,
+      IncludeGlobalServiceEvents: true,
+      EnableLogFileValidation: true,
+      IsLogging: true,
+    });
+    expect(trail!.Properties['KMSKeyId']).toBeDefined();
+    expect(trail!.Properties['EventSelectors']).toBeUndefined();
+  });
+
+  it('logs every management event (read-only included) and the data events of each Bedrock resource type', () => {
+    const [trail] = byType('AWS::CloudTrail::Trail');
+    const selectors = trail!.Properties['AdvancedEventSelectors'] as Array<{
+      FieldSelectors: Array<{ Field: string; Equals: string[] }>;
+    }>;
+    const management = selectors.filter((s) =>
+      s.FieldSelectors.some((f) => f.Field === 'eventCategory' && f.Equals.includes('Management')),
+    );
+    // No readOnly field: read and write management events both (InvokeModel is read-only).
+    expect(management).toHaveLength(1);
+    expect(management[0]!.FieldSelectors).toEqual([{ Field: 'eventCategory', Equals: ['Management'] }]);
+    const dataTypes = selectors
+      .filter((s) => s.FieldSelectors.some((f) => f.Field === 'eventCategory' && f.Equals.includes('Data')))
+      .map((s) => s.FieldSelectors.find((f) => f.Field === 'resources.type')!.Equals);
+    expect(dataTypes).toEqual(BEDROCK_DATA_RESOURCE_TYPES.map((t) => [t]));
+    expect([...BEDROCK_DATA_RESOURCE_TYPES].sort()).toEqual(
+      [
+        'AWS::Bedrock::AgentAlias',
+        'AWS::Bedrock::FlowAlias',
+        'AWS::Bedrock::Guardrail',
+        'AWS::Bedrock::KnowledgeBase',
+        'AWS::Bedrock::PromptVersion',
+      ].sort(),
+    );
+  });
+
+  it("lets CloudTrail write the organization's logs only for this trail, over TLS", () => {
+    const policy = JSON.stringify(byType('AWS::S3::BucketPolicy'));
+    expect(policy).toContain('AWSLogs/o-abc123def4/*');
+    expect(policy).toContain(':trail/bks-organization');
+    expect(policy).toContain('aws:SecureTransport');
+  });
+});
+
+describe('BedrockKeyGuard organizationTrail', () => {
+  it('is refused without organizationId, before anything is built', () => {
+    const stack = new Stack(new App(), 'NoOrg', { env: { account: '111111111111', region: 'us-east-1' } });
+    expect(() => new BedrockKeyGuard(stack, 'Guard', { organizationTrail: true })).toThrow(
+      /organizationTrail needs organizationId/,
+    );
+  });
+});
