@@ -35,8 +35,7 @@ afterEach(async () => {
 async function deploy(forwarderState?: string): Promise<SimHandle> {
   const parts = deployedParts(ACCOUNT, { 'us-east-1': { Resources: pipeline.resources } });
   const rules = parts.eventBridge.rules as unknown as Rule[];
-  if (forwarderState)
-    for (const r of rules) if (r.Name.startsWith('bks-fwd-')) r.State = forwarderState;
+  if (forwarderState) for (const r of rules) if (r.Name.startsWith('bks-fwd-')) r.State = forwarderState;
   const s = structuredClone(SCENARIO) as { accounts: Array<Record<string, unknown>> };
   Object.assign(s.accounts[0]!, {
     eventBridge: parts.eventBridge,
