@@ -365,6 +365,21 @@ const STEPS: Step[] = [
       );
     },
   },
+  {
+    title: 'Does the pipeline fire today? A canary, end to end',
+    why: "Coverage reads the pieces; selftest proves they work together. In the security account it creates a canary phantom user, a 1-day key on it and makes one bearer call — after recording its run id in the pipeline's own table, so the workflow resolves the canary's findings itself (nobody paged, nothing revoked) — then reports each rule's latency and removes the canary.",
+    async run(d) {
+      const records = join(d.work, 'selftest-records');
+      await d.bks(
+        `selftest -y --record-dir ${d.path(records)}`,
+        ['selftest', '-y', '--record-dir', records, '--timeout', '60', '--poll', '200'],
+        (code) =>
+          code === 1
+            ? 'a rule did not fire: the table names the stage that broke'
+            : 'something could not be read, or the canary could not be removed',
+      );
+    },
+  },
 ];
 
 async function pause(d: Demo): Promise<void> {

@@ -8,13 +8,17 @@
  *   reconcileAccounts (comma list), memberAccounts (comma list: one CDK stage per member account;
  *   needs organizationId), invocationsThreshold (invocations per 5 minutes, all models; 1000),
  *   organizationTrail (true: create the organization trail with the Bedrock data-event selectors;
- *   needs organizationId and the management account; default false).
+ *   needs organizationId and the management account; default false),
+ *   approvalIssuer + approvalClientId + approvalClientSecretArn + approverGroups (comma list)
+ *   [+ approvalGroupsClaim]: the approval page's identity provider (docs/approval.md; all or none).
  * cdk-nag's AwsSolutions pack runs on every synth; an unacknowledged finding fails it.
  */
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SEVERITIES, type Severity } from '../src/pipeline/incident';
 import { TIMEOUT_ACTIONS, type TimeoutAction } from '../src/pipeline/policy';
+import { DEFAULT_STACK_NAME } from '../src/pipeline/stack-outputs';
 import { BedrockKeyGuard } from './guard';
 import { BedrockKeyGuardMemberStage } from './member';
 import { loadPipelineRules } from './rules';
@@ -54,13 +58,20 @@ const positive = (key: string) => {
   return n;
 };
 
+const signInKeys = ['approvalIssuer', 'approvalClientId', 'approvalClientSecretArn', 'approverGroups'];
+const signInGiven = signInKeys.filter((k) => ctx(k) !== undefined);
+if (signInGiven.length > 0 && signInGiven.length < signInKeys.length)
+  fail(
+    `the approval sign-in needs all of ${signInKeys.join(', ')} (missing ${signInKeys.filter((k) => !ctx(k)).join(', ')})`,
+  );
+
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 const rules = loadPipelineRules();
 if (ctx('organizationTrail') !== undefined && !['true', 'false'].includes(ctx('organizationTrail')!))
   fail('organizationTrail must be true or false');
 if (ctx('organizationTrail') === 'true' && !ctx('organizationId'))
   fail('organizationTrail needs organizationId: the trail logs the whole organization');
-const stack = new Stack(app, 'BedrockKeyGuard', {
+const stack = new Stack(app, DEFAULT_STACK_NAME, {
   env: { account, region: homeRegion },
   description: 'bks: real-time detection and approved revocation of Bedrock API keys',
 });
@@ -76,6 +87,21 @@ new BedrockKeyGuard(stack, 'Guard', {
   reconciliationPeriod: minutes('reconcileMinutes', 60),
   reconcileAccounts: list('reconcileAccounts'),
   ...(ctx('invocationsThreshold') ? { invocationsThreshold: positive('invocationsThreshold') } : {}),
+  ...(signInGiven.length > 0
+    ? {
+        approvalSignIn: {
+          issuer: ctx('approvalIssuer') as string,
+          clientId: ctx('approvalClientId') as string,
+          clientSecret: secretsmanager.Secret.fromSecretCompleteArn(
+            stack,
+            'ApprovalClientSecret',
+            ctx('approvalClientSecretArn') as string,
+          ),
+          allowedGroups: list('approverGroups'),
+          ...(ctx('approvalGroupsClaim') ? { groupsClaim: ctx('approvalGroupsClaim') as string } : {}),
+        },
+      }
+    : {}),
   ...(ctx('organizationTrail') === 'true' ? { organizationTrail: true } : {}),
 });
 

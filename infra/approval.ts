@@ -5,13 +5,14 @@
  * "Approve revoke" / "Reject" with their rule on the default bus. Decisions go back to the response
  * workflow named `stateMachineName` through SendTaskSuccess.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -21,7 +22,25 @@ import { failureQueueOf } from './alarms';
 import { type FunctionName, pipelineFunction } from './function';
 import { holdingQueue } from './soc';
 
+/** The organization's OpenID Connect provider the approval page signs analysts in with (docs/approval.md). */
+export interface ApprovalSignInProps {
+  /** Issuer URL (`https://acme.okta.com/oauth2/default`, `https://login.microsoftonline.com/<tenant>/v2.0`, a Cognito user pool). */
+  readonly issuer: string;
+  readonly clientId: string;
+  /** The client secret (a plain-text secret); the approval function may only read this one. */
+  readonly clientSecret: secretsmanager.ISecret;
+  /** Identity provider groups allowed to approve (at least one). */
+  readonly allowedGroups: string[];
+  /** The ID token claim listing the user's groups. @default 'groups' */
+  readonly groupsClaim?: string;
+}
+
 export interface ApprovalProps {
+  /**
+   * Sign-in for the approval page. Without it the page answers 503 "not configured" (nothing is
+   * decided without a verified identity); the Security Hub custom actions still work.
+   */
+  readonly signIn?: ApprovalSignInProps;
   /** Name of the response workflow the decisions are sent to. */
   readonly stateMachineName: string;
   /** Where the SOC is notified of a pending approval. */
@@ -63,9 +82,37 @@ export class Approval extends Construct {
         ...(onFailure ? { onFailure } : {}),
       });
 
-    const approvalApi = fn('approval-api', {});
+    const signIn = props.signIn;
+    if (signIn) {
+      if (
+        signIn.allowedGroups.length === 0 ||
+        signIn.allowedGroups.some((g) => g.includes(',') || g.trim() === '')
+      )
+        throw new Error('Approval signIn.allowedGroups: name at least one group (no commas, no empty names)');
+      if (!/^https:\/\//.test(signIn.issuer) && !Token.isUnresolved(signIn.issuer))
+        throw new Error(`Approval signIn.issuer must be an https URL (got "${signIn.issuer}")`);
+    } else {
+      Annotations.of(this).addWarningV2(
+        'bks:approval-sign-in',
+        'No approval sign-in configured (signIn / approvalSignIn): the approval page answers 503; decide with the Security Hub custom actions, which do not record who clicked.',
+      );
+    }
+    const approvalApi = fn(
+      'approval-api',
+      signIn
+        ? {
+            BKS_OIDC_ISSUER: signIn.issuer,
+            BKS_OIDC_CLIENT_ID: signIn.clientId,
+            BKS_OIDC_CLIENT_SECRET_ARN: signIn.clientSecret.secretArn,
+            BKS_APPROVER_GROUPS: signIn.allowedGroups.join(','),
+            BKS_OIDC_GROUPS_CLAIM: signIn.groupsClaim ?? 'groups',
+          }
+        : {},
+    );
+    signIn?.clientSecret.grantRead(approvalApi);
     this.table.grant(approvalApi, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    // The link is the credential (HMAC-signed, expiring, single use), so the URL itself is public.
+    // Public URL: the signed, expiring, single-use link names the request and the identity provider
+    // names the analyst (OIDC, checked by the function itself).
     this.url = approvalApi.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
     const requestApproval = fn('request-approval', {

@@ -33,8 +33,9 @@ import type { Severity } from '../src/pipeline/incident';
 import { pipelineNames } from '../src/pipeline/names';
 import type { ResponsePolicy, TimeoutAction } from '../src/pipeline/policy';
 import type { PipelineRule } from '../src/pipeline/rules';
+import { OUTPUT_DESCRIPTIONS, OUTPUT_KEYS, type OutputName } from '../src/pipeline/stack-outputs';
 import { alarmOnQueue } from './alarms';
-import { Approval } from './approval';
+import { Approval, type ApprovalSignInProps } from './approval';
 import { Detection } from './detection';
 import type { DetectionForwarder } from './forwarder';
 import type { FunctionName } from './function';
@@ -65,6 +66,8 @@ export interface BedrockKeyGuardProps {
   readonly timeoutAction?: TimeoutAction;
   /** Longest validity of an approval link (capped by `approvalTimeout`). @default 24 hours */
   readonly approvalLinkTtl?: Duration;
+  /** The identity provider the approval page signs analysts in with (docs/approval.md). */
+  readonly approvalSignIn?: ApprovalSignInProps;
   /** Where the SOC is notified. @default a new KMS-encrypted topic */
   readonly notificationTopic?: sns.ITopic;
   /** Accept events from every account of this organization on the central bus. */
@@ -183,6 +186,7 @@ export class BedrockKeyGuard extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       failureQueue: this.failureQueue,
       prefix,
+      ...(props.approvalSignIn ? { signIn: props.approvalSignIn } : {}),
       linkTtl: Duration.seconds(
         Math.min((props.approvalLinkTtl ?? Duration.hours(24)).toSeconds(), approvalTimeout.toSeconds()),
       ),
@@ -200,6 +204,10 @@ export class BedrockKeyGuard extends Construct {
       ...(props.timelineWindow ? { timelineWindow: props.timelineWindow } : {}),
     });
     this.stateMachine = this.response.stateMachine;
+    // The closing step reports what was done back to the approval request (the page after a decision).
+    const finding = this.response.functions.finding;
+    finding.addEnvironment('BKS_APPROVAL_TABLE', this.approval.table.tableName);
+    this.approval.table.grant(finding, 'dynamodb:UpdateItem');
     this.detection = new Detection(this, 'Detection', {
       rules,
       stateMachine: this.stateMachine,
@@ -258,20 +266,23 @@ export class BedrockKeyGuard extends Construct {
    * `bks selftest` and `bks coverage` read.
    */
   private outputs(prefix: string) {
-    const out = (key: string, value: string, description: string) =>
-      new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
-    out('BksPrefix', prefix, 'Prefix of the names of the pipeline resources (bks coverage --name-prefix)');
-    out('BksCentralBusArn', this.centralBus.eventBusArn, 'The central event bus');
-    out('BksStateMachineArn', this.stateMachine.stateMachineArn, 'The response workflow');
-    out('BksApprovalTableName', this.approvalTable.tableName, 'The approval (pipeline) table');
-    out('BksCounterTableName', this.counterTable.tableName, 'The windowed counters of the stateful rules');
-    out('BksTopicArn', this.topic.topicArn, 'The SOC notification topic');
-    out('BksApprovalUrl', this.approvalUrl.url, 'The approval link endpoint');
-    out(
-      'BksRecordBucketName',
-      this.response.recordBucket.bucketName,
-      'Revocation records (bks restore s3://…)',
-    );
+    // `bks selftest`: the decide step verifies a canary's run id in the approval table
+    // (src/pipeline/canary.ts).
+    this.response.functions.decide.addEnvironment('BKS_APPROVAL_TABLE', this.approvalTable.tableName);
+    this.approvalTable.grant(this.response.functions.decide, 'dynamodb:GetItem');
+    const out = (key: OutputName, value: string) =>
+      new CfnOutput(this, OUTPUT_KEYS[key], {
+        value,
+        description: OUTPUT_DESCRIPTIONS[key],
+      }).overrideLogicalId(OUTPUT_KEYS[key]);
+    out('prefix', prefix);
+    out('centralBusArn', this.centralBus.eventBusArn);
+    out('stateMachineArn', this.stateMachine.stateMachineArn);
+    out('approvalTable', this.approvalTable.tableName);
+    out('counterTable', this.counterTable.tableName);
+    out('topicArn', this.topic.topicArn);
+    out('approvalUrl', this.approvalUrl.url);
+    out('recordBucket', this.response.recordBucket.bucketName);
   }
 }
 

@@ -39,6 +39,12 @@ export interface ScpGuardProps {
   readonly namePrefix?: string;
   /** Tags for every policy. @default none */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The one role `bks selftest` runs as: the controls that deny what its canary does
+   * (deny-phantom-users, deny-long-term-api-keys, deny-api-keys) exempt that role, and the canary
+   * users it makes for their one bearer call, through `aws:PrincipalArn`. @default no exemption
+   */
+  readonly selftestRoleArn?: string;
 }
 
 const TARGET_ID = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|\d{12})$/;
@@ -76,15 +82,28 @@ export class ScpGuard extends Construct {
     }
 
     const catalog = loadScpCatalog();
+    if (props.selftestRoleArn !== undefined) {
+      if (Token.isUnresolved(props.selftestRoleArn)) {
+        throw new Error(
+          'ScpGuard: selftestRoleArn must be a literal role ARN (it is part of the policy text)',
+        );
+      }
+      if (!controls.some((c) => catalog.find((e) => e.name === c)?.selftest)) {
+        throw new Error(
+          `ScpGuard: selftestRoleArn exempts nothing: none of ${controls.join(', ')} denies what bks selftest does`,
+        );
+      }
+    }
     const prefix = props.namePrefix ?? 'bks-';
     const tags: CfnTag[] = Object.entries(props.tags ?? {}).map(([key, value]) => ({ key, value }));
     for (const control of controls) {
       const entry = catalog.find((e) => e.name === control);
       if (!entry) throw new Error(`ScpGuard: scps/${control}.json is missing`);
       const params = control === 'api-key-max-age' ? { maxAgeDays: props.maxAgeDays } : {};
+      const selftest = props.selftestRoleArn && entry.selftest ? { selftestRole: props.selftestRoleArn } : {};
       let content: ReturnType<typeof renderScp>;
       try {
-        content = renderScp(entry, params);
+        content = renderScp(entry, params, selftest);
       } catch (err) {
         throw new Error(`ScpGuard: ${(err as Error).message}`);
       }

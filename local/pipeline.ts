@@ -23,9 +23,7 @@
  * `/_pipeline/approve` on the simulator's port; the notifications at `GET /_sim/notifications`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateEventBusCommand,
@@ -42,6 +40,7 @@ import { resetAws } from '../handlers/lib/aws';
 import { resetClients } from '../handlers/lib/clients';
 import { loadPipelineRules } from '../infra/rules';
 import { type SimHandle, startSim } from '../sim/server';
+import { putStack } from '../sim/services/cloudformation';
 import type { DeliveryTarget } from '../sim/services/events';
 import {
   abortAll,
@@ -55,10 +54,11 @@ import type { ResponsePolicy } from '../src/pipeline/policy';
 import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 import { ruleStateFor } from '../src/pipeline/rule-state';
 import { forwarderRegions, type PipelineRule, rulesForRegion } from '../src/pipeline/rules';
+import { DEFAULT_STACK_NAME, outputList } from '../src/pipeline/stack-outputs';
 import { SERVICES } from '../src/services';
 import { serveApproval } from './approval';
 import { type ExecutionTrace, responseEngine } from './engine';
-import { responseDefinitionFor } from './workflow';
+import { createRecordBucket, responseDefinitionFor } from './workflow';
 
 export interface LivePipelineOptions {
   /** A scenario object, or the path of a scenario JSON file. */
@@ -86,6 +86,8 @@ export interface LivePipelineOptions {
   principal?: { accessKeyId: string; secretAccessKey: string };
   /** One line per pipeline event (a rule matched, a finding raised, an approval requested). */
   log?: (line: string) => void;
+  /** The name the deployment's stack answers to in CloudFormation DescribeStacks. @default BedrockKeyGuard */
+  stackName?: string;
 }
 
 /** What was deployed into the simulator (names as the SDK returned them). */
@@ -191,7 +193,6 @@ export class LivePipeline {
   private readonly secret = randomBytes(18).toString('base64url');
   private savedEnv = { ...process.env };
   private undo: Array<() => void | Promise<void>> = [];
-  private recordDir = '';
   private rules: PipelineRule[] = [];
 
   constructor(readonly options: LivePipelineOptions) {}
@@ -313,6 +314,7 @@ export class LivePipeline {
     });
     Object.assign(process.env, approval.env);
     this.undo.push(approval.stop);
+    this.registerStack(d);
     const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
     this.say(
       `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
@@ -320,8 +322,9 @@ export class LivePipeline {
     );
   }
 
-  /** The approval and counter tables, in the security account's home region. */
+  /** The approval and counter tables and the record bucket, in the security account's home region. */
   private async createTables(d: Deployment): Promise<void> {
+    await createRecordBucket(this.recordBucket(d), this.clientConfig(d.securityAccount, d.homeRegion));
     const ddb = new DynamoDBClient(this.clientConfig(d.securityAccount, d.homeRegion));
     for (const TableName of [d.approvalTable, d.counterTable]) {
       await ddb.send(
@@ -507,9 +510,13 @@ export class LivePipeline {
     );
   }
 
+  /** The revocation records' bucket (the CDK app's is versioned and KMS-encrypted). */
+  private recordBucket(d: Deployment): string {
+    return `${PREFIX}-records-${d.securityAccount}`;
+  }
+
   /** The functions' environment, as the CDK app sets it. */
   private setFunctionEnvironment(d: Deployment, actions: CustomActions): void {
-    this.recordDir = mkdtempSync(join(tmpdir(), 'bks-pipeline-'));
     const statefulRules = this.rules.filter((r) => r.kind === 'stateful');
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: this.sim.url,
@@ -533,7 +540,7 @@ export class LivePipeline {
         statefulRules.map(({ id, severity, pattern, stateful }) => ({ id, severity, pattern, stateful })),
       ),
       BKS_POLICY: JSON.stringify(this.options.policy ?? {}),
-      BKS_RECORD_DIR: this.recordDir,
+      BKS_RECORD_BUCKET: this.recordBucket(d),
       BKS_LINK_TTL_SECONDS: String(Math.min(86_400, this.options.approvalTimeoutSeconds ?? 14_400)),
       POWERTOOLS_DEV: 'false',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -606,6 +613,28 @@ export class LivePipeline {
     );
   }
 
+  /**
+   * The stack, as CloudFormation DescribeStacks lists it with the outputs the CDK app writes
+   * (BedrockKeyGuard's outputs, src/pipeline/stack-outputs.ts): `bks selftest` finds this deployment
+   * exactly as it finds one on AWS.
+   */
+  private registerStack(d: Deployment): void {
+    putStack(this.sim.ctx, d.securityAccount, d.homeRegion, {
+      StackName: this.options.stackName ?? DEFAULT_STACK_NAME,
+      Description:
+        'bks: real-time detection and approved revocation of Bedrock API keys (bks-sim --pipeline)',
+      Outputs: outputList({
+        prefix: PREFIX,
+        centralBusArn: d.centralBusArn,
+        stateMachineArn: d.stateMachineArn,
+        approvalTable: d.approvalTable,
+        counterTable: d.counterTable,
+        topicArn: d.topicArn,
+        approvalUrl: d.approvalUrl,
+      }),
+    });
+  }
+
   /** Resolves with the execution once it is no longer running. */
   done(executionArn: string): Promise<SimExecution> {
     return executionDone(this.sim.ctx, executionArn);
@@ -616,6 +645,5 @@ export class LivePipeline {
     process.env = this.savedEnv;
     resetClients();
     resetAws();
-    if (this.recordDir) rmSync(this.recordDir, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,12 @@
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  CreateBucketCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import {
   CreateStateMachineCommand,
   SFNClient,
   StartExecutionCommand,
@@ -95,6 +101,22 @@ export interface RunOutcome {
   executionArn: string;
 }
 
+/**
+ * The revocation records' bucket, versioned as the CDK app's (KMS encryption is not simulated),
+ * in the current environment's account and region.
+ */
+export async function createRecordBucket(name: string, config: S3ClientConfig = {}): Promise<void> {
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: name }));
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+  } finally {
+    s3.destroy();
+  }
+}
+
 /** The response workflow's definition as deployed: ARNs substituted, the approval timeout set. */
 export function responseDefinitionFor(
   account: string,
@@ -154,6 +176,8 @@ export class LocalPipeline {
   readonly approveArn: string;
   readonly rejectArn: string;
   readonly topicArn: string;
+  /** The revocation records' bucket (versioned, as the CDK app deploys it): BKS_RECORD_BUCKET. */
+  recordBucket = '';
   /** The approval timeout the workflow is deployed with (AskAnalyst's TimeoutSeconds). */
   readonly approvalTimeoutSeconds: number;
   private readonly roles: { reader: string; revoker: string; findings: string };
@@ -178,6 +202,7 @@ export class LocalPipeline {
       this.options.sim ?? (await startSim({ scenario: structuredClone(this.options.scenario), port: 0 }));
     const suffix = ++LocalPipeline.tables;
     const d = this.options.deployment;
+    this.recordBucket = d?.recordBucket ?? `bks-records-${this.account}-${suffix}`;
     const approvalTable = d?.approvalTable ?? `approvals-${suffix}`;
     const counterTable = d?.counterTable ?? `counters-${suffix}`;
     Object.assign(process.env, {
@@ -218,6 +243,8 @@ export class LocalPipeline {
       );
     }
     ddb.destroy();
+    await createRecordBucket(this.recordBucket);
+    process.env['BKS_RECORD_BUCKET'] = this.recordBucket;
     const sqs = new SQSClient({});
     const dlq = await sqs.send(
       new CreateQueueCommand({ QueueName: d?.deadLetterQueue ?? `bks-response-${suffix}-dlq` }),
@@ -340,7 +367,7 @@ export class LocalPipeline {
   }
 
   /** What the analyst does, through the real approval handlers (which call SendTaskSuccess on bks-sim). */
-  private async actAsAnalyst(analyst: Analyst, findingId: string): Promise<void> {
+  async actAsAnalyst(analyst: Analyst, findingId: string): Promise<void> {
     if (analyst.via === 'link') {
       // The analyst opens the link from the notification, signs in, reads the page and chooses.
       const b = await this.analyst(analyst.by);

@@ -21,6 +21,7 @@ import type { ReportJson } from '../src/report/render';
 import type { CleanupRunResult } from '../src/response/cleanup-run';
 import type { RestoreRunResult } from '../src/response/restore-run';
 import type { RevokeRunResult } from '../src/response/revoke-run';
+import type { SelftestReport } from '../src/selftest/types';
 
 export type ScanOutput = { schema: 'bks.scan/v1' } & ScanResult;
 export type DecodeKeyOutput =
@@ -32,6 +33,7 @@ export type TimelineOutput = { schema: 'bks.timeline/v1' } & TimelineJson;
 export type ReportOutput = { schema: 'bks.report/v1' } & ReportJson;
 export type ComplianceOutput = ComplianceReport;
 export type CoverageOutput = CoverageReport;
+export type SelftestOutput = SelftestReport;
 export type EventBridgeExportOutput = { schema: 'bks.detections.eventbridge/v1' } & EventBridgeExport;
 export type RevokeKeyOutput = { schema: 'bks.revoke-key/v1'; record: string | null } & Pick<
   RevokeRunResult,

@@ -21,6 +21,7 @@ export const OUTPUTS = {
   ReportOutput: ['report', 'bks.report/v1'],
   ComplianceOutput: ['compliance', 'bks.compliance/v1'],
   CoverageOutput: ['coverage', 'bks.coverage/v1'],
+  SelftestOutput: ['selftest', 'bks.selftest/v1'],
   EventBridgeExportOutput: ['detections-eventbridge', 'bks.detections.eventbridge/v1'],
   RevokeKeyOutput: ['revoke-key', 'bks.revoke-key/v1'],
   RestoreOutput: ['restore', 'bks.restore/v1'],

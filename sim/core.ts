@@ -113,6 +113,8 @@ export interface ServiceModule {
   route?: (
     method: string,
     path: string,
+    /** The query string: S3 names some operations by a subresource (`PUT /bucket?versioning`). */
+    query: URLSearchParams,
   ) => { action: string; pathParams: Record<string, string> } | undefined;
   /**
    * Whether AWS logs the action as a management event, and whether it is read-only. Undefined:

@@ -650,7 +650,7 @@ async function handleAws(
       return renderJsonError(err, requestId, module.jsonVersion!);
     }
   } else {
-    const r = module.route?.(httpReq.method ?? 'GET', url.pathname);
+    const r = module.route?.(httpReq.method ?? 'GET', url.pathname, url.searchParams);
     if (r) {
       action = r.action;
       pathParams = r.pathParams;

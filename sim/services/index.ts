@@ -8,6 +8,7 @@ import { cloudTrailRecorder } from '../cloudtrail';
 import type { CallRecorder, ServiceModule } from '../core';
 import { account } from './account';
 import { bedrock } from './bedrock';
+import { cloudformation } from './cloudformation';
 import { cloudtrail } from './cloudtrail';
 import { dynamodb } from './dynamodb';
 import { events } from './events';
@@ -38,6 +39,7 @@ export const SERVICE_MODULES: ServiceModule[] = [
   guardduty,
   account,
   secretsmanager,
+  cloudformation,
 ];
 
 /** Called after every served call of a module that declares it a management event. */

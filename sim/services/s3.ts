@@ -1,7 +1,15 @@
 /**
  * Amazon S3, minimal (REST-XML, path-style `http://<sim>/<bucket>/<key>`): CreateBucket,
  * PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2 (prefix, max-keys,
- * continuation-token, start-after). Enough for the compliance workflow's result store.
+ * continuation-token, start-after), PutBucketVersioning / GetBucketVersioning. Enough for the
+ * compliance workflow's result store and the pipeline's revocation records.
+ *
+ * - Versioning as AWS answers it: off until `PutBucketVersioning` (GetBucketVersioning then answers
+ *   no Status); once `Enabled`, every PutObject keeps the previous object as a version and answers
+ *   `x-amz-version-id`, GetObject/HeadObject answer the current version's id and read an older one
+ *   with `?versionId=` (an unknown id: `NoSuchVersion`, 404), ListObjectsV2 lists current objects.
+ *   `Suspended` writes the version `null` (the header says `null`). DeleteObject removes the
+ *   current object (no delete markers).
  *
  * - A bucket belongs to the account that created it; other accounts get AccessDenied (no bucket
  *   policies). Bucket names are global, as in AWS.
@@ -12,7 +20,7 @@
  *   not verified, as nowhere in the simulator.
  * - Object operations are data events: nothing is recorded in the simulated CloudTrail.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { RawResponse, type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
 import { xmlEscape } from '../protocols';
 
@@ -22,6 +30,8 @@ interface S3Object {
   etag: string;
   lastModified: Date;
   metadata: Record<string, string>;
+  /** Set once the bucket's versioning was enabled or suspended. */
+  versionId?: string;
 }
 
 interface Bucket {
@@ -30,6 +40,9 @@ interface Bucket {
   region: string;
   createdAt: Date;
   objects: Map<string, S3Object>;
+  versioning?: 'Enabled' | 'Suspended';
+  /** Earlier versions per key, oldest first (versioned buckets). */
+  versions: Map<string, S3Object[]>;
 }
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -75,7 +88,43 @@ function objectHeaders(o: S3Object): Record<string, string> {
     'last-modified': o.lastModified.toUTCString(),
   };
   for (const [k, v] of Object.entries(o.metadata)) h[`x-amz-meta-${k}`] = v;
+  if (o.versionId) h['x-amz-version-id'] = o.versionId;
   return h;
+}
+
+/** The current object, or the version `?versionId=` names. */
+function objectOf(b: Bucket, req: SimRequest, missing: () => SimError): S3Object {
+  const key = keyOf(req);
+  const current = b.objects.get(key);
+  const versionId = req.query.get('versionId');
+  if (versionId === null) {
+    if (!current) throw missing();
+    return current;
+  }
+  const found = [current, ...(b.versions.get(key) ?? [])].find((o) => o?.versionId === versionId);
+  if (!found) throw new SimError('NoSuchVersion', 'The specified version does not exist.', 404);
+  return found;
+}
+
+function putBucketVersioning(ctx: SimContext, req: SimRequest): RawResponse {
+  const b = bucketOf(ctx, req);
+  const status = /<Status>\s*(Enabled|Suspended)\s*<\/Status>/.exec(req.rawBody)?.[1];
+  if (status !== 'Enabled' && status !== 'Suspended') {
+    throw new SimError(
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema',
+      400,
+    );
+  }
+  b.versioning = status;
+  return new RawResponse(200, '');
+}
+
+function getBucketVersioning(ctx: SimContext, req: SimRequest): RawResponse {
+  const b = bucketOf(ctx, req);
+  return xml(
+    `<VersioningConfiguration xmlns="${NS}">${b.versioning ? `<Status>${b.versioning}</Status>` : ''}</VersioningConfiguration>`,
+  );
 }
 
 function createBucket(ctx: SimContext, req: SimRequest): RawResponse {
@@ -100,6 +149,7 @@ function createBucket(ctx: SimContext, req: SimRequest): RawResponse {
     region: req.region,
     createdAt: ctx.now(),
     objects: new Map(),
+    versions: new Map(),
   });
   return new RawResponse(200, '', { location: `/${name}` });
 }
@@ -112,27 +162,35 @@ function putObject(ctx: SimContext, req: SimRequest): RawResponse {
     if (h.startsWith('x-amz-meta-') && typeof v === 'string') metadata[h.slice('x-amz-meta-'.length)] = v;
   }
   const etag = `"${createHash('md5').update(req.rawBody).digest('hex')}"`;
+  const versionId =
+    b.versioning === 'Enabled' ? randomBytes(24).toString('base64url') : b.versioning ? 'null' : undefined;
+  const previous = b.objects.get(key);
+  // Enabled keeps every earlier version; Suspended replaces the `null` version only.
+  if (previous?.versionId && previous.versionId !== 'null' && b.versioning) {
+    b.versions.set(key, [...(b.versions.get(key) ?? []), previous]);
+  }
   b.objects.set(key, {
     body: req.rawBody,
     contentType: String(req.headers['content-type'] ?? 'binary/octet-stream'),
     etag,
     lastModified: ctx.now(),
     metadata,
+    ...(versionId ? { versionId } : {}),
   });
-  return new RawResponse(200, '', { etag });
+  return new RawResponse(200, '', { etag, ...(versionId ? { 'x-amz-version-id': versionId } : {}) });
 }
 
 function getObject(ctx: SimContext, req: SimRequest): RawResponse {
-  const b = bucketOf(ctx, req);
-  const o = b.objects.get(keyOf(req));
-  if (!o) throw new SimError('NoSuchKey', 'The specified key does not exist.', 404);
+  const o = objectOf(
+    bucketOf(ctx, req),
+    req,
+    () => new SimError('NoSuchKey', 'The specified key does not exist.', 404),
+  );
   return new RawResponse(200, o.body, objectHeaders(o));
 }
 
 function headObject(ctx: SimContext, req: SimRequest): RawResponse {
-  const b = bucketOf(ctx, req);
-  const o = b.objects.get(keyOf(req));
-  if (!o) throw new SimError('NotFound', 'Not Found', 404);
+  const o = objectOf(bucketOf(ctx, req), req, () => new SimError('NotFound', 'Not Found', 404));
   return new RawResponse(200, '', objectHeaders(o));
 }
 
@@ -186,13 +244,19 @@ export const s3: ServiceModule = {
     HeadObject: headObject,
     DeleteObject: deleteObject,
     ListObjectsV2: listObjectsV2,
+    PutBucketVersioning: putBucketVersioning,
+    GetBucketVersioning: getBucketVersioning,
   },
-  route(method, path): { action: string; pathParams: Record<string, string> } | undefined {
+  route(method, path, query): { action: string; pathParams: Record<string, string> } | undefined {
     const m = /^\/([^/]+)(?:\/(.*))?$/.exec(path);
     if (!m) return undefined;
     const bucket = decodeURIComponent(m[1] ?? '');
     const rawKey = m[2];
     if (rawKey === undefined || rawKey === '') {
+      if (query.has('versioning')) {
+        const action = { PUT: 'PutBucketVersioning', GET: 'GetBucketVersioning' }[method];
+        return action ? { action, pathParams: { Bucket: bucket } } : undefined;
+      }
       if (method === 'PUT') return { action: 'CreateBucket', pathParams: { Bucket: bucket } };
       if (method === 'GET') return { action: 'ListObjectsV2', pathParams: { Bucket: bucket } };
       return undefined;

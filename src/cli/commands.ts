@@ -32,4 +32,5 @@ export const commands: CommandEntry[] = [
   { name: 'report', load: () => import('./report') },
   { name: 'compliance', load: () => import('./compliance') },
   { name: 'coverage', load: () => import('./coverage') },
+  { name: 'selftest', load: () => import('./selftest') },
 ];

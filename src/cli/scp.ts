@@ -18,10 +18,12 @@ import {
   describeScp,
   loadScpCatalog,
   minifyPolicy,
+  parseSelftestRole,
   proveScp,
   renderScp,
   SCP_MAX_CHARS,
   type ScpEntry,
+  type ScpOptions,
 } from '../policy/scps';
 import {
   type CommandContext,
@@ -121,12 +123,20 @@ function showCommand(run: RunAction): Command {
     .description(
       'print an SCP: minified JSON for `aws organizations create-policy --content` (default), the JSON document, or its proof table',
     )
-    .option('--max-age-days <n>', 'maximum API key age in days, for api-key-max-age (1..36600, default 90)');
+    .option('--max-age-days <n>', 'maximum API key age in days, for api-key-max-age (1..36600, default 90)')
+    .option(
+      '--selftest-role <arn>',
+      'exempt this one role (and the canaries it makes) for bks selftest, via aws:PrincipalArn',
+    );
   return commonAction(
     show,
     { formats: SHOW_FORMATS },
     run,
-    async (name: string, opts: CommonOptions & { maxAgeDays?: string }, ctx: CommandContext) => {
+    async (
+      name: string,
+      opts: CommonOptions & { maxAgeDays?: string; selftestRole?: string },
+      ctx: CommandContext,
+    ) => {
       const entry = scpByName(deployableScps(), name);
       const params = { maxAgeDays: parseIntFlag('--max-age-days', opts.maxAgeDays, 1, 36600) };
       if (params.maxAgeDays !== undefined && !('maxAgeDays' in entry.parameters)) {
@@ -134,9 +144,10 @@ function showCommand(run: RunAction): Command {
           `--max-age-days does not apply to ${entry.name} (only to SCPs with a maximum age)`,
         );
       }
-      const policy = renderScp(entry, params);
+      const scpOpts = selftestOption(entry, opts.selftestRole);
+      const policy = renderScp(entry, params, scpOpts);
       const content = minifyPolicy(policy);
-      const proof = proveScp(entry, params);
+      const proof = proveScp(entry, params, scpOpts);
       const result = {
         name: entry.name,
         title: entry.title,
@@ -187,6 +198,21 @@ function showCommand(run: RunAction): Command {
       return proof.every((l) => l.ok) ? EXIT.OK : EXIT.FAILURE;
     },
   );
+}
+
+/** `--selftest-role`: one role ARN, for an SCP that denies what bks selftest does. */
+function selftestOption(entry: ScpEntry, role: string | undefined): ScpOptions {
+  if (role === undefined) return {};
+  if (!entry.selftest) {
+    throw new UsageError(
+      `--selftest-role does not apply to ${entry.name}: it denies nothing bks selftest does`,
+    );
+  }
+  try {
+    return { selftestRole: parseSelftestRole(role) };
+  } catch (err) {
+    throw new UsageError(`--selftest-role: ${(err as Error).message}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -133,6 +133,7 @@ export function findingContent(incident: Incident, enrichment?: EnrichmentSummar
 
 /** How the response ended; set by the workflow's Pass states. */
 export type Stage =
+  | 'canary'
   | 'allowlisted'
   | 'rejected'
   | 'timeout-notified'
@@ -141,6 +142,7 @@ export type Stage =
   | 'revoke-failed'
   | 'approval-failed';
 export const STAGES: readonly Stage[] = [
+  'canary',
   'allowlisted',
   'rejected',
   'timeout-notified',
@@ -155,6 +157,8 @@ export interface RevocationSummary {
   actions: string[];
   verified: boolean;
   at: string;
+  /** Where each revocation's record was stored (`s3://…`): what `bks restore` undoes it from. */
+  records?: string[];
 }
 
 /** The workflow state the closing step sees. */
@@ -197,12 +201,31 @@ export function errorLine(e: { Error?: string; Cause?: string } | undefined): st
   return `${e.Error ?? 'Error'}: ${cause.split('\n')[0] ?? ''}`.trim();
 }
 
+/** How to undo a revocation whose record is stored (one record; several: by finding id). */
+function undoHint(state: ClosingState): string {
+  const records = state.revocation?.records ?? [];
+  if (records.length === 0) return '';
+  return records.length === 1
+    ? ` Undo: bks restore ${records[0]}`
+    : ' Undo: bks restore --finding <this finding id> (one record per key)';
+}
+
+/** The note with the undo hint kept whole: the note is shortened first when it would not fit. */
+function withUndo(note: string, state: ClosingState): string {
+  const undo = undoHint(state);
+  return undo ? `${clip(note, MAX_TEXT - undo.length)}${undo}` : note;
+}
+
 export function closingUpdate(state: ClosingState): FindingUpdate {
   const target = describeTarget(state.incident.target);
   const actions = state.revocation?.actions.length ? ` (${state.revocation.actions.join('; ')})` : '';
   let workflowStatus: FindingUpdate['workflowStatus'];
   let note: string;
   switch (state.outcome.stage) {
+    case 'canary':
+      workflowStatus = 'RESOLVED';
+      note = `Resolved by the pipeline: ${state.decision.reason}. Nobody was paged and nothing was revoked.`;
+      break;
     case 'allowlisted':
       workflowStatus = 'NOTIFIED';
       note = `Notified only: ${state.decision.reason}.`;
@@ -222,10 +245,14 @@ export function closingUpdate(state: ClosingState): FindingUpdate {
       note =
         `No decision within ${state.decision.approvalTimeoutSeconds} s; contained (reversible) ${target}` +
         `${actions}${state.revocation?.verified ? ', verified' : ''}. Review, then restore or revoke.`;
+      note = withUndo(note, state);
       break;
     case 'revoked':
       workflowStatus = 'RESOLVED';
-      note = `Revoked ${target}${actions}${state.revocation?.verified ? ', verified' : ''}; ${who(state)}.`;
+      note = withUndo(
+        `Revoked ${target}${actions}${state.revocation?.verified ? ', verified' : ''}; ${who(state)}.`,
+        state,
+      );
       break;
     case 'revoke-failed':
       workflowStatus = 'NOTIFIED';

@@ -3,6 +3,7 @@
  * Allowlisted (break-glass) principals are only notified; a severity with auto-revoke enabled is
  * revoked at once; everything else waits for a SOC analyst. Auto-revoke is off unless configured.
  */
+import type { CanaryRecord } from './canary';
 import { describeTarget, type Incident, SEVERITIES, type Severity } from './incident';
 
 export type TimeoutAction = 'notify-only' | 'contain';
@@ -30,7 +31,8 @@ export const DEFAULT_POLICY: ResponsePolicy = {
 };
 
 export interface Decision {
-  action: 'notify' | 'revoke' | 'ask';
+  /** `canary`: a recorded `bks selftest` canary, resolved by the workflow itself (src/pipeline/canary.ts). */
+  action: 'notify' | 'revoke' | 'ask' | 'canary';
   reason: string;
   decidedBy: 'policy';
   timeoutAction: TimeoutAction;
@@ -133,5 +135,16 @@ export function decide(incident: Incident, policy: ResponsePolicy): Decision {
     ...common,
     action: 'ask',
     reason: `auto-revoke is not enabled for ${incident.severity}: asking a SOC analyst`,
+  };
+}
+
+/** The decision for a recorded `bks selftest` canary: resolve the finding, page nobody, revoke nothing. */
+export function canaryDecision(record: CanaryRecord, policy: ResponsePolicy): Decision {
+  return {
+    action: 'canary',
+    reason: `bks selftest canary run ${record.runId} (recorded by ${record.createdBy} at ${record.createdAt})`,
+    decidedBy: 'policy',
+    timeoutAction: policy.timeoutAction,
+    approvalTimeoutSeconds: policy.approvalTimeoutSeconds,
   };
 }

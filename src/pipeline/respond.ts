@@ -8,6 +8,7 @@
 import { GetRolePolicyCommand, GetUserPolicyCommand } from '@aws-sdk/client-iam';
 import type { AwsContext } from '../aws';
 import { sessionCutoff } from '../response/policies';
+import type { RecordTarget } from '../response/record';
 import type { RevokeTarget } from '../response/revoke';
 import { runRevoke } from '../response/revoke-run';
 import { readUserState, type UserState } from '../response/user-state';
@@ -243,10 +244,12 @@ export async function revokeIncident(
   aws: AwsContext,
   incident: Incident,
   mode: 'revoke' | 'contain',
-  opts: { recordDir: string; now?: Date; approved?: ApprovedScope },
+  /** `recordDir`: where each revocation's record goes (the pipeline: its S3 bucket). */
+  opts: { recordDir: RecordTarget; now?: Date; approved?: ApprovedScope },
 ): Promise<RevocationSummary> {
   const targets = await revokeTargets(aws, incident, mode === 'revoke' ? (opts.approved ?? {}) : {});
   const actions: string[] = [];
+  const records: string[] = [];
   let alreadyOut = 0;
   let verified = true;
   const absent: string[] = [];
@@ -260,9 +263,11 @@ export async function revokeIncident(
       ...(opts.now ? { now: opts.now } : {}),
     });
     if (result.plan.refused) throw new RevokeError(`revocation refused: ${result.plan.refused}`);
+    if (result.record) records.push(result.record);
     if (result.outcome === 'failed') {
       const failed = result.actions.find((a) => a.status === 'failed');
-      throw new RevokeError(`revocation failed: ${failed?.error ?? 'a step failed'}`);
+      const where = result.record ? ` (record: ${result.record})` : '';
+      throw new RevokeError(`revocation failed: ${failed?.error ?? 'a step failed'}${where}`);
     }
     actions.push(...result.actions.filter((a) => a.status === 'done').map((a) => `${a.action} ${a.target}`));
     // Already out of use: the key itself (an access key left inactive elsewhere on the user is not).
@@ -297,7 +302,13 @@ export async function revokeIncident(
       `nothing was changed and nothing was found already revoked${absent.length ? ` (${absent.join('; ')})` : ''}: the key is not contained by this workflow`,
     );
   }
-  return { mode, actions, verified, at: (opts.now ?? new Date()).toISOString() };
+  return {
+    mode,
+    actions,
+    verified,
+    at: (opts.now ?? new Date()).toISOString(),
+    ...(records.length ? { records } : {}),
+  };
 }
 
 /**

@@ -61,6 +61,30 @@ export interface ScpEntry {
   knownGaps: ScpRequest[];
   /** A documented example of what not to deploy (never listed, shown or checked). */
   negativeExample: boolean;
+  /**
+   * For SCPs that deny what `bks selftest` does: which statements (by Sid) exempt its one role
+   * (`role`: creating the canary) or its canary users (`canary`: the canary's one bearer call), and
+   * the requests that prove the exemption (`mustAllow` with it, denied without it) and its limits
+   * (`mustDeny` even with it). Requests name the sample role SELFTEST_SAMPLE_ROLE.
+   */
+  selftest?: { exempt: Record<string, SelftestExemptKind>; mustAllow: ScpRequest[]; mustDeny: ScpRequest[] };
+}
+
+export type SelftestExemptKind = 'role' | 'canary';
+
+/** The role the selftest samples of scps/*.tests.json name (replaced by the real one in proofs). */
+export const SELFTEST_SAMPLE_ROLE = 'arn:aws:iam::111122223333:role/bks-selftest';
+/** The canary users of `bks selftest` (src/pipeline/canary.ts), in every partition and account. */
+export const CANARY_PRINCIPALS = 'arn:*:iam::*:user/BedrockAPIKey-bks-canary-*';
+
+/** Checks a selftest role ARN: one role (no wildcard), of a known partition. */
+export function parseSelftestRole(arn: string): string {
+  if (!/^arn:(aws|aws-us-gov|aws-cn):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(arn)) {
+    throw new RangeError(
+      `"${arn}" is not the ARN of one IAM role (arn:aws:iam::123456789012:role/NAME, no wildcard)`,
+    );
+  }
+  return arn;
 }
 
 export type ScpParams = Record<string, number | undefined>;
@@ -95,8 +119,7 @@ function readDir(dir: string, prefix: string, negative: boolean): ScpEntry[] {
     const template = JSON.parse(readFileSync(policyFile, 'utf8')) as PolicyDocument;
     const tests = JSON.parse(readFileSync(testsFile, 'utf8')) as Record<string, unknown>;
     const where = `${prefix}${base}.tests.json`;
-    const requests = (field: string, required: boolean): ScpRequest[] => {
-      const list = tests[field];
+    const requestList = (list: unknown, field: string, required: boolean): ScpRequest[] => {
       if (list === undefined && !required) return [];
       if (!Array.isArray(list) || (required && list.length === 0)) {
         throw new Error(`${where}: ${field} must be a non-empty list of requests`);
@@ -113,9 +136,11 @@ function readDir(dir: string, prefix: string, negative: boolean): ScpEntry[] {
         return req;
       });
     };
+    const requests = (field: string, required: boolean) => requestList(tests[field], field, required);
     if (typeof tests.title !== 'string' || typeof tests.description !== 'string') {
       throw new Error(`${where}: title and description are required`);
     }
+    const selftest = selftestSection(tests.selftest, template, where, requestList);
     return {
       name: `${prefix}${base}`,
       title: tests.title,
@@ -126,8 +151,67 @@ function readDir(dir: string, prefix: string, negative: boolean): ScpEntry[] {
       mustAllow: requests('mustAllow', true),
       knownGaps: requests('knownGaps', false),
       negativeExample: Boolean(tests.negativeExample) || negative,
+      ...(selftest ? { selftest } : {}),
     };
   });
+}
+
+function selftestSection(
+  raw: unknown,
+  template: PolicyDocument,
+  where: string,
+  requestList: (list: unknown, field: string, required: boolean) => ScpRequest[],
+): ScpEntry['selftest'] {
+  if (raw === undefined) return undefined;
+  const o = raw as { exempt?: Record<string, unknown>; mustAllow?: unknown; mustDeny?: unknown };
+  const sids = new Set(
+    (Array.isArray(template.Statement) ? template.Statement : [template.Statement]).map((st) => st.Sid),
+  );
+  const exempt: Record<string, SelftestExemptKind> = {};
+  for (const [sid, kind] of Object.entries(o.exempt ?? {})) {
+    if (!sids.has(sid)) throw new Error(`${where}: selftest.exempt names no statement ${sid}`);
+    if (kind !== 'role' && kind !== 'canary')
+      throw new Error(`${where}: selftest.exempt.${sid} must be role or canary`);
+    exempt[sid] = kind;
+  }
+  if (Object.keys(exempt).length === 0) throw new Error(`${where}: selftest.exempt must name a statement`);
+  return {
+    exempt,
+    mustAllow: requestList(o.mustAllow, 'selftest.mustAllow', true),
+    mustDeny: requestList(o.mustDeny, 'selftest.mustDeny', true),
+  };
+}
+
+/**
+ * The policy with the `bks selftest` exemption: each statement the entry names gets the condition
+ * `ArnNotLike aws:PrincipalArn` on the selftest role (creating the canary) or on the canary users
+ * (its one bearer call). Conditions are ANDed: the statement still denies everyone else.
+ */
+function withSelftestExemption(policy: PolicyDocument, entry: ScpEntry, role: string): PolicyDocument {
+  const exempt = entry.selftest?.exempt;
+  if (!exempt)
+    throw new RangeError(`${entry.name} denies nothing bks selftest does: it takes no selftest role`);
+  const statements = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+  return {
+    ...policy,
+    Statement: statements.map((st) => {
+      const kind = st.Sid ? exempt[st.Sid] : undefined;
+      if (!kind) return st;
+      const cond = (st.Condition ?? {}) as Record<string, Record<string, unknown>>;
+      const prior = cond['ArnNotLike']?.['aws:PrincipalArn'];
+      const arns = [
+        ...(prior === undefined ? [] : Array.isArray(prior) ? prior : [prior]),
+        kind === 'role' ? role : CANARY_PRINCIPALS,
+      ];
+      return {
+        ...st,
+        Condition: {
+          ...cond,
+          ArnNotLike: { ...cond['ArnNotLike'], 'aws:PrincipalArn': arns.length === 1 ? arns[0] : arns },
+        },
+      };
+    }),
+  } as PolicyDocument;
 }
 
 /**
@@ -177,9 +261,33 @@ function substituteDeep(value: unknown, params: Record<string, number>, numbers:
   return value;
 }
 
+/** Options beyond the numeric parameters. */
+export interface ScpOptions {
+  /** Exempt this role (and the canaries it makes) for `bks selftest` (docs/commands/selftest.md). */
+  selftestRole?: string;
+}
+
 /** The deployable policy with its parameters filled in. */
-export function renderScp(entry: ScpEntry, params: ScpParams = {}): PolicyDocument {
-  return substituteDeep(entry.template, resolveParams(entry, params), false) as PolicyDocument;
+export function renderScp(entry: ScpEntry, params: ScpParams = {}, opts: ScpOptions = {}): PolicyDocument {
+  const policy = substituteDeep(entry.template, resolveParams(entry, params), false) as PolicyDocument;
+  return opts.selftestRole
+    ? withSelftestExemption(policy, entry, parseSelftestRole(opts.selftestRole))
+    : policy;
+}
+
+/** The selftest requests naming the given role instead of the sample one. */
+function selftestRequests(list: readonly ScpRequest[], role: string): ScpRequest[] {
+  return list.map((r) => ({
+    ...r,
+    name: `selftest: ${r.name}`,
+    ...(r.context
+      ? {
+          context: Object.fromEntries(
+            Object.entries(r.context).map(([k, v]) => [k, v === SELFTEST_SAMPLE_ROLE ? role : v]),
+          ) as RequestContext,
+        }
+      : {}),
+  }));
 }
 
 /** The description with its parameters filled in. */
@@ -217,9 +325,13 @@ export interface ProofLine {
   ok: boolean;
 }
 
-/** Runs an SCP against its own samples. */
-export function proveScp(entry: ScpEntry, params: ScpParams = {}): ProofLine[] {
-  const policy = renderScp(entry, params);
+/**
+ * Runs an SCP against its own samples. With a selftest role, the selftest samples run too (allowed
+ * for that role, still denied otherwise); without one, the requests the exemption would allow are
+ * proved denied.
+ */
+export function proveScp(entry: ScpEntry, params: ScpParams = {}, opts: ScpOptions = {}): ProofLine[] {
+  const policy = renderScp(entry, params, opts);
   const lines: ProofLine[] = [];
   const run = (expected: Expectation, list: readonly ScpRequest[]) => {
     for (const request of renderRequests(entry, list, params)) {
@@ -230,5 +342,10 @@ export function proveScp(entry: ScpEntry, params: ScpParams = {}): ProofLine[] {
   run('deny', entry.mustDeny);
   run('allow', entry.mustAllow);
   run('gap', entry.knownGaps);
+  if (entry.selftest) {
+    const role = opts.selftestRole ?? SELFTEST_SAMPLE_ROLE;
+    run(opts.selftestRole ? 'allow' : 'deny', selftestRequests(entry.selftest.mustAllow, role));
+    if (opts.selftestRole) run('deny', selftestRequests(entry.selftest.mustDeny, role));
+  }
   return lines;
 }

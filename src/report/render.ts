@@ -3,6 +3,7 @@
  * chart of calls per hour per region; no script, no external asset), JSON. Every value that came
  * from AWS is escaped for its format (CloudTrail user agents are attacker-controlled text).
  */
+import { DENY_POLICY_NAME, SESSION_POLICY_NAME } from '../response/policies';
 import { escapeHtml } from '../util/html';
 import type { IncidentReport } from './incident';
 
@@ -185,9 +186,9 @@ export function callsChartSvg(points: { hour: string; region: string; count: num
   for (const p of points) totals.set(p.hour, (totals.get(p.hour) ?? 0) + p.count);
   const max = Math.max(...totals.values());
   const W = 900;
-  const H = 260;
-  const left = 50;
-  const bottom = 40;
+  const H = 270;
+  const left = 70;
+  const bottom = 50;
   const top = 10;
   const plotW = W - left - 10;
   const plotH = H - bottom - top;
@@ -198,8 +199,22 @@ export function callsChartSvg(points: { hour: string; region: string; count: num
   );
   parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${W - 10}" y2="${top + plotH}" stroke="#333"/>`);
   parts.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#333"/>`);
-  parts.push(`<text x="${left - 5}" y="${top + 10}" font-size="11" text-anchor="end">${max}</text>`);
-  parts.push(`<text x="${left - 5}" y="${top + plotH}" font-size="11" text-anchor="end">0</text>`);
+  // Axes with their titles and ticks: calls (0, half, max) up the side, hours (UTC) along the bottom.
+  for (const v of [...new Set([0, Math.round(max / 2), max])]) {
+    const y = top + plotH - (v / max) * plotH;
+    parts.push(
+      `<line x1="${left - 4}" y1="${y.toFixed(1)}" x2="${left}" y2="${y.toFixed(1)}" stroke="#333"/>`,
+    );
+    parts.push(
+      `<text x="${left - 7}" y="${(y + 4).toFixed(1)}" font-size="11" text-anchor="end">${v}</text>`,
+    );
+  }
+  parts.push(
+    `<text class="axis-title" x="14" y="${top + plotH / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${top + plotH / 2})">calls per hour</text>`,
+  );
+  parts.push(
+    `<text class="axis-title" x="${left + plotW / 2}" y="${top + plotH + 34}" font-size="12" text-anchor="middle">hour (UTC), ${span} hour${span === 1 ? '' : 's'}</text>`,
+  );
   const stack = new Map<string, number>();
   for (const p of [...points].sort((a, b) => a.region.localeCompare(b.region))) {
     const i = Math.round((Date.parse(p.hour) - first) / 3_600_000);
@@ -220,7 +235,7 @@ export function callsChartSvg(points: { hour: string; region: string; count: num
   );
   regions.forEach((region, i) => {
     const x = left + (i % 4) * 210;
-    const y = H + 5 + Math.floor(i / 4) * 20;
+    const y = H + 10 + Math.floor(i / 4) * 20;
     parts.push(`<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/>`);
     parts.push(`<text x="${x + 18}" y="${y}" font-size="12">${esc(region)}</text>`);
   });
@@ -228,34 +243,158 @@ export function callsChartSvg(points: { hour: string; region: string; count: num
   return parts.join('');
 }
 
+/**
+ * Where containment stands, as read for this report (not a history): what already stops the key or
+ * the user, and what is still open. Derived from the IAM state the report read.
+ */
+export function containmentState(r: IncidentReport): { done: string[]; open: string[] } {
+  const done: string[] = [];
+  const open: string[] = [];
+  const u = r.user;
+  if (!u) {
+    if (r.target.kind === 'long-term-key' || r.target.kind === 'user')
+      done.push(`the user does not exist in account ${r.accountId}: its keys cannot authenticate`);
+    else open.push('the signer is not an IAM user of this account: see the signer and the first steps');
+    return { done, open };
+  }
+  if (r.target.kind === 'long-term-key') {
+    const key = u.credentials.find((c) => (c.alias ?? c.serviceUserName) === r.target.label);
+    if (!key)
+      done.push(`no API key with the alias ${r.target.label} exists any more: the key cannot authenticate`);
+    else if (key.status === 'Active') open.push(`the key (${key.id}) is still Active`);
+    else done.push(`the key (${key.id}) is ${key.status}: it no longer authenticates`);
+    const others = u.credentials.filter((c) => c !== key && c.status === 'Active');
+    if (others.length > 0)
+      open.push(
+        `${others.length} other API key(s) of the user still Active (${others.map((c) => c.id).join(', ')}): expected if they are not leaked`,
+      );
+  } else {
+    const live = u.credentials.filter((c) => c.status === 'Active');
+    if (live.length > 0) open.push(`API key(s) still Active: ${live.map((c) => c.id).join(', ')}`);
+    else if (u.credentials.length > 0) done.push('every API key of the user is Inactive');
+  }
+  const phantom = u.phantomOf.length > 0;
+  for (const k of r.accessKeys) {
+    if (k.status === 'Active') {
+      if (phantom)
+        open.push(`IAM access key ${k.id} is Active on a phantom user (same permissions as the key)`);
+    } else done.push(`IAM access key ${k.id} is ${k.status}`);
+  }
+  if (phantom && u.loginProfile) open.push('the phantom user still has a console password');
+  if (u.inlinePolicies.some((p) => p.name === DENY_POLICY_NAME))
+    done.push(`inline deny ${DENY_POLICY_NAME} is in place on the user`);
+  if (u.inlinePolicies.some((p) => p.name === SESSION_POLICY_NAME))
+    done.push(`inline deny ${SESSION_POLICY_NAME} is in place on the user`);
+  if (done.length === 0)
+    done.push('nothing yet: no credential of the user is deactivated and no deny is in place');
+  return { done, open };
+}
+
+/**
+ * A cell's text, escaped, where no word breaks in the middle: each word (a timestamp, an IP, a key
+ * id, a hyphenated name) is kept whole; a long identifier (an ARN, a path, a list) may break only
+ * right after one of its separators (`/ : , = -`).
+ */
+function cellHtml(v: unknown): string {
+  return String(v ?? '')
+    .split(/(\s+)/)
+    .map((tok) => {
+      if (tok.trim() === '') return tok;
+      const parts = tok.length > 24 ? tok.split(/(?<=[/:,=-])/) : [tok];
+      return parts.map((p) => `<span class="w">${esc(p)}</span>`).join('<wbr>');
+    })
+    .join('');
+}
+
+function tableHtml(headers: string[], rows: unknown[][]): string {
+  if (rows.length === 0) return '<p><em>none</em></p>';
+  return [
+    '<div class="scroll"><table><thead><tr>',
+    ...headers.map((h) => `<th>${esc(h)}</th>`),
+    '</tr></thead><tbody>',
+    ...rows.map((row) => `<tr>${row.map((c) => `<td>${cellHtml(c)}</td>`).join('')}</tr>`),
+    '</tbody></table></div>',
+  ].join('');
+}
+
+const RISK_WORD: Record<string, string> = { high: 'HIGH', medium: 'MEDIUM', low: 'LOW', info: 'INFO' };
+
+/** The first screen: the verdict, the key, where containment stands and what to do first. */
+function summaryHtml(r: IncidentReport): string {
+  const u = r.user;
+  const top = r.risk.items[0]?.reason ?? '';
+  const state = containmentState(r);
+  const firstSteps = r.commands.slice(0, 3);
+  const facts: [string, string][] = [
+    ['key', `${r.target.label} (${r.target.kind})`],
+    ['account', r.accountId],
+    ...(u
+      ? ([['user', `${u.userName}${u.phantomOf.length ? ' (phantom)' : ''}`]] as [string, string][])
+      : []),
+    ...(r.signer?.arn ? ([['signer', r.signer.arn]] as [string, string][]) : []),
+    [
+      'activity',
+      `${r.timeline.summary.events} event(s) in ${r.timeline.window.days} days${r.timeline.summary.lastSeen ? `, last ${r.timeline.summary.lastSeen}` : ''}`,
+    ],
+  ];
+  return [
+    `<section id="verdict" class="verdict risk-${esc(r.risk.level)}">`,
+    `<p class="level">Risk: <strong>${esc(RISK_WORD[r.risk.level] ?? r.risk.level)}</strong></p>`,
+    `<p class="why">${esc(top)}</p>`,
+    `<dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${cellHtml(v)}</dd>`).join('')}</dl>`,
+    '</section>',
+    '<section id="containment"><h2>Containment, as read now</h2>',
+    `<ul class="done">${state.done.map((d) => `<li>${cellHtml(d)}</li>`).join('')}</ul>`,
+    state.open.length
+      ? `<ul class="open">${state.open.map((d) => `<li>${cellHtml(d)}</li>`).join('')}</ul>`
+      : '',
+    '</section>',
+    '<section id="first-steps"><h2>First steps</h2><ol>',
+    ...firstSteps.map((c) => `<li>${esc(c.purpose)}<br><code>${esc(c.command)}</code></li>`),
+    '</ol><p class="note"><code>$LEAKED_KEY</code> stands for the key: it is never written into this report.</p></section>',
+  ].join('');
+}
+
 export function renderHtml(r: IncidentReport): string {
   const body: string[] = [];
-  body.push(`<h1>Incident report: ${esc(r.target.label)}</h1>`);
-  body.push(`<p>Generated ${esc(r.generatedAt)} for account ${esc(r.accountId)} (${esc(r.partition)}).</p>`);
+  body.push(`<h1>Incident report: ${cellHtml(r.target.label)}</h1>`);
+  body.push(
+    `<p class="meta">Generated ${esc(r.generatedAt)} for account ${esc(r.accountId)} (${esc(r.partition)}).</p>`,
+  );
   for (const n of r.notes) body.push(`<p class="note">Note: ${esc(n)}</p>`);
+  body.push(summaryHtml(r));
+  body.push('<h2 class="evidence">Evidence</h2>');
   for (const s of sections(r)) {
-    body.push(
-      `<h2 class="${s.title.startsWith('Risk') ? `risk-${esc(r.risk.level)}` : ''}">${esc(s.title)}</h2>`,
-    );
-    for (const t of s.text ?? []) body.push(`<p>${esc(t)}</p>`);
-    if (s.rows.length === 0) body.push('<p><em>none</em></p>');
-    else {
-      body.push('<table><thead><tr>', ...s.headers.map((h) => `<th>${esc(h)}</th>`), '</tr></thead><tbody>');
-      for (const row of s.rows) body.push('<tr>', ...row.map((c) => `<td>${esc(c)}</td>`), '</tr>');
-      body.push('</tbody></table>');
-    }
+    body.push(`<h3>${esc(s.title)}</h3>`);
+    for (const t of s.text ?? []) body.push(`<p>${cellHtml(t)}</p>`);
+    body.push(tableHtml(s.headers, s.rows));
     if (s.title.startsWith('Timeline')) {
       body.push('<h3>Calls per hour per region</h3>', callsChartSvg(r.callsPerHour));
     }
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>Incident report: ${esc(r.target.label)}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222;overflow-wrap:anywhere}
-table{border-collapse:collapse;margin:.5em 0 1.5em;max-width:100%}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;font-size:.9em;vertical-align:top;overflow-wrap:anywhere;word-break:break-word}
-th{background:#f3f3f3}.note{color:#555}.risk-high{color:#b00020}.risk-medium{color:#b36b00}
+body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 1em;max-width:1100px;color:#222;line-height:1.4}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.2em 0 .4em}h3{font-size:1.05em;margin:1.2em 0 .3em}
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;margin:.3em 0 1em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;font-size:.9em;vertical-align:top}
+th{background:#f3f3f3;white-space:nowrap}
+span.w{white-space:nowrap}
+code{font:.9em ui-monospace,Menlo,Consolas,monospace;background:#f3f3f3;padding:1px 4px;border-radius:3px}
+.meta,.note{color:#555}
+.verdict{border:2px solid #999;border-radius:8px;padding:.6em 1em;margin:1em 0}
+.verdict .level{font-size:1.4em;margin:0}.verdict .why{margin:.2em 0 .6em}
+.verdict dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:0}.verdict dt{color:#555}.verdict dd{margin:0}
+.risk-high{border-color:#b00020}.risk-high .level strong{color:#b00020}
+.risk-medium{border-color:#b36b00}.risk-medium .level strong{color:#b36b00}
+ul.done li::marker{content:"✓  ";color:#1b7f3b}ul.open li::marker{content:"!  ";color:#b00020}
+ol li{margin-bottom:.5em}
+h2.evidence{border-top:1px solid #ccc;padding-top:1em}
+@media (max-width:600px){body{margin:.5em auto}.verdict dl{grid-template-columns:1fr}.verdict dt{margin-top:.3em}}
 </style></head>
 <body>
 ${body.join('\n')}

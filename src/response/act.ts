@@ -6,7 +6,13 @@
 import { UsageError } from '../errors';
 import { type ExecuteHooks, executePlan, type StepRunner } from './execute';
 import type { Plan, PlanNote, PlanStep } from './plan';
-import { type RecordedStep, type RecordSubject, RecordWriter, type StepStatus } from './record';
+import {
+  type RecordedStep,
+  type RecordSubject,
+  type RecordTarget,
+  RecordWriter,
+  type StepStatus,
+} from './record';
 
 export interface PlanGate {
   /** Shows the plan (the CLI prints it on stderr before asking). */
@@ -56,7 +62,8 @@ export async function actOnPlan(
   plan: Plan,
   opts: {
     gate: PlanGate;
-    recordDir: string;
+    /** Where the record goes: a directory, or durable storage (the pipeline's S3 bucket). */
+    recordDir: RecordTarget;
     caller: string;
     target: string;
     subjects: RecordSubject[];
@@ -72,7 +79,7 @@ export async function actOnPlan(
   const answer = await opts.gate.confirm(plan);
   if (answer === 'dry-run') return { outcome: 'dry-run', actions: actionsOf(plan.steps, plan.notes) };
   if (answer === 'no') return { outcome: 'declined', actions: actionsOf(plan.steps, plan.notes) };
-  const writer = RecordWriter.create(opts.recordDir, {
+  const writer = await RecordWriter.create(opts.recordDir, {
     command: plan.command,
     accountId: plan.accountId,
     partition: plan.partition,

@@ -238,7 +238,7 @@ export async function runCleanup(aws: AwsContext, opts: CleanupOptions): Promise
           return reason;
         }
         backups.set(userName, path);
-        writer.update((r) => {
+        await writer.update((r) => {
           r.backups = [...(r.backups ?? []), path];
         });
         return undefined;

@@ -48,7 +48,7 @@ export async function executePlan(
         if (error) s.error = error;
       }
     });
-  writer.update((r) => {
+  await writer.update((r) => {
     r.state = 'running';
   });
   for (const step of steps) {
@@ -68,24 +68,30 @@ export async function executePlan(
     const blocked = step.group ? outcome.errors.get(group) : undefined;
     if (blocked) {
       outcome.notRun++;
-      setStatus(step.n, 'not-run', blocked);
+      await setStatus(step.n, 'not-run', blocked);
       hooks.onStep?.(step, 'not-run', blocked);
       continue;
     }
+    let failure: string | undefined;
     try {
       await run(step);
-      outcome.done++;
-      setStatus(step.n, 'done');
-      hooks.onStep?.(step, 'done');
     } catch (err) {
-      const message = describeError(err);
+      failure = describeError(err);
+    }
+    // Outside the try: a record that cannot be stored is not a failed step, it stops the run
+    // (the step's change is made; what was stored before says it was about to be).
+    if (failure === undefined) {
+      outcome.done++;
+      await setStatus(step.n, 'done');
+      hooks.onStep?.(step, 'done');
+    } else {
       outcome.failed++;
-      outcome.errors.set(group, `step ${step.n} iam:${step.action} failed: ${message}`);
-      setStatus(step.n, 'failed', message);
-      hooks.onStep?.(step, 'failed', message);
+      outcome.errors.set(group, `step ${step.n} iam:${step.action} failed: ${failure}`);
+      await setStatus(step.n, 'failed', failure);
+      hooks.onStep?.(step, 'failed', failure);
     }
   }
-  writer.update((r) => {
+  await writer.update((r) => {
     r.state = outcome.failed > 0 || outcome.notRun > 0 ? 'failed' : 'completed';
   });
   return outcome;

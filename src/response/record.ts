@@ -54,24 +54,58 @@ export interface ResponseRecord {
   restoredFrom?: string;
 }
 
+/**
+ * Where records are kept: a local directory (the CLI) or durable storage (the pipeline's S3
+ * bucket, ./record-s3). `write` replaces the whole record: a reader sees the previous or the new
+ * text, never half of one.
+ */
+export interface RecordDestination {
+  /** The location of a record named `fileName` (a path, or an `s3://` URI). */
+  locate(fileName: string): string;
+  write(location: string, text: string): Promise<void>;
+}
+
+/** Records as files in `dir` (created 0700): 0600, replaced atomically (temporary file, rename). */
+export function directoryDestination(dir: string): RecordDestination {
+  return {
+    locate(fileName) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return resolve(join(dir, fileName));
+    },
+    async write(path, text) {
+      const tmp = `${path}.tmp`;
+      writePrivateFile(tmp, text);
+      renameSync(tmp, path);
+      chmodSync(path, 0o600);
+    },
+  };
+}
+
+/** A directory path, or a destination. */
+export type RecordTarget = string | RecordDestination;
+
 export class RecordWriter {
   private constructor(
     readonly path: string,
     private record: ResponseRecord,
+    private readonly destination: RecordDestination,
   ) {}
 
-  /** Creates the directory (0700) and writes the record in state `planned`. */
-  static create(
-    dir: string,
+  /**
+   * Writes the record in state `planned` (every step `pending`) and resolves once it is stored:
+   * when that fails nothing has been changed yet, and the caller must not act.
+   */
+  static async create(
+    target: RecordTarget,
     fields: Omit<ResponseRecord, 'schema' | 'createdAt' | 'updatedAt' | 'state' | 'steps'> & {
       steps: PlanStep[];
     },
     now: Date = new Date(),
-  ): RecordWriter {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ): Promise<RecordWriter> {
+    const destination = typeof target === 'string' ? directoryDestination(target) : target;
     const stamp = now.toISOString().replace(/[:.]/g, '-');
     const safeTarget = fields.target.replace(/[^\w+=,.@-]/g, '_').slice(0, 80);
-    const path = resolve(join(dir, `${fields.command}-${stamp}-${safeTarget}.json`));
+    const path = destination.locate(`${fields.command}-${stamp}-${safeTarget}.json`);
     const record: ResponseRecord = {
       schema: RECORD_SCHEMA,
       ...fields,
@@ -80,8 +114,8 @@ export class RecordWriter {
       state: 'planned',
       steps: fields.steps.map((s) => ({ ...s, status: 'pending' as const })),
     };
-    const writer = new RecordWriter(path, record);
-    writer.flush();
+    const writer = new RecordWriter(path, record, destination);
+    await writer.flush();
     return writer;
   }
 
@@ -89,18 +123,25 @@ export class RecordWriter {
     return this.record;
   }
 
-  update(change: (r: ResponseRecord) => void): void {
+  /** Applies `change` and stores the record again (rejects when it could not be stored). */
+  async update(change: (r: ResponseRecord) => void): Promise<void> {
     change(this.record);
     this.record.updatedAt = new Date().toISOString();
-    this.flush();
+    await this.flush();
   }
 
-  private flush(): void {
-    const tmp = `${this.path}.tmp`;
-    writePrivateFile(tmp, `${JSON.stringify(this.record, null, 2)}\n`);
-    renameSync(tmp, this.path);
-    chmodSync(this.path, 0o600);
+  private flush(): Promise<void> {
+    return this.destination.write(this.path, `${JSON.stringify(this.record, null, 2)}\n`);
   }
+}
+
+/** Checks a parsed document is a record; one that is not is bad input (exit 2). */
+export function parseRecord(parsed: unknown, location: string): ResponseRecord {
+  const r = parsed as Partial<ResponseRecord>;
+  if (r?.schema !== RECORD_SCHEMA || !Array.isArray(r.steps) || typeof r.accountId !== 'string') {
+    throw new UsageError(`${location}: not a bks record (schema "${RECORD_SCHEMA}" expected)`);
+  }
+  return r as ResponseRecord;
 }
 
 /** Reads and checks a record file; a file that is not one is bad input (exit 2). */
@@ -111,9 +152,5 @@ export function readRecord(path: string): ResponseRecord {
   } catch (err) {
     throw new UsageError(`${path}: not a readable JSON record (${(err as Error).message.split('\n')[0]})`);
   }
-  const r = parsed as Partial<ResponseRecord>;
-  if (r?.schema !== RECORD_SCHEMA || !Array.isArray(r.steps) || typeof r.accountId !== 'string') {
-    throw new UsageError(`${path}: not a bks record (schema "${RECORD_SCHEMA}" expected)`);
-  }
-  return r as ResponseRecord;
+  return parseRecord(parsed, path);
 }

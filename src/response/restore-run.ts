@@ -15,7 +15,7 @@ import { UsageError } from '../errors';
 import { type ActResult, actOnPlan, type PlanGate } from './act';
 import { iamStepRunner } from './iam-runner';
 import { numberSteps, type Plan } from './plan';
-import { RECORD_SCHEMA, type RecordSubject, readRecord } from './record';
+import { parseRecord, RECORD_SCHEMA, type RecordSubject } from './record';
 import {
   BACKUP_SCHEMA,
   type CurrentState,
@@ -34,6 +34,13 @@ export interface RestoreRunResult extends ActResult {
   plan: Plan;
 }
 
+/** What restore reads: a record or backup, parsed, and where it came from. */
+export interface RestoreSource {
+  /** The path, or the `s3://` URI with the version read. */
+  location: string;
+  doc: { schema?: string; accountId?: unknown };
+}
+
 function readJson(path: string): { schema?: string } {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as { schema?: string };
@@ -42,18 +49,29 @@ function readJson(path: string): { schema?: string } {
   }
 }
 
-/** The account a record or backup was made in (read before any AWS call; bad files fail here, exit 2). */
-export function restoreSourceAccount(path: string): string | undefined {
-  const doc = readJson(path) as { accountId?: unknown };
-  return typeof doc.accountId === 'string' && /^\d{12}$/.test(doc.accountId) ? doc.accountId : undefined;
+/** A record or backup file (bad files fail here, before any AWS call: exit 2). */
+export function readLocalSource(path: string): RestoreSource {
+  const doc = readJson(path);
+  if (!doc || typeof doc !== 'object') throw new UsageError(`${path}: not a bks record or backup`);
+  return { location: path, doc };
+}
+
+/** The account a record or backup was made in (read before any change). */
+export function restoreSourceAccount(source: RestoreSource): string | undefined {
+  const a = source.doc.accountId;
+  return typeof a === 'string' && /^\d{12}$/.test(a) ? a : undefined;
+}
+
+function parseBackup(doc: unknown, location: string): UserBackup {
+  const b = doc as Partial<UserBackup>;
+  if (b?.schema !== BACKUP_SCHEMA || !b.user?.userName || !b.accountId) {
+    throw new UsageError(`${location}: not a bks backup (schema "${BACKUP_SCHEMA}" expected)`);
+  }
+  return b as UserBackup;
 }
 
 function readBackup(path: string): UserBackup {
-  const b = readJson(path) as Partial<UserBackup>;
-  if (b.schema !== BACKUP_SCHEMA || !b.user?.userName || !b.accountId) {
-    throw new UsageError(`${path}: not a bks backup (schema "${BACKUP_SCHEMA}" expected)`);
-  }
-  return b as UserBackup;
+  return parseBackup(readJson(path), path);
 }
 
 async function readRole(iam: IAMClient, roleName: string, policyNames: string[]): Promise<RoleState | null> {
@@ -78,18 +96,18 @@ async function readRole(iam: IAMClient, roleName: string, policyNames: string[])
 
 export async function runRestore(
   aws: AwsContext,
-  source: string,
+  from: RestoreSource,
   opts: { gate: PlanGate; recordDir: string },
 ): Promise<RestoreRunResult> {
   const id = await aws.identity();
   const iam = aws.iam();
-  const doc = readJson(source);
+  const { doc, location: source } = from;
   let plan: Plan;
   let kind: RestoreRunResult['kind'];
   let subjects: RecordSubject[] = [];
   let accountId: string;
   if (doc.schema === RECORD_SCHEMA) {
-    const record = readRecord(source);
+    const record = parseRecord(doc, source);
     accountId = record.accountId;
     if (record.accountId !== id.accountId) {
       throw new UsageError(
@@ -136,7 +154,7 @@ export async function runRestore(
     }
   } else if (doc.schema === BACKUP_SCHEMA) {
     kind = 'backup';
-    const backup = readBackup(source);
+    const backup = parseBackup(doc, source);
     accountId = backup.accountId;
     if (backup.accountId !== id.accountId) {
       throw new UsageError(

@@ -5,7 +5,7 @@ import { type ActResult, actOnPlan, type PlanGate } from './act';
 import { iamStepRunner } from './iam-runner';
 import type { Plan } from './plan';
 import { SESSION_POLICY_NAME } from './policies';
-import type { RecordSubject } from './record';
+import type { RecordSubject, RecordTarget } from './record';
 import {
   type Caller,
   credentialAlias,
@@ -36,7 +36,12 @@ export function targetLabel(t: RevokeTarget): string {
 export async function runRevoke(
   aws: AwsContext,
   target: RevokeTarget,
-  opts: RevokeOptions & { recordDir: string; gate: PlanGate; services?: KeyBearingService[]; now?: Date },
+  opts: RevokeOptions & {
+    recordDir: RecordTarget;
+    gate: PlanGate;
+    services?: KeyBearingService[];
+    now?: Date;
+  },
 ): Promise<RevokeRunResult> {
   const id = await aws.identity();
   const caller: Caller = { accountId: id.accountId, arn: id.arn, partition: aws.partition };

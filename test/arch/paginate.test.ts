@@ -45,6 +45,7 @@ const ALLOWED = new Set([
   // The EventBridge client has no paginators at all.
   'src/coverage/pipeline.ts ListRulesCommand',
   'src/coverage/pipeline.ts ListTargetsByRuleCommand',
+  'src/selftest/diagnose.ts ListRulesCommand',
   // The timeline asks a throttled page again with the same token until it answers (2 requests/s
   // per region), which a paginator cannot: it would restart or give up.
   'src/timeline/run.ts LookupEventsCommand',

@@ -70,15 +70,18 @@ function argsFor(l: Leaf): string[] {
 }
 
 function positional(l: Leaf): string[] {
-  return l.cmd.registeredArguments
-    .filter((a) => a.required)
-    .map((a) => {
-      const n = a.name();
-      if (n === 'RECORD') return GONE_BACKUP;
-      if (n === 'paths') return dir;
-      if (n === 'name') return 'bks-deny-key-creation';
-      return 'BedrockAPIKey-live';
-    });
+  return (
+    l.cmd.registeredArguments
+      // restore's RECORD is optional (--finding / --execution name one instead): give it one.
+      .filter((a) => a.required || a.name() === 'RECORD')
+      .map((a) => {
+        const n = a.name();
+        if (n === 'RECORD') return GONE_BACKUP;
+        if (n === 'paths') return dir;
+        if (n === 'name') return 'bks-deny-key-creation';
+        return 'BedrockAPIKey-live';
+      })
+  );
 }
 
 /** Exactly one line, `bks: …`, and no stack frame. */

@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/guard';
 import { RESPONDER_ACTIONS } from '../../infra/responder-roles';
@@ -35,6 +36,17 @@ beforeAll(() => {
     timeoutAction: 'contain',
     autoRevoke: ['CRITICAL'],
     allowlistedPrincipals: ['arn:aws:iam::111111111111:role/break-glass'],
+    approvalSignIn: {
+      issuer: 'https://acme.okta.com/oauth2/default',
+      clientId: '0oa1b2c3d4EXAMPLE',
+      // An imported secret: a literal ARN, no resource of its own.
+      clientSecret: secretsmanager.Secret.fromSecretCompleteArn(
+        new Stack(new App(), 'Secrets', { env: { account: '111111111111', region: 'eu-west-1' } }),
+        'OidcSecret',
+        'arn:aws:secretsmanager:eu-west-1:111111111111:secret:bks/approval-oidc-AbCdEf',
+      ),
+      allowedGroups: ['soc-analysts'],
+    },
   });
 }, 240_000);
 
@@ -311,6 +323,22 @@ describe('response workflow', () => {
     });
   });
 
+  it('configures the approval page with the identity provider of the props, the secret by ARN only', () => {
+    const resources = s.templates['eu-west-1']!.Resources;
+    const fn = resources[s.stack.getLogicalId(s.guard.functions['approval-api'].node.defaultChild as never)]!;
+    const env = (fn.Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toMatchObject({
+      BKS_OIDC_ISSUER: 'https://acme.okta.com/oauth2/default',
+      BKS_OIDC_CLIENT_ID: '0oa1b2c3d4EXAMPLE',
+      BKS_OIDC_CLIENT_SECRET_ARN:
+        'arn:aws:secretsmanager:eu-west-1:111111111111:secret:bks/approval-oidc-AbCdEf',
+      BKS_APPROVER_GROUPS: 'soc-analysts',
+      BKS_OIDC_GROUPS_CLAIM: 'groups',
+    });
+    const finding = resources[s.stack.getLogicalId(s.guard.functions['finding'].node.defaultChild as never)]!;
+    expect(JSON.stringify(finding.Properties!['Environment'])).toContain('BKS_APPROVAL_TABLE');
+  });
+
   it('creates the two Security Hub custom actions with names of at most 20 characters', () => {
     const actions = byType(s.templates['eu-west-1']!.Resources, 'AWS::SecurityHub::ActionTarget').map(
       ([, r]) => r.Properties!['Name'] as string,
@@ -328,9 +356,11 @@ describe('least privilege', () => {
   const TASK = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
   const EXPECTED: Record<FunctionName, string[]> = {
     normalize: LOGS,
-    decide: LOGS,
+    // reads the record of a bks selftest canary (src/pipeline/canary.ts)
+    decide: [...LOGS, 'dynamodb:GetItem'],
     enrich: [...LOGS, 'sts:AssumeRole'],
-    finding: [...LOGS, 'sts:AssumeRole'],
+    // UpdateItem: the closing step reports what was done to the approval request (the page).
+    finding: [...LOGS, 'sts:AssumeRole', 'dynamodb:UpdateItem'],
     'manual-action': [...LOGS, 'sts:AssumeRole', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
     revoke: [...LOGS, 'sts:AssumeRole', 's3:PutObject', 'kms:GenerateDataKey'],
     reconcile: [...LOGS, ...ON_FAILURE, 'sts:AssumeRole', 'states:StartExecution'],
@@ -343,7 +373,14 @@ describe('least privilege', () => {
       'dynamodb:UpdateItem',
       'events:PutEvents',
     ],
-    'approval-api': [...LOGS, ...DDB_RW, ...TASK],
+    // The OIDC client secret: this one secret only.
+    'approval-api': [
+      ...LOGS,
+      ...DDB_RW,
+      ...TASK,
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ],
     'custom-action': [...LOGS, ...ON_FAILURE, ...DDB_RW, ...TASK],
     'request-approval': [
       ...LOGS,

@@ -54,6 +54,44 @@ describe('ScpGuard', () => {
     expect(isExplicitlyDenied([content], create(30))).toBe(false);
   });
 
+  it('exempts the one selftest role (and its canaries) where a control denies what bks selftest does', () => {
+    const role = 'arn:aws:iam::111122223333:role/bks-selftest';
+    const { template } = synth({
+      controls: ['deny-phantom-users', 'deny-long-term-api-keys', 'api-key-max-age'],
+      selftestRoleArn: role,
+    });
+    const content = (name: string) =>
+      Object.values(template.findResources('AWS::Organizations::Policy')).find(
+        (r) => r.Properties.Name === `bks-${name}`,
+      )!.Properties.Content as PolicyDocument;
+    const canary = 'arn:aws:iam::111122223333:user/BedrockAPIKey-bks-canary-k3v9q2m8x1';
+    const createUser = (principal: string) => ({
+      action: 'iam:CreateUser',
+      resource: canary,
+      context: { 'aws:PrincipalArn': principal },
+    });
+    expect(isExplicitlyDenied([content('deny-phantom-users')], createUser(role))).toBe(false);
+    expect(isExplicitlyDenied([content('deny-phantom-users')], createUser(`${role}-2`))).toBe(true);
+    const use = (principal: string) => ({
+      action: 'bedrock:CallWithBearerToken',
+      resource: '*',
+      context: { 'bedrock:BearerTokenType': 'LONG_TERM', 'aws:PrincipalArn': principal },
+    });
+    expect(isExplicitlyDenied([content('deny-long-term-api-keys')], use(canary))).toBe(false);
+    expect(
+      isExplicitlyDenied(
+        [content('deny-long-term-api-keys')],
+        use(role.replace('role/bks-selftest', 'user/BedrockAPIKey-q7xk')),
+      ),
+    ).toBe(true);
+    // api-key-max-age denies nothing the canary does (its key lives one day): unchanged.
+    expect(content('api-key-max-age')).toEqual(renderScp(entry('api-key-max-age')));
+    expect(() => synth({ controls: ['api-key-max-age'], selftestRoleArn: role })).toThrow(/exempts nothing/);
+    expect(() =>
+      synth({ controls: ['deny-phantom-users'], selftestRoleArn: 'arn:aws:iam::1:role/*' }),
+    ).toThrow(/one IAM role/);
+  });
+
   it('synthesizes a cloud assembly offline, as `cdk synth` does', () => {
     const { app } = synth({ controls: ['deny-api-keys'], namePrefix: 'sec-', tags: { owner: 'secops' } });
     const assembly = app.synth();

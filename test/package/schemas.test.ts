@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LivePipeline } from '../../local/pipeline';
 import type { Scenario } from '../../sim/scenario';
 import { type SimHandle, startSim } from '../../sim/server';
 import { encodeLongTermKey, longTermAlias } from '../../src/keys';
@@ -60,6 +61,40 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** selftest needs the pipeline deployed: the demo organization with bks-sim --pipeline. */
+async function selftestJson(): Promise<void> {
+  const before = { ...process.env };
+  const live = new LivePipeline({ scenario: join(ROOT, 'sim/scenarios/demo.json') });
+  await live.start();
+  try {
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: live.sim.url,
+      AWS_ACCESS_KEY_ID: before['AWS_ACCESS_KEY_ID'],
+      AWS_SECRET_ACCESS_KEY: 'any',
+    });
+    // The pipeline's handlers log on stdout in this process: the document goes to a file.
+    const file = join(dir, 'selftest.json');
+    const args = [
+      'selftest',
+      '-y',
+      '--record-dir',
+      join(dir, 'selftest'),
+      '--timeout',
+      '30',
+      '--poll',
+      '100',
+    ];
+    const r = await bks([...args, '-o', 'json', '--out-file', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const schema = validateOutput(readFileSync(file, 'utf8'));
+    expect(schema).toBe('selftest.schema.json');
+    met.add(schema as string);
+  } finally {
+    await live.stop();
+    process.env = before;
+  }
+}
+
 describe('output schemas', () => {
   it('are generated from schemas/outputs.ts and up to date', () => {
     const p = spawnSync(process.execPath, ['scripts/schemas.mjs', '--check'], {
@@ -100,6 +135,7 @@ describe('output schemas', () => {
     const record = readdirSync(records).find((f) => f.startsWith('revoke-key'));
     expect(record).toBeDefined();
     await json(['restore', join(records, record as string), '-y', '--record-dir', records], [0]);
+    await selftestJson();
     // decode-key's batch form is the other branch of its schema.
     const batch = spawnSync(process.execPath, [join(ROOT, 'bin/bks.mjs'), 'decode-key', '-o', 'json'], {
       input: `${KEY}\nnot-a-key\n`,

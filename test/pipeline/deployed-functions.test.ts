@@ -99,8 +99,8 @@ export const UNEXERCISED_FUNCTION_ACTIONS: Record<string, string> = {
   'logs:PutLogEvents': 'every function writes its own log group (CloudWatch Logs is not simulated)',
   'kms:Decrypt': 'the notification topic is KMS-encrypted (the simulated SNS does not call KMS)',
   'kms:GenerateDataKey*': 'the notification topic is KMS-encrypted (the simulated SNS does not call KMS)',
-  'kms:GenerateDataKey': 'the revoke records are written KMS-encrypted to S3',
-  's3:PutObject': 'the revoke record in the records bucket (BKS_RECORD_BUCKET)',
+  'kms:GenerateDataKey':
+    'the revoke records are written KMS-encrypted to S3 (the simulated S3 does not call KMS)',
   'sqs:SendMessage': 'the on-failure destination: Lambda (not the function) sends failed async invocations',
   'sqs:GetQueueAttributes': 'the on-failure destination (granted by CDK with SendMessage)',
   'sqs:GetQueueUrl': 'the on-failure destination (granted by CDK with SendMessage)',

@@ -69,10 +69,10 @@ describe('ten simultaneous runs of one incident', () => {
     expect(await h.credentialStatus()).toBe('Active');
 
     // The analyst approves through the one link: the run that asked revokes, once.
-    const query = h.lastLink();
-    expect(await h.approvalRequest('GET', query)).toBe(200);
-    const body = new URLSearchParams({ decision: 'approve', by: 'dana', reason: 'confirmed leak' });
-    expect(await h.approvalRequest('POST', query, body.toString())).toBe(200);
+    await h.actAsAnalyst(
+      { via: 'link', decision: 'approve', by: 'dana', reason: 'confirmed leak' },
+      String((await h.findings())[0]?.Id),
+    );
     const all = await Promise.all(runs.map((r) => r.done));
     expect(all.map((o) => o.status)).toEqual(Array(10).fill('SUCCEEDED'));
     const carried = all.filter((o) => o.output?.approval?.decision === 'approve');

@@ -15,7 +15,7 @@ import {
   type PolicyStatement,
   type RequestContext,
 } from '../../src/policy/evaluate';
-import { loadScpCatalog, renderRequests, renderScp } from '../../src/policy/scps';
+import { loadScpCatalog, renderRequests, renderScp, SELFTEST_SAMPLE_ROLE } from '../../src/policy/scps';
 
 const ACCOUNT = '111122223333';
 const FULL_AWS_ACCESS = {
@@ -107,6 +107,53 @@ describe('scps/*.tests.json: src/policy and the independent engine agree', () =>
       expect(n).toBeGreaterThan(0);
     });
   }
+});
+
+describe('the bks selftest exemption (aws:PrincipalArn): src/policy and the independent engine agree', () => {
+  const role = 'arn:aws:iam::444455556666:role/security/bks-selftest';
+  for (const entry of loadScpCatalog().filter((e) => e.selftest)) {
+    it(`${entry.name}: exempts the selftest role and its canaries, and nobody else`, async () => {
+      const exempt = renderScp(entry, {}, { selftestRole: role });
+      const plain = renderScp(entry);
+      const named = (list: typeof entry.mustDeny) =>
+        list.map((r) => ({
+          ...r,
+          context: Object.fromEntries(
+            Object.entries(r.context ?? {}).map(([k, v]) => [k, v === SELFTEST_SAMPLE_ROLE ? role : v]),
+          ) as RequestContext,
+        }));
+      const cases = [
+        ...named(entry.selftest!.mustAllow).map((r) => ({ r, policy: exempt, deny: false, why: 'exempt' })),
+        ...named(entry.selftest!.mustDeny).map((r) => ({ r, policy: exempt, deny: true, why: 'not exempt' })),
+        // Without the exemption the same requests are denied (the default policy exempts nobody).
+        ...named(entry.selftest!.mustAllow).map((r) => ({
+          r,
+          policy: plain,
+          deny: true,
+          why: 'no exemption',
+        })),
+        // The exemption leaves every other sample as it was.
+        ...entry.mustDeny.map((r) => ({ r, policy: exempt, deny: true, why: 'sample' })),
+        ...entry.mustAllow.map((r) => ({ r, policy: exempt, deny: false, why: 'sample' })),
+      ];
+      for (const { r, policy, deny, why } of cases) {
+        const v = await judge(policy, r);
+        expect(v.engine, `${why} "${r.name}": engine`).toBe(v.project);
+        expect(v.project, `${why} "${r.name}"`).toBe(deny);
+      }
+    });
+  }
+  it('takes exactly one role ARN, and only for SCPs that deny what selftest does', () => {
+    const phantom = loadScpCatalog().find((e) => e.name === 'deny-phantom-users')!;
+    expect(() => renderScp(phantom, {}, { selftestRole: 'arn:aws:iam::444455556666:role/*' })).toThrow(
+      /one IAM role/,
+    );
+    expect(() => renderScp(phantom, {}, { selftestRole: 'arn:aws:iam::444455556666:user/x' })).toThrow(
+      /one IAM role/,
+    );
+    const maxAge = loadScpCatalog().find((e) => e.name === 'api-key-max-age')!;
+    expect(() => renderScp(maxAge, {}, { selftestRole: role })).toThrow(/takes no selftest role/);
+  });
 });
 
 // ------------------------------------------------------------------------------------------------

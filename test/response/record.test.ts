@@ -3,9 +3,10 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { actOnPlan } from '../../src/response/act';
 import { executePlan } from '../../src/response/execute';
 import { numberSteps } from '../../src/response/plan';
-import { RecordWriter, readRecord } from '../../src/response/record';
+import { type RecordDestination, RecordWriter, readRecord } from '../../src/response/record';
 
 const steps = numberSteps([
   {
@@ -33,9 +34,9 @@ function writer(dir: string) {
 }
 
 describe('RecordWriter and executePlan', () => {
-  it('writes every step pending before the first call, 0600 in a 0700 directory', () => {
+  it('writes every step pending before the first call, 0600 in a 0700 directory', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'bks-rec-')), 'records');
-    const w = writer(dir);
+    const w = await writer(dir);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(w.path).mode & 0o777).toBe(0o600);
     const r = readRecord(w.path);
@@ -45,7 +46,7 @@ describe('RecordWriter and executePlan', () => {
 
   it('records each outcome as it happens; a failure stops its group only; the file always parses', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bks-rec-'));
-    const w = writer(dir);
+    const w = await writer(dir);
     const seen: string[] = [];
     const outcome = await executePlan(
       steps,
@@ -70,7 +71,7 @@ describe('RecordWriter and executePlan', () => {
   });
 
   it('a beforeGroup abort leaves that group not-run with the reason', async () => {
-    const w = writer(mkdtempSync(join(tmpdir(), 'bks-rec-')));
+    const w = await writer(mkdtempSync(join(tmpdir(), 'bks-rec-')));
     await executePlan(steps, async () => {}, w, {
       beforeGroup: async (g) => (g === 'u1' ? 'changed since the plan' : undefined),
     });
@@ -79,6 +80,53 @@ describe('RecordWriter and executePlan', () => {
       'not-run:changed since the plan',
       'done:',
     ]);
+  });
+
+  it('a record that cannot be stored: nothing runs when the planned record fails, and the run stops at the first failed update', async () => {
+    const stored: string[] = [];
+    let failFrom = 0;
+    const destination: RecordDestination = {
+      locate: (name) => `mem://${name}`,
+      async write(_location, text) {
+        if (stored.length + 1 >= failFrom && failFrom > 0)
+          throw new Error('AccessDenied: kms:GenerateDataKey');
+        stored.push(JSON.parse(text).state);
+      },
+    };
+    const ran: number[] = [];
+    const run = async (st: { n: number }) => {
+      ran.push(st.n);
+    };
+    failFrom = 1;
+    await expect(
+      actOnPlan(
+        { command: 'cleanup', accountId: '123456789012', partition: 'aws', steps, notes: [] },
+        {
+          gate: { show: () => undefined, confirm: async () => 'yes' },
+          recordDir: destination,
+          caller: 'arn:aws:iam::123456789012:user/secops',
+          target: 't',
+          subjects: [],
+          run,
+        },
+      ),
+    ).rejects.toThrow(/kms:GenerateDataKey/);
+    expect(ran).toEqual([]);
+    // Planned and running stored; the update after step 1 fails: step 2 is never tried.
+    failFrom = 3;
+    const w = await RecordWriter.create(destination, {
+      command: 'cleanup',
+      accountId: '123456789012',
+      partition: 'aws',
+      caller: 'c',
+      target: 't',
+      subjects: [],
+      steps,
+      notes: [],
+    });
+    await expect(executePlan(steps, run, w)).rejects.toThrow(/kms:GenerateDataKey/);
+    expect(ran).toEqual([1]);
+    expect(stored).toEqual(['planned', 'running']);
   });
 
   it('refuses a file that is not a record (exit 2)', () => {

@@ -1,9 +1,11 @@
 /** bks-sim's minimal S3 over the wire with the real S3 client (path-style), and a presigned GET. */
 import {
   CreateBucketCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -97,6 +99,54 @@ describe('bks-sim S3', () => {
       expect(await res.text()).toBe('x');
       s3.destroy();
       other.destroy();
+    });
+  });
+
+  it('versioning as AWS answers it: off until enabled, then a version id per put, older versions readable', async () => {
+    await withSim(scenario as never, async (sim) => {
+      const s3 = new S3Client({ ...clientConfig(sim, 'AKIDONE'), forcePathStyle: true });
+      await s3.send(new CreateBucketCommand({ Bucket: 'bks-records' }));
+      expect(
+        (await s3.send(new GetBucketVersioningCommand({ Bucket: 'bks-records' }))).Status,
+      ).toBeUndefined();
+      const unversioned = await s3.send(new PutObjectCommand({ Bucket: 'bks-records', Key: 'a', Body: '0' }));
+      expect(unversioned.VersionId).toBeUndefined();
+      await s3.send(
+        new PutBucketVersioningCommand({
+          Bucket: 'bks-records',
+          VersioningConfiguration: { Status: 'Enabled' },
+        }),
+      );
+      expect((await s3.send(new GetBucketVersioningCommand({ Bucket: 'bks-records' }))).Status).toBe(
+        'Enabled',
+      );
+      const v1 = await s3.send(new PutObjectCommand({ Bucket: 'bks-records', Key: 'a', Body: '1' }));
+      const v2 = await s3.send(new PutObjectCommand({ Bucket: 'bks-records', Key: 'a', Body: '2' }));
+      expect(v1.VersionId).toMatch(/^[\w-]{20,}$/);
+      expect(v2.VersionId).not.toBe(v1.VersionId);
+      const current = await s3.send(new GetObjectCommand({ Bucket: 'bks-records', Key: 'a' }));
+      expect(await current.Body!.transformToString()).toBe('2');
+      expect(current.VersionId).toBe(v2.VersionId);
+      const older = await s3.send(
+        new GetObjectCommand({ Bucket: 'bks-records', Key: 'a', VersionId: v1.VersionId }),
+      );
+      expect(await older.Body!.transformToString()).toBe('1');
+      expect(
+        (await failure(s3.send(new GetObjectCommand({ Bucket: 'bks-records', Key: 'a', VersionId: 'nope' }))))
+          .name,
+      ).toBe('NoSuchVersion');
+      // ListObjectsV2 lists the current object once.
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'bks-records' }));
+      expect(listed.Contents?.map((c) => c.Key)).toEqual(['a']);
+      await expect(
+        s3.send(
+          new PutBucketVersioningCommand({
+            Bucket: 'bks-records',
+            VersioningConfiguration: { Status: 'On' as never },
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'MalformedXML' });
+      s3.destroy();
     });
   });
 });
