@@ -60,12 +60,13 @@ export const SECURITY_HEADERS = {
 };
 
 const STYLE =
-  'body{font:16px/1.45 system-ui,sans-serif;max-width:46rem;margin:0 auto;padding:1rem;color:#111}' +
+  'body{font:16px/1.45 system-ui,sans-serif;max-width:46rem;margin:0 auto;padding:1rem;color:#111;overflow-wrap:anywhere}' +
   'h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.4rem}table{border-collapse:collapse;width:100%}' +
   'td,th{text-align:left;padding:.2rem .4rem;border-bottom:1px solid #ddd;vertical-align:top;overflow-wrap:anywhere}' +
+  'th{overflow-wrap:normal;white-space:nowrap}' +
   '.verdict{padding:.6rem .8rem;border-radius:.4rem;background:#fde8e8;border:1px solid #d33}' +
   '.ok{background:#e7f6ea;border-color:#2a7}.warn{background:#fff4db;border-color:#c80}' +
-  'fieldset{border:1px solid #bbb;border-radius:.4rem}label.choice{display:block;padding:.45rem 0}' +
+  'fieldset{border:1px solid #bbb;border-radius:.4rem;min-width:0}label.choice{display:block;padding:.45rem 0}' +
   'textarea{width:100%;box-sizing:border-box}button{font-size:1rem;padding:.6rem 1.2rem;margin-top:.6rem}' +
   'code{overflow-wrap:anywhere}ol li{margin:.2rem 0}.muted{color:#555;font-size:.9rem}';
 
