@@ -229,16 +229,7 @@ export class BedrockKeyGuard extends Construct {
       ...(props.reconcileAccounts ? { accounts: props.reconcileAccounts } : {}),
       ...(props.reconciliationPeriod ? { period: props.reconciliationPeriod } : {}),
     });
-    if (props.organizationTrail) {
-      if (!props.organizationId)
-        throw new Error(
-          'BedrockKeyGuard: organizationTrail needs organizationId (the trail logs the whole organization)',
-        );
-      this.trail = new OrganizationTrail(this, 'OrganizationTrail', {
-        organizationId: props.organizationId!,
-        trailName: `${prefix}-organization`,
-      });
-    }
+    this.trail = this.organizationTrail(props, prefix);
     if (props.deployResponderRoles ?? true) {
       new ResponderRoles(this, 'Responders', { securityAccount: stack.account, names: roles, homeRegion });
     }
@@ -258,6 +249,15 @@ export class BedrockKeyGuard extends Construct {
       reconcile: this.reconciliation.function,
     };
     this.outputs(names.prefix);
+  }
+
+  /** The organization trail, when `organizationTrail` asks for it (infra/trail.ts). */
+  private organizationTrail(props: BedrockKeyGuardProps, prefix: string): OrganizationTrail | undefined {
+    if (!props.organizationTrail || !props.organizationId) return undefined;
+    return new OrganizationTrail(this, 'OrganizationTrail', {
+      organizationId: props.organizationId,
+      trailName: `${prefix}-organization`,
+    });
   }
 
   /**

@@ -1066,7 +1066,89 @@ function rule018({ services }: CrossServiceContext): Draft {
   };
 }
 
-const CROSS_SERVICE_RULES = [rule011, rule012, rule013, rule014, rule015, rule017, rule018];
+/**
+ * GuardDuty AI Protection finding types (GuardDuty user guide, "GuardDuty AI Protection finding
+ * types"): the model-invocation findings name the IAM identity (resource type AccessKey).
+ */
+export const GUARDDUTY_AI_FINDING_TYPES = [
+  'Impact:IAMUser/AnomalousModelInvocation',
+  'Impact:IAMUser/CostHarvesting',
+  'Impact:IAMUser/PromptInjection.Direct',
+] as const;
+
+/** A GuardDuty finding as EventBridge delivers it ("GuardDuty Finding"), naming one access key. */
+function guardDutyEnvelope(type: string, user: string, userType = 'IAMUser'): CloudTrailRecord {
+  const id = createHash('sha1').update(`${type}|${user}`).digest('hex').slice(0, 32);
+  return {
+    version: '0',
+    id: `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`,
+    'detail-type': 'GuardDuty Finding',
+    source: 'aws.guardduty',
+    account: ACCOUNT,
+    time: '2026-11-09T03:10:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      schemaVersion: '2.0',
+      accountId: ACCOUNT,
+      region: 'us-east-1',
+      partition: 'aws',
+      id,
+      arn: `arn:aws:guardduty:us-east-1:${ACCOUNT}:detector/00aa11bb22cc33dd44ee55ff66aa77bb/finding/${id}`,
+      type,
+      resource: {
+        resourceType: 'AccessKey',
+        accessKeyDetails: {
+          accessKeyId: userType === 'IAMUser' ? 'AKIAEXAMPLEGDKEY0001' : 'ASIAEXAMPLEGDKEY0001',
+          principalId: userType === 'IAMUser' ? 'AIDAEXAMPLEGDUSER001' : 'AROAEXAMPLEGDROLE001:session',
+          userName: user,
+          userType,
+        },
+      },
+      severity: 5,
+      createdAt: '2026-11-09T03:05:00.000Z',
+      updatedAt: '2026-11-09T03:09:00.000Z',
+      title: `GuardDuty ${type}`,
+      description: 'Sample finding.',
+    },
+  } as unknown as CloudTrailRecord;
+}
+
+function rule019({ services }: CrossServiceContext): Draft {
+  const phantomUser = `${services[0]!.phantomUserPrefix}q7xk`;
+  return {
+    id: 'BKS-019',
+    title:
+      'GuardDuty AI Protection finding on a model caller (anomalous invocation, cost harvesting, prompt injection)',
+    severity: 'HIGH',
+    severityRationale:
+      "GuardDuty's model-invocation findings say an identity's Bedrock use departs from its baseline or harvests cost: LLMjacking with a leaked key is the usual cause.",
+    description: `A GuardDuty finding of type ${GUARDDUTY_AI_FINDING_TYPES.join(', ')}. The pipeline correlates it with the key or phantom user it names: on a phantom user it joins that user's bearer-use incident (BKS-010 of the service), so one incident and one finding result.`,
+    remediation:
+      "Review the finding in GuardDuty and the key's timeline (bks timeline), then revoke it (bks revoke-key) if the use is not yours.",
+    attack: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
+    tags: ['impact', 'invoke'],
+    kind: 'pattern',
+    service: null,
+    pattern: {
+      source: ['aws.guardduty'],
+      'detail-type': ['GuardDuty Finding'],
+      detail: { type: [...GUARDDUTY_AI_FINDING_TYPES] },
+    },
+    samples: {
+      match: [
+        guardDutyEnvelope('Impact:IAMUser/AnomalousModelInvocation', phantomUser),
+        guardDutyEnvelope('Impact:IAMUser/CostHarvesting', 'ml-app', 'AssumedRole'),
+      ],
+      noMatch: [
+        guardDutyEnvelope('UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B', phantomUser),
+        guardDutyEnvelope('Impact:IAMUser/AnomalousBehavior', phantomUser),
+      ],
+    },
+  };
+}
+
+const CROSS_SERVICE_RULES = [rule011, rule012, rule013, rule014, rule015, rule017, rule018, rule019];
 
 // The template records the translated samples start from (the same content as the sample files).
 const TEMPLATES = {

@@ -91,6 +91,12 @@ export function findingContent(incident: Incident, enrichment?: EnrichmentSummar
         `${incident.threshold.regions ? ` across ${incident.threshold.regions.join(', ')}` : ''}.`,
     );
   }
+  if (incident.guardDuty) {
+    parts.push(
+      `GuardDuty finding ${incident.guardDuty.findingType} (${incident.guardDuty.findingId}), matched by ` +
+        `${incident.guardDuty.matchedRule}${incident.guardDuty.matchedRule !== incident.ruleId ? `, correlated with ${incident.ruleId} on the same key` : ''}.`,
+    );
+  }
   if (!enrichment || enrichment.status === 'unavailable') {
     parts.push('Enrichment unavailable: timeline and inventory are UNKNOWN (not clean).');
   } else {
@@ -118,6 +124,10 @@ export function findingContent(incident: Incident, enrichment?: EnrichmentSummar
     'bks/EventId': incident.eventId,
     'bks/TargetKind': incident.target.kind,
   };
+  if (incident.guardDuty) {
+    productFields['bks/GuardDutyFindingId'] = incident.guardDuty.findingId;
+    productFields['bks/GuardDutyFindingType'] = incident.guardDuty.findingType;
+  }
   const t = incident.target;
   if ('userName' in t) productFields['bks/UserName'] = t.userName;
   if (t.kind === 'service-credential' && t.credentialId) productFields['bks/CredentialId'] = t.credentialId;

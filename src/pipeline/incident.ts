@@ -56,6 +56,11 @@ export interface Incident {
   target: KeyTarget;
   /** For threshold events: how many matching events in how many seconds. */
   threshold?: { count: number; windowSeconds: number; regions?: string[] };
+  /**
+   * For a GuardDuty finding: the finding, and the rule that matched it when the incident was
+   * correlated with the named key's own rule (its `ruleId` is then that rule's).
+   */
+  guardDuty?: { findingId: string; findingType: string; matchedRule: string };
 }
 
 export class MalformedEventError extends Error {
@@ -240,7 +245,90 @@ export function normalize(input: unknown): Incident {
       threshold: { count, windowSeconds, ...(regions.length ? { regions } : {}) },
     };
   }
+  if (envelope['source'] === GUARDDUTY_SOURCE) return incidentFromGuardDuty(ruleId, severity, detail);
   return incidentFromRecord(ruleId, severity, detail, envelope);
+}
+
+/** `source` of GuardDuty findings on EventBridge. */
+export const GUARDDUTY_SOURCE = 'aws.guardduty';
+
+/**
+ * A GuardDuty finding naming an access key (AI Protection's model-invocation findings have resource
+ * type AccessKey) → the incident of the key or user it names. On a phantom user of a key-bearing
+ * service the incident is that user's bearer-use incident (`BKS-010-<SERVICE>`): the same dispatch
+ * gate and the same deterministic finding, so a CloudTrail match and a GuardDuty finding on one key
+ * make one incident and one finding, not two alerts.
+ */
+export function incidentFromGuardDuty(matchedRule: string, severity: Severity, detail: Json): Incident {
+  const findingId = need(str(detail['id']), 'detail.id');
+  const findingType = need(str(detail['type']), 'detail.type');
+  const account = need(str(detail['accountId']), 'detail.accountId');
+  if (!ACCOUNT.test(account)) throw new MalformedEventError('malformed event: account is not 12 digits');
+  const region = need(str(detail['region']), 'detail.region');
+  const partition = str(detail['partition']) ?? partitionOfRegion(region);
+  const eventTime = need(str(detail['updatedAt']) ?? str(detail['createdAt']), 'detail.updatedAt');
+  if (Number.isNaN(Date.parse(eventTime)))
+    throw new MalformedEventError('malformed event: bad detail.updatedAt');
+  const key = obj(obj(detail['resource'])?.['accessKeyDetails']);
+  if (!key)
+    throw new MalformedEventError(
+      'malformed event: the finding names no access key (resource.accessKeyDetails)',
+    );
+  const userType = need(str(key['userType']), 'accessKeyDetails.userType');
+  const userName = need(str(key['userName']), 'accessKeyDetails.userName');
+  if (!USER_NAME.test(userName))
+    throw new MalformedEventError('malformed event: user name is not a valid IAM name');
+  const accessKeyId = str(key['accessKeyId']);
+  const principalId = str(key['principalId']);
+  let principal: Principal;
+  let target: KeyTarget;
+  let ruleId = matchedRule;
+  if (userType === 'IAMUser') {
+    principal = {
+      type: 'IAMUser',
+      arn: `arn:${partition}:iam::${account}:user/${userName}`,
+      userName,
+      ...(accessKeyId ? { accessKeyId } : {}),
+    };
+    const service = SERVICES.find((sv) => userName.startsWith(sv.phantomUserPrefix));
+    if (service) {
+      target = { kind: 'service-credential', userName, service: service.id };
+      ruleId = `BKS-010-${service.id.toUpperCase()}`;
+    } else if (accessKeyId?.startsWith('AKIA')) {
+      target = { kind: 'access-key', userName, accessKeyId };
+    } else {
+      target = { kind: 'user', userName };
+    }
+  } else if (userType === 'AssumedRole' && accessKeyId) {
+    const session = principalId?.split(':')[1] ?? 'session';
+    const roleArn = `arn:${partition}:iam::${account}:role/${userName}`;
+    principal = {
+      type: 'AssumedRole',
+      arn: `arn:${partition}:sts::${account}:assumed-role/${userName}/${session}`,
+      accessKeyId,
+      roleArn,
+    };
+    target = { kind: 'short-term', accessKeyId, signerArn: principal.arn };
+  } else {
+    throw new MalformedEventError(
+      `malformed event: GuardDuty names a ${userType} identity, not a key or user`,
+    );
+  }
+  return {
+    incidentId: `${ruleId}:${findingId}`,
+    ruleId,
+    severity,
+    eventId: findingId,
+    eventName: findingType,
+    eventSource: 'guardduty.amazonaws.com',
+    eventTime: new Date(eventTime).toISOString(),
+    account,
+    region,
+    partition,
+    principal,
+    target,
+    guardDuty: { findingId, findingType, matchedRule },
+  };
 }
 
 /**
@@ -282,6 +370,8 @@ export function executionNameFor(input: unknown): string {
   const eventId =
     envelope['source'] === THRESHOLD_EVENT_SOURCE
       ? str(envelope['id'])
-      : (str(detail['eventID']) ?? str(envelope['id']));
+      : envelope['source'] === GUARDDUTY_SOURCE
+        ? (str(detail['id']) ?? str(envelope['id']))
+        : (str(detail['eventID']) ?? str(envelope['id']));
   return executionName(ruleId, eventId ?? 'unknown-event');
 }

@@ -36,6 +36,7 @@ describe('ruleStateFor: every rule of detections/', () => {
     'BKS-016': ALL, // any call by a phantom user outside Bedrock
     'BKS-017': ALL, // InvokeModel and friends are read-only in CloudTrail
     'BKS-018': ALL,
+    'BKS-019': 'ENABLED', // GuardDuty findings are not CloudTrail management events
   };
 
   it.each(RULES.map((r) => [r.id, r] as const))('%s', (id, rule) => {
