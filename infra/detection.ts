@@ -162,7 +162,9 @@ export class Detection extends Construct {
           conditions: {
             StringEquals: { 'aws:PrincipalOrgID': organizationId },
             ArnLike: { 'aws:SourceArn': 'arn:aws*:events:*:*:rule/*' },
-            StringLike: { 'events:source': 'aws.*' },
+            // events:source is multivalued (ArrayOfString in the Service Authorization Reference):
+            // a plain StringLike/StringEquals on it never matches by IAM's rules for such keys.
+            'ForAllValues:StringLike': { 'events:source': 'aws.*' },
           },
         }),
       );
@@ -175,7 +177,7 @@ export class Detection extends Construct {
         actions: ['events:PutEvents'],
         resources: [this.centralBus.eventBusArn],
         conditions: {
-          StringEquals: { 'events:source': THRESHOLD_EVENT_SOURCE },
+          'ForAnyValue:StringEquals': { 'events:source': THRESHOLD_EVENT_SOURCE },
           ArnNotEquals: {
             'aws:PrincipalArn': stack.formatArn({
               service: 'iam',

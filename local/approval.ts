@@ -14,6 +14,8 @@ export const APPROVAL_PATH = '/_pipeline/approve';
 export const OIDC_CLIENT_ID = 'bks-approval';
 
 export interface ServeApprovalOptions {
+  /** Runs each invocation of the endpoint's handler (as its deployed function role, in local runs). */
+  invoke?: <T>(run: () => Promise<T>) => Promise<T>;
   /** Where the secret is created (the security account's credentials and home region). */
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
@@ -61,7 +63,8 @@ export async function serveApproval(
     sm.destroy();
   }
   resetApprovalSettings();
-  const unmount = sim.mount(APPROVAL_PATH, (req) => serve(req));
+  const invoke = opts.invoke ?? (<T>(run: () => Promise<T>) => run());
+  const unmount = sim.mount(APPROVAL_PATH, (req) => invoke(() => serve(req)));
   return {
     approvalUrl,
     env: {

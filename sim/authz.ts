@@ -22,6 +22,7 @@
 import {
   createValidatedPolicy,
   validateIdentityPolicy,
+  validateResourcePolicy,
   validateServiceControlPolicy,
 } from '@cloud-copilot/iam-policy';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
@@ -69,6 +70,8 @@ export interface Principal {
   userName?: string;
   /** `aws:userid`: the user id, or `<role id>:<session>`. */
   userId?: string;
+  /** An assumed role's own ARN, with its path (`aws:PrincipalArn` of a session). */
+  roleArn?: string;
   /** `aws:TokenIssueTime` (sessions; short-term keys: the key's signing time). */
   tokenIssueTime?: string;
   tags?: Record<string, string>;
@@ -86,6 +89,11 @@ export interface AuthzRequest {
   sourceIp?: string;
   /** Service-specific keys of this request (`bedrock:BearerTokenType`, `iam:PolicyARN`, …). */
   context?: Record<string, string | string[]>;
+  /**
+   * The resource's own policy (an event bus policy, …): evaluated with the identity policies as
+   * AWS does — same account, either may allow; another account, both must; a Deny in either wins.
+   */
+  resourcePolicy?: PolicyDocument;
 }
 
 export type AuthzDecision =
@@ -104,6 +112,7 @@ interface Engine {
   createValidatedPolicy: typeof import('@cloud-copilot/iam-policy').createValidatedPolicy;
   validateIdentityPolicy: typeof import('@cloud-copilot/iam-policy').validateIdentityPolicy;
   validateServiceControlPolicy: typeof import('@cloud-copilot/iam-policy').validateServiceControlPolicy;
+  validateResourcePolicy: typeof import('@cloud-copilot/iam-policy').validateResourcePolicy;
 }
 let engine: Engine | undefined;
 
@@ -123,6 +132,7 @@ export async function loadEngine(): Promise<Engine> {
       createValidatedPolicy: policy.createValidatedPolicy,
       validateIdentityPolicy: policy.validateIdentityPolicy,
       validateServiceControlPolicy: policy.validateServiceControlPolicy,
+      validateResourcePolicy: policy.validateResourcePolicy,
     };
     return engine;
   } catch {
@@ -137,14 +147,22 @@ const TIME_KEY_RE = /aws:(currenttime|epochtime)/i;
 /** Text form of every validated policy, so a document is validated once however often it is met. */
 const validated = new Map<string, ReturnType<Engine['createValidatedPolicy']>>();
 
-function validatedPolicy(e: Engine, doc: PolicyDocument, text: string, kind: 'identity' | 'scp') {
+const VALIDATORS = {
+  identity: (e: Engine) => e.validateIdentityPolicy,
+  scp: (e: Engine) => e.validateServiceControlPolicy,
+  resource: (e: Engine) => e.validateResourcePolicy,
+};
+
+function validatedPolicy(
+  e: Engine,
+  doc: PolicyDocument,
+  text: string,
+  kind: 'identity' | 'scp' | 'resource',
+) {
   const key = `${kind}\n${text}`;
   let v = validated.get(key);
   if (!v) {
-    v = e.createValidatedPolicy(
-      doc,
-      kind === 'scp' ? e.validateServiceControlPolicy : e.validateIdentityPolicy,
-    );
+    v = e.createValidatedPolicy(doc, VALIDATORS[kind](e));
     if (validated.size > 10_000) validated.clear();
     validated.set(key, v);
   }
@@ -238,7 +256,7 @@ export async function authorize(ctx: SimContext, req: AuthzRequest): Promise<Aut
     (l) => `${l.id}=${l.policies.map((x) => JSON.stringify(x.document)).join('|')}`,
   );
   const context: Record<string, string | string[]> = {
-    'aws:PrincipalArn': principalArnForContext(p),
+    'aws:PrincipalArn': p.roleArn ?? principalArnForContext(p),
     'aws:PrincipalAccount': p.account,
     'aws:PrincipalType': p.type,
     'aws:RequestedRegion': req.region,
@@ -253,7 +271,8 @@ export async function authorize(ctx: SimContext, req: AuthzRequest): Promise<Aut
   for (const [k, v] of Object.entries(p.tags ?? {})) context[`aws:PrincipalTag/${k}`] = v;
   Object.assign(context, req.context);
 
-  const allText = `${identityTexts.join('\n')}\n${boundaryText}\n${scpTexts?.join('\n') ?? ''}`;
+  const resourceText = req.resourcePolicy ? JSON.stringify(req.resourcePolicy) : '';
+  const allText = `${identityTexts.join('\n')}\n${boundaryText}\n${scpTexts?.join('\n') ?? ''}\n${resourceText}`;
   const timed = TIME_KEY_RE.test(allText);
   const cacheKey = JSON.stringify([
     p.arn,
@@ -265,6 +284,7 @@ export async function authorize(ctx: SimContext, req: AuthzRequest): Promise<Aut
     identityTexts,
     boundaryText,
     scpTexts,
+    resourceText,
   ]);
   const hit = decisions.get(cacheKey);
   if (hit) return hit;
@@ -294,6 +314,9 @@ export async function authorize(ctx: SimContext, req: AuthzRequest): Promise<Aut
     })),
     resourceControlPolicies: [],
   };
+  if (req.resourcePolicy) {
+    simulation.resourcePolicy = validatedPolicy(e, req.resourcePolicy, resourceText, 'resource');
+  }
   if (p.boundary) {
     simulation.permissionBoundaryPolicies = [
       { name: p.boundary.name, policy: validatedPolicy(e, p.boundary.document, boundaryText, 'identity') },
@@ -317,7 +340,10 @@ export async function authorize(ctx: SimContext, req: AuthzRequest): Promise<Aut
   return decision;
 }
 
-/** For `aws:PrincipalArn` AWS gives an assumed role's session as the role's ARN. */
+/**
+ * For `aws:PrincipalArn` AWS gives an assumed role's session as the role's ARN (with its path,
+ * which the session ARN lacks: `Principal.roleArn` when the role is known).
+ */
 function principalArnForContext(p: Principal): string {
   const m = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(p.arn);
   return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : p.arn;
@@ -430,6 +456,9 @@ export function rolePrincipal(
     type: 'AssumedRole',
     identity: role ? named(account, role.managedPolicies, role.inlinePolicies) : [],
     userId: `${session.roleId}:${session.sessionName}`,
+    ...(role
+      ? { roleArn: `arn:${ctx.state.partition}:iam::${session.account}:role${role.path}${role.name}` }
+      : {}),
     tokenIssueTime: session.issuedAt,
     tags: role?.tags ?? {},
   };

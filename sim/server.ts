@@ -267,6 +267,8 @@ const SELF_AUTHORIZED = new Set([
   'bedrock:Converse',
   'bedrock:InvokeModelWithResponseStream',
   'bedrock:ConverseStream',
+  // Per entry, with the bus's resource policy (sim/services/events.ts).
+  'events:PutEvents',
 ]);
 
 const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;

@@ -20,6 +20,7 @@
  * matched, what each target did, and which matching rules its state kept out.
  */
 import { randomUUID } from 'node:crypto';
+import { authorize, callerPrincipal, type PolicyDocument } from '../authz';
 import { type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
 import { matchesPattern, type PatternError, parsePattern } from '../eventpattern';
 import { ScenarioError, type SimAccount } from '../scenario';
@@ -645,12 +646,41 @@ function putPermission(ctx: SimContext, req: SimRequest): unknown {
   return {};
 }
 
-function putEvents(ctx: SimContext, req: SimRequest): unknown {
+/** The bus an entry names: a name in the caller's account and region, or a bus ARN (any account). */
+function entryBus(
+  ctx: SimContext,
+  req: SimRequest,
+  v: unknown,
+): { account: SimAccount; bus: string; arn: string } {
+  const m =
+    typeof v === 'string' ? /^arn:[\w-]+:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/.exec(v) : null;
+  const accountId = m ? m[2]! : req.caller.account;
+  const bus = m ? m[3]! : busName(req, v);
+  const account = ctx.state.accounts.find((a) => a.id === accountId);
+  if ((m && m[1] !== req.region) || !account || !busExists(account, req.region, bus))
+    throw new SimError('ResourceNotFoundException', `Event bus ${String(v ?? bus)} does not exist.`, 400);
+  return {
+    account,
+    bus,
+    arn: `arn:${ctx.state.partition}:events:${req.region}:${accountId}:event-bus/${bus}`,
+  };
+}
+
+/**
+ * PutEvents is authorized per entry, as EventBridge does: the caller's identity policies and the
+ * bus's resource policy together (same account: either may allow; another account: the bus policy
+ * must; a Deny in either refuses), with `events:source` and `events:detail-type` of the entry in
+ * the request context — so a bus policy's "Deny bks.detect except the stateful function" holds
+ * here as on AWS. A refused entry refuses the whole call (AccessDeniedException).
+ */
+async function putEvents(ctx: SimContext, req: SimRequest): Promise<unknown> {
   const entries = req.params.Entries;
   if (!Array.isArray(entries) || entries.length === 0 || entries.length > 10) {
     throw new SimError('ValidationException', 'Entries must list 1 to 10 entries.', 400);
   }
+  const principal = callerPrincipal(ctx, req.caller);
   const out: Record<string, string>[] = [];
+  const accepted: Array<{ event: EventBridgeEvent; account: string; bus: string; index: number }> = [];
   let failed = 0;
   for (const e of entries as Record<string, unknown>[]) {
     const fail = (code: string, message: string) => {
@@ -676,13 +706,31 @@ function putEvents(ctx: SimContext, req: SimRequest): unknown {
       fail('MalformedDetail', 'Detail is malformed.');
       continue;
     }
-    let bus: string;
+    let target: { account: SimAccount; bus: string; arn: string };
     try {
-      bus = busName(req, e.EventBusName);
-      requireBus(ctx.account(req.caller.account), req.region, bus);
+      target = entryBus(ctx, req, e.EventBusName);
     } catch (err) {
       fail('ResourceNotFoundException', (err as Error).message);
       continue;
+    }
+    const policy = findBus(target.account, req.region, target.bus)?.Policy;
+    const decision = await authorize(ctx, {
+      principal,
+      action: 'events:PutEvents',
+      resource: target.arn,
+      resourceAccount: target.account.id,
+      region: req.region,
+      time: req.time,
+      sourceIp: req.sourceIp,
+      context: { 'events:source': e.Source, 'events:detail-type': e.DetailType },
+      ...(policy ? { resourcePolicy: JSON.parse(policy) as PolicyDocument } : {}),
+    });
+    if (!decision.allowed) {
+      throw new SimError(
+        'AccessDeniedException',
+        `User: ${req.caller.arn} is not authorized to perform: events:PutEvents on resource: ${target.arn} ${decision.why}`,
+        400,
+      );
     }
     const time = typeof e.Time === 'number' ? new Date(e.Time * 1000) : ctx.now();
     const event: EventBridgeEvent = {
@@ -696,9 +744,11 @@ function putEvents(ctx: SimContext, req: SimRequest): unknown {
       resources: Array.isArray(e.Resources) ? (e.Resources as string[]) : [],
       detail,
     };
-    route(ctx, { account: req.caller.account, region: req.region, bus }, event, 0);
+    accepted.push({ event, account: target.account.id, bus: target.bus, index: out.length });
     out.push({ EventId: event.id });
   }
+  // Routed only once every entry is authorized (a refused entry refuses the whole call).
+  for (const a of accepted) route(ctx, { account: a.account, region: req.region, bus: a.bus }, a.event, 0);
   return { FailedEntryCount: failed, Entries: out };
 }
 

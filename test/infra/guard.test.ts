@@ -218,10 +218,13 @@ describe('detection rules', () => {
     expect(allow['Condition']).toEqual({
       StringEquals: { 'aws:PrincipalOrgID': 'o-abc123def4' },
       ArnLike: { 'aws:SourceArn': 'arn:aws*:events:*:*:rule/*' },
-      StringLike: { 'events:source': 'aws.*' },
+      'ForAllValues:StringLike': { 'events:source': 'aws.*' },
     });
     const deny = policies.find((st) => st['Effect'] === 'Deny')!;
-    expect(JSON.stringify(deny['Condition'])).toContain('"events:source":"bks.detect"');
+    // events:source is a multivalued key: only a set operator matches it.
+    expect(JSON.stringify(deny['Condition'])).toContain(
+      '"ForAnyValue:StringEquals":{"events:source":"bks.detect"}',
+    );
     expect(JSON.stringify(deny['Condition'])).toContain(':role/bks/bks-fn-stateful');
   });
 

@@ -69,12 +69,13 @@ class DeployedHarness extends Harness {
   }
 
   /**
-   * The calls bks-sim answered with an error, except the attacker's refused invocations and two
-   * expected NoSuchEntity answers (a user without a console password; a role without a session
-   * deny yet); and no AccessDenied anywhere in the handlers' logs.
+   * The calls bks-sim answered with an error, except the attacker's refused invocations and the
+   * expected answers (NoSuchEntity: a user without a console password, a role without a session
+   * deny yet; a conditional update that loses); and no AccessDenied anywhere in the handlers' logs.
    */
   refused(): string[] {
-    const expected = new Set(['iam:GetLoginProfile', 'iam:GetRolePolicy']);
+    // A claim that loses its condition (one request per incident) answers ConditionalCheckFailed.
+    const expected = new Set(['iam:GetLoginProfile', 'iam:GetRolePolicy', 'dynamodb:UpdateItem']);
     const errors = Object.keys(this.sim.stats().errors).filter(
       (k) => !k.startsWith('bedrock:') && !expected.has(k),
     );
@@ -210,15 +211,14 @@ describe('the workflow with the function roles the CDK app deploys', () => {
     expect(granted).toEqual(Object.keys(UNEXERCISED_FUNCTION_ACTIONS).sort());
   });
 
-  it('without states:SendTaskSuccess on the approval endpoint’s role, the approval fails loudly', async () => {
-    const roles = withoutAction(pipeline.roles, 'bks-fn-approval-api', 'states:SendTaskSuccess');
+  it('without sts:AssumeRole on the finding function’s role, no finding is written and the run fails', async () => {
+    const roles = withoutAction(pipeline.roles, 'bks-fn-finding', 'sts:AssumeRole');
     h = new DeployedHarness(pipeline, roles);
     await h.start();
-    await expect(
-      h.run(created(), { analyst: { via: 'link', decision: 'approve', by: 'alice', reason: 'r' } }),
-    ).rejects.toThrow(/approval POST answered 5\d\d/);
-    expect(h.sim.stats().errors['states:SendTaskSuccess']).toBeGreaterThan(0);
-    expect(await h.credentialStatus()).toBe('Active');
+    const run = await h.run(created(), { policy: { autoRevoke: ['HIGH'] } });
+    expect(run.status).toBe('FAILED');
+    expect(await h.findings()).toHaveLength(0);
+    expect(h.sim.stats().errors['sts:AssumeRole']).toBeGreaterThan(0);
   }, 300_000);
 });
 

@@ -34,7 +34,7 @@ export interface DeployedPipeline {
   /** The central bus's resource policy statements (AWS::Events::EventBusPolicy), resolved. */
   busPolicy: Doc;
   busName: string;
-  /** The raw template, for assertions. */
+  /** The raw template (the home region's stack), for assertions and `deployedParts`. */
   resources: Record<string, Resource>;
 }
 
@@ -120,14 +120,20 @@ function resolver(resources: Record<string, Resource>, account: string) {
 
 const cache = new Map<string, DeployedPipeline>();
 
-/** The pipeline of `account` (its security account), synthesized once per process. */
-export function deployedPipeline(account: string): DeployedPipeline {
-  const hit = cache.get(account);
+/** The pipeline of `account` (its security account), synthesized once per process and options. */
+export function deployedPipeline(account: string, opts: { organizationId?: string } = {}): DeployedPipeline {
+  const cacheKey = `${account}|${opts.organizationId ?? ''}`;
+  const hit = cache.get(cacheKey);
   if (hit) return structuredClone(hit);
   process.env['CDK_DISABLE_CLI_TELEMETRY'] = 'true';
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'bks-cdk-')) });
   const stack = new Stack(app, 'Bks', { env: { account, region: REGION } });
-  new BedrockKeyGuard(stack, 'Guard', { rules: loadPipelineRules(), homeRegion: REGION, regions: [REGION] });
+  new BedrockKeyGuard(stack, 'Guard', {
+    rules: loadPipelineRules(),
+    homeRegion: REGION,
+    regions: [REGION],
+    ...(opts.organizationId ? { organizationId: opts.organizationId } : {}),
+  });
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
   const resolve = resolver(resources, account);
   const of = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -219,6 +225,6 @@ export function deployedPipeline(account: string): DeployedPipeline {
       recordBucket: envOf('revoke', 'BKS_RECORD_BUCKET'),
     },
   };
-  cache.set(account, out);
+  cache.set(cacheKey, out);
   return structuredClone(out);
 }
