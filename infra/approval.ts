@@ -82,34 +82,8 @@ export class Approval extends Construct {
         ...(onFailure ? { onFailure } : {}),
       });
 
-    const signIn = props.signIn;
-    if (signIn) {
-      if (
-        signIn.allowedGroups.length === 0 ||
-        signIn.allowedGroups.some((g) => g.includes(',') || g.trim() === '')
-      )
-        throw new Error('Approval signIn.allowedGroups: name at least one group (no commas, no empty names)');
-      if (!/^https:\/\//.test(signIn.issuer) && !Token.isUnresolved(signIn.issuer))
-        throw new Error(`Approval signIn.issuer must be an https URL (got "${signIn.issuer}")`);
-    } else {
-      Annotations.of(this).addWarningV2(
-        'bks:approval-sign-in',
-        'No approval sign-in configured (signIn / approvalSignIn): the approval page answers 503; decide with the Security Hub custom actions, which do not record who clicked.',
-      );
-    }
-    const approvalApi = fn(
-      'approval-api',
-      signIn
-        ? {
-            BKS_OIDC_ISSUER: signIn.issuer,
-            BKS_OIDC_CLIENT_ID: signIn.clientId,
-            BKS_OIDC_CLIENT_SECRET_ARN: signIn.clientSecret.secretArn,
-            BKS_APPROVER_GROUPS: signIn.allowedGroups.join(','),
-            BKS_OIDC_GROUPS_CLAIM: signIn.groupsClaim ?? 'groups',
-          }
-        : {},
-    );
-    signIn?.clientSecret.grantRead(approvalApi);
+    const approvalApi = fn('approval-api', this.signInEnvironment(props.signIn));
+    props.signIn?.clientSecret.grantRead(approvalApi);
     this.table.grant(approvalApi, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     // Public URL: the signed, expiring, single-use link names the request and the identity provider
     // names the analyst (OIDC, checked by the function itself).
@@ -191,6 +165,32 @@ export class Approval extends Construct {
       'approval-api': approvalApi,
       'request-approval': requestApproval,
       'custom-action': customAction,
+    };
+  }
+
+  /** The approval function's identity provider settings (checked), or a synth warning without any. */
+  private signInEnvironment(signIn: ApprovalSignInProps | undefined): Record<string, string> {
+    if (signIn) {
+      if (
+        signIn.allowedGroups.length === 0 ||
+        signIn.allowedGroups.some((g) => g.includes(',') || g.trim() === '')
+      )
+        throw new Error('Approval signIn.allowedGroups: name at least one group (no commas, no empty names)');
+      if (!/^https:\/\//.test(signIn.issuer) && !Token.isUnresolved(signIn.issuer))
+        throw new Error(`Approval signIn.issuer must be an https URL (got "${signIn.issuer}")`);
+    } else {
+      Annotations.of(this).addWarningV2(
+        'bks:approval-sign-in',
+        'No approval sign-in configured (signIn / approvalSignIn): the approval page answers 503; decide with the Security Hub custom actions, which do not record who clicked.',
+      );
+    }
+    if (!signIn) return {};
+    return {
+      BKS_OIDC_ISSUER: signIn.issuer,
+      BKS_OIDC_CLIENT_ID: signIn.clientId,
+      BKS_OIDC_CLIENT_SECRET_ARN: signIn.clientSecret.secretArn,
+      BKS_APPROVER_GROUPS: signIn.allowedGroups.join(','),
+      BKS_OIDC_GROUPS_CLAIM: signIn.groupsClaim ?? 'groups',
     };
   }
 
