@@ -128,7 +128,7 @@ describe('bks-sim --pipeline', () => {
     });
 
     it("an attacker's calls raise a finding and an approval request within seconds; the analyst's click resumes the waiting run", async () => {
-      const { key, t0 } = await attack(p.sim.url);
+      const { key } = await attack(p.sim.url);
       expect(await bearer(p.sim.url, key)).toBe(200);
       const findings = await until('the findings', async () => {
         const { findings } = (await (await fetch(`${p.sim.url}/_sim/findings`)).json()) as {
@@ -139,9 +139,9 @@ describe('bks-sim --pipeline', () => {
           ? findings
           : undefined;
       });
-      const latency = Date.now() - t0;
+      // No wall-clock bound here (tests assert counts, not times): the latency is measured by
+      // bench/live-pipeline.ts and quoted in docs/benchmarks.md.
       expect(findings.every((f) => f.AwsAccountId === MEMBER)).toBe(true);
-      expect(latency).toBeLessThan(20_000);
       const notes = await until('an approval request', async () => {
         const n = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as Array<{
           topicArn: string;
