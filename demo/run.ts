@@ -354,7 +354,7 @@ const STEPS: Step[] = [
   },
   {
     title: 'Would we see the next one? Detection coverage',
-    why: 'Detection depends on things outside the pipeline — trails and their data-event selectors, rule states, Security Hub, GuardDuty, invocation logging — and on the pipeline being deployed and healthy. What is in place in the security account? (This demo ran the response workflow locally: the pipeline itself was never deployed here, and coverage says so.)',
+    why: 'Detection depends on things outside the pipeline — trails and their data-event selectors, rule states, Security Hub, GuardDuty, invocation logging — and on the pipeline being deployed and healthy. What is in place in the security account? (The pipeline is deployed into the simulated account by bks-sim --pipeline, so its rows are read like any other; the gaps are real settings of the demo account.)',
     async run(d) {
       await d.bks('coverage --regions us-east-1', ['coverage', '--regions', 'us-east-1'], (code) =>
         code === 1
