@@ -9,6 +9,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { maskKeysDeep } from '../keys/mask';
 import type { Approver } from './approval-auth';
+import type { EnrichmentSummary } from './finding-content';
 import { describeTarget, type Incident } from './incident';
 
 export type Verdict = 'approve' | 'reject';
@@ -52,17 +53,8 @@ export interface CredentialChoice {
 
 /** What the approval page shows besides the choices: secret-free facts from the incident and enrichment. */
 export interface ApprovalContext {
-  timeline?: {
-    events: number;
-    regions: string[];
-    first?: string;
-    last?: string;
-    sourceIps: string[];
-    userAgents?: string[];
-    /** Calls per region and model (Bedrock runtime events of the timeline). */
-    calls?: Array<{ region: string; model: string; count: number }>;
-    truncated: boolean;
-  };
+  /** The enrichment's timeline summary, as the finding carries it. */
+  timeline?: EnrichmentSummary['timeline'];
   /** The rules that fired on this incident, `RULE (SEVERITY)`. */
   signals?: string[];
   /** What enrichment could not read (those facts are UNKNOWN). */
