@@ -220,6 +220,17 @@ export interface ConfirmOptions {
  * The gate every changing command passes after printing its plan: `--dry-run` stops, `--yes`
  * proceeds, a TTY is asked, and without a TTY the command refuses (exit 2) instead of hanging.
  */
+/**
+ * Refuses (exit 2) when a change could not be confirmed: no --yes, no --dry-run and no terminal to
+ * ask. A command whose plan needs reads it cannot make without changing nothing calls it first.
+ */
+export function assertCanConfirm(opts: ConfirmOptions, io: { stdin?: NodeJS.ReadableStream } = {}): void {
+  if (opts.dryRun || opts.yes) return;
+  if (!((io.stdin ?? process.stdin) as { isTTY?: boolean }).isTTY) {
+    throw new UsageError('refusing to change the account: stdin is not a terminal and --yes was not given');
+  }
+}
+
 export async function confirmPlan(
   question: string,
   opts: ConfirmOptions,
@@ -227,11 +238,9 @@ export async function confirmPlan(
 ): Promise<'dry-run' | 'yes' | 'no'> {
   if (opts.dryRun) return 'dry-run';
   if (opts.yes) return 'yes';
+  assertCanConfirm(opts, io);
   const stdin = io.stdin ?? process.stdin;
   const stderr = io.stderr ?? process.stderr;
-  if (!(stdin as { isTTY?: boolean }).isTTY) {
-    throw new UsageError('refusing to change the account: stdin is not a terminal and --yes was not given');
-  }
   // Loaded here: only the commands that ask a question pay for readline at start-up.
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: stdin, output: stderr });

@@ -1,6 +1,5 @@
 /** `bks restore RECORD`: undo a revoke, or recreate users deleted by cleanup, from a record or backup. */
 import type { Command } from 'commander';
-import { openAws } from '../aws';
 import { UsageError } from '../errors';
 import { DEFAULT_RECORD_DIR } from '../response/record';
 import {
@@ -22,6 +21,7 @@ import { addOrgRoleOptions, type OrgRoleFlags, withIdentityAccount } from './key
 import type { RunAction } from './main';
 import { type ChangeOptions, planGate } from './plan-gate';
 import { outcomeLine, renderActions } from './revoke-key';
+import { withAws } from './with-aws';
 
 const SPEC = { formats: ['table', 'json'], aws: true } as const;
 export const RESTORE_SCHEMA = 'bks.restore/v1';
@@ -66,12 +66,7 @@ async function loadSource(
       '--finding and --execution need the record bucket: --record-bucket NAME or BKS_RECORD_BUCKET',
     );
   }
-  const caller = await openAws({
-    profile: ctx.aws.profile,
-    region: ctx.aws.region,
-    endpointUrl: ctx.aws.endpointUrl,
-  });
-  try {
+  return withAws(ctx, async (caller) => {
     const s3 = recordS3Client(caller);
     const uri =
       arg ??
@@ -84,9 +79,7 @@ async function loadSource(
     if (!read.doc || typeof read.doc !== 'object') throw new UsageError(`${uri}: not a bks record`);
     if (arg === undefined) ctx.warn(`record: ${read.location}`);
     return { location: read.location, doc: read.doc as RestoreSource['doc'] };
-  } finally {
-    caller.destroy();
-  }
+  });
 }
 
 export async function restoreCommand(

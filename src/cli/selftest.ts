@@ -12,6 +12,7 @@ import { DEFAULT_STACK_NAME } from '../pipeline/stack-outputs';
 import { DEFAULT_MODEL_ID, runSelftest, selftestExitCode } from '../selftest';
 import { defaultRecordDir } from '../selftest/record';
 import {
+  assertCanConfirm,
   type CommandContext,
   type CommonOptions,
   commonAction,
@@ -94,6 +95,8 @@ export async function selftestCommand(
   };
   process.on('SIGINT', onSigint);
   try {
+    // Refused before anything is read: without -y or a terminal the canary could never be confirmed.
+    assertCanConfirm(flags, { stdin: io.stdin });
     const report = await withAws(ctx, (aws) =>
       runSelftest(aws, {
         stackName,

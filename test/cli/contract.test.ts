@@ -216,8 +216,8 @@ describe('CLI contract sweep', () => {
       await env.close();
     });
     const changing = LEAVES.filter((l) => has(l, '--yes'));
-    it('they are revoke-key, restore and cleanup', () => {
-      expect(changing.map(name).sort()).toEqual(['cleanup', 'restore', 'revoke-key']);
+    it('they are revoke-key, restore, cleanup and selftest', () => {
+      expect(changing.map(name).sort()).toEqual(['cleanup', 'restore', 'revoke-key', 'selftest']);
     });
     it.each(changing.map((l) => [name(l), l] as const))(
       '%s refuses with exit 2, nothing changed',

@@ -298,7 +298,13 @@ describe('the demo over the wire', () => {
     );
     expect(await call(keyOf(leaked))).toBe(403);
     expect(await call(keyOf(sibling))).toBe(200);
-    const ct = new CloudTrailClient({ endpoint: sim.url, region: 'us-east-1', credentials: creds });
+    const ct = new CloudTrailClient({
+      endpoint: sim.url,
+      region: 'us-east-1',
+      credentials: creds,
+      // LookupEvents is limited to 2 requests per second per account (as on AWS): retry as a caller must.
+      maxAttempts: 10,
+    });
     const events = (
       await ct.send(
         new LookupEventsCommand({
