@@ -4,6 +4,7 @@
  * `bks-sim` over HTTP. Nothing here knows more than a user would: the demo only types commands and,
  * for the attacker's part, sends the HTTP requests an attacker would send.
  */
+
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -15,6 +16,7 @@ import { shiftScenarioToNow } from '../sim/timeshift';
 import { main as bks } from '../src/cli/main';
 import { encodeLongTermKey, longTermAlias } from '../src/keys';
 import { serviceBySscName } from '../src/services';
+import { demoAwsConfig } from './aws-config';
 
 export interface DemoOptions {
   /** Pause for Enter between steps (only when stdin is a terminal). */
@@ -422,20 +424,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       `[default]\naws_access_key_id = ${admin.accessKeyId}\naws_secret_access_key = ${admin.secretAccessKey}\n`,
       { mode: 0o600 },
     );
-    writeFileSync(
-      config,
-      [
-        '[default]',
-        'region = us-east-1',
-        ...Object.entries(PROFILES).flatMap(([name, account]) => [
-          `[profile ${name}]`,
-          `role_arn = arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
-          'source_profile = default',
-          'region = us-east-1',
-        ]),
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(config, demoAwsConfig(PROFILES));
     for (const k of ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'])
       delete process.env[k];
     Object.assign(process.env, {

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoAwsConfig } from '../../demo/aws-config';
 import { type SimHandle, startSim } from '../../sim/server';
 import { shiftScenarioToNow } from '../../sim/timeshift';
 import { encodeLongTermKey, longTermAlias } from '../../src/keys';
@@ -140,22 +141,7 @@ function readerDir(file: string, sim: SimHandle): string {
       .join(''),
   );
   const profiles = { 'acme-prod': PROD, 'acme-dev': '333333333333', 'acme-data': '444444444444' };
-  writeFileSync(
-    join(dir, '.aws-config'),
-    [
-      '[default]',
-      'region = us-east-1',
-      '[profile org-admin]',
-      'region = us-east-1',
-      ...Object.entries(profiles).flatMap(([name, account]) => [
-        `[profile ${name}]`,
-        `role_arn = arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
-        'source_profile = default',
-        'region = us-east-1',
-      ]),
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(dir, '.aws-config'), demoAwsConfig(profiles, ['org-admin']));
   writeFileSync(join(dir, 'leaked.txt'), `${demo.vars.LEAKED_KEY}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'leaked-key.txt'), `${demo.vars.LEAKED_KEY}\n`, { mode: 0o600 });
   // The prod account's CloudTrail, as an S3 export (AWSLogs/<account>/CloudTrail/…) and one file.
