@@ -214,6 +214,15 @@ const STEPS: Step[] = [
       await d.waitFor('the approval requests', async () =>
         d.pipeline.traces.length > 0 && d.pipeline.traces.every((t) => t.taskToken) ? true : undefined,
       );
+      // One key, one incident: the later, more severe signals about the leaked key (the stateful
+      // multi-region rule) escalate its open incident rather than opening a second one.
+      const escalation = await d.waitFor('the escalation of the incident', async () => {
+        const sent = (await (await fetch(`${d.sim.url}/_sim/notifications`)).json()) as Array<{
+          subject?: string;
+          message: string;
+        }>;
+        return sent.find((n) => n.subject?.startsWith('[bks] ESCALATED') && n.subject.includes(LEAKED_USER));
+      });
       const notes = (await (await fetch(`${d.sim.url}/_sim/notifications`)).json()) as Array<{
         subject?: string;
         message: string;
@@ -235,6 +244,10 @@ const STEPS: Step[] = [
       };
       for (const f of findings.findings) d.say(`  Security Hub finding: [${f.Severity?.Label}] ${f.Title}`);
       d.say(`  SOC notification (SNS): "${ask.subject ?? ''}", with a signed single-use approval link`);
+      const by = /^New signal: (\S+)/m.exec(escalation.message)?.[1] ?? 'UNKNOWN';
+      d.say(
+        `  SOC notification (SNS): "${escalation.subject ?? ''}" (by ${by}: one incident, its finding raised)`,
+      );
       const link = /https?:\/\/\S+\/_pipeline\/approve\?\S+/.exec(ask.message)?.[0];
       if (!link) throw new Error('the approval request carries no link');
       const ruleId = /approve revocation\? (\S+)/.exec(ask.subject ?? '')?.[1] ?? '';
@@ -249,6 +262,12 @@ const STEPS: Step[] = [
       await analyst.signIn({ sub: 'soc-analyst@acme.example', name: 'SOC Analyst', groups: ['soc'] });
       const page = await analyst.request(link);
       if (page.status !== 200) throw new Error(`the approval page answered ${page.status}`);
+      const signals = [
+        ...(page.html.split('<h2>Signals that fired</h2>')[1]?.split('<h2>')[0] ?? '').matchAll(
+          /<tr><td><code>([^<]+)<\/code><\/td><td>[^<]*<\/td><td>(\w+)<\/td>/g,
+        ),
+      ].map((m) => `${m[1]} (${m[2]})`);
+      d.say(`  the page lists every signal of the incident: ${signals.join(', ') || 'none (UNKNOWN)'}`);
       const post = await analyst.submit(page, {
         choice: `credential:${credentialIdOf(d, LEAKED_USER, 0)}`,
         reason: 'the key from the public gist; the ML team still uses the other one',

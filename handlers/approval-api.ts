@@ -3,15 +3,18 @@
  * organization's OpenID Connect provider (src/pipeline/approval-http.ts). Configuration, as the
  * `Approval` construct sets it: `BKS_OIDC_ISSUER`, `BKS_OIDC_CLIENT_ID`, `BKS_APPROVER_GROUPS`
  * (comma-separated), `BKS_OIDC_GROUPS_CLAIM` (default `groups`) and `BKS_OIDC_CLIENT_SECRET_ARN`
- * (the client secret, read from Secrets Manager once per container). The task token never leaves
+ * (the client secret, read from Secrets Manager once per container); `BKS_COUNTER_TABLE` (the
+ * incident records: the page lists every signal of the incident). The task token never leaves
  * DynamoDB; the link's id and signature, the cookies and the code are never logged.
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import type { OidcSettings } from '../src/pipeline/approval-auth';
 import { handleApprovalHttp, page } from '../src/pipeline/approval-http';
+import { withIncidentSignals } from '../src/pipeline/approval-signals';
+import { DynamoIncidentTable } from '../src/pipeline/dispatch';
 import { approvalStore, resume } from './lib/approvals';
-import { secrets } from './lib/clients';
+import { dynamo, secrets } from './lib/clients';
 import { begin, env, logger } from './lib/runtime';
 
 let settings: Promise<OidcSettings> | undefined;
@@ -57,6 +60,8 @@ export async function handler(event: LambdaFunctionURLEvent): Promise<APIGateway
   const approvalUrl = process.env['BKS_APPROVAL_URL'] || `https://${event.requestContext?.domainName}/`;
   const basePath = new URL(approvalUrl).pathname.replace(/\/$/, '');
   const rawPath = event.rawPath ?? '/';
+  // The incident's signals, read when the page renders (BKS_COUNTER_TABLE: the incident records).
+  const counterTable = process.env['BKS_COUNTER_TABLE'];
   let res: Awaited<ReturnType<typeof handleApprovalHttp>>;
   try {
     res = await handleApprovalHttp(
@@ -69,7 +74,16 @@ export async function handler(event: LambdaFunctionURLEvent): Promise<APIGateway
         cookies: event.cookies ?? [],
         ...(event.requestContext?.http?.sourceIp ? { sourceIp: event.requestContext.http.sourceIp } : {}),
       },
-      { store: approvalStore(), resume, now: () => new Date(), oidc: oidcSettings, approvalUrl },
+      {
+        store: approvalStore(),
+        resume,
+        now: () => new Date(),
+        oidc: oidcSettings,
+        approvalUrl,
+        ...(counterTable
+          ? { withSignals: (r) => withIncidentSignals(r, new DynamoIncidentTable(dynamo(), counterTable)) }
+          : {}),
+      },
     );
   } catch (err) {
     // Fail closed, and say so: nothing is decided without a verified identity.

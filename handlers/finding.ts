@@ -5,12 +5,21 @@
  * note and what was done go to the approval request, for the page shown after the decision.
  */
 
-import { type FindingRef, importFinding, incidentFinding, updateFinding } from '../src/pipeline/finding';
+import { severityRank } from '../src/findings/severity';
+import { DynamoIncidentTable } from '../src/pipeline/dispatch';
+import {
+  type FindingRef,
+  importFinding,
+  incidentFinding,
+  incidentSubject,
+  updateFinding,
+} from '../src/pipeline/finding';
 import type { ClosingState, EnrichmentSummary } from '../src/pipeline/finding-content';
 import { closingUpdate } from '../src/pipeline/finding-content';
 import type { Incident } from '../src/pipeline/incident';
 import { approvalStore } from './lib/approvals';
 import { responderAws } from './lib/aws';
+import { dynamo } from './lib/clients';
 import { begin, env, logger } from './lib/runtime';
 
 type ImportEvent = {
@@ -20,11 +29,40 @@ type ImportEvent = {
 };
 type CloseEvent = { action: 'close'; state: ClosingState & { finding: FindingRef } };
 
+/**
+ * The incident at the severity its record says now: a more severe signal that arrived before this
+ * step (the dispatcher found no finding to raise yet) is not lost. Without the counter table (a
+ * workflow started by hand) or a record, the incident as detected.
+ */
+async function atRecordedSeverity(incident: Incident): Promise<Incident> {
+  const table = process.env['BKS_COUNTER_TABLE'];
+  if (!table) return incident;
+  let state: Awaited<ReturnType<DynamoIncidentTable['read']>>;
+  try {
+    state = await new DynamoIncidentTable(dynamo(), table).read(
+      `${incident.account}|${incidentSubject(incident)}`,
+    );
+  } catch (err) {
+    // The finding matters more than its escalation: raise it at the detected severity, and say so.
+    logger.warn('the incident record could not be read: finding at the detected severity', {
+      error: (err as Error).name,
+    });
+    return incident;
+  }
+  return state && severityRank(state.severity) > severityRank(incident.severity)
+    ? { ...incident, severity: state.severity }
+    : incident;
+}
+
 export async function handler(event: ImportEvent | CloseEvent) {
   if (event.action === 'import') {
     begin('finding', event.incident.incidentId);
     const enrichment = event.enrichment && 'status' in event.enrichment ? event.enrichment : undefined;
-    const finding = incidentFinding(event.incident, enrichment, env('BKS_HOME_REGION'));
+    const finding = incidentFinding(
+      await atRecordedSeverity(event.incident),
+      enrichment,
+      env('BKS_HOME_REGION'),
+    );
     const aws = await responderAws(event.incident.account);
     const ref = await importFinding(aws.securityhub(finding.Region), finding);
     logger.info('finding imported', { findingId: ref.id, severity: finding.Severity.Label });

@@ -5,7 +5,7 @@
  * forwarders on each watched region's default bus (in this stack for the home region, in one
  * sibling stack per other region).
  */
-import { Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -20,8 +20,8 @@ import { DEFAULT_PREFIX, type PipelineNames, pipelineNames } from '../src/pipeli
 import { forwarderRegions, type PipelineRule } from '../src/pipeline/rules';
 import { failureQueueOf } from './alarms';
 import { checkedRuleName, DetectionForwarder, withRuleState } from './forwarder';
-import { pipelineFunction } from './function';
-import { functionRoleName } from './responder-roles';
+import { allowAssume, pipelineFunction } from './function';
+import { functionRoleName, responderRoleNames } from './responder-roles';
 
 export interface DetectionProps {
   /** The detection rules (`loadPipelineRules()` reads `detections/`). */
@@ -40,8 +40,16 @@ export interface DetectionProps {
   readonly organizationId?: string;
   /** Create sibling stacks for the regions other than the home region. @default true */
   readonly regionalStacks?: boolean;
-  /** Further matches of a rule on a key within this window start no new workflow. @default 24 hours */
+  /**
+   * One incident per key within this window: later signals of any rule are recorded on it, and
+   * start a new workflow only when more severe and the incident's workflow has ended. @default 24 hours
+   */
   readonly incidentWindow?: Duration;
+  /**
+   * The responder role the dispatcher assumes in the incident's account to raise a running
+   * incident's finding when a more severe signal arrives. @default `responderRoleNames(prefix).findings`
+   */
+  readonly findingsRole?: string;
   /**
    * Prefix of the named resources (central bus `<prefix>-central`, rules, queues, counter table;
    * `src/pipeline/names.ts`) and of the function roles. @default 'bks'
@@ -86,16 +94,50 @@ export class Detection extends Construct {
     );
     const fnOpts = { rolePrefix: prefix, onFailure: failureQueue };
 
+    const findingsRole = props.findingsRole ?? responderRoleNames(prefix).findings;
     const dispatch = pipelineFunction(this, 'dispatch', {
       ...fnOpts,
       environment: {
         BKS_STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         BKS_COUNTER_TABLE: this.counterTable.tableName,
         BKS_DEDUPE_SECONDS: String((props.incidentWindow ?? Duration.hours(24)).toSeconds()),
+        BKS_ROLE_NAME: findingsRole,
+        BKS_HOME_REGION: homeRegion,
+        BKS_TOPIC_ARN: props.topic.topicArn,
       },
     });
     props.stateMachine.grantStartExecution(dispatch);
-    this.counterTable.grant(dispatch, 'dynamodb:PutItem');
+    // Is the incident's workflow still running? (a more severe signal escalates it, or starts a new one)
+    dispatch.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [
+          stack.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${names.stateMachine}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.counterTable.grant(dispatch, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    allowAssume(dispatch, findingsRole);
+    props.topic.grantPublish(dispatch);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    const dispatchPolicy = dispatch.role!.node.findChild('DefaultPolicy');
+    Validations.of(dispatchPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${names.stateMachine}:*]`,
+      reason:
+        "DescribeExecution of the workflow's executions (named per event at run time): is the incident's workflow still running?",
+    });
+    Validations.of(dispatchPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to a KMS-encrypted SNS topic needs kms:GenerateDataKey* (SNS developer guide); the grant is ' +
+        "limited to the topic's own key.",
+    });
     const statefulRules = props.rules.filter((r) => r.kind === 'stateful');
     const stateful = pipelineFunction(this, 'stateful', {
       ...fnOpts,
@@ -202,6 +244,8 @@ export class Detection extends Construct {
       events.RuleTargetInput.fromObject({
         ruleId: r.id,
         severity: r.severity,
+        // The rule's title travels with each signal: the incident records it for the approval page.
+        title: r.title,
         event: events.EventField.fromPath('$'),
       });
     const targetOpts = {

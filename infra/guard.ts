@@ -219,6 +219,14 @@ export class BedrockKeyGuard extends Construct {
       failureQueue: this.failureQueue,
       ...pick(props, 'organizationId', 'regionalStacks', 'incidentWindow', 'invocationsThreshold'),
     });
+    // The finding is raised at the incident's severity as recorded (a more severe signal may have
+    // joined the incident before the workflow imported it).
+    finding.addEnvironment('BKS_COUNTER_TABLE', this.detection.counterTable.tableName);
+    this.detection.counterTable.grant(finding, 'dynamodb:GetItem');
+    // The approval page lists every signal of the incident, read when it renders.
+    const approvalApi = this.approval.functions['approval-api'];
+    approvalApi.addEnvironment('BKS_COUNTER_TABLE', this.detection.counterTable.tableName);
+    this.detection.counterTable.grant(approvalApi, 'dynamodb:GetItem');
     this.reconciliation = new Reconciliation(this, 'Reconciliation', {
       stateMachine: this.stateMachine,
       readerRole: roles.reader,

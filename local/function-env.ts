@@ -22,6 +22,9 @@ export function installFunctionEnv(): void {
   const proxy = new Proxy(target, {
     get: (t, k) => own(k) ?? Reflect.get(t, k),
     has: (t, k) => own(k) !== undefined || Reflect.has(t, k),
+    // Assignments go to the process's own environment (which accepts only plain data properties).
+    set: (t, k, v) => Reflect.set(t, k, v),
+    deleteProperty: (t, k) => Reflect.deleteProperty(t, k),
   });
   proxies.add(proxy);
   process.env = proxy;

@@ -58,6 +58,7 @@ import { DEFAULT_STACK_NAME, outputList } from '../src/pipeline/stack-outputs';
 import { SERVICES } from '../src/services';
 import { serveApproval } from './approval';
 import { type ExecutionTrace, responseEngine } from './engine';
+import { inFunction, installFunctionEnv } from './function-env';
 import { createRecordBucket, responseDefinitionFor } from './workflow';
 
 export interface LivePipelineOptions {
@@ -405,11 +406,11 @@ export class LivePipeline {
       DeadLetterConfig: { Arn: dlqArn },
       RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
     };
-    // RuleTargetInput.fromObject({ruleId, severity, event: EventField.fromPath('$')}), as CDK renders it.
+    // RuleTargetInput.fromObject({ruleId, severity, title, event: EventField.fromPath('$')}), as CDK renders it.
     const ruleInput = (r: PipelineRule) => ({
       InputTransformer: {
         InputPathsMap: { event: '$' },
-        InputTemplate: `{"ruleId":${JSON.stringify(r.id)},"severity":${JSON.stringify(r.severity)},"event":<event>}`,
+        InputTemplate: `{"ruleId":${JSON.stringify(r.id)},"severity":${JSON.stringify(r.severity)},"title":${JSON.stringify(r.title)},"event":<event>}`,
       },
     });
     const centralRule = async (name: string, pattern: Doc, target: Doc) => {
@@ -596,8 +597,12 @@ export class LivePipeline {
 
   /** Deliveries to the pipeline's functions run the real handlers in this process. */
   private routeDeliveries(d: Deployment, stateful: (input: never) => Promise<unknown>): void {
+    // The dispatcher's own environment (as the template sets it): the findings role, for escalations.
+    installFunctionEnv();
+    const asDispatch = (input: never) =>
+      inFunction({ BKS_ROLE_NAME: ROLE_NAMES.findings }, () => dispatch(input));
     const functions: Record<string, (input: never) => Promise<unknown>> = {
-      [`${PREFIX}-dispatch`]: dispatch as never,
+      [`${PREFIX}-dispatch`]: asDispatch as never,
       [`${PREFIX}-stateful`]: stateful,
       [`${PREFIX}-custom-action`]: customAction as never,
     };

@@ -843,6 +843,14 @@ export function publishCloudTrailRecord(
   matchRules(ctx, { account: accountId, region, bus: 'default' }, event, 0, entry);
 }
 
+/**
+ * An event an AWS service publishes itself (a GuardDuty finding, …) on the default bus of its
+ * account and region, as that service does: no PutEvents (which refuses `aws.*` sources).
+ */
+export function publishServiceEvent(ctx: SimContext, event: EventBridgeEvent): void {
+  route(ctx, { account: event.account, region: event.region, bus: 'default' }, event, 0);
+}
+
 function pushTrace(ctx: SimContext, entry: DeliveryTrace): void {
   const trace = hub(ctx).trace;
   trace.push(entry);

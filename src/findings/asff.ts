@@ -37,6 +37,11 @@ export interface FindingInput {
   resource: FindingResource;
   /** Short stable name of what is found (`scan-user-bedrock`, `key-leak`, …): part of the Id. */
   type: string;
+  /**
+   * The finding's `Id` when it is not one per resource and type (the pipeline's: one per incident,
+   * whichever rules fired). @default findingId(account, resource.id, type)
+   */
+  id?: string;
   /** ASFF `Types`; default `[FINDING_TYPE_PREFIX]`. */
   types?: string[];
   severity: SeverityLabel;
@@ -97,7 +102,7 @@ export function buildFinding(input: FindingInput): AsffFinding {
   const createdAt = input.createdAt ?? now;
   return {
     SchemaVersion: ASFF_SCHEMA_VERSION,
-    Id: findingId(input.account, input.resource.id, input.type),
+    Id: input.id ?? findingId(input.account, input.resource.id, input.type),
     ProductArn: productArn(input.partition, input.region, input.account),
     ProductName: 'bks',
     CompanyName: 'bks',

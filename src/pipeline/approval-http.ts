@@ -46,6 +46,8 @@ export interface ApprovalHttpDeps {
   oidc: () => Promise<OidcSettings>;
   /** The approval URL the links point to; the provider redirects back to `<approvalUrl>/callback`. */
   approvalUrl: string;
+  /** The record with the incident's signals as they are now (read when the page renders). */
+  withSignals?: (record: ApprovalRecord) => Promise<ApprovalRecord>;
 }
 
 /** Self-contained pages: no script, no external asset, no framing, nothing cached or referred. */
@@ -217,7 +219,10 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
   if (outside) return refusal(403, 'Not allowed', outside);
   const link = `${deps.approvalUrl}${deps.approvalUrl.includes('?') ? '&' : '?'}${linkQuery(req.query)}`;
   if (record.status === 'DECIDED') return decidedPage(record, link);
-  if (method === 'GET') return requestPage(record, { session, csrf: auth.csrf(session, id), action: link });
+  if (method === 'GET') {
+    const now = deps.withSignals ? await deps.withSignals(record) : record;
+    return requestPage(now, { session, csrf: auth.csrf(session, id), action: link });
+  }
   return decide(req, deps, record, auth, session);
 }
 

@@ -145,9 +145,30 @@ function facts(record: ApprovalRecord): string {
       ['Source IPs', tl ? list(tl.sourceIps, 'none recorded') : 'UNKNOWN'],
       ['User agents', tl ? list(tl.userAgents, 'none recorded') : 'UNKNOWN'],
     ]) +
-    '<h2>Signals that fired</h2>' +
-    `<ul>${(ctx?.signals ?? (inc ? [`${inc.ruleId} (${inc.severity})`] : [])).map((s) => `<li>${esc(s)}</li>`).join('')}</ul>` +
+    signalsSection(record) +
     (ctx?.errors?.length ? `<p class="verdict warn">Partly UNKNOWN: ${esc(ctx.errors.join('; '))}</p>` : '')
+  );
+}
+
+/** Every signal of the incident, one row per rule, as read when the page renders (approval-signals.ts). */
+function signalsSection(record: ApprovalRecord): string {
+  const ctx = record.context;
+  const rows = (ctx?.signals ?? [])
+    .map(
+      (s) =>
+        `<tr><td><code>${esc(s.ruleId)}</code></td><td>${esc(s.title ?? '')}</td><td>${esc(s.severity)}</td>` +
+        `<td>${esc(s.first)}</td><td>${esc(s.last)}</td><td>${s.count}</td><td>${esc(s.regions.join(', '))}</td></tr>`,
+    )
+    .join('');
+  return (
+    '<h2>Signals that fired</h2>' +
+    (ctx?.escalatedTo
+      ? `<p class="verdict warn">Escalated: a later signal raised this incident to <strong>${esc(ctx.escalatedTo)}</strong>.</p>`
+      : '') +
+    (rows
+      ? `<table><tr><th>Rule</th><th>Title</th><th>Severity</th><th>First</th><th>Last</th><th>Count</th><th>Regions</th></tr>${rows}</table>`
+      : '<p class="muted">No signal recorded.</p>') +
+    (ctx?.signalsUnknown ? `<p class="verdict warn">Partly UNKNOWN: ${esc(ctx.signalsUnknown)}.</p>` : '')
   );
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Severity } from '../findings/severity';
 import { maskKeysDeep } from '../keys/mask';
 import type { Approver } from './approval-auth';
 import type { EnrichmentSummary } from './finding-content';
@@ -51,12 +52,30 @@ export interface CredentialChoice {
   expiresAt?: string;
 }
 
+/** The signals of one rule on an incident (`RuleSignals` of the incident record). */
+export interface SignalRow {
+  ruleId: string;
+  title?: string;
+  severity: Severity;
+  first: string;
+  last: string;
+  count: number;
+  regions: string[];
+}
+
 /** What the approval page shows besides the choices: secret-free facts from the incident and enrichment. */
 export interface ApprovalContext {
   /** The enrichment's timeline summary, as the finding carries it. */
   timeline?: EnrichmentSummary['timeline'];
-  /** The rules that fired on this incident, `RULE (SEVERITY)`. */
-  signals?: string[];
+  /**
+   * The signals of the incident, one row per rule: stored with the request (the detected signal),
+   * replaced when the page renders by the incident's record (`approval-signals.ts`).
+   */
+  signals?: SignalRow[];
+  /** Why the page shows fewer signals than the incident may have (the record could not be read). */
+  signalsUnknown?: string;
+  /** The incident's severity now, when a later signal raised it above the detected one. */
+  escalatedTo?: Severity;
   /** What enrichment could not read (those facts are UNKNOWN). */
   errors?: string[];
 }
@@ -228,7 +247,17 @@ function contextOf(input: RequestApprovalInput): ApprovalContext {
           },
         }
       : {}),
-    signals: [`${input.incident.ruleId} (${input.incident.severity})`],
+    signals: [
+      {
+        ruleId: input.incident.guardDuty?.matchedRule ?? input.incident.ruleId,
+        ...(input.incident.guardDuty ? { title: input.incident.guardDuty.findingType } : {}),
+        severity: input.incident.severity,
+        first: input.incident.eventTime,
+        last: input.incident.eventTime,
+        count: 1,
+        regions: [input.incident.region],
+      },
+    ],
     ...(e?.errors?.length ? { errors: strings(e.errors) } : {}),
   };
 }

@@ -4,6 +4,7 @@
  * each way the response ends. Pure; never carries a secret (incidents hold none).
  */
 import type { ApprovalDecision, CredentialChoice } from './approval';
+import type { IncidentState, Signal } from './dispatch';
 import { describeTarget, type Incident, type KeyTarget } from './incident';
 import type { Decision } from './policy';
 
@@ -283,5 +284,35 @@ export function closingUpdate(state: ClosingState): FindingUpdate {
     note: clip(note, MAX_TEXT),
     subject,
     message: `${note}\n\nIncident ${state.incident.incidentId}`,
+  };
+}
+
+/** The escalation of a running incident by a more severe signal: the finding's note and the SOC message. */
+export function escalationText(
+  state: IncidentState,
+  incident: Incident,
+  signal: Signal,
+  executionArn: string,
+): { subject: string; note: string; message: string } {
+  const target = describeTarget(incident.target);
+  const what = `${signal.ruleId}${signal.title ? ` (${signal.title})` : ''} at ${signal.time} in ${signal.region}`;
+  const note =
+    `ESCALATED from ${state.severity} to ${signal.severity} by ${what}, event ${signal.eventId}. ` +
+    `The incident's workflow ${state.execution} is still running (an approval may be waiting): decide with this severity in mind.`;
+  const signals = state.signals.map(
+    (s) => `  ${s.ruleId} (${s.severity})${s.title ? ` ${s.title}` : ''}: ${s.count}× ${s.first} … ${s.last}`,
+  );
+  return {
+    subject: clip(`[bks] ESCALATED to ${signal.severity}: ${target}`, 100),
+    note: clip(note, MAX_TEXT),
+    message: [
+      `Incident on ${target} in ${incident.account} escalated from ${state.severity} to ${signal.severity}.`,
+      '',
+      `New signal: ${what}, event ${signal.eventId}.`,
+      'Signals recorded before it:',
+      ...(signals.length ? signals : ['  (none read)']),
+      '',
+      `The workflow ${executionArn} is still running; a pending approval request stays valid and its page lists every signal.`,
+    ].join('\n'),
   };
 }

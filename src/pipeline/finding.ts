@@ -1,9 +1,11 @@
 /**
- * The pipeline's Security Hub finding: built with `src/findings` (deterministic `Id` from the
- * account, the key or user at stake and the rule, so a redelivered event or a second event on the
- * same key upserts one finding), imported with BatchImportFindings (only `FailedFindings` are
- * errors), then closed with BatchUpdateFindings (workflow status and note). No secret is ever
- * part of an incident, so none can reach a finding.
+ * The pipeline's Security Hub finding: built with `src/findings`, one per incident — its `Id` is
+ * derived from the account and the incident's subject (the IAM user a long-term key or access key
+ * acts as, or a short-term key's signing key; `incidentSubject`), never from the rule, so a
+ * redelivered event, a second rule or a GuardDuty finding about the same key upsert ONE finding.
+ * Imported with BatchImportFindings (only `FailedFindings` are errors), escalated and closed with
+ * BatchUpdateFindings (severity, workflow status and note). No secret is ever part of an
+ * incident, so none can reach a finding.
  */
 import {
   BatchImportFindingsCommand,
@@ -11,7 +13,14 @@ import {
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { isPartition, type Partition } from '../aws/partition';
-import { type AsffFinding, buildFinding, type FindingResource } from '../findings/asff';
+import {
+  type AsffFinding,
+  buildFinding,
+  type FindingResource,
+  findingId,
+  productArn,
+} from '../findings/asff';
+import type { Severity } from '../findings/severity';
 import { type EnrichmentSummary, type FindingUpdate, findingContent } from './finding-content';
 import type { Incident } from './incident';
 
@@ -51,6 +60,33 @@ export function targetResource(incident: Incident): FindingResource {
   }
 }
 
+/**
+ * What one incident is about: the IAM user a long-term key (a bearer call names only the user it
+ * acts as), an access key or a user event concerns (`arn:…:iam::<account>:user/<name>`), or the
+ * signing access key of short-term keys (`signing-key/<access key id>`). Every signal about the
+ * same subject in the same account joins one incident and one finding.
+ */
+export function incidentSubject(incident: Incident): string {
+  const t = incident.target;
+  if (t.kind === 'short-term') return `signing-key/${t.accessKeyId}`;
+  return `arn:${incident.partition}:iam::${incident.account}:user/${t.userName}`;
+}
+
+/** The incident's finding `Id`: the same for every rule that fires on the same subject. */
+export function incidentFindingId(incident: Incident): string {
+  return findingId(incident.account, incidentSubject(incident), 'pipeline-incident');
+}
+
+/** Where the incident's finding lives (Security Hub in `region`, the pipeline's home region). */
+export function incidentFindingRef(incident: Incident, region: string): Omit<FindingRef, 'title'> {
+  const partition: Partition = isPartition(incident.partition) ? incident.partition : 'aws';
+  return {
+    id: incidentFindingId(incident),
+    productArn: productArn(partition, region, incident.account),
+    region,
+  };
+}
+
 /** The finding for an incident, in the home region of the security account's Security Hub. */
 export function incidentFinding(
   incident: Incident,
@@ -66,6 +102,7 @@ export function incidentFinding(
     partition,
     resource: { ...targetResource(incident), region: incident.region },
     type: findingType(incident.ruleId),
+    id: incidentFindingId(incident),
     types: content.types,
     severity: incident.severity,
     title: content.title,
@@ -100,6 +137,32 @@ export async function updateFinding(
       FindingIdentifiers: [{ Id: ref.id, ProductArn: ref.productArn }],
       Workflow: { Status: update.workflowStatus },
       Note: { Text: update.note, UpdatedBy: 'bks-pipeline' },
+    }),
+  );
+  const un = out.UnprocessedFindings ?? [];
+  if (un.length > 0) {
+    throw new FindingImportError(
+      `BatchUpdateFindings refused ${ref.id}: ${un[0]?.ErrorCode ?? 'unknown'} ${un[0]?.ErrorMessage ?? ''}`.trim(),
+    );
+  }
+}
+
+/**
+ * A later, more severe signal while the incident's workflow still runs: the finding's severity is
+ * raised and the note says by what (BatchUpdateFindings; `UnprocessedFindings` are errors, e.g.
+ * `FindingNotFound` before the workflow imported it).
+ */
+export async function escalateFinding(
+  client: SecurityHubClient,
+  ref: Omit<FindingRef, 'title'>,
+  severity: Severity,
+  note: string,
+): Promise<void> {
+  const out = await client.send(
+    new BatchUpdateFindingsCommand({
+      FindingIdentifiers: [{ Id: ref.id, ProductArn: ref.productArn }],
+      Severity: { Label: severity },
+      Note: { Text: note.slice(0, 512), UpdatedBy: 'bks-pipeline' },
     }),
   );
   const un = out.UnprocessedFindings ?? [];

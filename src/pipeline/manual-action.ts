@@ -3,9 +3,9 @@
  * retries (Security Hub off or a role missing in a member account, a Lambda error, a closing step
  * that cannot write) lands here, and the SOC learns about it instead of an execution failing in
  * silence:
- * - the dispatch gate of the incident's rule and key is released (only if this execution holds
- *   it), so the next match on the key starts a new workflow instead of being swallowed for the
- *   rest of the incident window;
+ * - the incident of the key is closed (only if this execution holds it: its record `open#…` is
+ *   deleted; each signal's own `sig#…` record stays), so the next signal on the key opens a new
+ *   incident and workflow instead of being only recorded for the rest of the incident window;
  * - the finding, when one was raised, is marked `MANUAL ACTION REQUIRED` with the failed step and
  *   the error (that update may fail too, e.g. with Security Hub off: the message says so);
  * - the notification names the incident, the failed step, the error, what happened so far and what
@@ -19,7 +19,7 @@ import {
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { maskKeys } from '../keys/mask';
-import { dispatchKey } from './dispatch';
+import { incidentKey } from './dispatch';
 import type { FindingRef } from './finding';
 import { errorLine, type FindingUpdate } from './finding-content';
 import { describeTarget, type Incident } from './incident';
@@ -72,7 +72,7 @@ export interface ManualActionResult {
 }
 
 /**
- * Deletes the gate item `open#<rule|account|key>` if this execution holds it (a conditional delete,
+ * Deletes the incident item `open#<account|subject>` if this execution holds it (a conditional delete,
  * so a gate another execution took meanwhile is never removed); when the condition fails, one read
  * tells a gate held by another execution from no gate at all. Matches that arrive later start a new
  * workflow.
@@ -83,7 +83,7 @@ export async function releaseGate(
   input: unknown,
   execution: string,
 ): Promise<GateRelease> {
-  const key = dispatchKey(input);
+  const key = incidentKey(input);
   if (!key) return 'no-gate';
   const Key = { pk: { S: `open#${key}` } };
   try {

@@ -10,12 +10,14 @@
  * 4. otherwise the workflow ran and no finding exists.
  */
 import { paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeRuleCommand, EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { AwsContext } from '../aws';
 import { describeAwsError, errorCode } from '../aws/errors';
 import { matches } from '../detect/pattern';
 import { envelopeOf } from '../detect/rules';
+import { DynamoIncidentTable } from '../pipeline/dispatch';
 import { executionName } from '../pipeline/incident';
 import { ruleStateFor } from '../pipeline/rule-state';
 import type { PipelineRule } from '../pipeline/rules';
@@ -146,7 +148,13 @@ export async function diagnose(
       ));
     if (problem) return { stage: 'no-rule-match', detail: problem };
     const eventId = String(event['eventID'] ?? '');
-    const name = executionName(rule.id, eventId);
+    // One key, one incident: the match either started its own workflow or was recorded on the
+    // incident's open one (its signal record names that workflow).
+    const joined = await new DynamoIncidentTable(
+      aws.client('dynamodb', DynamoDBClient, d.homeRegion),
+      d.counterTable,
+    ).signal(`${d.account}|arn:${aws.partition}:iam::${d.account}:user/${userName}`, rule.id, eventId);
+    const name = joined?.execution ?? executionName(rule.id, eventId);
     const executionArn = `${d.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     let exec: DescribeExecutionCommandOutput;
     try {

@@ -8,17 +8,20 @@
  *    pipeline's approval table (so the workflow knows the canary: src/pipeline/canary.ts), the user
  *    `BedrockAPIKey-bks-canary-<runId>` is created with AmazonBedrockLimitedAccess, a 1-day Bedrock
  *    API key on it, and one bearer call made with the key.
- * 4. Security Hub is polled for the pipeline's findings on the canary until every expected rule
+ * 4. Security Hub is polled for the pipeline's finding on the canary, and the counter table for the
+ *    incident's signals (one key, one incident: each rule that fired is a signal), until every expected rule
  *    (src/selftest/expect.ts) fired, or the timeout; then a short settle for the workflow to resolve
  *    them (and for false positives to show).
  * 5. The canary is removed whatever happened (interruption included); the record goes with it.
  * 6. Each expected rule that did not fire is traced to the stage that broke (src/selftest/diagnose.ts).
  */
 import { randomInt } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { paginateGetFindings } from '@aws-sdk/client-securityhub';
 import type { AwsContext } from '../aws';
 import { describeAwsError } from '../aws/errors';
 import { CANARY_RUN_ID_RE, canaryUserName } from '../pipeline/canary';
+import { DynamoIncidentTable } from '../pipeline/dispatch';
 import { loadPipelineRules } from '../pipeline/load-rules';
 import { IAM_REGION } from '../pipeline/rules';
 import {
@@ -120,6 +123,7 @@ async function readFindings(aws: AwsContext, d: Deployment, userArn: string, see
       },
     },
   );
+  const found: Array<{ id: string; workflowStatus?: string }> = [];
   for await (const page of pages) {
     for (const f of page.Findings ?? []) {
       const ruleId = f.GeneratorId?.slice('bks/pipeline/'.length);
@@ -127,7 +131,21 @@ async function readFindings(aws: AwsContext, d: Deployment, userArn: string, see
       const s = seen.get(ruleId) ?? { id: f.Id, firstSeen: Date.now() };
       s.workflowStatus = f.Workflow?.Status;
       seen.set(ruleId, s);
+      found.push({ id: f.Id, ...(f.Workflow?.Status ? { workflowStatus: f.Workflow.Status } : {}) });
     }
+  }
+  // One key, one incident: the finding names the rule that opened it; every other rule that fired
+  // on the canary is a signal recorded on the incident (the counter table), under the same finding.
+  const incident = found[0];
+  if (!incident) return;
+  const state = await new DynamoIncidentTable(
+    aws.client('dynamodb', DynamoDBClient, d.homeRegion),
+    d.counterTable,
+  ).read(`${d.account}|${userArn}`);
+  for (const sig of state?.signals ?? []) {
+    const s = seen.get(sig.ruleId) ?? { id: incident.id, firstSeen: Date.now() };
+    if (s.id === incident.id) s.workflowStatus = incident.workflowStatus;
+    seen.set(sig.ruleId, s);
   }
 }
 

@@ -109,7 +109,7 @@ describe('detection rules', () => {
       detect.Properties!['Targets'] as Array<{ InputTransformer: { InputTemplate: string } }>
     )[0]!;
     expect(target.InputTransformer.InputTemplate).toBe(
-      `{"ruleId":"${rule.id}","severity":"${rule.severity}","event":<f1>}`,
+      `{"ruleId":"${rule.id}","severity":"${rule.severity}","title":${JSON.stringify(rule.title)},"event":<f1>}`,
     );
   });
 

@@ -107,6 +107,8 @@ export const UNEXERCISED_FUNCTION_ACTIONS: Record<string, string> = {
   'states:SendTaskFailure': 'approval-api / custom-action: a rejection',
   'dynamodb:BatchGetItem': 'stateful: reading the window counters',
   'states:StartExecution': 'dispatch and reconcile start the workflow (not part of this run)',
+  'states:DescribeExecution':
+    "dispatch: is the incident's workflow still running, for a more severe signal (test/local/incident.test.ts)",
   'events:PutEvents': 'stateful: threshold events on the central bus',
 };
 

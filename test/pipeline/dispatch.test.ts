@@ -1,41 +1,165 @@
+/**
+ * One key, one incident: the dispatch decision on the in-memory incident table (the DynamoDB table is
+ * exercised over the wire in dynamo-stores.sim.test.ts, the whole path in test/local/incident.test.ts).
+ */
 import { describe, expect, it } from 'vitest';
-import { decideDispatch, dispatchKey, MemoryDispatchGate } from '../../src/pipeline/dispatch';
+import {
+  type DispatchEffects,
+  decideDispatch,
+  type ExecutionStatus,
+  incidentKey,
+  MemoryIncidentTable,
+} from '../../src/pipeline/dispatch';
 import { input, record } from './fixtures';
 
-const use = (eventId: string) => {
+const USER = 'arn:aws:iam::123456789012:user/BedrockAPIKey-q7xk';
+
+const use = (eventId: string, ruleId = 'BKS-010-BEDROCK', severity = 'LOW') => {
   const r = record('invoke-model-with-long-term-key');
   r['eventID'] = eventId;
-  return input('BKS-010-BEDROCK', 'LOW', r);
+  return input(ruleId, severity, r);
 };
 
-describe('dispatch', () => {
-  it('starts one workflow per rule and key within the window; a redelivery of the first event may start again', async () => {
-    const gate = new MemoryDispatchGate();
-    const t0 = Date.parse('2026-11-20T12:00:00Z');
-    const first = await decideDispatch(use('e1'), gate, 3600, t0);
-    expect(first).toMatchObject({ name: 'BKS-010-BEDROCK-e1', start: true });
-    expect((await decideDispatch(use('e2'), gate, 3600, t0 + 1000)).start).toBe(false);
-    // The same event again (EventBridge redelivery after a failed start): allowed, the name dedupes it.
-    expect((await decideDispatch(use('e1'), gate, 3600, t0 + 2000)).start).toBe(true);
-    // After the window, the next use opens a new incident.
-    expect((await decideDispatch(use('e3'), gate, 3600, t0 + 3_700_000)).start).toBe(true);
+/** Effects that record what dispatch asked for; executions run until `ended` names them. */
+function effects(ended: Set<string> = new Set()) {
+  const calls = { status: [] as string[], escalate: [] as string[] };
+  const fx: DispatchEffects = {
+    async status(name): Promise<ExecutionStatus> {
+      calls.status.push(name);
+      return ended.has(name) ? 'ENDED' : 'RUNNING';
+    },
+    async escalate({ signal }) {
+      calls.escalate.push(`${signal.ruleId} ${signal.severity}`);
+    },
+  };
+  return { fx, calls, ended };
+}
+
+describe('dispatch: one key, one incident', () => {
+  const t0 = Date.parse('2026-11-20T12:00:00Z');
+
+  it('the first signal opens the incident; later ones of any rule are recorded on it, never dropped', async () => {
+    const table = new MemoryIncidentTable();
+    const { fx, calls } = effects();
+    const first = await decideDispatch(use('e1'), table, fx, 3600, t0);
+    expect(first).toMatchObject({ name: 'BKS-010-BEDROCK-e1', start: true, reason: 'opened' });
+    expect(first.key).toBe(`123456789012|${USER}`);
+    expect(await decideDispatch(use('e2'), table, fx, 3600, t0 + 1000)).toMatchObject({
+      start: false,
+      reason: 'recorded',
+    });
+    // Another rule on the same key (here: the key's creation) joins the same incident.
+    const created = input('BKS-003-BEDROCK', 'LOW', record('console-create-bedrock-api-key'));
+    expect(await decideDispatch(created, table, fx, 3600, t0 + 2000)).toMatchObject({
+      start: false,
+      reason: 'recorded',
+      key: first.key,
+    });
+    const state = await table.read(first.key!);
+    expect(state?.signals).toEqual([
+      {
+        ruleId: 'BKS-003-BEDROCK',
+        severity: 'LOW',
+        first: '2026-11-02T09:14:06.000Z',
+        last: '2026-11-02T09:14:06.000Z',
+        count: 1,
+        regions: ['us-east-1'],
+      },
+      {
+        ruleId: 'BKS-010-BEDROCK',
+        severity: 'LOW',
+        first: '2026-11-09T02:13:44.000Z',
+        last: '2026-11-09T02:13:44.000Z',
+        count: 2,
+        regions: ['us-west-2'],
+      },
+    ]);
+    // Less or equally severe: nothing asked of Step Functions or Security Hub.
+    expect(calls).toEqual({ status: [], escalate: [] });
   });
 
-  it('keys on rule, account and key: another rule or another key is not gated', async () => {
-    const gate = new MemoryDispatchGate();
-    await decideDispatch(use('e1'), gate, 3600);
-    const other = record('console-create-bedrock-api-key');
-    expect((await decideDispatch(input('BKS-003-BEDROCK', 'LOW', other), gate, 3600)).start).toBe(true);
-    expect(dispatchKey(use('e1'))).toBe(
-      'BKS-010-BEDROCK|123456789012|arn:aws:iam::123456789012:user/BedrockAPIKey-q7xk',
+  it('a redelivery starts again (the execution name dedupes it) and is counted once', async () => {
+    const table = new MemoryIncidentTable();
+    const { fx } = effects();
+    await decideDispatch(use('e1'), table, fx, 3600, t0);
+    expect(await decideDispatch(use('e1'), table, fx, 3600, t0 + 1000)).toMatchObject({
+      start: true,
+      reason: 'opened',
+    });
+    const state = await table.read(incidentKey(use('e1'))!);
+    expect(state?.signals[0]?.count).toBe(1);
+  });
+
+  it('a more severe signal escalates the running incident once; the same severity again only records', async () => {
+    const table = new MemoryIncidentTable();
+    const { fx, calls } = effects();
+    await decideDispatch(use('e1'), table, fx, 3600, t0);
+    const high = await decideDispatch(use('e2', 'BKS-019', 'HIGH'), table, fx, 3600, t0 + 1000);
+    expect(high).toMatchObject({ start: false, reason: 'escalated' });
+    expect(await decideDispatch(use('e3', 'BKS-019', 'HIGH'), table, fx, 3600, t0 + 2000)).toMatchObject({
+      start: false,
+      reason: 'recorded',
+    });
+    expect(calls.escalate).toEqual(['BKS-019 HIGH']);
+    expect(calls.status).toEqual(['BKS-010-BEDROCK-e1']);
+    expect((await table.read(high.key!))?.severity).toBe('HIGH');
+    // Higher still (CRITICAL): escalates again.
+    await decideDispatch(use('e4', 'BKS-099', 'CRITICAL'), table, fx, 3600, t0 + 3000);
+    expect(calls.escalate).toEqual(['BKS-019 HIGH', 'BKS-099 CRITICAL']);
+  });
+
+  it('a more severe signal after the workflow ended starts a new workflow; an equal one does not', async () => {
+    const table = new MemoryIncidentTable();
+    const { fx, calls, ended } = effects();
+    await decideDispatch(use('e1'), table, fx, 3600, t0);
+    ended.add('BKS-010-BEDROCK-e1');
+    expect(await decideDispatch(use('e2'), table, fx, 3600, t0 + 1000)).toMatchObject({
+      start: false,
+      reason: 'recorded',
+    });
+    const again = await decideDispatch(use('e3', 'BKS-019', 'HIGH'), table, fx, 3600, t0 + 2000);
+    expect(again).toMatchObject({ name: 'BKS-019-e3', start: true, reason: 'handed-over' });
+    const state = await table.read(again.key!);
+    expect(state).toMatchObject({
+      incident: 'BKS-010-BEDROCK-e1',
+      execution: 'BKS-019-e3',
+      executions: ['BKS-010-BEDROCK-e1', 'BKS-019-e3'],
+      severity: 'HIGH',
+    });
+    expect(calls.escalate).toEqual([]);
+    // The new workflow runs: a further HIGH signal is recorded only.
+    expect((await decideDispatch(use('e4', 'BKS-019', 'HIGH'), table, fx, 3600, t0 + 3000)).start).toBe(
+      false,
     );
   });
 
+  it('another key opens its own incident; after the window the key opens a new one', async () => {
+    const table = new MemoryIncidentTable();
+    const { fx } = effects();
+    await decideDispatch(use('e1'), table, fx, 3600, t0);
+    const other = record('invoke-model-with-long-term-key');
+    other['eventID'] = 'o1';
+    (other['userIdentity'] as Record<string, unknown>)['userName'] = 'BedrockAPIKey-zz99';
+    (other['userIdentity'] as Record<string, unknown>)['arn'] =
+      'arn:aws:iam::123456789012:user/BedrockAPIKey-zz99';
+    const d = await decideDispatch(input('BKS-010-BEDROCK', 'LOW', other), table, fx, 3600, t0 + 1000);
+    expect(d).toMatchObject({
+      start: true,
+      reason: 'opened',
+      key: '123456789012|arn:aws:iam::123456789012:user/BedrockAPIKey-zz99',
+    });
+    expect((await decideDispatch(use('e3'), table, fx, 3600, t0 + 3_700_000)).reason).toBe('opened');
+  });
+
   it('never gates malformed input (the workflow sends it to the DLQ)', async () => {
-    const gate = new MemoryDispatchGate();
+    const table = new MemoryIncidentTable();
+    const { fx } = effects();
     for (let i = 0; i < 3; i++) {
-      expect((await decideDispatch({ ruleId: 'BKS-001', event: {} }, gate, 3600)).start).toBe(true);
+      expect(await decideDispatch({ ruleId: 'BKS-001', event: {} }, table, fx, 3600)).toMatchObject({
+        start: true,
+        reason: 'malformed',
+      });
     }
-    expect(gate.held.size).toBe(0);
+    expect(table.incidents.size).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The DynamoDB stores and the dispatch gate over the wire against bks-sim's DynamoDB (no Python),
+ * The DynamoDB stores and the incident table over the wire against bks-sim's DynamoDB (no Python),
  * with the SDK call counts; `dynamo-stores.moto.test.ts` runs the same store cases against moto as
  * an independent cross-check.
  */
@@ -7,7 +7,7 @@ import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimHandle, startSim } from '../../sim/server';
 import { MemoryCounterStore } from '../../src/detect/stateful';
-import { DynamoDispatchGate } from '../../src/pipeline/dispatch';
+import { DynamoIncidentTable } from '../../src/pipeline/dispatch';
 import { DynamoApprovalStore } from '../../src/pipeline/dynamo-approval-store';
 import { DynamoCounterStore } from '../../src/pipeline/dynamo-counter-store';
 
@@ -189,15 +189,84 @@ describe('DynamoDB stores against bks-sim', () => {
     expect(await dynamo.claim('expired', now + 1000)).toBe(true);
   });
 
-  it('dispatch gate: one of concurrent matches opens, the holder may reopen, the window frees it', async () => {
-    const gate = new DynamoDispatchGate(client, await table('gate'));
+  it('incident table: one of concurrent signals opens, every signal is recorded once, escalation and hand-over are conditional', async () => {
+    const t = new DynamoIncidentTable(client, await table('incidents'));
     const t0 = 1_800_000_000_000;
-    const opened = await Promise.all(['e1', 'e2', 'e3'].map((n) => gate.open('r|a|k', n, t0 + 60_000, t0)));
+    const key = '123456789012|arn:aws:iam::123456789012:user/BedrockAPIKey-q7xk';
+    const opened = await Promise.all(['e1', 'e2', 'e3'].map((n) => t.open(key, n, 'LOW', t0 + 60_000, t0)));
     expect(opened.filter(Boolean)).toHaveLength(1);
     const holder = ['e1', 'e2', 'e3'][opened.indexOf(true)]!;
-    expect(await gate.open('r|a|k', holder, t0 + 60_000, t0 + 1000)).toBe(true);
-    expect(await gate.open('r|a|k', 'e4', t0 + 120_000, t0 + 30_000)).toBe(false);
-    expect(await gate.open('r|a|k', 'e4', t0 + 180_000, t0 + 61_000)).toBe(true);
-    expect(calls).toEqual(Array(6).fill('PutItem'));
+    expect(calls).toEqual(Array(3).fill('PutItem'));
+    calls = [];
+    const sig = (ruleId: string, eventId: string, time: string, severity: 'LOW' | 'HIGH' = 'LOW') => ({
+      ruleId,
+      severity,
+      eventId,
+      time,
+      region: 'us-east-1',
+      title: `title of ${ruleId}`,
+    });
+    expect(await t.record(key, sig('BKS-010', 'e1', '2026-11-20T12:00:05Z'), t0, holder)).toBe(true);
+    // Each signal: its own record, the incident's counts, the record marked counted.
+    expect(calls).toEqual(['PutItem', 'UpdateItem', 'UpdateItem']);
+    expect(await t.record(key, sig('BKS-010', 'e1', '2026-11-20T12:00:05Z'), t0, holder)).toBe(false); // redelivery
+    // Concurrent copies of one event (each forwarder rule that matches forwards its own): counted once.
+    const copies = await Promise.all(
+      [0, 1, 2].map(() => t.record(key, sig('BKS-010', 'e2', '2026-11-20T12:00:02Z'), t0, holder)),
+    );
+    expect(copies.filter(Boolean)).toHaveLength(1);
+    // Out of order: an earlier event delivered later moves `first`, not `last`.
+    expect(await t.record(key, sig('BKS-010', 'e0', '2026-11-20T12:00:01Z'), t0, holder)).toBe(true);
+    expect(await t.record(key, sig('BKS-019', 'g1', '2026-11-20T12:00:09Z', 'HIGH'), t0, holder)).toBe(true);
+    expect(await t.signal(key, 'BKS-019', 'g1')).toEqual({ execution: holder });
+    expect(await t.signal(key, 'BKS-019', 'nope')).toBeUndefined();
+    const state = await t.read(key);
+    expect(state).toMatchObject({
+      execution: holder,
+      incident: holder,
+      executions: [holder],
+      severity: 'LOW',
+    });
+    expect(state?.signals).toEqual([
+      {
+        ruleId: 'BKS-010',
+        title: 'title of BKS-010',
+        severity: 'LOW',
+        first: '2026-11-20T12:00:01Z',
+        last: '2026-11-20T12:00:05Z',
+        count: 3,
+        regions: ['us-east-1'],
+      },
+      {
+        ruleId: 'BKS-019',
+        title: 'title of BKS-019',
+        severity: 'HIGH',
+        first: '2026-11-20T12:00:09Z',
+        last: '2026-11-20T12:00:09Z',
+        count: 1,
+        regions: ['us-east-1'],
+      },
+    ]);
+    // Escalation: once per level, only while `holder` runs the incident; a retry of the same
+    // signal may finish it until it is marked done.
+    expect(await t.escalate(key, 'HIGH', 'other-execution', 'BKS-019|g1')).toBe(false);
+    expect(await t.escalate(key, 'HIGH', holder, 'BKS-019|g1')).toBe(true);
+    expect(await t.escalate(key, 'HIGH', holder, 'BKS-019|g2')).toBe(false);
+    expect(await t.escalate(key, 'HIGH', holder, 'BKS-019|g1')).toBe(true);
+    await t.escalated(key, 'BKS-019|g1');
+    expect(await t.escalate(key, 'HIGH', holder, 'BKS-019|g1')).toBe(false);
+    expect((await t.read(key))?.severity).toBe('HIGH');
+    // Hand-over to a new workflow: only from the holder, once.
+    const handed = await Promise.all(
+      ['n1', 'n2'].map((n) => t.handOver(key, holder, n, 'CRITICAL', t0 + 120_000)),
+    );
+    expect(handed.filter(Boolean)).toHaveLength(1);
+    const next = await t.read(key);
+    expect(next?.executions.sort()).toEqual([holder, next!.execution].sort());
+    expect(next).toMatchObject({ incident: holder, severity: 'CRITICAL', untilMs: t0 + 120_000 });
+    // Held within the window; free after it (a new incident: a fresh record).
+    expect(await t.open(key, 'e4', 'LOW', t0 + 180_000, t0 + 30_000)).toBe(false);
+    expect(await t.open(key, 'e4', 'LOW', t0 + 300_000, t0 + 121_000)).toBe(true);
+    expect((await t.read(key))?.signals).toEqual([]);
   });
 });

@@ -3,12 +3,12 @@
  * model-invocation finding types (its samples, positive and negative, are in detections/BKS-019.json);
  * normalize turns a finding into the incident of the key or phantom user it names; on a phantom user
  * it is that user's bearer-use incident, so a CloudTrail bearer call and a GuardDuty finding on one
- * key open ONE incident (the dispatch gate) and write ONE finding (the deterministic finding id).
+ * key open ONE incident (the incident table) and write ONE finding (the finding id is the incident's).
  */
 import { describe, expect, it } from 'vitest';
 import { compilePattern } from '../../src/detect/pattern';
 import { loadRules } from '../../src/detect/rule-files';
-import { decideDispatch, MemoryDispatchGate } from '../../src/pipeline/dispatch';
+import { type DispatchEffects, decideDispatch, MemoryIncidentTable } from '../../src/pipeline/dispatch';
 import { incidentFinding } from '../../src/pipeline/finding';
 import { normalize } from '../../src/pipeline/incident';
 
@@ -86,21 +86,38 @@ describe('GuardDuty AI Protection findings', () => {
     expect(incident.target).toMatchObject({ kind: 'short-term', accessKeyId: 'ASIAEXAMPLEGDKEY0001' });
   });
 
-  it('a CloudTrail bearer call and a GuardDuty finding on one phantom: one incident, one finding', async () => {
-    const gate = new MemoryDispatchGate();
+  it('a CloudTrail bearer call and a GuardDuty finding on one phantom: one incident, one finding, escalated', async () => {
+    const escalations: string[] = [];
+    const fx: DispatchEffects = {
+      status: async () => 'RUNNING',
+      escalate: async ({ signal }) => {
+        escalations.push(`${signal.ruleId} ${signal.severity} ${signal.title}`);
+      },
+    };
+    const table = new MemoryIncidentTable();
     const viaCloudTrail = bearerCall('BedrockAPIKey-q7xk');
     const viaGuardDuty = { ruleId: 'BKS-019', severity: 'HIGH', event: phantomFinding };
-    const first = await decideDispatch(viaCloudTrail, gate, 86_400, 0);
-    const second = await decideDispatch(viaGuardDuty, gate, 86_400, 1000);
+    const first = await decideDispatch(viaCloudTrail, table, fx, 86_400, 0);
+    const second = await decideDispatch(viaGuardDuty, table, fx, 86_400, 1000);
     expect(first.start).toBe(true);
-    expect(second).toMatchObject({ start: false, key: first.key });
+    // The finding joins the LOW incident and, more severe, escalates it (its workflow runs).
+    expect(second).toMatchObject({ start: false, reason: 'escalated', key: first.key });
+    expect(escalations).toEqual(['BKS-019 HIGH Impact:IAMUser/AnomalousModelInvocation']);
+    expect((await table.read(first.key!))?.signals.map((s) => s.ruleId)).toEqual([
+      'BKS-010-BEDROCK',
+      'BKS-019',
+    ]);
     const ids = [viaCloudTrail, viaGuardDuty].map(
       (i) => incidentFinding(normalize(i), undefined, 'us-east-1').Id,
     );
     expect(ids[0]).toBe(ids[1]);
-    // In the other order too: the finding opens the incident, the call joins it.
-    const gate2 = new MemoryDispatchGate();
-    expect((await decideDispatch(viaGuardDuty, gate2, 86_400, 0)).start).toBe(true);
-    expect((await decideDispatch(viaCloudTrail, gate2, 86_400, 1000)).start).toBe(false);
+    // In the other order too: the finding opens the incident, the (less severe) call is recorded on it.
+    const table2 = new MemoryIncidentTable();
+    expect((await decideDispatch(viaGuardDuty, table2, fx, 86_400, 0)).start).toBe(true);
+    expect(await decideDispatch(viaCloudTrail, table2, fx, 86_400, 1000)).toMatchObject({
+      start: false,
+      reason: 'recorded',
+    });
+    expect(escalations).toHaveLength(1);
   });
 });

@@ -231,16 +231,19 @@ describe('bks selftest against bks-sim --pipeline', () => {
     let notes: Array<{ subject: string }> = [];
     while (Date.now() < end) {
       notes = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as Array<{ subject: string }>;
-      if (notes.length >= 2) break;
+      if (notes.length >= 1) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    // Both detections ask an analyst: the name alone earns nothing.
-    expect(notes.map((n) => n.subject).join('\n')).toMatch(/approve revocation\? BKS-001-BEDROCK/);
-    expect(notes.map((n) => n.subject).join('\n')).toMatch(/approve revocation\? BKS-003-BEDROCK/);
+    await p.sim.deliveriesSettled();
+    // One key, one incident: the user's creation opens it and asks an analyst (the name alone earns
+    // nothing); the key's creation is a signal recorded on it, not a second request.
+    expect(notes.map((n) => n.subject)).toEqual([
+      expect.stringMatching(/approve revocation\? BKS-001-BEDROCK/),
+    ]);
     const { findings } = (await (await fetch(`${p.sim.url}/_sim/findings`)).json()) as {
       findings: Array<{ Workflow?: { Status?: string } }>;
     };
-    expect(findings.length).toBeGreaterThanOrEqual(2);
+    expect(findings.length).toBeGreaterThanOrEqual(1);
     expect(findings.every((f) => f.Workflow?.Status !== 'RESOLVED')).toBe(true);
   });
 });
