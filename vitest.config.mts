@@ -5,7 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Every JSON document a command prints in-process is checked against its schema in schemas/.
-    setupFiles: ['test/setup/output-schemas.ts'],
+    // With BKS_TEST_CPU_LOG set, each file's CPU time is logged (test/setup/cpu.ts, bench/test-suite.ts).
+    setupFiles: ['test/setup/output-schemas.ts', 'test/setup/cpu.ts'],
     // One scratch folder per run, for work several test files share (the packed tarball).
     globalSetup: ['test/setup/global.ts'],
     // The default `forks` pool: `threads` breaks esbuild bundling in the infra tests.
