@@ -20,6 +20,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // bks-sim builds a credential report in 200 ms instead of 500 (sim/services/iam.ts): a scan
+      // still polls (STARTED, a 250 ms wait, COMPLETE) but waits 250 ms instead of 750. Every scan of
+      // the suite pays it; test/inventory/credential-report.test.ts keeps the three-state path.
+      BKS_SIM_CREDENTIAL_REPORT_MS: '200',
       NO_COLOR: '1',
     },
   },
