@@ -238,6 +238,37 @@ function pathsOverlap(a: Seg[], b: Seg[]): boolean {
   return true;
 }
 
+/** Orders document paths: segment by segment, list indexes by number. */
+function comparePaths(a: Seg[], b: Seg[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * The order in which an update's actions apply, so that every list index names an element of the
+ * list as it was before the update (Amazon DynamoDB Developer Guide, "Using update expressions":
+ * elements added by one SET beyond the end of a list are appended in the order of their index,
+ * and `REMOVE xs[1], xs[2]` removes the second and third elements of the original list). SET
+ * actions apply by ascending path, REMOVE actions by descending path, each in its clause's place.
+ */
+function inListOrder<T extends { a: UpdateAction }>(steps: T[]): T[] {
+  const sets = steps
+    .filter((s) => s.a.kind === 'SET')
+    .sort((x, y) => comparePaths(x.a.path.segs, y.a.path.segs));
+  const removes = steps
+    .filter((s) => s.a.kind === 'REMOVE')
+    .sort((x, y) => comparePaths(y.a.path.segs, x.a.path.segs));
+  return steps.map((s) =>
+    s.a.kind === 'SET' ? sets.shift()! : s.a.kind === 'REMOVE' ? removes.shift()! : s,
+  );
+}
+
 /**
  * The item after an update: `old` (or, for an upsert, the key alone) with the actions applied.
  * Refuses overlapping paths, a SET of a missing right-hand side, and ADD or DELETE of a wrong type.
@@ -256,11 +287,10 @@ export function applyUpdate(actions: UpdateAction[], old: Item | undefined, key:
   }
   const before: Item = old ?? key;
   // Every right-hand side reads the item as it was before the update.
-  const values = actions.map((a) => (a.kind === 'SET' ? evalOperand(a.value, before) : undefined));
+  const steps = actions.map((a) => ({ a, v: a.kind === 'SET' ? evalOperand(a.value, before) : undefined }));
   const next: Item = clone(before);
-  actions.forEach((a, i) => {
+  for (const { a, v } of inListOrder(steps)) {
     if (a.kind === 'SET') {
-      const v = values[i];
       if (!v) invalid('The provided expression refers to an attribute that does not exist in the item');
       setPath(next, a.path.segs, clone(v));
     } else if (a.kind === 'REMOVE') removePath(next, a.path.segs);
@@ -296,6 +326,6 @@ export function applyUpdate(actions: UpdateAction[], old: Item | undefined, key:
         else setPath(next, a.path.segs, { [vt]: members });
       }
     }
-  });
+  }
   return next;
 }
