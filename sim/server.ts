@@ -46,6 +46,7 @@ import {
   validateRateLimits,
 } from './scenario';
 import { type DeliveryListener, deliveriesSettled, onDelivery } from './services/events';
+import { reportBuildMs } from './services/iam';
 import { moduleByService, RECORDERS } from './services/index';
 
 export interface SimStats {
@@ -302,6 +303,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
       : loadScenario(structuredClone(opts.scenario));
   // Without its IAM engine the simulator could judge no call: refuse to start (one line).
   await loadEngine();
+  reportBuildMs(); // a bad BKS_SIM_CREDENTIAL_REPORT_MS refuses to start, not at the first report
   const ctx = createContext(state) as SimContext & { advance(ms: number): void };
   const modules = moduleByService();
   const controlRoutes = new Map<string, (ctx: SimContext, input: Record<string, unknown>) => unknown>();
