@@ -481,8 +481,8 @@ function ownExecution(ctx: SimContext, req: SimRequest): SimExecution {
   return e;
 }
 
-function describeExecution(ctx: SimContext, req: SimRequest): unknown {
-  const e = ownExecution(ctx, req);
+/** An execution as ListExecutions lists it (DescribeExecution answers these fields and more). */
+function executionListItem(e: SimExecution): Record<string, unknown> {
   return {
     executionArn: e.executionArn,
     stateMachineArn: e.stateMachineArn,
@@ -490,6 +490,13 @@ function describeExecution(ctx: SimContext, req: SimRequest): unknown {
     status: e.status,
     startDate: e.startDate,
     ...(e.stopDate !== undefined ? { stopDate: e.stopDate } : {}),
+  };
+}
+
+function describeExecution(ctx: SimContext, req: SimRequest): unknown {
+  const e = ownExecution(ctx, req);
+  return {
+    ...executionListItem(e),
     input: e.input,
     inputDetails: { included: true },
     ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
@@ -509,14 +516,7 @@ function listExecutionsAction(ctx: SimContext, req: SimRequest): unknown {
   const list = [...machines(ctx).executions.values()]
     .filter((e) => e.stateMachineArn === sm.stateMachineArn && (!filter || e.status === filter))
     .reverse();
-  return page(req, list, 'executions', (e) => ({
-    executionArn: e.executionArn,
-    stateMachineArn: e.stateMachineArn,
-    name: e.name,
-    status: e.status,
-    startDate: e.startDate,
-    ...(e.stopDate !== undefined ? { stopDate: e.stopDate } : {}),
-  }));
+  return page(req, list, 'executions', executionListItem);
 }
 
 function stopExecution(ctx: SimContext, req: SimRequest): unknown {
