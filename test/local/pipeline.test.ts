@@ -108,8 +108,10 @@ describe('bks-sim --pipeline', () => {
       // A rule that must see read-only management events is in the state that receives them.
       const bearerRule = await west.send(new DescribeRuleCommand({ Name: 'bks-fwd-BKS-010-BEDROCK' }));
       expect(bearerRule.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
+      // CreateUser is not shown to be a change event by the EventBridge guide's list as far as it
+      // could be read (src/detect/read-only-events.ts): the rule takes every management event too.
       const created = await east.send(new DescribeRuleCommand({ Name: 'bks-fwd-BKS-001-BEDROCK' }));
-      expect(created.State).toBe('ENABLED');
+      expect(created.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
       east.destroy();
       west.destroy();
       const sec = cfg(SEC, 'us-east-1');
