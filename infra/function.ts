@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { packageRoot } from '../src/paths';
+import { ASYNC_RETRY_ATTEMPTS } from '../src/pipeline/async-invoke';
 import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET, handlerCode } from './bundling';
 import { functionRoleName } from './responder-roles';
 
@@ -86,7 +87,7 @@ export function pipelineFunction(
     logGroup,
     environment: { POWERTOOLS_SERVICE_NAME: 'bks-pipeline', ...opts.environment },
     ...(opts.onFailure
-      ? { onFailure: new destinations.SqsDestination(opts.onFailure), retryAttempts: 2 }
+      ? { onFailure: new destinations.SqsDestination(opts.onFailure), retryAttempts: ASYNC_RETRY_ATTEMPTS }
       : {}),
     bundling: {
       forceDockerBundling: false,
