@@ -272,11 +272,13 @@ export function decidedPage(record: ApprovalRecord, link: string): HttpResponse 
         ? `<h2>What was done</h2><ol>${r.actions.map((a) => `<li>${esc(a)}</li>`).join('')}</ol>`
         : '') +
       `<h2>Verification</h2><p>${
-        r.actions.length === 0
-          ? 'Nothing was changed, so nothing needed verifying.'
-          : r.verified
-            ? 'Verified: every key the plan touched was read back from IAM as Inactive.'
-            : 'NOT verified: the keys could not all be read back as Inactive — check them now.'
+        r.manualAction
+          ? 'Nothing was verified: the workflow stopped and needs someone to act by hand — the finding’s note below says on what and why.'
+          : r.actions.length === 0
+            ? 'Nothing was changed, so nothing needed verifying.'
+            : r.verified
+              ? 'Verified: every key the plan touched was read back from IAM as Inactive.'
+              : 'NOT verified: the keys could not all be read back as Inactive — check them now.'
       }</p>` +
       `<h2>The finding’s note</h2><blockquote>${esc(r.note)}</blockquote>` +
       `<p class="muted">Reported by the workflow at ${esc(r.at)}.</p>`
