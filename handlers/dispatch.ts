@@ -85,6 +85,9 @@ export async function handler(event: unknown) {
       logger.info('duplicate event: execution already exists', { name: d.name });
       return { name: d.name, started: false, reason: 'duplicate-event' };
     }
+    // No workflow runs the incident this signal opened: give it up, so that no later signal is only
+    // recorded on an incident nothing handles (the retry opens it again).
+    if (d.reason === 'opened' && d.key) await table.abandon(d.key, d.name);
     throw err;
   }
 }

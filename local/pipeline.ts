@@ -10,8 +10,10 @@
  *   management events), targeting the central bus, with the region's `bks-forwarder-dlq`;
  * - in the security account's home region: the central bus `bks-central` (PutEvents allowed to the
  *   other accounts), one rule per detection on it (`bks-<RULE>`; stateful rules count through the
- *   stateful function, `bks-<RULE>-threshold` dispatches), the dead-letter queues, the approval and
- *   counter tables, and the response workflow `bks-response` in Step Functions;
+ *   stateful function, `bks-<RULE>-threshold` dispatches), the dead-letter queue `bks-central-dlq`,
+ *   the functions' on-failure destination `bks-failed-invocations-dlq`, the approval and counter
+ *   tables, and the response workflow `bks-response` in Step Functions — every name from
+ *   `pipelineNames()` (src/pipeline/names.ts), as the CDK app deploys it;
  * - in every account, the responder roles the member stacks deploy (`bks-reader`, `bks-revoker`,
  *   `bks-findings`, trusting the security account), added to the scenario before it starts.
  *
@@ -32,6 +34,11 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import {
+  CreateFunctionCommand,
+  LambdaClient,
+  PutFunctionEventInvokeConfigCommand,
+} from '@aws-sdk/client-lambda';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handler as customAction } from '../handlers/custom-action';
@@ -50,6 +57,7 @@ import {
 } from '../sim/services/stepfunctions';
 import { shiftScenarioToNow } from '../sim/timeshift';
 import { THRESHOLD_EVENT_DETAIL_TYPE, THRESHOLD_EVENT_SOURCE } from '../src/pipeline/incident';
+import { pipelineNames } from '../src/pipeline/names';
 import type { ResponsePolicy } from '../src/pipeline/policy';
 import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 import { ruleStateFor } from '../src/pipeline/rule-state';
@@ -57,6 +65,12 @@ import { forwarderRegions, type PipelineRule, rulesForRegion } from '../src/pipe
 import { DEFAULT_STACK_NAME, outputList } from '../src/pipeline/stack-outputs';
 import { SERVICES } from '../src/services';
 import { serveApproval } from './approval';
+import {
+  type AsyncInvokeSettings,
+  asyncInvokeFromTemplate,
+  type CfnTemplate,
+  defaultAsyncInvoke,
+} from './async-invoke';
 import { type ExecutionTrace, responseEngine } from './engine';
 import { inFunction, installFunctionEnv } from './function-env';
 import { createRecordBucket, responseDefinitionFor } from './workflow';
@@ -89,6 +103,12 @@ export interface LivePipelineOptions {
   log?: (line: string) => void;
   /** The name the deployment's stack answers to in CloudFormation DescribeStacks. @default BedrockKeyGuard */
   stackName?: string;
+  /**
+   * A synthesized `BedrockKeyGuard` template (`cdk synth`): the functions' asynchronous invocation
+   * settings (retries, maximum event age, on-failure destination) are read from its
+   * EventInvokeConfig resources. @default the settings the CDK construct writes (local/async-invoke.ts)
+   */
+  template?: CfnTemplate;
 }
 
 /** What was deployed into the simulator (names as the SDK returned them). */
@@ -102,13 +122,18 @@ export interface Deployment {
   topicArn: string;
   approvalUrl: string;
   deadLetterQueues: string[];
+  /** The functions EventBridge invokes (asynchronously), with the settings deployed for each. */
+  functions: Record<string, { arn: string } & AsyncInvokeSettings>;
   /** Forwarder rules per `account/region`. */
   forwarders: Record<string, string[]>;
   centralRules: string[];
 }
 
 const ROLE_NAMES = { reader: 'bks-reader', revoker: 'bks-revoker', findings: 'bks-findings' };
-const PREFIX = 'bks';
+/** The names the CDK app deploys (src/pipeline/names.ts): `bks coverage` and `bks selftest` find them here too. */
+const NAMES = pipelineNames();
+/** The functions EventBridge invokes in the local pipeline (asynchronously, as on AWS). */
+const ASYNC_FUNCTIONS = ['dispatch', 'stateful', 'custom-action'] as const;
 
 /** `AKIA` + 16 characters: an access key id of the simulated pipeline's own principals. */
 function principalKey(kind: 'P' | 'D', account: string): string {
@@ -285,19 +310,23 @@ export class LivePipeline {
       homeRegion: home,
       centralBusArn: '',
       stateMachineArn: '',
-      approvalTable: `${PREFIX}-approvals`,
-      counterTable: `${PREFIX}-counters`,
-      topicArn: `arn:${partition}:sns:${home}:${security}:${PREFIX}-soc`,
+      approvalTable: NAMES.approvalTable,
+      counterTable: NAMES.counterTable,
+      topicArn: `arn:${partition}:sns:${home}:${security}:${NAMES.topic}`,
       approvalUrl: `${this.sim.url}/_pipeline/approve`,
       deadLetterQueues: [],
+      functions: {},
       forwarders: {},
       centralRules: [],
     };
     this.deployment = d;
     await this.createTables(d);
-    const centralDlq = await this.createQueue(security, home, `${PREFIX}-central-dlq`);
-    const responseDlq = await this.createQueue(security, home, `${PREFIX}-response-dlq`);
-    await this.createWorkflow(d, responseDlq.url);
+    // As BedrockKeyGuard: one central dead-letter queue for the rule targets and the workflow's
+    // malformed-input branch, and the functions' on-failure destination.
+    const centralDlq = await this.createQueue(security, home, NAMES.deadLetterQueue('central'));
+    await this.createQueue(security, home, NAMES.deadLetterQueue('failed-invocations'));
+    await this.createWorkflow(d, centralDlq.url);
+    await this.createFunctions(d);
     const customActions = await this.deployCentralBus(d, centralDlq.arn);
     await this.deployForwarders(d);
     this.setFunctionEnvironment(d, customActions);
@@ -318,8 +347,8 @@ export class LivePipeline {
     this.registerStack(d);
     const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
     this.say(
-      `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
-        `${Object.keys(d.forwarders).length} account-regions, workflow ${PREFIX}-response; approvals at ${d.approvalUrl}`,
+      `deployed: ${d.centralRules.length} central rules on ${NAMES.centralBus}, ${total} forwarder rules in ` +
+        `${Object.keys(d.forwarders).length} account-regions, workflow ${NAMES.stateMachine}; approvals at ${d.approvalUrl}`,
     );
   }
 
@@ -361,14 +390,14 @@ export class LivePipeline {
     const sfn = new SFNClient(this.clientConfig(security, d.homeRegion));
     const sm = await sfn.send(
       new CreateStateMachineCommand({
-        name: `${PREFIX}-response`,
+        name: NAMES.stateMachine,
         definition: responseDefinitionFor(security, {
           region: d.homeRegion,
           approvalTimeoutSeconds: this.options.approvalTimeoutSeconds ?? 14_400,
           topicArn: d.topicArn,
           dlqUrl,
         }),
-        roleArn: `arn:${this.sim.state.partition}:iam::${security}:role/${PREFIX}-response`,
+        roleArn: `arn:${this.sim.state.partition}:iam::${security}:role/${NAMES.prefix}-response`,
         type: 'STANDARD',
       }),
     );
@@ -376,10 +405,58 @@ export class LivePipeline {
     d.stateMachineArn = sm.stateMachineArn!;
   }
 
+  /**
+   * The functions EventBridge invokes, created in the simulator's Lambda with the asynchronous
+   * invocation settings of the template (or of the CDK construct): their code runs in this process
+   * (`routeDeliveries`), Lambda's retries and on-failure destination are the simulator's.
+   */
+  private async createFunctions(d: Deployment): Promise<void> {
+    const settings = this.options.template
+      ? asyncInvokeFromTemplate(this.options.template)
+      : defaultAsyncInvoke(ASYNC_FUNCTIONS, NAMES.prefix);
+    const client = new LambdaClient(this.clientConfig(d.securityAccount, d.homeRegion));
+    const partition = this.sim.state.partition;
+    try {
+      for (const name of ASYNC_FUNCTIONS) {
+        const created = await client.send(
+          new CreateFunctionCommand({
+            FunctionName: `${NAMES.prefix}-${name}`,
+            Role: `arn:${partition}:iam::${d.securityAccount}:role/${NAMES.prefix}/${NAMES.prefix}-fn-${name}`,
+            Runtime: 'nodejs22.x',
+            Handler: 'index.handler',
+            // The handler runs in this process; nothing is uploaded.
+            Code: { ZipFile: new Uint8Array() },
+          }),
+        );
+        const s = settings[name] ?? {};
+        if (Object.keys(s).length > 0) {
+          const destination = s.onFailureQueue
+            ? `arn:${partition}:sqs:${d.homeRegion}:${d.securityAccount}:${s.onFailureQueue}`
+            : undefined;
+          await client.send(
+            new PutFunctionEventInvokeConfigCommand({
+              FunctionName: created.FunctionName!,
+              ...(s.maximumRetryAttempts !== undefined
+                ? { MaximumRetryAttempts: s.maximumRetryAttempts }
+                : {}),
+              ...(s.maximumEventAgeInSeconds !== undefined
+                ? { MaximumEventAgeInSeconds: s.maximumEventAgeInSeconds }
+                : {}),
+              ...(destination ? { DestinationConfig: { OnFailure: { Destination: destination } } } : {}),
+            }),
+          );
+        }
+        d.functions[name] = { arn: created.FunctionArn!, ...s };
+      }
+    } finally {
+      client.destroy();
+    }
+  }
+
   /** A function of the pipeline, in the security account's home region. */
   private lambdaArn(name: string): string {
     const d = this.deployment;
-    return `arn:${this.sim.state.partition}:lambda:${d.homeRegion}:${d.securityAccount}:function:${PREFIX}-${name}`;
+    return `arn:${this.sim.state.partition}:lambda:${d.homeRegion}:${d.securityAccount}:function:${NAMES.prefix}-${name}`;
   }
 
   /**
@@ -389,13 +466,13 @@ export class LivePipeline {
   private async deployCentralBus(d: Deployment, dlqArn: string): Promise<CustomActions> {
     const security = d.securityAccount;
     const eb = new EventBridgeClient(this.clientConfig(security, d.homeRegion));
-    const bus = await eb.send(new CreateEventBusCommand({ Name: `${PREFIX}-central` }));
+    const bus = await eb.send(new CreateEventBusCommand({ Name: NAMES.centralBus }));
     d.centralBusArn = bus.EventBusArn!;
     for (const a of this.sim.state.accounts) {
       if (a.id === security) continue;
       await eb.send(
         new PutPermissionCommand({
-          EventBusName: `${PREFIX}-central`,
+          EventBusName: NAMES.centralBus,
           Action: 'events:PutEvents',
           Principal: a.id,
           StatementId: `member-${a.id}`,
@@ -417,7 +494,7 @@ export class LivePipeline {
       await eb.send(
         new PutRuleCommand({
           Name: name,
-          EventBusName: `${PREFIX}-central`,
+          EventBusName: NAMES.centralBus,
           EventPattern: JSON.stringify(pattern),
           State: ruleStateFor(pattern),
         }),
@@ -425,7 +502,7 @@ export class LivePipeline {
       await eb.send(
         new PutTargetsCommand({
           Rule: name,
-          EventBusName: `${PREFIX}-central`,
+          EventBusName: NAMES.centralBus,
           Targets: [{ Id: 'fn', ...targetOpts, ...target } as never],
         }),
       );
@@ -433,10 +510,10 @@ export class LivePipeline {
     };
     for (const r of this.rules) {
       const fn = r.kind === 'stateful' ? 'stateful' : 'dispatch';
-      await centralRule(`${PREFIX}-${r.id}`, r.pattern, { Arn: this.lambdaArn(fn), ...ruleInput(r) });
+      await centralRule(NAMES.centralRule(r.id), r.pattern, { Arn: this.lambdaArn(fn), ...ruleInput(r) });
       if (r.kind !== 'stateful') continue;
       await centralRule(
-        `${PREFIX}-${r.id}-threshold`,
+        NAMES.thresholdRule(r.id),
         {
           source: [THRESHOLD_EVENT_SOURCE],
           'detail-type': [THRESHOLD_EVENT_DETAIL_TYPE],
@@ -448,7 +525,7 @@ export class LivePipeline {
     const actions = customActionArns(this.sim.state.partition, d.homeRegion, security);
     await eb.send(
       new PutRuleCommand({
-        Name: `${PREFIX}-custom-actions`,
+        Name: NAMES.rule('custom-actions'),
         EventPattern: JSON.stringify({
           source: ['aws.securityhub'],
           'detail-type': ['Security Hub Findings - Custom Action'],
@@ -459,7 +536,7 @@ export class LivePipeline {
     );
     await eb.send(
       new PutTargetsCommand({
-        Rule: `${PREFIX}-custom-actions`,
+        Rule: NAMES.rule('custom-actions'),
         Targets: [{ Id: 'fn', Arn: this.lambdaArn('custom-action'), ...targetOpts }],
       }),
     );
@@ -474,12 +551,12 @@ export class LivePipeline {
     );
     await Promise.all(
       placements.map(async ({ account, region }) => {
-        const dlq = await this.createQueue(account, region, `${PREFIX}-forwarder-dlq`);
+        const dlq = await this.createQueue(account, region, NAMES.deadLetterQueue('forwarder'));
         const client = new EventBridgeClient(this.clientConfig(account, region));
         const names: string[] = [];
         try {
           for (const r of rulesForRegion(this.rules, region)) {
-            const name = `${PREFIX}-fwd-${r.id}`;
+            const name = NAMES.forwarder(r.id);
             await client.send(
               new PutRuleCommand({
                 Name: name,
@@ -495,7 +572,7 @@ export class LivePipeline {
                   {
                     Id: 'central',
                     Arn: d.centralBusArn,
-                    RoleArn: `arn:${this.sim.state.partition}:iam::${account}:role/${PREFIX}-forwarder`,
+                    RoleArn: `arn:${this.sim.state.partition}:iam::${account}:role/${NAMES.prefix}-forwarder`,
                     DeadLetterConfig: { Arn: dlq.arn },
                   },
                 ],
@@ -513,7 +590,7 @@ export class LivePipeline {
 
   /** The revocation records' bucket (the CDK app's is versioned and KMS-encrypted). */
   private recordBucket(d: Deployment): string {
-    return `${PREFIX}-records-${d.securityAccount}`;
+    return `${NAMES.prefix}-records-${d.securityAccount}`;
   }
 
   /** The functions' environment, as the CDK app sets it. */
@@ -536,7 +613,7 @@ export class LivePipeline {
       BKS_REJECT_ACTION_ARN: actions.reject,
       BKS_STATE_MACHINE_ARN: d.stateMachineArn,
       BKS_DEDUPE_SECONDS: '86400',
-      BKS_EVENT_BUS: `${PREFIX}-central`,
+      BKS_EVENT_BUS: NAMES.centralBus,
       BKS_STATEFUL_RULES: JSON.stringify(
         statefulRules.map(({ id, severity, pattern, stateful }) => ({ id, severity, pattern, stateful })),
       ),
@@ -602,9 +679,9 @@ export class LivePipeline {
     const asDispatch = (input: never) =>
       inFunction({ BKS_ROLE_NAME: ROLE_NAMES.findings }, () => dispatch(input));
     const functions: Record<string, (input: never) => Promise<unknown>> = {
-      [`${PREFIX}-dispatch`]: asDispatch as never,
-      [`${PREFIX}-stateful`]: stateful,
-      [`${PREFIX}-custom-action`]: customAction as never,
+      [`${NAMES.prefix}-dispatch`]: asDispatch as never,
+      [`${NAMES.prefix}-stateful`]: stateful,
+      [`${NAMES.prefix}-custom-action`]: customAction as never,
     };
     this.undo.push(
       this.sim.onDelivery(async (target: DeliveryTarget, input: unknown) => {
@@ -612,7 +689,8 @@ export class LivePipeline {
         const fn = m && m[2] === d.securityAccount && m[1] === d.homeRegion ? functions[m[3]!] : undefined;
         if (!fn) throw new Error(`no function ${target.target.Arn} in the local pipeline`);
         const ruleId = (input as { ruleId?: string }).ruleId;
-        if (ruleId && m![3] === `${PREFIX}-dispatch`) this.say(`${ruleId} matched (${target.ruleName})`);
+        if (ruleId && m![3] === `${NAMES.prefix}-dispatch`)
+          this.say(`${ruleId} matched (${target.ruleName})`);
         return fn(input as never);
       }),
     );
@@ -629,7 +707,7 @@ export class LivePipeline {
       Description:
         'bks: real-time detection and approved revocation of Bedrock API keys (bks-sim --pipeline)',
       Outputs: outputList({
-        prefix: PREFIX,
+        prefix: NAMES.prefix,
         centralBusArn: d.centralBusArn,
         stateMachineArn: d.stateMachineArn,
         approvalTable: d.approvalTable,

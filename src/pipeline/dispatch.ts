@@ -19,6 +19,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -361,6 +362,25 @@ export class DynamoIncidentTable implements IncidentTable {
           ConditionExpression: `#a ${cmp} :v`,
           ExpressionAttributeNames: { '#a': name },
           ExpressionAttributeValues: { ':v': { S: value } },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  /**
+   * Gives up an incident `name` opened but could not start (StartExecution failed): deleted only
+   * while `name` opened and holds it, so the Lambda retry, or the next signal, opens it again.
+   */
+  async abandon(key: string, name: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: this.pk(key),
+          ConditionExpression: 'execution = :name AND incident = :name',
+          ExpressionAttributeValues: { ':name': { S: name } },
         }),
       );
     } catch (err) {

@@ -4,16 +4,14 @@
  * Hub, SNS and the approval page): later signals about a key are recorded on its incident, never
  * swallowed; a more severe one escalates the running incident (the finding's severity and note, one
  * SOC notification, the approval page) or, once its workflow has ended, starts a new workflow.
- *
- * GuardDuty publishes its findings to the default bus itself (PutEvents refuses `aws.*` sources, on
- * AWS as in bks-sim): the test publishes the finding as the service would (`publishServiceEvent`).
+ * GuardDuty's findings are raised live in bks-sim (`POST /_sim/guardduty/findings`, published on
+ * the member's default bus as GuardDuty does).
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Analyst } from '../../local/approval';
 import { LivePipeline } from '../../local/pipeline';
-import { publishServiceEvent } from '../../sim/services/events';
 import { until } from '../helpers/until';
 
 const SEC = '111111111111';
@@ -45,6 +43,15 @@ const scenario = () => ({
     {
       id: MEMBER,
       regions: ['us-east-1'],
+      guardDuty: {
+        detectors: [
+          {
+            DetectorId: '12abc34d567e8fa901bc2d34e56789f0',
+            Status: 'ENABLED',
+            Features: [{ Name: 'AI_PROTECTION', Status: 'ENABLED' }],
+          },
+        ],
+      },
       users: USERS.map((u, i) => phantom(u, `ACCAINCIDENTTEST0000${i}`)),
     },
   ],
@@ -71,7 +78,6 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
   let p: LivePipeline;
   let sfn: SFNClient;
   let ddb: DynamoDBClient;
-  let n = 0;
 
   beforeAll(async () => {
     p = new LivePipeline({ scenario: scenario() });
@@ -109,38 +115,20 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
     expect(res.status).toBe(200);
   }
 
-  /** GuardDuty AI Protection's finding about `user`'s model calls, on the member's default bus. */
-  function guardDuty(user: string): void {
-    const id = `f${String(++n).padStart(31, '0')}`;
-    const at = p.sim.ctx.now().toISOString();
-    publishServiceEvent(p.sim.ctx, {
-      version: '0',
-      id: `gd-event-${n}`,
-      'detail-type': 'GuardDuty Finding',
-      source: 'aws.guardduty',
-      account: MEMBER,
-      time: at,
-      region: 'us-east-1',
-      resources: [],
-      detail: {
-        schemaVersion: '2.0',
-        accountId: MEMBER,
+  /** GuardDuty AI Protection raises a finding about `user`'s model calls (bks-sim publishes it). */
+  async function guardDuty(user: string): Promise<void> {
+    const res = await fetch(`${p.sim.url}/_sim/guardduty/findings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        account: MEMBER,
         region: 'us-east-1',
-        partition: 'aws',
-        id,
-        arn: `arn:aws:guardduty:us-east-1:${MEMBER}:detector/00aa11bb22cc33dd44ee55ff66aa77bb/finding/${id}`,
         type: 'Impact:IAMUser/AnomalousModelInvocation',
-        resource: {
-          resourceType: 'AccessKey',
-          accessKeyDetails: { principalId: 'AIDAINCIDENTTEST0001', userName: user, userType: 'IAMUser' },
-        },
+        userName: user,
         severity: 8,
-        createdAt: at,
-        updatedAt: at,
-        title: 'Anomalous model invocation',
-        description: 'Unusual Bedrock model invocations by this principal.',
-      },
+      }),
     });
+    expect(res.status).toBe(200);
   }
 
   async function approvalLink(user: string): Promise<string> {
@@ -177,7 +165,7 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
     await until('the run to wait for the analyst', () => (run?.taskToken ? true : undefined));
     const before = await calls();
 
-    guardDuty(user);
+    await guardDuty(user);
     const escalated = await until('the escalation notice', async () => {
       const e = (await notifications()).filter((x) => x.subject.startsWith('[bks] ESCALATED'));
       return e.length ? e : undefined;
@@ -220,7 +208,7 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
     // A repeat at the incident's severity or below is recorded, and starts or sends nothing.
     const quiet = await calls();
     await bearer(user);
-    guardDuty(user);
+    await guardDuty(user);
     await settled();
     const later = await calls();
     for (const k of [
@@ -256,7 +244,7 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
     expect((await analyst.submit(shown, { choice: 'reject', reason: 'looks like our CI' })).status).toBe(200);
     expect((await p.done(first!.executionArn)).status).toBe('SUCCEEDED');
 
-    guardDuty(user);
+    await guardDuty(user);
     const second = await until('a new workflow', () => runsOf(user).find((t) => t.name !== first!.name));
     expect(second.name).toMatch(/^BKS-019-/);
     await settled();
