@@ -50,11 +50,16 @@ describe('npm run demo', () => {
     // The pipeline (bks-sim --pipeline): the attacker's calls flow through the deployed rules into the
     // workflow, which raises the finding, asks the SOC and waits until the analyst approves.
     expect(out).toContain('bks-sim --pipeline');
-    expect(out).toMatch(/Security Hub finding: \[LOW\] BKS-010-BEDROCK/);
-    // The stateful multi-region rule fires live too, and the analyst takes the most severe incident.
-    expect(out).toMatch(/Security Hub finding: \[HIGH\] BKS-018/);
-    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] approve revocation\? BKS-018 /);
-    expect(out).toMatch(/the workflow \(BKS-018\) is waiting for the analyst's decision/);
+    // One key, one incident: the stateful multi-region rule fires live too, and escalates the key's
+    // open incident (its one finding raised to HIGH, one escalation notice) instead of opening another.
+    expect(out).toMatch(/Security Hub finding: \[HIGH\] BKS-010-BEDROCK/);
+    expect(out).not.toMatch(/Security Hub finding: \[\w+\] BKS-018/);
+    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] approve revocation\? BKS-010-BEDROCK /);
+    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] ESCALATED to HIGH: .*" \(by BKS-018/);
+    expect(out).toMatch(/the workflow \(BKS-010-BEDROCK\) is waiting for the analyst's decision/);
+    expect(out).toMatch(
+      /the page lists every signal of the incident: BKS-010-BEDROCK \(LOW\), BKS-018 \(HIGH\)/,
+    );
     expect(out).toMatch(/for the leaked key only \(BedrockAPIKey-q7xk-at-222222222222\)/);
     expect(out).toMatch(
       /states run: Normalize → Enrich → RaiseFinding → Decide → AskAnalyst → Revoke → CloseFinding → Announce \(SUCCEEDED\)/,

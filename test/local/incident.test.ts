@@ -132,12 +132,16 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
   }
 
   async function approvalLink(user: string): Promise<string> {
-    return until(`the approval request for ${user}`, async () => {
-      const ask = (await notifications()).find(
-        (x) => x.message.includes(user) && x.message.includes('/_pipeline/approve'),
-      );
-      return ask ? /http:\/\/127\.0\.0\.1:\d+\/_pipeline\/approve\?\S+/.exec(ask.message)?.[0] : undefined;
-    });
+    return until(
+      `the approval request for ${user}`,
+      async () => {
+        const ask = (await notifications()).find(
+          (x) => x.message.includes(user) && x.message.includes('/_pipeline/approve'),
+        );
+        return ask ? /http:\/\/127\.0\.0\.1:\d+\/_pipeline\/approve\?\S+/.exec(ask.message)?.[0] : undefined;
+      },
+      90_000,
+    );
   }
 
   async function page(link: string): Promise<string> {
@@ -166,10 +170,14 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
     const before = await calls();
 
     await guardDuty(user);
-    const escalated = await until('the escalation notice', async () => {
-      const e = (await notifications()).filter((x) => x.subject.startsWith('[bks] ESCALATED'));
-      return e.length ? e : undefined;
-    });
+    const escalated = await until(
+      'the escalation notice',
+      async () => {
+        const e = (await notifications()).filter((x) => x.subject.startsWith('[bks] ESCALATED'));
+        return e.length ? e : undefined;
+      },
+      90_000,
+    );
     await settled();
     const after = await calls();
 
@@ -230,7 +238,7 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
     expect(await findingsOf(other)).toHaveLength(1);
     expect((await findingsOf(other))[0]!.Severity.Label).toBe('LOW');
     expect(runsOf(user)).toHaveLength(1);
-  }, 120_000);
+  }, 300_000);
 
   it('a more severe signal after the workflow ended starts a new workflow on the same incident and finding', async () => {
     const user = USERS[2];
@@ -245,7 +253,11 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
     expect((await p.done(first!.executionArn)).status).toBe('SUCCEEDED');
 
     await guardDuty(user);
-    const second = await until('a new workflow', () => runsOf(user).find((t) => t.name !== first!.name));
+    const second = await until(
+      'a new workflow',
+      () => runsOf(user).find((t) => t.name !== first!.name),
+      90_000,
+    );
     expect(second.name).toMatch(/^BKS-019-/);
     await settled();
     expect(runsOf(user)).toHaveLength(2);
@@ -267,5 +279,5 @@ describe('one key, one incident (bks-sim --pipeline)', () => {
     expect(
       (await notifications()).filter((x) => x.subject.includes('ESCALATED') && x.subject.includes(user)),
     ).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
