@@ -16,7 +16,13 @@ import {
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRecord, cloudTrailDate, cloudTrailErrorCode, EventStore, scrubSecrets } from '../../sim/cloudtrail';
+import {
+  buildRecord,
+  cloudTrailDate,
+  cloudTrailErrorCode,
+  EventStore,
+  scrubSecrets,
+} from '../../sim/cloudtrail';
 import type { SimHandle } from '../../sim/server';
 import { startSim } from '../../sim/server';
 import { trailRecord } from '../helpers/cloudtrail';
