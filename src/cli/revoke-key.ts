@@ -18,6 +18,7 @@ import {
   renderJson,
   renderTable,
 } from './common';
+import { FLAG_NAMES } from './flags';
 import { addOrgRoleOptions, type OrgRoleFlags, resolveKeyArg, withIdentityAccount } from './key-arg';
 import type { RunAction } from './main';
 import { type ChangeOptions, planGate } from './plan-gate';
@@ -90,12 +91,7 @@ export async function revokeKeyCommand(
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   if (flags.dryRun && flags.yes) throw new UsageError('--dry-run and --yes contradict each other');
   const target = parseRevokeTarget(arg);
-  let services: ReturnType<typeof selectServices> | undefined;
-  try {
-    services = flags.service ? selectServices(flags.service) : undefined;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const services = flags.service ? selectServices(flags.service) : undefined;
   if (flags.service && target.kind !== 'user')
     throw new UsageError('--service applies to a USER argument only (a key names its service)');
   const credentialIds = parseCredentialIds(flags.credential, target.kind);
@@ -111,6 +107,7 @@ export async function revokeKeyCommand(
       force: flags.force,
       credentialIds,
       services,
+      names: FLAG_NAMES,
       recordDir: flags.recordDir ?? DEFAULT_RECORD_DIR,
       gate: planGate(
         ctx,
