@@ -22,6 +22,7 @@ import {
   AttachUserPolicyCommand,
   CreateServiceSpecificCredentialCommand,
   CreateUserCommand,
+  DeleteServiceSpecificCredentialCommand,
   IAMClient,
   ListServiceSpecificCredentialsCommand,
   type ServiceSpecificCredential,
@@ -75,6 +76,26 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     return res.status;
   }
 
+  /** The approval request of a key's creation: its link, its finding, the execution waiting for it. */
+  async function request(c: Cred) {
+    const note = await until(`the approval request of ${c.ServiceSpecificCredentialId}`, async () => {
+      const notes = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as Array<{
+        message: string;
+      }>;
+      return notes.find(
+        (x) => x.message.includes(c.ServiceSpecificCredentialId!) && x.message.includes('/_pipeline/approve'),
+      )?.message;
+    });
+    const found = /Security Hub finding: (\S+)/.exec(note)![1]!;
+    const trace = p.traces.find((t) => t.finding?.['id'] === found && t.taskToken);
+    expect(trace, 'the execution waiting for this request').toBeDefined();
+    return {
+      link: /http:\/\/\S+\/_pipeline\/approve\?\S+/.exec(note)![0],
+      findingId: found,
+      executionArn: trace!.executionArn,
+    };
+  }
+
   async function signIn(who: object, token?: object): Promise<void> {
     const r = await fetch(`${p.sim.url}/_sim/oidc/login`, {
       method: 'POST',
@@ -83,7 +104,7 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     expect(r.status).toBe(200);
   }
 
-  async function finding() {
+  async function finding(id = findingId) {
     const hub = new SecurityHubClient({
       endpoint: p.sim.url,
       region: 'us-east-1',
@@ -91,7 +112,7 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     });
     try {
       const out = await hub.send(
-        new GetFindingsCommand({ Filters: { Id: [{ Value: findingId, Comparison: 'EQUALS' }] } }),
+        new GetFindingsCommand({ Filters: { Id: [{ Value: id, Comparison: 'EQUALS' }] } }),
       );
       expect(out.Findings).toHaveLength(1);
       return out.Findings![0]!;
@@ -100,10 +121,10 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     }
   }
 
-  async function execution(): Promise<string | undefined> {
+  async function execution(arn = executionArn): Promise<string | undefined> {
     const sfn = new SFNClient({ endpoint: p.sim.url, region: 'us-east-1', credentials: AUDIT_SEC });
     try {
-      return (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
+      return (await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).status;
     } finally {
       sfn.destroy();
     }
@@ -238,20 +259,7 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     expect(await bearer(leaked)).toBe(200);
 
     // The request of the leaked key's creation: enriched once both keys existed.
-    const note = await until('the approval request of the leaked key', async () => {
-      const notes = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as Array<{
-        message: string;
-      }>;
-      return notes.find(
-        (x) =>
-          x.message.includes(leaked.ServiceSpecificCredentialId!) && x.message.includes('/_pipeline/approve'),
-      )?.message;
-    });
-    link = /http:\/\/\S+\/_pipeline\/approve\?\S+/.exec(note)![0];
-    findingId = /Security Hub finding: (\S+)/.exec(note)![1]!;
-    const trace = p.traces.find((t) => t.finding?.['id'] === findingId && t.taskToken);
-    expect(trace, 'the execution waiting for this request').toBeDefined();
-    executionArn = trace!.executionArn;
+    ({ link, findingId, executionArn } = await request(leaked));
     await unchanged();
   }, 90_000);
   afterAll(async () => {
@@ -403,14 +411,75 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     const b = await fresh({ javaScriptEnabled: false });
     try {
       const page = b.page;
-      await page.goto(link, { waitUntil: 'load' });
+      const csp = (await page.goto(link, { waitUntil: 'load' }))?.headers()['content-security-policy'] ?? '';
       // Back from the identity provider, on the link, signed in.
       expect(page.url()).toBe(link);
       const body = await text(page);
       expect(await page.locator('h1').textContent()).toBe('Approve revocation?');
-      expect(await page.locator('.verdict').first().textContent()).toMatch(/^(HIGH|MEDIUM|CRITICAL|LOW)/);
-      expect(body).toContain(USER);
-      expect(body).toContain(MEMBER);
+      // Issue 20 item 2, line by line. Verdict and severity first.
+      expect(await page.locator('body > :nth-child(2)').getAttribute('class')).toBe('verdict');
+      expect(await page.locator('.verdict').first().textContent()).toMatch(/^(HIGH|MEDIUM|CRITICAL|LOW) — /);
+      // The key alias, the user, account, regions, first/last seen.
+      const row = async (name: string) =>
+        (
+          (await page.locator(`tr:has(th[scope="row"]:text-is("${name}")) td`).first().textContent()) ?? ''
+        ).trim();
+      expect(await row('Alias')).toBe(leaked.ServiceCredentialAlias);
+      expect(await row('User')).toBe(USER);
+      expect(await row('Account')).toBe(MEMBER);
+      expect(await row('Regions')).toContain('us-east-1');
+      expect(await row('First seen')).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(await row('Last seen')).toMatch(/^\d{4}-\d\d-\d\dT/);
+      // Calls per region and model (the leaked key's call above), source IPs, user agents.
+      const calls = await page
+        .locator('tr:has(td code:text-is("anthropic.claude-3-haiku-20240307-v1:0")) td')
+        .allTextContents();
+      expect(calls[0]).toBe('us-east-1');
+      expect(Number(calls[2])).toBeGreaterThanOrEqual(1);
+      expect(await row('Source IPs')).toContain('127.0.0.1');
+      expect(await row('User agents')).not.toMatch(/^(UNKNOWN|none recorded)?$/);
+      expect(await page.locator('h2:text-is("Signals that fired") + ul li').count()).toBeGreaterThanOrEqual(
+        1,
+      );
+      // The choices: one radio per key of the user (id, age, last use), every key, reject; no text field for a key.
+      expect(
+        await page
+          .locator('input[name="choice"]')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('value'))),
+      ).toEqual([
+        `credential:${sibling.ServiceSpecificCredentialId}`,
+        `credential:${leaked.ServiceSpecificCredentialId}`,
+        'user',
+        'reject',
+      ]);
+      expect(await page.locator('input[type="text"], input:not([type])').count()).toBe(0);
+      const label =
+        (await page
+          .locator(`label:has(input[value="credential:${leaked.ServiceSpecificCredentialId}"])`)
+          .textContent()) ?? '';
+      expect(label).toContain('the detected key');
+      expect(label).toMatch(/Active, \d+ min old \(created \d{4}-/);
+      expect(label).toMatch(/last use: the user's last call \d{4}-/);
+      // The exact plan, step by step: the detected key's is open; the phantom's access keys go too.
+      const plan = await page.locator('details[open] ol.plan li').allTextContents();
+      expect(plan).toEqual([
+        `Set API key ${leaked.ServiceSpecificCredentialId} (${leaked.ServiceCredentialAlias}) of IAM user ${USER} in ${MEMBER} to Inactive (UpdateServiceSpecificCredential; nothing is deleted); the user's 1 other API key stays as it is.`,
+        `${USER} is a console phantom user (Amazon Bedrock): set every IAM access key of it to Inactive, a second door with the same permissions (none is active now).`,
+        'Read the user back from IAM and verify every key the plan touched is now Inactive (else: manual action needed).',
+        'Write a restore record (bks restore undoes every change but a deleted password) and close the Security Hub finding with a note saying what was done, by whom and why.',
+      ]);
+      const everyKey = await page
+        .locator('label:has(input[value="user"]) + details ol.plan li')
+        .allTextContents();
+      expect(everyKey[0]).toBe(
+        `Set every API key (service-specific credential) of IAM user ${USER} in ${MEMBER} to Inactive (2 now).`,
+      );
+      expect(everyKey[2]).toBe(
+        `Put the inline policy bks-revoke-deny on ${USER}, denying bedrock-mantle:*, bedrock:* to every credential of the user, even one made after this decision.`,
+      );
+      // Self-contained: a CSP that allows no script and no outside asset (and none was fetched: clean()).
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).not.toContain('script-src');
       expect(body).toContain('Signed in as Ana Analyst (ana@acme.example)');
       expect(body).toContain(leaked.ServiceSpecificCredentialId!);
       expect(body).toContain(sibling.ServiceSpecificCredentialId!);
@@ -479,5 +548,51 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
       ].sort(),
     );
     expect((await finding()).Note?.Text).toContain(`approved by Ana Analyst`);
+  }, 120_000);
+
+  it('after the decision, when the chosen key is gone meanwhile: the page says manual action is needed, as the finding note does', async () => {
+    // The other phantom user's own request, still waiting (the refusals above left it alone).
+    const req = await request(other);
+    expect(await execution(req.executionArn)).toBe('RUNNING');
+    await signIn(ANA);
+    const b = await fresh();
+    try {
+      await b.page.goto(req.link, { waitUntil: 'load' });
+      expect(await b.page.locator('h1').textContent()).toBe('Approve revocation?');
+      // Between reading and deciding, someone deletes the key: the revoke step must not guess.
+      const attacker = new IAMClient({
+        endpoint: p.sim.url,
+        region: 'us-east-1',
+        credentials: { ...ATTACKER },
+      });
+      await attacker.send(
+        new DeleteServiceSpecificCredentialCommand({
+          UserName: OTHER_USER,
+          ServiceSpecificCredentialId: other.ServiceSpecificCredentialId!,
+        }),
+      );
+      attacker.destroy();
+      await b.page.check(`input[name="choice"][value="credential:${other.ServiceSpecificCredentialId}"]`);
+      await b.page.fill('textarea[name="reason"]', 'the key from the pastebin');
+      await Promise.all([b.page.waitForNavigation(), b.page.click('button[type="submit"]')]);
+      await b.page.waitForSelector('text=Manual action needed', { timeout: 60_000 });
+      const body = await text(b.page);
+      expect(body).toContain('Nothing was verified: the workflow stopped and needs someone to act by hand');
+      const f = await finding(req.findingId);
+      const note = f.Note?.Text ?? '';
+      expect(note).toMatch(
+        /^MANUAL ACTION REQUIRED: revoking Amazon Bedrock API key \S+ of IAM user BedrockAPIKey-zz99 failed/,
+      );
+      expect(((await b.page.locator('blockquote').textContent()) ?? '').trim()).toBe(note);
+      expect(f.Workflow?.Status).toBe('NOTIFIED');
+      await shot(b.page, 'approval-manual-action');
+      await b.clean();
+    } finally {
+      await b.context.close();
+    }
+    expect(await execution(req.executionArn)).not.toBe('RUNNING');
+    // The first decision's keys are as it left them.
+    expect(await bearer(sibling)).toBe(200);
+    expect(await bearer(leaked)).toBe(403);
   }, 120_000);
 });
