@@ -220,14 +220,7 @@ export class BedrockKeyGuard extends Construct {
       failureQueue: this.failureQueue,
       ...pick(props, 'organizationId', 'regionalStacks', 'incidentWindow', 'invocationsThreshold'),
     });
-    // The finding is raised at the incident's severity as recorded (a more severe signal may have
-    // joined the incident before the workflow imported it).
-    finding.addEnvironment('BKS_COUNTER_TABLE', this.detection.counterTable.tableName);
-    this.detection.counterTable.grant(finding, 'dynamodb:GetItem');
-    // The approval page lists every signal of the incident, read when it renders.
-    const approvalApi = this.approval.functions['approval-api'];
-    approvalApi.addEnvironment('BKS_COUNTER_TABLE', this.detection.counterTable.tableName);
-    this.detection.counterTable.grant(approvalApi, 'dynamodb:GetItem');
+    this.readIncidents([finding, this.approval.functions['approval-api']]);
     this.reconciliation = new Reconciliation(this, 'Reconciliation', {
       stateMachine: this.stateMachine,
       readerRole: roles.reader,
@@ -258,6 +251,18 @@ export class BedrockKeyGuard extends Construct {
       reconcile: this.reconciliation.function,
     };
     this.outputs(names.prefix);
+  }
+
+  /**
+   * Functions that read the incident records (counter table): the finding step raises the finding at
+   * the incident's recorded severity (a more severe signal may have joined it first); the approval
+   * page lists every signal of the incident when it renders.
+   */
+  private readIncidents(fns: nodejs.NodejsFunction[]): void {
+    for (const f of fns) {
+      f.addEnvironment('BKS_COUNTER_TABLE', this.detection.counterTable.tableName);
+      this.detection.counterTable.grant(f, 'dynamodb:GetItem');
+    }
   }
 
   /** The organization trail, when `organizationTrail` asks for it (infra/trail.ts). */
