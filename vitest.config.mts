@@ -10,7 +10,6 @@ const CDK = [
   'test/pipeline/deployed-functions.test.ts',
   'test/pipeline/deployed-roles.test.ts',
   'test/pipeline/read-only-events.test.ts',
-  'test/local/async-failure.test.ts',
 ];
 
 export default defineConfig({
