@@ -222,7 +222,7 @@ export class BedrockKeyGuard extends Construct {
       failureQueue: this.failureQueue,
       ...pick(props, 'organizationId', 'regionalStacks', 'incidentWindow', 'invocationsThreshold'),
     });
-    this.readIncidents([finding, this.approval.functions['approval-api']]);
+    this.readIncidents([this.response.functions.finding, this.approval.functions['approval-api']]);
     this.reconciliation = new Reconciliation(this, 'Reconciliation', {
       stateMachine: this.stateMachine,
       readerRole: roles.reader,
