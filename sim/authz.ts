@@ -246,8 +246,40 @@ export function engineEvaluations(): number {
   return evaluations;
 }
 
+const ALLOWED_KEY = 'authz:allowed';
+
+/**
+ * What each principal was allowed to do in this simulator, by principal (a role session counts as
+ * its role: the role's ARN with its path) and action: the record tests use to tell which granted
+ * permissions of which role a run exercised.
+ */
+export function allowedActions(ctx: SimContext): ReadonlyMap<string, ReadonlySet<string>> {
+  return (ctx.scratch.get(ALLOWED_KEY) as Map<string, Set<string>> | undefined) ?? new Map();
+}
+
+function noteAllowed(ctx: SimContext, p: Principal, action: string): void {
+  let m = ctx.scratch.get(ALLOWED_KEY) as Map<string, Set<string>> | undefined;
+  if (!m) {
+    m = new Map();
+    ctx.scratch.set(ALLOWED_KEY, m);
+  }
+  const who = p.roleArn ?? principalArnForContext(p);
+  let set = m.get(who);
+  if (!set) {
+    set = new Set();
+    m.set(who, set);
+  }
+  set.add(action);
+}
+
 /** Whether AWS would allow the request (see the module comment). */
 export async function authorize(ctx: SimContext, req: AuthzRequest): Promise<AuthzDecision> {
+  const decision = await decide(ctx, req);
+  if (decision.allowed) noteAllowed(ctx, req.principal, req.action);
+  return decision;
+}
+
+async function decide(ctx: SimContext, req: AuthzRequest): Promise<AuthzDecision> {
   const p = req.principal;
   const identityTexts = p.identity.map((x) => JSON.stringify(x.document));
   const boundaryText = p.boundary ? JSON.stringify(p.boundary.document) : '';
