@@ -5,7 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Every JSON document a command prints in-process is checked against its schema in schemas/.
-    setupFiles: ['test/setup/output-schemas.ts'],
+    // With BKS_TEST_CPU_LOG set, each file's CPU time is logged (test/setup/cpu.ts, bench/test-suite.ts).
+    setupFiles: ['test/setup/output-schemas.ts', 'test/setup/cpu.ts'],
     // One scratch folder per run, for work several test files share (the packed tarball).
     globalSetup: ['test/setup/global.ts'],
     // The default `forks` pool: `threads` breaks esbuild bundling in the infra tests.
@@ -19,6 +20,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // bks-sim builds a credential report in 200 ms instead of 500 (sim/services/iam.ts): a scan
+      // still polls (STARTED, a 250 ms wait, COMPLETE) but waits 250 ms instead of 750. Every scan of
+      // the suite pays it; test/inventory/credential-report.test.ts keeps the three-state path.
+      BKS_SIM_CREDENTIAL_REPORT_MS: '200',
       NO_COLOR: '1',
     },
   },

@@ -89,8 +89,9 @@ export interface BedrockKeyGuardProps {
   readonly prefix?: string;
   /**
    * Create the organization trail the pipeline needs (`OrganizationTrail`, infra/trail.ts): every
-   * management event read and write, and the Bedrock data events (agents, knowledge bases, flows,
-   * guardrails, prompts) through advanced event selectors. Needs `organizationId`, and the stack in
+   * management event read and write, and the data events of Bedrock (agents, knowledge bases, flows,
+   * guardrails, prompts, inference logged as data events) and of bedrock-mantle (inference and files)
+   * through advanced event selectors. Needs `organizationId`, and the stack in
    * the organization's management account (or CloudTrail's delegated administrator). Leave it off
    * when the organization already has a trail: add the selectors to that one instead.
    * @default false

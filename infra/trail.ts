@@ -1,15 +1,16 @@
 /**
  * `OrganizationTrail`: the CloudTrail trail the pipeline cannot see without, for an organization
  * that has none yet. EventBridge receives "AWS API Call via CloudTrail" events only where a trail
- * logs them, and Bedrock's data events only through a trail whose advanced event selectors name
- * their resource types. Deployed in the organization's management account (or CloudTrail's
- * delegated administrator): a multi-region organization trail logging
+ * logs them, and data events only through a trail whose advanced event selectors name their
+ * resource types (CloudTrail requires `resources.type` in every data-event selector). Deployed in
+ * the organization's management account (or CloudTrail's delegated administrator): a multi-region
+ * organization trail logging
  * - every management event, read and write (the key's InvokeModel, ListFoundationModels probes and
  *   bedrock-mantle's management operations are read-only management events);
  * - the Bedrock data events of `BEDROCK_DATA_RESOURCE_TYPES` (agents, knowledge bases, flows,
- *   guardrails, prompts), one selector per resource type.
- * bedrock-mantle's data events are not selected: no resource type for them is taken from the
- * Bedrock user guide here (docs/pipeline.md, "Prerequisites").
+ *   guardrails, prompts, and inference logged as data events), one selector per resource type;
+ * - bedrock-mantle's inference and file data events, with the one selector the Bedrock user guide
+ *   gives for them (`MANTLE_DATA_RESOURCE_TYPES`, src/pipeline/data-events.ts).
  * Logs go to a new bucket (KMS-encrypted with a rotated key, versioned, TLS only, never public,
  * its own access logs in a second bucket).
  */
@@ -19,33 +20,28 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import {
+  BEDROCK_DATA_RESOURCE_TYPES,
+  type DataResourceType,
+  MANTLE_DATA_RESOURCE_TYPES,
+} from '../src/pipeline/data-events';
 
-/**
- * The Bedrock data-event resource types for advanced event selectors (CloudTrail user guide, data
- * events table; Bedrock user guide, "Monitor Amazon Bedrock API calls using CloudTrail").
- */
-export const BEDROCK_DATA_RESOURCE_TYPES = [
-  'AWS::Bedrock::AgentAlias',
-  'AWS::Bedrock::KnowledgeBase',
-  'AWS::Bedrock::FlowAlias',
-  'AWS::Bedrock::Guardrail',
-  'AWS::Bedrock::PromptVersion',
-] as const;
-
-/** The trail's advanced event selectors: all management events, and one per Bedrock data resource type. */
+/** The trail's advanced event selectors: all management events, then the data events detection needs. */
 export function trailSelectors(): cloudtrail.CfnTrail.AdvancedEventSelectorProperty[] {
+  const data = (name: string, types: readonly DataResourceType[]) => ({
+    name,
+    fieldSelectors: [
+      { field: 'eventCategory', equalTo: ['Data'] },
+      { field: 'resources.type', equalTo: types.map((t) => t.type) },
+    ],
+  });
   return [
     {
       name: 'Management events (read and write)',
       fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }],
     },
-    ...BEDROCK_DATA_RESOURCE_TYPES.map((type) => ({
-      name: `Data events of ${type}`,
-      fieldSelectors: [
-        { field: 'eventCategory', equalTo: ['Data'] },
-        { field: 'resources.type', equalTo: [type] },
-      ],
-    })),
+    ...BEDROCK_DATA_RESOURCE_TYPES.map((t) => data(`Data events of ${t.type}`, [t])),
+    data('Log Bedrock Mantle inference and file events', MANTLE_DATA_RESOURCE_TYPES),
   ];
 }
 

@@ -10,8 +10,10 @@
  *   management events), targeting the central bus, with the region's `bks-forwarder-dlq`;
  * - in the security account's home region: the central bus `bks-central` (PutEvents allowed to the
  *   other accounts), one rule per detection on it (`bks-<RULE>`; stateful rules count through the
- *   stateful function, `bks-<RULE>-threshold` dispatches), the dead-letter queues, the approval and
- *   counter tables, and the response workflow `bks-response` in Step Functions;
+ *   stateful function, `bks-<RULE>-threshold` dispatches), the dead-letter queue `bks-central-dlq`,
+ *   the functions' on-failure destination `bks-failed-invocations-dlq`, the approval and counter
+ *   tables, and the response workflow `bks-response` in Step Functions — every name from
+ *   `pipelineNames()` (src/pipeline/names.ts), as the CDK app deploys it;
  * - in every account, the responder roles the member stacks deploy (`bks-reader`, `bks-revoker`,
  *   `bks-findings`, trusting the security account), added to the scenario before it starts.
  *
@@ -50,6 +52,7 @@ import {
 } from '../sim/services/stepfunctions';
 import { shiftScenarioToNow } from '../sim/timeshift';
 import { THRESHOLD_EVENT_DETAIL_TYPE, THRESHOLD_EVENT_SOURCE } from '../src/pipeline/incident';
+import { pipelineNames } from '../src/pipeline/names';
 import type { ResponsePolicy } from '../src/pipeline/policy';
 import { RESPONDER_ACTIONS } from '../src/pipeline/responder-actions';
 import { ruleStateFor } from '../src/pipeline/rule-state';
@@ -107,7 +110,8 @@ export interface Deployment {
 }
 
 const ROLE_NAMES = { reader: 'bks-reader', revoker: 'bks-revoker', findings: 'bks-findings' };
-const PREFIX = 'bks';
+/** The names the CDK app deploys (src/pipeline/names.ts): `bks coverage` and `bks selftest` find them here too. */
+const NAMES = pipelineNames();
 
 /** `AKIA` + 16 characters: an access key id of the simulated pipeline's own principals. */
 function principalKey(kind: 'P' | 'D', account: string): string {
@@ -284,9 +288,9 @@ export class LivePipeline {
       homeRegion: home,
       centralBusArn: '',
       stateMachineArn: '',
-      approvalTable: `${PREFIX}-approvals`,
-      counterTable: `${PREFIX}-counters`,
-      topicArn: `arn:${partition}:sns:${home}:${security}:${PREFIX}-soc`,
+      approvalTable: NAMES.approvalTable,
+      counterTable: NAMES.counterTable,
+      topicArn: `arn:${partition}:sns:${home}:${security}:${NAMES.topic}`,
       approvalUrl: `${this.sim.url}/_pipeline/approve`,
       deadLetterQueues: [],
       forwarders: {},
@@ -294,9 +298,11 @@ export class LivePipeline {
     };
     this.deployment = d;
     await this.createTables(d);
-    const centralDlq = await this.createQueue(security, home, `${PREFIX}-central-dlq`);
-    const responseDlq = await this.createQueue(security, home, `${PREFIX}-response-dlq`);
-    await this.createWorkflow(d, responseDlq.url);
+    // As BedrockKeyGuard: one central dead-letter queue for the rule targets and the workflow's
+    // malformed-input branch, and the functions' on-failure destination.
+    const centralDlq = await this.createQueue(security, home, NAMES.deadLetterQueue('central'));
+    await this.createQueue(security, home, NAMES.deadLetterQueue('failed-invocations'));
+    await this.createWorkflow(d, centralDlq.url);
     const customActions = await this.deployCentralBus(d, centralDlq.arn);
     await this.deployForwarders(d);
     this.setFunctionEnvironment(d, customActions);
@@ -317,8 +323,8 @@ export class LivePipeline {
     this.registerStack(d);
     const total = Object.values(d.forwarders).reduce((n, l) => n + l.length, 0);
     this.say(
-      `deployed: ${d.centralRules.length} central rules on ${PREFIX}-central, ${total} forwarder rules in ` +
-        `${Object.keys(d.forwarders).length} account-regions, workflow ${PREFIX}-response; approvals at ${d.approvalUrl}`,
+      `deployed: ${d.centralRules.length} central rules on ${NAMES.centralBus}, ${total} forwarder rules in ` +
+        `${Object.keys(d.forwarders).length} account-regions, workflow ${NAMES.stateMachine}; approvals at ${d.approvalUrl}`,
     );
   }
 
@@ -360,14 +366,14 @@ export class LivePipeline {
     const sfn = new SFNClient(this.clientConfig(security, d.homeRegion));
     const sm = await sfn.send(
       new CreateStateMachineCommand({
-        name: `${PREFIX}-response`,
+        name: NAMES.stateMachine,
         definition: responseDefinitionFor(security, {
           region: d.homeRegion,
           approvalTimeoutSeconds: this.options.approvalTimeoutSeconds ?? 14_400,
           topicArn: d.topicArn,
           dlqUrl,
         }),
-        roleArn: `arn:${this.sim.state.partition}:iam::${security}:role/${PREFIX}-response`,
+        roleArn: `arn:${this.sim.state.partition}:iam::${security}:role/${NAMES.prefix}-response`,
         type: 'STANDARD',
       }),
     );
@@ -378,7 +384,7 @@ export class LivePipeline {
   /** A function of the pipeline, in the security account's home region. */
   private lambdaArn(name: string): string {
     const d = this.deployment;
-    return `arn:${this.sim.state.partition}:lambda:${d.homeRegion}:${d.securityAccount}:function:${PREFIX}-${name}`;
+    return `arn:${this.sim.state.partition}:lambda:${d.homeRegion}:${d.securityAccount}:function:${NAMES.prefix}-${name}`;
   }
 
   /**
@@ -388,13 +394,13 @@ export class LivePipeline {
   private async deployCentralBus(d: Deployment, dlqArn: string): Promise<CustomActions> {
     const security = d.securityAccount;
     const eb = new EventBridgeClient(this.clientConfig(security, d.homeRegion));
-    const bus = await eb.send(new CreateEventBusCommand({ Name: `${PREFIX}-central` }));
+    const bus = await eb.send(new CreateEventBusCommand({ Name: NAMES.centralBus }));
     d.centralBusArn = bus.EventBusArn!;
     for (const a of this.sim.state.accounts) {
       if (a.id === security) continue;
       await eb.send(
         new PutPermissionCommand({
-          EventBusName: `${PREFIX}-central`,
+          EventBusName: NAMES.centralBus,
           Action: 'events:PutEvents',
           Principal: a.id,
           StatementId: `member-${a.id}`,
@@ -416,7 +422,7 @@ export class LivePipeline {
       await eb.send(
         new PutRuleCommand({
           Name: name,
-          EventBusName: `${PREFIX}-central`,
+          EventBusName: NAMES.centralBus,
           EventPattern: JSON.stringify(pattern),
           State: ruleStateFor(pattern),
         }),
@@ -424,7 +430,7 @@ export class LivePipeline {
       await eb.send(
         new PutTargetsCommand({
           Rule: name,
-          EventBusName: `${PREFIX}-central`,
+          EventBusName: NAMES.centralBus,
           Targets: [{ Id: 'fn', ...targetOpts, ...target } as never],
         }),
       );
@@ -432,10 +438,10 @@ export class LivePipeline {
     };
     for (const r of this.rules) {
       const fn = r.kind === 'stateful' ? 'stateful' : 'dispatch';
-      await centralRule(`${PREFIX}-${r.id}`, r.pattern, { Arn: this.lambdaArn(fn), ...ruleInput(r) });
+      await centralRule(NAMES.centralRule(r.id), r.pattern, { Arn: this.lambdaArn(fn), ...ruleInput(r) });
       if (r.kind !== 'stateful') continue;
       await centralRule(
-        `${PREFIX}-${r.id}-threshold`,
+        NAMES.thresholdRule(r.id),
         {
           source: [THRESHOLD_EVENT_SOURCE],
           'detail-type': [THRESHOLD_EVENT_DETAIL_TYPE],
@@ -447,7 +453,7 @@ export class LivePipeline {
     const actions = customActionArns(this.sim.state.partition, d.homeRegion, security);
     await eb.send(
       new PutRuleCommand({
-        Name: `${PREFIX}-custom-actions`,
+        Name: NAMES.rule('custom-actions'),
         EventPattern: JSON.stringify({
           source: ['aws.securityhub'],
           'detail-type': ['Security Hub Findings - Custom Action'],
@@ -458,7 +464,7 @@ export class LivePipeline {
     );
     await eb.send(
       new PutTargetsCommand({
-        Rule: `${PREFIX}-custom-actions`,
+        Rule: NAMES.rule('custom-actions'),
         Targets: [{ Id: 'fn', Arn: this.lambdaArn('custom-action'), ...targetOpts }],
       }),
     );
@@ -473,12 +479,12 @@ export class LivePipeline {
     );
     await Promise.all(
       placements.map(async ({ account, region }) => {
-        const dlq = await this.createQueue(account, region, `${PREFIX}-forwarder-dlq`);
+        const dlq = await this.createQueue(account, region, NAMES.deadLetterQueue('forwarder'));
         const client = new EventBridgeClient(this.clientConfig(account, region));
         const names: string[] = [];
         try {
           for (const r of rulesForRegion(this.rules, region)) {
-            const name = `${PREFIX}-fwd-${r.id}`;
+            const name = NAMES.forwarder(r.id);
             await client.send(
               new PutRuleCommand({
                 Name: name,
@@ -494,7 +500,7 @@ export class LivePipeline {
                   {
                     Id: 'central',
                     Arn: d.centralBusArn,
-                    RoleArn: `arn:${this.sim.state.partition}:iam::${account}:role/${PREFIX}-forwarder`,
+                    RoleArn: `arn:${this.sim.state.partition}:iam::${account}:role/${NAMES.prefix}-forwarder`,
                     DeadLetterConfig: { Arn: dlq.arn },
                   },
                 ],
@@ -512,7 +518,7 @@ export class LivePipeline {
 
   /** The revocation records' bucket (the CDK app's is versioned and KMS-encrypted). */
   private recordBucket(d: Deployment): string {
-    return `${PREFIX}-records-${d.securityAccount}`;
+    return `${NAMES.prefix}-records-${d.securityAccount}`;
   }
 
   /** The functions' environment, as the CDK app sets it. */
@@ -535,7 +541,7 @@ export class LivePipeline {
       BKS_REJECT_ACTION_ARN: actions.reject,
       BKS_STATE_MACHINE_ARN: d.stateMachineArn,
       BKS_DEDUPE_SECONDS: '86400',
-      BKS_EVENT_BUS: `${PREFIX}-central`,
+      BKS_EVENT_BUS: NAMES.centralBus,
       BKS_STATEFUL_RULES: JSON.stringify(
         statefulRules.map(({ id, severity, pattern, stateful }) => ({ id, severity, pattern, stateful })),
       ),
@@ -597,9 +603,9 @@ export class LivePipeline {
   /** Deliveries to the pipeline's functions run the real handlers in this process. */
   private routeDeliveries(d: Deployment, stateful: (input: never) => Promise<unknown>): void {
     const functions: Record<string, (input: never) => Promise<unknown>> = {
-      [`${PREFIX}-dispatch`]: dispatch as never,
-      [`${PREFIX}-stateful`]: stateful,
-      [`${PREFIX}-custom-action`]: customAction as never,
+      [`${NAMES.prefix}-dispatch`]: dispatch as never,
+      [`${NAMES.prefix}-stateful`]: stateful,
+      [`${NAMES.prefix}-custom-action`]: customAction as never,
     };
     this.undo.push(
       this.sim.onDelivery(async (target: DeliveryTarget, input: unknown) => {
@@ -607,7 +613,8 @@ export class LivePipeline {
         const fn = m && m[2] === d.securityAccount && m[1] === d.homeRegion ? functions[m[3]!] : undefined;
         if (!fn) throw new Error(`no function ${target.target.Arn} in the local pipeline`);
         const ruleId = (input as { ruleId?: string }).ruleId;
-        if (ruleId && m![3] === `${PREFIX}-dispatch`) this.say(`${ruleId} matched (${target.ruleName})`);
+        if (ruleId && m![3] === `${NAMES.prefix}-dispatch`)
+          this.say(`${ruleId} matched (${target.ruleName})`);
         return fn(input as never);
       }),
     );
@@ -624,7 +631,7 @@ export class LivePipeline {
       Description:
         'bks: real-time detection and approved revocation of Bedrock API keys (bks-sim --pipeline)',
       Outputs: outputList({
-        prefix: PREFIX,
+        prefix: NAMES.prefix,
         centralBusArn: d.centralBusArn,
         stateMachineArn: d.stateMachineArn,
         approvalTable: d.approvalTable,

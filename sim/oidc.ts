@@ -86,6 +86,23 @@ function text(status: number, message: string): WireResponse {
   return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${message}\n` };
 }
 
+/** A page a person reads in the browser (the sign-in the provider cannot do), fetching nothing else. */
+function html(status: number, title: string, message: string): WireResponse {
+  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return {
+    status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; img-src data:",
+    },
+    body:
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">' +
+      '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+      `<title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(message)}</p></body></html>`,
+  };
+}
+
 /** An OAuth error answer of the token endpoint (RFC 6749 §5.2). */
 function oauthError(status: number, error: string, description: string): WireResponse {
   return json(status, { error, error_description: description });
@@ -243,7 +260,13 @@ export class OidcProvider {
     if (q.get('code_challenge_method') !== 'S256' || !/^[\w-]{43}$/.test(challenge))
       return back({ error: 'invalid_request', error_description: 'PKCE with S256 is required' });
     if (!this.user)
-      return text(401, 'nobody is signed in at the test identity provider (POST /_sim/oidc/login)');
+      return html(
+        401,
+        'Test identity provider: not signed in',
+        'Nobody is signed in at the identity provider (the simulator’s test provider), so it cannot tell ' +
+          'the application who you are: nothing was shown and nothing was decided. ' +
+          'Sign in (POST /_sim/oidc/login), then open the link again.',
+      );
     const code = randomBytes(24).toString('base64url');
     const nonce = q.get('nonce');
     this.codes.set(code, {

@@ -46,6 +46,7 @@ import {
   validateRateLimits,
 } from './scenario';
 import { type DeliveryListener, deliveriesSettled, onDelivery } from './services/events';
+import { reportBuildMs } from './services/iam';
 import { moduleByService, RECORDERS } from './services/index';
 
 export interface SimStats {
@@ -304,6 +305,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
       : loadScenario(structuredClone(opts.scenario));
   // Without its IAM engine the simulator could judge no call: refuse to start (one line).
   await loadEngine();
+  reportBuildMs(); // a bad BKS_SIM_CREDENTIAL_REPORT_MS refuses to start, not at the first report
   const ctx = createContext(state) as SimContext & { advance(ms: number): void };
   const modules = moduleByService();
   const controlRoutes = new Map<string, (ctx: SimContext, input: Record<string, unknown>) => unknown>();
@@ -583,6 +585,226 @@ function count(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
+/** Who signed a call and for which service and region, read from its `Authorization` header. */
+interface CredentialScope {
+  service: string;
+  region: string;
+  /** The SigV4 access key id ('' for a bearer call). */
+  accessKeyId: string;
+  /** The key of an `Authorization: Bearer` call (the Bedrock runtime). */
+  bearer?: string;
+}
+
+/**
+ * The credential scope of a call: a bearer key (Bedrock runtime, us-east-1 unless the service
+ * says otherwise), a SigV4 scope (header or presigned `X-Amz-Credential`), or a SigV4a scope
+ * whose region is the first of `X-Amz-Region-Set`. Undefined when the call carries none.
+ */
+function credentialScope(
+  rt: SimRuntime,
+  httpReq: IncomingMessage,
+  url: URL,
+  auth: string,
+): CredentialScope | undefined {
+  if (/^Bearer\s/i.test(auth)) {
+    return {
+      service: 'bedrock',
+      region: 'us-east-1',
+      accessKeyId: '',
+      bearer: auth.replace(/^Bearer\s+/i, '').trim(),
+    };
+  }
+  const m =
+    SCOPE_RE.exec(auth) ?? SCOPE_RE.exec(`Credential=${url.searchParams.get('X-Amz-Credential') ?? ''}`);
+  if (m) return { accessKeyId: m[1]!, region: m[3]!, service: m[4]! };
+  const m4a = SCOPE_4A_RE.exec(auth);
+  if (!m4a) return undefined;
+  const set = String(httpReq.headers['x-amz-region-set'] ?? '');
+  return {
+    accessKeyId: m4a[1]!,
+    service: m4a[3]!,
+    region: set && set !== '*' ? set.split(',')[0]!.trim() : homeRegion(rt.state.partition),
+  };
+}
+
+/** The operation a call names and its input, read the way its service's protocol carries them. */
+interface Operation {
+  action: string | undefined;
+  params: Record<string, unknown>;
+  pathParams: Record<string, string>;
+  /** The API version of a query-protocol call (for its "unknown operation" message). */
+  version: string;
+}
+
+/** Reads the operation of a call; a SimError when the body of a JSON-protocol call is not JSON. */
+function readOperation(
+  module: ServiceModule,
+  httpReq: IncomingMessage,
+  url: URL,
+  body: string,
+): Operation | SimError {
+  if (module.protocol === 'query') {
+    const params = parseForm(url.search.slice(1));
+    if ((httpReq.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) parseForm(body, params);
+    const action = typeof params.Action === 'string' ? params.Action : undefined;
+    const version = typeof params.Version === 'string' ? params.Version : '';
+    delete params.Action;
+    delete params.Version;
+    return { action, params, pathParams: {}, version };
+  }
+  if (module.protocol === 'json') {
+    const target = String(httpReq.headers['x-amz-target'] ?? '');
+    const dot = target.lastIndexOf('.');
+    const prefix = target.slice(0, dot);
+    // AWS accepts the short prefix too: botocore sends `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`,
+    // the JS SDK v3 `CloudTrail_20131101` (sim-services).
+    const named = dot > 0 && (prefix === module.targetPrefix || module.targetPrefix?.endsWith(`.${prefix}`));
+    try {
+      const params = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+      return { action: named ? target.slice(dot + 1) : undefined, params, pathParams: {}, version: '' };
+    } catch {
+      return new SimError('SerializationException', 'Request body is not valid JSON');
+    }
+  }
+  const r = module.route?.(httpReq.method ?? 'GET', url.pathname, url.searchParams);
+  const pathParams = r?.pathParams ?? {};
+  let params: Record<string, unknown> = {};
+  if (body && module.protocol === 'rest-json' && (httpReq.headers['content-type'] ?? '').includes('json')) {
+    try {
+      params = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      params = {};
+    }
+  }
+  return { action: r?.action, params: { ...params, ...pathParams }, pathParams, version: '' };
+}
+
+/** The error a service answers for an operation it does not have, in its protocol's words. */
+function unknownOperation(module: ServiceModule, op: Operation, method: string, path: string): SimError {
+  if (module.protocol === 'query') {
+    return new SimError(
+      'InvalidAction',
+      `Could not find operation ${op.action ?? ''} for version ${op.version}`.trim(),
+      400,
+    );
+  }
+  if (module.protocol === 'json') {
+    return new SimError('UnknownOperationException', `Unknown operation ${op.action ?? ''}`, 400);
+  }
+  return new SimError('UnknownOperationException', `No route for ${method} ${path}`, 404);
+}
+
+/**
+ * Sets the caller of a SigV4 call (a bearer call is judged by its service); a SimError when the
+ * key is unknown, inactive or expired, worded as the service's protocol words it.
+ */
+function authenticate(
+  rt: SimRuntime,
+  module: ServiceModule,
+  req: SimRequest,
+  scope: CredentialScope,
+): SimError | undefined {
+  if (scope.bearer !== undefined) return undefined;
+  try {
+    req.caller = resolveCaller(rt, scope.accessKeyId, scope.service, scope.region);
+    return undefined;
+  } catch (e) {
+    const err = e as SimError;
+    // JSON services word the same refusals differently, as AWS does.
+    if (module.protocol !== 'query' && err.code === 'InvalidClientTokenId') {
+      return new SimError('UnrecognizedClientException', err.message, 400);
+    }
+    if (module.protocol !== 'query' && err.code === 'ExpiredToken') {
+      return new SimError('ExpiredTokenException', err.message, 400);
+    }
+    return err;
+  }
+}
+
+/** The outcome of an authenticated call: its output, or the error AWS would answer. */
+interface Outcome {
+  output?: unknown;
+  error?: SimError;
+}
+
+/** The region whose rate budget and faults a call counts against (a global service's home region). */
+function budgetRegion(rt: SimRuntime, module: ServiceModule, req: SimRequest): string {
+  return module.global ? homeRegion(rt.state.partition) : req.region;
+}
+
+/** After the scenario's latency: the throttling error when the call is over its rate limit. */
+async function throttled(
+  rt: SimRuntime,
+  module: ServiceModule,
+  req: SimRequest,
+): Promise<SimError | undefined> {
+  if (rt.state.latencyMs > 0) await new Promise((r) => setTimeout(r, rt.state.latencyMs));
+  if (!rateLimited(rt, req.service, req.action, req.caller.account, budgetRegion(rt, module, req)))
+    return undefined;
+  count(rt.stats.throttled, `${req.service}:${req.action}`);
+  return new SimError(module.throttlingCode, 'Rate exceeded', 400);
+}
+
+/**
+ * Runs an authenticated call within its rate limit as AWS would: the IAM decision, an injected
+ * fault, then the operation itself (an unexpected exception becomes the service's internal failure).
+ */
+async function perform(
+  rt: SimRuntime,
+  module: ServiceModule,
+  handler: ServiceModule['actions'][string],
+  req: SimRequest,
+): Promise<Outcome> {
+  const key = `${req.service}:${req.action}`;
+  const refused = await denied(rt, module, req);
+  if (refused) return { error: refused };
+  const fault = injectedFault(rt, req, req.caller.account, budgetRegion(rt, module, req));
+  if (fault) {
+    count(rt.stats.faulted, key);
+    return { error: fault };
+  }
+  try {
+    return { output: await handler(rt.ctx, req) };
+  } catch (e) {
+    if (e instanceof SimError) return { error: e };
+    process.stderr.write(`bks-sim: ${key} failed: ${(e as Error).stack ?? String(e)}\n`);
+    return {
+      error: new SimError(
+        module.protocol === 'query' ? 'ServiceFailure' : 'InternalFailure',
+        'The request processing has failed because of an unknown error, exception or failure.',
+        500,
+      ),
+    };
+  }
+}
+
+/** Hands a management call (answered or refused) to every recorder (CloudTrail, EventBridge, …). */
+function recordManagementEvent(
+  rt: SimRuntime,
+  module: ServiceModule,
+  req: SimRequest,
+  outcome: Outcome,
+): void {
+  if (!module.management?.(req.action) || req.trail?.skip) return;
+  for (const record of RECORDERS) {
+    try {
+      record(
+        rt.ctx,
+        outcome.error ? { module, req, error: outcome.error } : { module, req, output: outcome.output },
+      );
+    } catch (e) {
+      process.stderr.write(
+        `bks-sim: recording ${req.service}:${req.action} failed: ${(e as Error).stack ?? String(e)}\n`,
+      );
+    }
+  }
+}
+
+/**
+ * Answers one AWS API call: finds its service from the credential scope, reads the operation the
+ * way the service's protocol carries it, authenticates the caller, applies its rate limit, performs
+ * it (IAM, faults, the operation), records it and renders the answer in the service's protocol.
+ */
 async function handleAws(
   rt: SimRuntime,
   httpReq: IncomingMessage,
@@ -591,87 +813,27 @@ async function handleAws(
   auth: string,
   requestId: string,
 ): Promise<WireResponse> {
-  let service = '';
-  let region = '';
-  let accessKeyId = '';
-  let bearer: string | undefined;
-  if (/^Bearer\s/i.test(auth)) {
-    bearer = auth.replace(/^Bearer\s+/i, '').trim();
-    service = 'bedrock';
-    region = 'us-east-1';
-  } else {
-    const m =
-      SCOPE_RE.exec(auth) ?? SCOPE_RE.exec(`Credential=${url.searchParams.get('X-Amz-Credential') ?? ''}`);
-    const m4a = m ? undefined : SCOPE_4A_RE.exec(auth);
-    if (m4a) {
-      const set = String(httpReq.headers['x-amz-region-set'] ?? '');
-      accessKeyId = m4a[1]!;
-      service = m4a[3]!;
-      region = set && set !== '*' ? set.split(',')[0]!.trim() : homeRegion(rt.state.partition);
-    } else if (!m) {
-      return plainError(
-        403,
-        'MissingAuthenticationToken',
-        'Request is missing Authentication Token',
-        requestId,
-      );
-    } else {
-      accessKeyId = m[1]!;
-      region = m[3]!;
-      service = m[4]!;
-    }
+  const scope = credentialScope(rt, httpReq, url, auth);
+  if (!scope) {
+    return plainError(
+      403,
+      'MissingAuthenticationToken',
+      'Request is missing Authentication Token',
+      requestId,
+    );
   }
-  const module = rt.modules.get(service);
-  if (!module) return plainError(400, 'UnknownService', `bks-sim does not simulate ${service}`, requestId);
-
-  // The operation.
-  let action: string | undefined;
-  let params: Record<string, unknown> = {};
-  let pathParams: Record<string, string> = {};
-  let version = '';
-  if (module.protocol === 'query') {
-    params = parseForm(url.search.slice(1));
-    if ((httpReq.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) parseForm(body, params);
-    action = typeof params.Action === 'string' ? params.Action : undefined;
-    version = typeof params.Version === 'string' ? params.Version : '';
-    delete params.Action;
-    delete params.Version;
-  } else if (module.protocol === 'json') {
-    const target = String(httpReq.headers['x-amz-target'] ?? '');
-    const dot = target.lastIndexOf('.');
-    const prefix = target.slice(0, dot);
-    // AWS accepts the short prefix too: botocore sends `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`,
-    // the JS SDK v3 `CloudTrail_20131101` (sim-services).
-    if (dot > 0 && (prefix === module.targetPrefix || module.targetPrefix?.endsWith(`.${prefix}`))) {
-      action = target.slice(dot + 1);
-    }
-    try {
-      params = body ? (JSON.parse(body) as Record<string, unknown>) : {};
-    } catch {
-      const err = new SimError('SerializationException', 'Request body is not valid JSON');
-      return renderJsonError(err, requestId, module.jsonVersion!);
-    }
-  } else {
-    const r = module.route?.(httpReq.method ?? 'GET', url.pathname, url.searchParams);
-    if (r) {
-      action = r.action;
-      pathParams = r.pathParams;
-    }
-    if (body && module.protocol === 'rest-json' && (httpReq.headers['content-type'] ?? '').includes('json')) {
-      try {
-        params = JSON.parse(body) as Record<string, unknown>;
-      } catch {
-        params = {};
-      }
-    }
-    params = { ...params, ...pathParams };
+  const module = rt.modules.get(scope.service);
+  if (!module) {
+    return plainError(400, 'UnknownService', `bks-sim does not simulate ${scope.service}`, requestId);
   }
-  const handler = action === undefined ? undefined : module.actions[action];
+  const op = readOperation(module, httpReq, url, body);
+  if (op instanceof SimError) return renderJsonError(op, requestId, module.jsonVersion!);
+  const handler = op.action === undefined ? undefined : module.actions[op.action];
   const req: SimRequest = {
-    service,
-    action: action ?? '',
-    region,
-    params,
+    service: scope.service,
+    action: op.action ?? '',
+    region: scope.region,
+    params: op.params,
     caller: admin(rt),
     method: httpReq.method ?? 'GET',
     path: url.pathname,
@@ -682,80 +844,25 @@ async function handleAws(
     sourceIp: httpReq.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
     userAgent: String(httpReq.headers['user-agent'] ?? ''),
     time: rt.ctx.now(),
-    pathParams,
+    pathParams: op.pathParams,
   };
-  if (bearer !== undefined) req.bearer = bearer;
-  if (!handler) {
-    const err =
-      module.protocol === 'query'
-        ? new SimError(
-            'InvalidAction',
-            `Could not find operation ${action ?? ''} for version ${version}`.trim(),
-            400,
-          )
-        : module.protocol === 'json'
-          ? new SimError('UnknownOperationException', `Unknown operation ${action ?? ''}`, 400)
-          : new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404);
-    return render(module, req, undefined, err);
-  }
-  const key = `${service}:${req.action}`;
+  if (scope.bearer !== undefined) req.bearer = scope.bearer;
+  if (!handler) return render(module, req, undefined, unknownOperation(module, op, req.method, url.pathname));
+  const key = `${scope.service}:${req.action}`;
   rt.stats.total++;
   count(rt.stats.calls, key);
-
-  try {
-    if (bearer === undefined) req.caller = resolveCaller(rt, accessKeyId, service, region);
-  } catch (e) {
+  const unauthenticated = authenticate(rt, module, req, scope);
+  if (unauthenticated) {
     count(rt.stats.errors, key);
-    let err = e as SimError;
-    // JSON services word the same refusals differently, as AWS does.
-    if (module.protocol !== 'query' && err.code === 'InvalidClientTokenId') {
-      err = new SimError('UnrecognizedClientException', err.message, 400);
-    } else if (module.protocol !== 'query' && err.code === 'ExpiredToken') {
-      err = new SimError('ExpiredTokenException', err.message, 400);
-    }
-    return render(module, req, undefined, err);
+    return render(module, req, undefined, unauthenticated);
   }
-
-  if (rt.state.latencyMs > 0) await new Promise((r) => setTimeout(r, rt.state.latencyMs));
-
-  const budgetRegion = module.global ? homeRegion(rt.state.partition) : req.region;
-  if (rateLimited(rt, service, req.action, req.caller.account, budgetRegion)) {
-    count(rt.stats.throttled, key);
-    return render(module, req, undefined, new SimError(module.throttlingCode, 'Rate exceeded', 400));
-  }
-  let output: unknown;
-  let error: SimError | undefined = await denied(rt, module, req);
-  if (!error) {
-    error = injectedFault(rt, req, req.caller.account, budgetRegion);
-    if (error) count(rt.stats.faulted, key);
-  }
-  if (!error) {
-    try {
-      output = await handler(rt.ctx, req);
-    } catch (e) {
-      if (e instanceof SimError) error = e;
-      else {
-        process.stderr.write(`bks-sim: ${key} failed: ${(e as Error).stack ?? String(e)}\n`);
-        error = new SimError(
-          module.protocol === 'query' ? 'ServiceFailure' : 'InternalFailure',
-          'The request processing has failed because of an unknown error, exception or failure.',
-          500,
-        );
-      }
-    }
-  }
-  if (error) count(rt.stats.errors, key);
-  const mgmt = module.management?.(req.action);
-  if (mgmt && !req.trail?.skip) {
-    for (const record of RECORDERS) {
-      try {
-        record(rt.ctx, error ? { module, req, error } : { module, req, output });
-      } catch (e) {
-        process.stderr.write(`bks-sim: recording ${key} failed: ${(e as Error).stack ?? String(e)}\n`);
-      }
-    }
-  }
-  return render(module, req, output, error);
+  // A throttled call counts as throttled (not as an error) and is not recorded.
+  const throttle = await throttled(rt, module, req);
+  if (throttle) return render(module, req, undefined, throttle);
+  const outcome = await perform(rt, module, handler, req);
+  if (outcome.error) count(rt.stats.errors, key);
+  recordManagementEvent(rt, module, req, outcome);
+  return render(module, req, outcome.output, outcome.error);
 }
 
 function plainError(status: number, code: string, message: string, requestId: string): WireResponse {

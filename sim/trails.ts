@@ -209,6 +209,17 @@ function loadTrail(v: unknown, path: string, accountId: string, home: string, pa
           strList(f[k], `${fp}.${k}`);
         }
       });
+      // CloudTrail refuses a data-event selector without resources.type (API Reference,
+      // "AdvancedFieldSelector": required for data events).
+      const fields = s.FieldSelectors as Array<{ Field: string; Equals?: unknown }>;
+      const data = fields.some(
+        (f) => f.Field === 'eventCategory' && Array.isArray(f.Equals) && f.Equals.includes('Data'),
+      );
+      if (data && !fields.some((f) => f.Field === 'resources.type'))
+        throw new ScenarioError(
+          `${p}.FieldSelectors`,
+          'a data-event selector needs a resources.type field selector',
+        );
     });
     trail.HasCustomEventSelectors =
       v.HasCustomEventSelectors === undefined ? true : trail.HasCustomEventSelectors;

@@ -10,7 +10,8 @@
  * - `DISABLED` rules get nothing;
  * - read-only management events reach only rules in state
  *   `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` (EventBridge user guide, "Receiving read-only
- *   management events from AWS services"); `ENABLED` rules get everything else.
+ *   management events from AWS services"; which events are read-only: `../read-only-events.ts`);
+ *   `ENABLED` rules get everything else.
  * Matched events go to the rule's targets: SQS queues of the simulator get a message, event buses
  * (also of other accounts, when the bus policy allows the sender) route the event through their own
  * rules, and any other target (Lambda, Step Functions, …) is handed to the listeners registered with
@@ -23,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { authorize, callerPrincipal, type PolicyDocument } from '../authz';
 import { type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
 import { matchesPattern, type PatternError, parsePattern } from '../eventpattern';
+import { withheldFromEnabledRules } from '../read-only-events';
 import { ScenarioError, type SimAccount } from '../scenario';
 import { trailsLogging } from '../trails';
 import { enqueue } from './sqs';
@@ -789,13 +791,6 @@ export function deliveryTrace(ctx: SimContext): DeliveryTrace[] {
   return hub(ctx).trace;
 }
 
-function isReadOnlyManagement(event: EventBridgeEvent): boolean {
-  if (event['detail-type'] !== 'AWS API Call via CloudTrail') return false;
-  const d = event.detail;
-  const ro = d.readOnly === true || d.readOnly === 'true';
-  return ro && d.managementEvent !== false && d.eventCategory !== 'Data';
-}
-
 /** The `source` of a CloudTrail event: `iam.amazonaws.com` → `aws.iam`. */
 export function cloudTrailSource(eventSource: string): string {
   return `aws.${eventSource.replace(/\.amazonaws\.com$/, '')}`;
@@ -885,7 +880,7 @@ function matchRules(
 ): void {
   const account = ctx.state.accounts.find((a) => a.id === where.account);
   if (!account) return;
-  const readOnly = isReadOnlyManagement(event);
+  const readOnly = withheldFromEnabledRules(event['detail-type'], event.detail);
   for (const rule of ebOf(account).rules) {
     if (rule.Region !== where.region || rule.EventBusName !== where.bus || rule.EventPattern === undefined)
       continue;

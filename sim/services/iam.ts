@@ -483,7 +483,19 @@ interface ReportState {
   generatedTime: string;
 }
 
-const REPORT_BUILD_MS = 500;
+/**
+ * How long generating a credential report takes: AWS answers `STARTED`, then `INPROGRESS` until the
+ * report is built (seconds in a small account), then `COMPLETE`. 500 ms here, so that a client polling
+ * with a 250 ms back-off sees all three states; `BKS_SIM_CREDENTIAL_REPORT_MS` sets it (the test suite
+ * uses 200 ms: `STARTED`, one wait, `COMPLETE`, still the polling path). Read at each generation.
+ */
+export function reportBuildMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['BKS_SIM_CREDENTIAL_REPORT_MS'];
+  if (raw === undefined || raw === '') return 500;
+  if (!/^\d{1,7}$/.test(raw))
+    throw new Error(`BKS_SIM_CREDENTIAL_REPORT_MS must be a whole number of milliseconds, got "${raw}"`);
+  return Number(raw);
+}
 const REPORT_TTL_MS = 4 * 3600 * 1000;
 
 // ---------------------------------------------------------------------------------------------
@@ -1163,7 +1175,7 @@ const ops: Record<string, ActionHandler> = {
     const generatedTime = ctx.nowIso();
     ctx.scratch.set(key, {
       startedMs: now,
-      readyMs: now + REPORT_BUILD_MS,
+      readyMs: now + reportBuildMs(),
       content: buildCredentialReport(ctx, a),
       generatedTime,
     } satisfies ReportState);

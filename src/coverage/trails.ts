@@ -5,9 +5,11 @@
  * - management events, read and write: a Bedrock API key's use (`InvokeModel`, `Converse`) is a
  *   read-only management event, its creation (IAM, in the partition's IAM region, a global service
  *   event) a write;
- * - data events of bedrock-mantle (OpenAI/Anthropic-compatible inference) and of Bedrock agents,
- *   knowledge bases and flows (`AWS::Bedrock::AgentAlias`, `AWS::Bedrock::KnowledgeBase`,
- *   `AWS::Bedrock::FlowAlias`): only advanced event selectors select them.
+ * - data events of bedrock-mantle (OpenAI/Anthropic-compatible inference and files) and of Bedrock
+ *   agents, knowledge bases, flows, guardrails, prompts and inference logged as data events, by the
+ *   resource types of `src/pipeline/data-events.ts`: only advanced event selectors select them, and
+ *   only one naming the sample's `resources.type` (CloudTrail requires that field in every
+ *   data-event selector, so a selector naming only an event source selects nothing).
  * Trails are read by ARN (a shadow or organization trail is found only by its ARN outside its home
  * region or account).
  */
@@ -22,6 +24,7 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import type { AwsContext } from '../aws';
 import { describeAwsError } from '../aws';
+import { BEDROCK_DATA_RESOURCE_TYPES, type DataResourceType, MANTLE_DATA_RESOURCE_TYPES } from '../pipeline/data-events';
 import type { CoverageCheck } from './types';
 
 /** What a trail answered (or why it could not be read). */
@@ -38,11 +41,13 @@ export interface TrailView {
 export interface SampleEvent {
   label: string;
   eventCategory: 'Management' | 'Data';
-  readOnly: boolean;
+  /** Unknown: a selector narrowed by `readOnly` does not count for the sample. */
+  readOnly?: boolean;
   eventSource: string;
-  eventName: string;
-  /** `resources.type`; a test when the type is not a fixed name. */
-  resourceType?: string | ((value: string) => boolean);
+  /** Unknown (no source names the call): a selector narrowed by `eventName` does not count. */
+  eventName?: string;
+  /** `resources.type` (data events). */
+  resourceType?: string;
   /** IAM and other global services: logged only by trails with IncludeGlobalServiceEvents. */
   global?: boolean;
 }
@@ -69,41 +74,23 @@ const IAM_WRITE: SampleEvent = {
   eventName: 'CreateServiceSpecificCredential',
   global: true,
 };
-export const MANTLE: SampleEvent = {
-  label: 'bedrock-mantle data events',
-  eventCategory: 'Data',
-  readOnly: false,
-  eventSource: 'bedrock-mantle.amazonaws.com',
-  eventName: 'CreateInference',
-  // The resource type of bedrock-mantle inference is matched by name.
-  resourceType: (v) => /mantle/i.test(v),
-};
-export const AGENT_SAMPLES: readonly SampleEvent[] = [
-  {
-    label: 'agent invocations (AWS::Bedrock::AgentAlias)',
+function dataSample(eventSource: string, t: DataResourceType): SampleEvent {
+  return {
+    label: `${t.what} (${t.type})`,
     eventCategory: 'Data',
-    readOnly: false,
-    eventSource: 'bedrock.amazonaws.com',
-    eventName: 'InvokeAgent',
-    resourceType: 'AWS::Bedrock::AgentAlias',
-  },
-  {
-    label: 'knowledge-base retrievals (AWS::Bedrock::KnowledgeBase)',
-    eventCategory: 'Data',
-    readOnly: true,
-    eventSource: 'bedrock.amazonaws.com',
-    eventName: 'Retrieve',
-    resourceType: 'AWS::Bedrock::KnowledgeBase',
-  },
-  {
-    label: 'flow invocations (AWS::Bedrock::FlowAlias)',
-    eventCategory: 'Data',
-    readOnly: false,
-    eventSource: 'bedrock.amazonaws.com',
-    eventName: 'InvokeFlow',
-    resourceType: 'AWS::Bedrock::FlowAlias',
-  },
-];
+    eventSource,
+    resourceType: t.type,
+    ...(t.eventName ? { eventName: t.eventName } : {}),
+  };
+}
+
+/** bedrock-mantle's data events, by the resource types of the Bedrock user guide's selector. */
+export const MANTLE_SAMPLES: readonly SampleEvent[] = MANTLE_DATA_RESOURCE_TYPES.map((t) =>
+  dataSample('bedrock-mantle.amazonaws.com', t),
+);
+export const AGENT_SAMPLES: readonly SampleEvent[] = BEDROCK_DATA_RESOURCE_TYPES.map((t) =>
+  dataSample('bedrock.amazonaws.com', t),
+);
 
 /** The value of a selector field for a sample; `undefined` for a field the sample does not have. */
 function valueOf(sample: SampleEvent, field: string): string | undefined {
@@ -111,7 +98,7 @@ function valueOf(sample: SampleEvent, field: string): string | undefined {
     case 'eventCategory':
       return sample.eventCategory;
     case 'readOnly':
-      return String(sample.readOnly);
+      return sample.readOnly === undefined ? undefined : String(sample.readOnly);
     case 'eventSource':
       return sample.eventSource;
     case 'eventName':
@@ -138,14 +125,9 @@ function fieldSelects(f: AdvancedFieldSelector, sample: SampleEvent): boolean {
   if (f.Field === 'resources.type') {
     const type = sample.resourceType;
     if (type === undefined) return false;
-    // A type known only by a test (no literal name): a condition naming a matching type admits it.
-    const pos = (list: string[] | undefined, op: (v: string, x: string) => boolean) =>
-      !list || list.some((x) => (typeof type === 'string' ? op(type, x) : type(x)));
-    const neg = (list: string[] | undefined, op: (v: string, x: string) => boolean) =>
-      !!list && list.some((x) => (typeof type === 'string' ? op(type, x) : type(x)));
-    return (
-      positives.every(([list, op]) => pos(list, op)) && !negatives.some(([list, op]) => neg(list, op))
-    );
+    for (const [list, op] of positives) if (list && !list.some((x) => op(type, x))) return false;
+    for (const [list, op] of negatives) if (list?.some((x) => op(type, x))) return false;
+    return true;
   }
   if (f.Field === 'resources.ARN' || f.Field === 'userIdentity.arn' || f.Field === 'errorCode') {
     // Sample events stand for every resource and caller: a positive condition narrows the selector
@@ -153,6 +135,9 @@ function fieldSelects(f: AdvancedFieldSelector, sample: SampleEvent): boolean {
     return !f.Equals && !f.StartsWith && !f.EndsWith;
   }
   const v = valueOf(sample, f.Field ?? '');
+  // A call the sources do not name, or whose read/write kind they do not give: any condition on it
+  // may leave it out.
+  if (v === undefined && (f.Field === 'eventName' || f.Field === 'readOnly')) return false;
   if (v === undefined) return !f.Equals && !f.StartsWith && !f.EndsWith;
   for (const [list, op] of positives) if (list && !list.some((x) => op(v, x))) return false;
   for (const [list, op] of negatives) if (list?.some((x) => op(v, x))) return false;
@@ -164,12 +149,18 @@ export function selects(view: TrailView, sample: SampleEvent): boolean {
   if (sample.global && view.trail.IncludeGlobalServiceEvents === false) return false;
   const advanced = view.advancedEventSelectors ?? [];
   if (advanced.length > 0) {
-    return advanced.some((s) => (s.FieldSelectors ?? []).every((f) => fieldSelects(f, sample)));
+    return advanced.some((s) => {
+      const fields = s.FieldSelectors ?? [];
+      // A data-event selector without resources.type is not one CloudTrail accepts.
+      if (sample.eventCategory === 'Data' && !fields.some((f) => f.Field === 'resources.type')) return false;
+      return fields.every((f) => fieldSelects(f, sample));
+    });
   }
   const basic = view.eventSelectors ?? [];
   return basic.some((s) => {
     const rw = s.ReadWriteType ?? 'All';
-    if ((rw === 'ReadOnly' && !sample.readOnly) || (rw === 'WriteOnly' && sample.readOnly)) return false;
+    if ((rw === 'ReadOnly' && sample.readOnly !== true) || (rw === 'WriteOnly' && sample.readOnly !== false))
+      return false;
     if (sample.eventCategory === 'Management') {
       return s.IncludeManagementEvents !== false && !(s.ExcludeManagementEventSources ?? []).includes(sample.eventSource);
     }
@@ -279,17 +270,21 @@ export function trailChecks(
       region,
       'cloudtrail.data.bedrock-mantle',
       read.views,
-      [MANTLE],
-      'add an advanced event selector for bedrock-mantle data events (eventCategory Data, eventSource bedrock-mantle.amazonaws.com) to a trail covering this region; data events are billed per event',
+      MANTLE_SAMPLES,
+      `add the advanced event selector of the Bedrock user guide ("Monitor bedrock-mantle API calls using CloudTrail") to a trail covering this region: eventCategory Data, resources.type ${typeList(MANTLE_DATA_RESOURCE_TYPES)}; data events are billed per event`,
     ),
     judgeSamples(
       region,
       'cloudtrail.data.bedrock-agents',
       read.views,
       AGENT_SAMPLES,
-      'add advanced event selectors for eventCategory Data with resources.type AWS::Bedrock::AgentAlias, AWS::Bedrock::KnowledgeBase and AWS::Bedrock::FlowAlias to a trail covering this region',
+      `add advanced event selectors for eventCategory Data with resources.type ${typeList(BEDROCK_DATA_RESOURCE_TYPES)} to a trail covering this region`,
     ),
   ];
+}
+
+function typeList(types: readonly DataResourceType[]): string {
+  return types.map((t) => t.type).join(', ');
 }
 
 function judgeSamples(

@@ -137,16 +137,21 @@ export function signInFailure(err: unknown, issuer: string): string {
         : undefined;
   }
   const all = messages.join(' | ');
+  const untrusted = 'Your sign-in cannot be trusted: the identity token';
   if (oauthError?.error)
-    return `the identity provider refused: ${oauthError.error}${oauthError.error_description ? ` (${oauthError.error_description})` : ''}.`;
-  if (claim === 'iss' || /"iss"/.test(all)) return `the ID token was not issued by ${issuer}.`;
-  if (/signature/i.test(all)) return 'the ID token is not signed by a key of the identity provider.';
-  if (claim === 'exp' || /"exp"/.test(all)) return 'the ID token has expired.';
-  if (claim === 'nbf' || claim === 'iat') return 'the ID token is not valid yet (check the clocks).';
-  if (claim === 'aud' || /"aud"/.test(all)) return 'the ID token was issued to another application.';
-  if (claim === 'nonce' || /nonce/.test(all)) return 'the ID token does not answer this sign-in (nonce).';
-  if (/state/.test(all)) return 'the sign-in response does not answer this sign-in (state).';
-  return `the sign-in could not be verified (${(messages[0] ?? String(err)).slice(0, 200)}).`;
+    return `The identity provider did not sign you in: ${oauthError.error}${oauthError.error_description ? ` (${oauthError.error_description})` : ''}.`;
+  if (claim === 'iss' || /"iss"/.test(all))
+    return `${untrusted} was not issued by ${issuer}, the identity provider this page trusts.`;
+  if (/signature/i.test(all)) return `${untrusted} is not signed by a key of the identity provider.`;
+  if (claim === 'exp' || /"exp"/.test(all))
+    return 'Your sign-in has expired: the identity token the identity provider sent is past its expiry. Open the approval link again to sign in anew.';
+  if (claim === 'nbf' || claim === 'iat')
+    return `${untrusted} is not valid yet: the clocks of this page and the identity provider disagree.`;
+  if (claim === 'aud' || /"aud"/.test(all)) return `${untrusted} was issued to another application.`;
+  if (claim === 'nonce' || /nonce/.test(all)) return `${untrusted} does not answer this sign-in (nonce).`;
+  if (/state/.test(all))
+    return 'Your sign-in cannot be trusted: the identity provider’s answer does not belong to this sign-in (state).';
+  return `Your sign-in could not be verified (${(messages[0] ?? String(err)).slice(0, 200)}).`;
 }
 
 export type SignInResult =
@@ -199,7 +204,7 @@ export class ApproverAuth {
       return {
         ok: false,
         status: 400,
-        reason: 'this sign-in was not started here or took too long: open the approval link again.',
+        reason: 'This sign-in was not started here or took too long: open the approval link again.',
         cookies: clear,
       };
     const current = new URL(this.redirectUri);
@@ -218,7 +223,12 @@ export class ApproverAuth {
       return { ok: false, status: 401, reason: signInFailure(err, this.settings.issuer), cookies: clear };
     }
     if (!claims)
-      return { ok: false, status: 401, reason: 'the provider returned no ID token.', cookies: clear };
+      return {
+        ok: false,
+        status: 401,
+        reason: 'The identity provider returned no identity token.',
+        cookies: clear,
+      };
     const raw = claims[this.settings.groupsClaim ?? 'groups'];
     const groups = Array.isArray(raw) ? raw.filter((g): g is string => typeof g === 'string') : [];
     const approver: Approver = {

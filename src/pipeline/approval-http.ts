@@ -83,16 +83,48 @@ export function page(
     body:
       '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
       '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+      // No icon to fetch: the page makes no request besides itself.
+      '<link rel="icon" href="data:,">' +
       `${refresh}<title>${esc(title)}</title><style>${STYLE}</style></head>` +
       `<body><h1>${esc(title)}</h1>${inner}</body></html>`,
     ...(opts.cookies ? { cookies: opts.cookies } : {}),
   };
 }
 
-function refusal(statusCode: number, title: string, reason: string, cookies?: string[]): HttpResponse {
-  return page(statusCode, title, `<p>${esc(reason)}</p><p class="muted">Nothing was recorded.</p>`, {
-    ...(cookies ? { cookies } : {}),
-  });
+const NOTHING_DONE = 'Nothing was recorded and nothing was revoked.';
+
+function refusal(
+  statusCode: number,
+  title: string,
+  reason: string,
+  opts: { cookies?: string[]; after?: string } = {},
+): HttpResponse {
+  return page(
+    statusCode,
+    title,
+    `<p>${esc(reason)}</p><p class="muted">${opts.after ?? esc(NOTHING_DONE)}</p>`,
+    {
+      ...(opts.cookies ? { cookies: opts.cookies } : {}),
+    },
+  );
+}
+
+/** What the analyst can do after a refused sign-in, by its status. */
+const SIGN_IN_NEXT: Record<number, string> = {
+  401: 'Open the approval link again; if this happens again, tell whoever runs the pipeline: its sign-in settings may be wrong, or someone is forging sign-ins.',
+  403: 'Forward the link to an analyst in an allowed group, or ask your identity team to add you to one.',
+};
+
+/** A second decision on a decided request: it changes nothing, and the first one can be looked at. */
+function alreadyDecided(link: string): HttpResponse {
+  return refusal(
+    409,
+    'Already decided',
+    'A decision was already recorded for this request: a link decides once.',
+    {
+      after: `This form changed nothing. <a href="${esc(link)}">See the recorded decision and what was done</a>.`,
+    },
+  );
 }
 
 function parseBody(req: HttpRequest): URLSearchParams {
@@ -166,7 +198,11 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
 
   if (path === '/callback') {
     const done = await auth.finish(new URLSearchParams(req.query as Record<string, string>), cookies);
-    if (!done.ok) return refusal(done.status, 'Sign-in refused', done.reason, done.cookies);
+    if (!done.ok)
+      return refusal(done.status, 'Sign-in refused', done.reason, {
+        cookies: done.cookies,
+        after: esc(`${NOTHING_DONE} ${SIGN_IN_NEXT[done.status] ?? ''}`.trim()),
+      });
     return {
       statusCode: 303,
       headers: {
@@ -187,12 +223,8 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
     return refusal(403, 'Invalid link', 'The link signature is invalid.');
   const nowS = Math.floor(deps.now().getTime() / 1000);
   const record = await deps.store.get(id);
-  if (record?.status === 'DECIDED' && method === 'POST')
-    return refusal(
-      409,
-      'Already decided',
-      'A decision was already recorded for this request: a link decides once.',
-    );
+  const link = `${deps.approvalUrl}${deps.approvalUrl.includes('?') ? '&' : '?'}${linkQuery(req.query)}`;
+  if (record?.status === 'DECIDED' && method === 'POST') return alreadyDecided(link);
   if (record?.status !== 'DECIDED' && (expN <= nowS || !record || record.expiresAt <= nowS))
     return refusal(410, 'Link expired', 'This approval link has expired or its request no longer exists.');
   if (!record) return refusal(410, 'Link expired', 'This request no longer exists.');
@@ -215,10 +247,9 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
   }
   const outside = auth.notAllowed(session);
   if (outside) return refusal(403, 'Not allowed', outside);
-  const link = `${deps.approvalUrl}${deps.approvalUrl.includes('?') ? '&' : '?'}${linkQuery(req.query)}`;
   if (record.status === 'DECIDED') return decidedPage(record, link);
   if (method === 'GET') return requestPage(record, { session, csrf: auth.csrf(session, id), action: link });
-  return decide(req, deps, record, auth, session);
+  return decide(req, deps, record, auth, session, link);
 }
 
 async function decide(
@@ -227,6 +258,7 @@ async function decide(
   record: ApprovalRecord,
   auth: ApproverAuth,
   session: Session,
+  link: string,
 ): Promise<HttpResponse> {
   const form = parseBody(req);
   if (!auth.checkCsrf(session, record.id, form.get('csrf') ?? undefined))
@@ -264,12 +296,7 @@ async function decide(
     ...chosen.covered,
   };
   const claimed = await deps.store.claim(record.id, outcome);
-  if (!claimed)
-    return refusal(
-      409,
-      'Already decided',
-      'A decision was already recorded for this request: a link decides once.',
-    );
+  if (!claimed) return alreadyDecided(link);
   try {
     await deps.resume(claimed.taskToken, outcome);
   } catch (err) {
@@ -282,6 +309,5 @@ async function decide(
     await deps.store.release(record.id);
     return refusal(503, 'Try again', 'The decision could not be delivered to the workflow.');
   }
-  const link = `${deps.approvalUrl}${deps.approvalUrl.includes('?') ? '&' : '?'}${linkQuery(req.query)}`;
   return decidedPage({ ...claimed, decision: outcome }, link);
 }

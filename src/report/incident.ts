@@ -187,22 +187,40 @@ export function assessRisk(
   return { level: items[0]?.level ?? 'info', items };
 }
 
-/** Exact commands for the responder (never with the key itself: `"$LEAKED_KEY"` stands for it). */
+/**
+ * Exact commands for the responder (never with the key itself: `"$LEAKED_KEY"` stands for it), chosen
+ * from the state the report read: a key already Inactive (or gone) gets no revoke step of its own.
+ */
 export function containmentCommands(
-  r: Pick<IncidentReport, 'target' | 'user' | 'signer'>,
+  r: Pick<IncidentReport, 'target' | 'user' | 'signer' | 'accessKeys'>,
 ): { purpose: string; command: string }[] {
   const cmds: { purpose: string; command: string }[] = [];
   const t = r.target;
   if (t.kind === 'long-term-key') {
-    cmds.push({
-      purpose:
-        'contain this key only (its sibling keeps working); a phantom’s access keys are deactivated too',
-      command: 'bks revoke-key "$LEAKED_KEY"',
-    });
-    cmds.push({
-      purpose: 'contain every key of the user and deny the service namespaces',
-      command: 'bks revoke-key "$LEAKED_KEY" --all-keys',
-    });
+    const u = r.user;
+    const key = u?.credentials.find((c) => (c.alias ?? c.serviceUserName) === t.label);
+    const keyLive = key?.status === 'Active';
+    const phantomLive =
+      (u?.phantomOf.length ?? 0) > 0 &&
+      (r.accessKeys.some((k) => k.status === 'Active') || !!u?.loginProfile);
+    const othersLive = u?.credentials.some((c) => c !== key && c.status === 'Active') ?? false;
+    if (keyLive)
+      cmds.push({
+        purpose:
+          'contain this key only (its sibling keeps working); a phantom’s access keys are deactivated too',
+        command: 'bks revoke-key "$LEAKED_KEY"',
+      });
+    else if (phantomLive)
+      cmds.push({
+        purpose:
+          'the key is already out of use; deactivate the phantom’s access keys and password (same permissions as the key)',
+        command: 'bks revoke-key "$LEAKED_KEY"',
+      });
+    if (keyLive || othersLive)
+      cmds.push({
+        purpose: 'contain every key of the user and deny the service namespaces',
+        command: 'bks revoke-key "$LEAKED_KEY" --all-keys',
+      });
   } else if (t.kind === 'short-term-key' || t.kind === 'access-key') {
     cmds.push({
       purpose: `deny the signer’s sessions issued before now${r.signer?.arn ? ` (${r.signer.arn})` : ''}`,

@@ -187,6 +187,45 @@ describe('bks coverage', () => {
     expect(mantle.detail).toContain('not logging: arn:aws:cloudtrail:us-east-1:111111111111:trail/stopped');
   });
 
+  it('partial: the bedrock-mantle selector in part, a data selector narrowed by a call no page names; exit 1', async () => {
+    const projectOnly = {
+      Name: 'mantle projects',
+      FieldSelectors: [
+        { Field: 'eventCategory', Equals: ['Data'] },
+        { Field: 'resources.type', Equals: ['AWS::BedrockMantle::Project'] },
+      ],
+    };
+    const narrowed = {
+      Name: 'guardrails, some calls',
+      FieldSelectors: [
+        { Field: 'eventCategory', Equals: ['Data'] },
+        { Field: 'resources.type', Equals: ['AWS::Bedrock::PromptVersion'] },
+        { Field: 'eventName', Equals: ['SomeCall'] },
+      ],
+    };
+    const partly = [
+      {
+        ...okTrail(),
+        AdvancedEventSelectors: [
+          SELECTORS.management,
+          projectOnly,
+          narrowed,
+          ...SELECTORS.agents.filter((a) => a.Name !== 'AWS::Bedrock::PromptVersion'),
+        ],
+      },
+    ];
+    await start(scenario({ accounts: [account(MGMT, { cloudtrail: { trails: partly } })] }));
+    const { code, report } = await coverage();
+    const part = check(report, MGMT, 'cloudtrail.data.bedrock-mantle');
+    expect(part.status).toBe('partial');
+    expect(part.detail).toMatch(/not logged: calls on customized models .*; calls on reservations/);
+    // A call no AWS page names cannot be shown to pass an eventName filter.
+    const agents = check(report, MGMT, 'cloudtrail.data.bedrock-agents');
+    expect(agents.status).toBe('partial');
+    expect(agents.detail).toContain('not logged: prompt calls (AWS::Bedrock::PromptVersion)');
+    expect(code).toBe(1);
+  });
+
   it('unknown: a denied read is never ok; exit 3 even when other controls are missing', async () => {
     const s = scenario({
       accounts: [account(MGMT, { bedrockLogging: undefined })],

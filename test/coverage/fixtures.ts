@@ -18,16 +18,33 @@ export const REGION = 'us-east-1';
 const names = pipelineNames('bks');
 const CENTRAL = `arn:aws:events:${REGION}:${MGMT}:event-bus/${names.centralBus}`;
 
+/**
+ * Selectors written out from AWS's pages (not from src/): bedrock-mantle's as the Bedrock user guide
+ * ("Monitor bedrock-mantle API calls using CloudTrail") gives it, and one per Bedrock resource type
+ * of the CloudTrail user guide's data-event table that detection needs.
+ */
 export const SELECTORS = {
   management: { Name: 'management', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] },
   mantle: {
-    Name: 'bedrock-mantle',
+    Name: 'Log Bedrock Mantle inference and file events',
     FieldSelectors: [
       { Field: 'eventCategory', Equals: ['Data'] },
-      { Field: 'eventSource', Equals: ['bedrock-mantle.amazonaws.com'] },
+      {
+        Field: 'resources.type',
+        Equals: ['AWS::BedrockMantle::Project', 'AWS::BedrockMantle::CustomizedModel', 'AWS::BedrockMantle::Reservation'],
+      },
     ],
   },
-  agents: ['AWS::Bedrock::AgentAlias', 'AWS::Bedrock::KnowledgeBase', 'AWS::Bedrock::FlowAlias'].map((type) => ({
+  agents: [
+    'AWS::Bedrock::AgentAlias',
+    'AWS::Bedrock::KnowledgeBase',
+    'AWS::Bedrock::FlowAlias',
+    'AWS::Bedrock::Guardrail',
+    'AWS::Bedrock::PromptVersion',
+    'AWS::Bedrock::Model',
+    'AWS::Bedrock::AsyncInvoke',
+    'AWS::Bedrock::InlineAgent',
+  ].map((type) => ({
     Name: type,
     FieldSelectors: [
       { Field: 'eventCategory', Equals: ['Data'] },

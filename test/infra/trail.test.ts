@@ -1,8 +1,9 @@
 /**
  * The organization trail option (issue: trails and data events): the trail the pipeline needs,
  * synthesized offline with cdk-nag and checked with cfn-lint — multi-region, organization-wide,
- * every management event read and write, and one data-event selector per Bedrock resource type,
- * with a bucket only the organization's trail may write to.
+ * every management event read and write, one data-event selector per Bedrock resource type, and
+ * bedrock-mantle's selector as the Bedrock user guide gives it, with a bucket only the
+ * organization's trail may write to.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BedrockKeyGuard } from '../../infra/guard';
-import { BEDROCK_DATA_RESOURCE_TYPES, OrganizationTrail } from '../../infra/trail';
+import { OrganizationTrail } from '../../infra/trail';
 import { cfnLint, lintLines, skipCfnLint } from './cfn-lint';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -75,6 +76,7 @@ describe('OrganizationTrail', () => {
   it('logs every management event (read-only included) and the data events of each Bedrock resource type', () => {
     const [trail] = byType('AWS::CloudTrail::Trail');
     const selectors = trail!.Properties['AdvancedEventSelectors'] as Array<{
+      Name: string;
       FieldSelectors: Array<{ Field: string; Equals: string[] }>;
     }>;
     const management = selectors.filter((s) =>
@@ -83,19 +85,44 @@ describe('OrganizationTrail', () => {
     // No readOnly field: read and write management events both (InvokeModel is read-only).
     expect(management).toHaveLength(1);
     expect(management[0]!.FieldSelectors).toEqual([{ Field: 'eventCategory', Equals: ['Management'] }]);
-    const dataTypes = selectors
-      .filter((s) => s.FieldSelectors.some((f) => f.Field === 'eventCategory' && f.Equals.includes('Data')))
-      .map((s) => s.FieldSelectors.find((f) => f.Field === 'resources.type')!.Equals);
-    expect(dataTypes).toEqual(BEDROCK_DATA_RESOURCE_TYPES.map((t) => [t]));
-    expect([...BEDROCK_DATA_RESOURCE_TYPES].sort()).toEqual(
-      [
-        'AWS::Bedrock::AgentAlias',
-        'AWS::Bedrock::FlowAlias',
-        'AWS::Bedrock::Guardrail',
-        'AWS::Bedrock::KnowledgeBase',
-        'AWS::Bedrock::PromptVersion',
-      ].sort(),
+    const data = selectors.filter((s) =>
+      s.FieldSelectors.some((f) => f.Field === 'eventCategory' && f.Equals.includes('Data')),
     );
+    // CloudTrail requires resources.type in every data-event selector; nothing else narrows them.
+    for (const s of data)
+      expect(s.FieldSelectors.map((f) => f.Field).sort(), s.Name).toEqual([
+        'eventCategory',
+        'resources.type',
+      ]);
+    const types = (s: (typeof data)[number]) =>
+      s.FieldSelectors.find((f) => f.Field === 'resources.type')!.Equals;
+    // Written out from the CloudTrail user guide's data-event table (Bedrock rows used) …
+    expect(data.slice(0, -1).map(types)).toEqual([
+      ['AWS::Bedrock::AgentAlias'],
+      ['AWS::Bedrock::KnowledgeBase'],
+      ['AWS::Bedrock::FlowAlias'],
+      ['AWS::Bedrock::Guardrail'],
+      ['AWS::Bedrock::PromptVersion'],
+      ['AWS::Bedrock::Model'],
+      ['AWS::Bedrock::AsyncInvoke'],
+      ['AWS::Bedrock::InlineAgent'],
+    ]);
+    // … and the one selector "Monitor bedrock-mantle API calls using CloudTrail" gives for mantle's
+    // inference and file data events, as the page writes it.
+    expect(data.at(-1)).toEqual({
+      Name: 'Log Bedrock Mantle inference and file events',
+      FieldSelectors: [
+        { Field: 'eventCategory', Equals: ['Data'] },
+        {
+          Field: 'resources.type',
+          Equals: [
+            'AWS::BedrockMantle::Project',
+            'AWS::BedrockMantle::CustomizedModel',
+            'AWS::BedrockMantle::Reservation',
+          ],
+        },
+      ],
+    });
   });
 
   it("lets CloudTrail write the organization's logs only for this trail, over TLS", () => {

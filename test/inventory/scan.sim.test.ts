@@ -195,6 +195,8 @@ describe('scan against bks-sim', () => {
     expect(calls.get('iam:GetLoginProfile')).toBe(atRisk);
     expect(calls.get('iam:ListServiceSpecificCredentials')).toBe(2);
     expect(calls.get('iam:GetAccountAuthorizationDetails')).toBe(1);
+    // The report is polled: STARTED, a wait, COMPLETE (bks-sim builds it in 200 ms in the tests).
+    expect(calls.get('iam:GenerateCredentialReport')).toBe(2);
     expect(calls.get('iam:GetCredentialReport')).toBe(1);
     expect(calls.total - 2 * atRisk).toBeLessThanOrEqual(10);
   });

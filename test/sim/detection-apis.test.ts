@@ -32,11 +32,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SimHandle } from '../../sim/server';
 import { ACCOUNT_A, ACCOUNT_B, clientConfig, failure, withSim } from './harness';
 
+// As the Bedrock user guide ("Monitor bedrock-mantle API calls using CloudTrail") gives it.
 const MANTLE_SELECTOR = {
   Name: 'bedrock-mantle',
   FieldSelectors: [
     { Field: 'eventCategory', Equals: ['Data'] },
-    { Field: 'eventSource', Equals: ['bedrock-mantle.amazonaws.com'] },
+    {
+      Field: 'resources.type',
+      Equals: [
+        'AWS::BedrockMantle::Project',
+        'AWS::BedrockMantle::CustomizedModel',
+        'AWS::BedrockMantle::Reservation',
+      ],
+    },
   ],
 };
 

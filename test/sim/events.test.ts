@@ -350,13 +350,18 @@ describe('bks-sim EventBridge delivery of CloudTrail records', () => {
       eventVersion: '1.11',
       eventTime: '2026-11-20T12:00:00Z',
       eventSource: 'bedrock-mantle.amazonaws.com',
-      eventName: 'CreateChatCompletion',
+      eventName: 'CreateInference',
       awsRegion: 'us-east-1',
       eventID: 'e-1',
       readOnly: false,
       managementEvent: false,
       eventCategory: 'Data',
-      resources: [{ type: 'AWS::Bedrock::Model', ARN: 'arn:aws:bedrock:us-east-1::foundation-model/x' }],
+      resources: [
+        {
+          type: 'AWS::BedrockMantle::Project',
+          ARN: 'arn:aws:bedrock-mantle:us-east-1:111111111111:project/p',
+        },
+      ],
     };
     const eventBridge = {
       rules: [{ Name: 'mantle', EventPattern: mantle, Targets: [{ Id: 'fn', Arn: LAMBDA }] }],
@@ -369,10 +374,18 @@ describe('bks-sim EventBridge delivery of CloudTrail records', () => {
           AdvancedEventSelectors: [
             { Name: 'mgmt', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] },
             {
+              // As the Bedrock user guide ("Monitor bedrock-mantle API calls using CloudTrail") gives it.
               Name: 'mantle',
               FieldSelectors: [
                 { Field: 'eventCategory', Equals: ['Data'] },
-                { Field: 'eventSource', Equals: ['bedrock-mantle.amazonaws.com'] },
+                {
+                  Field: 'resources.type',
+                  Equals: [
+                    'AWS::BedrockMantle::Project',
+                    'AWS::BedrockMantle::CustomizedModel',
+                    'AWS::BedrockMantle::Reservation',
+                  ],
+                },
               ],
             },
           ],
@@ -390,6 +403,29 @@ describe('bks-sim EventBridge delivery of CloudTrail records', () => {
         expect(got).toHaveLength(expected);
       });
     }
+  });
+
+  it('refuses a data-event selector without resources.type, as CloudTrail does', async () => {
+    const { startSim } = await import('../../sim/server');
+    const bySource = {
+      trails: [
+        {
+          Name: 'data',
+          AdvancedEventSelectors: [
+            {
+              Name: 'mantle',
+              FieldSelectors: [
+                { Field: 'eventCategory', Equals: ['Data'] },
+                { Field: 'eventSource', Equals: ['bedrock-mantle.amazonaws.com'] },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    await expect(startSim({ port: 0, scenario: scenario({ cloudtrail: bySource }) })).rejects.toThrow(
+      /needs a resources.type field selector/,
+    );
   });
 
   it('SQS targets get the event; a failed invocation goes to the dead-letter queue', async () => {

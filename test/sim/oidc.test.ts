@@ -72,7 +72,7 @@ describe('bks-sim test OIDC provider', () => {
       const config = await register(sim);
       const nobody = await authorize(config);
       expect(nobody.res.status).toBe(401);
-      expect(await nobody.res.text()).toContain('nobody is signed in');
+      expect(await nobody.res.text()).toContain('Nobody is signed in at the identity provider');
       await post(sim, '/login', { sub: 'u1', groups: ['soc'] });
       const badRedirect = await authorize(config, { redirect_uri: 'https://evil.example.test/cb' });
       expect(badRedirect.res.status).toBe(400);
