@@ -550,3 +550,38 @@ export function callerPrincipal(ctx: SimContext, caller: Caller): Principal {
   }
   return p;
 }
+
+/**
+ * Who calls `events:PutEvents` when a rule delivers to an event bus (EventBridge user guide,
+ * "Sending and receiving events between AWS accounts"): the target's execution role, a session of
+ * that role in the rule's account (EventBridge assumes it), when the target has one; otherwise the
+ * rule's account itself, which only the bus's resource policy can admit. Undefined when the role
+ * does not exist in the rule's account.
+ */
+export function ruleTargetPrincipal(
+  ctx: SimContext,
+  ruleAccount: string,
+  roleArn: string | undefined,
+  issuedAt: string,
+): Principal | undefined {
+  const account = ctx.state.accounts.find((a) => a.id === ruleAccount);
+  if (!roleArn) {
+    return {
+      arn: `arn:${ctx.state.partition}:iam::${ruleAccount}:root`,
+      account: ruleAccount,
+      type: 'Account',
+      identity: [{ name: 'the rule account itself', document: ALLOW_ALL }],
+    };
+  }
+  const role = account?.roles.find(
+    (r) => `arn:${ctx.state.partition}:iam::${ruleAccount}:role${r.path}${r.name}` === roleArn,
+  );
+  if (!role) return undefined;
+  return rolePrincipal(ctx, account, {
+    roleName: role.name,
+    roleId: role.id,
+    sessionName: 'EventBridge',
+    issuedAt,
+    account: ruleAccount,
+  });
+}

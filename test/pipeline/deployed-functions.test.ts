@@ -226,7 +226,7 @@ describe('the workflow with the function roles the CDK app deploys', () => {
     const post = await analyst.submit(view, { choice: choice!, reason: 'leaked in a public repo' });
     expect(post.status).toBe(503);
     expect(post.html).toContain('The decision could not be delivered to the workflow.');
-    expect(post.html).toContain('Nothing was recorded.');
+    expect(post.html).toContain('Nothing was recorded and nothing was revoked.');
     expect(h.sim.stats().errors['states:SendTaskSuccess']).toBe(1);
     // Nothing changed: the key works, the request is still open for a decision.
     expect(await h.credentialStatus()).toBe('Active');
