@@ -11,8 +11,10 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Analyst } from '../local/approval';
 import { LivePipeline } from '../local/pipeline';
+import type { SimState } from '../sim/scenario';
 import type { SimHandle } from '../sim/server';
 import { shiftScenarioToNow } from '../sim/timeshift';
+import { trailLoggedRecords } from '../sim/trails';
 import { main as bks } from '../src/cli/main';
 import { encodeLongTermKey, longTermAlias } from '../src/keys';
 import { serviceBySscName } from '../src/services';
@@ -194,9 +196,10 @@ const STEPS: Step[] = [
       const state = (await (await fetch(`${d.sim.url}/_sim/state`)).json()) as {
         accounts: { id: string; events: Record<string, unknown>[] }[];
       };
-      // The whole attack window, not just the last minutes: the prod account's CloudTrail history
-      // (management and Bedrock events) from the leaked key's first use to now.
-      const records = (state.accounts.find((a) => a.id === PROD)?.events ?? []).sort((a, b) =>
+      // The whole attack window, not just the last minutes: the prod account's CloudTrail log files
+      // from the leaked key's first use to now — what its trails logged (the organization trail has
+      // no data-event selector, so the attacker's bedrock-mantle inference calls are not in them).
+      const records = trailLoggedRecords(state as unknown as SimState, PROD).sort((a, b) =>
         String(a['eventTime']).localeCompare(String(b['eventTime'])),
       );
       const trail = join(d.work, 'cloudtrail');

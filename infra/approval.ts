@@ -5,8 +5,8 @@
  * "Approve revoke" / "Reject" with their rule on the default bus. Decisions go back to the response
  * workflow named `stateMachineName` through SendTaskSuccess.
  */
-import { Annotations, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Annotations, Duration, Token, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -21,6 +21,7 @@ import { pipelineNames } from '../src/pipeline/names';
 import { failureQueueOf } from './alarms';
 import { type FunctionName, pipelineFunction } from './function';
 import { holdingQueue } from './soc';
+import { stateTable } from './state-table';
 
 /** The organization's OpenID Connect provider the approval page signs analysts in with (docs/approval.md). */
 export interface ApprovalSignInProps {
@@ -66,15 +67,7 @@ export class Approval extends Construct {
     super(scope, id);
     const linkTtl = (props.linkTtl ?? Duration.hours(24)).toSeconds();
     const names = pipelineNames(props.prefix);
-    this.table = new dynamodb.Table(this, 'Approvals', {
-      tableName: names.approvalTable,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'ttl',
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.table = stateTable(this, 'Approvals', names.approvalTable);
     const fn = (name: FunctionName, environment: Record<string, string>, onFailure?: sqs.IQueue) =>
       pipelineFunction(this, name, {
         environment: { BKS_APPROVAL_TABLE: this.table.tableName, ...environment },

@@ -5,8 +5,11 @@
  * because a user's CDK app has neither our sources nor our lockfile nor our dev dependencies.
  */
 import { existsSync } from 'node:fs';
+import { Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { packagePath } from '../src/paths';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IConstruct } from 'constructs';
+import { packagePath, packageRoot } from '../src/paths';
 
 export const BUNDLE_TARGET = 'node22';
 /** The nodejs22.x runtime ships AWS SDK v3: leaving it out keeps bundles small. */
@@ -39,4 +42,43 @@ export function handlerCode(name: string): lambda.Code | undefined {
       `bedrock-key-security: prebundled handler ${name} is missing (${dir}/index.mjs): reinstall the package`,
     );
   return lambda.Code.fromAsset(dir);
+}
+
+/**
+ * The code and runtime of the function of `handlers/<name>.ts`, as every construct deploys it:
+ * prebundled code when installed from npm, else NodejsFunction bundling of the sources with the
+ * settings above; Node.js 22 on arm64. The construct adds memory, timeout, role, logs, environment.
+ */
+export function handlerFunctionProps(name: string, externalModules: string[]): nodejs.NodejsFunctionProps {
+  const code = handlerCode(name);
+  const root = packageRoot();
+  return {
+    ...(code
+      ? { code, handler: 'index.handler' }
+      : {
+          entry: `${root}/handlers/${name}.ts`,
+          handler: 'handler',
+          projectRoot: root,
+          depsLockFilePath: `${root}/package-lock.json`,
+        }),
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    bundling: {
+      forceDockerBundling: false,
+      minify: true,
+      target: BUNDLE_TARGET,
+      format: nodejs.OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      externalModules,
+      banner: BUNDLE_BANNER,
+    },
+  };
+}
+
+/** cdk-nag's "latest runtime" finding, answered once for every function of `handlerFunctionProps`. */
+export function acknowledgeRuntime(f: IConstruct): void {
+  Validations.of(f).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'nodejs22.x is deliberate: the code base supports Node 20 and 22 and is tested on both.',
+  });
 }

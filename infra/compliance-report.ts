@@ -35,7 +35,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { packageRoot } from '../src/paths';
 import { alarmOnQueue, alarmOnWorkflow } from './alarms';
-import { BUNDLE_BANNER, COMPLIANCE_BUNDLE_EXTERNALS, handlerCode } from './bundling';
+import { acknowledgeRuntime, COMPLIANCE_BUNDLE_EXTERNALS, handlerFunctionProps } from './bundling';
 import { acknowledgeInvokeGrants } from './function';
 import { holdingQueue } from './soc';
 
@@ -385,37 +385,15 @@ function complianceFunction(
     retention: logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.DESTROY,
   });
-  const code = handlerCode(opts.entry.replace(/\.ts$/, ''));
   const f = new nodejs.NodejsFunction(scope, name, {
-    ...(code
-      ? { code, handler: 'index.handler' }
-      : {
-          entry: join(ROOT, 'handlers', opts.entry),
-          handler: 'handler',
-          projectRoot: ROOT,
-          depsLockFilePath: join(ROOT, 'package-lock.json'),
-        }),
-    runtime: lambda.Runtime.NODEJS_22_X,
-    architecture: lambda.Architecture.ARM_64,
+    ...handlerFunctionProps(opts.entry.replace(/\.ts$/, ''), COMPLIANCE_BUNDLE_EXTERNALS),
     timeout: opts.timeout,
     memorySize: opts.memorySize,
     environment: opts.environment,
     logGroup,
     tracing: lambda.Tracing.ACTIVE,
-    bundling: {
-      forceDockerBundling: false,
-      minify: true,
-      target: 'node22',
-      format: nodejs.OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      externalModules: COMPLIANCE_BUNDLE_EXTERNALS,
-      banner: BUNDLE_BANNER,
-    },
   });
-  Validations.of(f).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason: 'nodejs22.x is deliberate: the code base supports Node 20 and 22 and is tested on both.',
-  });
+  acknowledgeRuntime(f);
   Validations.of(f.role as iam.IRole).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason: 'The AWS-managed basic execution role only lets the function write its own CloudWatch Logs.',

@@ -5,8 +5,8 @@
  * forwarders on each watched region's default bus (in this stack for the home region, in one
  * sibling stack per other region).
  */
-import { Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Duration, Stack, Stage } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,6 +22,7 @@ import { failureQueueOf } from './alarms';
 import { checkedRuleName, DetectionForwarder, withRuleState } from './forwarder';
 import { pipelineFunction } from './function';
 import { functionRoleName } from './responder-roles';
+import { stateTable } from './state-table';
 
 export interface DetectionProps {
   /** The detection rules (`loadPipelineRules()` reads `detections/`). */
@@ -67,15 +68,7 @@ export class Detection extends Construct {
     const prefix = props.prefix ?? DEFAULT_PREFIX;
     const names = pipelineNames(prefix);
     const busName = names.centralBus;
-    this.counterTable = new dynamodb.Table(this, 'Counters', {
-      tableName: names.counterTable,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'ttl',
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.counterTable = stateTable(this, 'Counters', names.counterTable);
     this.centralBus = new events.EventBus(this, 'CentralBus', { eventBusName: busName });
     this.busPolicy(props.organizationId, prefix);
     const failureQueue = failureQueueOf(

@@ -5,14 +5,15 @@
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { packageRoot } from '../src/paths';
-import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET, handlerCode } from './bundling';
+import { ASYNC_RETRY_ATTEMPTS } from '../src/pipeline/async-invoke';
+import { acknowledgeRuntime, BUNDLE_EXTERNALS, handlerFunctionProps } from './bundling';
 import { functionRoleName } from './responder-roles';
 
 export const ROOT = packageRoot();
@@ -68,40 +69,18 @@ export function pipelineFunction(
     description: `bks pipeline function ${name}`,
   });
   logGroup.grantWrite(role);
-  const code = handlerCode(name);
   const f = new nodejs.NodejsFunction(scope, name, {
-    ...(code
-      ? { code, handler: 'index.handler' }
-      : {
-          entry: `${ROOT}/handlers/${name}.ts`,
-          handler: 'handler',
-          projectRoot: ROOT,
-          depsLockFilePath: `${ROOT}/package-lock.json`,
-        }),
-    runtime: lambda.Runtime.NODEJS_22_X,
-    architecture: lambda.Architecture.ARM_64,
+    ...handlerFunctionProps(name, BUNDLE_EXTERNALS),
     memorySize: 256,
     timeout: opts.timeout ?? Duration.seconds(30),
     role,
     logGroup,
     environment: { POWERTOOLS_SERVICE_NAME: 'bks-pipeline', ...opts.environment },
     ...(opts.onFailure
-      ? { onFailure: new destinations.SqsDestination(opts.onFailure), retryAttempts: 2 }
+      ? { onFailure: new destinations.SqsDestination(opts.onFailure), retryAttempts: ASYNC_RETRY_ATTEMPTS }
       : {}),
-    bundling: {
-      forceDockerBundling: false,
-      minify: true,
-      target: BUNDLE_TARGET,
-      format: nodejs.OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      externalModules: BUNDLE_EXTERNALS,
-      banner: BUNDLE_BANNER,
-    },
   });
-  Validations.of(f).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason: 'nodejs22.x is deliberate: the code base supports Node 20 and 22 and is tested on both.',
-  });
+  acknowledgeRuntime(f);
   return f;
 }
 

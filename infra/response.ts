@@ -30,6 +30,7 @@ export function responseDefinition(approvalTimeoutSeconds: number, partition?: s
   const def = JSON.parse(readFileSync(`${ROOT}/statemachines/response.asl.json`, 'utf8'));
   def.States.AskAnalyst.TimeoutSeconds = approvalTimeoutSeconds;
   const text = JSON.stringify(def);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal `${Partition}` definition substitution of the ASL file (not a template), written in when the partition is known
   return partition ? text.replaceAll('${Partition}', partition) : text;
 }
 

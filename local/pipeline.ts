@@ -34,6 +34,11 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import {
+  CreateFunctionCommand,
+  LambdaClient,
+  PutFunctionEventInvokeConfigCommand,
+} from '@aws-sdk/client-lambda';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handler as customAction } from '../handlers/custom-action';
@@ -60,6 +65,12 @@ import { forwarderRegions, type PipelineRule, rulesForRegion } from '../src/pipe
 import { DEFAULT_STACK_NAME, outputList } from '../src/pipeline/stack-outputs';
 import { SERVICES } from '../src/services';
 import { serveApproval } from './approval';
+import {
+  type AsyncInvokeSettings,
+  asyncInvokeFromTemplate,
+  type CfnTemplate,
+  defaultAsyncInvoke,
+} from './async-invoke';
 import { type ExecutionTrace, responseEngine } from './engine';
 import { createRecordBucket, responseDefinitionFor } from './workflow';
 
@@ -91,6 +102,12 @@ export interface LivePipelineOptions {
   log?: (line: string) => void;
   /** The name the deployment's stack answers to in CloudFormation DescribeStacks. @default BedrockKeyGuard */
   stackName?: string;
+  /**
+   * A synthesized `BedrockKeyGuard` template (`cdk synth`): the functions' asynchronous invocation
+   * settings (retries, maximum event age, on-failure destination) are read from its
+   * EventInvokeConfig resources. @default the settings the CDK construct writes (local/async-invoke.ts)
+   */
+  template?: CfnTemplate;
 }
 
 /** What was deployed into the simulator (names as the SDK returned them). */
@@ -104,6 +121,8 @@ export interface Deployment {
   topicArn: string;
   approvalUrl: string;
   deadLetterQueues: string[];
+  /** The functions EventBridge invokes (asynchronously), with the settings deployed for each. */
+  functions: Record<string, { arn: string } & AsyncInvokeSettings>;
   /** Forwarder rules per `account/region`. */
   forwarders: Record<string, string[]>;
   centralRules: string[];
@@ -112,6 +131,8 @@ export interface Deployment {
 const ROLE_NAMES = { reader: 'bks-reader', revoker: 'bks-revoker', findings: 'bks-findings' };
 /** The names the CDK app deploys (src/pipeline/names.ts): `bks coverage` and `bks selftest` find them here too. */
 const NAMES = pipelineNames();
+/** The functions EventBridge invokes in the local pipeline (asynchronously, as on AWS). */
+const ASYNC_FUNCTIONS = ['dispatch', 'stateful', 'custom-action'] as const;
 
 /** `AKIA` + 16 characters: an access key id of the simulated pipeline's own principals. */
 function principalKey(kind: 'P' | 'D', account: string): string {
@@ -311,6 +332,7 @@ export class LivePipeline {
       topicArn: `arn:${partition}:sns:${home}:${security}:${NAMES.topic}`,
       approvalUrl: `${this.sim.url}/_pipeline/approve`,
       deadLetterQueues: [],
+      functions: {},
       forwarders: {},
       centralRules: [],
     };
@@ -321,6 +343,7 @@ export class LivePipeline {
     const centralDlq = await this.createQueue(security, home, NAMES.deadLetterQueue('central'));
     await this.createQueue(security, home, NAMES.deadLetterQueue('failed-invocations'));
     await this.createWorkflow(d, centralDlq.url);
+    await this.createFunctions(d);
     const customActions = await this.deployCentralBus(d, centralDlq.arn);
     await this.deployForwarders(d);
     this.setFunctionEnvironment(d, customActions);
@@ -397,6 +420,54 @@ export class LivePipeline {
     );
     sfn.destroy();
     d.stateMachineArn = sm.stateMachineArn!;
+  }
+
+  /**
+   * The functions EventBridge invokes, created in the simulator's Lambda with the asynchronous
+   * invocation settings of the template (or of the CDK construct): their code runs in this process
+   * (`routeDeliveries`), Lambda's retries and on-failure destination are the simulator's.
+   */
+  private async createFunctions(d: Deployment): Promise<void> {
+    const settings = this.options.template
+      ? asyncInvokeFromTemplate(this.options.template)
+      : defaultAsyncInvoke(ASYNC_FUNCTIONS, NAMES.prefix);
+    const client = new LambdaClient(this.clientConfig(d.securityAccount, d.homeRegion));
+    const partition = this.sim.state.partition;
+    try {
+      for (const name of ASYNC_FUNCTIONS) {
+        const created = await client.send(
+          new CreateFunctionCommand({
+            FunctionName: `${NAMES.prefix}-${name}`,
+            Role: `arn:${partition}:iam::${d.securityAccount}:role/${NAMES.prefix}/${NAMES.prefix}-fn-${name}`,
+            Runtime: 'nodejs22.x',
+            Handler: 'index.handler',
+            // The handler runs in this process; nothing is uploaded.
+            Code: { ZipFile: new Uint8Array() },
+          }),
+        );
+        const s = settings[name] ?? {};
+        if (Object.keys(s).length > 0) {
+          const destination = s.onFailureQueue
+            ? `arn:${partition}:sqs:${d.homeRegion}:${d.securityAccount}:${s.onFailureQueue}`
+            : undefined;
+          await client.send(
+            new PutFunctionEventInvokeConfigCommand({
+              FunctionName: created.FunctionName!,
+              ...(s.maximumRetryAttempts !== undefined
+                ? { MaximumRetryAttempts: s.maximumRetryAttempts }
+                : {}),
+              ...(s.maximumEventAgeInSeconds !== undefined
+                ? { MaximumEventAgeInSeconds: s.maximumEventAgeInSeconds }
+                : {}),
+              ...(destination ? { DestinationConfig: { OnFailure: { Destination: destination } } } : {}),
+            }),
+          );
+        }
+        d.functions[name] = { arn: created.FunctionArn!, ...s };
+      }
+    } finally {
+      client.destroy();
+    }
   }
 
   /** A function of the pipeline, in the security account's home region. */

@@ -19,13 +19,7 @@
  * clock only when a policy mentions a time key), so a repeated call costs a map lookup.
  */
 
-import {
-  createValidatedPolicy,
-  validateIdentityPolicy,
-  validateResourcePolicy,
-  validateServiceControlPolicy,
-} from '@cloud-copilot/iam-policy';
-import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import type { Simulation } from '@cloud-copilot/iam-simulate';
 import type { Caller, SimContext } from './core';
 import managed from './data/aws-managed-policies.json';
 import type { SimAccount, SimUser } from './scenario';

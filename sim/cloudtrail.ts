@@ -29,8 +29,14 @@ export interface RecordedCall {
   responseElements?: Record<string, unknown> | null;
   readOnly?: boolean;
   additionalEventData?: Record<string, unknown>;
-  /** CloudTrail `resources` (AssumeRole and a few others carry them). */
+  /** CloudTrail `resources` (AssumeRole and a few others carry them; every data event does). */
   resources?: { ARN: string; accountId: string; type: string }[];
+  /**
+   * A data event (`eventCategory: "Data"`, `managementEvent: false`, `resources` after the
+   * category, as the Bedrock user guide's bedrock-mantle example record shows it): LookupEvents
+   * never returns it, and it reaches EventBridge only through a trail whose selectors select it.
+   */
+  data?: boolean;
   /** Account the event is delivered to. */
   recipientAccountId: string;
   sourceIp?: string;
@@ -142,12 +148,24 @@ export function buildRecord(call: RecordedCall): CloudTrailRecord {
   record.requestID = call.requestId ?? randomUUID();
   record.eventID = call.eventId ?? randomUUID();
   record.readOnly = call.readOnly ?? false;
-  if (call.resources) record.resources = call.resources;
+  if (call.resources && !call.data) record.resources = call.resources;
   record.eventType = 'AwsApiCall';
-  record.managementEvent = true;
+  record.managementEvent = !call.data;
   record.recipientAccountId = call.recipientAccountId;
-  record.eventCategory = 'Management';
+  record.eventCategory = call.data ? 'Data' : 'Management';
+  if (call.resources && call.data) record.resources = call.resources;
   return record as CloudTrailRecord;
+}
+
+/**
+ * Whether a record is a data event (`managementEvent: false` or `eventCategory: "Data"`).
+ * "The CloudTrail Event history feature supports only management events" (CloudTrail user guide,
+ * "Logging management events"), and LookupEvents "looks up management events or CloudTrail
+ * Insights events" (CloudTrail API Reference): a data event exists only where a trail or an event
+ * data store selects it.
+ */
+export function isDataEvent(record: Record<string, unknown>): boolean {
+  return record.managementEvent === false || record.eventCategory === 'Data';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,7 +411,8 @@ function countBefore(list: Entry[], pos: { time: number; seq: number }): number 
  * The per-account, per-region event history of the simulated organization, indexed over the
  * state's `accounts[].events` arrays (the state stays the source of truth, so `/_sim/state` shows
  * every event): `sync` indexes what was appended since the last call, and rebuilds an account's
- * index when its array was replaced.
+ * index when its array was replaced. Data events in those arrays (calls that happened) are never
+ * indexed: CloudTrail's event history has management events only (`isDataEvent`).
  */
 export class EventStore {
   private accounts = new Map<
@@ -413,6 +432,7 @@ export class EventStore {
       const events = account.events;
       for (; tracked.count < events.length; tracked.count++) {
         const record = events[tracked.count] as CloudTrailRecord;
+        if (isDataEvent(record)) continue;
         const region = String(record.awsRegion ?? 'us-east-1');
         let history = tracked.regions.get(region);
         if (!history) {
@@ -424,10 +444,10 @@ export class EventStore {
     }
   }
 
-  /** Number of indexed events. */
+  /** Number of indexed events (management events: data events are never indexed). */
   get size(): number {
     let n = 0;
-    for (const t of this.accounts.values()) n += t.count;
+    for (const t of this.accounts.values()) for (const h of t.regions.values()) n += h.entries.length;
     return n;
   }
 

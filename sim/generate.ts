@@ -11,11 +11,11 @@
  * `OrganizationAccountAccessRole` trusting it. Phantom users cycle through every kind a scan must
  * classify (active key, orphaned, IAM access key = at risk, expired key, console password, Claude
  * Platform). Events (when asked) centre on the account's first phantom user: bearer-token
- * InvokeModel/Converse calls mixed with ordinary management events, newest within the last 30 days
- * before `now`.
+ * InvokeModel/Converse calls mixed with ordinary management events and bedrock-mantle
+ * CreateInference data events, newest within the last 30 days before `now`.
  */
 import { pathToFileURL } from 'node:url';
-import { buildRecord, type CloudTrailRecord } from './cloudtrail';
+import { buildRecord, type CloudTrailRecord, type RecordedCall } from './cloudtrail';
 import { prng } from './prng';
 import { makeAccessKeyId, type Scenario, type ScenarioAccount, type ScenarioUser } from './scenario';
 
@@ -308,6 +308,46 @@ function identityOf(
   return id;
 }
 
+/**
+ * A bedrock-mantle `CreateInference` with a long-term key: a data event, shaped as the Bedrock user
+ * guide's example record ("Monitor bedrock-mantle API calls using CloudTrail"): flags in
+ * `requestParameters`, `managementEvent: false`, `eventCategory: "Data"`, the project in
+ * `resources` (here the `default` project, which a call naming none uses). LookupEvents never
+ * returns it, and only a trail selecting `AWS::BedrockMantle::Project` data events logs it.
+ */
+function mantleInference(
+  common: Pick<
+    RecordedCall,
+    'region' | 'recipientAccountId' | 'sourceIp' | 'userAgent' | 'requestId' | 'eventId' | 'time'
+  >,
+  userIdentity: Record<string, unknown>,
+  partition: string,
+  account: string,
+  region: string,
+): CloudTrailRecord {
+  return buildRecord({
+    ...common,
+    userIdentity,
+    eventSource: 'bedrock-mantle.amazonaws.com',
+    eventName: 'CreateInference',
+    requestParameters: {
+      model: 'openai.gpt-oss-120b',
+      callWithBearerToken: true,
+      bearerTokenType: 'LONG_TERM',
+    },
+    responseElements: null,
+    readOnly: false,
+    data: true,
+    resources: [
+      {
+        accountId: account,
+        type: 'AWS::BedrockMantle::Project',
+        ARN: `arn:${partition}:bedrock-mantle:${region}:${account}:project/default`,
+      },
+    ],
+  });
+}
+
 /** E events per region for one account, oldest first. */
 function accountEvents(
   d: Dice,
@@ -361,21 +401,21 @@ function accountEvents(
         continue;
       }
       const bearer = byActor && roll < 0.9;
-      const mantle = bearer && roll > 0.8;
+      const identity = identityOf(partition, account, user, userId);
+      if (bearer && roll > 0.8) {
+        out.push(mantleInference(common, identity, partition, account, region));
+        continue;
+      }
       out.push(
         buildRecord({
           ...common,
-          userIdentity: identityOf(partition, account, user, userId),
-          eventSource: mantle ? 'bedrock-mantle.amazonaws.com' : 'bedrock.amazonaws.com',
-          eventName: mantle
-            ? 'CreateInference'
-            : d.pick(['InvokeModel', 'InvokeModel', 'Converse', 'ListFoundationModels']),
-          requestParameters: mantle
-            ? { callWithBearerToken: true, bearerTokenType: 'LONG_TERM', model: 'openai.gpt-oss-120b' }
-            : { modelId: d.pick(MODELS) },
+          userIdentity: identity,
+          eventSource: 'bedrock.amazonaws.com',
+          eventName: d.pick(['InvokeModel', 'InvokeModel', 'Converse', 'ListFoundationModels']),
+          requestParameters: { modelId: d.pick(MODELS) },
           responseElements: null,
-          readOnly: !mantle,
-          ...(bearer && !mantle ? { additionalEventData: { callWithBearerToken: true } } : {}),
+          readOnly: true,
+          ...(bearer ? { additionalEventData: { callWithBearerToken: true } } : {}),
         }),
       );
     }

@@ -14,6 +14,7 @@
  * their negations). Without a `cloudtrail` key an account has one multi-region trail that logs all
  * management events; `"cloudtrail": {"trails": []}` means none.
  */
+import { isDataEvent } from './cloudtrail';
 import { ScenarioError, type SimAccount, type SimState } from './scenario';
 
 export interface FieldSelector {
@@ -307,10 +308,6 @@ const HOME: Record<string, string> = {
 
 type Rec = Record<string, unknown>;
 
-function isDataEvent(record: Rec): boolean {
-  return record.managementEvent === false || record.eventCategory === 'Data';
-}
-
 function isReadOnly(record: Rec): boolean {
   return record.readOnly === true || record.readOnly === 'true';
 }
@@ -399,4 +396,15 @@ export function trailsLogging(state: SimState, accountId: string, record: Rec): 
     if (global && !trail.IncludeGlobalServiceEvents) return false;
     return selectorsSelect(trail, record);
   });
+}
+
+/**
+ * The records of an account's history that its trails' log files hold — what an export of
+ * `AWSLogs/<account>/CloudTrail/` from the trails' buckets contains: every record at least one
+ * trail covering the account logs. A data event no trail selects happened (it stays in the state)
+ * but is in no file, as on AWS.
+ */
+export function trailLoggedRecords(state: SimState, accountId: string): Rec[] {
+  const account = state.accounts.find((a) => a.id === accountId);
+  return ((account?.events ?? []) as Rec[]).filter((r) => trailsLogging(state, accountId, r).length > 0);
 }

@@ -107,6 +107,8 @@ function ev(
     bearer?: boolean;
     errorCode?: string;
     errorMessage?: string;
+    /** A data event on this resource (CloudTrail `resources`): no trail of the demo logs it. */
+    data?: { type: string; ARN: string };
   } = {},
 ): void {
   events[account]!.push(
@@ -127,6 +129,7 @@ function ev(
       time: new Date(time),
       errorCode: extra.errorCode,
       errorMessage: extra.errorMessage,
+      ...(extra.data ? { data: true, resources: [{ accountId: account, ...extra.data }] } : {}),
     }),
   );
 }
@@ -342,7 +345,10 @@ for (const [region, start, n] of bursts) {
     );
   }
 }
-// The OpenAI-compatible plane: flags in requestParameters.
+// The OpenAI-compatible plane: flags in requestParameters. ListModels is a management event;
+// CreateInference is a data event (Bedrock user guide, "Monitor bedrock-mantle API calls using
+// CloudTrail"), which the organization trail (management events only) does not log: these calls
+// happened, but neither LookupEvents nor the trail's files nor EventBridge ever show them.
 for (let i = 0; i < 6; i++) {
   ev(
     PROD,
@@ -356,7 +362,14 @@ for (let i = 0; i < 6; i++) {
     i === 0
       ? { callWithBearerToken: true, bearerTokenType: 'LONG_TERM' }
       : { callWithBearerToken: true, bearerTokenType: 'LONG_TERM', model: 'openai.gpt-oss-120b' },
-    { readOnly: i === 0 },
+    i === 0
+      ? { readOnly: true }
+      : {
+          data: {
+            type: 'AWS::BedrockMantle::Project',
+            ARN: `arn:${P}:bedrock-mantle:eu-west-1:${PROD}:project/default`,
+          },
+        },
   );
 }
 // Logging evasion with the phantom's new IAM access key (SigV4: no bearer flag).

@@ -68,6 +68,19 @@ function tokenCounts(body: string): { input: number; output: number } {
 
 const CANNED_TEXT = 'Hello from bks-sim. This is a canned model response.';
 
+/** The canned answer in the Messages shape that Converse and Amazon Nova's InvokeModel body share. */
+function messagesOutput(counts: { input: number; output: number }) {
+  return {
+    output: { message: { role: 'assistant', content: [{ text: CANNED_TEXT }] } },
+    stopReason: 'end_turn',
+    usage: {
+      inputTokens: counts.input,
+      outputTokens: counts.output,
+      totalTokens: counts.input + counts.output,
+    },
+  };
+}
+
 function invokeBody(modelId: string, counts: { input: number; output: number }, requestId: string): unknown {
   if (/anthropic\.|claude/i.test(modelId)) {
     return {
@@ -82,15 +95,7 @@ function invokeBody(modelId: string, counts: { input: number; output: number }, 
     };
   }
   if (/amazon\.nova/i.test(modelId)) {
-    return {
-      output: { message: { role: 'assistant', content: [{ text: CANNED_TEXT }] } },
-      stopReason: 'end_turn',
-      usage: {
-        inputTokens: counts.input,
-        outputTokens: counts.output,
-        totalTokens: counts.input + counts.output,
-      },
-    };
+    return messagesOutput(counts);
   }
   return {
     inputTextTokenCount: counts.input,
@@ -180,16 +185,7 @@ async function converse(ctx: SimContext, req: SimRequest): Promise<unknown> {
     throw new SimError('ValidationException', 'messages must be a list.', 400);
   }
   const counts = tokenCounts(req.rawBody);
-  return {
-    output: { message: { role: 'assistant', content: [{ text: CANNED_TEXT }] } },
-    stopReason: 'end_turn',
-    usage: {
-      inputTokens: counts.input,
-      outputTokens: counts.output,
-      totalTokens: counts.input + counts.output,
-    },
-    metrics: { latencyMs: 42 },
-  };
+  return { ...messagesOutput(counts), metrics: { latencyMs: 42 } };
 }
 
 const STREAM_ACTION = 'bedrock:InvokeModelWithResponseStream';

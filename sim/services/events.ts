@@ -15,8 +15,12 @@
  * Matched events go to the rule's targets: SQS queues of the simulator get a message, event buses
  * (also of other accounts, when the bus policy allows the sender) route the event through their own
  * rules, and any other target (Lambda, Step Functions, …) is handed to the listeners registered with
- * `onDelivery` — the in-process hook a local pipeline uses to run its handlers. A listener that
- * throws is a failed invocation: the event goes to the target's dead-letter queue when it has one.
+ * `onDelivery` — the in-process hook a local pipeline uses to run its handlers. A Lambda target is
+ * invoked asynchronously, as on AWS: Lambda accepts the event, and a listener that throws is a
+ * function error that Lambda retries and then sends to the function's on-failure destination
+ * (`./lambda.ts`); the rule's dead-letter queue gets only what EventBridge could not deliver. For
+ * the other targets a listener that throws is a failed delivery: the event goes to the target's
+ * dead-letter queue when it has one.
  * Every routed record is traced (`GET /_sim/deliveries`): which trails logged it, which rules
  * matched, what each target did, and which matching rules its state kept out.
  */
@@ -27,6 +31,7 @@ import { matchesPattern, type PatternError, parsePattern } from '../eventpattern
 import { withheldFromEnabledRules } from '../read-only-events';
 import { ScenarioError, type SimAccount } from '../scenario';
 import { trailsLogging } from '../trails';
+import { type AsyncInvocationTrace, invokeAsync } from './lambda';
 import { enqueue } from './sqs';
 
 export type RuleState = 'ENABLED' | 'DISABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
@@ -98,7 +103,8 @@ export interface DeliveryTarget {
  * The hook: called for every matched event whose target the simulator cannot run itself (anything
  * but SQS queues and event buses). `input` is what the target receives (the event, or the
  * target's `Input` / `InputPath` / `InputTransformer` applied to it); `event` the matched event.
- * Throwing (or rejecting) counts as a failed invocation.
+ * Throwing (or rejecting) is a function error for a Lambda target (Lambda retries it, then its
+ * on-failure destination gets the record: ./lambda.ts) and a failed delivery for any other target.
  */
 export type DeliveryListener = (target: DeliveryTarget, input: unknown, event: EventBridgeEvent) => unknown;
 
@@ -108,6 +114,8 @@ export interface TargetOutcome {
   outcome: 'queued' | 'forwarded' | 'invoked' | 'pending' | 'failed' | 'no-handler';
   error?: string;
   deadLetter?: 'queued' | 'dropped';
+  /** A Lambda target: what Lambda did with the event after accepting it (attempts, destination). */
+  lambda?: AsyncInvocationTrace;
 }
 
 export interface DeliveryTrace {
@@ -1017,7 +1025,7 @@ function deliver(ctx: SimContext, dt: DeliveryTarget, event: EventBridgeEvent, h
       return outcome;
     }
     track(
-      ctx,
+      hub(ctx),
       authorize(ctx, {
         principal,
         action: 'events:PutEvents',
@@ -1049,21 +1057,32 @@ function deliver(ctx: SimContext, dt: DeliveryTarget, event: EventBridgeEvent, h
     outcome.outcome = 'no-handler';
     return outcome;
   }
-  track(
-    ctx,
-    new Promise<void>((resolve) => setImmediate(resolve))
-      .then(async () => {
-        for (const l of [...h.listeners]) await l(dt, input, event);
-        outcome.outcome = 'invoked';
-      })
-      .catch((e: unknown) => failWith(e instanceof Error ? e.message : String(e))),
-  );
+  const runListeners = async () => {
+    for (const l of [...h.listeners]) await l(dt, input, event);
+  };
+  if (service === 'lambda') {
+    // EventBridge invokes Lambda asynchronously: Lambda accepts the event (the delivery succeeded,
+    // the rule's DLQ is out of it) and its own retries and destinations take over (./lambda.ts).
+    const accepted = invokeAsync(ctx, target.Arn, input, async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await runListeners();
+    });
+    outcome.outcome = 'invoked';
+    outcome.lambda = accepted.trace;
+    track(h, accepted.done);
+    return outcome;
+  }
+  const run = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(async () => {
+      await runListeners();
+      outcome.outcome = 'invoked';
+    })
+    .catch((e: unknown) => failWith(e instanceof Error ? e.message : String(e)));
+  track(h, run);
   return outcome;
 }
 
-/** Keeps a delivery in flight in the hub's pending set (`deliveriesSettled` waits for it). */
-function track(ctx: SimContext, run: Promise<void>): void {
-  const h = hub(ctx);
+function track(h: Hub, run: Promise<void>): void {
   const tracked = run.finally(() => h.pending.delete(tracked));
   h.pending.add(tracked);
 }

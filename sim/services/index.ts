@@ -14,6 +14,7 @@ import { dynamodb } from './dynamodb';
 import { events } from './events';
 import { guardduty } from './guardduty';
 import { iam } from './iam';
+import { lambda } from './lambda';
 import { organizations } from './organizations';
 import { s3 } from './s3';
 import { secretsmanager } from './secretsmanager';
@@ -40,6 +41,7 @@ export const SERVICE_MODULES: ServiceModule[] = [
   account,
   secretsmanager,
   cloudformation,
+  lambda,
 ];
 
 /** Called after every served call of a module that declares it a management event. */

@@ -125,6 +125,19 @@ function parentExists(o: SimOrganization, id: string): boolean {
   return id === o.rootId || o.ous.some((u) => u.id === id);
 }
 
+/** The request's `ParentId`: well-formed (else InvalidInputException) and a root or OU of the organization. */
+function parentParam(o: SimOrganization, req: SimRequest): string {
+  const parent = idParam(req, 'ParentId', PARENT_RE);
+  if (!parentExists(o, parent)) {
+    throw new SimError(
+      'ParentNotFoundException',
+      "We can't find a root or OU with the ParentId that you specified.",
+      400,
+    );
+  }
+  return parent;
+}
+
 /** The SCPs attached directly to a target, FullAWSAccess first as AWS lists it. */
 function policiesFor(
   o: SimOrganization,
@@ -209,14 +222,7 @@ const ops: Record<string, ActionHandler> = {
   ListOrganizationalUnitsForParent(ctx, req) {
     const o = org(ctx, req);
     requireManagement(o, req);
-    const parent = idParam(req, 'ParentId', PARENT_RE);
-    if (!parentExists(o, parent)) {
-      throw new SimError(
-        'ParentNotFoundException',
-        "We can't find a root or OU with the ParentId that you specified.",
-        400,
-      );
-    }
+    const parent = parentParam(o, req);
     const units = o.ous.filter((u) => u.parent === parent);
     return page(req, units, `u${parent}`, 'OrganizationalUnits', (u) => ({
       Id: u.id,
@@ -228,14 +234,7 @@ const ops: Record<string, ActionHandler> = {
   ListAccountsForParent(ctx, req) {
     const o = org(ctx, req);
     requireManagement(o, req);
-    const parent = idParam(req, 'ParentId', PARENT_RE);
-    if (!parentExists(o, parent)) {
-      throw new SimError(
-        'ParentNotFoundException',
-        "We can't find a root or OU with the ParentId that you specified.",
-        400,
-      );
-    }
+    const parent = parentParam(o, req);
     const accounts = o.accounts.filter((a) => accountParent(o, a.id) === parent);
     return page(req, accounts, `a${parent}`, 'Accounts', (a) => accountShape(ctx, o, a));
   },

@@ -477,12 +477,20 @@ function receiveMessage(ctx: SimContext, req: SimRequest): unknown {
     const picked: Record<string, string> = {};
     for (const [k, v] of Object.entries(attrs))
       if (wantAll.includes('All') || wantAll.includes(k)) picked[k] = v;
+    // Message attributes (dead-letter queues' ERROR_MESSAGE, …) only when asked for, as SQS answers.
+    const wantedAttrs = (req.params.MessageAttributeNames as string[] | undefined) ?? [];
+    const messageAttrs = Object.fromEntries(
+      Object.entries(m.MessageAttributes ?? {}).filter(
+        ([k]) => wantedAttrs.includes('All') || wantedAttrs.includes('.*') || wantedAttrs.includes(k),
+      ),
+    );
     out.push({
       MessageId: m.MessageId,
       ReceiptHandle: m.ReceiptHandle,
       MD5OfBody: m.MD5OfBody,
       Body: m.Body,
       ...(Object.keys(picked).length > 0 ? { Attributes: picked } : {}),
+      ...(Object.keys(messageAttrs).length > 0 ? { MessageAttributes: messageAttrs } : {}),
     });
   }
   return out.length > 0 ? { Messages: out } : {};

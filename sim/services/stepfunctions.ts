@@ -358,7 +358,13 @@ function describeStateMachine(ctx: SimContext, req: SimRequest): unknown {
   };
 }
 
-function page<T>(req: SimRequest, items: T[]): { items: T[]; nextToken?: string } {
+/** One page of a List* answer: `{ [key]: shaped items, nextToken? }` (maxResults and nextToken as AWS takes them). */
+function page<T>(
+  req: SimRequest,
+  items: T[],
+  key: string,
+  shape: (item: T) => Record<string, unknown>,
+): Record<string, unknown> {
   const max = req.params.maxResults === undefined ? 100 : Number(req.params.maxResults);
   if (!Number.isInteger(max) || max < 0 || max > 1000) {
     throw new SimError('ValidationException', 'maxResults: must be 0..1000', 400);
@@ -371,23 +377,19 @@ function page<T>(req: SimRequest, items: T[]): { items: T[]; nextToken?: string 
   }
   const slice = items.slice(start, start + size);
   const next = start + size < items.length ? Buffer.from(String(start + size)).toString('base64') : undefined;
-  return { items: slice, ...(next ? { nextToken: next } : {}) };
+  return { [key]: slice.map(shape), ...(next ? { nextToken: next } : {}) };
 }
 
 function listStateMachines(ctx: SimContext, req: SimRequest): unknown {
   const own = [...machines(ctx).machines.values()].filter(
     (s) => s.account === req.caller.account && s.region === req.region,
   );
-  const { items, nextToken } = page(req, own);
-  return {
-    stateMachines: items.map((s) => ({
-      stateMachineArn: s.stateMachineArn,
-      name: s.name,
-      type: s.type,
-      creationDate: s.creationDate,
-    })),
-    ...(nextToken ? { nextToken } : {}),
-  };
+  return page(req, own, 'stateMachines', (s) => ({
+    stateMachineArn: s.stateMachineArn,
+    name: s.name,
+    type: s.type,
+    creationDate: s.creationDate,
+  }));
 }
 
 function deleteStateMachine(ctx: SimContext, req: SimRequest): unknown {
@@ -479,8 +481,8 @@ function ownExecution(ctx: SimContext, req: SimRequest): SimExecution {
   return e;
 }
 
-function describeExecution(ctx: SimContext, req: SimRequest): unknown {
-  const e = ownExecution(ctx, req);
+/** An execution as ListExecutions lists it (DescribeExecution answers these fields and more). */
+function executionListItem(e: SimExecution): Record<string, unknown> {
   return {
     executionArn: e.executionArn,
     stateMachineArn: e.stateMachineArn,
@@ -488,6 +490,13 @@ function describeExecution(ctx: SimContext, req: SimRequest): unknown {
     status: e.status,
     startDate: e.startDate,
     ...(e.stopDate !== undefined ? { stopDate: e.stopDate } : {}),
+  };
+}
+
+function describeExecution(ctx: SimContext, req: SimRequest): unknown {
+  const e = ownExecution(ctx, req);
+  return {
+    ...executionListItem(e),
     input: e.input,
     inputDetails: { included: true },
     ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
@@ -507,18 +516,7 @@ function listExecutionsAction(ctx: SimContext, req: SimRequest): unknown {
   const list = [...machines(ctx).executions.values()]
     .filter((e) => e.stateMachineArn === sm.stateMachineArn && (!filter || e.status === filter))
     .reverse();
-  const { items, nextToken } = page(req, list);
-  return {
-    executions: items.map((e) => ({
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: e.startDate,
-      ...(e.stopDate !== undefined ? { stopDate: e.stopDate } : {}),
-    })),
-    ...(nextToken ? { nextToken } : {}),
-  };
+  return page(req, list, 'executions', executionListItem);
 }
 
 function stopExecution(ctx: SimContext, req: SimRequest): unknown {

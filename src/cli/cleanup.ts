@@ -15,7 +15,7 @@ import {
   renderTable,
 } from './common';
 import type { RunAction } from './main';
-import { type ChangeOptions, planGate } from './plan-gate';
+import { addChangeOptions, type ChangeOptions, planGate } from './plan-gate';
 import { outcomeLine } from './revoke-key';
 import { withAws } from './with-aws';
 
@@ -145,13 +145,7 @@ export function register(program: Command, run: RunAction): void {
     .option('--service <id>', 'bedrock, claude-platform or all', 'all')
     .option('--older-than <days>', 'only users created more than DAYS days ago')
     .option('--exclude <users>', 'comma-separated user names never to delete')
-    .option('--backup-dir <dir>', 'where each user’s backup goes (mode 0600)', DEFAULT_BACKUP_DIR)
-    .option(
-      '--record-dir <dir>',
-      'where the JSON record goes (and where an interrupted run is resumed from)',
-      DEFAULT_RECORD_DIR,
-    )
-    .option('--dry-run', 'print the plan and stop')
-    .option('-y, --yes', 'do not ask for confirmation');
+    .option('--backup-dir <dir>', 'where each user’s backup goes (mode 0600)', DEFAULT_BACKUP_DIR);
+  addChangeOptions(cmd, 'where the JSON record goes (and where an interrupted run is resumed from)');
   commonAction(cmd, SPEC, run, cleanupCommand);
 }

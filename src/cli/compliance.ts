@@ -20,7 +20,13 @@ import { renderComplianceHtml } from '../report/render-html';
 import { renderComplianceCsv, renderComplianceJson, renderComplianceMarkdown } from '../report/render-text';
 import { addCommonOptions, EXIT, emit, makeContext, type Renderers } from './common';
 import type { RunAction } from './main';
-import { addInventoryOptions, failsOn, type InventoryFlags, parseInventoryFlags } from './scan';
+import {
+  accountProgressLine,
+  addInventoryOptions,
+  failsOn,
+  type InventoryFlags,
+  parseInventoryFlags,
+} from './scan';
 import { withAws } from './with-aws';
 
 const FORMATS = ['html', 'markdown', 'json', 'csv'] as const;
@@ -55,7 +61,7 @@ export async function complianceCommand(
   io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {},
 ): Promise<number> {
   const ctx = makeContext(flags, SPEC, io);
-  const { services, accounts, skipAccounts, maxAgeDays, concurrency } = parseInventoryFlags(flags);
+  const { services, maxAgeDays, scan } = parseInventoryFlags(flags);
   if (flags.from && flags.org)
     throw new UsageError('--from reads saved scans: it cannot be combined with --org');
   const previous: ComplianceReport | undefined = flags.previous
@@ -70,18 +76,8 @@ export async function complianceCommand(
       try {
         return [
           await scanInventory(aws, {
-            services,
-            maxAgeDays,
-            org: flags.org,
-            orgRole: flags.orgRole,
-            externalId: flags.externalId,
-            accounts,
-            skipAccounts,
-            accountConcurrency: concurrency,
-            onProgress: (done, total, a) =>
-              ctx.log(
-                `[${done}/${total}] account ${a.accountId}: ${a.status === 'ok' ? `${a.users.length} user${a.users.length === 1 ? '' : 's'}` : `error: ${a.error}`}`,
-              ),
+            ...scan,
+            onProgress: (done, total, a) => ctx.log(accountProgressLine(done, total, a)),
           }),
         ];
       } catch (err) {

@@ -16,10 +16,10 @@ import {
   restoreSourceAccount,
   runRestore,
 } from '../response/restore-run';
-import { type CommandContext, type CommonOptions, commonAction, EXIT, emit, renderJson } from './common';
+import { type CommandContext, type CommonOptions, commonAction } from './common';
 import { addOrgRoleOptions, type OrgRoleFlags, withIdentityAccount } from './key-arg';
 import type { RunAction } from './main';
-import { type ChangeOptions, planGate } from './plan-gate';
+import { addChangeOptions, type ChangeOptions, emitActResult, planGate } from './plan-gate';
 import { outcomeLine, renderActions } from './revoke-key';
 import { withAws } from './with-aws';
 
@@ -95,23 +95,11 @@ export async function restoreCommand(
       gate: planGate(ctx, flags, 'Apply this restore plan?'),
       recordDir: flags.recordDir ?? DEFAULT_RECORD_DIR,
     });
-    emit(
-      result,
-      {
-        table: renderRestoreTable,
-        json: (r) =>
-          renderJson(RESTORE_SCHEMA, {
-            source: r.source,
-            kind: r.kind,
-            accountId: r.accountId,
-            outcome: r.outcome,
-            actions: r.actions,
-            record: r.record ?? null,
-          }),
-      },
-      ctx,
-    );
-    return result.outcome === 'failed' ? EXIT.FAILURE : EXIT.OK;
+    return emitActResult(result, ctx, {
+      table: renderRestoreTable,
+      schema: RESTORE_SCHEMA,
+      head: (r) => ({ source: r.source }),
+    });
   });
 }
 
@@ -127,10 +115,8 @@ export function register(program: Command, run: RunAction): void {
     )
     .option('--finding <id>', "the pipeline's record of this Security Hub finding (in --record-bucket)")
     .option('--execution <name>', "the pipeline's record of this workflow execution (name or ARN)")
-    .option('--record-bucket <name>', "the pipeline's record bucket (default: $BKS_RECORD_BUCKET)")
-    .option('--dry-run', 'print the plan and stop')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--record-dir <dir>', 'where the restore’s own record goes', DEFAULT_RECORD_DIR);
+    .option('--record-bucket <name>', "the pipeline's record bucket (default: $BKS_RECORD_BUCKET)");
+  addChangeOptions(cmd, 'where the restore’s own record goes');
   addOrgRoleOptions(cmd);
   commonAction(cmd, SPEC, run, restoreCommand);
 }

@@ -9,18 +9,10 @@ import { DEFAULT_RECORD_DIR } from '../response/record';
 import { type RevokeRunResult, runRevoke } from '../response/revoke-run';
 import { parseRevokeTarget } from '../response/target';
 import { selectServices } from '../services';
-import {
-  type CommandContext,
-  type CommonOptions,
-  commonAction,
-  EXIT,
-  emit,
-  renderJson,
-  renderTable,
-} from './common';
+import { type CommandContext, type CommonOptions, commonAction, renderTable } from './common';
 import { addOrgRoleOptions, type OrgRoleFlags, resolveKeyArg, withIdentityAccount } from './key-arg';
 import type { RunAction } from './main';
-import { type ChangeOptions, planGate } from './plan-gate';
+import { addChangeOptions, type ChangeOptions, emitActResult, planGate } from './plan-gate';
 
 const SPEC = { formats: ['table', 'json'], aws: true } as const;
 export const REVOKE_SCHEMA = 'bks.revoke-key/v1';
@@ -118,24 +110,12 @@ export async function revokeKeyCommand(
         flags.delete ? 'Apply this plan? Deletions cannot be undone.' : 'Apply this plan?',
       ),
     });
-    emit(
-      result,
-      {
-        table: renderTableResult,
-        json: (r) =>
-          renderJson(REVOKE_SCHEMA, {
-            target: r.target,
-            kind: r.kind,
-            accountId: r.accountId,
-            outcome: r.outcome,
-            ...(r.signer ? { signer: r.signer } : {}),
-            actions: r.actions,
-            record: r.record ?? null,
-          }),
-      },
-      ctx,
-    );
-    return result.outcome === 'failed' ? EXIT.FAILURE : EXIT.OK;
+    return emitActResult(result, ctx, {
+      table: renderTableResult,
+      schema: REVOKE_SCHEMA,
+      head: (r) => ({ target: r.target }),
+      extra: (r) => (r.signer ? { signer: r.signer } : {}),
+    });
   });
 }
 
@@ -162,10 +142,8 @@ export function register(program: Command, run: RunAction): void {
     .option(
       '--credential <ids>',
       'with a USER argument: only these API keys (ACCA…) or access keys (AKIA…), comma-separated — no other key, no deny policy',
-    )
-    .option('--dry-run', 'print the plan and stop')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--record-dir <dir>', 'where the JSON record goes', DEFAULT_RECORD_DIR);
+    );
+  addChangeOptions(cmd, 'where the JSON record goes');
   addOrgRoleOptions(cmd);
   commonAction(cmd, SPEC, run, revokeKeyCommand);
 }

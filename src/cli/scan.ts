@@ -10,6 +10,7 @@ import { userFix } from '../findings/posture';
 import {
   type AccountScan,
   DEFAULT_ORG_ROLE,
+  type ScanOptions,
   type ScanResult,
   type ScanUser,
   STATUS_ORDER,
@@ -111,7 +112,29 @@ export function parseInventoryFlags(flags: InventoryFlags) {
   if (flags.orgRole !== undefined && !/^[\w+=,.@/-]{1,64}$|^arn:/.test(flags.orgRole)) {
     throw new UsageError(`--org-role "${flags.orgRole}" is not a role name`);
   }
-  return { services, accounts, skipAccounts, maxAgeDays, concurrency };
+  return {
+    services,
+    accounts,
+    skipAccounts,
+    maxAgeDays,
+    concurrency,
+    /** What `scanInventory` takes from these flags. */
+    scan: {
+      services,
+      maxAgeDays,
+      org: flags.org,
+      orgRole: flags.orgRole,
+      externalId: flags.externalId,
+      accounts,
+      skipAccounts,
+      accountConcurrency: concurrency,
+    } satisfies ScanOptions,
+  };
+}
+
+/** The progress line of one scanned account (`[3/12] account 111122223333: 4 users`). */
+export function accountProgressLine(done: number, total: number, account: AccountScan): string {
+  return `[${done}/${total}] account ${account.accountId}: ${account.status === 'ok' ? `${account.users.length} user${account.users.length === 1 ? '' : 's'}` : `error: ${account.error}`}`;
 }
 
 export async function scanCommand(
@@ -119,24 +142,13 @@ export async function scanCommand(
   io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {},
 ): Promise<number> {
   const ctx = makeContext(flags, SPEC, io);
-  const { services, accounts, skipAccounts, maxAgeDays, concurrency } = parseInventoryFlags(flags);
+  const { maxAgeDays, scan } = parseInventoryFlags(flags);
 
   return withAws(ctx, async (aws) => {
     const progress = progressReporter(ctx);
     let result: ScanResult;
     try {
-      result = await scanInventory(aws, {
-        services,
-        fresh: flags.fresh,
-        maxAgeDays,
-        org: flags.org,
-        orgRole: flags.orgRole,
-        externalId: flags.externalId,
-        accounts,
-        skipAccounts,
-        accountConcurrency: concurrency,
-        onProgress: progress.update,
-      });
+      result = await scanInventory(aws, { ...scan, fresh: flags.fresh, onProgress: progress.update });
     } catch (err) {
       throw new AwsFailure(`scan failed: ${describeAwsError(err)}`);
     } finally {
@@ -168,9 +180,7 @@ function progressReporter(ctx: CommandContext) {
         );
         drawn = true;
       } else if (ctx.verbose) {
-        ctx.log(
-          `[${done}/${total}] account ${account.accountId}: ${account.status === 'ok' ? `${account.users.length} user${account.users.length === 1 ? '' : 's'}` : `error: ${account.error}`}`,
-        );
+        ctx.log(accountProgressLine(done, total, account));
       }
     },
     done: () => {

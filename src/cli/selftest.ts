@@ -21,6 +21,7 @@ import {
   parseIntFlag,
 } from './common';
 import type { RunAction } from './main';
+import { addChangeOptions } from './plan-gate';
 import { renderSelftestJson, renderSelftestMarkdown, renderSelftestTable } from './selftest-render';
 import { withAws } from './with-aws';
 
@@ -53,14 +54,8 @@ export function register(program: Command, run: RunAction): void {
     .option('--bearer-region <region>', "where the bearer call goes (default the pipeline's home region)")
     .option('--timeout <seconds>', 'how long to wait for the findings (10..3600)', '600')
     .option('--poll <ms>', 'how often Security Hub is read (100..60000)', '2000')
-    .option('--model <id>', 'model of the bearer call (InvokeModel, one output token)', DEFAULT_MODEL_ID)
-    .option(
-      '--record-dir <dir>',
-      'folder of the run records (cleanup after an interruption)',
-      defaultRecordDir(),
-    )
-    .option('--dry-run', 'print the plan and stop')
-    .option('-y, --yes', 'do not ask for confirmation');
+    .option('--model <id>', 'model of the bearer call (InvokeModel, one output token)', DEFAULT_MODEL_ID);
+  addChangeOptions(cmd, 'folder of the run records (cleanup after an interruption)', defaultRecordDir());
   commonAction(cmd, SPEC, run, (flags: SelftestFlags, ctx: CommandContext) => selftestCommand(flags, ctx));
 }
 

@@ -1,6 +1,8 @@
 /** `bks timeline USER|KEY|ACCESS_KEY_ID`: what this identity did, in every region, within CloudTrail's limits. */
 import type { Command } from 'commander';
+import type { AwsContext } from '../aws';
 import { UsageError } from '../errors';
+import { type RegionOutcomeJson, regionOutcomesJson } from '../timeline/collect';
 import { parseRegions } from '../timeline/regions';
 import { MAX_DAYS, resolveTimelineTarget, runTimeline, type TimelineResult } from '../timeline/run';
 import {
@@ -25,9 +27,7 @@ import type { RunAction } from './main';
 const SPEC = { formats: ['table', 'json'], aws: true } as const;
 export const TIMELINE_SCHEMA = 'bks.timeline/v1';
 
-interface TimelineFlags extends CommonOptions, OrgRoleFlags {
-  days?: string;
-  regions?: string;
+interface TimelineFlags extends WindowFlags {
   summary?: boolean;
 }
 
@@ -36,12 +36,7 @@ export interface TimelineJson {
   target: TimelineResult['target'];
   window: TimelineResult['window'];
   lookups: TimelineResult['lookups'];
-  regions: {
-    region: string;
-    status: TimelineResult['regions'][number]['status'];
-    events: number;
-    error?: string;
-  }[];
+  regions: RegionOutcomeJson[];
   summary: TimelineResult['summary'];
   calls: { lookupEvents: number; throttled: number };
   events: {
@@ -65,12 +60,7 @@ export function timelineJson(r: TimelineResult): TimelineJson {
     target: r.target,
     window: r.window,
     lookups: r.lookups,
-    regions: r.regions.map((x) => ({
-      region: x.region,
-      status: x.status,
-      events: x.events,
-      ...(x.error ? { error: x.error } : {}),
-    })),
+    regions: regionOutcomesJson(r.regions),
     summary: r.summary,
     calls: { lookupEvents: r.calls, throttled: r.throttled },
     events: r.events.map((e) => ({
@@ -166,15 +156,56 @@ export function parseDays(value: string | undefined, fallback: number): number {
   return n;
 }
 
+/** The flags `timeline` and `report` share (`addWindowOptions`, `addOrgRoleOptions`). */
+export interface WindowFlags extends CommonOptions, OrgRoleFlags {
+  days?: string;
+  regions?: string;
+}
+
+/** `--days` and `--regions` of `timeline` and `report`: how far back and where CloudTrail is read. */
+export function addWindowOptions(cmd: Command): Command {
+  return cmd
+    .option('--days <n>', 'how far back, 1 to 90 (CloudTrail event history)', String(DEFAULT_DAYS))
+    .option(
+      '--regions <list>',
+      '"all" (the partition’s default-enabled regions), a comma list, or both: all,me-central-1',
+      'all',
+    );
+}
+
+/**
+ * What `timeline` and `report` do before reading CloudTrail: the argument (an API key from stdin
+ * with "-"), `--days`, the identity's own account (reached with the org-role flags) and `--regions`
+ * in that account's partition.
+ */
+export async function withTimelineWindow(
+  rawArg: string,
+  flags: WindowFlags,
+  ctx: CommandContext,
+  command: string,
+  fn: (aws: AwsContext, window: { arg: string; days: number; regions: string[] }) => Promise<number>,
+): Promise<number> {
+  const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
+  const days = parseDays(flags.days, DEFAULT_DAYS);
+  return withIdentityAccount(ctx, flags, identityAccountOf(arg), { command }, async (aws) => {
+    const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
+    return fn(aws, { arg, days, regions });
+  });
+}
+
+/** Exit 1 with one warning when regions could not be read (`what` is then incomplete), else 0. */
+export function incompleteRegionsExit(ctx: CommandContext, failed: readonly string[], what: string): number {
+  if (failed.length === 0) return EXIT.OK;
+  ctx.warn(`${failed.length} region(s) failed: ${failed.join(', ')} (${what} is incomplete)`);
+  return EXIT.FAILURE;
+}
+
 export async function timelineCommand(
   rawArg: string,
   flags: TimelineFlags,
   ctx: CommandContext,
 ): Promise<number> {
-  const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
-  const days = parseDays(flags.days, DEFAULT_DAYS);
-  return withIdentityAccount(ctx, flags, identityAccountOf(arg), { command: 'timeline' }, async (aws) => {
-    const regions = forFlag('--regions', () => parseRegions(flags.regions, aws.partition));
+  return withTimelineWindow(rawArg, flags, ctx, 'timeline', async (aws, { arg, days, regions }) => {
     const target = await resolveTimelineTarget(aws, arg);
     ctx.log(`searching ${regions.length} region(s) for ${target.label} (${days} days)…`);
     const result = await runTimeline(aws, target, { days, regions });
@@ -186,13 +217,7 @@ export async function timelineCommand(
       },
       ctx,
     );
-    if (result.summary.failedRegions.length > 0) {
-      ctx.warn(
-        `${result.summary.failedRegions.length} region(s) failed: ${result.summary.failedRegions.join(', ')} (the timeline is incomplete)`,
-      );
-      return EXIT.FAILURE;
-    }
-    return EXIT.OK;
+    return incompleteRegionsExit(ctx, result.summary.failedRegions, 'the timeline');
   });
 }
 
@@ -205,17 +230,11 @@ export function register(program: Command, run: RunAction): void {
     .argument(
       '<USER|KEY|ACCESS_KEY_ID>',
       'an IAM user name, an API key ("-" reads it from stdin), or an AKIA…/ASIA… access key id',
-    )
-    .option('--days <n>', 'how far back, 1 to 90 (CloudTrail event history)', String(DEFAULT_DAYS))
-    .option(
-      '--regions <list>',
-      '"all" (the partition’s default-enabled regions), a comma list, or both: all,me-central-1',
-      'all',
-    )
-    .option(
-      '--summary',
-      'table: header lines, tags and per-region counts without the per-event rows (JSON is unchanged)',
     );
+  addWindowOptions(cmd).option(
+    '--summary',
+    'table: header lines, tags and per-region counts without the per-event rows (JSON is unchanged)',
+  );
   addOrgRoleOptions(cmd);
   commonAction(cmd, SPEC, run, timelineCommand);
 }

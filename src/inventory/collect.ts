@@ -11,14 +11,13 @@
  */
 import {
   GetAccessKeyLastUsedCommand,
-  GetLoginProfileCommand,
   type IAMClient,
   ListMFADevicesCommand,
-  ListServiceSpecificCredentialsCommand,
   paginateGetAccountAuthorizationDetails,
   paginateListAccessKeys,
 } from '@aws-sdk/client-iam';
-import { type AwsContext, describeAwsError, errorCode, iamUserArn, isNotFound, mapLimit } from '../aws';
+import { type AwsContext, describeAwsError, errorCode, iamUserArn, mapLimit } from '../aws';
+import { hasLoginProfile, paginateListServiceSpecificCredentials } from '../aws/iam-reads';
 import { isManagedPolicyArn, type KeyBearingService } from '../services';
 import { classify } from './classify';
 import { fetchCredentialReport, type ReportRow } from './credential-report';
@@ -91,18 +90,13 @@ async function readCredentials(
   partition: string,
 ): Promise<ListedCredential[] | null> {
   const out: ListedCredential[] = [];
-  let marker: string | undefined;
   try {
-    // The SDK has no paginator for ListServiceSpecificCredentials (its model has no paging trait).
-    do {
-      const page = await iam.send(
-        new ListServiceSpecificCredentialsCommand({
-          AllUsers: true,
-          ServiceName: service.sscServiceName,
-          MaxItems: pageSize,
-          Marker: marker,
-        }),
-      );
+    const pages = paginateListServiceSpecificCredentials(iam, {
+      AllUsers: true,
+      ServiceName: service.sscServiceName,
+      MaxItems: pageSize,
+    });
+    for await (const page of pages) {
       for (const c of page.ServiceSpecificCredentials ?? []) {
         if (!c.UserName || !c.ServiceSpecificCredentialId) continue;
         out.push({
@@ -113,8 +107,7 @@ async function readCredentials(
           expiresAt: iso(c.ExpirationDate),
         });
       }
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    }
   } catch (err) {
     const unsupported =
       errorCode(err) === 'ServiceNotSupportedException' || errorCode(err) === 'NotSupportedService';
@@ -153,13 +146,7 @@ async function readUserFresh(iam: IAMClient, userName: string): Promise<FreshSta
   }
   let login: Read<LoginInfo>;
   try {
-    let passwordEnabled = true;
-    try {
-      await iam.send(new GetLoginProfileCommand({ UserName: userName }));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      passwordEnabled = false;
-    }
+    const passwordEnabled = await hasLoginProfile(iam, userName);
     const mfa = await iam.send(new ListMFADevicesCommand({ UserName: userName }));
     login = readOk({ passwordEnabled, mfaActive: (mfa.MFADevices ?? []).length > 0 });
   } catch (err) {
@@ -193,13 +180,7 @@ async function confirmRisk(iam: IAMClient, userName: string, row: ReportRow): Pr
       ...k,
       lastUsedAt: sameKeys ? row.accessKeys[i]?.lastUsedAt : undefined,
     }));
-    let passwordEnabled = true;
-    try {
-      await iam.send(new GetLoginProfileCommand({ UserName: userName }));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      passwordEnabled = false;
-    }
+    const passwordEnabled = await hasLoginProfile(iam, userName);
     return { ...row, accessKeys, login: { ...row.login, passwordEnabled } };
   } catch {
     return undefined;

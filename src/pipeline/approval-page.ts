@@ -5,6 +5,8 @@
  * Plain HTML with inline style: no script, no external asset, readable on a phone, and never a
  * secret (the record holds ids, aliases and counts only).
  */
+import { DENY_POLICY_NAME, namespaceActions } from '../response/policies';
+import { SERVICES, serviceById } from '../services';
 import { escapeHtml as esc } from '../util/html';
 import type { ApprovalRecord, CredentialChoice } from './approval';
 import type { Session } from './approval-auth';
@@ -34,7 +36,50 @@ function list(values: string[] | undefined, empty: string): string {
     : `<span class="muted">${esc(empty)}</span>`;
 }
 
-/** The steps a choice executes, as the workflow's revoke step runs them (bks revoke-key's plan). */
+/** The user's other doors a revocation closes when it is a console phantom user (revoke-key's plan). */
+function phantomSteps(record: ApprovalRecord, user: string): string[] {
+  const u = record.context?.user;
+  if (!u) {
+    const prefixed = SERVICES.filter((s) => user.startsWith(s.phantomUserPrefix));
+    if (prefixed.length === 0)
+      return [
+        `Whether ${user} is a console phantom user is UNKNOWN (enrichment could not read it): if it is, also set its IAM access keys to Inactive and delete a console password added to it (that cannot be undone).`,
+      ];
+  }
+  const of = u?.phantomOf ?? SERVICES.filter((s) => user.startsWith(s.phantomUserPrefix)).map((s) => s.id);
+  if (of.length === 0)
+    return [
+      `${user} is not a console phantom user: its IAM access keys and console password are left as they are.`,
+    ];
+  const names = of.map((id) => serviceById(id).displayName).join(', ');
+  const keys = u?.activeAccessKeys;
+  const out = [
+    `${user} is a console phantom user (${names}): set every IAM access key of it to Inactive, a second door with the same permissions${
+      keys === undefined ? '' : keys === 0 ? ' (none is active now)' : ` (${keys} active now)`
+    }.`,
+  ];
+  if (u?.consolePassword !== false)
+    out.push(
+      u?.consolePassword
+        ? `Delete the console password added to ${user} (it cannot be restored: IAM never returns a password).`
+        : `If a console password was added to ${user}, delete it (it cannot be restored: IAM never returns a password).`,
+    );
+  return out;
+}
+
+/** The services the user's keys belong to, and the ones it is the phantom of: what the deny covers. */
+function denied(record: ApprovalRecord): string[] {
+  const held = SERVICES.filter((s) =>
+    (record.credentials ?? []).some((c) => c.serviceName === s.sscServiceName),
+  );
+  const of = (record.context?.user?.phantomOf ?? []).map((id) => serviceById(id));
+  return namespaceActions([...new Set([...held, ...of])]);
+}
+
+/**
+ * The steps a choice executes, in the order the workflow's revoke step runs them (bks revoke-key's
+ * plan, src/response/revoke.ts), from what enrichment read when the request was made.
+ */
 export function planSteps(
   record: ApprovalRecord,
   choice: 'credential' | 'user' | 'target',
@@ -45,20 +90,32 @@ export function planSteps(
   const account = inc?.account ?? 'the incident account';
   const after = [
     'Read the user back from IAM and verify every key the plan touched is now Inactive (else: manual action needed).',
-    'Write a restore record (bks restore undoes every change) and close the Security Hub finding with a note saying what was done.',
+    'Write a restore record (bks restore undoes every change but a deleted password) and close the Security Hub finding with a note saying what was done, by whom and why.',
   ];
-  if (choice === 'credential' && cred && user)
+  if (choice === 'credential' && cred && user) {
+    const others = (record.credentials ?? []).filter((c) => c.id !== cred.id).length;
     return [
-      `Set API key ${cred.id}${cred.alias ? ` (${cred.alias})` : ''} of IAM user ${user} in ${account} to Inactive (UpdateServiceSpecificCredential; nothing is deleted).`,
-      `If ${user} is a console phantom user (BedrockAPIKey-*, AeaApiKey-*): also set its IAM access keys to Inactive, a second door with the same permissions. Its other API keys stay Active.`,
+      `Set API key ${cred.id}${cred.alias ? ` (${cred.alias})` : ''} of IAM user ${user} in ${account} to Inactive (UpdateServiceSpecificCredential; nothing is deleted)${
+        others > 0
+          ? `; the user's ${others} other API key${others === 1 ? '' : 's'} stay${others === 1 ? 's' : ''} as ${others === 1 ? 'it is' : 'they are'}`
+          : ''
+      }.`,
+      ...phantomSteps(record, user),
       ...after,
     ];
-  if (choice === 'user' && user)
+  }
+  if (choice === 'user' && user) {
+    const n = (record.credentials ?? []).length;
+    const deny = denied(record);
     return [
-      `Set every API key (service-specific credential) of IAM user ${user} in ${account} to Inactive.`,
-      `Set every IAM access key of ${user} to Inactive; for a phantom user, also remove its console password if one was added.`,
+      `Set every API key (service-specific credential) of IAM user ${user} in ${account} to Inactive${record.credentials ? ` (${n} now)` : ''}.`,
+      ...phantomSteps(record, user),
+      deny.length > 0
+        ? `Put the inline policy ${DENY_POLICY_NAME} on ${user}, denying ${deny.join(', ')} to every credential of the user, even one made after this decision.`
+        : `Put the inline policy ${DENY_POLICY_NAME} on ${user}, denying the API keys' services to every credential of the user.`,
       ...after,
     ];
+  }
   return [
     `Revoke the incident target as detected: ${inc ? describeTarget(inc.target) : 'UNKNOWN'} in ${account}.`,
     ...after,
@@ -74,9 +131,12 @@ function lastUse(record: ApprovalRecord): string {
 }
 
 function choices(record: ApprovalRecord, now: Date): string {
-  const radio = (value: string, label: string, plan: string[]) =>
+  // The plan of the detected key is open: what the analyst most likely approves is read, not clicked to.
+  const radio = (value: string, label: string, plan: string[], open = false) =>
     `<label class="choice"><input type="radio" name="choice" value="${esc(value)}" required> ${label}</label>` +
-    `<details><summary class="muted">What this does</summary><ol>${plan.map((s) => `<li>${esc(s)}</li>`).join('')}</ol></details>`;
+    `<details${open ? ' open' : ''}><summary class="muted">What this does, step by step</summary><ol class="plan">${plan
+      .map((s) => `<li>${esc(s)}</li>`)
+      .join('')}</ol></details>`;
   const creds = record.credentials ?? [];
   const t = record.incident?.target;
   const detectedId = t?.kind === 'service-credential' ? t.credentialId : undefined;
@@ -85,13 +145,15 @@ function choices(record: ApprovalRecord, now: Date): string {
       `credential:${c.id}`,
       `<strong>This key only</strong>${c.id === detectedId ? ' — <em>the detected key</em>' : ''}: <code>${esc(c.id)}</code>${c.alias ? ` (${esc(c.alias)})` : ''} — ${esc(c.status)}, ${esc(age(c.createdAt, now))}${c.createdAt ? ` (created ${esc(c.createdAt)})` : ''}${c.expiresAt ? `, expires ${esc(c.expiresAt)}` : ', no expiry'}; last use: ${esc(lastUse(record))}`,
       planSteps(record, 'credential', c),
+      c.id === detectedId,
     ),
   );
+  const phantom = (record.context?.user?.phantomOf.length ?? 0) > 0;
   const userRadio = record.userName
     ? [
         radio(
           'user',
-          `<strong>Every key of ${esc(record.userName)}</strong> (API keys and access keys)`,
+          `<strong>Every key of ${esc(record.userName)}</strong> (${phantom ? 'API keys, access keys and console password' : 'API keys'}, and a deny policy)`,
           planSteps(record, 'user'),
         ),
       ]
@@ -117,6 +179,9 @@ function facts(record: ApprovalRecord): string {
   const inc: Incident | undefined = record.incident;
   const ctx = record.context;
   const tl = ctx?.timeline;
+  const t = inc?.target;
+  const detected = t?.kind === 'service-credential' ? t.credentialId : undefined;
+  const alias = record.credentials?.find((c) => c.id === detected)?.alias;
   const calls = tl?.calls?.length
     ? `<table><tr><th>Region</th><th>Model</th><th>Calls</th></tr>${tl.calls
         .map(
@@ -128,6 +193,7 @@ function facts(record: ApprovalRecord): string {
     '<h2>The key</h2>' +
     rows([
       ['Key', inc ? esc(describeTarget(inc.target)) : esc(record.title)],
+      ['Alias', alias ? esc(alias) : undefined],
       ['User', record.userName ? esc(record.userName) : undefined],
       ['Account', inc ? `<code>${esc(inc.account)}</code>` : undefined],
       ['Regions', tl ? list(tl.regions, 'none') : 'UNKNOWN'],

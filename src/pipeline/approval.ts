@@ -8,6 +8,7 @@
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { maskKeysDeep } from '../keys/mask';
+import { SERVICES, type ServiceId } from '../services';
 import type { Approver } from './approval-auth';
 import type { EnrichmentSummary } from './finding-content';
 import { describeTarget, type Incident } from './incident';
@@ -59,6 +60,13 @@ export interface ApprovalContext {
   signals?: string[];
   /** What enrichment could not read (those facts are UNKNOWN). */
   errors?: string[];
+  /** The incident user as enrichment read it (absent: UNKNOWN); what the plan of each choice depends on. */
+  user?: {
+    /** Services whose console "phantom" user this is (by name, or by the managed policy the console attaches). */
+    phantomOf: ServiceId[];
+    activeAccessKeys?: number;
+    consolePassword?: boolean;
+  };
 }
 
 /** What the workflow did with a decision, as its closing step reported it (the finding note's text). */
@@ -172,7 +180,12 @@ export interface RequestApprovalInput {
   finding: { id: string; title?: string };
   /** The workflow's enrichment: the user's credentials become the analyst's choices. */
   enrichment?: {
-    inventory?: { credentials?: CredentialChoice[] };
+    inventory?: {
+      credentials?: CredentialChoice[];
+      attachedPolicies?: string[];
+      activeAccessKeys?: number;
+      consolePassword?: boolean;
+    };
     timeline?: {
       events?: number;
       regions?: string[];
@@ -230,6 +243,25 @@ function contextOf(input: RequestApprovalInput): ApprovalContext {
       : {}),
     signals: [`${input.incident.ruleId} (${input.incident.severity})`],
     ...(e?.errors?.length ? { errors: strings(e.errors) } : {}),
+    ...userOf(input),
+  };
+}
+
+/** What enrichment read of the incident user that decides the plan: phantom or not, access keys, password. */
+function userOf(input: RequestApprovalInput): Pick<ApprovalContext, 'user'> {
+  const t = input.incident.target;
+  const inv = input.enrichment?.inventory;
+  if (!('userName' in t) || !inv || !Array.isArray(inv.credentials)) return {};
+  const policies = Array.isArray(inv.attachedPolicies) ? inv.attachedPolicies : [];
+  return {
+    user: {
+      // As the revocation judges it (src/response/revoke.ts phantomServices).
+      phantomOf: SERVICES.filter(
+        (s) => t.userName.startsWith(s.phantomUserPrefix) || policies.includes(s.managedPolicyName),
+      ).map((s) => s.id),
+      ...(typeof inv.activeAccessKeys === 'number' ? { activeAccessKeys: inv.activeAccessKeys } : {}),
+      ...(typeof inv.consolePassword === 'boolean' ? { consolePassword: inv.consolePassword } : {}),
+    },
   };
 }
 

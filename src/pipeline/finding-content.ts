@@ -26,6 +26,8 @@ export interface EnrichmentSummary {
     activeServiceCredentials?: number;
     activeAccessKeys?: number;
     attachedPolicies?: string[];
+    /** Whether the user has a console password (a login profile). */
+    consolePassword?: boolean;
     /** The user's API keys (ids and aliases, never secrets): the analyst's choices at approval. */
     credentials?: CredentialChoice[];
   };
@@ -227,8 +229,29 @@ function withUndo(note: string, state: ClosingState): string {
   return undo ? `${clip(note, MAX_TEXT - undo.length)}${undo}` : note;
 }
 
+/**
+ * What the revocation covered: the incident's target, unless the analyst chose otherwise on the
+ * approval page (other keys of the user, or all of them) — the note must name what was acted on.
+ */
+function coveredTarget(state: ClosingState): string {
+  const t = state.incident.target;
+  const a = state.approval;
+  const user = 'userName' in t ? t.userName : undefined;
+  if (a?.decision !== 'approve' || !user) return describeTarget(t);
+  if (a.scope === 'user') return `every key of IAM user ${user}`;
+  const ids = a.scope === 'credentials' ? (a.credentialIds ?? []) : [];
+  if (ids.length === 0) return describeTarget(t);
+  if (t.kind === 'service-credential' && ids.length === 1 && ids[0] === t.credentialId)
+    return describeTarget(t);
+  const detected = t.kind === 'service-credential' && t.credentialId ? t.credentialId : undefined;
+  return (
+    `API key${ids.length === 1 ? '' : 's'} ${ids.join(', ')} of IAM user ${user} (the analyst's choice` +
+    `${detected ? `; the detected key ${detected} ${ids.includes(detected) ? 'is among them' : 'is not'}` : ''})`
+  );
+}
+
 export function closingUpdate(state: ClosingState): FindingUpdate {
-  const target = describeTarget(state.incident.target);
+  const target = coveredTarget(state);
   const actions = state.revocation?.actions.length ? ` (${state.revocation.actions.join('; ')})` : '';
   let workflowStatus: FindingUpdate['workflowStatus'];
   let note: string;

@@ -95,6 +95,7 @@ export async function enrichIncident(
         activeServiceCredentials: u.credentials.filter((c) => c.status === 'Active').length,
         activeAccessKeys: u.accessKeys.filter((k) => k.status === 'Active').length,
         attachedPolicies: u.attachedPolicies.map((p) => p.name),
+        consolePassword: u.loginProfile,
         credentials: u.credentials.map((c) => ({
           id: c.id,
           ...((c.alias ?? c.serviceUserName) ? { alias: (c.alias ?? c.serviceUserName) as string } : {}),

@@ -4,6 +4,7 @@
  * from AWS is escaped for its format (CloudTrail user agents are attacker-controlled text).
  */
 import { DENY_POLICY_NAME, SESSION_POLICY_NAME } from '../response/policies';
+import { type RegionOutcomeJson, regionOutcomesJson } from '../timeline/collect';
 import { escapeHtml } from '../util/html';
 import type { IncidentReport } from './incident';
 
@@ -406,7 +407,7 @@ ${body.join('\n')}
 export type ReportJson = Omit<IncidentReport, 'timeline'> & {
   timeline: {
     window: IncidentReport['timeline']['window'];
-    regions: { region: string; status: 'ok' | 'error'; events: number; error?: string }[];
+    regions: RegionOutcomeJson[];
     summary: IncidentReport['timeline']['summary'];
   };
 };
@@ -426,12 +427,7 @@ export function reportJson(r: IncidentReport): ReportJson {
     classification: r.classification,
     timeline: {
       window: t.window,
-      regions: t.regions.map((x) => ({
-        region: x.region,
-        status: x.status,
-        events: x.events,
-        ...(x.error ? { error: x.error } : {}),
-      })),
+      regions: regionOutcomesJson(t.regions),
       summary: t.summary,
     },
     callsPerHour: r.callsPerHour,

@@ -73,6 +73,11 @@ export interface Plan {
   refused?: string;
 }
 
+/** A plan with no steps yet, for the account (and partition) it will act in. */
+export function emptyPlan(command: Plan['command'], where: { accountId: string; partition: string }): Plan {
+  return { command, accountId: where.accountId, partition: where.partition, steps: [], notes: [] };
+}
+
 /** Numbers steps in order (planners build them without `n`). */
 export function numberSteps(steps: Omit<PlanStep, 'n'>[]): PlanStep[] {
   return steps.map((s, i) => ({ ...s, n: i + 1 }));

@@ -5,7 +5,7 @@
  * Otherwise the whole restore is refused with the reason: an undo applied to an account that
  * moved on could re-enable something someone has since meant to disable.
  */
-import { numberSteps, type Plan, type PlanNote, type PlanStep } from './plan';
+import { emptyPlan, numberSteps, type Plan, type PlanNote, type PlanStep } from './plan';
 import type { RecordedStep, ResponseRecord } from './record';
 import { LOGIN_PROFILE_NOT_RESTORABLE } from './revoke';
 import { canonicalPolicy, type UserState } from './user-state';
@@ -51,13 +51,7 @@ function inlineDoc(state: UserState | RoleState, name: string): string | undefin
 }
 
 export function planRestoreRevoke(record: ResponseRecord, current: CurrentState): Plan {
-  const plan: Plan = {
-    command: 'restore',
-    accountId: record.accountId,
-    partition: record.partition,
-    steps: [],
-    notes: [],
-  };
+  const plan = emptyPlan('restore', record);
   const refuse = (why: string): Plan => ({ ...plan, steps: [], refused: `cannot restore safely: ${why}` });
   const steps: Step[] = [];
   const notes: PlanNote[] = [];
@@ -191,13 +185,7 @@ function undoStep(
  */
 export function planRestoreBackup(backup: UserBackup, current: UserState | null): Plan {
   const b = backup.user;
-  const plan: Plan = {
-    command: 'restore',
-    accountId: backup.accountId,
-    partition: backup.partition,
-    steps: [],
-    notes: [],
-  };
+  const plan = emptyPlan('restore', backup);
   const UserName = b.userName;
   const u = `user/${UserName}`;
   const steps: Step[] = [];

@@ -8,6 +8,7 @@
  */
 import { isManagedPolicyArn, type KeyBearingService, SERVICES } from '../services';
 import {
+  emptyPlan,
   type IamAction,
   numberSteps,
   type Plan,
@@ -229,13 +230,7 @@ export function planRevokeLongTerm(input: {
   services?: readonly KeyBearingService[];
 }): Plan {
   const { caller, target, user, options } = input;
-  const plan: Plan = {
-    command: 'revoke-key',
-    accountId: caller.accountId,
-    partition: caller.partition,
-    steps: [],
-    notes: [],
-  };
+  const plan = emptyPlan('revoke-key', caller);
   if (target.kind === 'long-term') {
     const refusal = accountRefusal(caller, target.accountId);
     if (refusal) return { ...plan, refused: refusal };
@@ -401,13 +396,7 @@ export function planRevokeShortTerm(input: {
   now: Date;
 }): Plan {
   const { caller, target, signer, options, now } = input;
-  const plan: Plan = {
-    command: 'revoke-key',
-    accountId: caller.accountId,
-    partition: caller.partition,
-    steps: [],
-    notes: [],
-  };
+  const plan = emptyPlan('revoke-key', caller);
   const refusal = accountRefusal(caller, target.accountId);
   if (refusal) return { ...plan, refused: refusal };
   if (Date.parse(target.expiresAt) <= now.getTime()) {

@@ -5,12 +5,10 @@
  * whole: fail closed). No secret is read: IAM list calls return metadata only.
  */
 import {
-  GetLoginProfileCommand,
   GetUserCommand,
   type GetUserCommandOutput,
   GetUserPolicyCommand,
   type IAMClient,
-  ListServiceSpecificCredentialsCommand,
   paginateListAccessKeys,
   paginateListAttachedUserPolicies,
   paginateListGroupsForUser,
@@ -20,6 +18,7 @@ import {
   paginateListUserPolicies,
   paginateListUserTags,
 } from '@aws-sdk/client-iam';
+import { hasLoginProfile, paginateListServiceSpecificCredentials } from '../aws/iam-reads';
 
 export interface CredentialState {
   id: string;
@@ -83,10 +82,7 @@ const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : undefined)
 /** The user's API keys (service-specific credentials), every page. */
 async function listCredentials(iam: IAMClient, UserName: string): Promise<CredentialState[]> {
   const out: CredentialState[] = [];
-  let Marker: string | undefined;
-  // The SDK has no paginator for ListServiceSpecificCredentials (its model has no paging trait).
-  do {
-    const r = await iam.send(new ListServiceSpecificCredentialsCommand({ UserName, Marker }));
+  for await (const r of paginateListServiceSpecificCredentials(iam, { UserName })) {
     for (const c of r.ServiceSpecificCredentials ?? []) {
       out.push({
         id: c.ServiceSpecificCredentialId ?? '',
@@ -98,8 +94,7 @@ async function listCredentials(iam: IAMClient, UserName: string): Promise<Creden
         expiresAt: iso(c.ExpirationDate),
       });
     }
-    Marker = r.IsTruncated ? r.Marker : undefined;
-  } while (Marker);
+  }
   return out;
 }
 
@@ -114,17 +109,6 @@ async function readInlinePolicies(
       const r = await iam.send(new GetUserPolicyCommand({ UserName, PolicyName: name }));
       return { name, document: canonicalPolicy(r.PolicyDocument ?? '') };
     }),
-  );
-}
-
-/** Whether the user has a console password. */
-function hasLoginProfile(iam: IAMClient, UserName: string): Promise<boolean> {
-  return iam.send(new GetLoginProfileCommand({ UserName })).then(
-    () => true,
-    (err) => {
-      if (isNoSuchEntity(err)) return false;
-      throw err;
-    },
   );
 }
 

@@ -59,6 +59,18 @@ export interface RegionOutcome {
   error?: string;
 }
 
+/** A region's outcome in the JSON documents (`bks.timeline/v1`, `bks.report/v1`): no call counts. */
+export type RegionOutcomeJson = Pick<RegionOutcome, 'region' | 'status' | 'events' | 'error'>;
+
+export function regionOutcomesJson(regions: readonly RegionOutcome[]): RegionOutcomeJson[] {
+  return regions.map((x) => ({
+    region: x.region,
+    status: x.status,
+    events: x.events,
+    ...(x.error ? { error: x.error } : {}),
+  }));
+}
+
 export interface CollectOptions {
   /** Throttled answers tolerated per page before the region is declared failed. */
   maxThrottleRetries?: number;

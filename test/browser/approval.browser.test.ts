@@ -403,14 +403,75 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     const b = await fresh({ javaScriptEnabled: false });
     try {
       const page = b.page;
-      await page.goto(link, { waitUntil: 'load' });
+      const csp = (await page.goto(link, { waitUntil: 'load' }))?.headers()['content-security-policy'] ?? '';
       // Back from the identity provider, on the link, signed in.
       expect(page.url()).toBe(link);
       const body = await text(page);
       expect(await page.locator('h1').textContent()).toBe('Approve revocation?');
-      expect(await page.locator('.verdict').first().textContent()).toMatch(/^(HIGH|MEDIUM|CRITICAL|LOW)/);
-      expect(body).toContain(USER);
-      expect(body).toContain(MEMBER);
+      // Issue 20 item 2, line by line. Verdict and severity first.
+      expect(await page.locator('body > :nth-child(2)').getAttribute('class')).toBe('verdict');
+      expect(await page.locator('.verdict').first().textContent()).toMatch(/^(HIGH|MEDIUM|CRITICAL|LOW) — /);
+      // The key alias, the user, account, regions, first/last seen.
+      const row = async (name: string) =>
+        (
+          (await page.locator(`tr:has(th[scope="row"]:text-is("${name}")) td`).first().textContent()) ?? ''
+        ).trim();
+      expect(await row('Alias')).toBe(leaked.ServiceCredentialAlias);
+      expect(await row('User')).toBe(USER);
+      expect(await row('Account')).toBe(MEMBER);
+      expect(await row('Regions')).toContain('us-east-1');
+      expect(await row('First seen')).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(await row('Last seen')).toMatch(/^\d{4}-\d\d-\d\dT/);
+      // Calls per region and model (the leaked key's call above), source IPs, user agents.
+      const calls = await page
+        .locator('tr:has(td code:text-is("anthropic.claude-3-haiku-20240307-v1:0")) td')
+        .allTextContents();
+      expect(calls[0]).toBe('us-east-1');
+      expect(Number(calls[2])).toBeGreaterThanOrEqual(1);
+      expect(await row('Source IPs')).toContain('127.0.0.1');
+      expect(await row('User agents')).not.toMatch(/^(UNKNOWN|none recorded)?$/);
+      expect(await page.locator('h2:text-is("Signals that fired") + ul li').count()).toBeGreaterThanOrEqual(
+        1,
+      );
+      // The choices: one radio per key of the user (id, age, last use), every key, reject; no text field for a key.
+      expect(
+        await page
+          .locator('input[name="choice"]')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('value'))),
+      ).toEqual([
+        `credential:${sibling.ServiceSpecificCredentialId}`,
+        `credential:${leaked.ServiceSpecificCredentialId}`,
+        'user',
+        'reject',
+      ]);
+      expect(await page.locator('input[type="text"], input:not([type])').count()).toBe(0);
+      const label =
+        (await page
+          .locator(`label:has(input[value="credential:${leaked.ServiceSpecificCredentialId}"])`)
+          .textContent()) ?? '';
+      expect(label).toContain('the detected key');
+      expect(label).toMatch(/Active, \d+ min old \(created \d{4}-/);
+      expect(label).toMatch(/last use: the user's last call \d{4}-/);
+      // The exact plan, step by step: the detected key's is open; the phantom's access keys go too.
+      const plan = await page.locator('details[open] ol.plan li').allTextContents();
+      expect(plan).toEqual([
+        `Set API key ${leaked.ServiceSpecificCredentialId} (${leaked.ServiceCredentialAlias}) of IAM user ${USER} in ${MEMBER} to Inactive (UpdateServiceSpecificCredential; nothing is deleted); the user's 1 other API key stays as it is.`,
+        `${USER} is a console phantom user (Amazon Bedrock): set every IAM access key of it to Inactive, a second door with the same permissions (none is active now).`,
+        'Read the user back from IAM and verify every key the plan touched is now Inactive (else: manual action needed).',
+        'Write a restore record (bks restore undoes every change but a deleted password) and close the Security Hub finding with a note saying what was done, by whom and why.',
+      ]);
+      const everyKey = await page
+        .locator('label:has(input[value="user"]) + details ol.plan li')
+        .allTextContents();
+      expect(everyKey[0]).toBe(
+        `Set every API key (service-specific credential) of IAM user ${USER} in ${MEMBER} to Inactive (2 now).`,
+      );
+      expect(everyKey[2]).toBe(
+        `Put the inline policy bks-revoke-deny on ${USER}, denying bedrock-mantle:*, bedrock:* to every credential of the user, even one made after this decision.`,
+      );
+      // Self-contained: a CSP that allows no script and no outside asset (and none was fetched: clean()).
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).not.toContain('script-src');
       expect(body).toContain('Signed in as Ana Analyst (ana@acme.example)');
       expect(body).toContain(leaked.ServiceSpecificCredentialId!);
       expect(body).toContain(sibling.ServiceSpecificCredentialId!);

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoAwsConfig } from '../../demo/aws-config';
 import { type SimHandle, startSim } from '../../sim/server';
 import { shiftScenarioToNow } from '../../sim/timeshift';
+import { trailLoggedRecords } from '../../sim/trails';
 import { encodeLongTermKey, longTermAlias } from '../../src/keys';
 import { serviceBySscName } from '../../src/services';
 import { generatedShortTermKey } from '../helpers/bedrock-token';
@@ -144,8 +145,9 @@ function readerDir(file: string, sim: SimHandle): string {
   writeFileSync(join(dir, '.aws-config'), demoAwsConfig(profiles, ['org-admin']));
   writeFileSync(join(dir, 'leaked.txt'), `${demo.vars.LEAKED_KEY}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'leaked-key.txt'), `${demo.vars.LEAKED_KEY}\n`, { mode: 0o600 });
-  // The prod account's CloudTrail, as an S3 export (AWSLogs/<account>/CloudTrail/…) and one file.
-  const records = [...(state.accounts.find((a) => a.id === PROD)?.events ?? [])].sort((a, b) =>
+  // The prod account's CloudTrail, as an S3 export (AWSLogs/<account>/CloudTrail/…) and one file:
+  // what its trails logged (not the data events no trail selects).
+  const records = trailLoggedRecords(sim.state, PROD).sort((a, b) =>
     String(a.eventTime).localeCompare(String(b.eventTime)),
   );
   const gz = gzipSync(JSON.stringify({ Records: records }));

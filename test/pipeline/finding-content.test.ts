@@ -84,4 +84,39 @@ describe('finding content', () => {
     expect(revoked.note.length).toBeLessThanOrEqual(512);
     expect(errorLine(undefined)).toBe('unknown error');
   });
+
+  it('names what the analyst chose to revoke, not only the detected key', () => {
+    const inc = incident();
+    const t = inc.target as { userName: string; credentialId: string };
+    const close = (covered: object) =>
+      closingUpdate({
+        incident: inc,
+        decision: decide(inc, DEFAULT_POLICY),
+        outcome: { stage: 'revoked' },
+        approval: {
+          decision: 'approve',
+          by: 'alice',
+          at: '2026-11-20T12:00:00Z',
+          reason: 'leak',
+          via: 'approval-link',
+          ...covered,
+        },
+        revocation: {
+          mode: 'revoke',
+          actions: ['iam:UpdateServiceSpecificCredential x'],
+          verified: true,
+          at: 'now',
+        },
+      }).note;
+    expect(close({ scope: 'credentials', credentialIds: [t.credentialId] })).toMatch(
+      new RegExp(`^Revoked Amazon Bedrock API key ${t.credentialId} of IAM user ${t.userName} \\(`),
+    );
+    expect(close({ scope: 'credentials', credentialIds: ['ACCAOTHERKEY00000002'] })).toMatch(
+      new RegExp(
+        `^Revoked API key ACCAOTHERKEY00000002 of IAM user ${t.userName} \\(the analyst's choice; the detected key ${t.credentialId} is not\\)`,
+      ),
+    );
+    expect(close({ scope: 'user' })).toMatch(new RegExp(`^Revoked every key of IAM user ${t.userName} \\(`));
+    expect(close({})).toMatch(new RegExp(`^Revoked Amazon Bedrock API key ${t.credentialId} of IAM user`));
+  });
 });

@@ -98,6 +98,14 @@ describe('bks-sim process', () => {
         ['--pipeline', '--scenario', 'x.json', '--approver-groups', 'soc,'],
         /--approver-groups must be a comma-separated list/,
       ],
+      [
+        ['--pipeline', '--scenario', 'x.json', '--template', join(dir, 'no-template.json')],
+        /--template .*no-template\.json: cannot read a JSON template \(ENOENT\)/,
+      ],
+      [
+        ['--pipeline', '--scenario', 'x.json', '--template', scenarioFile('tpl.json', '{"Outputs":{}}')],
+        /--template .*tpl\.json: no Resources section/,
+      ],
     ] as [string[], RegExp][]) {
       const p = run(args);
       expect(await p.exit, args.join(' ')).toBe(2);

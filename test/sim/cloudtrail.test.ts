@@ -176,6 +176,63 @@ describe('LookupEvents', () => {
   });
 });
 
+describe('data events are not in the event history', () => {
+  it('LookupEvents returns a bedrock-mantle ListModels (management) but never a CreateInference (data event)', async () => {
+    const call = (eventName: string, data: boolean) =>
+      buildRecord({
+        userIdentity: { type: 'IAMUser', userName: 'BedrockAPIKey-m4nt', accountId: ACCT },
+        eventSource: 'bedrock-mantle.amazonaws.com',
+        eventName,
+        region: 'eu-central-1',
+        recipientAccountId: ACCT,
+        requestParameters: { callWithBearerToken: true, bearerTokenType: 'LONG_TERM' },
+        readOnly: !data,
+        time: new Date('2026-11-19T10:00:00Z'),
+        ...(data
+          ? {
+              data: true,
+              resources: [
+                {
+                  accountId: ACCT,
+                  type: 'AWS::BedrockMantle::Project',
+                  ARN: `arn:aws:bedrock-mantle:eu-central-1:${ACCT}:project/default`,
+                },
+              ],
+            }
+          : {}),
+      });
+    const inference = call('CreateInference', true);
+    // The shape of the Bedrock user guide's example record: a data event, the project in resources.
+    expect(inference).toMatchObject({ managementEvent: false, eventCategory: 'Data', readOnly: false });
+    expect(Object.keys(inference).slice(-2)).toEqual(['eventCategory', 'resources']);
+    const s = await startSim({ scenario: scenario() });
+    try {
+      const res = await fetch(`${s.url}/_sim/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ account: ACCT, events: [call('ListModels', false), inference] }),
+      });
+      expect(res.status).toBe(200);
+      const c = new CloudTrailClient(clientConfig(s, ADMIN_KEY, { region: 'eu-central-1', maxAttempts: 1 }));
+      const { events } = await all(c, {});
+      expect(events.map((e) => e.EventName)).toEqual(['ListModels']);
+      const byName = await all(c, {
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateInference' }],
+      });
+      expect(byName.events).toEqual([]);
+      // The call happened: the state keeps it (a trail selecting its data events would log it).
+      const state = (await (await fetch(`${s.url}/_sim/state`)).json()) as {
+        accounts: { id: string; events: { eventName: string }[] }[];
+      };
+      expect(state.accounts.find((a) => a.id === ACCT)?.events.map((e) => e.eventName)).toContain(
+        'CreateInference',
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('the sim records its own management events', () => {
   it('logs mutating IAM calls in us-east-1 as full records without secrets', async () => {
     const iam = new IAMClient(clientConfig(sim, ADMIN_KEY, { region: 'eu-west-1' }));

@@ -166,6 +166,39 @@ const STEPS: Step[] = [
     ConditionExpression: 'absent <> :a',
     ExpressionAttributeValues: { ':a': { S: 'q' } },
   }),
+  // List indexes name the elements of the list as it was before the update (Amazon DynamoDB
+  // Developer Guide, "Using update expressions"): REMOVE of two elements, SET beyond the end.
+  put('l', {
+    xs: { L: ['0', '1', '2', '3'].map((S) => ({ S })) },
+    m: { M: { deep: { N: '3' }, o: { S: 'o' } } },
+  }),
+  upd('l', { UpdateExpression: 'REMOVE xs[1], xs[2]' }),
+  upd('l', {
+    // In index order: moto applies the SETs in the order written, AWS in the order of the indexes
+    // (dynamodb.test.ts checks the other order by the Developer Guide's words).
+    UpdateExpression: 'SET xs[10] = :a, xs[11] = :b',
+    ExpressionAttributeValues: { ':a': { S: 'a' }, ':b': { S: 'b' } },
+  }),
+  new GetItemCommand({
+    TableName: T,
+    Key: key('l'),
+    ProjectionExpression: 'm.deep, xs[1]',
+    ConsistentRead: true,
+  }),
+  // Precedence ("Condition and filter expressions, operators, and functions"): NOT, then AND, then OR;
+  // the keywords in any case.
+  ...[
+    'NOT attribute_exists(nope) AND attribute_exists(nope)',
+    'attribute_exists(xs) OR attribute_exists(xs) AND attribute_exists(nope)',
+    '(attribute_exists(xs) OR attribute_exists(xs)) AND attribute_exists(nope)',
+    'attribute_exists(xs) and not attribute_exists(nope)',
+  ].map((ConditionExpression) =>
+    upd('l', {
+      UpdateExpression: 'SET w = :a',
+      ConditionExpression,
+      ExpressionAttributeValues: { ':a': { S: 'x' } },
+    }),
+  ),
   new DeleteItemCommand({ TableName: T, Key: key('a'), ConditionExpression: 'attribute_not_exists(s)' }),
   new DeleteItemCommand({ TableName: T, Key: key('a'), ReturnValues: 'ALL_OLD' }),
   getItem('a'),

@@ -452,6 +452,12 @@ describe('condition expressions', () => {
     ).toBe(true);
     expect(await holds('size(s) > :9 OR size(tags) = :9')).toBe(false);
     expect(await holds('attribute_exists(m.deep) AND attribute_not_exists(m.shallow)')).toBe(true);
+    // NOT binds tighter than AND, AND tighter than OR (Amazon DynamoDB Developer Guide, "Condition
+    // and filter expressions, operators, and functions": precedence in conditions); the keywords in
+    // any case.
+    expect(await holds('NOT n = :9 AND n = :9')).toBe(false);
+    expect(await holds('n = :10 or n = :10 and n = :9')).toBe(true);
+    expect(await holds('n between :9 and :11 and not n in (:9, :11)')).toBe(true);
   });
 
   it('placeholders: undefined, unused and reserved words are ValidationException, as AWS says', async () => {
@@ -501,6 +507,10 @@ describe('condition expressions', () => {
     );
     expect((await send({ ConditionExpression: 'no_such_fn(pk)' })).message).toBe(
       'Invalid ConditionExpression: Invalid function name; function: no_such_fn',
+    );
+    // Function names are case-sensitive (same page of the Developer Guide).
+    expect((await send({ ConditionExpression: 'ATTRIBUTE_EXISTS(pk)' })).message).toBe(
+      'Invalid ConditionExpression: Invalid function name; function: ATTRIBUTE_EXISTS',
     );
     expect(
       (await send({ ConditionExpression: 'pk < :set', ExpressionAttributeValues: { ':set': { SS: ['a'] } } }))
@@ -732,6 +742,36 @@ describe('update expressions', () => {
       'Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: :missing',
     );
     expect(await get(name, 'k')).toBeUndefined();
+  });
+
+  it('list indexes name the list as it was before the update (Developer Guide, "Using update expressions")', async () => {
+    const name = await table();
+    const xs = (...v: string[]) => ({ L: v.map((S) => ({ S })) });
+    await ddb.send(
+      new PutItemCommand({ TableName: name, Item: { pk: { S: 'l' }, xs: xs('0', '1', '2', '3') } }),
+    );
+    const update = async (UpdateExpression: string, values?: Record<string, AttributeValue>) =>
+      (
+        await ddb.send(
+          new UpdateItemCommand({
+            TableName: name,
+            Key: { pk: { S: 'l' } },
+            UpdateExpression,
+            ...(values ? { ExpressionAttributeValues: values } : {}),
+            ReturnValues: 'ALL_NEW',
+          }),
+        )
+      ).Attributes?.xs;
+    // The second and third elements of the list, not the second of the list and the third of the
+    // list the first removal left.
+    expect(await update('REMOVE xs[1], xs[2]')).toEqual(xs('0', '3'));
+    // A SET beyond the end appends; several are appended in the order of their index, whatever the
+    // order written (moto applies them in the order written: AWS's documentation wins).
+    expect(await update('SET xs[11] = :b, xs[10] = :a', { ':a': { S: 'a' }, ':b': { S: 'b' } })).toEqual(
+      xs('0', '3', 'a', 'b'),
+    );
+    // A SET within the list replaces the element.
+    expect(await update('SET xs[0] = :z', { ':z': { S: 'z' } })).toEqual(xs('z', '3', 'a', 'b'));
   });
 });
 

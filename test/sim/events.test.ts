@@ -3,7 +3,8 @@
  * simulator's own CloudTrail records as EventBridge does it: only where a trail logs the record,
  * read-only management events only to rules in ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, none
  * to disabled rules; targets: SQS queues, event buses (cross-account with a bus policy) and the
- * in-process hook, with dead-letter queues for failed invocations.
+ * in-process hook, with dead-letter queues for failed deliveries (a Lambda function's own errors are
+ * Lambda's: test/sim/lambda.test.ts).
  */
 import {
   CreateEventBusCommand,
@@ -428,7 +429,11 @@ describe('bks-sim EventBridge delivery of CloudTrail records', () => {
     );
   });
 
-  it('SQS targets get the event; a failed invocation goes to the dead-letter queue', async () => {
+  it("SQS targets get the event; a Lambda function error is Lambda's to retry, the rule's DLQ gets only delivery failures", async () => {
+    // Issue 13: EventBridge invokes Lambda asynchronously. A function that throws was delivered
+    // (Lambda accepted the event): Lambda runs it three times in all and, without an on-failure
+    // destination, discards the event — it never reaches the rule target's dead-letter queue,
+    // which catches delivery failures only (here: a target queue that does not exist).
     const dlq = `arn:aws:sqs:us-east-1:${ACCOUNT_A}:bks-dlq`;
     const s = scenario({
       sqs: { queues: [{ QueueName: 'bks-dlq' }, { QueueName: 'events' }] },
@@ -444,11 +449,24 @@ describe('bks-sim EventBridge delivery of CloudTrail records', () => {
             EventPattern: IAM_PATTERN,
             Targets: [{ Id: 'fn', Arn: LAMBDA, DeadLetterConfig: { Arn: dlq } }],
           },
+          {
+            Name: 'to-missing-queue',
+            EventPattern: IAM_PATTERN,
+            Targets: [
+              {
+                Id: 'gone',
+                Arn: `arn:aws:sqs:us-east-1:${ACCOUNT_A}:deleted`,
+                DeadLetterConfig: { Arn: dlq },
+              },
+            ],
+          },
         ],
       },
     });
     await withSim(s, async (sim) => {
+      let runs = 0;
       sim.onDelivery(() => {
+        runs++;
         throw new Error('handler crashed');
       });
       await createUser(sim, 'u4');
@@ -459,11 +477,17 @@ describe('bks-sim EventBridge delivery of CloudTrail records', () => {
       expect(JSON.parse(events[0]!.Body)).toMatchObject({ eventName: 'CreateUser' });
       const dead = queues.find((q) => q.QueueName === 'bks-dlq')!.Messages;
       expect(dead).toHaveLength(1);
-      expect(dead[0]!.MessageAttributes).toMatchObject({ ERROR_MESSAGE: { StringValue: 'handler crashed' } });
+      expect(dead[0]!.MessageAttributes).toMatchObject({
+        ERROR_MESSAGE: { StringValue: `SQS queue arn:aws:sqs:us-east-1:${ACCOUNT_A}:deleted does not exist` },
+      });
+      expect(runs).toBe(3);
       const trace = (await deliveries(sim)).find((t) => t.eventName === 'CreateUser')!;
       expect(trace.rules.find((r) => r.ruleArn.endsWith('to-fn'))!.targets[0]).toMatchObject({
+        outcome: 'invoked',
+        lambda: { attempts: 3, outcome: 'discarded', condition: 'RetriesExhausted', declared: false },
+      });
+      expect(trace.rules.find((r) => r.ruleArn.endsWith('to-missing-queue'))!.targets[0]).toMatchObject({
         outcome: 'failed',
-        error: 'handler crashed',
         deadLetter: 'queued',
       });
     });

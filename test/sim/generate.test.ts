@@ -40,6 +40,27 @@ describe('generateScenario', () => {
     expect(
       events.some((e) => (e.additionalEventData as { callWithBearerToken?: boolean })?.callWithBearerToken),
     ).toBe(true);
+    // bedrock-mantle inference is a data event (Bedrock user guide, "Monitor bedrock-mantle API
+    // calls using CloudTrail"), every other generated event a management event.
+    const mantle = events.filter((e) => e.eventSource === 'bedrock-mantle.amazonaws.com');
+    expect(mantle.length).toBeGreaterThan(0);
+    for (const e of mantle) {
+      expect(e).toMatchObject({
+        eventName: 'CreateInference',
+        managementEvent: false,
+        eventCategory: 'Data',
+        requestParameters: { callWithBearerToken: true, bearerTokenType: 'LONG_TERM' },
+        resources: [
+          {
+            accountId: e.recipientAccountId,
+            type: 'AWS::BedrockMantle::Project',
+            ARN: `arn:aws:bedrock-mantle:${e.awsRegion}:${e.recipientAccountId}:project/default`,
+          },
+        ],
+      });
+    }
+    const others = events.filter((e) => e.eventSource !== 'bedrock-mantle.amazonaws.com');
+    expect(others.every((e) => e.managementEvent === true && e.eventCategory === 'Management')).toBe(true);
     loadScenario(s);
   });
 
