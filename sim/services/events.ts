@@ -846,6 +846,15 @@ export function publishCloudTrailRecord(
   matchRules(ctx, { account: accountId, region, bus: 'default' }, event, 0, entry);
 }
 
+/**
+ * An event an AWS service publishes itself (a GuardDuty finding, …) on the default bus of the
+ * event's account and region, delivered through that bus's rules as `PutEvents` would, but without
+ * its `aws.*` source refusal (a service may use its own source).
+ */
+export function publishServiceEvent(ctx: SimContext, event: EventBridgeEvent): void {
+  route(ctx, { account: event.account, region: event.region, bus: 'default' }, event, 0);
+}
+
 function pushTrace(ctx: SimContext, entry: DeliveryTrace): void {
   const trace = hub(ctx).trace;
   trace.push(entry);

@@ -247,7 +247,7 @@ export async function handleApprovalHttp(req: HttpRequest, deps: ApprovalHttpDep
   }
   const outside = auth.notAllowed(session);
   if (outside) return refusal(403, 'Not allowed', outside);
-  if (record.status === 'DECIDED') return decidedPage(record, link);
+  if (record.status === 'DECIDED') return decidedPage(record, link, deps.now());
   if (method === 'GET') return requestPage(record, { session, csrf: auth.csrf(session, id), action: link });
   return decide(req, deps, record, auth, session, link);
 }
@@ -309,5 +309,5 @@ async function decide(
     await deps.store.release(record.id);
     return refusal(503, 'Try again', 'The decision could not be delivered to the workflow.');
   }
-  return decidedPage({ ...claimed, decision: outcome }, link);
+  return decidedPage({ ...claimed, decision: outcome }, link, deps.now());
 }

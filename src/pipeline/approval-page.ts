@@ -246,8 +246,14 @@ export function requestPage(
   );
 }
 
+/**
+ * How long the workflow may take to report back before the page stops promising: the revoke step's
+ * retries and the closing step's take minutes at most (statemachines/response.asl.json).
+ */
+export const REPORT_EXPECTED_SECONDS = 10 * 60;
+
 /** After the decision: what was decided, what the workflow did and its verification (refreshes until known). */
-export function decidedPage(record: ApprovalRecord, link: string): HttpResponse {
+export function decidedPage(record: ApprovalRecord, link: string, now: Date = new Date()): HttpResponse {
   const d = record.decision;
   const r = record.result;
   const what =
@@ -258,6 +264,9 @@ export function decidedPage(record: ApprovalRecord, link: string): HttpResponse 
         : d?.scope === 'user'
           ? `revoke every key of ${record.userName ?? 'the user'}`
           : 'revoke the incident target';
+  // Seconds since the decision: past the expected time, silence is said to be silence, not progress.
+  const waited = d?.at ? (now.getTime() - Date.parse(d.at)) / 1000 : 0;
+  const silent = !r && waited > REPORT_EXPECTED_SECONDS;
   const done = r
     ? `<p class="verdict ${r.manualAction ? '' : r.verified || r.actions.length === 0 ? 'ok' : 'warn'}"><strong>${esc(
         r.manualAction
@@ -272,20 +281,26 @@ export function decidedPage(record: ApprovalRecord, link: string): HttpResponse 
         ? `<h2>What was done</h2><ol>${r.actions.map((a) => `<li>${esc(a)}</li>`).join('')}</ol>`
         : '') +
       `<h2>Verification</h2><p>${
-        r.actions.length === 0
-          ? 'Nothing was changed, so nothing needed verifying.'
-          : r.verified
-            ? 'Verified: every key the plan touched was read back from IAM as Inactive.'
-            : 'NOT verified: the keys could not all be read back as Inactive — check them now.'
+        r.manualAction
+          ? 'Nothing was verified: the workflow stopped and needs someone to act by hand — the finding’s note below says on what and why.'
+          : r.actions.length === 0
+            ? 'Nothing was changed, so nothing needed verifying.'
+            : r.verified
+              ? 'Verified: every key the plan touched was read back from IAM as Inactive.'
+              : 'NOT verified: the keys could not all be read back as Inactive — check them now.'
       }</p>` +
       `<h2>The finding’s note</h2><blockquote>${esc(r.note)}</blockquote>` +
       `<p class="muted">Reported by the workflow at ${esc(r.at)}.</p>`
-    : '<p class="verdict warn">The workflow is acting on the decision; this page reloads every 3 seconds until it reports what it did.</p>';
+    : silent
+      ? `<p class="verdict"><strong>UNKNOWN: the workflow has not reported what it did, ${Math.floor(
+          waited / 60,
+        )} minutes after the decision.</strong> It may have stopped for manual action without reaching this page: read the Security Hub finding below and the SOC notifications, and check the key in IAM. This page keeps checking every 30 seconds.</p>`
+      : '<p class="verdict warn">The workflow is acting on the decision; this page reloads every 3 seconds until it reports what it did.</p>';
   return page(
     200,
     'Decision recorded',
     `<p><strong>${esc(what)}</strong> — by ${esc(d?.by ?? 'UNKNOWN')} at ${esc(d?.at ?? 'UNKNOWN')}: “${esc(d?.reason ?? '')}”.</p>${done}` +
       `<p class="muted">Finding ${esc(record.findingId)}.</p>`,
-    r ? {} : { refresh: `3;url=${link}` },
+    r ? {} : { refresh: `${silent ? 30 : 3};url=${link}` },
   );
 }

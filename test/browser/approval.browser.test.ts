@@ -22,6 +22,7 @@ import {
   AttachUserPolicyCommand,
   CreateServiceSpecificCredentialCommand,
   CreateUserCommand,
+  DeleteServiceSpecificCredentialCommand,
   IAMClient,
   ListServiceSpecificCredentialsCommand,
   type ServiceSpecificCredential,
@@ -75,6 +76,26 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     return res.status;
   }
 
+  /** The approval request of a key's creation: its link, its finding, the execution waiting for it. */
+  async function request(c: Cred) {
+    const note = await until(`the approval request of ${c.ServiceSpecificCredentialId}`, async () => {
+      const notes = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as Array<{
+        message: string;
+      }>;
+      return notes.find(
+        (x) => x.message.includes(c.ServiceSpecificCredentialId!) && x.message.includes('/_pipeline/approve'),
+      )?.message;
+    });
+    const found = /Security Hub finding: (\S+)/.exec(note)![1]!;
+    const trace = p.traces.find((t) => t.finding?.['id'] === found && t.taskToken);
+    expect(trace, 'the execution waiting for this request').toBeDefined();
+    return {
+      link: /http:\/\/\S+\/_pipeline\/approve\?\S+/.exec(note)![0],
+      findingId: found,
+      executionArn: trace!.executionArn,
+    };
+  }
+
   async function signIn(who: object, token?: object): Promise<void> {
     const r = await fetch(`${p.sim.url}/_sim/oidc/login`, {
       method: 'POST',
@@ -83,7 +104,7 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     expect(r.status).toBe(200);
   }
 
-  async function finding() {
+  async function finding(id = findingId) {
     const hub = new SecurityHubClient({
       endpoint: p.sim.url,
       region: 'us-east-1',
@@ -91,7 +112,7 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     });
     try {
       const out = await hub.send(
-        new GetFindingsCommand({ Filters: { Id: [{ Value: findingId, Comparison: 'EQUALS' }] } }),
+        new GetFindingsCommand({ Filters: { Id: [{ Value: id, Comparison: 'EQUALS' }] } }),
       );
       expect(out.Findings).toHaveLength(1);
       return out.Findings![0]!;
@@ -100,10 +121,10 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     }
   }
 
-  async function execution(): Promise<string | undefined> {
+  async function execution(arn = executionArn): Promise<string | undefined> {
     const sfn = new SFNClient({ endpoint: p.sim.url, region: 'us-east-1', credentials: AUDIT_SEC });
     try {
-      return (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
+      return (await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).status;
     } finally {
       sfn.destroy();
     }
@@ -238,20 +259,7 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
     expect(await bearer(leaked)).toBe(200);
 
     // The request of the leaked key's creation: enriched once both keys existed.
-    const note = await until('the approval request of the leaked key', async () => {
-      const notes = (await (await fetch(`${p.sim.url}/_sim/notifications`)).json()) as Array<{
-        message: string;
-      }>;
-      return notes.find(
-        (x) =>
-          x.message.includes(leaked.ServiceSpecificCredentialId!) && x.message.includes('/_pipeline/approve'),
-      )?.message;
-    });
-    link = /http:\/\/\S+\/_pipeline\/approve\?\S+/.exec(note)![0];
-    findingId = /Security Hub finding: (\S+)/.exec(note)![1]!;
-    const trace = p.traces.find((t) => t.finding?.['id'] === findingId && t.taskToken);
-    expect(trace, 'the execution waiting for this request').toBeDefined();
-    executionArn = trace!.executionArn;
+    ({ link, findingId, executionArn } = await request(leaked));
     await unchanged();
   }, 90_000);
   afterAll(async () => {
@@ -540,5 +548,51 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
       ].sort(),
     );
     expect((await finding()).Note?.Text).toContain(`approved by Ana Analyst`);
+  }, 120_000);
+
+  it('after the decision, when the chosen key is gone meanwhile: the page says manual action is needed, as the finding note does', async () => {
+    // The other phantom user's own request, still waiting (the refusals above left it alone).
+    const req = await request(other);
+    expect(await execution(req.executionArn)).toBe('RUNNING');
+    await signIn(ANA);
+    const b = await fresh();
+    try {
+      await b.page.goto(req.link, { waitUntil: 'load' });
+      expect(await b.page.locator('h1').textContent()).toBe('Approve revocation?');
+      // Between reading and deciding, someone deletes the key: the revoke step must not guess.
+      const attacker = new IAMClient({
+        endpoint: p.sim.url,
+        region: 'us-east-1',
+        credentials: { ...ATTACKER },
+      });
+      await attacker.send(
+        new DeleteServiceSpecificCredentialCommand({
+          UserName: OTHER_USER,
+          ServiceSpecificCredentialId: other.ServiceSpecificCredentialId!,
+        }),
+      );
+      attacker.destroy();
+      await b.page.check(`input[name="choice"][value="credential:${other.ServiceSpecificCredentialId}"]`);
+      await b.page.fill('textarea[name="reason"]', 'the key from the pastebin');
+      await Promise.all([b.page.waitForNavigation(), b.page.click('button[type="submit"]')]);
+      await b.page.waitForSelector('text=Manual action needed', { timeout: 60_000 });
+      const body = await text(b.page);
+      expect(body).toContain('Nothing was verified: the workflow stopped and needs someone to act by hand');
+      const f = await finding(req.findingId);
+      const note = f.Note?.Text ?? '';
+      expect(note).toMatch(
+        /^MANUAL ACTION REQUIRED: revoking Amazon Bedrock API key \S+ of IAM user BedrockAPIKey-zz99 failed/,
+      );
+      expect(((await b.page.locator('blockquote').textContent()) ?? '').trim()).toBe(note);
+      expect(f.Workflow?.Status).toBe('NOTIFIED');
+      await shot(b.page, 'approval-manual-action');
+      await b.clean();
+    } finally {
+      await b.context.close();
+    }
+    expect(await execution(req.executionArn)).not.toBe('RUNNING');
+    // The first decision's keys are as it left them.
+    expect(await bearer(sibling)).toBe(200);
+    expect(await bearer(leaked)).toBe(403);
   }, 120_000);
 });

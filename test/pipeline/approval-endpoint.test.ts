@@ -303,6 +303,37 @@ describe('approval endpoint: deciding', () => {
     expect(view.html).toContain('reject: revoke nothing');
   });
 
+  it('after the decision: reloads until the workflow reports, says UNKNOWN when it stays silent, then shows what it did', async () => {
+    const { b, page } = await signedIn();
+    const decided = await b.submit(page, { choice: 'reject', reason: 'expected test key' });
+    expect(decided.html).toContain('The workflow is acting on the decision');
+    expect(decided.html).toMatch(/<meta http-equiv="refresh" content="3;url=[^"]+">/);
+    const real = deps.now;
+    try {
+      // Eleven minutes later, no report: the page does not pretend progress.
+      deps.now = () => new Date(real().getTime() + 11 * 60_000);
+      const silent = await b.request(link);
+      expect(silent.html).toContain(
+        'UNKNOWN: the workflow has not reported what it did, 11 minutes after the decision.',
+      );
+      expect(silent.html).toMatch(/<meta http-equiv="refresh" content="30;url=[^"]+">/);
+      await store.recordResult(approvalId, {
+        stage: 'rejected',
+        note: 'Revocation rejected: by Alice Analyst.',
+        actions: [],
+        verified: false,
+        manualAction: false,
+        at: deps.now().toISOString(),
+      });
+      const reported = await b.request(link);
+      expect(reported.html).toContain('Rejected: nothing changed');
+      expect(reported.html).toContain('<blockquote>Revocation rejected: by Alice Analyst.</blockquote>');
+      expect(reported.html).not.toContain('http-equiv="refresh"');
+    } finally {
+      deps.now = real;
+    }
+  });
+
   it('refuses a tampered choice: a credential id not of this user, an alias, a typed name', async () => {
     const { b, page } = await signedIn();
     for (const [fields, why] of [

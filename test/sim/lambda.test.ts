@@ -198,6 +198,34 @@ describe('bks-sim Lambda', () => {
     }
   });
 
+  it('an event older than MaximumEventAgeInSeconds (on the simulator clock) is not run again: EventAgeExceeded', async () => {
+    await withSim(scenario(), async (sim) => {
+      const fn = await createFunction(sim, 'slow');
+      const lambda = client(new LambdaClient(cfg(sim)));
+      await lambda.send(
+        new PutFunctionEventInvokeConfigCommand({
+          FunctionName: 'slow',
+          MaximumEventAgeInSeconds: 60,
+          DestinationConfig: { OnFailure: { Destination: QUEUE('on-failure') } },
+        }),
+      );
+      let runs = 0;
+      sim.onDelivery(() => {
+        runs++;
+        // The first run fails after the event has waited 61 s in Lambda's queue.
+        sim.advanceClock(61);
+        throw new Error('late');
+      });
+      await driveCreateUser(sim, fn.FunctionArn!);
+      expect(runs).toBe(1);
+      const [message] = await receiveAll(sim, 'on-failure');
+      expect(JSON.parse(message!.Body!)).toMatchObject({
+        requestContext: { condition: 'EventAgeExceeded', approximateInvokeCount: 1 },
+        responsePayload: { errorMessage: 'late' },
+      });
+    });
+  });
+
   it("without a destination the event goes to the function's dead-letter queue; without either Lambda discards it (traced); a success sends nothing", async () => {
     await withSim(scenario(), async (sim) => {
       const fn = await createFunction(sim, 'with-dlq', { DeadLetterConfig: { TargetArn: QUEUE('fn-dlq') } });
