@@ -2,9 +2,17 @@ import { availableParallelism } from 'node:os';
 import { delimiter, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
+/** The test files that synthesize CDK apps in process. */
+const CDK = [
+  'test/infra/*.test.ts',
+  'test/pipeline/central-bus-policy.test.ts',
+  'test/pipeline/deployed-functions.test.ts',
+  'test/pipeline/deployed-roles.test.ts',
+  'test/pipeline/read-only-events.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Every JSON document a command prints in-process is checked against its schema in schemas/.
     // With BKS_TEST_CPU_LOG set, each file's CPU time is logged (test/setup/cpu.ts, bench/test-suite.ts).
     setupFiles: ['test/setup/output-schemas.ts', 'test/setup/cpu.ts'],
@@ -19,6 +27,14 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism()),
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: CDK } },
+      // The files that synthesize CDK apps share worker processes (no isolation between them): each
+      // worker loads aws-cdk-lib and cdk-nag once instead of once per file, CDK's asset cache bundles
+      // each handler once per worker, and test/pipeline/deployed-pipeline.ts synthesizes the pipeline
+      // once per worker for the files that load it. They change no global state that outlives a file.
+      { extends: true, test: { name: 'cdk', include: CDK, isolate: false } },
+    ],
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // bks-sim builds a credential report in 200 ms instead of 500 (sim/services/iam.ts): a scan

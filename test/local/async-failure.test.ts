@@ -6,15 +6,17 @@
  * As on AWS: EventBridge's delivery succeeds, Lambda runs the function 1 + MaximumRetryAttempts
  * times, and the invocation record lands on bks-failed-invocations-dlq (read with the real SQS
  * client), where the on-failure alarm's metric (ApproximateNumberOfMessagesVisible) and
- * `bks coverage` see it; the rule's dead-letter queue stays empty. A template with
+ * `bks coverage` (pipeline.dlq: partial) see it; the rule's dead-letter queue stays empty. A template with
  * MaximumRetryAttempts 0 gives one run: the model reads the template.
  */
 import { CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asyncInvokeFromTemplate, type CfnTemplate, defaultAsyncInvoke } from '../../local/async-invoke';
 import { LivePipeline } from '../../local/pipeline';
 import type { AsyncInvocationTrace } from '../../sim/services/lambda';
+import type { CoverageCheck, CoverageReport } from '../../src/coverage';
+import { bks } from '../cli/bks-runner';
 import { deployedPipeline } from '../pipeline/deployed-pipeline';
 
 const SEC = '111111111111';
@@ -59,6 +61,23 @@ describe('a throwing EventBridge-invoked function in bks-sim --pipeline', () => 
     });
   });
 
+  /** What `bks coverage` says of the pipeline's dead-letter queues (the operator's view). */
+  async function coverageDlq(): Promise<CoverageCheck | undefined> {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', p.credentials.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', p.credentials.secretAccessKey);
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_PROFILE', '');
+    vi.stubEnv('AWS_CONFIG_FILE', '/dev/null');
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/dev/null');
+    try {
+      const r = await bks(['coverage', '--endpoint-url', p.sim.url, '-o', 'json', '--regions', 'us-east-1']);
+      const report = JSON.parse(r.stdout) as CoverageReport;
+      return report.accounts[0]?.checks.find((c) => c.control === 'pipeline.dlq');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }
+
   async function run(t: CfnTemplate) {
     p = new LivePipeline({ scenario: scenario(), template: t });
     await p.start();
@@ -92,6 +111,7 @@ describe('a throwing EventBridge-invoked function in bks-sim --pipeline', () => 
       );
     const visible = await depth('bks-failed-invocations-dlq');
     const ruleDlq = await depth('bks-central-dlq');
+    const dlqCheck = await coverageDlq();
     const messages =
       (
         await sqs.send(
@@ -104,6 +124,7 @@ describe('a throwing EventBridge-invoked function in bks-sim --pipeline', () => 
       others: invocations.filter((i) => !i.functionArn.endsWith(':function:bks-dispatch')),
       visible,
       ruleDlq,
+      dlqCheck,
       records: messages.map((m) => JSON.parse(m.Body!) as Record<string, unknown>),
       stats: p.sim.stats(),
     };
@@ -128,6 +149,10 @@ describe('a throwing EventBridge-invoked function in bks-sim --pipeline', () => 
     // Nothing dropped: the record is on the queue the alarm watches, the rule's DLQ has nothing.
     expect(r.visible).toBe(1);
     expect(r.ruleDlq).toBe(0);
+    expect(r.dlqCheck).toMatchObject({
+      status: 'partial',
+      detail: expect.stringContaining('bks-failed-invocations-dlq: 1'),
+    });
     expect(r.records).toHaveLength(1);
     expect(r.records[0]).toMatchObject({
       version: '1.0',

@@ -1,10 +1,12 @@
 /**
  * Vitest setup (every test file), opt-in: with `BKS_TEST_CPU_LOG=FILE` each test file appends one
  * JSON line to FILE when it ends — its path, the CPU time of the worker process that ran it (user +
- * system, the file's imports included: each file runs in a fresh `forks` worker) and of the child
- * processes it waited for (bks-sim, the CLI, cfn-lint, esbuild, npm: the kernel's `cutime`/`cstime`
- * of /proc/self/stat), and the worker's wall time. On a loaded machine wall times stretch with the
- * load; CPU times do not, which is why `bench/test-suite.ts` ranks files and areas by them.
+ * system, the file's imports included) and of the child processes it waited for (bks-sim, the CLI,
+ * cfn-lint, esbuild, npm: the kernel's `cutime`/`cstime` of /proc/self/stat), and its wall time.
+ * Most files get a fresh `forks` worker; the files of the `cdk` project share workers (vitest.config
+ * .mts), so each file is charged what its worker spent since the previous file ended there. On a
+ * loaded machine wall times stretch with the load; CPU times do not, which is why
+ * `bench/test-suite.ts` ranks files and areas by them.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -32,20 +34,25 @@ export interface FileCpu {
   cpu: number;
   /** CPU seconds of the child processes it started and waited for. */
   children: number;
-  /** Seconds from the worker's start to the file's end. */
+  /** Seconds from the worker's start (or the previous file's end in it) to the file's end. */
   wall: number;
   pid: number;
 }
 
+/** What this worker had spent when its previous file ended (kept across files that share it). */
+const spent = globalThis as { bksCpuSpent?: { cpu: number; children: number; wall: number } };
+
 if (LOG) {
   afterAll(() => {
     const u = process.cpuUsage();
-    const file = expect.getState().testPath ?? 'unknown';
+    const now = { cpu: (u.user + u.system) / 1e6, children: childrenCpu(), wall: process.uptime() };
+    const before = spent.bksCpuSpent ?? { cpu: 0, children: 0, wall: 0 };
+    spent.bksCpuSpent = now;
     const line: FileCpu = {
-      file: relative(ROOT, file),
-      cpu: (u.user + u.system) / 1e6,
-      children: childrenCpu(),
-      wall: process.uptime(),
+      file: relative(ROOT, expect.getState().testPath ?? 'unknown'),
+      cpu: now.cpu - before.cpu,
+      children: now.children - before.children,
+      wall: now.wall - before.wall,
       pid: process.pid,
     };
     appendFileSync(LOG, `${JSON.stringify(line)}\n`);

@@ -27,7 +27,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let needed = false;
   if ('filenamePattern' in vitest) {
     const specs = await project.vitest.globTestSpecifications(vitest.filenamePattern);
-    needed = specs.some((s) => PACK_USERS.includes(relative(ROOT, s.moduleId)));
+    // Each Vitest project (vitest.config.mts) runs this setup with its own folder: only the project
+    // that holds a file needing the tarball packs it.
+    needed = specs.some(
+      (s) => s.project.name === project.name && PACK_USERS.includes(relative(ROOT, s.moduleId)),
+    );
   }
   const pack = needed ? startPack(dir) : undefined;
   return async () => {
