@@ -39,6 +39,8 @@ export interface TimelineJson {
   regions: RegionOutcomeJson[];
   summary: TimelineResult['summary'];
   calls: { lookupEvents: number; throttled: number };
+  /** Kinds of events the timeline cannot contain (UNKNOWN, not absent). */
+  notRead: TimelineResult['notRead'];
   events: {
     time: string;
     region: string;
@@ -63,6 +65,7 @@ export function timelineJson(r: TimelineResult): TimelineJson {
     regions: regionOutcomesJson(r.regions),
     summary: r.summary,
     calls: { lookupEvents: r.calls, throttled: r.throttled },
+    notRead: r.notRead,
     events: r.events.map((e) => ({
       time: e.time,
       region: e.region,
@@ -85,7 +88,7 @@ export function renderTimelineTable(r: TimelineResult, ctx: CommandContext, summ
   const s = r.summary;
   const lines: string[] = [];
   lines.push(
-    `timeline of ${r.target.label} (${r.target.kind}), last ${r.window.days} day(s): ${s.events} event(s)`,
+    `timeline of ${r.target.label} (${r.target.kind}), last ${r.window.days} day(s): ${s.events} management event(s)`,
   );
   for (const n of r.target.notes) lines.push(ctx.style.dim(`note: ${n}`));
   if (s.firstSeen)
@@ -113,7 +116,11 @@ export function renderTimelineTable(r: TimelineResult, ctx: CommandContext, summ
     ),
   );
   const quiet = s.regions.filter((x) => x.status === 'ok' && x.events === 0).length;
-  if (quiet) lines.push(ctx.style.dim(`${quiet} other region(s) searched: no events`));
+  if (quiet) lines.push(ctx.style.dim(`${quiet} other region(s) searched: no management events`));
+  for (const n of r.notRead) {
+    lines.push(ctx.style.yellow(`not read: ${n.events} (${n.reason}): ${n.calls} are UNKNOWN here`));
+    lines.push(ctx.style.dim(`  they are only in ${n.readWith}`));
+  }
   if (r.events.length && !summary) {
     lines.push('');
     lines.push(

@@ -107,7 +107,11 @@ function sections(
           x.lastSeen ?? '',
         ]),
       text: [
-        `${s.events} event(s)${s.firstSeen ? `, first ${s.firstSeen}, last ${s.lastSeen}` : ''}; ${s.bearerTokenEvents} with a bearer token; ${s.errors} failed call(s).`,
+        `${s.events} management event(s)${s.firstSeen ? `, first ${s.firstSeen}, last ${s.lastSeen}` : ''}; ${s.bearerTokenEvents} with a bearer token; ${s.errors} failed call(s).`,
+        ...r.timeline.notRead.map(
+          (n) =>
+            `Not read: ${n.events} (${n.reason}): ${n.calls} are UNKNOWN here; they are only in ${n.readWith}.`,
+        ),
         `Source IPs: ${s.sourceIps.map((c) => `${c.value} (${c.count})`).join(', ') || 'none'}.`,
         `User agents: ${s.userAgents.map((c) => `${c.value} (${c.count})`).join(', ') || 'none'}.`,
         `Tags: ${s.tags.map((c) => `${c.value} (${c.count})`).join(', ') || 'none'}.`,
@@ -335,7 +339,7 @@ function summaryHtml(r: IncidentReport): string {
     ...(r.signer?.arn ? ([['signer', r.signer.arn]] as [string, string][]) : []),
     [
       'activity',
-      `${r.timeline.summary.events} event(s) in ${r.timeline.window.days} days${r.timeline.summary.lastSeen ? `, last ${r.timeline.summary.lastSeen}` : ''}`,
+      `${r.timeline.summary.events} management event(s) in ${r.timeline.window.days} days${r.timeline.summary.lastSeen ? `, last ${r.timeline.summary.lastSeen}` : ''}; ${r.timeline.notRead.map((n) => `${n.events}: not read`).join('; ')}`,
     ],
   ];
   return [
@@ -409,6 +413,7 @@ export type ReportJson = Omit<IncidentReport, 'timeline'> & {
     window: IncidentReport['timeline']['window'];
     regions: RegionOutcomeJson[];
     summary: IncidentReport['timeline']['summary'];
+    notRead: IncidentReport['timeline']['notRead'];
   };
 };
 
@@ -429,6 +434,7 @@ export function reportJson(r: IncidentReport): ReportJson {
       window: t.window,
       regions: regionOutcomesJson(t.regions),
       summary: t.summary,
+      notRead: t.notRead,
     },
     callsPerHour: r.callsPerHour,
     risk: r.risk,

@@ -35,6 +35,35 @@ export interface TimelineTarget {
   notes: string[];
 }
 
+/** What a timeline cannot show whatever it finds: a kind of event LookupEvents never returns. */
+export interface NotRead {
+  /** The kind of event (`data events`). */
+  events: string;
+  /** The identity's calls that are of that kind, for people. */
+  calls: string;
+  /** Why the timeline does not have them. */
+  reason: string;
+  /** Where they can be read instead. */
+  readWith: string;
+}
+
+/**
+ * CloudTrail's event history, which LookupEvents reads, "supports only management events"
+ * (CloudTrail user guide, "Logging management events"); data events exist only where a trail or an
+ * event data store selected them. bedrock-mantle logs its inference and file calls as data events
+ * (Bedrock user guide, "Monitor bedrock-mantle API calls using CloudTrail"), Bedrock its agent,
+ * knowledge-base, flow, guardrail and prompt calls (`src/pipeline/data-events.ts`). Whether a key
+ * made such calls is therefore UNKNOWN to every timeline: it says so instead of counting them as 0.
+ */
+export const DATA_EVENTS_NOT_READ: NotRead = {
+  events: 'data events',
+  calls:
+    'bedrock-mantle inference and file calls (CreateInference, CountTokens, CreateFile, …) and Bedrock agent, knowledge-base, flow, guardrail and prompt calls',
+  reason: 'CloudTrail LookupEvents returns management events only',
+  readWith:
+    'the log files of a trail whose data-event selectors select them (bks coverage: cloudtrail.data.*), read with bks hunt',
+};
+
 export interface TimelineResult {
   target: TimelineTarget;
   window: { start: string; end: string; days: number };
@@ -45,6 +74,8 @@ export interface TimelineResult {
   /** LookupEvents calls made (every attempt), and the throttled ones among them. */
   calls: number;
   throttled: number;
+  /** What the timeline could not read at all (UNKNOWN, never "0 calls"). */
+  notRead: NotRead[];
 }
 
 const ACCESS_KEY_ID = /^(AKIA|ASIA)[A-Z2-7]{16}$/;
@@ -149,5 +180,6 @@ export async function runTimeline(
     summary: summarize(collected.events, collected.regions),
     calls: collected.regions.reduce((s, r) => s + r.calls, 0),
     throttled: collected.regions.reduce((s, r) => s + r.throttled, 0),
+    notRead: [DATA_EVENTS_NOT_READ],
   };
 }

@@ -134,6 +134,8 @@ describe('report (bks-sim)', () => {
     expect(reasons).toMatch(/reconnaissance/);
     expect(reasons).toMatch(/activity in 2 regions/);
     expect(out.timeline.summary.events).toBe(7); // the user's own calls (the creators' IAM calls are mallory's)
+    // LookupEvents has management events only: the key's data events are UNKNOWN, and said so.
+    expect(out.timeline.notRead.map((n: { events: string }) => n.events)).toEqual(['data events']);
     expect(out.callsPerHour.reduce((s: number, c: { count: number }) => s + c.count, 0)).toBe(7);
     expect(out.commands.map((c: { command: string }) => c.command)).toContain('bks revoke-key "$LEAKED_KEY"');
   });
@@ -185,7 +187,13 @@ describe('report (bks-sim)', () => {
     ]) {
       expect(md.stdout).toContain(h);
     }
+    expect(md.stdout).toMatch(
+      /^Not read: data events \(CloudTrail LookupEvents returns management events only\): .* are UNKNOWN here/m,
+    );
     const html = await env.run(['report', KEY(), ...ARGS, '-o', 'html']);
+    expect(html.stdout.replace(/<[^>]+>/g, '')).toMatch(
+      /management event\(s\) in \d+ days.*; data events: not read/,
+    );
     const json = await env.run(['report', KEY(), ...ARGS, '-o', 'json']);
     const text = allText(md, html, json);
     for (const tag of ['r', 'rak']) expect(text).not.toContain(secret(tag));

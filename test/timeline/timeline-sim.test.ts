@@ -182,12 +182,72 @@ describe('timeline (bks-sim)', () => {
     expect(full.stdout).toMatch(/^time\s+region\s+event/m);
     expect(short.stdout).not.toMatch(/^time\s+region\s+event/m);
     expect(short.stdout).not.toMatch(/InvokeModel/);
-    expect(short.stdout).toMatch(/: 36 event\(s\)/);
+    expect(short.stdout).toMatch(/: 36 management event\(s\)/);
     expect(short.stdout).toMatch(/^tags: .*invoke/m);
     expect(short.stdout).toMatch(/^region\s+status\s+events/m);
     for (const region of REGIONS) expect(short.stdout).toMatch(new RegExp(`^${region}\\s+ok\\s+12\\s`, 'm'));
     const json = await e.run([...base, '--summary', '-o', 'json']);
     expect(JSON.parse(json.stdout).events).toHaveLength(36);
+  }, 30_000);
+
+  it('a key used only on bedrock-mantle: 0 management events, and its data events said UNKNOWN, never absent', async () => {
+    const e = await start(0);
+    // CreateInference on bedrock-mantle, as the Bedrock user guide's example record: a data event.
+    const inference = REGIONS.map((region, i) =>
+      trailRecord(
+        {
+          account: ACCT,
+          userName: USER,
+          region,
+          time: new Date(Date.now() - (i + 5) * 60_000),
+          id: `mantle-${region}`,
+          eventName: 'CreateInference',
+          eventSource: 'bedrock-mantle.amazonaws.com',
+          userAgent: 'OpenAI/Python 2.8.1',
+          requestParameters: {
+            model: 'openai.gpt-oss-120b',
+            callWithBearerToken: true,
+            bearerTokenType: 'LONG_TERM',
+          },
+          readOnly: false,
+        },
+        {
+          managementEvent: false,
+          eventCategory: 'Data',
+          resources: [
+            {
+              accountId: ACCT,
+              type: 'AWS::BedrockMantle::Project',
+              ARN: `arn:aws:bedrock-mantle:${region}:${ACCT}:project/default`,
+            },
+          ],
+        },
+      ),
+    );
+    await e.control('POST', '/_sim/events', { account: ACCT, events: inference });
+    expect((await e.state()).accounts[0]?.events).toHaveLength(3); // the calls happened
+    const key = longTermKey(`${USER}-at-${ACCT}`, secret('t'));
+    const table = await e.run(['timeline', key, '--regions', REGIONS.join(',')]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/: 0 management event\(s\)/);
+    expect(table.stdout).toMatch(/^3 other region\(s\) searched: no management events$/m);
+    expect(table.stdout).not.toMatch(/: no events|: 0 event\(s\)/);
+    expect(table.stdout).toMatch(
+      /^not read: data events \(CloudTrail LookupEvents returns management events only\): bedrock-mantle inference .* are UNKNOWN here$/m,
+    );
+    expect(table.stdout).toMatch(
+      /only in the log files of a trail whose data-event selectors select them .*bks hunt/,
+    );
+    const json = JSON.parse(
+      (await e.run(['timeline', key, '--regions', REGIONS.join(','), '-o', 'json'])).stdout,
+    );
+    expect(json.events).toEqual([]);
+    expect(json.notRead).toEqual([
+      expect.objectContaining({
+        events: 'data events',
+        reason: expect.stringMatching(/management events only/),
+      }),
+    ]);
   }, 30_000);
 
   it('a second run gives the same timeline (read-only)', async () => {
