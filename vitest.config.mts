@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 /** The test files that synthesize CDK apps in process. */
 const CDK = [
   'test/infra/*.test.ts',
+  'test/local/async-failure.test.ts',
   'test/pipeline/central-bus-policy.test.ts',
   'test/pipeline/deployed-functions.test.ts',
   'test/pipeline/deployed-roles.test.ts',

@@ -8,6 +8,7 @@
  * Amazon Bedrock (`CallWithBearerToken`, `bedrock:BearerTokenType`) and IAM
  * (`iam:ServiceSpecificCredentialServiceName`, `iam:ServiceSpecificCredentialAgeDays`).
  */
+import { UsageError } from './errors';
 
 /** The id users type in `--service` and that JSON output carries. */
 export type ServiceId = 'bedrock' | 'claude-platform';
@@ -101,12 +102,17 @@ export function serviceBySscName(sscServiceName: string): KeyBearingService | un
   return SERVICES.find((s) => s.sscServiceName === sscServiceName);
 }
 
-/** The services a `--service bedrock|claude-platform|all` flag selects. */
-export function selectServices(flag: string | undefined): KeyBearingService[] {
-  if (flag === undefined || flag === 'all') return [...SERVICES];
-  const service = SERVICES.find((s) => s.id === flag);
+/**
+ * The services a service choice selects: an id, `all` or none (every service). Another value is a
+ * usage error naming the `service` option (the CLI words it as its flag).
+ */
+export function selectServices(choice: string | undefined): KeyBearingService[] {
+  if (choice === undefined || choice === 'all') return [...SERVICES];
+  const service = SERVICES.find((s) => s.id === choice);
   if (!service) {
-    throw new RangeError(`--service must be one of ${[...SERVICE_IDS, 'all'].join(', ')} (got "${flag}")`);
+    throw new UsageError(
+      (names) => `${names('service')} must be one of ${[...SERVICE_IDS, 'all'].join(', ')} (got "${choice}")`,
+    );
   }
   return [service];
 }

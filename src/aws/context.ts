@@ -317,9 +317,13 @@ export function isRegionName(region: string): boolean {
   return REGION_NAMES.some((re) => re.test(region));
 }
 
+/** A region name; `source` is `option` (the `region` option) or where else it came from. */
 function checkedRegion(region: string, source: string): string {
   if (!isRegionName(region)) {
-    throw new UsageError(`${source}: "${region}" is not an AWS region name (e.g. us-east-1, us-gov-west-1)`);
+    throw new UsageError(
+      (names) =>
+        `${source === 'option' ? names('region') : source}: "${region}" is not an AWS region name (e.g. us-east-1, us-gov-west-1)`,
+    );
   }
   return region;
 }
@@ -335,10 +339,10 @@ export async function resolveRegion(
 ): Promise<string> {
   const env = opts.env ?? process.env;
   const [fromEnv, source] = opts.region
-    ? [opts.region, '--region']
+    ? [opts.region, 'option' as const]
     : env.AWS_REGION
-      ? [env.AWS_REGION, 'AWS_REGION']
-      : [env.AWS_DEFAULT_REGION, 'AWS_DEFAULT_REGION'];
+      ? [env.AWS_REGION, 'AWS_REGION' as const]
+      : [env.AWS_DEFAULT_REGION, 'AWS_DEFAULT_REGION' as const];
   if (fromEnv) return checkedRegion(fromEnv, source);
   // The SDK's own resolution of the profile's `region` (the same files, the same profile choice).
   const probe = new STSClient({ profile: opts.profile || undefined });
@@ -395,6 +399,7 @@ function noCredentials(err: unknown, options: AwsOptions): Error {
       : 'the EC2 instance metadata',
   ];
   return new AwsFailure(
-    `no AWS credentials found${reason && !/any providers/i.test(reason) ? ` (${reason})` : ''}: looked in ${where.join(', ')}; set credentials there or pass --profile NAME`,
+    (names) =>
+      `no AWS credentials found${reason && !/any providers/i.test(reason) ? ` (${reason})` : ''}: looked in ${where.join(', ')}; set credentials there or pass ${names('profile')} NAME`,
   );
 }

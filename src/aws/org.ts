@@ -168,7 +168,8 @@ export async function reachAccount(
     return ctx;
   } catch (err) {
     throw new AwsFailure(
-      `${what} belongs to account ${accountId} but the credentials in use are for account ${self}, and ${role} could not be assumed into ${accountId} (${describeAwsError(err)}): run with credentials for account ${accountId} (--profile), or from the organization's management or security account with --org-role ROLE (a role in ${accountId} that trusts it)`,
+      (names) =>
+        `${what} belongs to account ${accountId} but the credentials in use are for account ${self}, and ${role} could not be assumed into ${accountId} (${describeAwsError(err)}): run with credentials for account ${accountId} (${names('profile')}), or from the organization's management or security account with ${names('orgRole')} ROLE (a role in ${accountId} that trusts it)`,
     );
   }
 }

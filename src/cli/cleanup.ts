@@ -14,6 +14,7 @@ import {
   renderJson,
   renderTable,
 } from './common';
+import { FLAG_NAMES } from './flags';
 import type { RunAction } from './main';
 import { addChangeOptions, type ChangeOptions, planGate } from './plan-gate';
 import { outcomeLine } from './revoke-key';
@@ -86,12 +87,7 @@ function renderCleanupTable(r: CleanupRunResult, ctx: CommandContext): string {
 
 export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): Promise<number> {
   if (flags.dryRun && flags.yes) throw new UsageError('--dry-run and --yes contradict each other');
-  let services: ReturnType<typeof selectServices>;
-  try {
-    services = selectServices(flags.service);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const services = selectServices(flags.service);
   const olderThanDays = parseIntFlag('--older-than', flags.olderThan, 0, 36600);
   const exclude = flags.exclude
     ?.split(',')
@@ -106,6 +102,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
       services,
       olderThanDays,
       exclude,
+      names: FLAG_NAMES,
       backupDir: flags.backupDir ?? DEFAULT_BACKUP_DIR,
       recordDir: flags.recordDir ?? DEFAULT_RECORD_DIR,
       gate: planGate(

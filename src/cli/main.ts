@@ -9,9 +9,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { BksError, describeError } from '../errors';
+import { BksError } from '../errors';
 import { packageVersion } from '../paths';
 import { type CommandEntry, commands } from './commands';
+import { cliMessage } from './flags';
 import { describeCommand, type HelpManifest, MANIFEST_SCHEMA, stubCommand } from './manifest';
 
 export type Action = (...args: never[]) => Promise<number>;
@@ -61,7 +62,7 @@ export async function buildProgram(
         onExit(await action(...args));
       } catch (err) {
         const code = err instanceof BksError ? err.exitCode : 3;
-        stderr.write(`bks: ${describeError(err)}\n`);
+        stderr.write(`bks: ${cliMessage(err)}\n`);
         if (process.env.BKS_DEBUG && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
         onExit(code);
       }
@@ -121,7 +122,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
         ? 0
         : 2;
     }
-    stderr.write(`bks: ${describeError(err)}\n`);
+    stderr.write(`bks: ${cliMessage(err)}\n`);
     return 3;
   }
   return code;

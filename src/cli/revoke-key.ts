@@ -10,6 +10,7 @@ import { type RevokeRunResult, runRevoke } from '../response/revoke-run';
 import { parseRevokeTarget } from '../response/target';
 import { selectServices } from '../services';
 import { type CommandContext, type CommonOptions, commonAction, renderTable } from './common';
+import { FLAG_NAMES } from './flags';
 import { addOrgRoleOptions, type OrgRoleFlags, resolveKeyArg, withIdentityAccount } from './key-arg';
 import type { RunAction } from './main';
 import { addChangeOptions, type ChangeOptions, emitActResult, planGate } from './plan-gate';
@@ -82,12 +83,7 @@ export async function revokeKeyCommand(
   const arg = await resolveKeyArg(rawArg, (flags as { stdin?: NodeJS.ReadableStream }).stdin);
   if (flags.dryRun && flags.yes) throw new UsageError('--dry-run and --yes contradict each other');
   const target = parseRevokeTarget(arg);
-  let services: ReturnType<typeof selectServices> | undefined;
-  try {
-    services = flags.service ? selectServices(flags.service) : undefined;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const services = flags.service ? selectServices(flags.service) : undefined;
   if (flags.service && target.kind !== 'user')
     throw new UsageError('--service applies to a USER argument only (a key names its service)');
   const credentialIds = parseCredentialIds(flags.credential, target.kind);
@@ -103,6 +99,7 @@ export async function revokeKeyCommand(
       force: flags.force,
       credentialIds,
       services,
+      names: FLAG_NAMES,
       recordDir: flags.recordDir ?? DEFAULT_RECORD_DIR,
       gate: planGate(
         ctx,

@@ -91,12 +91,7 @@ export function register(program: Command, run: RunAction): void {
 
 /** The flags `addInventoryOptions` adds, validated (exit 2 with the flag named), for scan and compliance. */
 export function parseInventoryFlags(flags: InventoryFlags) {
-  let services: ReturnType<typeof selectServices>;
-  try {
-    services = selectServices(flags.service);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const services = selectServices(flags.service);
   if (flags.failOn !== undefined && !(flags.failOn in FAIL_ON)) {
     throw new UsageError(
       `--fail-on must be one of ${Object.keys(FAIL_ON).join(', ')} (got "${flags.failOn}")`,

@@ -132,7 +132,7 @@ async function accountChecks(aws: AwsContext, accountId: string, run: RunContext
           control: 'regions',
           status: 'unknown',
           detail: `cannot list the account's enabled regions (account:ListRegions): ${describeAwsError(err)}`,
-          fix: 'grant account:ListRegions, or name the regions with --regions',
+          fix: 'grant account:ListRegions, or name the regions: bks coverage --regions REGION,…',
         },
         ...scpChecks(accountId, run.scp),
       ];

@@ -119,7 +119,7 @@ export function renderCoverageAsff(r: CoverageReport): string {
             control: 'account',
             status: 'unknown',
             detail: `the account could not be read: ${a.error}`,
-            fix: 'let bks assume its role in this account (--org-role)',
+            fix: 'let bks assume its role in this account (bks coverage --org-role ROLE)',
           }),
         ]
       : a.checks.filter((c) => SEVERITY[c.status]).map((c) => finding(a.accountId, c)),

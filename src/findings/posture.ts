@@ -126,7 +126,7 @@ export const POSTURE_RULES: Record<RuleId, PostureRule> = {
       `Orphaned ${u(f).service} phantom user ${u(f).userName} lingers (no live key, access key or password)`,
     fix: (f) => `bks cleanup --service ${u(f).service}`,
     effect: () =>
-      'deletes orphaned phantoms after re-reading each one and backing it up (bks restore recreates it); --dry-run shows every call first',
+      'deletes orphaned phantoms after re-reading each one and backing it up (bks restore recreates it); bks cleanup --dry-run shows every call first',
   },
 };
 

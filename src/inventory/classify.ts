@@ -96,7 +96,9 @@ export function classify(input: ClassifyInput, opts: ClassifyOptions): Classific
     if (neverExpires(c, now)) signals.push(`credential ${c.id} never expires`);
     const age = ageDays(c.createdAt, now);
     if (opts.maxAgeDays !== undefined && age !== undefined && age > opts.maxAgeDays) {
-      signals.push(`credential ${c.id} is ${age} days old (over --max-age-days ${opts.maxAgeDays})`);
+      signals.push(
+        `credential ${c.id} is ${age} days old (over the maximum key age, ${opts.maxAgeDays} days)`,
+      );
     }
   }
   if (!phantom && live.length > 0) {
@@ -126,7 +128,7 @@ export function classify(input: ClassifyInput, opts: ClassifyOptions): Classific
         age > opts.maxAgeDays
       ) {
         signals.push(
-          `IAM access key ${keyName(k, i)} is ${age} days old (over --max-age-days ${opts.maxAgeDays})`,
+          `IAM access key ${keyName(k, i)} is ${age} days old (over the maximum key age, ${opts.maxAgeDays} days)`,
         );
       }
     });

@@ -133,7 +133,7 @@ function accountChart(r: ComplianceReport): string {
 
 function historyChart(history: readonly HistoryPoint[]): string {
   if (history.length < 2)
-    return '<p class="more">The trend appears from the second report on (pass --previous).</p>';
+    return '<p class="more">The trend appears from the second report on (bks compliance --previous FILE).</p>';
   const w = 480;
   const h = 200;
   const pad = { l: 34, r: 10, t: 10, b: 30 };

@@ -13,6 +13,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { AwsContext } from '../aws';
 import { AwsFailure, describeError } from '../errors';
 import { collectAccount, type ScanUser } from '../inventory';
+import { NEUTRAL_NAMES, type OptionNames } from '../options';
 import type { KeyBearingService } from '../services';
 import { writePrivateFile } from '../util/private-file';
 import { type ActResult, actOnPlan, type PlanGate } from './act';
@@ -33,6 +34,8 @@ export interface CleanupOptions {
   recordDir: string;
   gate: PlanGate;
   now?: Date;
+  /** How the caller names these options in the reasons (the CLI: its flags). */
+  names?: OptionNames;
 }
 
 export interface CleanupRunResult extends Omit<ActResult, 'actions'> {
@@ -135,7 +138,7 @@ async function planCleanups(
   const planned: CleanupRunResult['planned'] = [];
   for (const [name, resumedFrom] of [...candidates.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     if (opts.exclude?.includes(name)) {
-      skipped.push({ userName: name, reason: 'excluded (--exclude)' });
+      skipped.push({ userName: name, reason: `excluded (${(opts.names ?? NEUTRAL_NAMES)('exclude')})` });
       continue;
     }
     let state: UserState | null;
@@ -154,7 +157,12 @@ async function planCleanups(
     }
     const blocker = resumedFrom
       ? resumeBlocker(state, opts, now)
-      : cleanupBlocker(state, { olderThanDays: opts.olderThanDays, exclude: opts.exclude, now });
+      : cleanupBlocker(state, {
+          olderThanDays: opts.olderThanDays,
+          exclude: opts.exclude,
+          now,
+          ...(opts.names ? { names: opts.names } : {}),
+        });
     if (blocker) {
       skipped.push({ userName: name, reason: blocker });
       continue;
@@ -297,7 +305,7 @@ export function nameOnlyReason(
 
 /** A user an earlier run began deleting: it may have lost its phantom marks, but nothing may be live. */
 function resumeBlocker(state: UserState, opts: CleanupOptions, now: Date): string | undefined {
-  if (opts.exclude?.includes(state.userName)) return 'excluded (--exclude)';
+  if (opts.exclude?.includes(state.userName)) return `excluded (${(opts.names ?? NEUTRAL_NAMES)('exclude')})`;
   const cred = state.credentials.find(
     (c) => c.status === 'Active' && !(c.expiresAt && Date.parse(c.expiresAt) <= now.getTime()),
   );

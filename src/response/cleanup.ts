@@ -6,6 +6,7 @@
  * not block deletion and stays in the backup.
  */
 
+import { NEUTRAL_NAMES, type OptionNames } from '../options';
 import { notOrphanedReason } from './classify-state';
 import type { PlanStep } from './plan';
 import type { UserState } from './user-state';
@@ -16,6 +17,8 @@ export interface CleanupFilters {
   olderThanDays?: number;
   exclude?: readonly string[];
   now: Date;
+  /** How the caller names these filters in the reasons (the CLI: its flags). */
+  names?: OptionNames;
 }
 
 /**
@@ -23,7 +26,8 @@ export interface CleanupFilters {
  * right before the first change (the state may have moved in between).
  */
 export function cleanupBlocker(user: UserState, filters: CleanupFilters): string | undefined {
-  if (filters.exclude?.includes(user.userName)) return 'excluded (--exclude)';
+  const names = filters.names ?? NEUTRAL_NAMES;
+  if (filters.exclude?.includes(user.userName)) return `excluded (${names('exclude')})`;
   const verdict = notOrphanedReason(user, filters.now);
   if (verdict) return verdict;
   const activeCred = user.credentials.find((c) => c.status === 'Active');
@@ -32,10 +36,10 @@ export function cleanupBlocker(user: UserState, filters: CleanupFilters): string
   if (activeKey) return `access key ${activeKey.id} is Active`;
   if (filters.olderThanDays !== undefined) {
     const created = user.createdAt ? Date.parse(user.createdAt) : Number.NaN;
-    if (Number.isNaN(created)) return 'creation date unknown (--older-than cannot be checked)';
+    if (Number.isNaN(created)) return `creation date unknown (${names('olderThan')} cannot be checked)`;
     const ageDays = (filters.now.getTime() - created) / 86_400_000;
     if (ageDays < filters.olderThanDays) {
-      return `created ${Math.floor(ageDays)} day(s) ago, not older than ${filters.olderThanDays} (--older-than)`;
+      return `created ${Math.floor(ageDays)} day(s) ago, not older than ${filters.olderThanDays} (${names('olderThan')})`;
     }
   }
   return undefined;

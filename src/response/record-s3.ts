@@ -46,7 +46,8 @@ export function executionName(text: string): string {
   const name = text.startsWith('arn:') ? (text.split(':').pop() ?? '') : text;
   if (!EXECUTION_NAME.test(name)) {
     throw new UsageError(
-      '--execution: not a Step Functions execution name or ARN (1 to 80 letters, digits, - and _)',
+      (names) =>
+        `${names('execution')}: not a Step Functions execution name or ARN (1 to 80 letters, digits, - and _)`,
     );
   }
   return name;

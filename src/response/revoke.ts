@@ -6,6 +6,7 @@
  * from someone else's account would otherwise break: non-phantoms, SSO roles, root and the caller
  * itself unless `--force`; a key of another account always (the CLI reaches that account first).
  */
+import { NEUTRAL_NAMES, type OptionNames } from '../options';
 import { isManagedPolicyArn, type KeyBearingService, SERVICES } from '../services';
 import {
   emptyPlan,
@@ -64,7 +65,12 @@ export interface RevokeOptions {
    * cannot hit the wrong user by a typo, so a non-phantom user needs no `--force`.
    */
   credentialIds?: readonly string[];
+  /** How the caller names these options in the plan's words (the CLI: its flags). */
+  names?: OptionNames;
 }
+
+/** The option names of a plan's words. */
+const namesOf = (options: RevokeOptions): OptionNames => options.names ?? NEUTRAL_NAMES;
 
 type Step = Omit<PlanStep, 'n'>;
 
@@ -94,9 +100,9 @@ function targetText(target: RevokeTarget): string {
  * A key of another account is never planned against the caller's account, `--force` or not: what
  * the caller can read there says nothing about the key, and "nothing to change" would be a lie.
  */
-function accountRefusal(caller: Caller, accountId: string): string | undefined {
+function accountRefusal(caller: Caller, accountId: string, names: OptionNames): string | undefined {
   if (accountId === caller.accountId) return undefined;
-  return `the key belongs to account ${accountId} but the credentials in use are for account ${caller.accountId}: run with credentials for ${accountId} (--profile), or --org-role ROLE from the organization's management or security account (--force does not change this)`;
+  return `the key belongs to account ${accountId} but the credentials in use are for account ${caller.accountId}: run with credentials for ${accountId} (${names('profile')}), or ${names('orgRole')} ROLE from the organization's management or security account (${names('force')} does not change this)`;
 }
 
 /**
@@ -117,7 +123,7 @@ function outOfUseStep(
       action: kind.delete,
       params: ids,
       target,
-      reason: `${why}; --delete: deleted, not deactivated (irreversible)`,
+      reason: `${why}; ${namesOf(opts)('delete')}: deleted, not deactivated (irreversible)`,
       irreversible: true,
     });
   } else if (status === 'Active') {
@@ -189,7 +195,7 @@ function loginProfileStep(user: UserState): Step {
 }
 
 /** The fixed-name deny over the services' namespaces; updated in place, never duplicated. */
-function denyPolicyStep(user: UserState, services: readonly KeyBearingService[]) {
+function denyPolicyStep(user: UserState, services: readonly KeyBearingService[], names: OptionNames) {
   const existing = user.inlinePolicies.find((p) => p.name === DENY_POLICY_NAME);
   const present = deniedActions(existing?.document);
   const wanted = namespaceActions(services);
@@ -205,7 +211,7 @@ function denyPolicyStep(user: UserState, services: readonly KeyBearingService[])
     action: 'PutUserPolicy',
     params: { UserName: user.userName, PolicyName: DENY_POLICY_NAME, PolicyDocument: document },
     target,
-    reason: `deny ${wanted.join(', ')} to every credential of the user (--all-keys)`,
+    reason: `deny ${wanted.join(', ')} to every credential of the user (${names('allKeys')})`,
     undo: existing
       ? {
           action: 'PutUserPolicy',
@@ -232,7 +238,7 @@ export function planRevokeLongTerm(input: {
   const { caller, target, user, options } = input;
   const plan = emptyPlan('revoke-key', caller);
   if (target.kind === 'long-term') {
-    const refusal = accountRefusal(caller, target.accountId);
+    const refusal = accountRefusal(caller, target.accountId, namesOf(options));
     if (refusal) return { ...plan, refused: refusal };
   }
   if (!user) {
@@ -250,7 +256,7 @@ export function planRevokeLongTerm(input: {
   if (phantomOf.length === 0 && !options.force) {
     return {
       ...plan,
-      refused: `user ${user.userName} is not a phantom API-key user (no ${SERVICES.map((s) => s.phantomUserPrefix).join('/')} name, no API-key managed policy): refusing to touch it without --force`,
+      refused: `user ${user.userName} is not a phantom API-key user (no ${SERVICES.map((s) => s.phantomUserPrefix).join('/')} name, no API-key managed policy): refusing to touch it without ${namesOf(options)('force')}`,
     };
   }
   const steps: Step[] = [];
@@ -268,12 +274,17 @@ export function planRevokeLongTerm(input: {
     if (allKeys) {
       for (const c of mine)
         add(
-          credentialSteps(user, c, options, `--all-keys: every ${target.service.id} credential of the user`),
+          credentialSteps(
+            user,
+            c,
+            options,
+            `${namesOf(options)('allKeys')}: every ${target.service.id} credential of the user`,
+          ),
         );
     } else if (mine.some((c) => !c.alias && !c.serviceUserName)) {
       return {
         ...plan,
-        refused: `IAM did not return credential aliases for ${user.userName}: cannot tell which credential is the leaked key; use --all-keys`,
+        refused: `IAM did not return credential aliases for ${user.userName}: cannot tell which credential is the leaked key; use ${namesOf(options)('allKeys')}`,
       };
     } else {
       const match = mine.find((c) => (c.alias ?? c.serviceUserName) === alias);
@@ -312,7 +323,7 @@ export function planRevokeLongTerm(input: {
     );
     if (user.loginProfile) steps.push(loginProfileStep(user));
   }
-  if (allKeys && services.length > 0) add(denyPolicyStep(user, services));
+  if (allKeys && services.length > 0) add(denyPolicyStep(user, services, namesOf(options)));
   plan.steps = numberSteps(steps);
   plan.notes = notes;
   return plan;
@@ -332,7 +343,7 @@ function planNamedCredentials(
   const steps: Step[] = [];
   const notes: PlanNote[] = [];
   const missing: string[] = [];
-  const why = `named with --credential: only this credential, the user's other keys and permissions are untouched`;
+  const why = `named with ${namesOf(options)('credential')}: only this credential, the user's other keys and permissions are untouched`;
   for (const id of new Set(ids)) {
     const cred = user.credentials.find((c) => c.id === id);
     const key = user.accessKeys.find((k) => k.id === id);
@@ -397,7 +408,7 @@ export function planRevokeShortTerm(input: {
 }): Plan {
   const { caller, target, signer, options, now } = input;
   const plan = emptyPlan('revoke-key', caller);
-  const refusal = accountRefusal(caller, target.accountId);
+  const refusal = accountRefusal(caller, target.accountId, namesOf(options));
   if (refusal) return { ...plan, refused: refusal };
   if (Date.parse(target.expiresAt) <= now.getTime()) {
     plan.notes.push({
@@ -420,13 +431,13 @@ export function planRevokeShortTerm(input: {
   if (signer.kind === 'role' && signer.name.startsWith(SSO_ROLE_PREFIX) && !options.force) {
     return {
       ...plan,
-      refused: `the signer is the IAM Identity Center role ${signer.name}, which IAM Identity Center manages (a policy put on it is overwritten): ${SSO_STEPS}; --force to put the deny on the role anyway`,
+      refused: `the signer is the IAM Identity Center role ${signer.name}, which IAM Identity Center manages (a policy put on it is overwritten): ${SSO_STEPS}; ${namesOf(options)('force')} to put the deny on the role anyway`,
     };
   }
   if (isCaller(caller, signer) && !options.force) {
     return {
       ...plan,
-      refused: `the signer ${signer.arn} is the identity running this command: the deny would end your own session too; --force to do it anyway`,
+      refused: `the signer ${signer.arn} is the identity running this command: the deny would end your own session too; ${namesOf(options)('force')} to do it anyway`,
     };
   }
   const steps: Step[] = [];

@@ -6,12 +6,11 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import type { AwsContext } from '../aws';
 import { describeAwsError, errorCode } from '../aws/errors';
+import { AwsFailure } from '../errors';
 import { OUTPUT_KEYS, type OutputName, type PipelineOutputs } from '../pipeline/stack-outputs';
 
 /** The stack cannot be read or is not a bks pipeline: selftest cannot know anything (exit 3). */
-export class DeploymentError extends Error {
-  override name = 'DeploymentError';
-}
+export class DeploymentError extends AwsFailure {}
 
 export interface Deployment extends PipelineOutputs {
   stackName: string;
@@ -33,7 +32,8 @@ export async function readDeployment(
   } catch (err) {
     if (errorCode(err) === 'ValidationError') {
       throw new DeploymentError(
-        `no stack ${stackName} in ${region}: deploy the pipeline there, or give --stack-name and --region`,
+        (names) =>
+          `no stack ${stackName} in ${region}: deploy the pipeline there, or give ${names('stackName')} and ${names('region')}`,
       );
     }
     throw new DeploymentError(`cannot read stack ${stackName} in ${region}: ${describeAwsError(err)}`);

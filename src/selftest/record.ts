@@ -39,8 +39,8 @@ export function ensureRecordDir(dir: string): void {
     return;
   }
   if (st.isSymbolicLink())
-    throw new UsageError(`--record-dir ${dir} is a symbolic link: give the real folder`);
-  if (!st.isDirectory()) throw new UsageError(`--record-dir ${dir} is not a folder`);
+    throw new UsageError((names) => `${names('recordDir')} ${dir} is a symbolic link: give the real folder`);
+  if (!st.isDirectory()) throw new UsageError((names) => `${names('recordDir')} ${dir} is not a folder`);
 }
 
 export function recordPath(dir: string, runId: string): string {

@@ -121,7 +121,7 @@ const cases: Case[] = [
     credentials: readOk([cred({ createdAt: '2026-01-01T00:00:00.000Z', expiresAt: null })]),
     maxAgeDays: 90,
     status: 'ACTIVE',
-    reasons: [/is 323 days old \(over --max-age-days 90\)/],
+    reasons: [/is 323 days old \(over the maximum key age, 90 days\)/],
   },
   {
     name: 'key younger than --max-age-days is no finding',

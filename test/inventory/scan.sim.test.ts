@@ -167,7 +167,7 @@ describe('scan against bks-sim', () => {
     expect(has(cons, /MFA device/)).toBe(true);
     expect(has(cons, /member of groups: devs/)).toBe(true);
     expect(has(cons, /never expires/)).toBe(true);
-    expect(has(cons, /is 200 days old \(over --max-age-days 90\)/)).toBe(true);
+    expect(has(cons, /is 200 days old \(over the maximum key age, 90 days\)/)).toBe(true);
     expect(has(user(result, 'BedrockAPIKey-expd'), /expired on .* but is still listed \(Expired\)/)).toBe(
       true,
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FLAG_NAMES } from '../../src/cli/flags';
 import { DENY_POLICY_NAME, denySessionsBeforePolicy, SESSION_POLICY_NAME } from '../../src/response/policies';
 import {
   type Caller,
@@ -136,10 +137,18 @@ describe('planRevokeLongTerm', () => {
       ],
     },
     {
-      name: 'a key of another account is refused',
+      name: 'a key of another account is refused (in the CLI, the refusal names its flags)',
       target: key('BedrockAPIKey-h42z', 0, '210987654321'),
       user: user('BedrockAPIKey-h42z'),
+      options: { names: FLAG_NAMES },
       refused: /belongs to account 210987654321.*--org-role.*--force does not change this/,
+    },
+    {
+      name: 'a key of another account is refused (without a front end, the options by what they are)',
+      target: key('BedrockAPIKey-h42z', 0, '210987654321'),
+      user: user('BedrockAPIKey-h42z'),
+      refused:
+        /belongs to account 210987654321.*\(a profile\), or the organization role ROLE.*the force option does not change this/,
     },
     {
       name: 'a key of another account is refused with --force too (never "nothing to change")',
@@ -152,7 +161,8 @@ describe('planRevokeLongTerm', () => {
       name: 'a non-phantom user is refused (a typo must not deny Bedrock to an admin)',
       target: { kind: 'user', userName: 'alice' },
       user: user('alice', { attachedPolicies: [] }),
-      refused: /not a phantom.*--force/,
+      options: { names: FLAG_NAMES },
+      refused: /not a phantom.*without --force$/,
     },
     {
       name: 'a non-phantom user with --force: its credentials and the deny, its access keys untouched',
