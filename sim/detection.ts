@@ -7,7 +7,6 @@
  * Regional services take an optional `regions` list (Security Hub, Bedrock logging) or a `Region`
  * per detector (GuardDuty); absent, the setting holds in every region of the account.
  */
-import { ScenarioError } from './scenario';
 import { loadEventBridge, type SimEventBridge } from './services/events';
 import { loadSqs, type SimSqs } from './services/sqs';
 import { loadCloudTrail, type SimTrail } from './trails';
@@ -51,110 +50,29 @@ export const DETECTION_KEYS = [
   'sqs',
 ];
 
-const ACCOUNT_RE = /^\d{12}$/;
-const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function regionList(v: unknown, path: string): string[] | undefined {
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.some((r) => typeof r !== 'string' || !REGION_RE.test(r))) {
-    throw new ScenarioError(path, 'must be an array of region names');
-  }
-  return v as string[];
-}
-
-function loadSecurityHub(v: unknown, path: string): SimSecurityHub | undefined {
+/** `accounts[i].securityHub` (shape checked by the scenario's JSON Schema); null or absent → disabled. */
+function loadSecurityHub(v: unknown): SimSecurityHub | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!isObj(v)) throw new ScenarioError(path, 'must be an object');
-  for (const k of Object.keys(v)) {
-    if (
-      ![
-        'enabled',
-        'administratorAccount',
-        'regions',
-        'subscribedAt',
-        'autoEnableControls',
-        'controlFindingGenerator',
-      ].includes(k)
-    ) {
-      throw new ScenarioError(`${path}.${k}`, 'unknown field');
-    }
-  }
-  if (typeof v.enabled !== 'boolean') throw new ScenarioError(`${path}.enabled`, 'must be true or false');
-  const out: SimSecurityHub = { enabled: v.enabled };
-  if (v.administratorAccount !== undefined && v.administratorAccount !== null) {
-    if (typeof v.administratorAccount !== 'string' || !ACCOUNT_RE.test(v.administratorAccount)) {
-      throw new ScenarioError(`${path}.administratorAccount`, 'must be a 12-digit account id');
-    }
-    out.administratorAccount = v.administratorAccount;
-  }
-  const regions = regionList(v.regions, `${path}.regions`);
-  if (regions) out.regions = regions;
-  if (typeof v.subscribedAt === 'string') out.subscribedAt = v.subscribedAt;
-  if (typeof v.autoEnableControls === 'boolean') out.autoEnableControls = v.autoEnableControls;
-  if (v.controlFindingGenerator === 'STANDARD_CONTROL' || v.controlFindingGenerator === 'SECURITY_CONTROL') {
-    out.controlFindingGenerator = v.controlFindingGenerator;
-  }
-  return out;
+  const { administratorAccount, ...hub } = v as SimSecurityHub & { administratorAccount?: string | null };
+  return { ...hub, ...(administratorAccount ? { administratorAccount } : {}) };
 }
 
-function loadGuardDuty(v: unknown, path: string, accountId: string): SimGuardDuty | undefined {
+/** `accounts[i].guardDuty` with each detector's id (derived when absent) and status (default ENABLED). */
+function loadGuardDuty(v: unknown, accountId: string): SimGuardDuty | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!isObj(v) || !Array.isArray(v.detectors))
-    throw new ScenarioError(`${path}.detectors`, 'must be an array');
-  const detectors = v.detectors.map((d, i): SimDetector => {
-    const p = `${path}.detectors[${i}]`;
-    if (!isObj(d)) throw new ScenarioError(p, 'must be an object');
-    const status = d.Status ?? 'ENABLED';
-    if (status !== 'ENABLED' && status !== 'DISABLED')
-      throw new ScenarioError(`${p}.Status`, 'must be ENABLED or DISABLED');
-    const region = d.Region === undefined ? undefined : regionList([d.Region], `${p}.Region`)?.[0];
-    if (d.Features !== undefined) {
-      if (!Array.isArray(d.Features)) throw new ScenarioError(`${p}.Features`, 'must be an array');
-      d.Features.forEach((f, j) => {
-        if (!isObj(f) || typeof f.Name !== 'string')
-          throw new ScenarioError(`${p}.Features[${j}].Name`, 'must be a string');
-        if (f.Status !== 'ENABLED' && f.Status !== 'DISABLED') {
-          throw new ScenarioError(`${p}.Features[${j}].Status`, 'must be ENABLED or DISABLED');
-        }
-      });
-    }
-    const id =
-      typeof d.DetectorId === 'string'
-        ? d.DetectorId
-        : `${accountId}${region ?? 'all'}${i}`
-            .replace(/[^a-z0-9]/g, '')
-            .padEnd(32, '0')
-            .slice(0, 32);
-    return { ...d, DetectorId: id, Status: status, ...(region ? { Region: region } : {}) } as SimDetector;
-  });
+  const detectors = (v as { detectors: Partial<SimDetector>[] }).detectors.map(
+    (d, i): SimDetector => ({
+      ...d,
+      DetectorId:
+        d.DetectorId ??
+        `${accountId}${d.Region ?? 'all'}${i}`
+          .replace(/[^a-z0-9]/g, '')
+          .padEnd(32, '0')
+          .slice(0, 32),
+      Status: d.Status ?? 'ENABLED',
+    }),
+  );
   return { detectors };
-}
-
-function loadBedrockLogging(v: unknown, path: string): SimBedrockLogging | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!isObj(v)) throw new ScenarioError(path, 'must be an object (a loggingConfig)');
-  for (const k of Object.keys(v)) {
-    if (
-      ![
-        'cloudWatchConfig',
-        's3Config',
-        'textDataDeliveryEnabled',
-        'imageDataDeliveryEnabled',
-        'embeddingDataDeliveryEnabled',
-        'videoDataDeliveryEnabled',
-        'audioDataDeliveryEnabled',
-        'regions',
-      ].includes(k)
-    ) {
-      throw new ScenarioError(`${path}.${k}`, 'unknown field');
-    }
-  }
-  regionList(v.regions, `${path}.regions`);
-  return { ...v };
 }
 
 /** The detection fields of one account (see the file comment), ready to spread into the account. */
@@ -176,12 +94,13 @@ export function loadDetection(
   const out: ReturnType<typeof loadDetection> = {
     cloudtrail: loadCloudTrail(o.cloudtrail, `${path}.cloudtrail`, accountId, regions, partition),
   };
-  const sh = loadSecurityHub(o.securityHub, `${path}.securityHub`);
+  const sh = loadSecurityHub(o.securityHub);
   if (sh) out.securityHub = sh;
-  const gd = loadGuardDuty(o.guardDuty, `${path}.guardDuty`, accountId);
+  const gd = loadGuardDuty(o.guardDuty, accountId);
   if (gd) out.guardDuty = gd;
-  const bl = loadBedrockLogging(o.bedrockLogging, `${path}.bedrockLogging`);
-  if (bl) out.bedrockLogging = bl;
+  if (o.bedrockLogging !== undefined && o.bedrockLogging !== null) {
+    out.bedrockLogging = { ...(o.bedrockLogging as SimBedrockLogging) };
+  }
   const eb = loadEventBridge(o.eventBridge, `${path}.eventBridge`, accountId, regions, now);
   if (eb) out.eventBridge = eb;
   const q = loadSqs(o.sqs, `${path}.sqs`, regions, Date.parse(now));

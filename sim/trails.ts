@@ -62,51 +62,8 @@ export interface SimTrail {
   AdvancedEventSelectors?: AdvancedEventSelector[];
 }
 
-const TRAIL_KEYS = [
-  'Name',
-  'HomeRegion',
-  'TrailARN',
-  'IsMultiRegionTrail',
-  'IsOrganizationTrail',
-  'IncludeGlobalServiceEvents',
-  'IsLogging',
-  'S3BucketName',
-  'S3KeyPrefix',
-  'SnsTopicName',
-  'SnsTopicARN',
-  'LogFileValidationEnabled',
-  'CloudWatchLogsLogGroupArn',
-  'CloudWatchLogsRoleArn',
-  'KmsKeyId',
-  'HasCustomEventSelectors',
-  'HasInsightSelectors',
-  'EventSelectors',
-  'AdvancedEventSelectors',
-];
-
-const FIELD_OPS = ['Equals', 'StartsWith', 'EndsWith', 'NotEquals', 'NotStartsWith', 'NotEndsWith'] as const;
-
 /** The name of the trail an account without a `cloudtrail` key has. */
 export const DEFAULT_TRAIL_NAME = 'management-events';
-
-const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function strList(v: unknown, path: string): string[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
-    throw new ScenarioError(path, 'must be an array of strings');
-  }
-  return v as string[];
-}
-
-function optBool(v: unknown, path: string, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new ScenarioError(path, 'must be true or false');
-  return v;
-}
 
 /** The one trail of an account whose scenario has no `cloudtrail` key. */
 export function defaultTrail(accountId: string, homeRegion: string, partition: string): SimTrail {
@@ -143,11 +100,10 @@ export function loadCloudTrail(
 ): { trails: SimTrail[] } {
   const home = regions[0] ?? 'us-east-1';
   if (v === undefined) return { trails: [defaultTrail(accountId, home, partition)] };
-  if (!isObj(v)) throw new ScenarioError(path, 'must be an object with "trails"');
-  for (const k of Object.keys(v))
-    if (k !== 'trails') throw new ScenarioError(`${path}.${k}`, 'unknown field');
-  if (!Array.isArray(v.trails)) throw new ScenarioError(`${path}.trails`, 'must be an array');
-  const trails = v.trails.map((t, i) => loadTrail(t, `${path}.trails[${i}]`, accountId, home, partition));
+  const trails = (v as { trails: Partial<SimTrail>[] }).trails.map((t) =>
+    loadTrail(t, accountId, home, partition),
+  );
+  // What a schema cannot say: trail names are unique in the account.
   const names = new Set<string>();
   trails.forEach((t, i) => {
     if (names.has(t.Name))
@@ -157,100 +113,22 @@ export function loadCloudTrail(
   return { trails };
 }
 
-function loadTrail(v: unknown, path: string, accountId: string, home: string, partition: string): SimTrail {
-  if (!isObj(v)) throw new ScenarioError(path, 'must be an object');
-  for (const k of Object.keys(v))
-    if (!TRAIL_KEYS.includes(k)) throw new ScenarioError(`${path}.${k}`, 'unknown field');
-  if (typeof v.Name !== 'string' || !/^[A-Za-z0-9][\w.-]{2,127}$/.test(v.Name)) {
-    throw new ScenarioError(`${path}.Name`, 'must be a trail name (3-128 letters, digits, . _ -)');
-  }
-  const homeRegion = v.HomeRegion === undefined ? home : v.HomeRegion;
-  if (typeof homeRegion !== 'string' || !REGION_RE.test(homeRegion)) {
-    throw new ScenarioError(`${path}.HomeRegion`, 'must be a region name');
-  }
+/** One scenario trail (shape checked by the scenario's JSON Schema) with DescribeTrails' defaults. */
+function loadTrail(v: Partial<SimTrail>, accountId: string, home: string, partition: string): SimTrail {
+  const name = v.Name as string;
+  const homeRegion = v.HomeRegion ?? home;
   const trail: SimTrail = {
-    ...(v as Partial<SimTrail>),
-    Name: v.Name,
+    ...v,
+    Name: name,
     HomeRegion: homeRegion,
-    TrailARN:
-      typeof v.TrailARN === 'string'
-        ? v.TrailARN
-        : `arn:${partition}:cloudtrail:${homeRegion}:${accountId}:trail/${v.Name}`,
-    IsMultiRegionTrail: optBool(v.IsMultiRegionTrail, `${path}.IsMultiRegionTrail`, false),
-    IsOrganizationTrail: optBool(v.IsOrganizationTrail, `${path}.IsOrganizationTrail`, false),
-    IncludeGlobalServiceEvents: optBool(
-      v.IncludeGlobalServiceEvents,
-      `${path}.IncludeGlobalServiceEvents`,
-      true,
-    ),
-    IsLogging: optBool(v.IsLogging, `${path}.IsLogging`, true),
+    TrailARN: v.TrailARN ?? `arn:${partition}:cloudtrail:${homeRegion}:${accountId}:trail/${name}`,
+    IsMultiRegionTrail: v.IsMultiRegionTrail ?? false,
+    IsOrganizationTrail: v.IsOrganizationTrail ?? false,
+    IncludeGlobalServiceEvents: v.IncludeGlobalServiceEvents ?? true,
+    IsLogging: v.IsLogging ?? true,
   };
-  if (!/^arn:[\w-]+:cloudtrail:[a-z0-9-]+:\d{12}:trail\/.+$/.test(trail.TrailARN)) {
-    throw new ScenarioError(`${path}.TrailARN`, 'must be a trail ARN');
-  }
-  if (v.EventSelectors !== undefined && v.AdvancedEventSelectors !== undefined) {
-    throw new ScenarioError(path, 'a trail has EventSelectors or AdvancedEventSelectors, not both');
-  }
-  if (v.AdvancedEventSelectors !== undefined) {
-    if (!Array.isArray(v.AdvancedEventSelectors))
-      throw new ScenarioError(`${path}.AdvancedEventSelectors`, 'must be an array');
-    v.AdvancedEventSelectors.forEach((s, i) => {
-      const p = `${path}.AdvancedEventSelectors[${i}]`;
-      if (!isObj(s) || !Array.isArray(s.FieldSelectors) || s.FieldSelectors.length === 0) {
-        throw new ScenarioError(`${p}.FieldSelectors`, 'must be a non-empty array');
-      }
-      s.FieldSelectors.forEach((f, j) => {
-        const fp = `${p}.FieldSelectors[${j}]`;
-        if (!isObj(f) || typeof f.Field !== 'string')
-          throw new ScenarioError(`${fp}.Field`, 'must be a string');
-        for (const k of Object.keys(f)) {
-          if (k === 'Field') continue;
-          if (!(FIELD_OPS as readonly string[]).includes(k))
-            throw new ScenarioError(`${fp}.${k}`, 'unknown field');
-          strList(f[k], `${fp}.${k}`);
-        }
-      });
-      // CloudTrail refuses a data-event selector without resources.type (API Reference,
-      // "AdvancedFieldSelector": required for data events).
-      const fields = s.FieldSelectors as Array<{ Field: string; Equals?: unknown }>;
-      const data = fields.some(
-        (f) => f.Field === 'eventCategory' && Array.isArray(f.Equals) && f.Equals.includes('Data'),
-      );
-      if (data && !fields.some((f) => f.Field === 'resources.type'))
-        throw new ScenarioError(
-          `${p}.FieldSelectors`,
-          'a data-event selector needs a resources.type field selector',
-        );
-    });
-    trail.HasCustomEventSelectors =
-      v.HasCustomEventSelectors === undefined ? true : trail.HasCustomEventSelectors;
-  } else if (v.EventSelectors !== undefined) {
-    if (!Array.isArray(v.EventSelectors))
-      throw new ScenarioError(`${path}.EventSelectors`, 'must be an array');
-    v.EventSelectors.forEach((s, i) => {
-      const p = `${path}.EventSelectors[${i}]`;
-      if (!isObj(s)) throw new ScenarioError(p, 'must be an object');
-      if (
-        s.ReadWriteType !== undefined &&
-        !['ReadOnly', 'WriteOnly', 'All'].includes(s.ReadWriteType as string)
-      ) {
-        throw new ScenarioError(`${p}.ReadWriteType`, 'must be ReadOnly, WriteOnly or All');
-      }
-      if (s.ExcludeManagementEventSources !== undefined) {
-        strList(s.ExcludeManagementEventSources, `${p}.ExcludeManagementEventSources`);
-      }
-      if (s.DataResources !== undefined) {
-        if (!Array.isArray(s.DataResources))
-          throw new ScenarioError(`${p}.DataResources`, 'must be an array');
-        s.DataResources.forEach((d, j) => {
-          if (!isObj(d) || typeof d.Type !== 'string')
-            throw new ScenarioError(`${p}.DataResources[${j}].Type`, 'must be a string');
-          strList(d.Values ?? [], `${p}.DataResources[${j}].Values`);
-        });
-      }
-    });
-    trail.HasCustomEventSelectors =
-      v.HasCustomEventSelectors === undefined ? true : trail.HasCustomEventSelectors;
+  if (v.AdvancedEventSelectors !== undefined || v.EventSelectors !== undefined) {
+    trail.HasCustomEventSelectors = v.HasCustomEventSelectors ?? true;
   } else {
     // A new trail logs all management events, read and write.
     trail.EventSelectors = defaultTrail(accountId, homeRegion, partition).EventSelectors;

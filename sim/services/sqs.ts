@@ -82,7 +82,6 @@ const READABLE = [
 ];
 
 const QUEUE_NAME_RE = /^[\w-]{1,80}(\.fifo)?$/;
-const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -92,76 +91,54 @@ function md5(s: string): string {
   return createHash('md5').update(s).digest('hex');
 }
 
-/** Validates `accounts[i].sqs`; absent → no queues. */
+/** A queue of the scenario, after the scenario's JSON Schema checked its shape. */
+interface ScenarioQueue {
+  QueueName: string;
+  Region?: string;
+  Attributes?: Record<string, unknown>;
+  Tags?: Record<string, string>;
+  CreatedTimestamp?: number;
+  LastModifiedTimestamp?: number;
+  Messages?: (Partial<Omit<SimMessage, 'MD5OfBody'>> & { Body: string })[];
+}
+
+/** `accounts[i].sqs` in the state's form (shape checked by the scenario's JSON Schema); absent → no queues. */
 export function loadSqs(v: unknown, path: string, regions: string[], nowMs: number): SimSqs | undefined {
   if (v === undefined) return undefined;
-  if (!isObj(v) || !Array.isArray(v.queues)) throw new ScenarioError(`${path}.queues`, 'must be an array');
-  for (const k of Object.keys(v))
-    if (k !== 'queues') throw new ScenarioError(`${path}.${k}`, 'unknown field');
   const seen = new Set<string>();
-  const queues = v.queues.map((q, i): SimQueue => {
-    const p = `${path}.queues[${i}]`;
-    if (!isObj(q)) throw new ScenarioError(p, 'must be an object');
-    for (const k of Object.keys(q)) {
-      if (
-        ![
-          'QueueName',
-          'Region',
-          'Attributes',
-          'Tags',
-          'Messages',
-          'CreatedTimestamp',
-          'LastModifiedTimestamp',
-        ].includes(k)
-      ) {
-        throw new ScenarioError(`${p}.${k}`, 'unknown field');
-      }
-    }
-    if (typeof q.QueueName !== 'string' || !QUEUE_NAME_RE.test(q.QueueName)) {
-      throw new ScenarioError(`${p}.QueueName`, 'must be a queue name (1-80 letters, digits, - and _)');
-    }
+  const queues = (v as { queues: ScenarioQueue[] }).queues.map((q, i): SimQueue => {
     const region = q.Region ?? regions[0] ?? 'us-east-1';
-    if (typeof region !== 'string' || !REGION_RE.test(region))
-      throw new ScenarioError(`${p}.Region`, 'must be a region name');
+    // What a schema cannot say: a queue name is unique in its region.
     const key = `${region}/${q.QueueName}`;
     if (seen.has(key))
-      throw new ScenarioError(`${p}.QueueName`, `duplicate queue ${q.QueueName} in ${region}`);
+      throw new ScenarioError(
+        `${path}.queues[${i}].QueueName`,
+        `duplicate queue ${q.QueueName} in ${region}`,
+      );
     seen.add(key);
     const attributes: Record<string, string> = {};
-    if (q.Attributes !== undefined) {
-      if (!isObj(q.Attributes)) throw new ScenarioError(`${p}.Attributes`, 'must be an object of strings');
-      for (const [k, val] of Object.entries(q.Attributes)) {
-        if (!SETTABLE.has(k))
-          throw new ScenarioError(`${p}.Attributes.${k}`, 'is not a queue attribute you can set');
-        attributes[k] = typeof val === 'string' ? val : JSON.stringify(val);
-      }
+    for (const [k, val] of Object.entries(q.Attributes ?? {})) {
+      attributes[k] = typeof val === 'string' ? val : JSON.stringify(val);
     }
-    const created = typeof q.CreatedTimestamp === 'number' ? q.CreatedTimestamp : Math.floor(nowMs / 1000);
-    const messages = (q.Messages === undefined ? [] : Array.isArray(q.Messages) ? q.Messages : null)?.map(
-      (m, j): SimMessage => {
-        const mp = `${p}.Messages[${j}]`;
-        if (!isObj(m) || typeof m.Body !== 'string')
-          throw new ScenarioError(`${mp}.Body`, 'must be a string');
-        const sent = typeof m.SentTimestamp === 'number' ? m.SentTimestamp : nowMs;
-        return {
-          MessageId: typeof m.MessageId === 'string' ? m.MessageId : randomUUID(),
-          Body: m.Body,
-          MD5OfBody: md5(m.Body),
-          SentTimestamp: sent,
-          ReceiveCount: typeof m.ReceiveCount === 'number' ? m.ReceiveCount : 0,
-          VisibleAt: typeof m.VisibleAt === 'number' ? m.VisibleAt : 0,
-          ...(isObj(m.MessageAttributes) ? { MessageAttributes: m.MessageAttributes } : {}),
-        };
-      },
+    const created = q.CreatedTimestamp ?? Math.floor(nowMs / 1000);
+    const messages = (q.Messages ?? []).map(
+      (m): SimMessage => ({
+        MessageId: m.MessageId ?? randomUUID(),
+        Body: m.Body,
+        MD5OfBody: md5(m.Body),
+        SentTimestamp: m.SentTimestamp ?? nowMs,
+        ReceiveCount: m.ReceiveCount ?? 0,
+        VisibleAt: m.VisibleAt ?? 0,
+        ...(m.MessageAttributes ? { MessageAttributes: m.MessageAttributes } : {}),
+      }),
     );
-    if (!messages) throw new ScenarioError(`${p}.Messages`, 'must be an array');
     return {
       QueueName: q.QueueName,
       Region: region,
       Attributes: attributes,
-      Tags: isObj(q.Tags) ? (q.Tags as Record<string, string>) : {},
+      Tags: q.Tags ?? {},
       CreatedTimestamp: created,
-      LastModifiedTimestamp: typeof q.LastModifiedTimestamp === 'number' ? q.LastModifiedTimestamp : created,
+      LastModifiedTimestamp: q.LastModifiedTimestamp ?? created,
       Messages: messages,
     };
   });

@@ -906,97 +906,94 @@ function crossServiceContext() {
   return { services, phantomTemplate, bedrockPattern, principals, samplesFor };
 }
 
-function rule011({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
-  return {
+/**
+ * The rules on Bedrock control-plane calls made with an API key, as data: one row per rule, the
+ * events it selects; `bedrockKeyRule` gives each the same pattern (those events, by a key principal)
+ * and the same samples.
+ */
+const BEDROCK_KEY_RULES: readonly (Omit<Draft, 'kind' | 'service' | 'pattern' | 'samples' | 'description'> & {
+  events: readonly string[];
+  /** The description without its closing words ("… by <key principals>."). */
+  what: string;
+})[] = [
+  {
     id: 'BKS-011',
     title: 'LLMjacking reconnaissance with an API key',
     severity: 'MEDIUM',
     severityRationale:
       'Model availability, use-case and logging-configuration reads from a key are the first step of LLMjacking, but also what SDKs and tools do on start-up; a lead to check, not proof.',
-    description: `${RECON_EVENTS.join(', ')} on Bedrock by ${principals}.`,
+    what: `${RECON_EVENTS.join(', ')} on Bedrock`,
     remediation:
       "Check the source IP and user agent against the key's expected use; if unknown, revoke the key and review its timeline.",
     attack: { id: 'T1526', name: 'Cloud Service Discovery' },
     tags: ['recon', 'discovery'],
-    kind: 'pattern',
-    service: null,
-    pattern: bedrockPattern(RECON_EVENTS),
-    samples: samplesFor(RECON_EVENTS),
-  };
-}
-
-function rule012({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
-  return {
+    events: RECON_EVENTS,
+  },
+  {
     id: 'BKS-012',
     title: 'Model access enabled with an API key',
     severity: 'HIGH',
     severityRationale:
       'Submitting a use case, entitlement or marketplace agreement from a key unlocks expensive models for the attacker; legitimate teams do this once, from the console, as admins.',
-    description: `${MODEL_ACCESS_EVENTS.join(', ')} on Bedrock by ${principals}.`,
+    what: `${MODEL_ACCESS_EVENTS.join(', ')} on Bedrock`,
     remediation:
       'Revoke the key, review which models were enabled and remove agreements that were not intended.',
     attack: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
     tags: ['recon', 'impact'],
-    kind: 'pattern',
-    service: null,
-    pattern: bedrockPattern(MODEL_ACCESS_EVENTS),
-    samples: samplesFor(MODEL_ACCESS_EVENTS),
-  };
-}
-
-function rule013({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
-  return {
+    events: MODEL_ACCESS_EVENTS,
+  },
+  {
     id: 'BKS-013',
     title: 'Model invocation logging changed with an API key',
     severity: 'HIGH',
     severityRationale:
       'Turning off or redirecting invocation logging hides prompts and responses from the owner; no workload needs to do this with a key.',
-    description: `PutModelInvocationLoggingConfiguration or DeleteModelInvocationLoggingConfiguration by ${principals}.`,
+    what: 'PutModelInvocationLoggingConfiguration or DeleteModelInvocationLoggingConfiguration',
     remediation:
       'Restore the logging configuration, revoke the key, and review what was invoked while logging was off.',
     attack: { id: 'T1562.008', name: 'Impair Defenses: Disable or Modify Cloud Logs' },
     tags: ['defense-evasion'],
-    kind: 'pattern',
-    service: null,
-    pattern: bedrockPattern(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Logging'))),
-    samples: samplesFor(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Logging'))),
-  };
-}
-
-function rule014({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
-  return {
+    events: BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Logging')),
+  },
+  {
     id: 'BKS-014',
     title: 'Guardrail deleted or changed with an API key',
     severity: 'HIGH',
     severityRationale:
       'Removing or weakening a guardrail from a key disables content controls for everyone using it; an attacker preparing abuse does this.',
-    description: `DeleteGuardrail or UpdateGuardrail by ${principals}.`,
+    what: 'DeleteGuardrail or UpdateGuardrail',
     remediation:
       'Restore the guardrail version, revoke the key, and review the invocations since the change.',
     attack: { id: 'T1562', name: 'Impair Defenses' },
     tags: ['defense-evasion'],
-    kind: 'pattern',
-    service: null,
-    pattern: bedrockPattern(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Guardrail'))),
-    samples: samplesFor(BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Guardrail'))),
-  };
-}
-
-function rule015({ bedrockPattern, principals, samplesFor }: CrossServiceContext): Draft {
-  return {
+    events: BEDROCK_EVASION_EVENTS.filter((e) => e.includes('Guardrail')),
+  },
+  {
     id: 'BKS-015',
     title: 'Cost bomb started with an API key (provisioned throughput, batch or customization job)',
     severity: 'HIGH',
     severityRationale:
       'Provisioned throughput and customization jobs cost thousands per day and run unattended; nobody watches them the way they watch invocations.',
-    description: `${COST_BOMB_EVENTS.join(', ')} by ${principals}.`,
+    what: COST_BOMB_EVENTS.join(', '),
     remediation: 'Stop or delete the job / provisioned throughput now, revoke the key, and check the bill.',
     attack: { id: 'T1496.004', name: 'Resource Hijacking: Cloud Service Hijacking' },
     tags: ['cost', 'impact'],
+    events: COST_BOMB_EVENTS,
+  },
+];
+
+/** One row of `BEDROCK_KEY_RULES` as a rule: its events on Bedrock, by a key principal of any service. */
+function bedrockKeyRule(
+  { events, what, ...row }: (typeof BEDROCK_KEY_RULES)[number],
+  { bedrockPattern, principals, samplesFor }: CrossServiceContext,
+): Draft {
+  return {
+    ...row,
+    description: `${what} by ${principals}.`,
     kind: 'pattern',
     service: null,
-    pattern: bedrockPattern(COST_BOMB_EVENTS),
-    samples: samplesFor(COST_BOMB_EVENTS),
+    pattern: bedrockPattern(events),
+    samples: samplesFor(events),
   };
 }
 
@@ -1148,7 +1145,12 @@ function rule019({ services }: CrossServiceContext): Draft {
   };
 }
 
-const CROSS_SERVICE_RULES = [rule011, rule012, rule013, rule014, rule015, rule017, rule018, rule019];
+const CROSS_SERVICE_RULES = [
+  ...BEDROCK_KEY_RULES.map((row) => (c: CrossServiceContext) => bedrockKeyRule(row, c)),
+  rule017,
+  rule018,
+  rule019,
+];
 
 // The template records the translated samples start from (the same content as the sample files).
 const TEMPLATES = {

@@ -86,6 +86,19 @@ describe('bks-sim process', () => {
     expect(await p.stdout).toBe('');
   });
 
+  it('refuses a bad detection field of an account with one line naming it, exit 2', async () => {
+    // Every detection field has such a case in test/sim/scenario.test.ts; this one goes through the binary.
+    const file = scenarioFile('bad-sqs.json', {
+      accounts: [{ id: '111111111111', sqs: { queues: [{ QueueName: 'q', Attributes: { Color: 'red' } }] } }],
+    });
+    const p = run(['--scenario', file]);
+    expect(await p.exit).toBe(2);
+    expect(await p.stderr).toBe(
+      'bks-sim: scenario: accounts[0].sqs.queues[0].Attributes.Color: is not a queue attribute you can set\n',
+    );
+    expect(await p.stdout).toBe('');
+  });
+
   it('refuses bad flags, a missing file and invalid JSON with exit 2', async () => {
     for (const [args, pattern] of [
       [[], /--scenario is required/],

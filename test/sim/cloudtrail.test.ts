@@ -25,6 +25,7 @@ import {
 } from '../../sim/cloudtrail';
 import type { SimHandle } from '../../sim/server';
 import { startSim } from '../../sim/server';
+import { trailRecord } from '../helpers/cloudtrail';
 import { ACCT, ADMIN_KEY, scenario } from './fixtures';
 import { clientConfig, failure } from './harness';
 
@@ -327,21 +328,12 @@ describe('record builder and index (units)', () => {
     const base = Date.parse('2026-11-01T00:00:00Z');
     for (let i = 0; i < 100_000; i++) {
       events.push(
-        buildRecord({
-          userIdentity: {
-            type: 'IAMUser',
-            userName: `u${i % 1000}`,
-            arn: 'x',
-            principalId: 'p',
-            accountId: ACCT,
-          },
-          eventSource: 'bedrock.amazonaws.com',
-          eventName: 'InvokeModel',
+        trailRecord({
+          account: ACCT,
+          userName: `u${i % 1000}`,
           region: 'us-west-2',
-          recipientAccountId: ACCT,
           time: new Date(base + i * 1000),
-          eventId: `e${i}`,
-          requestId: `r${i}`,
+          id: `e${i}`,
         }),
       );
     }
@@ -362,14 +354,13 @@ describe('record builder and index (units)', () => {
     expect(next.events[0]!.EventId).toBe('e49007');
     // Recording a newer event is an append: the posting lists follow without a rebuild.
     events.push(
-      buildRecord({
-        userIdentity: { type: 'IAMUser', userName: 'u7' },
-        eventSource: 's',
-        eventName: 'Newest',
+      trailRecord({
+        account: ACCT,
+        userName: 'u7',
         region: 'us-west-2',
-        recipientAccountId: ACCT,
         time: new Date(base + 200_000_000),
-        eventId: 'newest',
+        id: 'newest',
+        eventName: 'Newest',
       }),
     );
     store.sync(state);
@@ -380,14 +371,13 @@ describe('record builder and index (units)', () => {
     expect(fresh.events.map((e) => e.EventId)).toEqual(['newest', 'e99007']);
     // An older (back-dated) event is placed by time too.
     events.push(
-      buildRecord({
-        ...{ userIdentity: { type: 'IAMUser', userName: 'u7' } },
-        eventSource: 's',
-        eventName: 'Late',
+      trailRecord({
+        account: ACCT,
+        userName: 'u7',
         region: 'us-west-2',
-        recipientAccountId: ACCT,
         time: new Date(base - 1000),
-        eventId: 'late',
+        id: 'late',
+        eventName: 'Late',
       }),
     );
     store.sync(state);

@@ -27,6 +27,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimHandle } from '../../sim/server';
 import type { DeliveryTrace, EventBridgeEvent } from '../../sim/services/events';
+import { trailRecord } from '../helpers/cloudtrail';
 import { ACCOUNT_A, ACCOUNT_B, clientConfig, control, failure, withSim } from './harness';
 
 const LAMBDA = `arn:aws:lambda:us-east-1:${ACCOUNT_A}:function:forwarder`;
@@ -347,23 +348,28 @@ describe('bks-sim EventBridge delivery of CloudTrail records', () => {
   it('selects data events only through a trail selector; the sim routes records handed to it', async () => {
     const { publishCloudTrailRecord } = await import('../../sim/services/events');
     const mantle = JSON.stringify({ source: ['aws.bedrock-mantle'] });
-    const record = {
-      eventVersion: '1.11',
-      eventTime: '2026-11-20T12:00:00Z',
-      eventSource: 'bedrock-mantle.amazonaws.com',
-      eventName: 'CreateInference',
-      awsRegion: 'us-east-1',
-      eventID: 'e-1',
-      readOnly: false,
-      managementEvent: false,
-      eventCategory: 'Data',
-      resources: [
-        {
-          type: 'AWS::BedrockMantle::Project',
-          ARN: 'arn:aws:bedrock-mantle:us-east-1:111111111111:project/p',
-        },
-      ],
-    };
+    const record = trailRecord(
+      {
+        account: ACCOUNT_A,
+        userName: 'ml-app',
+        region: 'us-east-1',
+        time: new Date('2026-11-20T12:00:00Z'),
+        id: 'e-1',
+        eventSource: 'bedrock-mantle.amazonaws.com',
+        eventName: 'CreateInference',
+        readOnly: false,
+      },
+      {
+        managementEvent: false,
+        eventCategory: 'Data',
+        resources: [
+          {
+            type: 'AWS::BedrockMantle::Project',
+            ARN: `arn:aws:bedrock-mantle:us-east-1:${ACCOUNT_A}:project/p`,
+          },
+        ],
+      },
+    );
     const eventBridge = {
       rules: [{ Name: 'mantle', EventPattern: mantle, Targets: [{ Id: 'fn', Arn: LAMBDA }] }],
     };

@@ -28,6 +28,61 @@ function withUser3(patch: Record<string, unknown>): unknown {
 }
 
 describe('scenario validation', () => {
+  it('checks the detection fields of an account (cloudtrail … sqs) by the schema alone: one line naming the field', () => {
+    const cases: [string, unknown, string][] = [
+      [
+        'cloudtrail',
+        { trails: [{ Name: 'x' }] },
+        'cloudtrail.trails[0].Name: "x" is not a trail name (3-128 letters, digits, . _ -)',
+      ],
+      [
+        'cloudtrail',
+        {
+          trails: [
+            {
+              Name: 'org-trail',
+              AdvancedEventSelectors: [{ FieldSelectors: [{ Field: 'eventCategory', Equals: ['Data'] }] }],
+            },
+          ],
+        },
+        'cloudtrail.trails[0].AdvancedEventSelectors[0].FieldSelectors: a data-event selector needs a resources.type field selector',
+      ],
+      ['securityHub', { enabled: 'yes' }, 'securityHub.enabled: must be true or false'],
+      [
+        'guardDuty',
+        { detectors: [{ Status: 'ON' }] },
+        'guardDuty.detectors[0].Status: must be one of ENABLED, DISABLED (got "ON")',
+      ],
+      ['bedrockLogging', { regions: ['Mars'] }, 'bedrockLogging.regions[0]: "Mars" is not a region name'],
+      [
+        'eventBridge',
+        { rules: [{ Name: 'r', EventPattern: { source: ['aws.iam'] }, State: 'ON' }] },
+        'eventBridge.rules[0].State: must be one of ENABLED, DISABLED, ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (got "ON")',
+      ],
+      [
+        'sqs',
+        { queues: [{ QueueName: 'q', Attributes: { Color: 'red' } }] },
+        'sqs.queues[0].Attributes.Color: is not a queue attribute you can set',
+      ],
+    ];
+    for (const [field, value, message] of cases) {
+      expect(messageOf({ accounts: [{ id: '111111111111', [field]: value }] }), field).toBe(
+        `scenario: accounts[0].${message}`,
+      );
+    }
+    // What a schema cannot say: names unique per account (trails) and per region (queues).
+    expect(
+      messageOf({
+        accounts: [{ id: '111111111111', cloudtrail: { trails: [{ Name: 'abc' }, { Name: 'abc' }] } }],
+      }),
+    ).toBe('scenario: accounts[0].cloudtrail.trails[1].Name: duplicate trail name abc');
+    expect(
+      messageOf({
+        accounts: [{ id: '111111111111', sqs: { queues: [{ QueueName: 'q' }, { QueueName: 'q' }] } }],
+      }),
+    ).toBe('scenario: accounts[0].sqs.queues[1].QueueName: duplicate queue q in us-east-1');
+  });
+
   it('names the path of the bad field', () => {
     expect(messageOf(withUser3({ accessKeys: [{ status: 'Enabled' }] }))).toBe(
       'scenario: accounts[0].users[3].accessKeys[0].status: must be one of Active, Inactive (got "Enabled")',

@@ -17,6 +17,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import type { Scenario } from '../../sim/scenario';
 import type { SimHandle } from '../../sim/server';
+import { trailRecord } from '../helpers/cloudtrail';
 import { ACCOUNT_A, ACCOUNT_B, clientConfig, control, failure, withSim } from './harness';
 
 const SIGV4 = (key: string, service: string, region = 'us-east-1') =>
@@ -283,14 +284,13 @@ describe('control API', () => {
       expect(sim.stats().total).toBe(0);
       const state = (await control(sim, 'GET', '/_sim/state')) as { body: Scenario };
       expect(state.body.accounts[0]!.users!.map((u) => u.name)).toEqual(['BedrockAPIKey-ab12']);
-      const ev = {
-        eventVersion: '1.11',
-        eventTime: '2026-11-19T00:00:00Z',
-        eventSource: 'bedrock.amazonaws.com',
-        eventName: 'InvokeModel',
-        awsRegion: 'us-west-2',
-        eventID: 'e1',
-      };
+      const ev = trailRecord({
+        account: ACCOUNT_B,
+        userName: 'ml-app',
+        region: 'us-west-2',
+        time: new Date('2026-11-19T00:00:00Z'),
+        id: 'e1',
+      });
       expect(await control(sim, 'POST', '/_sim/events', { account: ACCOUNT_B, events: [ev] })).toMatchObject({
         status: 200,
       });
