@@ -13,9 +13,31 @@ import {
   manualFindingUpdate,
   releaseGate,
 } from '../src/pipeline/manual-action';
+import { approvalStore } from './lib/approvals';
 import { responderAws } from './lib/aws';
 import { dynamo } from './lib/clients';
 import { begin, env, logger } from './lib/runtime';
+
+/**
+ * When an analyst decided on the approval page, the page waits for the workflow's report: a run
+ * stopping before its closing step reports here instead (best effort, as the closing step does).
+ */
+async function tellApprovalPage(event: ManualActionEvent): Promise<void> {
+  const approvalId = event.state?.approval?.approvalId;
+  if (event.announced || typeof approvalId !== 'string' || !process.env['BKS_APPROVAL_TABLE']) return;
+  try {
+    await approvalStore().recordResult(approvalId, {
+      stage: 'manual-action',
+      note: manualFindingUpdate(event).note,
+      actions: event.state?.revocation?.actions ?? [],
+      verified: false,
+      manualAction: true,
+      at: new Date().toISOString(),
+    });
+  } catch (err) {
+    logger.warn('the approval page could not be told the outcome', { error: (err as Error).name });
+  }
+}
 
 export async function handler(event: ManualActionEvent) {
   begin('manual-action', event.state?.incident?.incidentId ?? event.execution);
@@ -34,6 +56,7 @@ export async function handler(event: ManualActionEvent) {
       finding = `failed: ${errorText(err)}`;
     }
   }
+  await tellApprovalPage(event);
   logger.warn('manual action required', { step: event.step, gate, finding });
   return { ...manualActionMessage(event, gate, finding), gate, finding };
 }

@@ -205,10 +205,12 @@ export class BedrockKeyGuard extends Construct {
       ...(props.timelineWindow ? { timelineWindow: props.timelineWindow } : {}),
     });
     this.stateMachine = this.response.stateMachine;
-    // The closing step reports what was done back to the approval request (the page after a decision).
-    const finding = this.response.functions.finding;
-    finding.addEnvironment('BKS_APPROVAL_TABLE', this.approval.table.tableName);
-    this.approval.table.grant(finding, 'dynamodb:UpdateItem');
+    // The closing step, or the manual-action step when a run stops before it, reports what was done
+    // back to the approval request (the page after a decision).
+    for (const f of [this.response.functions.finding, this.response.functions['manual-action']]) {
+      f.addEnvironment('BKS_APPROVAL_TABLE', this.approval.table.tableName);
+      this.approval.table.grant(f, 'dynamodb:UpdateItem');
+    }
     this.detection = new Detection(this, 'Detection', {
       rules,
       stateMachine: this.stateMachine,

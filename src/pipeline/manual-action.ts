@@ -37,6 +37,8 @@ export interface ManualActionEvent {
     outcome?: { stage?: string };
     revocation?: { actions?: string[]; verified?: boolean };
     decision?: { action?: string };
+    /** The analyst's decision, when one was made (its request shows the outcome on the approval page). */
+    approval?: { approvalId?: string };
   };
   /** The execution's input (`$$.Execution.Input`): the detection match the gate was opened for. */
   input?: unknown;

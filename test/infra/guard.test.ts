@@ -364,7 +364,14 @@ describe('least privilege', () => {
     enrich: [...LOGS, 'sts:AssumeRole'],
     // UpdateItem: the closing step reports what was done to the approval request (the page).
     finding: [...LOGS, 'sts:AssumeRole', 'dynamodb:UpdateItem'],
-    'manual-action': [...LOGS, 'sts:AssumeRole', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+    // UpdateItem: a run stopping before its closing step reports that to the approval request.
+    'manual-action': [
+      ...LOGS,
+      'sts:AssumeRole',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ],
     revoke: [...LOGS, 'sts:AssumeRole', 's3:PutObject', 'kms:GenerateDataKey'],
     reconcile: [...LOGS, ...ON_FAILURE, 'sts:AssumeRole', 'states:StartExecution'],
     dispatch: [...LOGS, ...ON_FAILURE, 'states:StartExecution', 'dynamodb:PutItem'],

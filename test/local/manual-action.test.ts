@@ -163,4 +163,38 @@ describe('manual action after a finding exists', () => {
     // A workflow started without the dispatcher holds no gate: nothing to release, and it says so.
     expect(note!.Message).toContain('Dispatch gate: none open for this rule and key');
   }, 120_000);
+
+  it('CloseFinding failing after an analyst approved on the page: the page shows the manual action, not "acting on it"', async () => {
+    h = new Harness();
+    await h.start();
+    const asl = JSON.parse(readFileSync(packagePath('statemachines', 'response.asl.json'), 'utf8'));
+    const attempts = 1 + Number(asl.States.CloseFinding.Retry[0].MaxAttempts);
+    await h.setFaults([
+      { action: 'securityhub:BatchUpdateFindings', error: 'InternalException', status: 400, count: attempts },
+    ]);
+    const run = await h.run(
+      {
+        ruleId: 'BKS-004-BEDROCK',
+        severity: 'HIGH',
+        event: envelope(record('console-create-bedrock-api-key')),
+      },
+      { analyst: { via: 'link', decision: 'approve', by: 'alice', reason: 'the key is in a public gist' } },
+    );
+    expect(run.status).toBe('FAILED');
+    expect(run.calls['CloseFinding']).toBe(attempts);
+    expect(run.calls['ManualAction']).toBe(1);
+    const page = await (await h.analyst('alice')).request(h.lastLinkUrl());
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('Manual action needed');
+    expect(page.html).toContain(
+      'MANUAL ACTION REQUIRED: the response workflow stopped at CloseFinding after revoked',
+    );
+    // What the revoke step did before the closing step failed, and no claim that it was verified.
+    expect(page.html).toContain('What was done');
+    expect(page.html).toContain('iam:UpdateServiceSpecificCredential');
+    expect(page.html).toContain('Nothing was verified');
+    expect(page.html).not.toContain('http-equiv="refresh"');
+    const [finding] = await h.findings();
+    expect(page.html).toContain(`<blockquote>${finding!.Note.Text}</blockquote>`);
+  }, 120_000);
 });
