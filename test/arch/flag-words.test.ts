@@ -12,26 +12,17 @@
  * Not words at all, and not counted: CSS custom properties (`--fg: …`, `var(--fg)`) and the
  * arguments of a child process (an array element that is one `--option` token: `git rev-list --all`).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { helpManifest } from '../../src/cli/main';
 import type { CommandSpec } from '../../src/cli/manifest';
+import { sourceFiles } from './measure';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(ROOT, dir))) {
-    const path = `${dir}/${name}`;
-    if (statSync(join(ROOT, path)).isDirectory()) out.push(...files(path));
-    else if (/\.(ts|mts)$/.test(name) && !name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
-
-const coreFiles = () => files('src').filter((f) => !f.startsWith('src/cli/'));
+const coreFiles = () => sourceFiles(['src']).filter((f) => !f.startsWith('src/cli/'));
 
 /** An element of an array literal passed to a call: the arguments of a child process (`git(repo, [...])`). */
 function isArgv(node: ts.Node): boolean {
