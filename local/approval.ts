@@ -23,6 +23,8 @@ export interface ServeApprovalOptions {
   allowedGroups?: string[];
   /** Name of the client secret. @default 'bks-approval-oidc' */
   secretName?: string;
+  /** The endpoint's OIDC client id. @default OIDC_CLIENT_ID */
+  clientId?: string;
 }
 
 /**
@@ -36,11 +38,12 @@ export async function serveApproval(
 ): Promise<{ approvalUrl: string; env: Record<string, string>; stop: () => void }> {
   const approvalUrl = `${sim.url}${APPROVAL_PATH}`;
   const clientSecret = randomBytes(24).toString('base64url');
+  const clientId = opts.clientId ?? OIDC_CLIENT_ID;
   const registered = await fetch(`${sim.url}/_sim/oidc/clients`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      client_id: OIDC_CLIENT_ID,
+      client_id: clientId,
       client_secret: clientSecret,
       redirect_uris: [`${approvalUrl}/callback`],
     }),
@@ -70,7 +73,7 @@ export async function serveApproval(
     env: {
       BKS_APPROVAL_URL: approvalUrl,
       BKS_OIDC_ISSUER: `${sim.url}/_sim/oidc`,
-      BKS_OIDC_CLIENT_ID: OIDC_CLIENT_ID,
+      BKS_OIDC_CLIENT_ID: clientId,
       BKS_OIDC_CLIENT_SECRET_ARN: secretArn,
       BKS_APPROVER_GROUPS: (opts.allowedGroups ?? ['soc']).join(','),
     },

@@ -19,8 +19,19 @@ interface Session {
   expiresMs: number;
 }
 
-/** Variables of the template a handler reads per function (the rest is the run's own). */
-const FROM_TEMPLATE = ['BKS_ROLE_NAME'];
+/**
+ * Variables of the template a handler reads per function (the rest is the run's own): the
+ * responder role name, and the approval endpoint's sign-in (its client id, the ARN of its client
+ * secret, the allowed groups). The issuer and the endpoint's URL stay the run's: the test identity
+ * provider and the endpoint are served by the simulator.
+ */
+const FROM_TEMPLATE = [
+  'BKS_ROLE_NAME',
+  'BKS_OIDC_CLIENT_ID',
+  'BKS_OIDC_CLIENT_SECRET_ARN',
+  'BKS_APPROVER_GROUPS',
+  'BKS_OIDC_GROUPS_CLAIM',
+];
 
 export class FunctionRoles {
   private sessions = new Map<string, Promise<Session>>();

@@ -157,7 +157,10 @@ function readScenario(scenario: unknown): Record<string, unknown> {
 
 type Doc = Record<string, unknown>;
 
-/** The responder roles' policies, as the member stacks grant them (infra/responder-roles.ts). */
+/**
+ * The responder roles' policies, as the member stacks grant them (infra/responder-roles.ts), and
+ * the forwarders' target role.
+ */
 function responderRoles(partition: string, security: string): Doc[] {
   const stmt = (actions: readonly string[], resource: string) => ({
     Effect: 'Allow',
@@ -195,6 +198,21 @@ function responderRoles(partition: string, security: string): Doc[] {
       name: ROLE_NAMES.findings,
       trustedAccounts: [security],
       inlinePolicies: { findings: doc(stmt(RESPONDER_ACTIONS.findings, '*')) },
+    },
+    // The forwarders' target role (infra/forwarder.ts ForwardRole): EventBridge puts the events on
+    // the central bus as this role, which bks-sim judges with the bus policy.
+    {
+      name: `${NAMES.prefix}-forwarder`,
+      trustPolicy: doc({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      }),
+      inlinePolicies: {
+        forward: doc(
+          stmt(['events:PutEvents'], `arn:${partition}:events:*:${security}:event-bus/${NAMES.centralBus}`),
+        ),
+      },
     },
   ];
 }

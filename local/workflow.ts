@@ -57,7 +57,9 @@ export interface LocalPipelineOptions {
    * The pipeline as deployed (from the synthesized template): every handler then runs as its own
    * function role (`/bks/bks-fn-<name>`, which the scenario must contain), with the template's
    * `BKS_ROLE_NAME`, and the tables, topic, queues, bucket and state machine get the template's
-   * names. Without it, handlers call with `credentials`.
+   * names. The approval endpoint too runs as its function (`approval-api`) with the template's
+   * sign-in settings (client id, secret name, groups); only the issuer and the endpoint's URL are
+   * the simulator's. Without it, handlers call with `credentials`.
    */
   deployment?: PipelineDeployment;
 }
@@ -139,6 +141,27 @@ export function responseDefinitionFor(
   if (opts.approvalTimeoutSeconds !== undefined)
     def.States.AskAnalyst.TimeoutSeconds = opts.approvalTimeoutSeconds;
   return JSON.stringify(def);
+}
+
+/**
+ * The approval endpoint's sign-in as the template configures it: its client id, allowed groups and
+ * the name of its client secret (the last part of the function's `BKS_OIDC_CLIENT_SECRET_ARN`, a
+ * partial ARN), which the run creates (the deployer does on AWS) in bks-sim's Secrets Manager.
+ */
+function deployedSignIn(d: PipelineDeployment): {
+  secretName: string;
+  clientId: string;
+  allowedGroups: string[];
+} {
+  const env = d.functions['approval-api']?.env ?? {};
+  const secretName = /:secret:(.+)$/.exec(env['BKS_OIDC_CLIENT_SECRET_ARN'] ?? '')?.[1];
+  const clientId = env['BKS_OIDC_CLIENT_ID'];
+  const groups = env['BKS_APPROVER_GROUPS'];
+  if (!secretName || !clientId || !groups)
+    throw new Error(
+      'the deployed approval-api function has no sign-in (BKS_OIDC_CLIENT_SECRET_ARN as a partial ARN, BKS_OIDC_CLIENT_ID, BKS_APPROVER_GROUPS)',
+    );
+  return { secretName, clientId, allowedGroups: groups.split(',') };
 }
 
 export class LocalPipeline {
@@ -223,11 +246,12 @@ export class LocalPipeline {
     });
     resetClients();
     resetAws();
+    this.functionRoles = d ? new FunctionRoles(this.sim, this.options.credentials, d.functions) : undefined;
     const approval = await serveApproval(this.sim, {
       region: 'us-east-1',
       credentials: this.options.credentials,
-      allowedGroups: ['soc'],
-      secretName: `bks-approval-oidc-${suffix}`,
+      ...(d ? deployedSignIn(d) : { allowedGroups: ['soc'], secretName: `bks-approval-oidc-${suffix}` }),
+      ...(this.functionRoles ? { invoke: (run) => this.asFunction('approval-api', run) } : {}),
     });
     Object.assign(process.env, approval.env);
     this.restores.push(approval.stop);
@@ -251,7 +275,6 @@ export class LocalPipeline {
     );
     if (d) await sqs.send(new CreateQueueCommand({ QueueName: d.failureQueue }));
     sqs.destroy();
-    this.functionRoles = d ? new FunctionRoles(this.sim, this.options.credentials, d.functions) : undefined;
     setExecutionEngine(
       this.sim.ctx,
       responseEngine({

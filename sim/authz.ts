@@ -240,8 +240,40 @@ export function engineEvaluations(): number {
   return evaluations;
 }
 
+const ALLOWED_KEY = 'authz:allowed';
+
+/**
+ * What each principal was allowed to do in this simulator, by principal (a role session counts as
+ * its role: the role's ARN with its path) and action: the record tests use to tell which granted
+ * permissions of which role a run exercised.
+ */
+export function allowedActions(ctx: SimContext): ReadonlyMap<string, ReadonlySet<string>> {
+  return (ctx.scratch.get(ALLOWED_KEY) as Map<string, Set<string>> | undefined) ?? new Map();
+}
+
+function noteAllowed(ctx: SimContext, p: Principal, action: string): void {
+  let m = ctx.scratch.get(ALLOWED_KEY) as Map<string, Set<string>> | undefined;
+  if (!m) {
+    m = new Map();
+    ctx.scratch.set(ALLOWED_KEY, m);
+  }
+  const who = p.roleArn ?? principalArnForContext(p);
+  let set = m.get(who);
+  if (!set) {
+    set = new Set();
+    m.set(who, set);
+  }
+  set.add(action);
+}
+
 /** Whether AWS would allow the request (see the module comment). */
 export async function authorize(ctx: SimContext, req: AuthzRequest): Promise<AuthzDecision> {
+  const decision = await decide(ctx, req);
+  if (decision.allowed) noteAllowed(ctx, req.principal, req.action);
+  return decision;
+}
+
+async function decide(ctx: SimContext, req: AuthzRequest): Promise<AuthzDecision> {
   const p = req.principal;
   const identityTexts = p.identity.map((x) => JSON.stringify(x.document));
   const boundaryText = p.boundary ? JSON.stringify(p.boundary.document) : '';
@@ -511,4 +543,39 @@ export function callerPrincipal(ctx: SimContext, caller: Caller): Principal {
     p.identity = [{ name: 'AdministratorAccess', document: ALLOW_ALL }, ...p.identity];
   }
   return p;
+}
+
+/**
+ * Who calls `events:PutEvents` when a rule delivers to an event bus (EventBridge user guide,
+ * "Sending and receiving events between AWS accounts"): the target's execution role, a session of
+ * that role in the rule's account (EventBridge assumes it), when the target has one; otherwise the
+ * rule's account itself, which only the bus's resource policy can admit. Undefined when the role
+ * does not exist in the rule's account.
+ */
+export function ruleTargetPrincipal(
+  ctx: SimContext,
+  ruleAccount: string,
+  roleArn: string | undefined,
+  issuedAt: string,
+): Principal | undefined {
+  const account = ctx.state.accounts.find((a) => a.id === ruleAccount);
+  if (!roleArn) {
+    return {
+      arn: `arn:${ctx.state.partition}:iam::${ruleAccount}:root`,
+      account: ruleAccount,
+      type: 'Account',
+      identity: [{ name: 'the rule account itself', document: ALLOW_ALL }],
+    };
+  }
+  const role = account?.roles.find(
+    (r) => `arn:${ctx.state.partition}:iam::${ruleAccount}:role${r.path}${r.name}` === roleArn,
+  );
+  if (!role) return undefined;
+  return rolePrincipal(ctx, account, {
+    roleName: role.name,
+    roleId: role.id,
+    sessionName: 'EventBridge',
+    issuedAt,
+    account: ruleAccount,
+  });
 }

@@ -5,6 +5,7 @@
  * ("Actions, resources, and condition keys for …").
  */
 import type { SimContext, SimRequest } from './core';
+import { secretArnFor } from './services/secretsmanager';
 
 /** Operations whose IAM action has another name. */
 const ACTION_OF: Record<string, string> = {
@@ -106,6 +107,9 @@ export function iamTarget(ctx: SimContext, req: SimRequest): IamTarget {
         req.action === 'BatchImportFindings'
           ? [`arn:${p}:securityhub:${region}:${account}:product/${account}/default`]
           : [`arn:${p}:securityhub:${region}:${account}:hub/default`];
+      break;
+    case 'secretsmanager':
+      if (req.action !== 'CreateSecret') resources = [secretArnFor(ctx, req)];
       break;
     case 'sns': {
       const topic = str(params.TopicArn) ?? str(params.TargetArn);

@@ -156,6 +156,11 @@ export interface ScenarioRole {
   trustedAccounts?: string[];
   /** When set, AssumeRole must pass this `ExternalId`. */
   externalId?: string | null;
+  /**
+   * The role's trust policy (`AssumeRolePolicyDocument`); when set, `trustedAccounts` and
+   * `externalId` are not used. Without it the trust policy is the one they describe.
+   */
+  trustPolicy?: PolicyDocument | null;
   managedPolicies?: string[];
   inlinePolicies?: Record<string, PolicyDocument>;
   tags?: Record<string, string>;
@@ -297,6 +302,8 @@ export interface SimRole {
   createdAt: string;
   trustedAccounts: string[];
   externalId: string | null;
+  /** The trust policy as given; null: the one `trustedAccounts` and `externalId` describe. */
+  trustPolicy: PolicyDocument | null;
   managedPolicies: string[];
   inlinePolicies: Record<string, PolicyDocument>;
   tags: Record<string, string>;
@@ -729,6 +736,7 @@ function normaliseAccount(
     createdAt: optTime(r.createdAt) ?? now,
     trustedAccounts: [...(r.trustedAccounts ?? [id])],
     externalId: r.externalId ?? null,
+    trustPolicy: r.trustPolicy ? structuredClone(r.trustPolicy) : null,
     managedPolicies: [...(r.managedPolicies ?? [])],
     inlinePolicies: { ...r.inlinePolicies },
     tags: { ...r.tags },

@@ -270,6 +270,8 @@ const SELF_AUTHORIZED = new Set([
   'bedrock:ConverseStream',
   // Per entry, with the bus's resource policy (sim/services/events.ts).
   'events:PutEvents',
+  // With the role's trust policy (sim/services/sts.ts).
+  'sts:AssumeRole',
 ]);
 
 const SCOPE_RE = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;

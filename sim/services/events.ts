@@ -25,7 +25,7 @@
  * matched, what each target did, and which matching rules its state kept out.
  */
 import { randomUUID } from 'node:crypto';
-import { authorize, callerPrincipal, type PolicyDocument } from '../authz';
+import { authorize, callerPrincipal, type PolicyDocument, ruleTargetPrincipal } from '../authz';
 import { type ServiceModule, type SimContext, SimError, type SimRequest } from '../core';
 import { matchesPattern, type PatternError, parsePattern } from '../eventpattern';
 import { withheldFromEnabledRules } from '../read-only-events';
@@ -1020,16 +1020,45 @@ function deliver(ctx: SimContext, dt: DeliveryTarget, event: EventBridgeEvent, h
       failWith(`event bus ${target.Arn} does not exist`);
       return outcome;
     }
-    if (m[2] !== dt.account && !busPolicyAllows(ctx, findBus(account, m[1]!, m[3]!), dt.account)) {
-      failWith(`the policy of event bus ${target.Arn} does not allow account ${dt.account} to put events`);
-      return outcome;
-    }
     if (hops >= MAX_HOPS) {
       failWith('too many event bus hops');
       return outcome;
     }
-    outcome.outcome = 'forwarded';
-    route(ctx, { account: m[2]!, region: m[1]!, bus: m[3]! }, event, hops + 1);
+    // The delivery is a PutEvents on the target bus by the target's role (or the rule's account),
+    // judged by the IAM engine with the bus's resource policy (sim/authz.ts), the rule as its
+    // aws:SourceArn.
+    const policy = findBus(account, m[1]!, m[3]!)?.Policy;
+    const principal = ruleTargetPrincipal(ctx, dt.account, target.RoleArn as string | undefined, event.time);
+    if (!principal) {
+      failWith(`the target's role ${String(target.RoleArn)} does not exist in account ${dt.account}`);
+      return outcome;
+    }
+    track(
+      hub(ctx),
+      authorize(ctx, {
+        principal,
+        action: 'events:PutEvents',
+        resource: target.Arn,
+        resourceAccount: m[2]!,
+        region: dt.region,
+        time: ctx.now(),
+        // The rule is the source of the delivery (aws:SourceArn, aws:SourceAccount).
+        context: {
+          'events:source': event.source,
+          'events:detail-type': event['detail-type'],
+          'aws:SourceArn': dt.ruleArn,
+          'aws:SourceAccount': dt.account,
+        },
+        ...(policy ? { resourcePolicy: JSON.parse(policy) as PolicyDocument } : {}),
+      }).then((decision) => {
+        if (!decision.allowed) {
+          failWith(`${principal.arn} may not put events on ${target.Arn}: ${decision.why}`);
+          return;
+        }
+        outcome.outcome = 'forwarded';
+        route(ctx, { account: m[2]!, region: m[1]!, bus: m[3]! }, event, hops + 1);
+      }),
+    );
     return outcome;
   }
   const h = hub(ctx);
@@ -1065,41 +1094,6 @@ function deliver(ctx: SimContext, dt: DeliveryTarget, event: EventBridgeEvent, h
 function track(h: Hub, run: Promise<void>): void {
   const tracked = run.finally(() => h.pending.delete(tracked));
   h.pending.add(tracked);
-}
-
-function busPolicyAllows(ctx: SimContext, bus: SimBus | undefined, sender: string): boolean {
-  if (!bus?.Policy) return false;
-  let doc: { Statement?: unknown };
-  try {
-    doc = JSON.parse(bus.Policy) as { Statement?: unknown };
-  } catch {
-    return false;
-  }
-  const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
-  const orgId = ctx.state.organization?.accounts.some((a) => a.id === sender)
-    ? ctx.state.organization.id
-    : undefined;
-  return statements.some((s) => {
-    if (!isObj(s) || s.Effect !== 'Allow') return false;
-    const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
-    if (!actions.some((a) => a === 'events:PutEvents' || a === 'events:*' || a === '*')) return false;
-    const principal = isObj(s.Principal) ? s.Principal.AWS : s.Principal;
-    const principals = Array.isArray(principal) ? principal : [principal];
-    const who = principals.some(
-      (x) =>
-        x === '*' ||
-        x === sender ||
-        (typeof x === 'string' && new RegExp(`^arn:[\\w-]+:iam::${sender}:`).test(x)),
-    );
-    if (!who) return false;
-    const cond = isObj(s.Condition) ? s.Condition : undefined;
-    if (!cond) return true;
-    const eq = isObj(cond.StringEquals) ? cond.StringEquals : {};
-    const wanted = eq['aws:PrincipalOrgID'];
-    if (wanted !== undefined)
-      return orgId !== undefined && (Array.isArray(wanted) ? wanted.includes(orgId) : wanted === orgId);
-    return true;
-  });
 }
 
 const READ = /^(List|Describe|Test)/;

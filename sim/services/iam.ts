@@ -214,8 +214,12 @@ export function roleArn(ctx: SimContext, account: string, r: { path: string; nam
   return `arn:${ctx.state.partition}:iam::${account}:role${r.path}${r.name}`;
 }
 
-/** The trust policy a scenario role's `trustedAccounts` / `externalId` describe. */
+/**
+ * A role's trust policy: the scenario's own `trustPolicy`, or the one its `trustedAccounts` /
+ * `externalId` describe (each trusted account's root, with `sts:ExternalId` when one is set).
+ */
 export function trustPolicy(ctx: SimContext, r: SimRole): PolicyDocument {
+  if (r.trustPolicy) return r.trustPolicy;
   const statement: Record<string, unknown> = {
     Effect: 'Allow',
     Principal: { AWS: r.trustedAccounts.map((a) => `arn:${ctx.state.partition}:iam::${a}:root`) },

@@ -1,8 +1,11 @@
 /**
  * AWS Secrets Manager, minimal (JSON 1.1, `secretsmanager.*`): CreateSecret and GetSecretValue with
  * a `SecretString` — enough for a function that reads its configuration secret (the approval
- * endpoint's OIDC client secret). Secrets are per account and region; `SecretId` is the name or
- * the ARN (`arn:…:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`). A missing secret
+ * endpoint's OIDC client secret). Secrets are per account and region; `SecretId` is the name, the
+ * ARN (`arn:…:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`) or the partial ARN
+ * without the six characters (Secrets Manager API reference, GetSecretValue `SecretId`; what CDK's
+ * `Secret.fromSecretNameV2` hands a function). IAM judges the call on the secret's full ARN
+ * (`secretArnFor`, Service Authorization Reference: resource type `Secret`). A missing secret
  * answers `ResourceNotFoundException` ("Secrets Manager can't find the specified secret."), a second
  * CreateSecret of a name `ResourceExistsException`.
  */
@@ -59,12 +62,30 @@ function createSecret(ctx: SimContext, req: SimRequest): unknown {
   return { ARN: secret.ARN, Name: name, VersionId: secret.VersionId };
 }
 
+/** The secret a `SecretId` names in the caller's account and region: name, ARN or partial ARN. */
+function findSecret(ctx: SimContext, account: string, region: string, id: string): SimSecret | undefined {
+  const m = secrets(ctx, account, region);
+  if (!id.startsWith('arn:')) return m.get(id);
+  return [...m.values()].find((x) => x.ARN === id || x.ARN.slice(0, -7) === id);
+}
+
+/**
+ * The ARN IAM evaluates a call on `SecretId` against: the secret's full ARN when it exists (a
+ * partial ARN or a name resolves to it), otherwise the ARN the id spells.
+ */
+export function secretArnFor(ctx: SimContext, req: SimRequest): string {
+  const id = typeof req.params.SecretId === 'string' ? req.params.SecretId : '';
+  const found = id ? findSecret(ctx, req.caller.account, req.region, id) : undefined;
+  if (found) return found.ARN;
+  if (id.startsWith('arn:')) return id;
+  return `arn:${ctx.state.partition}:secretsmanager:${req.region}:${req.caller.account}:secret:${id || '*'}`;
+}
+
 function getSecretValue(ctx: SimContext, req: SimRequest): unknown {
   const id = req.params.SecretId;
   if (typeof id !== 'string' || id === '')
     throw new SimError('InvalidParameterException', 'You must provide SecretId.', 400);
-  const m = secrets(ctx, req.caller.account, req.region);
-  const s = id.startsWith('arn:') ? [...m.values()].find((x) => x.ARN === id) : m.get(id);
+  const s = findSecret(ctx, req.caller.account, req.region, id);
   if (!s)
     throw new SimError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.", 400);
   return {

@@ -1,11 +1,22 @@
 /**
  * STS (query protocol): GetCallerIdentity, AssumeRole into scenario roles (issuing `ASIA…` keys
  * the simulator then resolves to the assumed role), GetAccessKeyInfo.
+ *
+ * AssumeRole is judged as AWS's policy evaluation logic describes it for a role trust policy (a
+ * resource-based policy): the IAM engine (`sim/authz.ts`) evaluates the caller's identity policies,
+ * boundary and SCPs together with the role's trust policy, `sts:ExternalId` and
+ * `sts:RoleSessionName` in the context. From another account both must allow; in the same
+ * account a trust policy naming the caller's ARN is enough, one naming the account's root needs
+ * the caller's identity policies to allow it as well (IAM user guide, "Cross-account policy
+ * evaluation logic" and "How IAM roles differ from resource-based policies"). A scenario role
+ * without `trustPolicy` trusts the roots of its `trustedAccounts` (default: its own account), with
+ * its `externalId` as a condition.
  */
+import { authorize, callerPrincipal } from '../authz';
 import { type ActionHandler, type ServiceModule, SimError, type SimSession } from '../core';
 import { pInt, pReq, pStr } from '../protocols';
 import { accountFromAccessKeyId, makeAccessKeyId } from '../scenario';
-import { roleArn } from './iam';
+import { roleArn, trustPolicy } from './iam';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
@@ -14,7 +25,7 @@ const ops: Record<string, ActionHandler> = {
     return { UserId: req.caller.principalId, Account: req.caller.account, Arn: req.caller.arn };
   },
 
-  AssumeRole(ctx, req) {
+  async AssumeRole(ctx, req) {
     const arn = pReq(req.params, 'RoleArn');
     const sessionName = pReq(req.params, 'RoleSessionName');
     if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
@@ -24,10 +35,10 @@ const ops: Record<string, ActionHandler> = {
         400,
       );
     }
-    const denied = () =>
+    const denied = (why?: string) =>
       new SimError(
         'AccessDenied',
-        `User: ${req.caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${arn}`,
+        `User: ${req.caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${arn}${why ? ` ${why}` : ''}`,
         403,
       );
     const m = /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(arn);
@@ -36,9 +47,22 @@ const ops: Record<string, ActionHandler> = {
     const account = ctx.state.accounts.find((a) => a.id === m[2]);
     const role = account?.roles.find((r) => r.name === m[3] && roleArn(ctx, account.id, r) === arn);
     if (!account || !role) throw denied();
-    if (!role.trustedAccounts.includes(req.caller.account)) throw denied();
     const externalId = pStr(req.params, 'ExternalId');
-    if (role.externalId !== null && externalId !== role.externalId) throw denied();
+    const decision = await authorize(ctx, {
+      principal: callerPrincipal(ctx, req.caller),
+      action: 'sts:AssumeRole',
+      resource: arn,
+      resourceAccount: account.id,
+      region: req.region,
+      time: req.time,
+      ...(req.sourceIp ? { sourceIp: req.sourceIp } : {}),
+      context: {
+        'sts:RoleSessionName': sessionName,
+        ...(externalId !== undefined ? { 'sts:ExternalId': externalId } : {}),
+      },
+      resourcePolicy: trustPolicy(ctx, role),
+    });
+    if (!decision.allowed) throw denied(decision.why);
     const chained = req.caller.type === 'AssumedRole';
     const duration = pInt(req.params, 'DurationSeconds', 900, 43200) ?? 3600;
     if (duration > role.maxSessionDuration) {

@@ -69,6 +69,10 @@ function renderText(r: Shown, markdown: boolean): string {
   const summary = `${r.matches.length} match(es) in ${r.scanned} record(s) from ${r.files.length} file(s), ${r.rules.length} rules${
     bySeverity.length ? `: ${bySeverity.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''
   }${hidden}`;
+  const unread =
+    r.dataEvents === 0 && r.scanned > 0
+      ? '\nno data events in the input: a trail logs bedrock-mantle inference and file calls and Bedrock agent, knowledge-base, flow, guardrail and prompt calls only with data-event selectors (bks coverage: cloudtrail.data.*) — no match on them here says nothing about them'
+      : '';
   if (markdown) {
     const esc = (s: string) => s.replace(/\|/g, '\\|');
     const table = [
@@ -76,9 +80,9 @@ function renderText(r: Shown, markdown: boolean): string {
       `| ${headers.map(() => '---').join(' | ')} |`,
       ...rows.map((row) => `| ${row.map(esc).join(' | ')} |`),
     ].join('\n');
-    return `# bks hunt\n\n${summary}\n\n${rows.length ? table : '_No matches._'}\n`;
+    return `# bks hunt\n\n${summary}${unread}\n\n${rows.length ? table : '_No matches._'}\n`;
   }
-  return rows.length ? `${renderTable(headers, rows)}\n\n${summary}` : summary;
+  return rows.length ? `${renderTable(headers, rows)}\n\n${summary}${unread}` : `${summary}${unread}`;
 }
 
 export function register(program: Command, run: RunAction): void {

@@ -52,6 +52,12 @@ export interface HuntResult {
     windowSeconds?: number;
   }[];
   scanned: number;
+  /**
+   * Records that are CloudTrail data events (`eventCategory: "Data"`). A trail's files hold them only
+   * where its selectors select them (bedrock-mantle inference, Bedrock agents…): with 0 here, no
+   * match on such calls says nothing about them.
+   */
+  dataEvents: number;
   files: { path: string; records: number; bytes: number }[];
 }
 
@@ -213,6 +219,7 @@ export async function hunt(
   const statefulOut: [StatefulMatch, HuntMatch][] = [];
   const summary: HuntResult['files'] = [];
   let scanned = 0;
+  let dataEvents = 0;
   for (const file of files) {
     const fromStateful = (ms: StatefulMatch[]) => {
       for (const m of ms) {
@@ -227,6 +234,7 @@ export async function hunt(
     const { records, bytes } = await streamRecords(file, (raw) => {
       const envelope = envelopeOf(raw);
       const record = recordOf(envelope);
+      if (record.managementEvent === false || record.eventCategory === 'Data') dataEvents++;
       const candidates = set.bySource.get(envelope.source as string);
       if (candidates)
         for (const c of candidates) if (c.test(envelope)) matches.push(toMatch(c.rule, record, file));
@@ -265,6 +273,7 @@ export async function hunt(
         : {}),
     })),
     scanned,
+    dataEvents,
     files: summary,
   };
 }

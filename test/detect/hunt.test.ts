@@ -128,6 +128,32 @@ describe('bks hunt', () => {
     );
   });
 
+  it('says when the input holds no data events (a trail logs them only with data-event selectors)', async () => {
+    const dir = logDir();
+    const out = join(mkdtempSync(join(tmpdir(), 'bks-out-')), 'hunt.txt');
+    expect(await main(['hunt', dir, '--out-file', out])).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/^no data events in the input: .*says nothing about them$/m);
+    // The same bedrock-mantle call as the Bedrock user guide's example logs it: a data event.
+    const data = {
+      ...sample('mantle-create-inference-long-term.json'),
+      managementEvent: false,
+      eventCategory: 'Data',
+      resources: [
+        {
+          accountId: '123456789012',
+          type: 'AWS::BedrockMantle::Project',
+          ARN: 'arn:aws:bedrock-mantle:eu-central-1:123456789012:project/default',
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'data.json'), JSON.stringify({ Records: [data] }));
+    const r = await hunt(set, [dir]);
+    expect(r.dataEvents).toBe(1);
+    expect(r.matches.filter((m) => m.eventName === 'CreateInference').length).toBeGreaterThan(1);
+    expect(await main(['hunt', dir, '--out-file', out])).toBe(0);
+    expect(readFileSync(out, 'utf8')).not.toMatch(/no data events/);
+  });
+
   it('exits 2 with one line naming the file and position on bad input', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bks-bad-'));
     // Records need eventName and eventSource (hunt refuses other JSON): the first one is valid.

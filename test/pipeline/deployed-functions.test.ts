@@ -7,14 +7,20 @@
  * (the signer's sessions denied; another role's key keeps working), the revoke record, and a
  * function role missing one action.
  */
+
+import { readFileSync } from 'node:fs';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../infra/function';
+import { choicesOf, detectedChoice } from '../../local/approval';
+import { allowedActions } from '../../sim/authz';
+import { packagePath } from '../../src/paths';
 import { generatedShortTermKey, type SigningCredentials } from '../helpers/bedrock-token';
 import { type DeployedPipeline, deployedPipeline } from './deployed-pipeline';
 import { type DeployedRole, grantedActions, withoutAction } from './deployed-roles';
 import { envelope, record } from './fixtures';
+import { UNEXERCISED_BY_ROLE } from './unexercised-grants';
 import { ACCOUNT, Harness, SCENARIO } from './workflow-harness';
 
 const PIPELINE_CREDENTIALS = { accessKeyId: 'AKIAPIPELINETEST0001', secretAccessKey: 'pipeline-test' };
@@ -90,36 +96,19 @@ const created = () => ({
   event: envelope(record('console-create-bedrock-api-key')),
 });
 
-/**
- * Granted to a function role and not called in these runs, with the reason it is granted.
- * (Keys are `<role> <action>`.)
- */
-export const UNEXERCISED_FUNCTION_ACTIONS: Record<string, string> = {
-  'logs:CreateLogStream': 'every function writes its own log group (CloudWatch Logs is not simulated)',
-  'logs:PutLogEvents': 'every function writes its own log group (CloudWatch Logs is not simulated)',
-  'kms:Decrypt': 'the notification topic is KMS-encrypted (the simulated SNS does not call KMS)',
-  'kms:GenerateDataKey*': 'the notification topic is KMS-encrypted (the simulated SNS does not call KMS)',
-  'kms:GenerateDataKey':
-    'the revoke records are written KMS-encrypted to S3 (the simulated S3 does not call KMS)',
-  'sqs:SendMessage': 'the on-failure destination: Lambda (not the function) sends failed async invocations',
-  'sqs:GetQueueAttributes': 'the on-failure destination (granted by CDK with SendMessage)',
-  'sqs:GetQueueUrl': 'the on-failure destination (granted by CDK with SendMessage)',
-  'states:SendTaskFailure': 'approval-api / custom-action: a rejection',
-  'dynamodb:BatchGetItem': 'stateful: reading the window counters',
-  'states:StartExecution': 'dispatch and reconcile start the workflow (not part of this run)',
-  'states:DescribeExecution':
-    "dispatch: is the incident's workflow still running, for a more severe signal (test/local/incident.test.ts)",
-  'events:PutEvents': 'stateful: threshold events on the central bus',
-};
-
 describe('the workflow with the function roles the CDK app deploys', () => {
   let pipeline: DeployedPipeline;
   let h: DeployedHarness | undefined;
-  const exercised = new Set<string>();
-  /** What the run called (by action, over every role). StartExecution is the harness's own call. */
+  /** What each role was allowed to do in the runs above (bks-sim's record), by role ARN. */
+  const exercised = new Map<string, Set<string>>();
   const noteExercised = (run: DeployedHarness) => {
-    for (const k of Object.keys(run.sim.stats().calls)) if (k !== 'states:StartExecution') exercised.add(k);
+    for (const [who, actions] of allowedActions(run.sim.ctx)) {
+      const set = exercised.get(who) ?? new Set<string>();
+      for (const a of actions) set.add(a);
+      exercised.set(who, set);
+    }
   };
+  const approvalRole = () => pipeline.deployment.functions['approval-api']!.roleArn;
   beforeAll(() => {
     pipeline = deployedPipeline(ACCOUNT);
   }, 300_000);
@@ -156,6 +145,13 @@ describe('the workflow with the function roles the CDK app deploys', () => {
         `assumed-role/bks-fn-revoke/bks-revoke -> role/bks/bks-revoker`,
       ]),
     );
+    // The approval endpoint ran as its own role, with the template's secret name and client id.
+    expect([...(allowedActions(h.sim.ctx).get(approvalRole()) ?? [])].sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'secretsmanager:GetSecretValue',
+      'states:SendTaskSuccess',
+    ]);
     noteExercised(h);
   }, 300_000);
 
@@ -205,14 +201,6 @@ describe('the workflow with the function roles the CDK app deploys', () => {
     noteExercised(h);
   }, 300_000);
 
-  it('every action granted to a function role is exercised above or listed with its reason', () => {
-    const fnRoles = pipeline.roles.filter((r) => /^bks-fn-/.test(r.name));
-    const granted = [...grantedActions(fnRoles)].filter((a) => !exercised.has(a)).sort();
-    // Exercised: sts:AssumeRole (enrich, finding, revoke), dynamodb:GetItem/PutItem/UpdateItem
-    // (request-approval, approval-api), sns:Publish, states:SendTaskSuccess. By action, not by role.
-    expect(granted).toEqual(Object.keys(UNEXERCISED_FUNCTION_ACTIONS).sort());
-  });
-
   it('without sts:AssumeRole on the finding function’s role, no finding is written and the run fails', async () => {
     const roles = withoutAction(pipeline.roles, 'bks-fn-finding', 'sts:AssumeRole');
     h = new DeployedHarness(pipeline, roles);
@@ -221,8 +209,93 @@ describe('the workflow with the function roles the CDK app deploys', () => {
     expect(run.status).toBe('FAILED');
     expect(await h.findings()).toHaveLength(0);
     expect(h.sim.stats().errors['sts:AssumeRole']).toBeGreaterThan(0);
+    noteExercised(h);
   }, 300_000);
+
+  it('without states:SendTaskSuccess on the approval function’s role, the analyst’s approval fails loudly and nothing changes', async () => {
+    const roles = withoutAction(pipeline.roles, 'bks-fn-approval-api', 'states:SendTaskSuccess');
+    h = new DeployedHarness(pipeline, roles);
+    await h.start();
+    const started = await h.startRun(created());
+    await started.approval;
+    const analyst = await h.analyst('alice');
+    const view = await analyst.request(h.lastLinkUrl());
+    expect(view.status).toBe(200);
+    const choice = detectedChoice(view.html);
+    expect(choice).toBeDefined();
+    const post = await analyst.submit(view, { choice: choice!, reason: 'leaked in a public repo' });
+    expect(post.status).toBe(503);
+    expect(post.html).toContain('The decision could not be delivered to the workflow.');
+    expect(post.html).toContain('Nothing was recorded and nothing was revoked.');
+    expect(h.sim.stats().errors['states:SendTaskSuccess']).toBe(1);
+    // Nothing changed: the key works, the request is still open for a decision.
+    expect(await h.credentialStatus()).toBe('Active');
+    expect(await h.bearerCall()).toBe(200);
+    const again = await analyst.request(h.lastLinkUrl());
+    expect(again.status).toBe(200);
+    expect(choicesOf(again.html)).toContain(choice);
+    // Nobody decides in time: the run ends by its timeout, and still nothing is revoked.
+    await h.actAsAnalyst({ via: 'none' }, '');
+    const run = await started.done;
+    expect(run.calls['Revoke'] ?? 0).toBe(0);
+    expect(await h.credentialStatus()).toBe('Active');
+    noteExercised(h);
+  }, 300_000);
+
+  it('every action granted to each role is exercised above or listed, per role, with the reason it is granted', () => {
+    const table = grantTable(pipeline, exercised);
+    const unexercised = Object.fromEntries(
+      Object.entries(table).map(([id, actions]) => [
+        id,
+        Object.keys(actions)
+          .filter((a) => !actions[a])
+          .sort(),
+      ]),
+    );
+    const listed = Object.fromEntries(
+      Object.keys(table).map((id) => [id, Object.keys(UNEXERCISED_BY_ROLE[id] ?? {}).sort()]),
+    );
+    expect(unexercised).toEqual(listed);
+    expect(Object.keys(UNEXERCISED_BY_ROLE).sort()).toEqual(Object.keys(table).sort());
+    // docs/pipeline.md carries the same table, reason for reason.
+    expect(docsTable()).toEqual(UNEXERCISED_BY_ROLE);
+  });
 });
+
+/** Whether an action a run made is covered by a granted action (which may end in `*`). */
+function covers(granted: string, action: string): boolean {
+  const re = new RegExp(`^${granted.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+  return re.test(action);
+}
+
+/** Per role logical id: each granted action, exercised (true) or not (false). */
+function grantTable(
+  pipeline: DeployedPipeline,
+  exercised: ReadonlyMap<string, ReadonlySet<string>>,
+): Record<string, Record<string, boolean>> {
+  const out: Record<string, Record<string, boolean>> = {};
+  for (const [id, arn] of Object.entries(pipeline.roleArns)) {
+    const role = pipeline.roles.find((r) => arn === `arn:aws:iam::${ACCOUNT}:role${r.path ?? '/'}${r.name}`);
+    if (!role) throw new Error(`no scenario role for ${id}`);
+    const done = [...(exercised.get(arn) ?? [])];
+    out[id] = Object.fromEntries([...grantedActions([role])].map((g) => [g, done.some((a) => covers(g, a))]));
+  }
+  return out;
+}
+
+/** The table of docs/pipeline.md: `| role | action | reason |` rows under "Granted and not exercised". */
+function docsTable(): Record<string, Record<string, string>> {
+  const text = readFileSync(packagePath('docs', 'pipeline.md'), 'utf8');
+  const out: Record<string, Record<string, string>> = {};
+  const section = text.split('<!-- unexercised-grants -->')[1] ?? '';
+  for (const line of section.split('\n')) {
+    const m = /^\| `(\w+)` \(`[^`]+`\) \| `([^`]+)` \| (.+) \|$/.exec(line);
+    if (!m) continue;
+    out[m[1]!] ??= {};
+    out[m[1]!]![m[2]!] = m[3]!;
+  }
+  return out;
+}
 
 /** `assumed-role/<role>/<session> -> role/<path><name>` for every AssumeRole bks-sim recorded. */
 async function assumers(h: DeployedHarness): Promise<string[]> {

@@ -10,12 +10,19 @@
  * creates its tables, topic, queues and state machine with exactly those names, so the policies'
  * resources match what the handlers call. An intrinsic this file cannot resolve throws: a template
  * that changes shape fails the test instead of being loaded half-way.
+ *
+ * The approval page's sign-in is configured as an operator would (`approvalSignIn`): an issuer, the
+ * client id `bks-approval`, allowed group `soc`, and the client secret named
+ * `APPROVAL_SECRET_NAME` (`Secret.fromSecretNameV2`: the function gets the partial ARN and may read
+ * `<name>-??????` only). The local run creates that secret and registers that client at bks-sim's
+ * test provider; only the issuer's address is the local run's (the provider lives on the simulator).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { BedrockKeyGuard } from '../../infra/guard';
 import { loadPipelineRules } from '../../infra/rules';
 import type { PipelineDeployment } from '../../local/workflow';
@@ -25,11 +32,15 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 type Doc = { Version?: string; Statement: Array<Record<string, unknown>> };
 
 const REGION = 'us-east-1';
+/** The approval page's OIDC client secret, by name, as the synthesized pipeline reads it. */
+export const APPROVAL_SECRET_NAME = 'bks/approval-oidc';
 const PARTITION = 'aws';
 
 export interface DeployedPipeline {
   /** Every role of the template, as bks-sim scenario roles of the security account. */
   roles: DeployedRole[];
+  /** Each role's ARN in the local run, by its logical id in the template. */
+  roleArns: Record<string, string>;
   deployment: PipelineDeployment;
   /** The central bus's resource policy statements (AWS::Events::EventBusPolicy), resolved. */
   busPolicy: Doc;
@@ -133,27 +144,34 @@ export function deployedPipeline(account: string, opts: { organizationId?: strin
     homeRegion: REGION,
     regions: [REGION],
     ...(opts.organizationId ? { organizationId: opts.organizationId } : {}),
+    approvalSignIn: {
+      issuer: 'https://idp.example.test',
+      clientId: 'bks-approval',
+      clientSecret: Secret.fromSecretNameV2(stack, 'ApprovalClientSecret', APPROVAL_SECRET_NAME),
+      allowedGroups: ['soc'],
+    },
   });
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
   const resolve = resolver(resources, account);
   const of = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
   const roles = new Map<string, DeployedRole & { path: string }>();
+  const roleArns: Record<string, string> = {};
   for (const [id, r] of of('AWS::IAM::Role')) {
+    roleArns[id] = physical(id, r, account).arn;
     // Roles without a fixed name (the state machine's, the forwarders') are named by logical id.
     const name = String(r.Properties.RoleName ?? id);
     const trust = resolve(r.Properties.AssumeRolePolicyDocument) as Doc;
-    const trusted = new Set<string>();
-    for (const s of trust.Statement) {
-      const p = s.Principal as { AWS?: string | string[]; Service?: string | string[] } | undefined;
-      for (const arn of [p?.AWS ?? []].flat()) {
-        const m = /::(\d{12}):root$/.exec(arn);
-        if (m) trusted.add(m[1] as string);
-      }
-      // A service principal (lambda.amazonaws.com, states.amazonaws.com): the local run plays
-      // the service and assumes the role with the pipeline's own credentials in this account.
-      if (p?.Service) trusted.add(account);
-    }
+    // A role a service assumes (lambda.amazonaws.com, states.amazonaws.com, events.amazonaws.com):
+    // the local run plays the service and assumes it with the pipeline's own credentials in this
+    // account. A role AWS principals assume (the responder roles) keeps its trust policy, which
+    // bks-sim evaluates on every AssumeRole.
+    const byService = trust.Statement.some(
+      (s) => (s.Principal as { Service?: unknown } | undefined)?.Service,
+    );
+    const byAws = trust.Statement.some((s) => (s.Principal as { AWS?: unknown } | undefined)?.AWS);
+    if (byService && byAws)
+      throw new Error(`deployed-pipeline: role ${id} is trusted by a service and by AWS principals`);
     const inline: Record<string, Doc> = {};
     for (const [i, pol] of (
       (r.Properties.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>) ?? []
@@ -164,7 +182,7 @@ export function deployedPipeline(account: string, opts: { organizationId?: strin
     roles.set(id, {
       name,
       path: String(r.Properties.Path ?? '/'),
-      trustedAccounts: [...trusted],
+      ...(byService ? { trustedAccounts: [account] } : { trustPolicy: trust }),
       inlinePolicies: inline,
     });
   }
@@ -210,6 +228,7 @@ export function deployedPipeline(account: string, opts: { organizationId?: strin
   const smRoleId = (sm.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const out: DeployedPipeline = {
     roles: [...roles.values()],
+    roleArns,
     resources,
     busPolicy,
     busName: physical(busId, bus, account).ref,

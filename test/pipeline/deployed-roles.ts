@@ -2,8 +2,8 @@
  * The responder roles exactly as the CDK app deploys them: `ResponderRoles` (infra/responder-roles.ts,
  * the construct BedrockKeyGuard and the member stacks deploy) synthesized into a CloudFormation
  * template, and its AWS::IAM::Role and AWS::IAM::Policy resources turned into bks-sim scenario roles
- * (intrinsics resolved for the account). bks-sim then evaluates every call of the pipeline against
- * those policies.
+ * (intrinsics resolved for the account), each with its trust policy. bks-sim then evaluates every
+ * call of the pipeline against those policies, and every AssumeRole against the trust policy.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -15,7 +15,10 @@ export interface DeployedRole {
   name: string;
   /** IAM path (`/bks/`); `/` when absent. */
   path?: string;
-  trustedAccounts: string[];
+  /** The template's trust policy (roles trusted by AWS principals): bks-sim evaluates it. */
+  trustPolicy?: Doc;
+  /** Roles trusted by a service (Lambda, Step Functions): the local run plays the service. */
+  trustedAccounts?: string[];
   inlinePolicies: Record<string, Doc>;
 }
 
@@ -51,12 +54,13 @@ export function deployedResponderRoles(account: string, securityAccount = accoun
   const roles = new Map<string, DeployedRole>();
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::IAM::Role') continue;
-    const trust = resolve(r.Properties.AssumeRolePolicyDocument, account, 'aws') as Doc;
-    const trusted = trust.Statement.flatMap((s) => {
-      const p = (s.Principal as { AWS?: string | string[] } | undefined)?.AWS;
-      return (Array.isArray(p) ? p : p ? [p] : []).map((arn) => /::(\d{12}):root$/.exec(arn)?.[1] ?? '');
+    const trustPolicy = resolve(r.Properties.AssumeRolePolicyDocument, account, 'aws') as Doc;
+    roles.set(id, {
+      name: String(r.Properties.RoleName),
+      path: String(r.Properties.Path ?? '/'),
+      trustPolicy,
+      inlinePolicies: {},
     });
-    roles.set(id, { name: String(r.Properties.RoleName), trustedAccounts: trusted, inlinePolicies: {} });
   }
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::IAM::Policy') continue;

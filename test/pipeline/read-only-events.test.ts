@@ -37,7 +37,11 @@ async function deploy(forwarderState?: string): Promise<SimHandle> {
   const rules = parts.eventBridge.rules as unknown as Rule[];
   if (forwarderState) for (const r of rules) if (r.Name.startsWith('bks-fwd-')) r.State = forwarderState;
   const s = structuredClone(SCENARIO) as { accounts: Array<Record<string, unknown>> };
+  // The forwarders' target role: bks-sim delivers to the central bus as a session of it.
+  const forwardRole = pipeline.roles.filter((r) => /ForwardRole/.test(r.name));
+  expect(forwardRole).toHaveLength(1);
   Object.assign(s.accounts[0]!, {
+    roles: [...((s.accounts[0]!.roles as unknown[]) ?? []), ...forwardRole],
     eventBridge: parts.eventBridge,
     sqs: parts.sqs,
     cloudtrail: {
