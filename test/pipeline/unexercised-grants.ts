@@ -67,6 +67,8 @@ export const UNEXERCISED_BY_ROLE: Record<string, Record<string, string>> = {
     'logs:PutLogEvents': LOGS,
     'sts:AssumeRole':
       'marks the finding through the findings role when the close step did not (here CloseFinding had marked it)',
+    'dynamodb:UpdateItem':
+      'tells the approval request what happened when a run stops before its close step (no analyst decision in these runs)',
   },
   GuardResponseRole5780D297: {
     'logs:CreateLogDelivery': 'the state machine logs to CloudWatch Logs (not simulated)',
