@@ -67,6 +67,8 @@ export const UNEXERCISED_BY_ROLE: Record<string, Record<string, string>> = {
     'logs:PutLogEvents': LOGS,
     'sts:AssumeRole':
       'marks the finding through the findings role when the close step did not (here CloseFinding had marked it)',
+    'dynamodb:UpdateItem':
+      'records the manual action on the approval request an analyst decided on the page, when the run stopped before its closing step (not in these runs: test/local/manual-action.test.ts)',
   },
   GuardResponseRole5780D297: {
     'logs:CreateLogDelivery': 'the state machine logs to CloudWatch Logs (not simulated)',
