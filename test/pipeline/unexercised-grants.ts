@@ -68,7 +68,7 @@ export const UNEXERCISED_BY_ROLE: Record<string, Record<string, string>> = {
     'sts:AssumeRole':
       'marks the finding through the findings role when the close step did not (here CloseFinding had marked it)',
     'dynamodb:UpdateItem':
-      'tells the approval request what happened when a run stops before its close step (no analyst decision in these runs)',
+      'records the manual action on the approval request an analyst decided on the page, when the run stopped before its closing step (not in these runs: test/local/manual-action.test.ts)',
   },
   GuardResponseRole5780D297: {
     'logs:CreateLogDelivery': 'the state machine logs to CloudWatch Logs (not simulated)',
