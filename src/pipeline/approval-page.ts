@@ -232,7 +232,7 @@ function signalsSection(record: ApprovalRecord): string {
       ? `<p class="verdict warn">Escalated: a later signal raised this incident to <strong>${esc(ctx.escalatedTo)}</strong>.</p>`
       : '') +
     (rows
-      ? `<table><tr><th>Rule</th><th>Title</th><th>Severity</th><th>First</th><th>Last</th><th>Count</th><th>Regions</th></tr>${rows}</table>`
+      ? `<table class="signals"><tr><th>Rule</th><th>Title</th><th>Severity</th><th>First</th><th>Last</th><th>Count</th><th>Regions</th></tr>${rows}</table>`
       : '<p class="muted">No signal recorded.</p>') +
     (ctx?.signalsUnknown ? `<p class="verdict warn">Partly UNKNOWN: ${esc(ctx.signalsUnknown)}.</p>` : '')
   );

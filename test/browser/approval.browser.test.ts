@@ -19,9 +19,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AttachUserPolicyCommand,
   CreateServiceSpecificCredentialCommand,
-  CreateUserCommand,
   DeleteServiceSpecificCredentialCommand,
   IAMClient,
   ListServiceSpecificCredentialsCommand,
@@ -48,6 +46,10 @@ const READ_ONLY = ['arn:aws:iam::aws:policy/ReadOnlyAccess'];
 const USER = 'BedrockAPIKey-b7rw';
 /** Another phantom user of the account: its key id is what a tampered form names. */
 const OTHER_USER = 'BedrockAPIKey-zz99';
+const LIMITED = 'arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess';
+const SIBLING_ID = 'ACCABROWSERSIBLING01';
+/** Built from parts: never a real-looking secret literal. */
+const SIBLING_SECRET = ['sibling', 'key', 'secret', 'x'.repeat(20)].join('-');
 const ANA = { sub: 'ana@acme.example', name: 'Ana Analyst', groups: ['soc'] };
 const PHONE = { width: 390, height: 844 };
 
@@ -205,7 +207,29 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
         ],
         accounts: [
           { id: SEC, regions: ['us-east-1'] },
-          { id: MEMBER, regions: ['us-east-1', 'us-west-2'] },
+          {
+            id: MEMBER,
+            regions: ['us-east-1', 'us-west-2'],
+            // The phantom users exist already (console-made), the user's first key too: one key, one
+            // incident, so the leaked key's creation below is what opens the incident and names it.
+            users: [
+              { name: OTHER_USER, managedPolicies: [LIMITED] },
+              {
+                name: USER,
+                managedPolicies: [LIMITED],
+                serviceCredentials: [
+                  {
+                    id: SIBLING_ID,
+                    service: 'bedrock.amazonaws.com',
+                    secret: SIBLING_SECRET,
+                    status: 'Active',
+                    createdAt: new Date(Date.now() - 10 * 60_000).toISOString(),
+                    expiresAt: null,
+                  },
+                ],
+              },
+            ],
+          },
         ],
       },
     });
@@ -230,13 +254,6 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
       credentials: { ...ATTACKER },
     });
     const phantom = async (user: string, keys: number): Promise<Cred[]> => {
-      await attacker.send(new CreateUserCommand({ UserName: user }));
-      await attacker.send(
-        new AttachUserPolicyCommand({
-          UserName: user,
-          PolicyArn: 'arn:aws:iam::aws:policy/AmazonBedrockLimitedAccess',
-        }),
-      );
       const out: Cred[] = [];
       for (let i = 0; i < keys; i++)
         out.push(
@@ -252,9 +269,14 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
       return out;
     };
     other = (await phantom(OTHER_USER, 1))[0]!;
-    const both = await phantom(USER, 2);
-    sibling = both[0]!;
-    leaked = both[1]!;
+    sibling = {
+      UserName: USER,
+      ServiceName: 'bedrock.amazonaws.com',
+      ServiceSpecificCredentialId: SIBLING_ID,
+      ServiceCredentialAlias: `${USER}-at-${MEMBER}`,
+      ServiceCredentialSecret: SIBLING_SECRET,
+    } as Cred;
+    leaked = (await phantom(USER, 1))[0]!;
     attacker.destroy();
     expect(await bearer(leaked)).toBe(200);
 
@@ -438,9 +460,10 @@ describe.skipIf(skip)('the approval page in headless Chromium', () => {
       expect(Number(calls[2])).toBeGreaterThanOrEqual(1);
       expect(await row('Source IPs')).toContain('127.0.0.1');
       expect(await row('User agents')).not.toMatch(/^(UNKNOWN|none recorded)?$/);
-      expect(await page.locator('h2:text-is("Signals that fired") + ul li').count()).toBeGreaterThanOrEqual(
-        1,
-      );
+      // Every signal of the incident, one row per rule (read from the incident record at render time).
+      const signals = await page.locator('table.signals tr:has(td) td:first-child').allTextContents();
+      expect(signals.length).toBeGreaterThanOrEqual(1);
+      expect(signals.every((r) => /^BKS-\d{3}/.test(r))).toBe(true);
       // The choices: one radio per key of the user (id, age, last use), every key, reject; no text field for a key.
       expect(
         await page
