@@ -23,13 +23,15 @@ describe('the demo story', () => {
     expect(run.status).toBe(0);
   });
 
-  it('the live pipeline raises a finding per signal on the key; the analyst takes the worst (HIGH multi-region) first', () => {
-    // bks-sim --pipeline: each rule that fires opens its incident (dispatch gates per rule and key).
-    expect(out).toMatch(/Security Hub finding: \[LOW\] BKS-010-BEDROCK/);
-    expect(out).toMatch(/Security Hub finding: \[HIGH\] BKS-018/);
-    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] approve revocation\? BKS-018 /);
-    expect(out).toMatch(/the workflow \(BKS-018\) is waiting for the analyst's decision/);
-    expect(out).not.toMatch(/the workflow \(BKS-010-BEDROCK\) is waiting/);
+  it('the live pipeline makes one incident of the key: the multi-region signal escalates it to HIGH', () => {
+    // bks-sim --pipeline: one key, one incident (dispatch records every signal on the key's incident);
+    // the stateful multi-region rule (HIGH) escalates the waiting LOW bearer-use incident.
+    expect(out).toMatch(/Security Hub finding: \[HIGH\] BKS-010-BEDROCK/);
+    expect(out).not.toMatch(/Security Hub finding: \[\w+\] BKS-018/);
+    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] approve revocation\? BKS-010-BEDROCK /);
+    expect(out).toMatch(/"\[bks\] ESCALATED to HIGH: [^"]*BedrockAPIKey-q7xk" \(by BKS-018/);
+    expect(out).toMatch(/the workflow \(BKS-010-BEDROCK\) is waiting for the analyst's decision/);
+    expect(out).not.toMatch(/the workflow \(BKS-018\) is waiting/);
   });
 
   it('the multi-region rule counts the three regions the attacker just used', () => {
