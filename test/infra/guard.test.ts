@@ -363,7 +363,8 @@ describe('least privilege', () => {
     decide: [...LOGS, 'dynamodb:GetItem'],
     enrich: [...LOGS, 'sts:AssumeRole'],
     // UpdateItem: the closing step reports what was done to the approval request (the page).
-    finding: [...LOGS, 'sts:AssumeRole', 'dynamodb:UpdateItem'],
+    // GetItem: the finding step reads the incident record (its severity and every signal so far).
+    finding: [...LOGS, 'sts:AssumeRole', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     // UpdateItem: a run stopping before its closing step reports that to the approval request.
     'manual-action': [
       ...LOGS,
@@ -374,7 +375,23 @@ describe('least privilege', () => {
     ],
     revoke: [...LOGS, 'sts:AssumeRole', 's3:PutObject', 'kms:GenerateDataKey'],
     reconcile: [...LOGS, ...ON_FAILURE, 'sts:AssumeRole', 'states:StartExecution'],
-    dispatch: [...LOGS, ...ON_FAILURE, 'states:StartExecution', 'dynamodb:PutItem'],
+    // One key, one incident: the incident record (Put/Get/Update/Delete), whether its workflow still
+    // runs (DescribeExecution), and an escalation: the finding raised through the findings role
+    // (AssumeRole) and one notice on the SOC topic (Publish; the topic's KMS key).
+    dispatch: [
+      ...LOGS,
+      ...ON_FAILURE,
+      'states:StartExecution',
+      'states:DescribeExecution',
+      'dynamodb:PutItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'sts:AssumeRole',
+      'sns:Publish',
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    ],
     stateful: [
       ...LOGS,
       ...ON_FAILURE,
