@@ -11,6 +11,7 @@ import type { Severity } from '../findings/severity';
 import { maskKeysDeep } from '../keys/mask';
 import { SERVICES, type ServiceId } from '../services';
 import type { Approver } from './approval-auth';
+import type { RuleSignals } from './dispatch';
 import type { EnrichmentSummary } from './finding-content';
 import { describeTarget, type Incident } from './incident';
 
@@ -53,17 +54,6 @@ export interface CredentialChoice {
   expiresAt?: string;
 }
 
-/** The signals of one rule on an incident (`RuleSignals` of the incident record). */
-export interface SignalRow {
-  ruleId: string;
-  title?: string;
-  severity: Severity;
-  first: string;
-  last: string;
-  count: number;
-  regions: string[];
-}
-
 /** What the approval page shows besides the choices: secret-free facts from the incident and enrichment. */
 export interface ApprovalContext {
   /** The enrichment's timeline summary, as the finding carries it. */
@@ -72,7 +62,7 @@ export interface ApprovalContext {
    * The signals of the incident, one row per rule: stored with the request (the detected signal),
    * replaced when the page renders by the incident's record (`approval-signals.ts`).
    */
-  signals?: SignalRow[];
+  signals?: RuleSignals[];
   /** Why the page shows fewer signals than the incident may have (the record could not be read). */
   signalsUnknown?: string;
   /** The incident's severity now, when a later signal raised it above the detected one. */
