@@ -72,3 +72,24 @@ export function trailRecord(
     ...extra,
   };
 }
+
+/**
+ * The bedrock-mantle data-event selector as the Bedrock user guide ("Monitor bedrock-mantle API calls
+ * using CloudTrail") gives it: written out here, not taken from src/, so the tests judge the code.
+ */
+export function mantleSelector(Name = 'bedrock-mantle') {
+  return {
+    Name,
+    FieldSelectors: [
+      { Field: 'eventCategory', Equals: ['Data'] },
+      {
+        Field: 'resources.type',
+        Equals: [
+          'AWS::BedrockMantle::Project',
+          'AWS::BedrockMantle::CustomizedModel',
+          'AWS::BedrockMantle::Reservation',
+        ],
+      },
+    ],
+  };
+}

@@ -30,23 +30,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimHandle } from '../../sim/server';
+import { mantleSelector } from '../helpers/cloudtrail';
 import { ACCOUNT_A, ACCOUNT_B, clientConfig, failure, withSim } from './harness';
 
-// As the Bedrock user guide ("Monitor bedrock-mantle API calls using CloudTrail") gives it.
-const MANTLE_SELECTOR = {
-  Name: 'bedrock-mantle',
-  FieldSelectors: [
-    { Field: 'eventCategory', Equals: ['Data'] },
-    {
-      Field: 'resources.type',
-      Equals: [
-        'AWS::BedrockMantle::Project',
-        'AWS::BedrockMantle::CustomizedModel',
-        'AWS::BedrockMantle::Reservation',
-      ],
-    },
-  ],
-};
+const MANTLE_SELECTOR = mantleSelector('bedrock-mantle');
 
 const scenario = {
   organization: { managementAccount: ACCOUNT_A },

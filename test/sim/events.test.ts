@@ -27,7 +27,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimHandle } from '../../sim/server';
 import type { DeliveryTrace, EventBridgeEvent } from '../../sim/services/events';
-import { trailRecord } from '../helpers/cloudtrail';
+import { mantleSelector, trailRecord } from '../helpers/cloudtrail';
 import { ACCOUNT_A, ACCOUNT_B, clientConfig, control, failure, withSim } from './harness';
 
 const LAMBDA = `arn:aws:lambda:us-east-1:${ACCOUNT_A}:function:forwarder`;
@@ -380,21 +380,7 @@ describe('bks-sim EventBridge delivery of CloudTrail records', () => {
           IsMultiRegionTrail: true,
           AdvancedEventSelectors: [
             { Name: 'mgmt', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] },
-            {
-              // As the Bedrock user guide ("Monitor bedrock-mantle API calls using CloudTrail") gives it.
-              Name: 'mantle',
-              FieldSelectors: [
-                { Field: 'eventCategory', Equals: ['Data'] },
-                {
-                  Field: 'resources.type',
-                  Equals: [
-                    'AWS::BedrockMantle::Project',
-                    'AWS::BedrockMantle::CustomizedModel',
-                    'AWS::BedrockMantle::Reservation',
-                  ],
-                },
-              ],
-            },
+            mantleSelector('mantle'),
           ],
         },
       ],

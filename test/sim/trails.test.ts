@@ -8,21 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { generateScenario } from '../../sim/generate';
 import { loadScenario } from '../../sim/scenario';
 import { trailLoggedRecords } from '../../sim/trails';
+import { mantleSelector } from '../helpers/cloudtrail';
 
-const MANTLE_SELECTOR = {
-  Name: 'Log Bedrock Mantle inference and file events',
-  FieldSelectors: [
-    { Field: 'eventCategory', Equals: ['Data'] },
-    {
-      Field: 'resources.type',
-      Equals: [
-        'AWS::BedrockMantle::Project',
-        'AWS::BedrockMantle::CustomizedModel',
-        'AWS::BedrockMantle::Reservation',
-      ],
-    },
-  ],
-};
+const MANTLE_SELECTOR = mantleSelector('Log Bedrock Mantle inference and file events');
 
 function generated() {
   return generateScenario({ accounts: 1, users: 10, events: 60, regions: 2, seed: 3 });
