@@ -135,14 +135,12 @@ describe('the installed package (npm pack, npm install --omit=dev)', () => {
     // against the package's peer dependency ranges), as a user's app has them installed already,
     // instead of extracting aws-cdk-lib's 200 MB again. What is ours, the package and its
     // dependencies, comes from the tarball with --omit=dev.
-    const [cdk, constructs] = ['aws-cdk-lib', 'constructs'].map(
-      (p) => `${p}@file:${join(ROOT, 'node_modules', p)}`,
-    );
+    const peers = ['aws-cdk-lib', 'constructs'].map((p) => `${p}@file:${join(ROOT, 'node_modules', p)}`);
     // bks-sim's IAM engine is an optional peer dependency (AGPL-3.0): a user of bks-sim installs it.
     const engine = ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy'].map(
       (p) => `${p}@${(PKG.peerDependencies as Record<string, string>)[p]}`,
     );
-    npm(['install', tarball, cdk, constructs, ...engine, '--omit=dev', '--prefer-offline'], app);
+    npm(['install', tarball, ...peers, ...engine, '--omit=dev', '--prefer-offline'], app);
     bin = join(app, 'node_modules/.bin');
     pkgDir = join(app, 'node_modules', PKG.name);
   }, 600_000);
