@@ -72,6 +72,14 @@ function newKey(): SigningKey {
   return { kid: randomBytes(8).toString('hex'), privateKey, publicKey };
 }
 
+/**
+ * The provider's keys, made once per process on first use (an RSA-2048 key pair costs 50-300 ms of
+ * CPU). A `bks-sim` process is one simulator, so each has keys of its own; simulators started in one
+ * process (the tests start one per test) share them, which no relying party can tell: each
+ * simulator is its own issuer (its URL), and a token is only accepted from the issuer it names.
+ */
+const keys: { signing?: SigningKey; foreign?: SigningKey } = {};
+
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 function json(status: number, value: unknown, extra: Record<string, string> = {}): WireResponse {
@@ -116,17 +124,20 @@ function sameString(a: string, b: string): boolean {
 
 export class OidcProvider {
   readonly issuer: string;
-  /** Made on first use: most simulator runs never sign anyone in. */
-  private signing: SigningKey | undefined;
-  /** A key the JWKS never lists: what a token "signed with another key" is signed with. */
-  private foreign: SigningKey | undefined;
   private readonly clients = new Map<string, Client>();
   private readonly codes = new Map<string, PendingCode>();
   private user: SignedIn | undefined;
 
+  /** Made on first use: most simulator runs never sign anyone in. */
   private get key(): SigningKey {
-    this.signing ??= newKey();
-    return this.signing;
+    keys.signing ??= newKey();
+    return keys.signing;
+  }
+
+  /** A key the JWKS never lists, under the signing key's id: what a token "signed with another key" is signed with. */
+  private get foreign(): SigningKey {
+    keys.foreign ??= { ...newKey(), kid: this.key.kid };
+    return keys.foreign;
   }
 
   /** `baseUrl`: the simulator's URL (`http://127.0.0.1:4566`). */
@@ -324,8 +335,7 @@ export class OidcProvider {
       groups: u.groups,
     };
     // Another key under the same key id: only the signature check can tell.
-    if (u.token.foreignKey) this.foreign ??= { ...newKey(), kid: this.key.kid };
-    const key = u.token.foreignKey && this.foreign ? this.foreign : this.key;
+    const key = u.token.foreignKey ? this.foreign : this.key;
     return json(200, {
       access_token: randomBytes(24).toString('base64url'),
       token_type: 'Bearer',

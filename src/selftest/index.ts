@@ -18,7 +18,7 @@
 import { randomInt } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { paginateGetFindings } from '@aws-sdk/client-securityhub';
-import type { AwsContext } from '../aws';
+import { type AwsContext, type Clock, systemClock } from '../aws';
 import { describeAwsError } from '../aws/errors';
 import { CANARY_RUN_ID_RE, canaryUserName } from '../pipeline/canary';
 import { DynamoIncidentTable } from '../pipeline/dispatch';
@@ -70,6 +70,13 @@ export interface SelftestOptions {
   /** The detection rules' folder. @default detections/ */
   rulesDir?: string;
   signal?: AbortSignal;
+  /**
+   * The time the wait for the findings runs on: its deadline, the settle after every rule fired, and
+   * the pause between polls. Not a command-line setting: the library's callers only (a test passes a
+   * clock that moves on once the local pipeline has nothing left in flight, instead of idling through
+   * the timeout). @default the system clock
+   */
+  clock?: Clock;
   log?: (line: string) => void;
   /**
    * Shown the plan (lines of text) before anything changes; `yes` proceeds, anything else returns
@@ -91,13 +98,15 @@ function newRunId(): string {
   return id;
 }
 
-function sleeper(signal: AbortSignal | undefined) {
+/** A pause on `clock` (the system's timers without one) that an abort ends early. */
+function sleeper(signal: AbortSignal | undefined, clock?: Clock) {
   return (ms: number) =>
     new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
-      const t = setTimeout(done, ms);
+      const t = clock ? undefined : setTimeout(done, ms);
+      if (clock) void clock.sleep(ms).then(done);
       function done() {
-        clearTimeout(t);
+        if (t) clearTimeout(t);
         signal?.removeEventListener('abort', done);
         resolve();
       }
@@ -308,15 +317,16 @@ async function makeCanary(aws: AwsContext, opts: SelftestOptions, p: Prepared, r
 /** Polls the findings until every expected rule fired and was resolved, or the time is up. */
 async function waitForFindings(aws: AwsContext, opts: SelftestOptions, p: Prepared, seen: Map<string, Seen>) {
   opts.log?.(`waiting up to ${opts.timeoutSeconds} s for ${p.firing.map((e) => e.rule.id).join(', ')}`);
-  const sleep = sleeper(opts.signal);
-  const deadline = Date.now() + opts.timeoutSeconds * 1000;
+  const clock = opts.clock ?? systemClock;
+  const sleep = sleeper(opts.signal, opts.clock);
+  const deadline = clock.now() + opts.timeoutSeconds * 1000;
   let settleUntil: number | undefined;
   for (;;) {
     await readFindings(aws, p.d, p.userArn, seen);
     const allFired = p.firing.every((e) => seen.has(e.rule.id));
     if (allFired && p.firing.every((e) => seen.get(e.rule.id)?.workflowStatus === 'RESOLVED')) return;
-    if (allFired && settleUntil === undefined) settleUntil = Math.min(deadline, Date.now() + SETTLE_MS);
-    const now = Date.now();
+    if (allFired && settleUntil === undefined) settleUntil = Math.min(deadline, clock.now() + SETTLE_MS);
+    const now = clock.now();
     if (now >= deadline || (settleUntil !== undefined && now >= settleUntil)) return;
     if (opts.signal?.aborted) throw new Interrupted('interrupted');
     await sleep(opts.pollMs);

@@ -20,6 +20,7 @@ import { createAws } from '../../src/aws';
 import { main } from '../../src/cli/main';
 import { runSelftest, selftestExitCode } from '../../src/selftest';
 import type { SelftestReport } from '../../src/selftest/types';
+import { pipelineClock } from '../helpers/pipeline-clock';
 
 const SEC = '111111111111';
 const ATTACKER = { accessKeyId: 'AKIASELFTESTATTACKER', secretAccessKey: 'attacker-secret' };
@@ -48,14 +49,19 @@ describe('bks selftest against bks-sim --pipeline', () => {
   });
 
   const aws = () => createAws({ region: 'us-east-1', endpointUrl: p.sim.url, credentials: { ...OPERATOR } });
+  // The wait for the findings runs on a clock that moves on once the local pipeline has nothing in
+  // flight (test/helpers/pipeline-clock.ts): a rule that never fires is waited out to the timeout
+  // without idling through it; as each poll comes after the pipeline settled, one a second (of that
+  // clock) sees what ten would. The in-process CLI run below keeps the system clock and 100 ms polls.
   const run = (timeoutSeconds = 30, extra: Partial<Parameters<typeof runSelftest>[1]> = {}) =>
     runSelftest(aws(), {
       stackName: 'BedrockKeyGuard',
       recordDir: join(dir, 'records'),
       timeoutSeconds,
-      pollMs: 100,
+      pollMs: 1000,
       modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
       endpointUrl: p.sim.url,
+      clock: pipelineClock(() => p.sim),
       ...extra,
     }) as Promise<SelftestReport>;
 
