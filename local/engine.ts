@@ -105,6 +105,23 @@ function namedError(name: string, message: string): Error {
   return e;
 }
 
+/**
+ * The definitions asl-validator has accepted in this process. Validating builds and compiles a fresh
+ * JSON Schema validator every time (most of a StartExecution's CPU); a state machine's definition
+ * does not change between its executions, so each distinct text is checked once: the first execution
+ * of a definition validates it as before, the next ones skip the identical check.
+ */
+const validDefinitions = new Set<string>();
+
+function stateMachine(text: string, definition: Doc): StateMachine {
+  const noValidate = validDefinitions.has(text);
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: false, noValidate },
+  });
+  validDefinitions.add(text);
+  return machine;
+}
+
 /** The engine behind bks-sim's StartExecution for the response workflow. */
 export function responseEngine(opts: EngineOptions): ExecutionEngine {
   return async (req: ExecutionRequest): Promise<ExecutionResult> => {
@@ -118,7 +135,7 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
     };
     opts.hooks?.onStart?.(trace);
     const taskToken = `AQ${randomBytes(48).toString('base64url')}`;
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    const machine = stateMachine(req.stateMachine.definition, definition);
     const retryIntervalOverrides = Object.fromEntries(
       Object.keys(definition.States ?? {}).map((s) => [s, 0]),
     );

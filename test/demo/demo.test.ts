@@ -23,19 +23,29 @@ function scenarioSecrets(): string[] {
   return secrets.filter((s) => s.length >= 16);
 }
 
-describe('npm run demo', () => {
-  // One run of the real entry point, as `npm run demo -- --fast` starts it: a child process, so the
-  // test also proves the demo exits on its own (nothing left running keeps it alive).
-  // stderr goes into the same pipe, so the transcript reads in the order a terminal shows it (the
-  // plans changing commands print on stderr sit between their commands and results).
-  const run = spawnSync('/bin/sh', ['-c', '"$NODE" bin/bks-demo.mjs --fast 2>&1'], {
+// One run of the real entry point, as `npm run demo -- --fast` starts it, read by both describes
+// below: a child process, so the tests also prove the demo exits on its own (nothing left running
+// keeps it alive). stderr goes into the same pipe, so the transcript reads in the order a terminal
+// shows it (the plans changing commands print on stderr sit between their commands and results).
+// ./streams.mjs, preloaded, copies what the demo writes to stdout and to stderr to fds 3 and 4, so
+// that the story's checks read each stream on its own, as a run with separate pipes gives them.
+const run = spawnSync(
+  '/bin/sh',
+  ['-c', '"$NODE" --import ./test/demo/streams.mjs bin/bks-demo.mjs --fast 2>&1'],
+  {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', NODE: process.execPath },
-  });
-  const out = `${run.stdout}${run.stderr}`;
+  },
+);
+/** The transcript as a terminal shows it (stdout and stderr in one pipe). */
+const out = `${run.stdout}${run.stderr}`;
+/** The same run, stream by stream. */
+const streams = { stdout: String(run.output[3] ?? ''), stderr: String(run.output[4] ?? '') };
 
+describe('npm run demo', () => {
   it('plays the whole story and exits 0 on its own', () => {
     expect(run.error).toBeUndefined();
     expect(run.status).toBe(0);
@@ -106,5 +116,60 @@ describe('npm run demo', () => {
     const bad = spawnSync(process.execPath, ['bin/bks-demo.mjs', '--nope'], { cwd: root, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown option --nope/);
+  });
+});
+
+/**
+ * The demo tells a true story (issue 15): the live pipeline's incidents, the worst one first, the
+ * multi-region rule counting every region the attacker used, a hunt over the whole attack window (it
+ * started days before the calls the demo makes), the analyst's "leaked key only" explained next to
+ * the two revocations it leads to, and a last line that is a sentence. (These checks were
+ * test/demo/story.test.ts, which ran the demo a second time; they read the same run as the ones above.)
+ */
+describe('the demo story', () => {
+  // What a run with stdout and stderr in separate pipes gives: stdout, then stderr.
+  const out = `${streams.stdout}${streams.stderr}`;
+
+  it('runs', () => {
+    expect(run.status).toBe(0);
+    // The copies hold every character of the transcript: the checks below read all of the output.
+    expect(streams.stdout.length + streams.stderr.length).toBe(out.length);
+  });
+
+  it('the live pipeline makes one incident of the key: the multi-region signal escalates it to HIGH', () => {
+    // bks-sim --pipeline: one key, one incident (dispatch records every signal on the key's incident);
+    // the stateful multi-region rule (HIGH) escalates the waiting LOW bearer-use incident.
+    expect(out).toMatch(/Security Hub finding: \[HIGH\] BKS-010-BEDROCK/);
+    expect(out).not.toMatch(/Security Hub finding: \[\w+\] BKS-018/);
+    expect(out).toMatch(/SOC notification \(SNS\): "\[bks\] approve revocation\? BKS-010-BEDROCK /);
+    expect(out).toMatch(/"\[bks\] ESCALATED to HIGH: [^"]*BedrockAPIKey-q7xk" \(by BKS-018/);
+    expect(out).toMatch(/the workflow \(BKS-010-BEDROCK\) is waiting for the analyst's decision/);
+    expect(out).not.toMatch(/the workflow \(BKS-018\) is waiting/);
+  });
+
+  it('the multi-region rule counts the three regions the attacker just used', () => {
+    const today = out.split('\n').filter((l) => /HIGH\s+BKS-018\s+InvokeModel/.test(l));
+    expect(today.at(-1)).toMatch(/3 \(eu-west-1,us-east-1,us-west-2\)/);
+  });
+
+  it('hunt covers the whole attack window, days before the demo’s own calls', () => {
+    const hunted = out.slice(out.indexOf('$ bks hunt'), out.indexOf('Security Hub finding:'));
+    const times = [...hunted.matchAll(/^(\d{4}-\d\d-\d\dT[\d:]+Z)\s/gm)].map((m) => Date.parse(m[1]!));
+    expect(times.length).toBeGreaterThan(2);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(3 * 86_400_000);
+    expect(hunted).toMatch(/DeleteModelInvocationLoggingConfiguration/);
+  });
+
+  it('explains why "the leaked key only" revokes two credentials', () => {
+    expect(out).toMatch(
+      /for the leaked key only \(BedrockAPIKey-q7xk-at-222222222222\), not the team's other key/,
+    );
+    expect(out).toMatch(/being a phantom — its IAM access key/);
+    expect(out.match(/^ {2}revoked: /gm)).toHaveLength(2);
+  });
+
+  it('ends with a sentence', () => {
+    const last = streams.stdout.trimEnd().split('\n').at(-1);
+    expect(last).toBe('Done. The working files were deleted (run with --keep to keep them).');
   });
 });
