@@ -270,9 +270,14 @@ export class LocalPipeline {
     await createRecordBucket(this.recordBucket);
     process.env['BKS_RECORD_BUCKET'] = this.recordBucket;
     const sqs = new SQSClient({});
+    // One name for every start (CreateQueue returns the queue a name already has) and the URL in the
+    // AWS form the CDK app deploys (bks-sim's SQS accepts it as well as its own, which carries the
+    // simulator's port): every start in a process deploys the same definition, which the engine then
+    // validates once (local/engine.ts).
     const dlq = await sqs.send(
-      new CreateQueueCommand({ QueueName: d?.deadLetterQueue ?? `bks-response-${suffix}-dlq` }),
+      new CreateQueueCommand({ QueueName: d?.deadLetterQueue ?? 'bks-response-dlq' }),
     );
+    const dlqUrl = `https://sqs.us-east-1.amazonaws.com${new URL(dlq.QueueUrl!).pathname}`;
     if (d) await sqs.send(new CreateQueueCommand({ QueueName: d.failureQueue }));
     sqs.destroy();
     setExecutionEngine(
@@ -297,7 +302,7 @@ export class LocalPipeline {
         definition: responseDefinitionFor(this.account, {
           approvalTimeoutSeconds: this.approvalTimeoutSeconds,
           topicArn: this.topicArn,
-          dlqUrl: dlq.QueueUrl!,
+          dlqUrl,
         }),
         roleArn: d?.stateMachineRoleArn ?? `arn:aws:iam::${this.account}:role/bks-response`,
         type: 'STANDARD',

@@ -5,12 +5,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPipelineRules } from '../../infra/rules';
-import { cfnLint, lintLines, skipCfnLint } from './cfn-lint';
+import { cfnLintForFile, type LintMatch, lintLines, skipCfnLint } from './cfn-lint';
 import { type Synthesized, synthGuard } from './synth';
 
 let s: Synthesized;
+const cfnLint = cfnLintForFile();
+let linted: Promise<LintMatch[]>;
 beforeAll(() => {
   s = synthGuard({ autoRevoke: false }, 'Default', 'us-east-1');
+  linted = cfnLint.lint(s.files);
 }, 240_000);
 
 describe('BedrockKeyGuard with defaults', () => {
@@ -21,8 +24,8 @@ describe('BedrockKeyGuard with defaults', () => {
 
   it.skipIf(skipCfnLint)(
     'passes cfn-lint',
-    () => {
-      expect(lintLines(cfnLint(s.files))).toEqual([]);
+    async () => {
+      expect(lintLines(await linted)).toEqual([]);
     },
     120_000,
   );

@@ -6,10 +6,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { BedrockKeyGuardMemberStage } from '../../infra/member';
 import { loadPipelineRules } from '../../infra/rules';
-import { cfnLint, lintLines, skipCfnLint } from './cfn-lint';
+import { cfnLintForFile, lintLines, skipCfnLint } from './cfn-lint';
+
+const cfnLint = cfnLintForFile();
 
 describe('BedrockKeyGuardMemberStage', () => {
-  it('deploys forwarders per region to the security account bus and the responder roles once, nag-clean', () => {
+  it('deploys forwarders per region to the security account bus and the responder roles once, nag-clean', async () => {
     process.env['CDK_DISABLE_CLI_TELEMETRY'] = 'true';
     const rules = loadPipelineRules();
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'bks-member-')) });
@@ -25,9 +27,13 @@ describe('BedrockKeyGuardMemberStage', () => {
     // The app-level synth runs cdk-nag over the stage's stacks and throws on any unacknowledged finding.
     expect(() => app.synth()).not.toThrow();
     const assembly = stage.synth();
+    const fileOf = (s: (typeof stage.stacks)[number]) =>
+      join(assembly.directory, `${s.artifactId}.template.json`);
+    // Each template in its region, linted in the background while the assertions below run.
+    const linted = cfnLint.lint(Object.fromEntries(stage.stacks.map((s) => [s.region, fileOf(s)])));
     const templates = stage.stacks.map((s) => ({
       region: s.region,
-      t: JSON.parse(readFileSync(join(assembly.directory, `${s.artifactId}.template.json`), 'utf8')) as {
+      t: JSON.parse(readFileSync(fileOf(s), 'utf8')) as {
         Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
       },
     }));
@@ -42,17 +48,6 @@ describe('BedrockKeyGuardMemberStage', () => {
         (r) => r.Type === 'AWS::IAM::Role' && String(r.Properties?.['RoleName'] ?? '').startsWith('bks-'),
       );
       expect(roles).toHaveLength(region === 'us-west-2' ? 3 : 0);
-      if (!skipCfnLint)
-        expect(
-          lintLines(
-            cfnLint({
-              [region]: join(
-                assembly.directory,
-                `${stage.stacks.find((x) => x.region === region)!.artifactId}.template.json`,
-              ),
-            }),
-          ),
-        ).toEqual([]);
       if (roles.length) {
         // Trusted: only the security account's function roles, by ARN (never the whole account).
         const trust = JSON.stringify(roles.map((r) => r.Properties?.['AssumeRolePolicyDocument']));
@@ -62,6 +57,7 @@ describe('BedrockKeyGuardMemberStage', () => {
         expect(JSON.stringify(t)).toContain(':securityhub:eu-west-1:222222222222:hub/default');
       }
     }
+    if (!skipCfnLint) expect(lintLines(await linted)).toEqual([]);
   }, 300_000);
 
   it('is refused without organizationId, naming it', () => {

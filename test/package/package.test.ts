@@ -4,8 +4,8 @@
  * the executables that build made are checked for what they import at start-up (the timing is
  * bench/startup.ts); the tarball is installed into an empty folder with --omit=dev (dependencies from
  * the npm cache when present), and there every command's help, real runs of decode-key, find-keys,
- * detections list, scp list and bks-sim, the library entry and a CDK app using the constructs (peer
- * dependencies installed next to it) must work.
+ * detections list, scp list and bks-sim, the library entry and a CDK app using the constructs (its
+ * peer dependencies linked from this clone, CDK's built-in template validation on) must work.
  */
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { buildProgram } from '../../src/cli/main';
 import type { CommandSpec, HelpManifest } from '../../src/cli/manifest';
 import { encodeLongTermKey, longTermAlias } from '../../src/keys';
 import { SERVICES } from '../../src/services';
-import { PKG, packedTarball } from './packed';
+import { PKG, packedTarball, ROOT } from './packed';
 
 // Reports every bare package specifier the process resolves (its own code is loaded by path).
 const HOOK = `data:text/javascript,${encodeURIComponent(
@@ -130,13 +130,17 @@ describe('the installed package (npm pack, npm install --omit=dev)', () => {
     app = join(tmp, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), '{"name":"user-app","private":true,"type":"module"}\n');
-    const cdk = `aws-cdk-lib@${PKG.devDependencies['aws-cdk-lib']}`;
-    const constructs = `constructs@${PKG.devDependencies.constructs}`;
+    // The CDK app's aws-cdk-lib and constructs are the user's own packages (our peer dependencies),
+    // not ours: they are linked from this clone's node_modules (npm's `file:` link; npm checks them
+    // against the package's peer dependency ranges), as a user's app has them installed already,
+    // instead of extracting aws-cdk-lib's 200 MB again. What is ours, the package and its
+    // dependencies, comes from the tarball with --omit=dev.
+    const peers = ['aws-cdk-lib', 'constructs'].map((p) => `${p}@file:${join(ROOT, 'node_modules', p)}`);
     // bks-sim's IAM engine is an optional peer dependency (AGPL-3.0): a user of bks-sim installs it.
     const engine = ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy'].map(
       (p) => `${p}@${(PKG.peerDependencies as Record<string, string>)[p]}`,
     );
-    npm(['install', tarball, cdk, constructs, ...engine, '--omit=dev', '--prefer-offline'], app);
+    npm(['install', tarball, ...peers, ...engine, '--omit=dev', '--prefer-offline'], app);
     bin = join(app, 'node_modules/.bin');
     pkgDir = join(app, 'node_modules', PKG.name);
   }, 600_000);
@@ -254,8 +258,19 @@ const fns = asm.stacks.flatMap((s) => Object.values(s.template.Resources).filter
 console.log(JSON.stringify({ stacks: asm.stacks.map((s) => s.stackName), functions: fns.length, handlers: [...new Set(fns.map((f) => f.Properties.Handler))] }));
 `,
     );
-    const p = spawnSync(process.execPath, ['app.mjs'], { cwd: app, encoding: 'utf8' });
+    // A user's synth runs with CDK's defaults, its built-in CloudFormation validation included: the
+    // test suite switches that validation off for its own synths (CDK_VALIDATION, vitest.config.mts),
+    // this one keeps it, and its report must find nothing.
+    const env = { ...process.env };
+    delete env['CDK_VALIDATION'];
+    const p = spawnSync(process.execPath, ['app.mjs'], { cwd: app, encoding: 'utf8', env });
     expect(p.status, p.stderr).toBe(0);
+    const validation = JSON.parse(readFileSync(join(app, 'cdk.out/validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; conclusion: string; violations: unknown[] }>;
+    };
+    expect(
+      validation.pluginReports.map((r) => [r.pluginName, r.conclusion, r.violations.length]),
+    ).toContainEqual(['CloudFormation Validate', 'success', 0]);
     const out = JSON.parse(p.stdout.trim().split('\n').pop() as string);
     expect(out.stacks).toContain('Security');
     expect(out.functions).toBeGreaterThanOrEqual(14);
