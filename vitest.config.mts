@@ -12,6 +12,20 @@ const CDK = [
   'test/pipeline/read-only-events.test.ts',
 ];
 
+/**
+ * The test files that keep a fresh worker process each (see the `shared` project below): the areas
+ * not yet checked for state that outlives a file.
+ */
+const ISOLATED = [
+  'test/browser/**/*.test.ts',
+  'test/demo/**/*.test.ts',
+  'test/docs/**/*.test.ts',
+  'test/local/**/*.test.ts',
+  'test/package/**/*.test.ts',
+  'test/pipeline/**/*.test.ts',
+  'test/selftest/**/*.test.ts',
+];
+
 export default defineConfig({
   test: {
     // Every JSON document a command prints in-process is checked against its schema in schemas/.
@@ -30,12 +44,30 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: CDK } },
+      // Every other file shares worker processes too (no isolation between files): a worker loads the
+      // AWS SDK clients, the simulator, ajv, the schemas and the TypeScript parser once instead of once
+      // per file, and skips a process start per file. test/setup/shared-worker.ts puts back what a
+      // file may change in the process (environment, working directory, exit code, stubbed globals,
+      // fake timers; Vitest restores spies); the files listed in ISOLATED keep a fresh worker each.
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: ['test/**/*.test.ts'],
+          exclude: [...CDK, ...ISOLATED],
+          isolate: false,
+          setupFiles: ['test/setup/shared-worker.ts'],
+        },
+      },
+      { extends: true, test: { name: 'unit', include: ISOLATED, exclude: CDK } },
       // The files that synthesize CDK apps share worker processes (no isolation between them): each
       // worker loads aws-cdk-lib and cdk-nag once instead of once per file, CDK's asset cache bundles
       // each handler once per worker, and test/pipeline/deployed-pipeline.ts synthesizes the pipeline
       // once per worker for the files that load it. They change no global state that outlives a file.
-      { extends: true, test: { name: 'cdk', include: CDK, isolate: false } },
+      {
+        extends: true,
+        test: { name: 'cdk', include: CDK, isolate: false, setupFiles: ['test/setup/shared-worker.ts'] },
+      },
     ],
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
