@@ -75,6 +75,11 @@ export default defineConfig({
       // still polls (STARTED, a 250 ms wait, COMPLETE) but waits 250 ms instead of 750. Every scan of
       // the suite pays it; test/inventory/credential-report.test.ts keeps the three-state path.
       BKS_SIM_CREDENTIAL_REPORT_MS: '200',
+      // aws-cdk-lib 2.276 validates every synthesized template with its built-in CloudFormation rules
+      // (a WASM engine, most of the CPU of a synth); its findings are warnings only. The
+      // tests' own synths skip it (cfn-lint in test/infra/ is the templates' oracle); the user-app
+      // synth of test/package/package.test.ts removes this variable and keeps the default path.
+      CDK_VALIDATION: 'false',
       NO_COLOR: '1',
       // CDK bundles each Lambda handler with `npx --no-install esbuild …`; test/setup/bin/npx runs
       // that esbuild directly (same binary, same arguments) without npm's half a second of start-up
