@@ -12,13 +12,28 @@ const CDK = [
   'test/pipeline/read-only-events.test.ts',
 ];
 
+/**
+ * The test files that keep a fresh worker process each (see the `shared` project below): the areas
+ * not yet checked for state that outlives a file.
+ */
+const ISOLATED = [
+  'test/browser/**/*.test.ts',
+  'test/demo/**/*.test.ts',
+  'test/docs/**/*.test.ts',
+  'test/local/**/*.test.ts',
+  'test/package/**/*.test.ts',
+  'test/pipeline/**/*.test.ts',
+  'test/selftest/**/*.test.ts',
+];
+
 export default defineConfig({
   test: {
     // Every JSON document a command prints in-process is checked against its schema in schemas/.
     // With BKS_TEST_CPU_LOG set, each file's CPU time is logged (test/setup/cpu.ts, bench/test-suite.ts).
     setupFiles: ['test/setup/output-schemas.ts', 'test/setup/cpu.ts'],
-    // One scratch folder per run, for work several test files share (the packed tarball).
-    globalSetup: ['test/setup/global.ts'],
+    // One scratch folder per run, for work several test files share (the packed tarball); the folder
+    // where `bks` and `bks-sim` are bundled once per run for the files that start them (test/helpers/bundle.ts).
+    globalSetup: ['test/setup/global.ts', 'test/setup/bundle.ts'],
     // The default `forks` pool: `threads` breaks esbuild bundling in the infra tests.
     pool: 'forks',
     // One test file per core. Vitest's default is one fewer than the cores, which on a 2-core machine
@@ -29,12 +44,30 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: CDK } },
+      // Every other file shares worker processes too (no isolation between files): a worker loads the
+      // AWS SDK clients, the simulator, ajv, the schemas and the TypeScript parser once instead of once
+      // per file, and skips a process start per file. test/setup/shared-worker.ts puts back what a
+      // file may change in the process (environment, working directory, exit code, stubbed globals,
+      // fake timers; Vitest restores spies); the files listed in ISOLATED keep a fresh worker each.
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: ['test/**/*.test.ts'],
+          exclude: [...CDK, ...ISOLATED],
+          isolate: false,
+          setupFiles: ['test/setup/shared-worker.ts'],
+        },
+      },
+      { extends: true, test: { name: 'unit', include: ISOLATED, exclude: CDK } },
       // The files that synthesize CDK apps share worker processes (no isolation between them): each
       // worker loads aws-cdk-lib and cdk-nag once instead of once per file, CDK's asset cache bundles
       // each handler once per worker, and test/pipeline/deployed-pipeline.ts synthesizes the pipeline
       // once per worker for the files that load it. They change no global state that outlives a file.
-      { extends: true, test: { name: 'cdk', include: CDK, isolate: false } },
+      {
+        extends: true,
+        test: { name: 'cdk', include: CDK, isolate: false, setupFiles: ['test/setup/shared-worker.ts'] },
+      },
     ],
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -42,6 +75,11 @@ export default defineConfig({
       // still polls (STARTED, a 250 ms wait, COMPLETE) but waits 250 ms instead of 750. Every scan of
       // the suite pays it; test/inventory/credential-report.test.ts keeps the three-state path.
       BKS_SIM_CREDENTIAL_REPORT_MS: '200',
+      // aws-cdk-lib 2.276 validates every synthesized template with its built-in CloudFormation rules
+      // (a WASM engine, most of the CPU of a synth); its findings are warnings only. The
+      // tests' own synths skip it (cfn-lint in test/infra/ is the templates' oracle); the user-app
+      // synth of test/package/package.test.ts removes this variable and keeps the default path.
+      CDK_VALIDATION: 'false',
       NO_COLOR: '1',
       // CDK bundles each Lambda handler with `npx --no-install esbuild …`; test/setup/bin/npx runs
       // that esbuild directly (same binary, same arguments) without npm's half a second of start-up

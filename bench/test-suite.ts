@@ -6,8 +6,9 @@
  *   npx tsx bench/test-suite.ts [vitest filters…] [--workers N] [--top 25]
  *   npx tsx bench/test-suite.ts --from LOG [--top 25]     # summarize a log of an earlier run
  *
- * CPU per file = the Vitest worker process that ran it (each file gets a fresh one: its imports
- * included) + the child processes it waited for (bks-sim, the CLI, cfn-lint, esbuild, npm). On a
+ * CPU per file = what the Vitest worker process that ran it spent on it (a file in a fresh worker
+ * pays the worker's start and imports; where files share a worker, the first one pays them) + the
+ * child processes it waited for (bks-sim, the CLI, cfn-lint, esbuild, npm). On a
  * machine shared with other work wall times stretch with the load and CPU times do not, so compare
  * CPU times across runs and wall times only within one run. The run's own total (Vitest's main
  * process and all its workers) is read from the kernel's accounting of this process's children.

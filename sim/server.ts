@@ -62,6 +62,12 @@ export interface StartOptions {
   scenario: unknown;
   port?: number;
   host?: string;
+  /**
+   * The clock the rate limits (scenario `rateLimits`) are measured on, in milliseconds. In-process
+   * callers only: a test that tells bks's own rate limiter the time passes the same clock here, so
+   * both sides count one budget without sleeping (test/helpers/virtual-time.ts). @default performance.now
+   */
+  rateClock?: () => number;
 }
 
 export interface SimHandle {
@@ -295,6 +301,8 @@ interface SimRuntime {
   mounts: Array<{ prefix: string; handler: MountHandler }>;
   /** The test OpenID Connect provider at `/_sim/oidc` (set once the port is known). */
   oidc?: OidcProvider;
+  /** What rate budgets are measured on (StartOptions.rateClock). */
+  rateClock: () => number;
 }
 
 /** Starts the simulator in-process. */
@@ -328,6 +336,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     faultHits,
     principals,
     mounts,
+    rateClock: opts.rateClock ?? (() => performance.now()),
   };
   const server: Server = createServer((req, res) => {
     onRequest(rt, req, res).catch((e) => {
@@ -483,7 +492,7 @@ function rateLimited(
   }
   if (rate === undefined) return false;
   const bucketKey = `${key}|${account}|${region}`;
-  const now = performance.now();
+  const now = rt.rateClock();
   const capacity = Math.max(1, rate);
   let b = rt.buckets.get(bucketKey);
   if (!b) {

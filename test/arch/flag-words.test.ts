@@ -12,15 +12,11 @@
  * Not words at all, and not counted: CSS custom properties (`--fg: …`, `var(--fg)`) and the
  * arguments of a child process (an array element that is one `--option` token: `git rev-list --all`).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { helpManifest } from '../../src/cli/main';
 import type { CommandSpec } from '../../src/cli/manifest';
-import { sourceFiles } from './measure';
-
-const ROOT = join(import.meta.dirname, '../..');
+import { parsed, sourceFiles } from './measure';
 
 const coreFiles = () => sourceFiles(['src']).filter((f) => !f.startsWith('src/cli/'));
 
@@ -31,7 +27,11 @@ function isArgv(node: ts.Node): boolean {
 
 /** The text of every string and template literal of a file (a substitution becomes `X`), with its line. */
 export function literals(file: string, text: string): Array<{ line: number; text: string }> {
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  return literalsOf(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true));
+}
+
+/** The same, of a parsed file. */
+function literalsOf(source: ts.SourceFile): Array<{ line: number; text: string }> {
   const out: Array<{ line: number; text: string }> = [];
   const visit = (node: ts.Node): void => {
     let value: string | undefined;
@@ -92,7 +92,7 @@ describe('the CLI owns the flag words', () => {
   it('no string of the core names a --flag, except in a whole bks or aws command line', async () => {
     const flagsOf = await bksFlags();
     const found = coreFiles().flatMap((file) =>
-      literals(file, readFileSync(join(ROOT, file), 'utf8')).flatMap(({ line, text }) =>
+      literalsOf(parsed(file)).flatMap(({ line, text }) =>
         flagWords(text, flagsOf).map((w) => `${file}:${line} ${w}`),
       ),
     );

@@ -9,10 +9,11 @@
  * - infra/ (CDK) imports the core and infra/, never the CLI or the simulator;
  * - local/ may compose sim/, src/ and handlers/.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { parsed } from './measure';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -28,7 +29,7 @@ function files(dir: string): string[] {
 
 /** Every module specifier a file names: import/export … from, import(), import x = require(). */
 function specifiers(file: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.Latest);
+  const source = parsed(file);
   const out: string[] = [];
   const visit = (node: ts.Node): void => {
     if (

@@ -1,4 +1,8 @@
-/** Measures function sizes with the TypeScript compiler's parser (used by size.test.ts). */
+/**
+ * The sources the architecture tests read, parsed with the TypeScript compiler's parser, and the
+ * function sizes of size.test.ts. Each file is parsed once per worker process: the files of test/arch/
+ * share their worker (vitest.config.mts), so the four tests that read the same sources parse them once.
+ */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -27,6 +31,18 @@ function files(dir: string): string[] {
   });
 }
 
+const parsedFiles = new Map<string, ts.SourceFile>();
+
+/** The syntax tree of a source file (path from the repository root), with parent links; parsed once. */
+export function parsed(file: string): ts.SourceFile {
+  let source = parsedFiles.get(file);
+  if (!source) {
+    source = ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.Latest, true);
+    parsedFiles.set(file, source);
+  }
+  return source;
+}
+
 function nameOf(node: ts.Node, source: ts.SourceFile): string {
   if (ts.isConstructorDeclaration(node)) {
     const cls = node.parent;
@@ -51,12 +67,7 @@ export interface LongFunction {
 export function longFunctions(dirs: string[] = DIRS, max = MAX_LINES): LongFunction[] {
   const out: LongFunction[] = [];
   for (const file of dirs.flatMap(files)) {
-    const source = ts.createSourceFile(
-      file,
-      readFileSync(join(ROOT, file), 'utf8'),
-      ts.ScriptTarget.Latest,
-      true,
-    );
+    const source = parsed(file);
     const visit = (node: ts.Node): void => {
       if (ts.isFunctionLike(node) && (node as { body?: ts.Node }).body) {
         const start = source.getLineAndCharacterOfPosition(node.getStart(source)).line;

@@ -3,25 +3,17 @@
  * hand-written NextToken / Marker loops. A command built with a page token is allowed only where the
  * SDK has no paginator for it or the loop does what a paginator cannot (named below, with why).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { DIRS, sourceFiles } from './measure';
+import { DIRS, parsed, sourceFiles } from './measure';
 
-const ROOT = join(import.meta.dirname, '../..');
 const TOKENS = new Set(['NextToken', 'Marker', 'ContinuationToken']);
 
 /** `file Command` for every `new XCommand({ …, NextToken | Marker | ContinuationToken: … })`. */
 function pagedByHand(files: string[]): string[] {
   const out: string[] = [];
   for (const file of files) {
-    const source = ts.createSourceFile(
-      file,
-      readFileSync(join(ROOT, file), 'utf8'),
-      ts.ScriptTarget.Latest,
-      true,
-    );
+    const source = parsed(file);
     const visit = (node: ts.Node): void => {
       if (ts.isNewExpression(node) && /Command$/.test(node.expression.getText(source))) {
         const arg = node.arguments?.[0];

@@ -2,6 +2,7 @@
  * Helpers for the incident-response tests against bks-sim: one in-process simulator per file,
  * the `bks` CLI run in-process with credentials that map to the sim's `secops` principal, bearer
  * calls over raw HTTP, and key texts built from parts (never a key literal in the repository).
+ * Rate limits count on virtual time unless asked otherwise (SimEnvOptions.realTime).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { vi } from 'vitest';
 import type { Scenario } from '../../sim/scenario';
 import { type SimHandle, startSim } from '../../sim/server';
 import { type BksRun, bks } from '../cli/bks-runner';
+import { virtualTime } from '../helpers/virtual-time';
 
 export const ACCT = '111111111111';
 export const OTHER = '222222222222';
@@ -68,8 +70,18 @@ export interface SimStateView {
   }[];
 }
 
-export async function simEnv(scenario: Scenario): Promise<SimEnv> {
-  const sim = await startSim({ scenario });
+export interface SimEnvOptions {
+  /**
+   * Rate limits on the real clock: bks's limiter sleeps its waits and bks-sim refills its budgets in
+   * real time. By default both count on one virtual clock that the limiter's waits move on at once
+   * (test/helpers/virtual-time.ts): the same calls, paced and judged the same, without the idle.
+   */
+  realTime?: boolean;
+}
+
+export async function simEnv(scenario: Scenario, opts: SimEnvOptions = {}): Promise<SimEnv> {
+  const time = opts.realTime ? undefined : virtualTime();
+  const sim = await startSim({ scenario, ...(time ? { rateClock: time.rateClock } : {}) });
   const dir = mkdtempSync(join(tmpdir(), 'bks-response-'));
   vi.stubEnv('AWS_ACCESS_KEY_ID', ADMIN_KEY);
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', ADMIN_SECRET);
@@ -109,6 +121,7 @@ export async function simEnv(scenario: Scenario): Promise<SimEnv> {
     control,
     async close() {
       vi.unstubAllEnvs();
+      time?.restore();
       await sim.close();
     },
   };

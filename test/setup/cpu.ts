@@ -3,8 +3,9 @@
  * JSON line to FILE when it ends — its path, the CPU time of the worker process that ran it (user +
  * system, the file's imports included) and of the child processes it waited for (bks-sim, the CLI,
  * cfn-lint, esbuild, npm: the kernel's `cutime`/`cstime` of /proc/self/stat), and its wall time.
- * Most files get a fresh `forks` worker; the files of the `cdk` project share workers (vitest.config
- * .mts), so each file is charged what its worker spent since the previous file ended there. On a
+ * Files of the projects with `isolate: false` (vitest.config.mts) share `forks` workers, so each file
+ * is charged what its worker spent since the previous file ended there (the first file of a worker
+ * pays its start and the imports the later ones reuse); the other files get a fresh worker each. On a
  * loaded machine wall times stretch with the load; CPU times do not, which is why
  * `bench/test-suite.ts` ranks files and areas by them.
  */

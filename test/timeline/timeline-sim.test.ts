@@ -2,6 +2,8 @@
  * timeline against bks-sim: CloudTrail's 2 requests/s per region enforced by the sim, 20% of
  * LookupEvents calls throttled on top, and still every event of every region comes back —
  * merged across the Username and AccessKeyId lookups, de-duplicated, tagged by src/detect.
+ * That first test paces in real time (bks's limiter sleeps, the sim refills its budget as time
+ * passes); the others count the same budget on virtual time (test/helpers/virtual-time.ts).
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import {
   LIMITED,
   longTermKey,
   type SimEnv,
+  type SimEnvOptions,
   secret,
   simEnv,
 } from '../response/sim-helpers';
@@ -44,7 +47,7 @@ afterEach(async () => {
   env = undefined;
 });
 
-async function start(perRegion: number, faults: object[] = []) {
+async function start(perRegion: number, faults: object[] = [], opts: SimEnvOptions = {}) {
   const events = REGIONS.flatMap((region) => Array.from({ length: perRegion }, (_, i) => record(i, region)));
   env = await simEnv(
     baseScenario({
@@ -69,15 +72,18 @@ async function start(perRegion: number, faults: object[] = []) {
         },
       ],
     }),
+    opts,
   );
   return env;
 }
 
 describe('timeline (bks-sim)', () => {
   it('loses no event under 2/s per region and 20% throttling; merges both lookups by eventId; tags from src/detect', async () => {
-    const e = await start(120, [
-      { action: 'cloudtrail:LookupEvents', error: 'ThrottlingException', probability: 0.2 },
-    ]);
+    const e = await start(
+      120,
+      [{ action: 'cloudtrail:LookupEvents', error: 'ThrottlingException', probability: 0.2 }],
+      { realTime: true },
+    );
     const akia = (await e.state()).accounts[0]?.users.find((u) => u.name === USER)?.accessKeys?.[0]
       ?.id as string;
     // A few events made with the phantom's access key: found by both lookups, listed once.
