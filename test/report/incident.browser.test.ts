@@ -43,7 +43,7 @@ beforeAll(async () => {
   time = virtualTime();
   sim = await startSim({
     scenario: shiftScenarioToNow(JSON.parse(readFileSync(DEMO, 'utf8'))),
-    rateClock: time.rateClock,
+    waitClock: time.waitClock,
   });
   const state = sim.state as unknown as {
     principals: { accessKeyId: string }[];
