@@ -64,18 +64,16 @@ describe('generateScenario', () => {
     loadScenario(s);
   });
 
+  // Run as `npx tsx sim/generate.ts` does (docs/simulator.md), without npx's own start-up.
+  const tsx = (...args: string[]) =>
+    [process.execPath, ['--import', 'tsx', 'sim/generate.ts', ...args]] as const;
+
   it('has a CLI that writes JSON and refuses bad flags with exit 2', () => {
-    const out = execFileSync(
-      'npx',
-      ['tsx', 'sim/generate.ts', '--accounts', '2', '--users', '5', '--seed', '4'],
-      {
-        encoding: 'utf8',
-      },
-    );
+    const out = execFileSync(...tsx('--accounts', '2', '--users', '5', '--seed', '4'), { encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual(
       JSON.parse(JSON.stringify(generateScenario({ accounts: 2, users: 5, seed: 4 }))),
     );
-    const bad = spawnSync('npx', ['tsx', 'sim/generate.ts', '--acounts', '2'], { encoding: 'utf8' });
+    const bad = spawnSync(...tsx('--acounts', '2'), { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });
