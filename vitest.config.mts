@@ -27,8 +27,9 @@ export default defineConfig({
     // Every JSON document a command prints in-process is checked against its schema in schemas/.
     // With BKS_TEST_CPU_LOG set, each file's CPU time is logged (test/setup/cpu.ts, bench/test-suite.ts).
     setupFiles: ['test/setup/output-schemas.ts', 'test/setup/cpu.ts'],
-    // One scratch folder per run, for work several test files share (the packed tarball).
-    globalSetup: ['test/setup/global.ts'],
+    // One scratch folder per run, for work several test files share (the packed tarball); the folder
+    // where `bks` and `bks-sim` are bundled once per run for the files that start them (test/helpers/bundle.ts).
+    globalSetup: ['test/setup/global.ts', 'test/setup/bundle.ts'],
     // The default `forks` pool: `threads` breaks esbuild bundling in the infra tests.
     pool: 'forks',
     // One test file per core. Vitest's default is one fewer than the cores, which on a 2-core machine
