@@ -16,15 +16,7 @@ const CDK = [
  * The test files that keep a fresh worker process each (see the `shared` project below): the areas
  * not yet checked for state that outlives a file.
  */
-const ISOLATED = [
-  'test/browser/**/*.test.ts',
-  'test/demo/**/*.test.ts',
-  'test/docs/**/*.test.ts',
-  'test/local/**/*.test.ts',
-  'test/package/**/*.test.ts',
-  'test/pipeline/**/*.test.ts',
-  'test/selftest/**/*.test.ts',
-];
+const ISOLATED = ['test/demo/**/*.test.ts', 'test/docs/**/*.test.ts', 'test/package/**/*.test.ts'];
 
 export default defineConfig({
   test: {
