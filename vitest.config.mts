@@ -31,8 +31,9 @@ export default defineConfig({
     // Every JSON document a command prints in-process is checked against its schema in schemas/.
     // With BKS_TEST_CPU_LOG set, each file's CPU time is logged (test/setup/cpu.ts, bench/test-suite.ts).
     setupFiles: ['test/setup/output-schemas.ts', 'test/setup/cpu.ts'],
-    // One scratch folder per run, for work several test files share (the packed tarball).
-    globalSetup: ['test/setup/global.ts'],
+    // One scratch folder per run, for work several test files share (the packed tarball); the folder
+    // where `bks` and `bks-sim` are bundled once per run for the files that start them (test/helpers/bundle.ts).
+    globalSetup: ['test/setup/global.ts', 'test/setup/bundle.ts'],
     // The default `forks` pool: `threads` breaks esbuild bundling in the infra tests.
     pool: 'forks',
     // One test file per core. Vitest's default is one fewer than the cores, which on a 2-core machine
@@ -74,6 +75,11 @@ export default defineConfig({
       // still polls (STARTED, a 250 ms wait, COMPLETE) but waits 250 ms instead of 750. Every scan of
       // the suite pays it; test/inventory/credential-report.test.ts keeps the three-state path.
       BKS_SIM_CREDENTIAL_REPORT_MS: '200',
+      // aws-cdk-lib 2.276 validates every synthesized template with its built-in CloudFormation rules
+      // (a WASM engine, most of the CPU of a synth); its findings are warnings only. The
+      // tests' own synths skip it (cfn-lint in test/infra/ is the templates' oracle); the user-app
+      // synth of test/package/package.test.ts removes this variable and keeps the default path.
+      CDK_VALIDATION: 'false',
       NO_COLOR: '1',
       // CDK bundles each Lambda handler with `npx --no-install esbuild …`; test/setup/bin/npx runs
       // that esbuild directly (same binary, same arguments) without npm's half a second of start-up

@@ -15,7 +15,6 @@
 import { readFileSync } from 'node:fs';
 import { parseSimArgs } from '../sim/main';
 import { asyncInvokeFromTemplate, type CfnTemplate } from './async-invoke';
-import { LivePipeline } from './pipeline';
 
 /** A synthesized template: readable JSON with `Resources` whose async settings this reader maps. */
 function readTemplate(file: string, fail: (message: string) => never): CfnTemplate {
@@ -81,6 +80,8 @@ export async function main(argv: string[]): Promise<void> {
         return false;
     }
   });
+  // The pipeline's code loads once the flags are read: bad flags and --help answer without it.
+  const { LivePipeline } = await import('./pipeline');
   const pipeline = new LivePipeline({
     scenario,
     port,

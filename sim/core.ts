@@ -161,6 +161,13 @@ export interface SimContext {
   nowMs(): number;
   /** ISO 8601 without milliseconds, as IAM prints. */
   nowIso(): string;
+  /**
+   * The clock of the simulator's own waits, in milliseconds (monotonic, any origin): rate budgets
+   * refill and a credential report is built on it. `performance.now` unless the in-process caller
+   * passed `StartOptions.waitClock` (a test on virtual time: test/helpers/virtual-time.ts), plus
+   * whatever the sim clock was moved on by (`POST /_sim/clock` is as waiting would be).
+   */
+  waitMs(): number;
   /** Deterministic ids and secrets. */
   ids: IdMaker;
   /** The account's state, created empty when an identity names an account the scenario lacks. */

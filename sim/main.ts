@@ -4,7 +4,7 @@
  * Bad flags or a bad scenario: one line on stderr, exit 2.
  */
 import { readFileSync } from 'node:fs';
-import { startSim } from './server';
+import type { SimHandle } from './server';
 import { shiftScenarioToNow } from './timeshift';
 
 const USAGE = 'usage: bks-sim --scenario FILE [--port N] [--host 127.0.0.1] [--shift-to-now]';
@@ -68,7 +68,9 @@ export function parseSimArgs(
 
 export async function main(argv: string[]): Promise<void> {
   const { scenario, port, host, shiftToNow: shift } = parseSimArgs(argv);
-  let sim: Awaited<ReturnType<typeof startSim>>;
+  // The simulator's code loads once the flags are read: bad flags and --help answer without it.
+  const { startSim } = await import('./server');
+  let sim: SimHandle;
   try {
     sim = await startSim({ scenario: shift ? shiftedScenario(scenario) : scenario, port, host });
   } catch (e) {

@@ -63,11 +63,12 @@ export interface StartOptions {
   port?: number;
   host?: string;
   /**
-   * The clock the rate limits (scenario `rateLimits`) are measured on, in milliseconds. In-process
-   * callers only: a test that tells bks's own rate limiter the time passes the same clock here, so
-   * both sides count one budget without sleeping (test/helpers/virtual-time.ts). @default performance.now
+   * The clock of the simulator's own waits, in milliseconds: rate budgets (scenario `rateLimits`)
+   * refill and a credential report is built on it (SimContext.waitMs). In-process callers only: a
+   * test that tells bks's waits the time passes the same clock here, so both sides count the same
+   * time without sleeping (test/helpers/virtual-time.ts). @default performance.now
    */
-  rateClock?: () => number;
+  waitClock?: () => number;
 }
 
 export interface SimHandle {
@@ -223,7 +224,10 @@ class Index implements SimIndex {
   }
 }
 
-export function createContext(state: SimState): SimContext {
+export function createContext(
+  state: SimState,
+  waitClock: () => number = () => performance.now(),
+): SimContext {
   const startSim = Date.parse(state.now);
   const startWall = Date.now();
   let offset = 0;
@@ -234,6 +238,8 @@ export function createContext(state: SimState): SimContext {
     nowMs: () => startSim + (Date.now() - startWall) + offset,
     nowIso: () =>
       new Date(startSim + (Date.now() - startWall) + offset).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    // Moving the clock on (POST /_sim/clock) counts as waiting here too.
+    waitMs: () => waitClock() + offset,
     ids: new IdMaker(`run:${state.seed ?? randomUUID()}`),
     account(id: string): SimAccount {
       let a = state.accounts.find((x) => x.id === id);
@@ -301,8 +307,6 @@ interface SimRuntime {
   mounts: Array<{ prefix: string; handler: MountHandler }>;
   /** The test OpenID Connect provider at `/_sim/oidc` (set once the port is known). */
   oidc?: OidcProvider;
-  /** What rate budgets are measured on (StartOptions.rateClock). */
-  rateClock: () => number;
 }
 
 /** Starts the simulator in-process. */
@@ -314,7 +318,7 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
   // Without its IAM engine the simulator could judge no call: refuse to start (one line).
   await loadEngine();
   reportBuildMs(); // a bad BKS_SIM_CREDENTIAL_REPORT_MS refuses to start, not at the first report
-  const ctx = createContext(state) as SimContext & { advance(ms: number): void };
+  const ctx = createContext(state, opts.waitClock) as SimContext & { advance(ms: number): void };
   const modules = moduleByService();
   const controlRoutes = new Map<string, (ctx: SimContext, input: Record<string, unknown>) => unknown>();
   for (const m of modules.values())
@@ -336,7 +340,6 @@ export async function startSim(opts: StartOptions): Promise<SimHandle> {
     faultHits,
     principals,
     mounts,
-    rateClock: opts.rateClock ?? (() => performance.now()),
   };
   const server: Server = createServer((req, res) => {
     onRequest(rt, req, res).catch((e) => {
@@ -492,7 +495,7 @@ function rateLimited(
   }
   if (rate === undefined) return false;
   const bucketKey = `${key}|${account}|${region}`;
-  const now = rt.rateClock();
+  const now = rt.ctx.waitMs();
   const capacity = Math.max(1, rate);
   let b = rt.buckets.get(bucketKey);
   if (!b) {

@@ -478,6 +478,7 @@ function buildCredentialReport(ctx: SimContext, account: SimAccount): string {
 
 interface ReportState {
   startedMs: number;
+  /** When the report is built, on the simulator's wait clock (SimContext.waitMs). */
   readyMs: number;
   content: string;
   generatedTime: string;
@@ -1165,7 +1166,7 @@ const ops: Record<string, ActionHandler> = {
     const now = ctx.nowMs();
     const existing = ctx.scratch.get(key) as ReportState | undefined;
     if (existing) {
-      if (now < existing.readyMs) {
+      if (ctx.waitMs() < existing.readyMs) {
         return { State: 'INPROGRESS', Description: 'Report generation in progress' };
       }
       if (now - existing.startedMs < REPORT_TTL_MS) {
@@ -1175,7 +1176,7 @@ const ops: Record<string, ActionHandler> = {
     const generatedTime = ctx.nowIso();
     ctx.scratch.set(key, {
       startedMs: now,
-      readyMs: now + reportBuildMs(),
+      readyMs: ctx.waitMs() + reportBuildMs(),
       content: buildCredentialReport(ctx, a),
       generatedTime,
     } satisfies ReportState);
@@ -1193,7 +1194,7 @@ const ops: Record<string, ActionHandler> = {
         410,
       );
     }
-    if (now < report.readyMs)
+    if (ctx.waitMs() < report.readyMs)
       throw new SimError('ReportInProgress', 'Credential report generation in progress', 404);
     if (now - report.startedMs >= REPORT_TTL_MS) {
       throw new SimError(

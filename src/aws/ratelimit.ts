@@ -18,6 +18,11 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/**
+ * The clock bks waits on: the rate limiter's pacing and the credential report's polls
+ * (src/inventory/credential-report.ts) call it at each use, so a test can tell them the time
+ * (test/helpers/virtual-time.ts) instead of sleeping.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -7,7 +7,7 @@ import {
   GetCredentialReportCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { errorCode } from '../aws';
+import { errorCode, systemClock } from '../aws';
 import type { AccessKeyInfo, LoginInfo } from './types';
 
 export interface ReportRow {
@@ -99,6 +99,7 @@ export function parseCredentialReport(csv: string): Map<string, ReportRow> {
 export interface FetchReportOptions {
   /** Gives up after this long waiting for a report to be generated (default 120 s). */
   timeoutMs?: number;
+  /** The pause between polls. @default `systemClock.sleep` (src/aws/ratelimit.ts), as every wait of bks */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -119,8 +120,8 @@ export async function fetchCredentialReport(
   iam: IAMClient,
   opts: FetchReportOptions = {},
 ): Promise<CredentialReport> {
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const sleep = opts.sleep ?? ((ms: number) => systemClock.sleep(ms));
+  const deadline = systemClock.now() + (opts.timeoutMs ?? 120_000);
   let delay = 250;
   for (;;) {
     const gen = await iam.send(new GenerateCredentialReportCommand({}));
@@ -136,7 +137,7 @@ export async function fetchCredentialReport(
         if (!NOT_READY.has(errorCode(err))) throw err;
       }
     }
-    if (Date.now() + delay > deadline) {
+    if (systemClock.now() + delay > deadline) {
       throw Object.assign(new Error('the credential report was not ready in time'), {
         name: 'CredentialReportTimeout',
       });

@@ -4,7 +4,7 @@
  * profiles), and exits as the doc says. The commands are found, not listed (./examples.ts): a new
  * doc is covered the moment it lands. Files whose commands change the account get a simulator of
  * their own; the others share one and run in parallel. Within a file, lines run in order in one
- * directory.
+ * directory. `bks` is the run's bundle of the sources under test (test/helpers/bundle.ts).
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoAwsConfig } from '../../demo/aws-config';
 import { type SimHandle, startSim } from '../../sim/server';
@@ -21,6 +20,7 @@ import { trailLoggedRecords } from '../../sim/trails';
 import { encodeLongTermKey, longTermAlias } from '../../src/keys';
 import { serviceBySscName } from '../../src/services';
 import { generatedShortTermKey } from '../helpers/bedrock-token';
+import { testBundle } from '../helpers/bundle';
 import {
   bksCommand,
   collectExamples,
@@ -33,13 +33,6 @@ import {
 } from './examples';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/**
- * `bks` as installed (bundled like dist/bks.mjs, from the sources under test): a reader's shell
- * starts it for every line, and the bundle starts in a third of tsx's time. It sits under the
- * repository's node_modules so that its external packages resolve as they do for dist/.
- */
-const BUNDLE = join(ROOT, 'node_modules', '.cache', `bks-docs-test-${process.pid}`);
-const BIN = join(BUNDLE, 'bks.mjs');
 const DEMO = join(ROOT, 'sim', 'scenarios', 'demo.json');
 const PROD = '222222222222';
 const LEAKED_USER = 'BedrockAPIKey-q7xk';
@@ -82,21 +75,9 @@ function leakedKey(state: SimState): string {
 }
 
 beforeAll(async () => {
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: { bks: 'src/cli/bin.ts' },
-    outdir: BUNDLE,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    define: { __BKS_BUNDLE__: 'true' },
-    logLevel: 'warning',
-  });
+  // `bks` bundled from the sources under test: a reader's shell starts it for every line, and the
+  // bundle starts in a fraction of tsx's time.
+  const bks = (await testBundle()).bks;
   const scenario = shiftScenarioToNow(JSON.parse(readFileSync(DEMO, 'utf8')));
   shared = await startSim({ scenario });
   const state = shared.state as unknown as SimState;
@@ -110,10 +91,10 @@ beforeAll(async () => {
   // `bks` and `npx bks` on PATH run the sources under test.
   const bin = join(work, 'bin');
   mkdirSync(bin);
-  writeFileSync(join(bin, 'bks'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+  writeFileSync(join(bin, 'bks'), `#!/bin/sh\nexec "${process.execPath}" "${bks}" "$@"\n`);
   writeFileSync(
     join(bin, 'npx'),
-    `#!/bin/sh\nif [ "$1" = bks ]; then shift; exec "${process.execPath}" "${BIN}" "$@"; fi\necho "docs test: only npx bks runs here" >&2; exit 127\n`,
+    `#!/bin/sh\nif [ "$1" = bks ]; then shift; exec "${process.execPath}" "${bks}" "$@"; fi\necho "docs test: only npx bks runs here" >&2; exit 127\n`,
   );
   chmodSync(join(bin, 'bks'), 0o755);
   chmodSync(join(bin, 'npx'), 0o755);
@@ -121,9 +102,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  rmSync(BUNDLE, { recursive: true, force: true });
   await shared?.close();
   for (const s of sims) await s.close();
+  rmSync(work, { recursive: true, force: true });
 });
 
 /** The reader's directory: AWS profiles of the demo, the leaked key in a file, CloudTrail exports. */

@@ -2,8 +2,7 @@
  * The ComplianceReport construct synthesized offline (esbuild bundling, no Docker, no AWS) with
  * cdk-nag's AwsSolutions pack; the state machine file validated with asl-validator.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import aslValidator from 'asl-validator';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -11,15 +10,18 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPLIANCE_ASL, ComplianceReport, type ComplianceReportProps } from '../../infra/compliance-report';
+import { scratchDirs } from '../helpers/scratch';
 
 interface Violation {
   rule: string;
   path: string;
 }
 
+const scratch = scratchDirs('bks-cdk-');
+
 function synth(props: ComplianceReportProps) {
   process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';
-  const outdir = mkdtempSync(join(tmpdir(), 'bks-cdk-'));
+  const outdir = scratch();
   const app = new App({ outdir });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new Stack(app, 'Compliance', { env: { account: '111111111111', region: 'eu-west-1' } });
@@ -213,7 +215,7 @@ describe('ComplianceReport construct', () => {
   });
 
   it('rejects bad props with a message naming them', () => {
-    const stack = new Stack(new App(), 'Bad');
+    const stack = new Stack(new App({ outdir: scratch() }), 'Bad');
     expect(() => new ComplianceReport(stack, 'A', { maxConcurrency: 0 })).toThrow(/maxConcurrency/);
     expect(() => new ComplianceReport(stack, 'B', { toleratedFailurePercentage: 101 })).toThrow(
       /toleratedFailurePercentage/,

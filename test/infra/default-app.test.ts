@@ -5,14 +5,16 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPipelineRules } from '../../infra/rules';
+import { scratchDirs } from '../helpers/scratch';
 import { cfnLintForFile, type LintMatch, lintLines, skipCfnLint } from './cfn-lint';
 import { type Synthesized, synthGuard } from './synth';
 
 let s: Synthesized;
 const cfnLint = cfnLintForFile();
+const scratch = scratchDirs('bks-cdk-');
 let linted: Promise<LintMatch[]>;
 beforeAll(() => {
-  s = synthGuard({ autoRevoke: false }, 'Default', 'us-east-1');
+  s = synthGuard({ autoRevoke: false }, scratch(), 'Default', 'us-east-1');
   linted = cfnLint.lint(s.files);
 }, 240_000);
 

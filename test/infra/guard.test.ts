@@ -12,6 +12,7 @@ import { ALL_MANAGEMENT_EVENTS, ruleStateFor } from '../../src/pipeline/rule-sta
 import { rulesForRegion } from '../../src/pipeline/rules';
 import { bks } from '../cli/bks-runner';
 import { ADMIN_KEY, ADMIN_SECRET, account, MGMT, scenario } from '../coverage/fixtures';
+import { scratchDirs } from '../helpers/scratch';
 
 const RULES = loadPipelineRules();
 
@@ -27,29 +28,35 @@ const byType = (resources: Resources, type: string): Array<[string, Res]> =>
 
 let s: Synthesized;
 const cfnLint = cfnLintForFile();
+const scratch = scratchDirs('bks-cdk-');
 let linted: Promise<LintMatch[]>;
 
 beforeAll(() => {
-  s = synthGuard({
-    rules: RULES,
-    regions: ['eu-west-1', 'us-west-2'],
-    organizationId: 'o-abc123def4',
-    approvalTimeout: Duration.hours(2),
-    timeoutAction: 'contain',
-    autoRevoke: ['CRITICAL'],
-    allowlistedPrincipals: ['arn:aws:iam::111111111111:role/break-glass'],
-    approvalSignIn: {
-      issuer: 'https://acme.okta.com/oauth2/default',
-      clientId: '0oa1b2c3d4EXAMPLE',
-      // An imported secret: a literal ARN, no resource of its own.
-      clientSecret: secretsmanager.Secret.fromSecretCompleteArn(
-        new Stack(new App(), 'Secrets', { env: { account: '111111111111', region: 'eu-west-1' } }),
-        'OidcSecret',
-        'arn:aws:secretsmanager:eu-west-1:111111111111:secret:bks/approval-oidc-AbCdEf',
-      ),
-      allowedGroups: ['soc-analysts'],
+  s = synthGuard(
+    {
+      rules: RULES,
+      regions: ['eu-west-1', 'us-west-2'],
+      organizationId: 'o-abc123def4',
+      approvalTimeout: Duration.hours(2),
+      timeoutAction: 'contain',
+      autoRevoke: ['CRITICAL'],
+      allowlistedPrincipals: ['arn:aws:iam::111111111111:role/break-glass'],
+      approvalSignIn: {
+        issuer: 'https://acme.okta.com/oauth2/default',
+        clientId: '0oa1b2c3d4EXAMPLE',
+        // An imported secret: a literal ARN, no resource of its own.
+        clientSecret: secretsmanager.Secret.fromSecretCompleteArn(
+          new Stack(new App({ outdir: scratch() }), 'Secrets', {
+            env: { account: '111111111111', region: 'eu-west-1' },
+          }),
+          'OidcSecret',
+          'arn:aws:secretsmanager:eu-west-1:111111111111:secret:bks/approval-oidc-AbCdEf',
+        ),
+        allowedGroups: ['soc-analysts'],
+      },
     },
-  });
+    scratch(),
+  );
   linted = cfnLint.lint(s.files);
 }, 240_000);
 

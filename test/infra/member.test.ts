@@ -1,20 +1,21 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { BedrockKeyGuardMemberStage } from '../../infra/member';
 import { loadPipelineRules } from '../../infra/rules';
+import { scratchDirs } from '../helpers/scratch';
 import { cfnLintForFile, lintLines, skipCfnLint } from './cfn-lint';
 
 const cfnLint = cfnLintForFile();
+const scratch = scratchDirs('bks-member-');
 
 describe('BedrockKeyGuardMemberStage', () => {
   it('deploys forwarders per region to the security account bus and the responder roles once, nag-clean', async () => {
     process.env['CDK_DISABLE_CLI_TELEMETRY'] = 'true';
     const rules = loadPipelineRules();
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'bks-member-')) });
+    const app = new App({ outdir: scratch() });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const stage = new BedrockKeyGuardMemberStage(app, 'Member-222222222222', {
       env: { account: '222222222222', region: 'eu-west-1' },
@@ -61,7 +62,7 @@ describe('BedrockKeyGuardMemberStage', () => {
   }, 300_000);
 
   it('is refused without organizationId, naming it', () => {
-    const app = new App();
+    const app = new App({ outdir: scratch() });
     expect(
       () =>
         new BedrockKeyGuardMemberStage(app, 'Member-333333333333', {

@@ -6,12 +6,15 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RESPONDER_ACTIONS, ResponderRoles } from '../../infra/responder-roles';
+import { scratchDirs } from '../helpers/scratch';
+
+const scratch = scratchDirs('bks-cdk-');
 
 type Statement = { Effect: 'Allow' | 'Deny'; Action: string | string[]; Resource: unknown };
 
 describe('the revoker role and console passwords', () => {
   it('allows iam:DeleteLoginProfile on user/BedrockAPIKey-* and user/AeaApiKey-* only, and allows no other Delete', () => {
-    const app = new App();
+    const app = new App({ outdir: scratch() });
     const stack = new Stack(app, 'Member', { env: { account: '222222222222', region: 'us-east-1' } });
     new ResponderRoles(stack, 'Responders', { securityAccount: '111111111111' });
     const t = Template.fromStack(stack);

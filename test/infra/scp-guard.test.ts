@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -7,9 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { ScpGuard, type ScpGuardProps } from '../../infra/scp-guard';
 import { isExplicitlyDenied, type PolicyDocument } from '../../src/policy/evaluate';
 import { loadScpCatalog, renderScp } from '../../src/policy/scps';
+import { scratchDirs } from '../helpers/scratch';
+
+const scratch = scratchDirs('bks-cdk-');
 
 function synth(props: ScpGuardProps) {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'bks-cdk-')) });
+  const app = new App({ outdir: scratch() });
   const stack = new Stack(app, 'Org', { env: { account: '111122223333', region: 'us-east-1' } });
   new ScpGuard(stack, 'Guard', props);
   return { app, stack, template: Template.fromStack(stack) };

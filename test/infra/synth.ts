@@ -2,8 +2,7 @@
  * Synthesizes the pipeline offline once per test file (esbuild bundling, no Docker, no AWS) with
  * cdk-nag's AwsSolutions pack, and exposes the templates and the validation report.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -30,9 +29,14 @@ export interface Synthesized {
   error?: string;
 }
 
-export function synthGuard(props: BedrockKeyGuardProps, stackId = 'Bks', region = 'eu-west-1'): Synthesized {
+/** `outdir`: where the cloud assembly goes (a scratch folder of the test file, test/helpers/scratch.ts). */
+export function synthGuard(
+  props: BedrockKeyGuardProps,
+  outdir: string,
+  stackId = 'Bks',
+  region = 'eu-west-1',
+): Synthesized {
   process.env['CDK_DISABLE_CLI_TELEMETRY'] = 'true';
-  const outdir = mkdtempSync(join(tmpdir(), 'bks-cdk-'));
   const app = new App({ outdir });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new Stack(app, stackId, { env: { account: '111111111111', region } });

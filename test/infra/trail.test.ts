@@ -5,14 +5,14 @@
  * bedrock-mantle's selector as the Bedrock user guide gives it, with a bucket only the
  * organization's trail may write to.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BedrockKeyGuard } from '../../infra/guard';
 import { OrganizationTrail } from '../../infra/trail';
+import { scratchDirs } from '../helpers/scratch';
 import { cfnLintForFile, type LintMatch, lintLines, skipCfnLint } from './cfn-lint';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -21,11 +21,12 @@ let file: string;
 let violations: unknown[];
 let error: string | undefined;
 const cfnLint = cfnLintForFile();
+const scratch = scratchDirs('bks-trail-');
 let linted: Promise<LintMatch[]>;
 
 beforeAll(() => {
   process.env['CDK_DISABLE_CLI_TELEMETRY'] = 'true';
-  const outdir = mkdtempSync(join(tmpdir(), 'bks-trail-'));
+  const outdir = scratch();
   const app = new App({ outdir });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new Stack(app, 'Trail', { env: { account: '111111111111', region: 'us-east-1' } });
@@ -138,7 +139,9 @@ describe('OrganizationTrail', () => {
 
 describe('BedrockKeyGuard organizationTrail', () => {
   it('is refused without organizationId, before anything is built', () => {
-    const stack = new Stack(new App(), 'NoOrg', { env: { account: '111111111111', region: 'us-east-1' } });
+    const stack = new Stack(new App({ outdir: scratch() }), 'NoOrg', {
+      env: { account: '111111111111', region: 'us-east-1' },
+    });
     expect(() => new BedrockKeyGuard(stack, 'Guard', { organizationTrail: true })).toThrow(
       /organizationTrail needs organizationId/,
     );

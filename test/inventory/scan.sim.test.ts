@@ -1,12 +1,14 @@
 /**
  * `bks scan` against bks-sim over real HTTP with the real SDK clients: every status and reason,
- * fail-closed reads, throttling, pagination, call counts, organizations and partitions.
+ * fail-closed reads, throttling, pagination, call counts, organizations and partitions. The
+ * credential report's polls (and any rate-limit pacing) run on virtual time shared with the sim
+ * (test/helpers/virtual-time.ts): the same calls, without the 250 ms wait per account.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchImportFindingsCommand } from '@aws-sdk/client-securityhub';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateScenario } from '../../sim/generate';
 import { type SimHandle, startSim } from '../../sim/server';
 import { createAws } from '../../src/aws';
@@ -15,6 +17,7 @@ import { scanCommand } from '../../src/cli/scan';
 import { batchFindings, scanUserFinding } from '../../src/findings';
 import { type AccountScan, collectAccount, type ScanUser, scanInventory } from '../../src/inventory';
 import { SERVICES, selectServices } from '../../src/services';
+import { type VirtualTime, virtualTime } from '../helpers/virtual-time';
 
 const DAY = 86_400_000;
 const nowMs = Date.now();
@@ -88,9 +91,15 @@ function accountScenario(partition = 'aws') {
   };
 }
 
+let time: VirtualTime;
+beforeAll(() => {
+  time = virtualTime();
+});
+afterAll(() => time.restore());
+
 let sims: SimHandle[] = [];
 async function sim(scenario: unknown): Promise<SimHandle> {
-  const s = await startSim({ scenario, port: 0 });
+  const s = await startSim({ scenario, port: 0, waitClock: () => time.waitClock() });
   sims.push(s);
   return s;
 }

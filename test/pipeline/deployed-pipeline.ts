@@ -17,15 +17,13 @@
  * `<name>-??????` only). The local run creates that secret and registers that client at bks-sim's
  * test provider; only the issuer's address is the local run's (the provider lives on the simulator).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { BedrockKeyGuard } from '../../infra/guard';
 import { loadPipelineRules } from '../../infra/rules';
 import type { PipelineDeployment } from '../../local/workflow';
+import { withScratchDir } from '../helpers/scratch';
 import type { DeployedRole } from './deployed-roles';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -137,21 +135,24 @@ export function deployedPipeline(account: string, opts: { organizationId?: strin
   const hit = cache.get(cacheKey);
   if (hit) return structuredClone(hit);
   process.env['CDK_DISABLE_CLI_TELEMETRY'] = 'true';
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'bks-cdk-')) });
-  const stack = new Stack(app, 'Bks', { env: { account, region: REGION } });
-  new BedrockKeyGuard(stack, 'Guard', {
-    rules: loadPipelineRules(),
-    homeRegion: REGION,
-    regions: [REGION],
-    ...(opts.organizationId ? { organizationId: opts.organizationId } : {}),
-    approvalSignIn: {
-      issuer: 'https://idp.example.test',
-      clientId: 'bks-approval',
-      clientSecret: Secret.fromSecretNameV2(stack, 'ApprovalClientSecret', APPROVAL_SECRET_NAME),
-      allowedGroups: ['soc'],
-    },
+  // The cloud assembly (templates, bundled handlers) is read here and not needed afterwards.
+  const resources = withScratchDir('bks-cdk-', (outdir) => {
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Bks', { env: { account, region: REGION } });
+    new BedrockKeyGuard(stack, 'Guard', {
+      rules: loadPipelineRules(),
+      homeRegion: REGION,
+      regions: [REGION],
+      ...(opts.organizationId ? { organizationId: opts.organizationId } : {}),
+      approvalSignIn: {
+        issuer: 'https://idp.example.test',
+        clientId: 'bks-approval',
+        clientSecret: Secret.fromSecretNameV2(stack, 'ApprovalClientSecret', APPROVAL_SECRET_NAME),
+        allowedGroups: ['soc'],
+      },
+    });
+    return Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
   });
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
   const resolve = resolver(resources, account);
   const of = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 

@@ -8,6 +8,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ResponderRoles } from '../../infra/responder-roles';
+import { withScratchDir } from '../helpers/scratch';
 
 type Doc = { Version?: string; Statement: Array<Record<string, unknown>> };
 
@@ -44,13 +45,14 @@ function resolve(value: unknown, account: string, partition: string): unknown {
 
 /** The synthesized responder roles of `account` (trusting `securityAccount`), as scenario roles. */
 export function deployedResponderRoles(account: string, securityAccount = account): DeployedRole[] {
-  const app = new App();
-  const stack = new Stack(app, 'Member', { env: { account, region: 'us-east-1' } });
-  new ResponderRoles(stack, 'Responders', { securityAccount });
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<
-    string,
-    { Type: string; Properties: Record<string, unknown> }
-  >;
+  const resources = withScratchDir('bks-cdk-', (outdir) => {
+    const stack = new Stack(new App({ outdir }), 'Member', { env: { account, region: 'us-east-1' } });
+    new ResponderRoles(stack, 'Responders', { securityAccount });
+    return Template.fromStack(stack).toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: Record<string, unknown> }
+    >;
+  });
   const roles = new Map<string, DeployedRole>();
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::IAM::Role') continue;

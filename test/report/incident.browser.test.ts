@@ -21,6 +21,7 @@ import { encodeLongTermKey, longTermAlias } from '../../src/keys';
 import { serviceBySscName } from '../../src/services';
 import { bks } from '../cli/bks-runner';
 import { chromiumPath, skipWithout, TOOLS } from '../helpers/tools';
+import { type VirtualTime, virtualTime } from '../helpers/virtual-time';
 
 const skip = skipWithout(TOOLS.chromium);
 const CHROMIUM = chromiumPath() ?? '/usr/bin/chromium';
@@ -30,6 +31,7 @@ const PROD = '222222222222';
 const LEAKED_USER = 'BedrockAPIKey-q7xk';
 
 let sim: SimHandle;
+let time: VirtualTime | undefined;
 let browser: BrowserContext;
 let file = '';
 const profile = mkdtempSync(join(tmpdir(), 'bks-chromium-'));
@@ -37,7 +39,12 @@ const work = mkdtempSync(join(tmpdir(), 'bks-incident-html-'));
 
 beforeAll(async () => {
   if (skip) return;
-  sim = await startSim({ scenario: shiftScenarioToNow(JSON.parse(readFileSync(DEMO, 'utf8'))) });
+  // The report's CloudTrail lookups are paced (2/s) on virtual time: test/helpers/virtual-time.ts.
+  time = virtualTime();
+  sim = await startSim({
+    scenario: shiftScenarioToNow(JSON.parse(readFileSync(DEMO, 'utf8'))),
+    waitClock: time.waitClock,
+  });
   const state = sim.state as unknown as {
     principals: { accessKeyId: string }[];
     accounts: {
@@ -78,6 +85,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.unstubAllEnvs();
+  time?.restore();
   await browser?.close();
   await sim?.close();
   rmSync(profile, { recursive: true, force: true });

@@ -81,7 +81,7 @@ export interface SimEnvOptions {
 
 export async function simEnv(scenario: Scenario, opts: SimEnvOptions = {}): Promise<SimEnv> {
   const time = opts.realTime ? undefined : virtualTime();
-  const sim = await startSim({ scenario, ...(time ? { rateClock: time.rateClock } : {}) });
+  const sim = await startSim({ scenario, ...(time ? { waitClock: time.waitClock } : {}) });
   const dir = mkdtempSync(join(tmpdir(), 'bks-response-'));
   vi.stubEnv('AWS_ACCESS_KEY_ID', ADMIN_KEY);
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', ADMIN_SECRET);

@@ -1,15 +1,21 @@
 /**
  * `bks-sim` as a process: the one-line start message, SIGTERM/SIGINT exit 0, bad input exit 2 with
- * one line naming the problem.
+ * one line naming the problem. The executable is the run's bundle of local/bin.ts, the entry point
+ * dist/bks-sim.mjs is built from (test/helpers/bundle.ts), rather than the tsx launcher
+ * bin/bks-sim.mjs: a start costs a fraction of the CPU.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testBundle } from '../helpers/bundle';
 
-const BIN = join(import.meta.dirname, '../../bin/bks-sim.mjs');
+let BIN = '';
+beforeAll(async () => {
+  BIN = (await testBundle()).bksSim;
+});
 const dir = mkdtempSync(join(tmpdir(), 'bks-sim-cli-'));
 
 function scenarioFile(name: string, content: unknown): string {
