@@ -109,16 +109,19 @@ function namedError(name: string, message: string): Error {
  * The definitions asl-validator has accepted in this process. Validating builds and compiles a fresh
  * JSON Schema validator every time (most of a StartExecution's CPU); a state machine's definition
  * does not change between its executions, so each distinct text is checked once: the first execution
- * of a definition validates it as before, the next ones skip the identical check.
+ * of a definition validates it as before, the next ones skip the identical check. The simulator's
+ * URL (in the dead-letter queue's URL) is keyed as one placeholder: each simulator listens on a port
+ * of its own, and a string value's content does not change what the validator accepts.
  */
 const validDefinitions = new Set<string>();
 
-function stateMachine(text: string, definition: Doc): StateMachine {
-  const noValidate = validDefinitions.has(text);
+function stateMachine(text: string, definition: Doc, simUrl: string): StateMachine {
+  const key = simUrl ? text.split(simUrl).join('\u0000bks-sim-url\u0000') : text;
+  const noValidate = validDefinitions.has(key);
   const machine = new StateMachine(definition as never, {
     validationOptions: { checkArn: false, noValidate },
   });
-  validDefinitions.add(text);
+  validDefinitions.add(key);
   return machine;
 }
 
@@ -135,7 +138,7 @@ export function responseEngine(opts: EngineOptions): ExecutionEngine {
     };
     opts.hooks?.onStart?.(trace);
     const taskToken = `AQ${randomBytes(48).toString('base64url')}`;
-    const machine = stateMachine(req.stateMachine.definition, definition);
+    const machine = stateMachine(req.stateMachine.definition, definition, opts.simUrl);
     const retryIntervalOverrides = Object.fromEntries(
       Object.keys(definition.States ?? {}).map((s) => [s, 0]),
     );
