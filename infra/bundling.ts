@@ -13,7 +13,7 @@ import { packagePath, packageRoot } from '../src/paths';
 
 export const BUNDLE_TARGET = 'node22';
 /** The nodejs22.x runtime ships AWS SDK v3: leaving it out keeps bundles small. */
-export const BUNDLE_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
+export const BUNDLE_EXTERNALS: string[] = ['@aws-sdk/*', '@smithy/*'];
 /**
  * The compliance report's functions bundle the SDK (not taken from the runtime): the presigner and
  * the exact client versions the tests ran against travel with the code.

@@ -40,7 +40,7 @@ import { acknowledgeInvokeGrants } from './function';
 import { holdingQueue } from './soc';
 
 const ROOT = packageRoot();
-export const COMPLIANCE_ASL = join(ROOT, 'statemachines', 'compliance.asl.json');
+export const COMPLIANCE_ASL: string = join(ROOT, 'statemachines', 'compliance.asl.json');
 
 export interface ComplianceReportProps {
   /** EventBridge Scheduler expression (`cron(…)`, `rate(…)`). @default 'cron(0 6 ? * MON *)' (Mondays 06:00) */
@@ -74,8 +74,18 @@ export interface ComplianceReportProps {
 
 const ACCOUNT = /^\d{12}$/;
 
+/** The props of a ComplianceReport with their defaults. */
+export interface ComplianceSettings {
+  maxConcurrency: number;
+  tolerated: number;
+  retentionDays: number;
+  linkTtl: Duration;
+  orgRole: string;
+  schedule: string;
+}
+
 /** The props with their defaults, or an Error naming the first bad one. */
-export function complianceSettings(props: ComplianceReportProps) {
+export function complianceSettings(props: ComplianceReportProps): ComplianceSettings {
   const settings = {
     maxConcurrency: props.maxConcurrency ?? 10,
     tolerated: props.toleratedFailurePercentage ?? 10,

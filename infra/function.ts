@@ -16,7 +16,7 @@ import { ASYNC_RETRY_ATTEMPTS } from '../src/pipeline/async-invoke';
 import { acknowledgeRuntime, BUNDLE_EXTERNALS, handlerFunctionProps } from './bundling';
 import { functionRoleName } from './responder-roles';
 
-export const ROOT = packageRoot();
+export const ROOT: string = packageRoot();
 
 /** The Lambda functions of the pipeline, by short name (`handlers/<name>.ts`). */
 export const FUNCTION_NAMES = [

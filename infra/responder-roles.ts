@@ -56,7 +56,7 @@ export const RESPONDER_TRUST = {
 } as const;
 
 /** IAM actions no responder role may take on the pipeline's own roles (its path), itself included. */
-export const SELF_PROTECTED_ACTIONS = [
+export const SELF_PROTECTED_ACTIONS: string[] = [
   'iam:Attach*',
   'iam:Create*',
   'iam:Delete*',

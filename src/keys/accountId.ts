@@ -9,7 +9,7 @@
 export const ACCESS_KEY_ID_TYPES = ['ASIA', 'AKIA'] as const;
 export type AccessKeyIdType = (typeof ACCESS_KEY_ID_TYPES)[number];
 
-export const ACCESS_KEY_ID_PATTERN = /^(ASIA|AKIA)[A-Z2-7]{16}$/;
+export const ACCESS_KEY_ID_PATTERN: RegExp = /^(ASIA|AKIA)[A-Z2-7]{16}$/;
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 

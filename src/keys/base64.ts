@@ -6,7 +6,7 @@
 import { Rejected } from './errors';
 
 /** 1 for each byte of the standard base64 alphabet (`A-Z a-z 0-9 + /`). */
-export const BASE64_BYTE = (() => {
+export const BASE64_BYTE: Uint8Array<ArrayBuffer> = (() => {
   const table = new Uint8Array(256);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = 1;

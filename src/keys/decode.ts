@@ -23,7 +23,7 @@ export { KeyDecodeError, Rejected } from './errors';
 export const MAX_SHORT_TERM_EXPIRES_SECONDS = 43_200;
 
 /** IAM user names: `[\w+=,.@-]{1,64}`. */
-export const IAM_USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+export const IAM_USER_NAME_PATTERN: RegExp = /^[\w+=,.@-]{1,64}$/;
 
 export interface LongTermKey {
   service: ServiceId;
@@ -154,7 +154,7 @@ export function decodeShortTerm(
 const ALIAS_WINDOW_CHARS = 4 * Math.ceil((85 + 8) / 3);
 
 /** Characters of a key's text the window checks look at (enough for the alias, or the URL's host). */
-export const KEY_WINDOW_CHARS = ALIAS_WINDOW_CHARS + 8;
+export const KEY_WINDOW_CHARS: number = ALIAS_WINDOW_CHARS + 8;
 
 function isBase64Text(text: string): boolean {
   for (let i = 0; i < text.length; i++) {

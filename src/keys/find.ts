@@ -21,7 +21,7 @@ import {
   scanFile,
 } from './scan';
 
-export const DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024;
+export const DEFAULT_MAX_FILE_SIZE: number = 25 * 1024 * 1024;
 
 export type FindingKind = 'long-term' | 'short-term' | 'bearer-env-assignment';
 

@@ -25,7 +25,7 @@ import {
 export const BEARER_ENV_PREFIX = 'AWS_BEARER_TOKEN_';
 
 /** Longest candidate considered (a short-term key with a large session token is ~3–4 KB). */
-export const MAX_CANDIDATE_LENGTH = 16 * 1024;
+export const MAX_CANDIDATE_LENGTH: number = 16 * 1024;
 
 /** An `AWS_BEARER_TOKEN_*` assignment whose value is not itself a decodable key. */
 export interface BearerAssignment {
@@ -395,12 +395,12 @@ export function looksBinary(buf: Buffer, end: number): boolean {
   return buf.subarray(0, n).indexOf(0) !== -1;
 }
 
-export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_CHUNK_SIZE: number = 8 * 1024 * 1024;
 
 /** A reusable read buffer (one per scan, so a directory walk allocates once). */
 export class ReadBuffer {
   buf: Buffer;
-  constructor(size = DEFAULT_CHUNK_SIZE) {
+  constructor(size: number = DEFAULT_CHUNK_SIZE) {
     this.buf = Buffer.allocUnsafe(Math.max(size, OVERLAP * 4));
   }
 }

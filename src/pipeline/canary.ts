@@ -14,7 +14,7 @@ import type { Incident } from './incident';
 
 export const CANARY_USER_PREFIX = 'BedrockAPIKey-bks-canary-';
 /** Run ids: 10 lower-case letters and digits. */
-export const CANARY_RUN_ID_RE = /^[a-z0-9]{10}$/;
+export const CANARY_RUN_ID_RE: RegExp = /^[a-z0-9]{10}$/;
 const CANARY_USER_RE = /^BedrockAPIKey-bks-canary-([a-z0-9]{10})$/;
 /** How long a canary record is honoured (and its DynamoDB TTL). */
 export const CANARY_RECORD_TTL_SECONDS = 86_400;

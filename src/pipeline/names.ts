@@ -47,7 +47,7 @@ export interface PipelineNames {
   forwardedAlarmPrefix: string;
 }
 
-export function pipelineNames(prefix = DEFAULT_PREFIX): PipelineNames {
+export function pipelineNames(prefix: string = DEFAULT_PREFIX): PipelineNames {
   return {
     prefix,
     centralBus: `${prefix}-central`,

@@ -20,8 +20,18 @@ const USER_READS = [
   'iam:GetAccessKeyLastUsed',
 ];
 
+/** The responder roles' sets of actions (below). */
+export type ResponderActionSet =
+  | 'readerUsers'
+  | 'readerAccount'
+  | 'revoker'
+  | 'revokerPhantomPasswords'
+  | 'revokerRoles'
+  | 'revokerAccount'
+  | 'findings';
+
 /** IAM actions each role allows, kept here so the tests compare the template with this table. */
-export const RESPONDER_ACTIONS = {
+export const RESPONDER_ACTIONS: Readonly<Record<ResponderActionSet, readonly string[]>> = {
   readerUsers: USER_READS,
   readerAccount: [
     'cloudtrail:LookupEvents',

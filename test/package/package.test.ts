@@ -8,7 +8,15 @@
  * peer dependencies linked from this clone, CDK's built-in template validation on) must work.
  */
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,8 +40,10 @@ let tarball = '';
 /** The build context the tarball was packed in, with the dist/ that build made. */
 let built = '';
 
-function run(bin: string, args: string[], opts: { input?: string; cwd?: string } = {}) {
-  const p: SpawnSyncReturns<string> = spawnSync(process.execPath, ['--import', HOOK, bin, ...args], {
+/** Runs a `bks`; `loaded` lists what it imported, unless `hook: false` (the hook costs a loader thread). */
+function run(bin: string, args: string[], opts: { input?: string; cwd?: string; hook?: boolean } = {}) {
+  const hook = opts.hook === false ? [] : ['--import', HOOK];
+  const p: SpawnSyncReturns<string> = spawnSync(process.execPath, [...hook, bin, ...args], {
     input: opts.input ?? '',
     cwd: opts.cwd ?? tmp,
     encoding: 'utf8',
@@ -162,6 +172,13 @@ describe('the installed package (npm pack, npm install --omit=dev)', () => {
       ].sort(),
     );
     expect(list('dist/handlers').length).toBeGreaterThanOrEqual(14);
+    // The type declarations of every entry point the package names.
+    const types = [
+      PKG.types,
+      ...Object.values(PKG.exports).flatMap((e) => (typeof e === 'object' && e.types ? [e.types] : [])),
+    ];
+    expect(types.length).toBeGreaterThanOrEqual(3);
+    for (const t of types) expect(existsSync(join(pkgDir, t)), t).toBe(true);
     expect(list('docs/commands')).toContain('decode-key.md');
     // The output schemas ship as JSON only: the TypeScript types they are generated from stay out.
     expect(list('schemas')).toContain('scan.schema.json');
@@ -180,7 +197,7 @@ describe('the installed package (npm pack, npm install --omit=dev)', () => {
     const all = manifest.commands.flatMap((c) => paths(c));
     expect(all.length).toBeGreaterThan(12);
     for (const p of all) {
-      const h = run(join(bin, 'bks'), [...p, '--help']);
+      const h = run(join(bin, 'bks'), [...p, '--help'], { hook: false });
       expect(h.status, p.join(' ')).toBe(0);
       expect(h.stdout, p.join(' ')).toContain(`Usage: bks ${p.join(' ')}`);
     }
