@@ -17,13 +17,9 @@ const CDK = [
  * not yet checked for state that outlives a file.
  */
 const ISOLATED = [
-  'test/browser/**/*.test.ts',
   'test/demo/**/*.test.ts',
   'test/docs/**/*.test.ts',
-  'test/local/**/*.test.ts',
   'test/package/**/*.test.ts',
-  'test/pipeline/**/*.test.ts',
-  'test/selftest/**/*.test.ts',
 ];
 
 export default defineConfig({
