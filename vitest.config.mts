@@ -16,11 +16,7 @@ const CDK = [
  * The test files that keep a fresh worker process each (see the `shared` project below): the areas
  * not yet checked for state that outlives a file.
  */
-const ISOLATED = [
-  'test/demo/**/*.test.ts',
-  'test/docs/**/*.test.ts',
-  'test/package/**/*.test.ts',
-];
+const ISOLATED = ['test/demo/**/*.test.ts', 'test/docs/**/*.test.ts', 'test/package/**/*.test.ts'];
 
 export default defineConfig({
   test: {
