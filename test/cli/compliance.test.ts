@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScenario } from '../../sim/generate';
 import { type SimHandle, startSim } from '../../sim/server';
 import { main } from '../../src/cli/main';
+import { type VirtualTime, virtualTime } from '../helpers/virtual-time';
 import { sampleScan } from '../report/fixtures';
 
 let sim: SimHandle;
+let time: VirtualTime | undefined;
 let flags: string[];
 const saved = { ...process.env };
 const dir = mkdtempSync(join(tmpdir(), 'bks-compliance-'));
@@ -27,7 +29,9 @@ beforeAll(async () => {
   if (!b?.roles?.[0]) throw new Error('generator shape changed');
   b.roles[0].trustedAccounts = ['999999999999'];
   broken = b.id;
-  sim = await startSim({ scenario });
+  // Credential report polls and rate-limit pacing on virtual time (test/helpers/virtual-time.ts).
+  time = virtualTime();
+  sim = await startSim({ scenario, waitClock: time.waitClock });
   secrets = (
     sim.state as unknown as {
       accounts: { users: { serviceCredentials: { secret: string }[]; accessKeys: { secret: string }[] }[] }[];
@@ -46,6 +50,7 @@ beforeAll(async () => {
   flags = ['--endpoint-url', sim.url];
 });
 afterAll(async () => {
+  time?.restore();
   process.env = { ...saved };
   await sim?.close();
 });

@@ -12,9 +12,11 @@ import { type SimHandle, startSim } from '../../sim/server';
 import { snsMessages } from '../../sim/services/sns';
 import type { ComplianceReport } from '../../src/report/compliance';
 import { renderComplianceHtml } from '../../src/report/render-html';
+import { type VirtualTime, virtualTime } from '../helpers/virtual-time';
 
 const BUCKET = 'bks-compliance-reports';
 let sim: SimHandle;
+let time: VirtualTime | undefined;
 let env: NodeJS.ProcessEnv;
 let s3: S3Client;
 let topic: string;
@@ -34,7 +36,9 @@ beforeAll(async () => {
     seed: 4,
     now: new Date().toISOString(),
   });
-  sim = await startSim({ scenario });
+  // Credential report polls and rate-limit pacing on virtual time (test/helpers/virtual-time.ts).
+  time = virtualTime();
+  sim = await startSim({ scenario, waitClock: time.waitClock });
   const principal = scenario.principals![0]!;
   topic = `arn:aws:sns:us-east-1:${scenario.accounts[0]!.id}:bks-compliance`;
   env = { ...process.env };
@@ -64,6 +68,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  time?.restore();
   process.env = env;
   s3?.destroy();
   await sim?.close();

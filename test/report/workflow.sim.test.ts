@@ -14,12 +14,14 @@ import { type SimHandle, startSim } from '../../sim/server';
 import { snsMessages } from '../../sim/services/sns';
 import { mapLimit } from '../../src/aws';
 import type { ComplianceReport } from '../../src/report/compliance';
+import { type VirtualTime, virtualTime } from '../helpers/virtual-time';
 
 const MGMT = '111111111111';
 const BUCKET = 'bks-compliance-reports';
 const TOPIC = `arn:aws:sns:us-east-1:${MGMT}:bks-compliance`;
 
 let sim: SimHandle;
+let time: VirtualTime | undefined;
 let env: NodeJS.ProcessEnv;
 let handlers: {
   list: (e: { runId: string }) => Promise<{ accountsKey: string; accounts: number }>;
@@ -47,7 +49,9 @@ beforeAll(async () => {
     role.trustedAccounts = ['999999999999'];
     broken.push(a.id);
   }
-  sim = await startSim({ scenario });
+  // Credential report polls and rate-limit pacing on virtual time (test/helpers/virtual-time.ts).
+  time = virtualTime();
+  sim = await startSim({ scenario, waitClock: time.waitClock });
   const principal = scenario.principals?.[0];
   if (!principal) throw new Error('generator shape changed');
   env = { ...process.env };
@@ -81,6 +85,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  time?.restore();
   process.env = env;
   s3?.destroy();
   hub?.destroy();
