@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { encodeLongTermKey, longTermAlias } from '../../src/keys';
 import { SERVICES } from '../../src/services';
+import { testBundle } from '../helpers/bundle';
 import { skipWithout, TOOLS } from '../helpers/tools';
 import { type ActionRun, evaluate, readAction, runAction } from './actions';
 import { buildContextFiles, PKG, packedTarball, ROOT } from './packed';
@@ -241,9 +242,9 @@ describe('the GitHub Action (action.yml)', () => {
     beforeAll(async () => {
       const child = spawn(
         process.execPath,
-        // The simulator stands in for AWS here (from the sources: the installed bks-sim would need
-        // its optional IAM engine, which the action does not install).
-        [join(ROOT, 'bin/bks-sim.mjs'), '--scenario', join(ROOT, 'sim/scenarios/demo.json')],
+        // The simulator stands in for AWS here (built from the sources, once per run: the installed
+        // bks-sim would need its optional IAM engine, which the action does not install).
+        [(await testBundle()).bksSim, '--scenario', join(ROOT, 'sim/scenarios/demo.json')],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       sim = child;

@@ -16,6 +16,7 @@ import { type SimHandle, startSim } from '../../sim/server';
 import { encodeLongTermKey, longTermAlias } from '../../src/keys';
 import { SERVICES } from '../../src/services';
 import { bks } from '../cli/bks-runner';
+import { testBundle } from '../helpers/bundle';
 import { validateOutput } from '../setup/output-schemas';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -153,7 +154,7 @@ describe('output schemas', () => {
     await json(['restore', join(records, record as string), '-y', '--record-dir', records], [0]);
     await selftestJson();
     // decode-key's batch form is the other branch of its schema.
-    const batch = spawnSync(process.execPath, [join(ROOT, 'bin/bks.mjs'), 'decode-key', '-o', 'json'], {
+    const batch = spawnSync(process.execPath, [(await testBundle()).bks, 'decode-key', '-o', 'json'], {
       input: `${KEY}\nnot-a-key\n`,
       encoding: 'utf8',
     });
