@@ -888,6 +888,22 @@ function route(ctx: SimContext, where: BusRef, event: EventBridgeEvent, hops: nu
   matchRules(ctx, where, event, hops, entry);
 }
 
+/**
+ * Rules' patterns as matched: each stored text (checked and normalized by PutRule) is parsed once
+ * per process, not once per event and rule. A text that fails to parse is not kept (it fails again).
+ */
+const parsedPatterns = new Map<string, Record<string, unknown>>();
+
+function storedPattern(text: string): Record<string, unknown> {
+  let pattern = parsedPatterns.get(text);
+  if (!pattern) {
+    pattern = parsePattern(text);
+    if (parsedPatterns.size >= 1000) parsedPatterns.clear();
+    parsedPatterns.set(text, pattern);
+  }
+  return pattern;
+}
+
 function matchRules(
   ctx: SimContext,
   where: BusRef,
@@ -903,7 +919,7 @@ function matchRules(
       continue;
     let matched: boolean;
     try {
-      matched = matchesPattern(parsePattern(rule.EventPattern), event);
+      matched = matchesPattern(storedPattern(rule.EventPattern), event);
     } catch {
       matched = false;
     }
