@@ -10,6 +10,7 @@ const CDK = [
   'test/pipeline/deployed-functions.test.ts',
   'test/pipeline/deployed-roles.test.ts',
   'test/pipeline/read-only-events.test.ts',
+  'test/pipeline/responder-trust.test.ts',
 ];
 
 /**
