@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import { main } from '../../src/cli/main';
+import { testBundle } from '../helpers/bundle';
 
 export interface BksRun {
   code: number;
@@ -36,8 +37,19 @@ export async function bks(args: string[]): Promise<BksRun> {
   }
 }
 
-export function bksProcess(args: string[], stdin: string, cwd?: string): BksRun {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+/**
+ * `bks` as a real process, `stdin` piped in: the run's bundle of the sources under test
+ * (test/helpers/bundle.ts, a start of ~0.2 s of CPU), or with `launcher` the development launcher
+ * bin/bks.mjs (the same sources through tsx, ~1 s).
+ */
+export async function bksProcess(
+  args: string[],
+  stdin: string,
+  cwd?: string,
+  opts: { launcher?: boolean } = {},
+): Promise<BksRun> {
+  const bin = opts.launcher ? BIN : (await testBundle()).bks;
+  const r = spawnSync(process.execPath, [bin, ...args], {
     input: stdin,
     encoding: 'utf8',
     cwd,

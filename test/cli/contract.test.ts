@@ -239,8 +239,9 @@ describe('CLI contract sweep', () => {
     );
   });
 
-  it('through the real binary: unknown flag → exit 2, one line', () => {
-    const r = bksProcess(['scan', '--no-such-flag'], '');
+  it('through the real binary: unknown flag → exit 2, one line', async () => {
+    // The development launcher itself (the other process tests run the run's bundle of the same sources).
+    const r = await bksProcess(['scan', '--no-such-flag'], '', undefined, { launcher: true });
     expect(r.code).toBe(2);
     expectOneLine(r);
   }, 30_000);

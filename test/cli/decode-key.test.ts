@@ -97,10 +97,10 @@ describe('bks decode-key', () => {
     expect(run.stderr).not.toContain(bad.slice(4, 30));
   });
 
-  it('reads one key per line from stdin, in input order, bad lines in place, exit 2 at the end', () => {
+  it('reads one key per line from stdin, in input order, bad lines in place, exit 2 at the end', async () => {
     const bad = `ABSK${Buffer.from(SECRET).toString('base64')}`;
     const input = `${longKey}\n\n  "${shortKey}"  \n${bad}\nAWS_BEARER_TOKEN_BEDROCK=${longKey}\n`;
-    const run = bksProcess(['decode-key', '-o', 'json'], input);
+    const run = await bksProcess(['decode-key', '-o', 'json'], input);
     expect(run.code).toBe(2);
     const out = JSON.parse(run.stdout);
     expect(out.schema).toBe('bks.decode-key/v1');
@@ -114,14 +114,14 @@ describe('bks decode-key', () => {
     ]);
     expect(run.stderr).toBe('bks: 1 of 4 lines are not valid keys\n');
     expectNoSecret(run);
-    const table = bksProcess(['decode-key', '-'], input);
+    const table = await bksProcess(['decode-key', '-'], input);
     expect(table.code).toBe(2);
     expect(table.stdout).toContain('BedrockAPIKey-ab12 (+1)');
     expectNoSecret(table);
   });
 
-  it('exits 0 for a batch with only good keys', () => {
-    const run = bksProcess(['decode-key'], `${longKey}\n${shortKey}\n`);
+  it('exits 0 for a batch with only good keys', async () => {
+    const run = await bksProcess(['decode-key'], `${longKey}\n${shortKey}\n`);
     expect(run.code).toBe(0);
     expectNoSecret(run);
   });

@@ -138,8 +138,8 @@ describe('bks find-keys', () => {
     expect((await bks(['find-keys'])).code).toBe(2);
   });
 
-  it('scans stdin with -', () => {
-    const run = bksProcess(['find-keys', '-', '-o', 'json'], `hello\n  ${claudeKey}\n`);
+  it('scans stdin with -', async () => {
+    const run = await bksProcess(['find-keys', '-', '-o', 'json'], `hello\n  ${claudeKey}\n`);
     expect(run.code).toBe(1);
     const out = JSON.parse(run.stdout) as { findings: JsonFinding[] };
     expect(out.findings.map((f) => [f.service, f.locations[0]])).toEqual([
@@ -199,7 +199,7 @@ describe('bks find-keys', () => {
 
   it('writes SARIF 2.1.0 that code scanning accepts', async () => {
     const dir = tree();
-    const run = bksProcess(['find-keys', '.', '-o', 'sarif', '--max-file-size', '4KB'], '', dir);
+    const run = await bksProcess(['find-keys', '.', '-o', 'sarif', '--max-file-size', '4KB'], '', dir);
     expect(run.code).toBe(1);
     expectNoSecret(run);
     const log = JSON.parse(run.stdout);

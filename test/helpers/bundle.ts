@@ -12,7 +12,7 @@
  * @cloud-copilot IAM packages stay external: they read their data files relative to their modules.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { inject } from 'vitest';
 
@@ -40,6 +40,8 @@ async function ensure(dir: string): Promise<TestBundle> {
   const ready = join(dir, 'ready');
   const failed = join(dir, 'failed');
   let builder = true;
+  // node_modules/.cache may not exist yet (a fresh `npm ci`); the folder itself is the lock.
+  mkdirSync(dirname(dir), { recursive: true });
   try {
     mkdirSync(dir, { recursive: false });
   } catch (e) {

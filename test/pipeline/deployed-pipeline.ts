@@ -135,9 +135,13 @@ export function deployedPipeline(account: string, opts: { organizationId?: strin
   const hit = cache.get(cacheKey);
   if (hit) return structuredClone(hit);
   process.env['CDK_DISABLE_CLI_TELEMETRY'] = 'true';
-  // The cloud assembly (templates, bundled handlers) is read here and not needed afterwards.
+  // The cloud assembly is read here and not needed afterwards. The handlers are not bundled (CDK's
+  // `aws:cdk:bundling-stacks` context, by which the CDK CLI bundles only the stacks it was asked for):
+  // the local runs call them from source, and the template then differs only in the functions' S3
+  // keys (the bundles' hashes), which nothing here reads. test/infra/guard.test.ts and
+  // default-app.test.ts synthesize with the bundling.
   const resources = withScratchDir('bks-cdk-', (outdir) => {
-    const app = new App({ outdir });
+    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Bks', { env: { account, region: REGION } });
     new BedrockKeyGuard(stack, 'Guard', {
       rules: loadPipelineRules(),

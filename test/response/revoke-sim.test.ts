@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generatedShortTermKey, type SigningCredentials } from '../helpers/bedrock-token';
+import { testBundle } from '../helpers/bundle';
 import {
   ACCT,
   ADMIN_KEY,
@@ -531,8 +532,8 @@ describe('revoke-key with a short-term key (bks-sim)', () => {
 describe('revoke-key - (the key on stdin, never in the process list)', () => {
   it('reads the key from stdin in a real process and revokes it', async () => {
     const { spawn } = await import('node:child_process');
-    const { fileURLToPath } = await import('node:url');
-    const bin = fileURLToPath(new URL('../../bin/bks.mjs', import.meta.url));
+    // The run's bundle of the sources under test (test/helpers/bundle.ts): a real process, stdin piped.
+    const bin = (await testBundle()).bks;
     const child = spawn(
       process.execPath,
       [

@@ -7,17 +7,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LivePipeline } from '../../local/pipeline';
 import { createAws } from '../../src/aws';
 import { runSelftest } from '../../src/selftest';
 import type { RunRecord } from '../../src/selftest/record';
 import type { SelftestReport } from '../../src/selftest/types';
+import { testBundle } from '../helpers/bundle';
 
 const SEC = '111111111111';
 const OPERATOR = { accessKeyId: 'AKIASELFTESTOPERATOR', secretAccessKey: 'operator-secret' };
-const bin = fileURLToPath(new URL('../../bin/bks.mjs', import.meta.url));
 
 describe('selftest cleanup on interruption', () => {
   let p: LivePipeline;
@@ -58,7 +57,11 @@ describe('selftest cleanup on interruption', () => {
       .filter((n) => n.startsWith('BedrockAPIKey-bks-canary-'));
   }
 
-  function child(args: string[]): { proc: ChildProcess; stderr: () => string; exit: Promise<number | null> } {
+  // `bks` as a real process: the run's bundle of the sources under test (test/helpers/bundle.ts).
+  async function child(
+    args: string[],
+  ): Promise<{ proc: ChildProcess; stderr: () => string; exit: Promise<number | null> }> {
+    const bin = (await testBundle()).bks;
     const proc = spawn(
       process.execPath,
       [bin, 'selftest', '-y', '--record-dir', dir, '--poll', '100', '--timeout', '120', '--verbose', ...args],
@@ -113,7 +116,7 @@ describe('selftest cleanup on interruption', () => {
   });
 
   it('a killed run leaves its record; the next run removes that canary first', async () => {
-    const c = child([]);
+    const c = await child([]);
     await until('the key to exist', () => c.stderr().includes('create a 1-day API key done'));
     c.proc.kill('SIGKILL');
     await c.exit;
@@ -149,7 +152,7 @@ describe('selftest cleanup on interruption', () => {
         ],
       }),
     });
-    const c = child([]);
+    const c = await child([]);
     await until('the wait for findings', () => c.stderr().includes('waiting up to'));
     c.proc.kill('SIGINT');
     expect(await c.exit).toBe(130);
