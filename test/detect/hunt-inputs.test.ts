@@ -8,12 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { RecordSplitter } from '../../src/detect/records';
-
-const BIN = fileURLToPath(new URL('../../bin/bks.mjs', import.meta.url));
+import { testBundle } from '../helpers/bundle';
 
 async function huntCli(args: string[]): Promise<{ code: number; err: string }> {
   const chunks: string[] = [];
@@ -31,7 +29,7 @@ function expectOneLine(err: string) {
 const dir = () => mkdtempSync(join(tmpdir(), 'bks-hunt-in-'));
 
 describe('hunt: bad inputs are one line and exit 2', () => {
-  it('an unreadable file: no unhandled stream error, exit 2 (as a process: the crash was in an event)', () => {
+  it('an unreadable file: no unhandled stream error, exit 2 (as a process: the crash was in an event)', async () => {
     const d = dir();
     const file = join(d, 'trail.json');
     writeFileSync(file, '{"Records":[]}');
@@ -39,7 +37,8 @@ describe('hunt: bad inputs are one line and exit 2', () => {
     chmodSync(d, 0o755);
     // Root reads any file: run as nobody then.
     const asRoot = process.getuid?.() === 0;
-    const r = spawnSync(process.execPath, [BIN, 'hunt', file], {
+    // The run's bundle of the sources under test (test/helpers/bundle.ts; its folder is readable by all).
+    const r = spawnSync(process.execPath, [(await testBundle()).bks, 'hunt', file], {
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
       ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
