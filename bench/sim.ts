@@ -13,7 +13,7 @@
  *   Authorization header, 64 in flight): the server's own capacity.
  * Memory: the generated scenario is loaded into a fresh sim process (`--expose-gc`), which reports
  * its RSS and heap after a forced GC. Authorization: the IAM engine's own rate (cache misses) and the
- * decision cache's, measured in this process.
+ * decision cache's, measured in this process; so is the CloudTrail event history (100,000 events).
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -211,12 +211,59 @@ async function authorization(n: number): Promise<[string, string][]> {
   ];
 }
 
+/**
+ * CloudTrail event history (sim/cloudtrail.ts EventStore): indexing `n` management events of one
+ * account-region (1,000 user names) and LookupEvents by Username (two pages of 50), checked against
+ * the events' order; the test (test/sim/cloudtrail.test.ts) runs the same lookups over 10,000.
+ */
+async function eventHistory(n: number): Promise<[string, string][]> {
+  const { EventStore } = await import('../sim/cloudtrail');
+  const { trailRecord } = await import('../test/helpers/cloudtrail');
+  const account = '111111111111';
+  const base = Date.parse('2026-11-01T00:00:00Z');
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i < n; i++)
+    events.push(
+      trailRecord({
+        account,
+        userName: `u${i % 1000}`,
+        region: 'us-west-2',
+        time: new Date(base + i * 1000),
+        id: `e${i}`,
+      }),
+    );
+  const store = new EventStore();
+  let t = performance.now();
+  store.sync({ accounts: [{ id: account, events }] } as never);
+  const indexMs = performance.now() - t;
+  const rounds = 1000;
+  const last = n - 1000 + 7;
+  t = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    const by = { attribute: { key: 'Username' as const, value: 'u7' }, maxResults: 50 };
+    const page = store.lookup(account, 'us-west-2', by);
+    const next = store.lookup(account, 'us-west-2', { ...by, after: page.next });
+    if (page.events[0]?.EventId !== `e${last}` || next.events[0]?.EventId !== `e${last - 50 * 1000}`)
+      throw new Error('event history: the lookup returned the wrong events');
+  }
+  const lookupUs = ((performance.now() - t) * 1000) / (rounds * 2);
+  const count = n.toLocaleString('en-US');
+  return [
+    [`CloudTrail event history, index ${count} events`, `${Math.round(indexMs)} ms`],
+    [
+      `CloudTrail LookupEvents by Username over ${count} events, one page of 50`,
+      `${Math.round(lookupUs)} µs`,
+    ],
+  ];
+}
+
 async function main(argv: string[]): Promise<void> {
   const i = argv.indexOf('--calls');
   const calls = i >= 0 ? Number(argv[i + 1]) : 4000;
   const rows: [string, string][] = [];
   rows.push(...(await throughput(calls)));
   rows.push(...(await authorization(Math.min(calls, 2000))));
+  rows.push(...(await eventHistory(100_000)));
   rows.push(...(await memory(50, 2000)));
   rows.push(...(await heapOfState(50, 2000)));
   const width = Math.max(...rows.map((r) => r[0].length));
