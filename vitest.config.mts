@@ -14,8 +14,10 @@ const CDK = [
 ];
 
 /**
- * The test files that keep a fresh worker process each (see the `shared` project below): the areas
- * not yet checked for state that outlives a file.
+ * The test files that keep a fresh worker process each (see the `shared` project below). Also where
+ * a file goes that leaves behind what test/setup/shared-worker.ts does not put back (vi.mock, module
+ * state of src/ or sim/ another file would see). The docs, demo and package files spend their time
+ * in the processes they start: sharing a worker measured no gain beyond the noise, so they stay here.
  */
 const ISOLATED = ['test/demo/**/*.test.ts', 'test/docs/**/*.test.ts', 'test/package/**/*.test.ts'];
 
