@@ -264,6 +264,11 @@ describe('bks-sim --pipeline', () => {
     p = new LivePipeline({ scenario: scenario() });
     await p.start();
     const { key } = await attack(p.sim.url);
+    // The key's LOW incident has its workflow, waiting for the analyst, before the bearer calls: the
+    // escalation of a running incident is what this test checks. (A more severe signal that reaches
+    // dispatch before the holder's StartExecution has completed is taken for an ended workflow and
+    // starts a second one — a race of its own, not this test's subject.)
+    await until('the LOW incident waiting for the analyst', async () => p.traces.find((t) => t.taskToken));
     for (const region of ['us-east-1', 'us-west-2']) {
       const res = await fetch(`${p.sim.url}/model/anthropic.claude-3-haiku-20240307-v1:0/invoke`, {
         method: 'POST',
