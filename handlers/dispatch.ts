@@ -27,8 +27,9 @@ const effects = (stateMachineArn: string): DispatchEffects => ({
       );
       return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE' ? 'RUNNING' : 'ENDED';
     } catch (err) {
-      // The holder never started (its start failed and was not retried): nothing runs the incident.
-      if ((err as Error).name === 'ExecutionDoesNotExist') return 'ENDED';
+      // Not started yet (its dispatch is between the incident record and StartExecution), or never
+      // (its start failed and was not retried): decideDispatch tells them apart by the holder's age.
+      if ((err as Error).name === 'ExecutionDoesNotExist') return 'MISSING';
       throw err;
     }
   },

@@ -72,6 +72,8 @@ export interface IncidentState {
   /** The incident's severity: its first signal's, raised by escalations. */
   severity: Severity;
   openedAt: string;
+  /** When the current workflow (`execution`) took the incident: its opening or its hand-over. */
+  heldSince: string;
   /** End of the incident window, epoch ms. */
   untilMs: number;
   signals: RuleSignals[];
@@ -97,14 +99,34 @@ export interface IncidentTable {
   escalate(key: string, severity: Severity, execution: string, by: string): Promise<boolean>;
   escalated(key: string, by: string): Promise<void>;
   /** Hands the incident from the ended workflow `from` to a new one, `to`, if `from` still holds it. */
-  handOver(key: string, from: string, to: string, severity: Severity, untilMs: number): Promise<boolean>;
+  handOver(
+    key: string,
+    from: string,
+    to: string,
+    severity: Severity,
+    untilMs: number,
+    nowMs: number,
+  ): Promise<boolean>;
 }
 
-export type ExecutionStatus = 'RUNNING' | 'ENDED';
+/** An execution's status; MISSING: Step Functions has none of that name (not started, or not yet). */
+export type ExecutionStatus = 'RUNNING' | 'ENDED' | 'MISSING';
+
+/**
+ * How long a workflow that took an incident may take to exist. The dispatch that opens (or takes
+ * over) an incident writes its record first and calls StartExecution next, and EventBridge delivers
+ * each rule's copy of one event to its own invocation: a second rule's signal can read the record
+ * before the first one's StartExecution has completed. Within this time a holder Step Functions does
+ * not know yet is starting, not ended — taking the incident over would start a second workflow for
+ * the same key. Later than this it never started (its start failed and its retries gave up): a more
+ * severe signal takes the incident over. A failed start is retried by Lambda after a minute or more
+ * (the retry holds the incident again), so a minute also covers the holder's own first attempt.
+ */
+export const HOLDER_START_GRACE_MS = 60_000;
 
 /** What dispatch does beyond the table: Step Functions, Security Hub, SNS. */
 export interface DispatchEffects {
-  /** The status of an execution of the workflow, by name ('ENDED' also when it does not exist). */
+  /** The status of an execution of the workflow, by name. */
   status(execution: string): Promise<ExecutionStatus>;
   /** Raises the running incident's finding to the signal's severity and tells the SOC, once. */
   escalate(e: { state: IncidentState; incident: Incident; signal: Signal }): Promise<void>;
@@ -170,7 +192,9 @@ export async function decideDispatch(
   if (severityRank(signal.severity) <= severityRank(held.severity)) {
     return { name, start: false, reason: 'recorded', key, state: held };
   }
-  if ((await effects.status(held.execution)) === 'RUNNING') {
+  const status = await effects.status(held.execution);
+  const starting = status === 'MISSING' && nowMs - Date.parse(held.heldSince) < HOLDER_START_GRACE_MS;
+  if (status === 'RUNNING' || starting) {
     const by = `${signal.ruleId}|${signal.eventId}`;
     if (!(await table.escalate(key, signal.severity, held.execution, by))) {
       return { name, start: false, reason: 'recorded', key, state: held };
@@ -179,7 +203,7 @@ export async function decideDispatch(
     await table.escalated(key, by);
     return { name, start: false, reason: 'escalated', key, state: held };
   }
-  const mine = await table.handOver(key, held.execution, name, signal.severity, untilMs);
+  const mine = await table.handOver(key, held.execution, name, signal.severity, untilMs, nowMs);
   return mine
     ? { name, start: true, reason: 'handed-over', key, state: held }
     : { name, start: false, reason: 'recorded', key, state: held };
@@ -228,6 +252,7 @@ export class DynamoIncidentTable implements IncidentTable {
             severity: { S: severity },
             rank: { N: String(severityRank(severity)) },
             openedAt: { S: new Date(nowMs).toISOString() },
+            heldSince: { S: new Date(nowMs).toISOString() },
             ttl: { N: String(Math.ceil(untilMs / 1000)) },
           },
           // Free, or expired: a new incident (its record replaces the old one).
@@ -424,14 +449,14 @@ export class DynamoIncidentTable implements IncidentTable {
     );
   }
 
-  async handOver(key: string, from: string, to: string, severity: Severity, untilMs: number) {
+  async handOver(key: string, from: string, to: string, severity: Severity, untilMs: number, nowMs: number) {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: this.pk(key),
           UpdateExpression:
-            'SET execution = :to, severity = :sev, #rank = :rank, #ttl = :ttl ADD executions :tos',
+            'SET execution = :to, severity = :sev, #rank = :rank, #ttl = :ttl, heldSince = :since ADD executions :tos',
           ConditionExpression: 'execution = :from',
           ExpressionAttributeNames: { '#rank': 'rank', '#ttl': 'ttl' },
           ExpressionAttributeValues: {
@@ -441,6 +466,7 @@ export class DynamoIncidentTable implements IncidentTable {
             ':sev': { S: severity },
             ':rank': { N: String(severityRank(severity)) },
             ':ttl': { N: String(Math.ceil(untilMs / 1000)) },
+            ':since': { S: new Date(nowMs).toISOString() },
           },
         }),
       );
@@ -480,6 +506,8 @@ function stateOf(key: string, item: Record<string, AttributeValue>): IncidentSta
     executions: executions.length ? executions : [execution],
     severity: sev(s(item['severity'])),
     openedAt: s(item['openedAt']) ?? '',
+    // Records written before heldSince existed: their holder took the incident when it opened.
+    heldSince: s(item['heldSince']) ?? s(item['openedAt']) ?? '',
     untilMs: Number((item['ttl'] as { N?: string } | undefined)?.N ?? 0) * 1000,
     signals,
   };
@@ -502,6 +530,7 @@ export class MemoryIncidentTable implements IncidentTable {
       executions: [name],
       severity,
       openedAt: new Date(nowMs).toISOString(),
+      heldSince: new Date(nowMs).toISOString(),
       untilMs,
       signals: [],
       counted: new Set(),
@@ -568,10 +597,11 @@ export class MemoryIncidentTable implements IncidentTable {
     if (h) h.escalationDone = by;
   }
 
-  async handOver(key: string, from: string, to: string, severity: Severity, untilMs: number) {
+  async handOver(key: string, from: string, to: string, severity: Severity, untilMs: number, nowMs: number) {
     const h = this.incidents.get(key);
     if (!h || h.execution !== from) return false;
-    Object.assign(h, { execution: to, severity, untilMs, executions: [...h.executions, to] });
+    const heldSince = new Date(nowMs).toISOString();
+    Object.assign(h, { execution: to, severity, untilMs, heldSince, executions: [...h.executions, to] });
     return true;
   }
 }

@@ -7,6 +7,7 @@ import {
   type DispatchEffects,
   decideDispatch,
   type ExecutionStatus,
+  HOLDER_START_GRACE_MS,
   incidentKey,
   MemoryIncidentTable,
 } from '../../src/pipeline/dispatch';
@@ -20,12 +21,16 @@ const use = (eventId: string, ruleId = 'BKS-010-BEDROCK', severity = 'LOW') => {
   return input(ruleId, severity, r);
 };
 
-/** Effects that record what dispatch asked for; executions run until `ended` names them. */
-function effects(ended: Set<string> = new Set()) {
+/**
+ * Effects that record what dispatch asked for; executions run until `ended` names them, and do not
+ * exist (yet) while `missing` names them.
+ */
+function effects(ended: Set<string> = new Set(), missing: Set<string> = new Set()) {
   const calls = { status: [] as string[], escalate: [] as string[] };
   const fx: DispatchEffects = {
     async status(name): Promise<ExecutionStatus> {
       calls.status.push(name);
+      if (missing.has(name)) return 'MISSING';
       return ended.has(name) ? 'ENDED' : 'RUNNING';
     },
     async escalate({ signal }) {
@@ -131,6 +136,37 @@ describe('dispatch: one key, one incident', () => {
     expect((await decideDispatch(use('e4', 'BKS-019', 'HIGH'), table, fx, 3600, t0 + 3000)).start).toBe(
       false,
     );
+  });
+
+  it('a more severe signal before the holder exists escalates (it is starting); a minute later the holder never started and is taken over', async () => {
+    // Two rules' copies of one event (a key created that never expires: BKS-003 LOW, BKS-004 HIGH)
+    // reach dispatch in separate invocations: the HIGH one reads the incident the LOW one has just
+    // opened, before that one's StartExecution has completed.
+    const table = new MemoryIncidentTable();
+    const missing = new Set(['BKS-010-BEDROCK-e1']);
+    const { fx, calls } = effects(new Set(), missing);
+    await decideDispatch(use('e1'), table, fx, 3600, t0);
+    const high = await decideDispatch(use('e2', 'BKS-004', 'HIGH'), table, fx, 3600, t0 + 200);
+    expect(high).toMatchObject({ start: false, reason: 'escalated' });
+    expect(calls.escalate).toEqual(['BKS-004 HIGH']);
+    // The incident's severity is raised on the record: the starting workflow imports its finding at it.
+    expect(await table.read(high.key!)).toMatchObject({ execution: 'BKS-010-BEDROCK-e1', severity: 'HIGH' });
+    // Still missing a minute after it took the incident: its start failed for good; a more severe
+    // signal takes the incident over with a workflow of its own.
+    const later = await decideDispatch(
+      use('e3', 'BKS-099', 'CRITICAL'),
+      table,
+      fx,
+      3600,
+      t0 + HOLDER_START_GRACE_MS,
+    );
+    expect(later).toMatchObject({ name: 'BKS-099-e3', start: true, reason: 'handed-over' });
+    const state = await table.read(later.key!);
+    expect(state).toMatchObject({
+      execution: 'BKS-099-e3',
+      heldSince: new Date(t0 + HOLDER_START_GRACE_MS).toISOString(),
+    });
+    expect(calls.escalate).toEqual(['BKS-004 HIGH']);
   });
 
   it('another key opens its own incident; after the window the key opens a new one', async () => {

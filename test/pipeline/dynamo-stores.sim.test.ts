@@ -226,6 +226,7 @@ describe('DynamoDB stores against bks-sim', () => {
       incident: holder,
       executions: [holder],
       severity: 'LOW',
+      heldSince: state?.openedAt,
     });
     expect(state?.signals).toEqual([
       {
@@ -258,12 +259,17 @@ describe('DynamoDB stores against bks-sim', () => {
     expect((await t.read(key))?.severity).toBe('HIGH');
     // Hand-over to a new workflow: only from the holder, once.
     const handed = await Promise.all(
-      ['n1', 'n2'].map((n) => t.handOver(key, holder, n, 'CRITICAL', t0 + 120_000)),
+      ['n1', 'n2'].map((n) => t.handOver(key, holder, n, 'CRITICAL', t0 + 120_000, t0 + 5_000)),
     );
     expect(handed.filter(Boolean)).toHaveLength(1);
     const next = await t.read(key);
     expect(next?.executions.sort()).toEqual([holder, next!.execution].sort());
-    expect(next).toMatchObject({ incident: holder, severity: 'CRITICAL', untilMs: t0 + 120_000 });
+    expect(next).toMatchObject({
+      incident: holder,
+      severity: 'CRITICAL',
+      untilMs: t0 + 120_000,
+      heldSince: new Date(t0 + 5_000).toISOString(),
+    });
     // Held within the window; free after it (a new incident: a fresh record).
     expect(await t.open(key, 'e4', 'LOW', t0 + 180_000, t0 + 30_000)).toBe(false);
     expect(await t.open(key, 'e4', 'LOW', t0 + 300_000, t0 + 121_000)).toBe(true);
