@@ -96,7 +96,11 @@ describe('GuardDuty live in bks-sim --pipeline', () => {
       const f = await findings();
       return f.length > 0 ? f : undefined;
     });
-    expect(others).toEqual([]);
+    // On failure, every finding's identity: which import made the extra one.
+    const ids = [finding, ...others].map(
+      (f) => `${f!['Id']} ${f!['GeneratorId']} ${f!['ProductArn']} ${f!['CreatedAt']}`,
+    );
+    expect(others, ids.join('\n')).toEqual([]);
     expect(finding!['AwsAccountId']).toBe(MEMBER);
     const text = JSON.stringify(finding);
     expect(text).toContain(`arn:aws:iam::${MEMBER}:user/${PHANTOM}`);

@@ -265,9 +265,9 @@ describe('bks-sim --pipeline', () => {
     await p.start();
     const { key } = await attack(p.sim.url);
     // The key's LOW incident has its workflow, waiting for the analyst, before the bearer calls: the
-    // escalation of a running incident is what this test checks. (A more severe signal that reaches
-    // dispatch before the holder's StartExecution has completed is taken for an ended workflow and
-    // starts a second one — a race of its own, not this test's subject.)
+    // escalation of a running incident, whose finding exists, is what this test checks. (A more severe
+    // signal that reaches dispatch before the workflow exists escalates too — HOLDER_START_GRACE_MS in
+    // src/pipeline/dispatch.ts, test/pipeline/dispatch.test.ts — but has no finding to raise yet.)
     await until('the LOW incident waiting for the analyst', async () => p.traces.find((t) => t.taskToken));
     for (const region of ['us-east-1', 'us-west-2']) {
       const res = await fetch(`${p.sim.url}/model/anthropic.claude-3-haiku-20240307-v1:0/invoke`, {
