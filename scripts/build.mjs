@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { ESM_BUNDLE } from './esm-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -59,19 +60,8 @@ const result = await build({
     'lib/cdk': 'infra/index.ts',
   },
   outdir: dist,
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
+  ...ESM_BUNDLE,
   plugins: [externalPackages],
-  // commander's CommonJS `require`s node's built-ins: give the ES modules a `require` to do it with.
-  banner: {
-    js: "import { createRequire as __bksRequire } from 'node:module';\nconst require = __bksRequire(import.meta.url);",
-  },
-  define: { __BKS_BUNDLE__: 'true' },
   metafile: true,
   logLevel: 'warning',
 });

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { inject } from 'vitest';
+import { ESM_BUNDLE } from '../../scripts/esm-bundle.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -54,20 +55,9 @@ async function ensure(dir: string): Promise<TestBundle> {
         absWorkingDir: ROOT,
         entryPoints: { bks: 'src/cli/bin.ts', 'bks-sim': 'local/bin.ts' },
         outdir: dir,
-        outExtension: { '.js': '.mjs' },
-        chunkNames: 'chunks/[name]-[hash]',
-        bundle: true,
-        splitting: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
+        ...ESM_BUNDLE,
         mainFields: ['module', 'main'],
         external: ['@cloud-copilot/*'],
-        // The bundled CommonJS packages `require` node's built-ins: give the ES modules a `require`.
-        banner: {
-          js: "import { createRequire as __bksRequire } from 'node:module';\nconst require = __bksRequire(import.meta.url);",
-        },
-        define: { __BKS_BUNDLE__: 'true' },
         logLevel: 'warning',
       });
     } catch (e) {
