@@ -5,9 +5,9 @@
  * refused at once.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { RecordSplitter } from '../../src/detect/records';
@@ -28,6 +28,14 @@ function expectOneLine(err: string) {
 
 const dir = () => mkdtempSync(join(tmpdir(), 'bks-hunt-in-'));
 
+/** A copy of the bundle whose entry is `bin` (its folder: the entry and its chunks), readable by all. */
+function readableCopy(bin: string): string {
+  const to = dir();
+  chmodSync(to, 0o755);
+  cpSync(dirname(bin), to, { recursive: true });
+  return join(to, basename(bin));
+}
+
 describe('hunt: bad inputs are one line and exit 2', () => {
   it('an unreadable file: no unhandled stream error, exit 2 (as a process: the crash was in an event)', async () => {
     const d = dir();
@@ -37,8 +45,10 @@ describe('hunt: bad inputs are one line and exit 2', () => {
     chmodSync(d, 0o755);
     // Root reads any file: run as nobody then.
     const asRoot = process.getuid?.() === 0;
-    // The run's bundle of the sources under test (test/helpers/bundle.ts; its folder is readable by all).
-    const r = spawnSync(process.execPath, [(await testBundle()).bks, 'hunt', file], {
+    // The run's bundle of the sources under test (test/helpers/bundle.ts). Run as nobody, it is read
+    // from a copy in a folder anyone can read: the clone itself may sit in a private folder (mktemp -d).
+    const bks = (await testBundle()).bks;
+    const r = spawnSync(process.execPath, [asRoot ? readableCopy(bks) : bks, 'hunt', file], {
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
       ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
