@@ -26,14 +26,21 @@ function expectOneLine(err: string) {
   expect(err).not.toMatch(/\n\s+at /);
 }
 
+const ROOT = join(import.meta.dirname, '../..');
 const dir = () => mkdtempSync(join(tmpdir(), 'bks-hunt-in-'));
 
-/** A copy of the bundle whose entry is `bin` (its folder: the entry and its chunks), readable by all. */
+/**
+ * The bundle whose entry is `bin` as a package anyone can read: its folder (the entry and its chunks)
+ * under a copy of what the code reads from its package root (src/paths.ts: package.json,
+ * detections/, scps/).
+ */
 function readableCopy(bin: string): string {
   const to = dir();
   chmodSync(to, 0o755);
-  cpSync(dirname(bin), to, { recursive: true });
-  return join(to, basename(bin));
+  for (const part of ['package.json', 'detections', 'scps'])
+    cpSync(join(ROOT, part), join(to, part), { recursive: true });
+  cpSync(dirname(bin), join(to, 'bundle'), { recursive: true });
+  return join(to, 'bundle', basename(bin));
 }
 
 describe('hunt: bad inputs are one line and exit 2', () => {
